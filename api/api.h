@@ -1,0 +1,80 @@
+/*
+ * The front's HTTP layer (libmicrohttpd): one daemon for HTTPS, one for the
+ * Unix socket, the route table, JSON in and out, and the metrics.
+ */
+#ifndef ESD_API_H
+#define ESD_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "daemon/config.h"
+#include "daemon/ipc.h"
+#include "daemon/proto.h"
+
+struct MHD_Connection;
+
+/* One request, as the handlers see it. */
+struct req {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	int via_unix;
+	struct cred cred;
+	char param[2][128];   /* path segments matched by '*' in the route */
+	char *body;           /* NUL-terminated */
+	size_t body_len;
+	size_t body_cap;
+	int too_big;
+	int route;            /* index in the route table, -1 = none */
+	uint64_t t0;
+};
+
+struct resp {
+	unsigned status;
+	const char *content_type;
+	char *body;           /* owned */
+	size_t len;
+};
+
+#define ROUTE_AUTH 1u        /* needs a credential (bearer or Unix peer) */
+#define ROUTE_UNIX_ONLY 2u   /* not served on HTTPS at all */
+
+typedef void (*route_fn)(struct req *r, struct resp *out);
+
+struct route {
+	const char *method;
+	const char *pattern;  /* '*' matches one path segment */
+	route_fn fn;
+	unsigned flags;
+	const char *name;     /* metric label */
+};
+
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+
+/* Response helpers (routes.c). */
+void resp_json(struct resp *out, unsigned status, json_t *body); /* steals */
+void resp_error(struct resp *out, int err, const char *msg);
+void resp_text(struct resp *out, unsigned status, const char *ctype,
+	       char *body, size_t len);                          /* steals */
+
+/* Calls the keeper and turns its reply into a response. */
+void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
+		      struct ibuf *payload);
+
+/* Metrics (metrics.c). */
+void metrics_request(int route, unsigned status, uint64_t ns);
+void metrics_sign(uint64_t ns);
+void metrics_token_error(void);
+int metrics_render(char **out, size_t *len);
+
+/* Server (http.c). */
+struct api_server;
+int api_start(const struct esd_config *cfg, int https_fd, int unix_fd,
+	      struct api_server **out);
+/* Stops accepting, waits up to timeout_s for in-flight requests, stops. */
+void api_drain_and_stop(struct api_server *s, unsigned timeout_s);
+void api_set_max_body(struct api_server *s, uint64_t max_body);
+
+#endif

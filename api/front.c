@@ -1,0 +1,49 @@
+
+#include "api/api.h"
+#include "api/front.h"
+#include "api/keeper_client.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "daemon/child.h"
+#include "daemon/proto.h"
+#include "daemon/sandbox.h"
+
+static void on_channels(void *arg, const int *fds, size_t n)
+{
+	(void)arg;
+	if (kc_set_channels(fds, n) == 0)
+		log_info("front: %zu new keeper channels", n);
+}
+
+static void on_config(void *arg, const struct esd_config *nc)
+{
+	api_set_max_body(arg, nc->max_body);
+	log_set_level(nc->log_level);
+	log_info("front: configuration reloaded");
+}
+
+int front_main(const struct esd_config *cfg, int ctl, const int *chans,
+	       size_t nchans, int https_fd, int unix_fd)
+{
+	struct api_server *srv = NULL;
+	struct child_hooks hooks = { on_channels, on_config, NULL };
+
+	log_init("front", cfg->log_level);
+	child_signals();
+	if (kc_set_channels(chans, nchans) != 0)
+		return 2;
+	/* The TLS key is read before privileges are dropped. */
+	if (api_start(cfg, https_fd, unix_fd, &srv) != 0)
+		return 2;
+	if (sandbox_drop_to(cfg->user) != 0)
+		return 2;
+	sandbox_no_dumps();
+	hooks.arg = srv;
+	child_ready(ctl);
+	log_info("front: ready");
+	child_serve(ctl, &hooks);
+	log_info("front: draining");
+	api_drain_and_stop(srv, (unsigned)cfg->drain_timeout);
+	log_info("front: stopped");
+	return 0;
+}

@@ -1,0 +1,351 @@
+/*
+ * libmicrohttpd glue: request lifecycle, body limits, credentials,
+ * routing, response headers, draining.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "api/api.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+
+struct listener {
+	struct api_server *srv;
+	struct MHD_Daemon *d;
+	int via_unix;
+};
+
+struct api_server {
+	struct listener https, unix_;
+	atomic_uint_fast64_t max_body;
+	atomic_int inflight;
+	char *cert_pem;
+	char *key_pem;
+};
+
+void api_set_max_body(struct api_server *s, uint64_t max_body)
+{
+	atomic_store(&s->max_body, max_body);
+}
+
+static int match(const char *pattern, const char *path, struct req *r)
+{
+	int np = 0;
+
+	while (*pattern != '\0' && *path != '\0') {
+		if (*pattern == '*') {
+			const char *end = strchr(path, '/');
+			size_t n = end ? (size_t)(end - path) : strlen(path);
+
+			if (n == 0 || n >= sizeof(r->param[0]) || np == 2)
+				return 0;
+			memcpy(r->param[np], path, n);
+			r->param[np++][n] = '\0';
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+/* Finds the route; 0 ok, ESD_ENOTFOUND, or ESD_EMETHOD. */
+static int route(struct req *r)
+{
+	int path_seen = 0;
+
+	for (size_t i = 0; i < api_nroutes; i++) {
+		const struct route *rt = &api_routes[i];
+
+		if ((rt->flags & ROUTE_UNIX_ONLY) && !r->via_unix)
+			continue;
+		if (!match(rt->pattern, r->url, r))
+			continue;
+		path_seen = 1;
+		if (strcmp(rt->method, r->method) == 0) {
+			r->route = (int)i;
+			return 0;
+		}
+	}
+	return path_seen ? ESD_EMETHOD : ESD_ENOTFOUND;
+}
+
+/* Reads "Authorization: Bearer <64 hex>" or, on the Unix socket, the
+ * peer's uid/gid. ESD_EAUTH for a malformed header. */
+static int credential(struct req *r)
+{
+	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_AUTHORIZATION);
+
+	memset(&r->cred, 0, sizeof(r->cred));
+	if (auth != NULL) {
+		uint8_t tok[32];
+		size_t n;
+
+		if (strncasecmp(auth, "Bearer ", 7) != 0 ||
+		    strlen(auth + 7) != 64 ||
+		    esd_unhex(auth + 7, 64, tok, sizeof(tok), &n) != 0)
+			return ESD_EAUTH;
+		r->cred.kind = CRED_BEARER;
+		esd_sha256(tok, sizeof(tok), r->cred.token_hash);
+		OPENSSL_cleanse(tok, sizeof(tok));
+		return 0;
+	}
+	if (r->via_unix) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct ucred uc;
+		socklen_t len = sizeof(uc);
+
+		if (ci != NULL &&
+		    getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc,
+			       &len) == 0) {
+			r->cred.kind = CRED_PEER;
+			r->cred.uid = uc.uid;
+			r->cred.gid = uc.gid;
+		}
+	}
+	return 0;
+}
+
+static enum MHD_Result send_resp(struct req *r, struct resp *out)
+{
+	struct MHD_Response *mr;
+	enum MHD_Result ret;
+
+	mr = MHD_create_response_from_buffer(out->len, out->body,
+					     MHD_RESPMEM_MUST_FREE);
+	if (mr == NULL) {
+		free(out->body);
+		return MHD_NO;
+	}
+	out->body = NULL;
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+				out->content_type ? out->content_type
+						  : "application/json");
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(r->conn, out->status, mr);
+	MHD_destroy_response(mr);
+	metrics_request(r->route, out->status, esd_mono_ns() - r->t0);
+	return ret;
+}
+
+static void dispatch(struct req *r, struct resp *out)
+{
+	int rc;
+
+	if (r->too_big) {
+		resp_error(out, ESD_ETOOBIG, NULL);
+		return;
+	}
+	rc = route(r);
+	if (rc != 0) {
+		resp_error(out, rc, NULL);
+		return;
+	}
+	rc = credential(r);
+	if (rc == 0 && (api_routes[r->route].flags & ROUTE_AUTH) &&
+	    r->cred.kind == CRED_NONE)
+		rc = ESD_EAUTH;
+	if (rc != 0) {
+		resp_error(out, rc, NULL);
+		return;
+	}
+	api_routes[r->route].fn(r, out);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct listener *l = cls;
+	struct req *r = *con_cls;
+	struct resp out = { 0, NULL, NULL, 0 };
+	uint64_t max = atomic_load(&l->srv->max_body);
+
+	(void)version;
+	if (r == NULL) {
+		const char *cl;
+		uint64_t n;
+
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return MHD_NO;
+		r->conn = conn;
+		r->url = url;
+		r->method = method;
+		r->via_unix = l->via_unix;
+		r->route = -1;
+		r->t0 = esd_mono_ns();
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && (esd_parse_u64(cl, 0, UINT64_MAX, &n) != 0 ||
+				   n > max))
+			r->too_big = 1;
+		*con_cls = r;
+		atomic_fetch_add(&l->srv->inflight, 1);
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (r->too_big)
+			return MHD_YES;
+		if (r->body_len + n > max) {
+			r->too_big = 1;
+			return MHD_YES;
+		}
+		if (r->body_len + n + 1 > r->body_cap) {
+			size_t cap = r->body_cap ? r->body_cap : 4096;
+			char *nb;
+
+			while (cap < r->body_len + n + 1)
+				cap *= 2;
+			nb = realloc(r->body, cap);
+			if (nb == NULL) {
+				r->too_big = 1;
+				return MHD_YES;
+			}
+			r->body = nb;
+			r->body_cap = cap;
+		}
+		memcpy(r->body + r->body_len, upload, n);
+		r->body_len += n;
+		r->body[r->body_len] = '\0';
+		return MHD_YES;
+	}
+	dispatch(r, &out);
+	return send_resp(r, &out);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct listener *l = cls;
+	struct req *r = *con_cls;
+
+	(void)conn;
+	(void)toe;
+	if (r == NULL)
+		return;
+	if (r->body != NULL) {
+		OPENSSL_cleanse(r->body, r->body_cap);
+		free(r->body);
+	}
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&l->srv->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_debug("http: %s", buf);
+}
+
+static int start_one(struct listener *l, const struct esd_config *cfg, int fd,
+		     int tls)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | MHD_USE_POLL;
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, l },
+		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->request_timeout, NULL },
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, l->srv->cert_pem },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, l->srv->key_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (tls)
+		flags |= MHD_USE_TLS;
+	else
+		opts[5].option = MHD_OPTION_END;
+	l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	return l->d != NULL ? 0 : ESD_EIO;
+}
+
+int api_start(const struct esd_config *cfg, int https_fd, int unix_fd,
+	      struct api_server **out)
+{
+	struct api_server *s = calloc(1, sizeof(*s));
+	int rc = 0;
+
+	if (s == NULL)
+		return ESD_ENOMEM;
+	atomic_store(&s->max_body, cfg->max_body);
+	s->https.srv = s->unix_.srv = s;
+	s->unix_.via_unix = 1;
+	if (https_fd >= 0) {
+		rc = esd_read_file(cfg->tls_cert, 1 << 20, &s->cert_pem, NULL);
+		if (rc == 0)
+			rc = esd_read_file(cfg->tls_key, 1 << 20, &s->key_pem, NULL);
+		if (rc != 0) {
+			log_err("front: cannot read tls_cert/tls_key: %s",
+				esd_err_msg(rc));
+			goto fail;
+		}
+		rc = start_one(&s->https, cfg, https_fd, 1);
+		if (rc != 0) {
+			log_err("front: cannot start the HTTPS listener");
+			goto fail;
+		}
+	}
+	if (unix_fd >= 0) {
+		rc = start_one(&s->unix_, cfg, unix_fd, 0);
+		if (rc != 0) {
+			log_err("front: cannot start the Unix socket listener");
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	api_drain_and_stop(s, 0);
+	return rc;
+}
+
+void api_drain_and_stop(struct api_server *s, unsigned timeout_s)
+{
+	uint64_t deadline = esd_mono_ns() + (uint64_t)timeout_s * 1000000000ull;
+	struct listener *ls[2] = { &s->https, &s->unix_ };
+
+	for (int i = 0; i < 2; i++)
+		if (ls[i]->d != NULL)
+			MHD_quiesce_daemon(ls[i]->d);
+	while (atomic_load(&s->inflight) > 0 && esd_mono_ns() < deadline)
+		usleep(10000);
+	if (atomic_load(&s->inflight) > 0)
+		log_warn("front: %d requests still in flight at shutdown",
+			 (int)atomic_load(&s->inflight));
+	for (int i = 0; i < 2; i++)
+		if (ls[i]->d != NULL)
+			MHD_stop_daemon(ls[i]->d);
+	if (s->key_pem != NULL) {
+		OPENSSL_cleanse(s->key_pem, strlen(s->key_pem));
+		free(s->key_pem);
+	}
+	free(s->cert_pem);
+	free(s);
+}

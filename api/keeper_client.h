@@ -1,0 +1,34 @@
+/*
+ * The front's side of the keeper channels: a pool of socketpairs, one
+ * request in flight on each. A caller takes a free channel (waiting if all
+ * are busy; the wait is the "queue depth" metric), sends a request, reads
+ * the reply and gives the channel back. When the keeper is restarted the
+ * master hands over a new set; the old set is closed once its last
+ * borrower returns.
+ */
+#ifndef ESD_API_KEEPER_CLIENT_H
+#define ESD_API_KEEPER_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "daemon/ipc.h"
+#include "daemon/proto.h"
+
+/* Installs a new set of channel fds (takes ownership). */
+int kc_set_channels(const int *fds, size_t n);
+
+/* Payload writer with the caller's credential already in it. */
+void kc_begin(struct ibuf *b, const struct cred *c);
+
+/*
+ * Sends type + payload and waits for the reply. Returns 0 with the reply
+ * in *rep (status may be negative: the keeper's verdict), or ESD_EUNAVAIL
+ * when no keeper answers (restarting) or the wait passes timeout_ms.
+ */
+int kc_call(uint16_t type, const struct ibuf *payload, struct ipc_msg *rep,
+	    unsigned timeout_ms);
+
+/* Requests waiting for a free channel right now, and channels busy. */
+void kc_depth(unsigned *waiting, unsigned *busy);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * The native JSON API (docs/api.md). Handlers validate their input, ask
+ * the keeper, and shape the answer; they decide nothing about keys or
+ * credentials themselves.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/keeper_client.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#define KEEPER_TIMEOUT_MS 30000
+
+void resp_text(struct resp *out, unsigned status, const char *ctype,
+	       char *body, size_t len)
+{
+	out->status = status;
+	out->content_type = ctype;
+	out->body = body;
+	out->len = len;
+}
+
+void resp_json(struct resp *out, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	json_decref(body);
+	if (text == NULL) {
+		resp_text(out, 500, "application/json",
+			  strdup("{\"error\":{\"code\":\"internal_error\"}}"), 36);
+		return;
+	}
+	resp_text(out, status, "application/json", text, strlen(text));
+}
+
+void resp_error(struct resp *out, int err, const char *msg)
+{
+	resp_json(out, esd_err_http(err),
+		  json_pack("{s:{s:s, s:s}}", "error", "code", esd_err_name(err),
+			    "message", msg ? msg : esd_err_msg(err)));
+}
+
+void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
+		      struct ibuf *payload)
+{
+	struct ipc_msg rep;
+	uint64_t t0 = esd_mono_ns();
+	int rc;
+
+	(void)r;
+	rc = kc_call(type, payload, &rep, KEEPER_TIMEOUT_MS);
+	ibuf_free(payload);
+	if (rc != 0) {
+		resp_error(out, ESD_EUNAVAIL, "the keeper is not answering");
+		return;
+	}
+	if (type == MSG_KEY_SIGN)
+		metrics_sign(esd_mono_ns() - t0);
+	if (rep.status == ESD_ETOKEN)
+		metrics_token_error();
+	if (rep.status != 0) {
+		char msg[257];
+		size_t n = rep.len < 256 ? rep.len : 256;
+
+		memcpy(msg, rep.data, n);
+		msg[n] = '\0';
+		resp_error(out, rep.status, msg);
+	} else {
+		json_t *j = json_loadb((const char *)rep.data, rep.len, 0, NULL);
+
+		if (j == NULL)
+			resp_error(out, ESD_EPROTO, NULL);
+		else
+			resp_json(out, strcmp(r->method, "POST") == 0 &&
+						       type == MSG_KEY_GENERATE
+					       ? 201 : 200, j);
+	}
+	ipc_msg_clear(&rep);
+}
+
+/* Parses the body as a JSON object whose keys are all in allowed. */
+static json_t *body_object(struct req *r, struct resp *out,
+			   const char *const *allowed)
+{
+	json_error_t e;
+	json_t *j, *v;
+	const char *key;
+	char msg[256];
+
+	if (r->body_len == 0) {
+		resp_error(out, ESD_EJSON, "a JSON object body is required");
+		return NULL;
+	}
+	j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (j == NULL || !json_is_object(j)) {
+		if (j == NULL)
+			snprintf(msg, sizeof(msg), "invalid JSON at line %d: %s",
+				 e.line, e.text);
+		else
+			snprintf(msg, sizeof(msg), "the body must be a JSON object");
+		json_decref(j);
+		resp_error(out, ESD_EJSON, msg);
+		return NULL;
+	}
+	json_object_foreach(j, key, v) {
+		size_t i;
+
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(allowed[i], key) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			snprintf(msg, sizeof(msg), "unknown field '%.64s'", key);
+			json_decref(j);
+			resp_error(out, ESD_EINVAL, msg);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+/* A required string field; sets a 400 and returns NULL if absent. */
+static const char *need_str(json_t *o, const char *key, struct resp *out)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	char msg[96];
+
+	if (s == NULL || s[0] == '\0') {
+		snprintf(msg, sizeof(msg), "'%s' must be a non-empty string", key);
+		resp_error(out, ESD_EINVAL, msg);
+	}
+	return s;
+}
+
+static void h_health(struct req *r, struct resp *out)
+{
+	struct ipc_msg rep;
+	struct ibuf b;
+	struct cred none = { 0 };
+	json_t *j = NULL;
+	int rc;
+
+	(void)r;
+	kc_begin(&b, &none);
+	rc = kc_call(MSG_HEALTH, &b, &rep, 5000);
+	ibuf_free(&b);
+	if (rc == 0 && rep.status == 0)
+		j = json_loadb((const char *)rep.data, rep.len, 0, NULL);
+	if (rc == 0)
+		ipc_msg_clear(&rep);
+	if (j == NULL) {
+		resp_json(out, 503, json_pack("{s:b, s:{s:{s:b}}}", "ok", 0,
+					      "checks", "keeper", "ok", 0));
+		return;
+	}
+	resp_json(out, json_is_true(json_object_get(j, "ok")) ? 200 : 503, j);
+}
+
+static void h_metrics(struct req *r, struct resp *out)
+{
+	char *text;
+	size_t len;
+
+	(void)r;
+	if (metrics_render(&text, &len) != 0) {
+		resp_error(out, ESD_ENOMEM, NULL);
+		return;
+	}
+	resp_text(out, 200, "text/plain; version=0.0.4", text, len);
+}
+
+static void simple(struct req *r, struct resp *out, uint16_t type)
+{
+	struct ibuf b;
+
+	kc_begin(&b, &r->cred);
+	api_keeper_reply(r, out, type, &b);
+}
+
+static void h_status(struct req *r, struct resp *out)
+{
+	simple(r, out, MSG_STATUS);
+}
+
+static void h_keys_list(struct req *r, struct resp *out)
+{
+	simple(r, out, MSG_KEYS_LIST);
+}
+
+static void h_keys_generate(struct req *r, struct resp *out)
+{
+	static const char *const allowed[] = { "label", "type", NULL };
+	json_t *j = body_object(r, out, allowed);
+	const char *label, *type;
+	struct ibuf b;
+
+	if (j == NULL)
+		return;
+	label = need_str(j, "label", out);
+	type = label ? need_str(j, "type", out) : NULL;
+	if (type != NULL) {
+		kc_begin(&b, &r->cred);
+		ibuf_put_str(&b, label);
+		ibuf_put_str(&b, type);
+		api_keeper_reply(r, out, MSG_KEY_GENERATE, &b);
+	}
+	json_decref(j);
+}
+
+static void h_key_sign(struct req *r, struct resp *out)
+{
+	static const char *const allowed[] = { "digest", "alg", "hash", NULL };
+	json_t *j = body_object(r, out, allowed);
+	const char *hex, *alg, *hash;
+	uint8_t dgst[64];
+	size_t dlen;
+	struct ibuf b;
+
+	if (j == NULL)
+		return;
+	hex = need_str(j, "digest", out);
+	alg = hex ? need_str(j, "alg", out) : NULL;
+	hash = json_string_value(json_object_get(j, "hash"));
+	if (hash == NULL)
+		hash = "sha256";
+	if (alg != NULL &&
+	    esd_unhex(hex, strlen(hex), dgst, sizeof(dgst), &dlen) != 0) {
+		resp_error(out, ESD_EINVAL, "'digest' must be hex");
+		alg = NULL;
+	}
+	if (alg != NULL) {
+		kc_begin(&b, &r->cred);
+		ibuf_put_str(&b, r->param[0]);
+		ibuf_put_str(&b, alg);
+		ibuf_put_str(&b, hash);
+		ibuf_put_bytes(&b, dgst, dlen);
+		api_keeper_reply(r, out, MSG_KEY_SIGN, &b);
+	}
+	json_decref(j);
+}
+
+const struct route api_routes[] = {
+	{ "GET", "/v1/health", h_health, 0, "health" },
+	{ "GET", "/metrics", h_metrics, 0, "metrics" },
+	{ "GET", "/v1/status", h_status, ROUTE_AUTH, "status" },
+	{ "GET", "/v1/keys", h_keys_list, ROUTE_AUTH, "keys_list" },
+	{ "POST", "/v1/keys", h_keys_generate, ROUTE_AUTH, "keys_generate" },
+	{ "POST", "/v1/keys/*/sign", h_key_sign, ROUTE_AUTH | ROUTE_UNIX_ONLY,
+	  "keys_sign" },
+};
+const size_t api_nroutes = ESD_ARRAY_LEN(api_routes);

@@ -1,0 +1,34 @@
+/* esignctl internals. Exit codes are documented in docs/esignctl.md. */
+#ifndef ESD_CLI_H
+#define ESD_CLI_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_REFUSED = 1,     /* the daemon answered with a 4xx error */
+	EXIT_USAGE = 2,       /* bad command line */
+	EXIT_UNAVAILABLE = 3, /* daemon unreachable or a 5xx answer */
+	EXIT_LOCAL = 4,       /* a local failure (files, token during init) */
+};
+
+struct init_opts {
+	const char *dir;
+	unsigned https_port;
+	int show_pins;
+	const char *module;
+};
+
+/* esignctl init: creates a self-contained instance in o->dir. */
+int cli_init(const struct init_opts *o);
+
+/*
+ * One HTTP request over the Unix socket. body may be NULL. On return,
+ * *status is the HTTP status and *out the parsed JSON answer (or NULL).
+ * Returns 0, or EXIT_UNAVAILABLE when the socket cannot be reached.
+ */
+int cli_http(const char *sock, const char *method, const char *path,
+	     const char *body, long *status, json_t **out);
+
+#endif

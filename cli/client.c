@@ -1,0 +1,72 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+
+#include "cli/cli.h"
+
+struct buf {
+	char *p;
+	size_t len;
+};
+
+static size_t on_data(char *d, size_t sz, size_t n, void *arg)
+{
+	struct buf *b = arg;
+	size_t add = sz * n;
+	char *np;
+
+	if (b->len + add > (64u << 20))
+		return 0;
+	np = realloc(b->p, b->len + add + 1);
+	if (np == NULL)
+		return 0;
+	memcpy(np + b->len, d, add);
+	b->p = np;
+	b->len += add;
+	b->p[b->len] = '\0';
+	return add;
+}
+
+int cli_http(const char *sock, const char *method, const char *path,
+	     const char *body, long *status, json_t **out)
+{
+	struct curl_slist *hdr = NULL;
+	struct buf b = { NULL, 0 };
+	char url[1024];
+	CURL *c;
+	CURLcode cr;
+
+	*out = NULL;
+	*status = 0;
+	snprintf(url, sizeof(url), "http://localhost%s", path);
+	c = curl_easy_init();
+	if (c == NULL)
+		return EXIT_LOCAL;
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	if (body != NULL) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
+	cr = curl_easy_perform(c);
+	if (cr == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	if (cr != CURLE_OK) {
+		fprintf(stderr, "esignctl: cannot reach %s: %s\n", sock,
+			curl_easy_strerror(cr));
+		free(b.p);
+		return EXIT_UNAVAILABLE;
+	}
+	if (b.p != NULL)
+		*out = json_loadb(b.p, b.len, 0, NULL);
+	free(b.p);
+	return 0;
+}

@@ -1,0 +1,333 @@
+/*
+ * esignctl: the security officer's and verifier's tool. Every command but
+ * init talks to a running esignd over its Unix socket, where the daemon
+ * knows the caller by SO_PEERCRED. See docs/esignctl.md.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include <curl/curl.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+#include "common/util.h"
+#include "daemon/config.h"
+
+struct ctx {
+	char sock[PATH_MAX];
+	int json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: esignctl [-c CONF | -s SOCKET] [--json] COMMAND\n"
+		"\n"
+		"commands:\n"
+		"  init --dir DIR [--https-port N] [--module LIB] [--show-pins]\n"
+		"  status\n"
+		"  keys list\n"
+		"  keys generate --label L --type rsa2048|rsa3072|ec-p256\n"
+		"  keys sign --key L --digest HEX [--alg rsa-pkcs1|rsa-pss|ecdsa]\n"
+		"            [--hash sha256|sha384|sha512] [--out FILE]\n"
+		"\n"
+		"The socket comes from -s, else from -c CONF (unix_socket), else\n"
+		"from $ESIGND_CONF, else /etc/esignd/esignd.conf.\n"
+		"Exit codes: 0 ok, 1 refused by esignd, 2 usage, 3 esignd\n"
+		"unreachable or failing, 4 local failure.\n");
+}
+
+/* Prints the daemon's answer; returns the exit code it means. */
+static int report(struct ctx *c, long status, json_t *j)
+{
+	json_t *err = json_object_get(j, "error");
+
+	if (status >= 200 && status < 300 && err == NULL)
+		return EXIT_OK;
+	if (c->json && j != NULL) {
+		char *s = json_dumps(j, JSON_INDENT(2));
+
+		puts(s ? s : "");
+		free(s);
+	} else {
+		fprintf(stderr, "esignctl: %s (%s, HTTP %ld)\n",
+			json_string_value(json_object_get(err, "message")) ?: "error",
+			json_string_value(json_object_get(err, "code")) ?: "?",
+			status);
+	}
+	return status >= 500 || status == 0 ? EXIT_UNAVAILABLE : EXIT_REFUSED;
+}
+
+static void print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	puts(s ? s : "null");
+	free(s);
+}
+
+static int call(struct ctx *c, const char *method, const char *path,
+		json_t *body, json_t **out)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	long status;
+	int rc = cli_http(c->sock, method, path, text, &status, out);
+
+	free(text);
+	if (rc != 0)
+		return rc;
+	rc = report(c, status, *out);
+	if (rc != EXIT_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int cmd_status(struct ctx *c)
+{
+	json_t *j, *h = NULL;
+	int rc = call(c, "GET", "/v1/status", NULL, &j);
+
+	if (rc != EXIT_OK)
+		return rc;
+	{
+		long st;
+
+		cli_http(c->sock, "GET", "/v1/health", NULL, &st, &h);
+		json_object_set_new(j, "health", h ? h : json_null());
+	}
+	if (c->json) {
+		print_json(j);
+	} else {
+		json_t *tok = json_object_get(j, "token");
+		json_t *st = json_object_get(j, "store");
+
+		printf("esignd %s, up %llds, health %s\n",
+		       json_string_value(json_object_get(j, "version")),
+		       (long long)json_integer_value(json_object_get(j, "uptime")),
+		       json_is_true(json_object_get(h, "ok")) ? "ok" : "FAILING");
+		printf("token: %s (%s %s), %s\n",
+		       json_string_value(json_object_get(tok, "label")),
+		       json_string_value(json_object_get(tok, "manufacturer")),
+		       json_string_value(json_object_get(tok, "model")),
+		       json_is_true(json_object_get(tok, "ok")) ? "ok" : "FAILING");
+		printf("store: %lld keys, %lld API clients, %lld audit records\n",
+		       (long long)json_integer_value(json_object_get(st, "keys")),
+		       (long long)json_integer_value(json_object_get(st, "clients")),
+		       (long long)json_integer_value(
+			       json_object_get(st, "audit_records")));
+	}
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int cmd_keys_list(struct ctx *c)
+{
+	json_t *j, *k;
+	size_t i;
+	int rc = call(c, "GET", "/v1/keys", NULL, &j);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (c->json) {
+		print_json(j);
+	} else {
+		printf("%-24s %-8s %-12s %s\n", "LABEL", "TYPE", "PURPOSE",
+		       "CERTIFICATE");
+		json_array_foreach(json_object_get(j, "keys"), i, k)
+			printf("%-24s %-8s %-12s %s\n",
+			       json_string_value(json_object_get(k, "label")),
+			       json_string_value(json_object_get(k, "type")),
+			       json_string_value(json_object_get(k, "purpose")) ?: "-",
+			       json_object_get(k, "certificate") ? "yes" : "no");
+	}
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int cmd_keys_generate(struct ctx *c, const char *label, const char *type)
+{
+	json_t *j, *body;
+	int rc;
+
+	if (label == NULL || type == NULL) {
+		fprintf(stderr, "esignctl: keys generate needs --label and --type\n");
+		return EXIT_USAGE;
+	}
+	body = json_pack("{s:s, s:s}", "label", label, "type", type);
+	rc = call(c, "POST", "/v1/keys", body, &j);
+	json_decref(body);
+	if (rc != EXIT_OK)
+		return rc;
+	if (c->json)
+		print_json(j);
+	else
+		printf("generated %s key '%s'\n%s", type, label,
+		       json_string_value(json_object_get(j, "public_key")) ?: "");
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int cmd_keys_sign(struct ctx *c, const char *key, const char *digest,
+			 const char *alg, const char *hash, const char *outpath)
+{
+	char path[256];
+	json_t *j, *body;
+	const char *b64;
+	int rc;
+
+	if (key == NULL || digest == NULL) {
+		fprintf(stderr, "esignctl: keys sign needs --key and --digest\n");
+		return EXIT_USAGE;
+	}
+	if (snprintf(path, sizeof(path), "/v1/keys/%s/sign", key) >= (int)sizeof(path))
+		return EXIT_USAGE;
+	body = json_pack("{s:s, s:s, s:s}", "digest", digest, "alg",
+			 alg ? alg : "rsa-pkcs1", "hash", hash ? hash : "sha256");
+	rc = call(c, "POST", path, body, &j);
+	json_decref(body);
+	if (rc != EXIT_OK)
+		return rc;
+	b64 = json_string_value(json_object_get(j, "signature"));
+	if (outpath != NULL && b64 != NULL) {
+		unsigned char raw[1024];
+		int n = EVP_DecodeBlock(raw, (const unsigned char *)b64,
+					(int)strlen(b64));
+		size_t len = (size_t)n;
+
+		/* EVP_DecodeBlock counts the '=' padding as zero bytes. */
+		for (size_t i = strlen(b64); i > 0 && b64[i - 1] == '='; i--)
+			len--;
+		if (n < 0 || esd_write_file(outpath, raw, len, 0644, 0) != 0) {
+			fprintf(stderr, "esignctl: cannot write %s\n", outpath);
+			json_decref(j);
+			return EXIT_LOCAL;
+		}
+	}
+	if (c->json)
+		print_json(j);
+	else if (outpath == NULL)
+		printf("%s\n", b64 ? b64 : "");
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int find_socket(struct ctx *c, const char *sock, const char *conf)
+{
+	struct esd_config cfg;
+	char err[512];
+
+	if (sock != NULL) {
+		snprintf(c->sock, sizeof(c->sock), "%s", sock);
+		return 0;
+	}
+	if (conf == NULL)
+		conf = getenv("ESIGND_CONF");
+	if (conf == NULL)
+		conf = "/etc/esignd/esignd.conf";
+	if (config_load(conf, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "esignctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (cfg.unix_socket[0] == '\0') {
+		fprintf(stderr, "esignctl: %s has no unix_socket\n", conf);
+		return EXIT_USAGE;
+	}
+	snprintf(c->sock, sizeof(c->sock), "%s", cfg.unix_socket);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "conf", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "https-port", required_argument, NULL, 'p' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "show-pins", no_argument, NULL, 'P' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "type", required_argument, NULL, 't' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "digest", required_argument, NULL, 'D' },
+		{ "alg", required_argument, NULL, 'a' },
+		{ "hash", required_argument, NULL, 'H' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctx c = { "", 0 };
+	struct init_opts io = { NULL, 8443, 0, "/usr/lib/softhsm/libsofthsm2.so" };
+	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
+	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
+	const char *out = NULL;
+	uint64_t port;
+	char **words;
+	int opt, rc, nw;
+
+	/* GNU getopt permutes: options may come before or after the words. */
+	while ((opt = getopt_long(argc, argv, "c:s:jh", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': c.json = 1; break;
+		case 'c': conf = optarg; break;
+		case 's': sock = optarg; break;
+		case 'd': io.dir = optarg; break;
+		case 'p':
+			if (esd_parse_u64(optarg, 1, 65535, &port) != 0) {
+				fprintf(stderr, "esignctl: bad --https-port\n");
+				return EXIT_USAGE;
+			}
+			io.https_port = (unsigned)port;
+			break;
+		case 'm': io.module = optarg; break;
+		case 'P': io.show_pins = 1; break;
+		case 'l': label = optarg; break;
+		case 't': type = optarg; break;
+		case 'k': key = optarg; break;
+		case 'D': digest = optarg; break;
+		case 'a': alg = optarg; break;
+		case 'H': hash = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	words = argv + optind;
+	nw = argc - optind;
+	if (nw == 1 && strcmp(words[0], "init") == 0) {
+		if (io.dir == NULL) {
+			fprintf(stderr, "esignctl: init needs --dir DIR\n");
+			return EXIT_USAGE;
+		}
+		return cli_init(&io);
+	}
+	if (nw < 1 || nw > 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	rc = find_socket(&c, sock, conf);
+	if (rc != 0)
+		return rc;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (nw == 1 && strcmp(words[0], "status") == 0)
+		rc = cmd_status(&c);
+	else if (nw == 2 && strcmp(words[0], "keys") == 0 &&
+		 strcmp(words[1], "list") == 0)
+		rc = cmd_keys_list(&c);
+	else if (nw == 2 && strcmp(words[0], "keys") == 0 &&
+		 strcmp(words[1], "generate") == 0)
+		rc = cmd_keys_generate(&c, label, type);
+	else if (nw == 2 && strcmp(words[0], "keys") == 0 &&
+		 strcmp(words[1], "sign") == 0)
+		rc = cmd_keys_sign(&c, key, digest, alg, hash, out);
+	else {
+		usage(stderr);
+		rc = EXIT_USAGE;
+	}
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,427 @@
+/*
+ * esignctl init --dir DIR: a self-contained instance.
+ *
+ *   DIR/softhsm2.conf, DIR/tokens/   the SoftHSM2 token (its own config)
+ *   DIR/pin, DIR/so-pin              token PINs (0600, never printed
+ *                                    unless --show-pins)
+ *   DIR/state/                       LMDB environment
+ *   DIR/ca.pem                       the demo root CA: what clients trust
+ *   DIR/tls/server.{crt,key}         HTTPS certificate (chain) and key
+ *   DIR/admin.token                  the admin API bearer token (0600)
+ *   DIR/esignd.conf                  the daemon's configuration
+ *
+ * Keys (demo root CA, issuing CA, demo seal) are generated inside the
+ * token; their certificates are signed through the token and stored in
+ * the token and in LMDB. Anything that fails removes DIR again.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "hsm/hsm.h"
+#include "pki/pki.h"
+#include "store/store.h"
+
+#define TOKEN_LABEL "esignd"
+
+struct demo_key {
+	const char *label;
+	enum hsm_keytype type;
+	enum pki_profile profile;
+	const char *subject;
+	unsigned days;
+	const char *purpose;
+};
+
+/* Issued in order: each is signed by the root (first) or issuing CA. */
+static const struct demo_key demo_keys[] = {
+	{ "root-ca", HSM_KEY_RSA3072, PKI_PROFILE_ROOT_CA,
+	  "/C=ID/O=esignd demo/CN=esignd Demo Root CA", 7300, "root-ca" },
+	{ "issuing-ca", HSM_KEY_RSA3072, PKI_PROFILE_ISSUING_CA,
+	  "/C=ID/O=esignd demo/CN=esignd Demo Issuing CA", 3650, "issuing-ca" },
+	{ "demo-seal", HSM_KEY_RSA2048, PKI_PROFILE_SEAL,
+	  "/C=ID/O=Demo Agency/OU=Electronic Seal/CN=Demo Agency Seal", 730,
+	  "seal" },
+};
+
+static int path_join(char *out, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(out, cap, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= cap ? ESD_ETOOBIG : 0;
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int random_pin(char *out, size_t bytes)
+{
+	uint8_t r[32];
+	int rc = esd_random(r, bytes);
+
+	if (rc == 0)
+		esd_hex(r, bytes, out);
+	OPENSSL_cleanse(r, sizeof(r));
+	return rc;
+}
+
+static int write_secret(const char *dir, const char *name, const char *value)
+{
+	char path[PATH_MAX], line[160];
+	int n = snprintf(line, sizeof(line), "%s\n", value);
+	int rc;
+
+	if (path_join(path, sizeof(path), dir, name) != 0)
+		return ESD_ETOOBIG;
+	rc = esd_write_file(path, line, (size_t)n, 0600, 1);
+	OPENSSL_cleanse(line, sizeof(line));
+	return rc;
+}
+
+static int write_pem_pair(const char *path, X509 *a, X509 *b)
+{
+	char *pa = NULL, *pb = NULL, *both = NULL;
+	int rc = pki_cert_pem(a, &pa);
+
+	if (rc == 0 && b != NULL)
+		rc = pki_cert_pem(b, &pb);
+	if (rc == 0) {
+		size_t la = strlen(pa), lb = pb ? strlen(pb) : 0;
+
+		both = malloc(la + lb + 1);
+		if (both == NULL) {
+			rc = ESD_ENOMEM;
+		} else {
+			memcpy(both, pa, la);
+			if (lb)
+				memcpy(both + la, pb, lb);
+			both[la + lb] = '\0';
+			rc = esd_write_file(path, both, la + lb, 0644, 1);
+		}
+	}
+	free(pa);
+	free(pb);
+	free(both);
+	return rc;
+}
+
+/* Records the key, its certificate and the audit entry in LMDB. */
+static int record_key(struct store_txn *t, const struct demo_key *k, X509 *cert)
+{
+	char serial[64], *pem = NULL;
+	json_t *rec = NULL, *crec = NULL;
+	int rc = pki_cert_pem(cert, &pem);
+
+	if (rc == 0)
+		rc = pki_cert_serial_hex(cert, serial, sizeof(serial));
+	if (rc != 0)
+		goto out;
+	rec = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "label", k->label,
+			"type", hsm_keytype_name(k->type), "created",
+			(json_int_t)esd_now(), "purpose", k->purpose, "cert", pem,
+			"serial", serial);
+	crec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "serial", serial,
+			 "subject", k->subject, "key", k->label, "status", "valid",
+			 "pem", pem);
+	rc = rec && crec ? store_put_json(t, DB_KEYS, k->label, rec, 1)
+			 : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_put_json(t, DB_CERTS, serial, crec, 1);
+	if (rc == 0)
+		rc = store_audit(t, "esignctl:init", "cert.issue", serial, 0,
+				 rec);
+out:
+	json_decref(rec);
+	json_decref(crec);
+	free(pem);
+	return rc;
+}
+
+/* Issues the TLS certificate for localhost from the issuing CA. */
+static int make_tls(const char *dir, struct hsm *h, X509 *issuing)
+{
+	static const char *const dns[] = { "localhost", NULL };
+	static const char *const ips[] = { "127.0.0.1", "::1", NULL };
+	char path[PATH_MAX];
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *ca_key = NULL;
+	X509 *cert = NULL;
+	BIO *b = NULL;
+	char *kp;
+	long klen;
+	int rc = ESD_ECRYPTO;
+	struct pki_cert_req req = {
+		.profile = PKI_PROFILE_TLS_SERVER,
+		.subject = "/C=ID/O=esignd demo/CN=localhost",
+		.pubkey = key, .issuer = issuing, .days = 825,
+		.dns = dns, .ips = ips,
+	};
+
+	if (key == NULL)
+		goto out;
+	rc = hsm_privkey(h, "issuing-ca", &ca_key);
+	if (rc != 0)
+		goto out;
+	req.issuer_key = ca_key;
+	rc = pki_cert_issue(&req, &cert);
+	if (rc != 0)
+		goto out;
+	path_join(path, sizeof(path), dir, "tls");
+	if (mkdir(path, 0700) != 0) {
+		rc = ESD_EIO;
+		goto out;
+	}
+	path_join(path, sizeof(path), dir, "tls/server.crt");
+	rc = write_pem_pair(path, cert, issuing);
+	if (rc != 0)
+		goto out;
+	rc = ESD_ECRYPTO;
+	b = BIO_new(BIO_s_mem());
+	if (b == NULL || !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
+		goto out;
+	klen = BIO_get_mem_data(b, &kp);
+	path_join(path, sizeof(path), dir, "tls/server.key");
+	rc = esd_write_file(path, kp, (size_t)klen, 0600, 1);
+out:
+	BIO_free_all(b);
+	X509_free(cert);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static const char conf_template[] =
+	"# esignd configuration, written by `esignctl init`.\n"
+	"# Every key is described in docs/config.md. Relative paths are\n"
+	"# relative to this file's directory. `esignd -t -c FILE` checks it.\n"
+	"\n"
+	"# The PKCS#11 module and the token that holds the keys.\n"
+	"pkcs11_module = %s\n"
+	"token_label = " TOKEN_LABEL "\n"
+	"pin_file = pin\n"
+	"softhsm_conf = softhsm2.conf\n"
+	"\n"
+	"# LMDB environment (state and audit log).\n"
+	"state_dir = state\n"
+	"\n"
+	"# Listeners: HTTPS for API clients, a Unix socket for esignctl.\n"
+	"https_listen = 127.0.0.1:%u\n"
+	"tls_cert = tls/server.crt\n"
+	"tls_key = tls/server.key\n"
+	"unix_socket = esignd.sock\n"
+	"\n"
+	"# Unix socket peers (uid or user name) that are administrators.\n"
+	"admin_uids = %u\n"
+	"\n"
+	"# The front drops to this user when esignd starts as root.\n"
+	"user = nobody\n"
+	"\n"
+	"# Limits.\n"
+	"max_body = 67108864\n"
+	"max_connections = 1024\n"
+	"request_timeout = 60\n"
+	"drain_timeout = 30\n"
+	"\n"
+	"log_level = info\n";
+
+static int write_conf(const char *dir, const struct init_opts *o)
+{
+	char path[PATH_MAX], text[4096];
+	int n = snprintf(text, sizeof(text), conf_template, o->module,
+			 o->https_port, (unsigned)getuid());
+
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    path_join(path, sizeof(path), dir, "esignd.conf") != 0)
+		return ESD_ETOOBIG;
+	return esd_write_file(path, text, (size_t)n, 0644, 1);
+}
+
+static int build(const char *dir, const struct init_opts *o, char *pin,
+		 char *so_pin, char *token)
+{
+	char path[PATH_MAX], text[PATH_MAX + 256];
+	X509 *certs[ESD_ARRAY_LEN(demo_keys)] = { NULL };
+	struct store *st = NULL;
+	struct store_txn *t = NULL;
+	struct hsm *h = NULL;
+	uint8_t tok[32], tok_hash[32];
+	char tok_hash_hex[65];
+	json_t *client = NULL;
+	int rc, n;
+
+	/* 1. The token, with its own SoftHSM2 configuration. */
+	path_join(path, sizeof(path), dir, "tokens");
+	if (mkdir(path, 0700) != 0)
+		return ESD_EIO;
+	n = snprintf(text, sizeof(text),
+		     "# SoftHSM2 configuration of this esignd instance.\n"
+		     "directories.tokendir = %s/tokens\n"
+		     "objectstore.backend = file\n"
+		     "log.level = ERROR\n"
+		     "slots.removable = false\n", dir);
+	path_join(path, sizeof(path), dir, "softhsm2.conf");
+	rc = esd_write_file(path, text, (size_t)n, 0600, 1);
+	if (rc != 0)
+		return rc;
+	setenv("SOFTHSM2_CONF", path, 1);
+	if ((rc = random_pin(pin, 16)) != 0 || (rc = random_pin(so_pin, 16)) != 0 ||
+	    (rc = write_secret(dir, "pin", pin)) != 0 ||
+	    (rc = write_secret(dir, "so-pin", so_pin)) != 0)
+		return rc;
+	printf("creating the token...\n");
+	rc = hsm_token_init(o->module, TOKEN_LABEL, so_pin, pin);
+	if (rc == 0)
+		rc = hsm_open(o->module, TOKEN_LABEL, pin, &h);
+	if (rc != 0)
+		goto out;
+
+	/* 2. Keys inside the token, certificates signed through it. */
+	path_join(path, sizeof(path), dir, "state");
+	rc = store_open(path, 1ull << 30, 1, &st);
+	if (rc == 0)
+		rc = store_txn_begin(st, 1, &t);
+	if (rc != 0)
+		goto out;
+	for (size_t i = 0; i < ESD_ARRAY_LEN(demo_keys); i++) {
+		const struct demo_key *k = &demo_keys[i];
+		EVP_PKEY *pub = NULL, *signer = NULL;
+		struct pki_cert_req req = { .profile = k->profile,
+					    .subject = k->subject,
+					    .days = k->days };
+
+		printf("generating %s key '%s' in the token...\n",
+		       hsm_keytype_name(k->type), k->label);
+		rc = hsm_keygen(h, k->label, k->type);
+		if (rc == 0)
+			rc = hsm_pubkey(h, k->label, &pub);
+		if (rc == 0)
+			rc = hsm_privkey(h, i == 0 ? k->label
+					 : i == 1 ? demo_keys[0].label
+						  : demo_keys[1].label, &signer);
+		if (rc == 0) {
+			req.pubkey = pub;
+			req.issuer = i == 0 ? NULL : certs[i == 1 ? 0 : 1];
+			req.issuer_key = signer;
+			rc = pki_cert_issue(&req, &certs[i]);
+		}
+		if (rc == 0)
+			rc = hsm_store_cert(h, k->label, certs[i]);
+		if (rc == 0)
+			rc = record_key(t, k, certs[i]);
+		EVP_PKEY_free(pub);
+		EVP_PKEY_free(signer);
+		if (rc != 0)
+			goto out;
+	}
+
+	/* 3. The admin API credential: only its hash is stored. */
+	if ((rc = esd_random(tok, sizeof(tok))) != 0)
+		goto out;
+	esd_hex(tok, sizeof(tok), token);
+	esd_sha256(tok, sizeof(tok), tok_hash);
+	esd_hex(tok_hash, sizeof(tok_hash), tok_hash_hex);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	client = json_pack("{s:s, s:s, s:s, s:I}", "name", "admin", "role",
+			   "admin", "hash", tok_hash_hex, "created",
+			   (json_int_t)esd_now());
+	rc = client ? store_put_json(t, DB_CLIENTS, tok_hash_hex, client, 1)
+		    : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_audit(t, "esignctl:init", "client.create", "admin", 0,
+				 NULL);
+	if (rc == 0)
+		rc = store_audit(t, "esignctl:init", "instance.init", dir, 0, NULL);
+	if (rc == 0) {
+		rc = store_txn_commit(t);
+		t = NULL;
+	}
+	if (rc != 0)
+		goto out;
+	if ((rc = write_secret(dir, "admin.token", token)) != 0)
+		goto out;
+
+	/* 4. Files for clients and the daemon. */
+	path_join(path, sizeof(path), dir, "ca.pem");
+	if ((rc = write_pem_pair(path, certs[0], NULL)) != 0)
+		goto out;
+	path_join(path, sizeof(path), dir, "issuing-ca.pem");
+	if ((rc = write_pem_pair(path, certs[1], NULL)) != 0)
+		goto out;
+	if ((rc = make_tls(dir, h, certs[1])) != 0)
+		goto out;
+	rc = write_conf(dir, o);
+out:
+	json_decref(client);
+	store_txn_abort(t);
+	store_close(st);
+	for (size_t i = 0; i < ESD_ARRAY_LEN(certs); i++)
+		X509_free(certs[i]);
+	hsm_close(h);
+	return rc;
+}
+
+int cli_init(const struct init_opts *o)
+{
+	char dir[PATH_MAX], pin[33] = "", so_pin[33] = "", token[65] = "";
+	int rc;
+
+	if (mkdir(o->dir, 0700) != 0) {
+		if (errno == EEXIST)
+			fprintf(stderr, "esignctl: %s exists; init never "
+				"overwrites an instance (remove it or pick "
+				"another --dir)\n", o->dir);
+		else
+			fprintf(stderr, "esignctl: cannot create %s: %s\n",
+				o->dir, strerror(errno));
+		return EXIT_LOCAL;
+	}
+	if (realpath(o->dir, dir) == NULL)
+		return EXIT_LOCAL;
+	log_init("esignctl", LOG_LVL_WARN);
+	rc = build(dir, o, pin, so_pin, token);
+	if (rc != 0) {
+		fprintf(stderr, "esignctl: init failed: %s; removing %s\n",
+			esd_err_msg(rc), dir);
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		OPENSSL_cleanse(pin, sizeof(pin));
+		OPENSSL_cleanse(so_pin, sizeof(so_pin));
+		OPENSSL_cleanse(token, sizeof(token));
+		return EXIT_LOCAL;
+	}
+	printf("\nesignd instance created in %s\n\n"
+	       "  configuration   %s/esignd.conf\n"
+	       "  start           esignd -c %s/esignd.conf\n"
+	       "  HTTPS API       https://127.0.0.1:%u/v1/health\n"
+	       "  Unix socket     %s/esignd.sock (esignctl -c %s/esignd.conf status)\n"
+	       "  trust this CA   %s/ca.pem\n"
+	       "  admin token     %s/admin.token (mode 0600)\n"
+	       "  token PINs      %s/pin, %s/so-pin (mode 0600)\n",
+	       dir, dir, dir, o->https_port, dir, dir, dir, dir, dir, dir);
+	if (o->show_pins)
+		printf("  user PIN        %s\n  SO PIN          %s\n", pin, so_pin);
+	printf("\ntry:\n  curl --cacert %s/ca.pem https://127.0.0.1:%u/v1/health\n"
+	       "  curl --cacert %s/ca.pem -H \"Authorization: Bearer $(cat %s/admin.token)\" "
+	       "https://127.0.0.1:%u/v1/keys\n",
+	       dir, o->https_port, dir, dir, o->https_port);
+	OPENSSL_cleanse(pin, sizeof(pin));
+	OPENSSL_cleanse(so_pin, sizeof(so_pin));
+	OPENSSL_cleanse(token, sizeof(token));
+	return EXIT_OK;
+}

@@ -1,0 +1,42 @@
+/*
+ * Small helpers shared by every layer: hex, files, numbers, random.
+ */
+#ifndef ESD_COMMON_UTIL_H
+#define ESD_COMMON_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ESD_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Writes 2*len lowercase hex chars and a NUL into out (size >= 2*len+1). */
+void esd_hex(const uint8_t *in, size_t len, char *out);
+/* Decodes hex (either case, even length) into out; *outlen gets the byte
+ * count. Returns ESD_EINVAL on a bad digit, odd length or overflow of cap. */
+int esd_unhex(const char *in, size_t inlen, uint8_t *out, size_t cap,
+	      size_t *outlen);
+
+/* Parses a whole decimal string into [min, max]; ESD_EINVAL otherwise. */
+int esd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Reads a whole file (at most max bytes) into a new NUL-terminated buffer
+ * the caller frees (and wipes, if secret). ESD_ETOOBIG past max. */
+int esd_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Writes data to path atomically (temp file, fsync, rename) with mode;
+ * with excl, refuses (ESD_EEXIST) if path exists. */
+int esd_write_file(const char *path, const void *data, size_t len,
+		   mode_t mode, int excl);
+
+/* Fills buf with len cryptographically random bytes (OpenSSL DRBG). */
+int esd_random(void *buf, size_t len);
+/* SHA-256 of data into out[32]. */
+void esd_sha256(const void *data, size_t len, uint8_t out[32]);
+/* Wall clock seconds since the epoch and a monotonic clock in ns. */
+int64_t esd_now(void);
+uint64_t esd_mono_ns(void);
+
+/* Trims leading and trailing ASCII whitespace in place; returns s. */
+char *esd_trim(char *s);
+
+#endif

@@ -1,0 +1,249 @@
+#include <ctype.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/config.h"
+
+enum ctype { C_STR, C_PATH, C_U64, C_UIDS, C_LOGLEVEL };
+
+struct key {
+	const char *name;
+	enum ctype type;
+	size_t off;
+	size_t size;     /* string capacity */
+	uint64_t min, max;
+};
+
+#define S(f, t) #f, t, offsetof(struct esd_config, f), sizeof(((struct esd_config *)0)->f)
+static const struct key keys[] = {
+	{ S(pkcs11_module, C_PATH), 0, 0 },
+	{ S(token_label, C_STR), 0, 0 },
+	{ S(pin_file, C_PATH), 0, 0 },
+	{ S(softhsm_conf, C_PATH), 0, 0 },
+	{ S(state_dir, C_PATH), 0, 0 },
+	{ S(https_listen, C_STR), 0, 0 },
+	{ S(tls_cert, C_PATH), 0, 0 },
+	{ S(tls_key, C_PATH), 0, 0 },
+	{ S(unix_socket, C_PATH), 0, 0 },
+	{ S(user, C_STR), 0, 0 },
+	{ S(admin_uids, C_UIDS), 0, 0 },
+	{ S(max_body, C_U64), 1024, 1ull << 32 },
+	{ S(max_connections, C_U64), 1, 100000 },
+	{ S(request_timeout, C_U64), 1, 3600 },
+	{ S(keeper_threads, C_U64), 0, 256 },
+	{ S(drain_timeout, C_U64), 0, 3600 },
+	{ S(lmdb_map_size, C_U64), 1 << 20, 1ull << 40 },
+	{ S(log_level, C_LOGLEVEL), 0, 0 },
+};
+#undef S
+
+void config_defaults(struct esd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->pkcs11_module, sizeof(c->pkcs11_module),
+		 "/usr/lib/softhsm/libsofthsm2.so");
+	snprintf(c->token_label, sizeof(c->token_label), "esignd");
+	snprintf(c->https_listen, sizeof(c->https_listen), "127.0.0.1:8443");
+	snprintf(c->user, sizeof(c->user), "nobody");
+	c->admin_uids[0] = 0;
+	c->n_admin_uids = 1;
+	c->max_body = 64ull << 20;
+	c->max_connections = 1024;
+	c->request_timeout = 60;
+	c->keeper_threads = 0;
+	c->drain_timeout = 30;
+	c->lmdb_map_size = 1ull << 30;
+	c->log_level = LOG_LVL_INFO;
+}
+
+static int fail(char *err, size_t errlen, const char *name, unsigned line,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(char *err, size_t errlen, const char *name, unsigned line,
+		const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(err, errlen, "%s:%u: ", name, line);
+	if (n >= 0 && (size_t)n < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return ESD_ECONFIG;
+}
+
+static int set_uids(struct esd_config *c, char *v)
+{
+	char *save = NULL, *tok;
+
+	c->n_admin_uids = 0;
+	for (tok = strtok_r(v, ", ", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		uint64_t u;
+
+		if (c->n_admin_uids == CONF_MAX_UIDS)
+			return ESD_EINVAL;
+		if (esd_parse_u64(tok, 0, (uid_t)-2, &u) != 0) {
+			struct passwd *pw = getpwnam(tok);
+
+			if (pw == NULL)
+				return ESD_EINVAL;
+			u = pw->pw_uid;
+		}
+		c->admin_uids[c->n_admin_uids++] = (uid_t)u;
+	}
+	return c->n_admin_uids > 0 ? 0 : ESD_EINVAL;
+}
+
+static int set_value(const struct key *k, struct esd_config *c, char *v,
+		     const char *base)
+{
+	char *field = (char *)c + k->off;
+	uint64_t u;
+	int n;
+
+	switch (k->type) {
+	case C_STR:
+		if (strlen(v) >= k->size)
+			return ESD_ETOOBIG;
+		memcpy(field, v, strlen(v) + 1);
+		return 0;
+	case C_PATH:
+		if (v[0] == '/' || v[0] == '\0' || base == NULL)
+			n = snprintf(field, k->size, "%s", v);
+		else
+			n = snprintf(field, k->size, "%s/%s", base, v);
+		return n < 0 || (size_t)n >= k->size ? ESD_ETOOBIG : 0;
+	case C_U64:
+		if (esd_parse_u64(v, k->min, k->max, &u) != 0)
+			return ESD_EINVAL;
+		memcpy(field, &u, sizeof(u));
+		return 0;
+	case C_UIDS:
+		return set_uids(c, v);
+	case C_LOGLEVEL:
+		n = log_level_parse(v);
+		if (n < 0)
+			return ESD_EINVAL;
+		c->log_level = n;
+		return 0;
+	}
+	return ESD_EINVAL;
+}
+
+int config_parse(const char *text, size_t len, const char *name,
+		 const char *base, struct esd_config *c, char *err,
+		 size_t errlen)
+{
+	unsigned char seen[ESD_ARRAY_LEN(keys)] = { 0 };
+	unsigned lineno = 0;
+	size_t pos = 0;
+	char line[4096];
+
+	config_defaults(c);
+	snprintf(c->path, sizeof(c->path), "%s", name);
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
+		char *p, *eq, *key, *val;
+		size_t i;
+		int rc;
+
+		lineno++;
+		if (ll >= sizeof(line))
+			return fail(err, errlen, name, lineno, "line too long");
+		memcpy(line, text + pos, ll);
+		line[ll] = '\0';
+		pos += ll + (nl != NULL);
+		if (memchr(line, '\0', ll) != NULL)
+			return fail(err, errlen, name, lineno, "NUL byte");
+		p = strchr(line, '#');
+		if (p != NULL)
+			*p = '\0';
+		p = esd_trim(line);
+		if (*p == '\0')
+			continue;
+		eq = strchr(p, '=');
+		if (eq == NULL)
+			return fail(err, errlen, name, lineno,
+				    "expected 'key = value'");
+		*eq = '\0';
+		key = esd_trim(p);
+		val = esd_trim(eq + 1);
+		for (i = 0; i < ESD_ARRAY_LEN(keys); i++)
+			if (strcmp(keys[i].name, key) == 0)
+				break;
+		if (i == ESD_ARRAY_LEN(keys))
+			return fail(err, errlen, name, lineno,
+				    "unknown key '%.64s'", key);
+		if (seen[i])
+			return fail(err, errlen, name, lineno,
+				    "'%s' given twice", key);
+		seen[i] = 1;
+		rc = set_value(&keys[i], c, val, base);
+		if (rc == ESD_ETOOBIG)
+			return fail(err, errlen, name, lineno,
+				    "value of '%s' too long", key);
+		if (rc != 0) {
+			if (keys[i].type == C_U64)
+				return fail(err, errlen, name, lineno,
+					    "'%s' must be an integer in [%llu, %llu]",
+					    key, (unsigned long long)keys[i].min,
+					    (unsigned long long)keys[i].max);
+			return fail(err, errlen, name, lineno,
+				    "invalid value for '%s'", key);
+		}
+	}
+	if (c->https_listen[0] == '\0' && c->unix_socket[0] == '\0')
+		return fail(err, errlen, name, lineno,
+			    "neither https_listen nor unix_socket is set");
+	if (c->https_listen[0] != '\0' &&
+	    (c->tls_cert[0] == '\0' || c->tls_key[0] == '\0'))
+		return fail(err, errlen, name, lineno,
+			    "https_listen needs tls_cert and tls_key");
+	if (c->pin_file[0] == '\0' || c->state_dir[0] == '\0')
+		return fail(err, errlen, name, lineno,
+			    "pin_file and state_dir are required");
+	return 0;
+}
+
+int config_load(const char *path, struct esd_config *c, char *err,
+		size_t errlen)
+{
+	char *text = NULL, *base = NULL, *slash;
+	size_t len;
+	int rc;
+
+	rc = esd_read_file(path, 1 << 20, &text, &len);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+			 esd_err_msg(rc));
+		return ESD_ECONFIG;
+	}
+	base = realpath(path, NULL);
+	if (base == NULL) {
+		rc = ESD_ENOMEM;
+		goto out;
+	}
+	slash = strrchr(base, '/');
+	if (slash == NULL)
+		snprintf(base, strlen(base) + 1, ".");
+	else if (slash == base)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	rc = config_parse(text, len, path, base, c, err, errlen);
+out:
+	free(base);
+	free(text);
+	return rc;
+}

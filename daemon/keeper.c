@@ -1,0 +1,613 @@
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/child.h"
+#include "daemon/ipc.h"
+#include "daemon/keeper.h"
+#include "daemon/proto.h"
+#include "daemon/sandbox.h"
+#include "hsm/hsm.h"
+#include "pki/pki.h"
+#include "store/store.h"
+
+enum need { NEED_NONE, NEED_ADMIN, NEED_ADMIN_PEER };
+
+struct keeper {
+	struct esd_config cfg;
+	pthread_mutex_t cfg_mu;
+	struct hsm *hsm;
+	struct store *store;
+	int64_t started;
+};
+
+/* Who is asking, after authentication. */
+struct caller {
+	struct cred cred;
+	char actor[96];    /* for the audit log: "uid:1000", "client:admin" */
+	int admin;
+};
+
+struct reply {
+	json_t *json;      /* success payload */
+	char msg[256];     /* error message (no secrets) */
+};
+
+typedef int (*handler_fn)(struct keeper *k, struct caller *c,
+			  struct ibuf *in, struct reply *r);
+
+static int h_health(struct keeper *k, struct caller *c, struct ibuf *in,
+		    struct reply *r);
+static int h_status(struct keeper *k, struct caller *c, struct ibuf *in,
+		    struct reply *r);
+static int h_keys_list(struct keeper *k, struct caller *c, struct ibuf *in,
+		       struct reply *r);
+static int h_key_generate(struct keeper *k, struct caller *c,
+			  struct ibuf *in, struct reply *r);
+static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
+		      struct reply *r);
+
+/* The dispatch table: adding a message is one row and one function.
+ * Lengths are of the whole payload, credential included. */
+static const struct {
+	uint16_t type;
+	handler_fn fn;
+	size_t min_len, max_len;
+	enum need need;
+	const char *name;
+} dispatch[] = {
+	{ MSG_HEALTH, h_health, 1, 64, NEED_NONE, "health" },
+	{ MSG_STATUS, h_status, 1, 64, NEED_ADMIN, "status" },
+	{ MSG_KEYS_LIST, h_keys_list, 1, 64, NEED_ADMIN, "keys.list" },
+	{ MSG_KEY_GENERATE, h_key_generate, 9, 256, NEED_ADMIN, "keys.generate" },
+	{ MSG_KEY_SIGN, h_key_sign, 17, 512, NEED_ADMIN_PEER, "keys.sign" },
+};
+
+static int read_cred(struct ibuf *in, struct cred *c)
+{
+	uint8_t kind;
+	const uint8_t *p;
+	size_t n;
+	uint32_t u, g;
+
+	memset(c, 0, sizeof(*c));
+	if (ibuf_get_u8(in, &kind) != 0)
+		return ESD_EPROTO;
+	switch (kind) {
+	case CRED_NONE:
+		return 0;
+	case CRED_BEARER:
+		if (ibuf_get_bytes(in, &p, &n) != 0 || n != 32)
+			return ESD_EPROTO;
+		c->kind = CRED_BEARER;
+		memcpy(c->token_hash, p, 32);
+		return 0;
+	case CRED_PEER:
+		if (ibuf_get_u32(in, &u) != 0 || ibuf_get_u32(in, &g) != 0)
+			return ESD_EPROTO;
+		c->kind = CRED_PEER;
+		c->uid = u;
+		c->gid = g;
+		return 0;
+	default:
+		return ESD_EPROTO;
+	}
+}
+
+/* Decides who the caller is. A bearer token is looked up by its SHA-256
+ * (a 256-bit random token needs no slow hash); the lookup key is itself
+ * the comparison, and the stored record repeats it for a constant-time
+ * check. */
+static int authenticate(struct keeper *k, struct caller *c)
+{
+	struct store_txn *t = NULL;
+	json_t *rec = NULL;
+	char key[65];
+	int rc = 0;
+
+	switch (c->cred.kind) {
+	case CRED_NONE:
+		snprintf(c->actor, sizeof(c->actor), "anonymous");
+		return 0;
+	case CRED_PEER:
+		snprintf(c->actor, sizeof(c->actor), "uid:%u",
+			 (unsigned)c->cred.uid);
+		pthread_mutex_lock(&k->cfg_mu);
+		for (size_t i = 0; i < k->cfg.n_admin_uids; i++)
+			if (k->cfg.admin_uids[i] == c->cred.uid)
+				c->admin = 1;
+		pthread_mutex_unlock(&k->cfg_mu);
+		return 0;
+	case CRED_BEARER:
+		break;
+	}
+	esd_hex(c->cred.token_hash, 32, key);
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc != 0)
+		return rc;
+	rc = store_get_json(t, DB_CLIENTS, key, &rec);
+	if (rc == ESD_ENOTFOUND) {
+		rc = ESD_EAUTH;
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	{
+		const char *h = json_string_value(json_object_get(rec, "hash"));
+		const char *name = json_string_value(json_object_get(rec, "name"));
+		const char *role = json_string_value(json_object_get(rec, "role"));
+
+		if (h == NULL || strlen(h) != 64 ||
+		    CRYPTO_memcmp(h, key, 64) != 0 || name == NULL) {
+			rc = ESD_EAUTH;
+			goto out;
+		}
+		snprintf(c->actor, sizeof(c->actor), "client:%s", name);
+		c->admin = role != NULL && strcmp(role, "admin") == 0;
+	}
+out:
+	json_decref(rec);
+	store_txn_abort(t);
+	return rc;
+}
+
+/* Appends one audit record in its own transaction. */
+static int audit(struct keeper *k, struct caller *c, const char *action,
+		 const char *target, int result, json_t *detail)
+{
+	struct store_txn *t;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc != 0)
+		return rc;
+	rc = store_audit(t, c->actor, action, target, result, detail);
+	if (rc != 0) {
+		store_txn_abort(t);
+		return rc;
+	}
+	return store_txn_commit(t);
+}
+
+static int h_health(struct keeper *k, struct caller *c, struct ibuf *in,
+		    struct reply *r)
+{
+	struct store_txn *t;
+	int tok, st;
+	int64_t now = esd_now();
+	int clock_ok = now > 1700000000; /* after 2023-11: not a reset RTC */
+
+	(void)c;
+	if (ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	tok = hsm_health(k->hsm);
+	st = store_txn_begin(k->store, 0, &t);
+	if (st == 0)
+		store_txn_abort(t);
+	r->json = json_pack("{s:b, s:{s:{s:b, s:s}, s:{s:b}, s:{s:b, s:I}}}",
+			    "ok", tok == 0 && st == 0 && clock_ok,
+			    "checks",
+			    "token", "ok", tok == 0, "error", esd_err_name(tok),
+			    "store", "ok", st == 0,
+			    "clock", "ok", clock_ok, "time", (json_int_t)now);
+	return r->json ? 0 : ESD_ENOMEM;
+}
+
+static int h_status(struct keeper *k, struct caller *c, struct ibuf *in,
+		    struct reply *r)
+{
+	char label[64], manuf[64], model[64];
+	uint64_t nkeys = 0, nclients = 0, naudit = 0, errors, reconnects;
+	struct store_txn *t;
+	int tok, rc;
+
+	(void)c;
+	if (ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	tok = hsm_token_info(k->hsm, label, manuf, model, sizeof(label));
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc != 0)
+		return rc;
+	store_count(t, DB_KEYS, &nkeys);
+	store_count(t, DB_CLIENTS, &nclients);
+	store_count(t, DB_AUDIT, &naudit);
+	store_txn_abort(t);
+	hsm_counters(k->hsm, &errors, &reconnects);
+	r->json = json_pack("{s:s, s:I, s:{s:b, s:s, s:s, s:s, s:I, s:I},"
+			    " s:{s:I, s:I, s:I}}",
+			    "version", ESD_VERSION,
+			    "uptime", (json_int_t)(esd_now() - k->started),
+			    "token", "ok", tok == 0, "label", tok ? "" : label,
+			    "manufacturer", tok ? "" : manuf,
+			    "model", tok ? "" : model,
+			    "errors", (json_int_t)errors,
+			    "reconnects", (json_int_t)reconnects,
+			    "store", "keys", (json_int_t)nkeys,
+			    "clients", (json_int_t)nclients,
+			    "audit_records", (json_int_t)naudit);
+	return r->json ? 0 : ESD_ENOMEM;
+}
+
+static json_t *key_json(struct keeper *k, const char *label,
+			enum hsm_keytype type, const char *id_hex,
+			struct store_txn *t)
+{
+	EVP_PKEY *pub = NULL;
+	char *pem = NULL;
+	json_t *o = json_pack("{s:s, s:s}", "label", label, "type",
+			      hsm_keytype_name(type)), *rec = NULL;
+
+	if (o == NULL)
+		return NULL;
+	if (id_hex != NULL)
+		json_object_set_new(o, "id", json_string(id_hex));
+	if (hsm_pubkey(k->hsm, label, &pub) == 0 &&
+	    pki_pubkey_pem(pub, &pem) == 0)
+		json_object_set_new(o, "public_key", json_string(pem));
+	if (t != NULL && store_get_json(t, DB_KEYS, label, &rec) == 0) {
+		json_t *cert = json_object_get(rec, "cert");
+		json_t *purpose = json_object_get(rec, "purpose");
+
+		if (cert != NULL)
+			json_object_set(o, "certificate", cert);
+		if (purpose != NULL)
+			json_object_set(o, "purpose", purpose);
+	}
+	json_decref(rec);
+	free(pem);
+	EVP_PKEY_free(pub);
+	return o;
+}
+
+static int h_keys_list(struct keeper *k, struct caller *c, struct ibuf *in,
+		       struct reply *r)
+{
+	struct hsm_key_info *keys = NULL;
+	struct store_txn *t = NULL;
+	size_t n = 0;
+	json_t *arr;
+	int rc;
+
+	(void)c;
+	if (ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	rc = hsm_keys_list(k->hsm, &keys, &n);
+	if (rc != 0)
+		return rc;
+	arr = json_array();
+	store_txn_begin(k->store, 0, &t);
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		json_array_append_new(arr, key_json(k, keys[i].label,
+						    keys[i].type,
+						    keys[i].id_hex, t));
+	store_txn_abort(t);
+	free(keys);
+	r->json = json_pack("{s:o}", "keys", arr);
+	return r->json ? 0 : ESD_ENOMEM;
+}
+
+static int valid_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > HSM_LABEL_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
+		      s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+static int h_key_generate(struct keeper *k, struct caller *c,
+			  struct ibuf *in, struct reply *r)
+{
+	char label[HSM_LABEL_MAX + 1], tname[16];
+	enum hsm_keytype type;
+	struct store_txn *t = NULL;
+	json_t *rec = NULL;
+	int rc;
+
+	if (ibuf_get_str(in, label, sizeof(label)) != 0 ||
+	    ibuf_get_str(in, tname, sizeof(tname)) != 0 || ibuf_done(in) != 0 ||
+	    !valid_label(label)) {
+		snprintf(r->msg, sizeof(r->msg),
+			 "label must be 1-%d characters of [A-Za-z0-9._-]",
+			 HSM_LABEL_MAX);
+		return ESD_EINVAL;
+	}
+	if (hsm_keytype_parse(tname, &type) != 0) {
+		snprintf(r->msg, sizeof(r->msg),
+			 "type must be rsa2048, rsa3072 or ec-p256");
+		return ESD_EINVAL;
+	}
+	rc = hsm_keygen(k->hsm, label, type);
+	if (rc == ESD_EEXIST)
+		snprintf(r->msg, sizeof(r->msg), "a key labelled '%s' exists",
+			 label);
+	if (rc != 0) {
+		audit(k, c, "keys.generate", label, rc, NULL);
+		return rc;
+	}
+	/* The key record and its audit record commit together. */
+	rec = json_pack("{s:s, s:s, s:I, s:s}", "label", label, "type", tname,
+			"created", (json_int_t)esd_now(), "purpose", "general");
+	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_put_json(t, DB_KEYS, label, rec, 0);
+	if (rc == 0)
+		rc = store_audit(t, c->actor, "keys.generate", label, 0, NULL);
+	if (rc == 0) {
+		rc = store_txn_commit(t);
+		t = NULL;
+	}
+	store_txn_abort(t);
+	json_decref(rec);
+	if (rc != 0) {
+		log_err("keeper: key '%s' generated on the token but not "
+			"recorded: %s", label, esd_err_name(rc));
+		return rc;
+	}
+	log_info("keeper: generated %s key '%s' for %s", tname, label,
+		 c->actor);
+	r->json = key_json(k, label, type, NULL, NULL);
+	return r->json ? 0 : ESD_ENOMEM;
+}
+
+static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
+		      struct reply *r)
+{
+	char label[HSM_LABEL_MAX + 1], alg_name[16], md_name[16];
+	char dgst_hex[2 * EVP_MAX_MD_SIZE + 1], *b64 = NULL;
+	const uint8_t *dgst;
+	uint8_t sig[1024];
+	size_t dlen, siglen = sizeof(sig);
+	enum hsm_alg alg;
+	const EVP_MD *md;
+	json_t *detail;
+	int rc;
+
+	if (ibuf_get_str(in, label, sizeof(label)) != 0 ||
+	    ibuf_get_str(in, alg_name, sizeof(alg_name)) != 0 ||
+	    ibuf_get_str(in, md_name, sizeof(md_name)) != 0 ||
+	    ibuf_get_bytes(in, &dgst, &dlen) != 0 || ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	if (hsm_alg_parse(alg_name, &alg) != 0) {
+		snprintf(r->msg, sizeof(r->msg),
+			 "alg must be rsa-pkcs1, rsa-pss or ecdsa");
+		return ESD_EINVAL;
+	}
+	md = strcmp(md_name, "sha256") == 0   ? EVP_sha256()
+	     : strcmp(md_name, "sha384") == 0 ? EVP_sha384()
+	     : strcmp(md_name, "sha512") == 0 ? EVP_sha512()
+					      : NULL;
+	if (md == NULL || (size_t)EVP_MD_get_size(md) != dlen) {
+		snprintf(r->msg, sizeof(r->msg),
+			 "hash must be sha256, sha384 or sha512 and the digest "
+			 "its length");
+		return ESD_EINVAL;
+	}
+	rc = hsm_sign(k->hsm, label, alg, md, dgst, dlen, sig, &siglen);
+	if (rc == ESD_ENOTFOUND)
+		snprintf(r->msg, sizeof(r->msg), "no key labelled '%s'", label);
+	else if (rc == ESD_EINVAL)
+		snprintf(r->msg, sizeof(r->msg),
+			 "algorithm %s does not fit key '%s'", alg_name, label);
+	esd_hex(dgst, dlen, dgst_hex);
+	detail = json_pack("{s:s, s:s, s:s}", "alg", alg_name, "hash", md_name,
+			   "digest", dgst_hex);
+	/* A signature is only released once its audit record is durable. */
+	if (audit(k, c, "keys.sign", label, rc, detail) != 0 && rc == 0)
+		rc = ESD_ESTORE;
+	json_decref(detail);
+	if (rc != 0)
+		return rc;
+	b64 = malloc(4 * ((siglen + 2) / 3) + 1);
+	if (b64 == NULL)
+		return ESD_ENOMEM;
+	EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
+	r->json = json_pack("{s:s, s:s, s:s, s:s}", "key", label, "alg",
+			    alg_name, "hash", md_name, "signature", b64);
+	free(b64);
+	return r->json ? 0 : ESD_ENOMEM;
+}
+
+/* Handles one request frame; always produces a reply. */
+static void handle(struct keeper *k, int fd, struct ipc_msg *m)
+{
+	struct reply r = { NULL, { 0 } };
+	struct caller c;
+	struct ibuf in;
+	size_t i;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < ESD_ARRAY_LEN(dispatch); i++)
+		if (dispatch[i].type == m->type)
+			break;
+	if (i == ESD_ARRAY_LEN(dispatch)) {
+		rc = ESD_EPROTO;
+		snprintf(r.msg, sizeof(r.msg), "unknown message type %u",
+			 (unsigned)m->type);
+		goto reply;
+	}
+	if (m->len < dispatch[i].min_len || m->len > dispatch[i].max_len) {
+		rc = ESD_EINVAL;
+		goto reply;
+	}
+	ibuf_view(&in, m->data, m->len);
+	rc = read_cred(&in, &c.cred);
+	if (rc == 0)
+		rc = authenticate(k, &c);
+	if (rc != 0)
+		goto reply;
+	if (dispatch[i].need != NEED_NONE && c.cred.kind == CRED_NONE) {
+		rc = ESD_EAUTH;
+		goto reply;
+	}
+	if ((dispatch[i].need == NEED_ADMIN && !c.admin) ||
+	    (dispatch[i].need == NEED_ADMIN_PEER &&
+	     (!c.admin || c.cred.kind != CRED_PEER))) {
+		rc = ESD_EPERM;
+		if (dispatch[i].need == NEED_ADMIN_PEER)
+			snprintf(r.msg, sizeof(r.msg),
+				 "raw signing is for an admin on the Unix socket");
+		goto reply;
+	}
+	rc = dispatch[i].fn(k, &c, &in, &r);
+reply:
+	if (rc == 0) {
+		char *text = json_dumps(r.json, JSON_COMPACT);
+
+		if (text == NULL || ipc_send(fd, m->type, 0, text, strlen(text)) != 0)
+			log_warn("keeper: cannot send reply");
+		free(text);
+	} else {
+		const char *msg = r.msg[0] ? r.msg : esd_err_msg(rc);
+
+		if (ipc_send(fd, m->type, (int16_t)rc, msg, strlen(msg)) != 0)
+			log_warn("keeper: cannot send reply");
+	}
+	json_decref(r.json);
+	OPENSSL_cleanse(&c, sizeof(c));
+}
+
+struct worker_arg {
+	struct keeper *k;
+	int fd;
+};
+
+static void *worker(void *p)
+{
+	struct worker_arg *a = p;
+	struct ipc_msg m;
+
+	for (;;) {
+		int rc = ipc_recv(a->fd, &m, IPC_MAX_PAYLOAD);
+
+		if (rc != 0) {
+			if (rc != ESD_EIO)
+				log_warn("keeper: dropping channel: %s",
+					 esd_err_name(rc));
+			break;
+		}
+		handle(a->k, a->fd, &m);
+		ipc_msg_clear(&m);
+	}
+	close(a->fd);
+	free(a);
+	return NULL;
+}
+
+static int start_workers(struct keeper *k, const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct worker_arg *a = malloc(sizeof(*a));
+		pthread_t th;
+
+		if (a == NULL)
+			return ESD_ENOMEM;
+		a->k = k;
+		a->fd = fds[i];
+		if (pthread_create(&th, NULL, worker, a) != 0) {
+			free(a);
+			return ESD_ENOMEM;
+		}
+		pthread_detach(th);
+	}
+	return 0;
+}
+
+static int open_token(struct keeper *k)
+{
+	char *pin = NULL;
+	size_t len;
+	int rc;
+
+	if (k->cfg.softhsm_conf[0] != '\0')
+		setenv("SOFTHSM2_CONF", k->cfg.softhsm_conf, 1);
+	rc = esd_read_file(k->cfg.pin_file, 256, &pin, &len);
+	if (rc != 0) {
+		log_err("keeper: cannot read pin_file %s: %s", k->cfg.pin_file,
+			esd_err_msg(rc));
+		return rc;
+	}
+	esd_trim(pin);
+	rc = hsm_open(k->cfg.pkcs11_module, k->cfg.token_label, pin, &k->hsm);
+	OPENSSL_cleanse(pin, len);
+	free(pin);
+	return rc;
+}
+
+static void on_channels(void *arg, const int *fds, size_t n)
+{
+	struct keeper *k = arg;
+
+	if (start_workers(k, fds, n) != 0)
+		log_err("keeper: cannot start workers for new channels");
+	else
+		log_info("keeper: %zu new channels", n);
+}
+
+static void on_config(void *arg, const struct esd_config *nc)
+{
+	struct keeper *k = arg;
+
+	pthread_mutex_lock(&k->cfg_mu);
+	memcpy(k->cfg.admin_uids, nc->admin_uids, sizeof(nc->admin_uids));
+	k->cfg.n_admin_uids = nc->n_admin_uids;
+	k->cfg.log_level = nc->log_level;
+	pthread_mutex_unlock(&k->cfg_mu);
+	log_set_level(nc->log_level);
+	log_info("keeper: configuration reloaded");
+}
+
+int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
+		size_t nchans)
+{
+	struct keeper k;
+	struct child_hooks hooks = { on_channels, on_config, &k };
+	int rc;
+
+	log_init("keeper", cfg->log_level);
+	memset(&k, 0, sizeof(k));
+	memcpy(&k.cfg, cfg, sizeof(*cfg));
+	pthread_mutex_init(&k.cfg_mu, NULL);
+	k.started = esd_now();
+	sandbox_no_dumps();
+	child_signals();
+
+	rc = open_token(&k);
+	if (rc != 0)
+		return 2;
+	rc = store_open(cfg->state_dir, cfg->lmdb_map_size, 0, &k.store);
+	if (rc != 0) {
+		log_err("keeper: cannot open the state store %s", cfg->state_dir);
+		hsm_close(k.hsm);
+		return 2;
+	}
+	if (start_workers(&k, chans, nchans) != 0)
+		return 2;
+	child_ready(ctl);
+	log_info("keeper: ready, %zu channels", nchans);
+	child_serve(ctl, &hooks);
+	/* Worker threads may be inside a transaction or a token call:
+	 * exit without tearing down what they use. LMDB commits are
+	 * atomic, so nothing acknowledged is lost and nothing half-done
+	 * is visible. */
+	log_info("keeper: stopping");
+	return 0;
+}

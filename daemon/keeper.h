@@ -1,0 +1,17 @@
+/*
+ * The keeper: the only process that loads the PKCS#11 module, knows the
+ * token PIN and writes LMDB. It serves the front over the channel
+ * socketpairs (one worker thread each) and takes new channels from the
+ * master over ctl when the front is restarted.
+ */
+#ifndef ESD_DAEMON_KEEPER_H
+#define ESD_DAEMON_KEEPER_H
+
+#include <stddef.h>
+#include "daemon/config.h"
+
+/* Runs the keeper; returns the process exit status. */
+int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
+		size_t nchans);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * The messages the front sends the keeper (and the master's control
+ * messages). Every request payload starts with the caller's credential:
+ *
+ *   u8 kind                     CRED_NONE | CRED_BEARER | CRED_PEER
+ *   CRED_BEARER: bytes[32]      SHA-256 of the bearer token
+ *   CRED_PEER:   u32 uid, u32 gid  (SO_PEERCRED of a Unix socket client)
+ *
+ * then the message's own fields (see keeper.c's dispatch table). A reply
+ * has status 0 and a JSON document as payload, or a negative ESD_E* status
+ * and a message string.
+ */
+#ifndef ESD_DAEMON_PROTO_H
+#define ESD_DAEMON_PROTO_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum msg_type {
+	MSG_HEALTH = 1,       /* -> {"ok":bool,"checks":{...}} */
+	MSG_STATUS = 2,       /* admin */
+	MSG_KEYS_LIST = 3,    /* admin */
+	MSG_KEY_GENERATE = 4, /* admin: str label, str type */
+	MSG_KEY_SIGN = 5,     /* admin over the Unix socket: str label,
+			       * str alg, str hash, bytes digest */
+	MSG__COUNT
+};
+
+/* Master <-> child control channel. */
+enum ctl_type {
+	CTL_READY = 100,      /* child -> master: serving */
+	CTL_CHANNELS = 101,   /* master -> child: new channel fds (SCM_RIGHTS) */
+	CTL_CONFIG = 102,     /* master -> child: struct esd_config after SIGHUP */
+};
+
+enum cred_kind { CRED_NONE = 0, CRED_BEARER = 1, CRED_PEER = 2 };
+
+struct cred {
+	enum cred_kind kind;
+	uint8_t token_hash[32];
+	uid_t uid;
+	gid_t gid;
+};
+
+#endif

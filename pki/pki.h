@@ -1,0 +1,46 @@
+/*
+ * pki: X.509 certificates, issued with OpenSSL and signed by whatever
+ * EVP_PKEY the caller gives (a token-backed key from hsm/ in the keeper).
+ * CRL, OCSP, RFC 3161 and CMS building come with the ra-pki and
+ * pdf-engine work.
+ */
+#ifndef ESD_PKI_H
+#define ESD_PKI_H
+
+#include <stddef.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+enum pki_profile {
+	PKI_PROFILE_ROOT_CA = 1,   /* CA:TRUE, keyCertSign cRLSign */
+	PKI_PROFILE_ISSUING_CA,    /* CA:TRUE pathlen:0 */
+	PKI_PROFILE_SEAL,          /* digitalSignature nonRepudiation */
+	PKI_PROFILE_INDIVIDUAL,    /* digitalSignature nonRepudiation */
+	PKI_PROFILE_TLS_SERVER,    /* digitalSignature keyEncipherment, serverAuth */
+};
+
+struct pki_cert_req {
+	enum pki_profile profile;
+	/* Subject as "/C=ID/O=Org/CN=Name" (OpenSSL one-line form, UTF-8). */
+	const char *subject;
+	EVP_PKEY *pubkey;          /* subject's public key */
+	X509 *issuer;              /* NULL: self-signed (issuer = subject) */
+	EVP_PKEY *issuer_key;      /* signs the certificate */
+	unsigned days;
+	const char *const *dns;    /* NULL-terminated, TLS server only */
+	const char *const *ips;
+};
+
+/* Issues a certificate with a random 128-bit serial. *out is new. */
+int pki_cert_issue(const struct pki_cert_req *req, X509 **out);
+
+/* PEM text of cert into a new NUL-terminated buffer (caller frees). */
+int pki_cert_pem(X509 *cert, char **out);
+/* Parses one PEM certificate. */
+int pki_cert_from_pem(const char *pem, size_t len, X509 **out);
+/* Serial as lowercase hex into out (cap >= 41). */
+int pki_cert_serial_hex(X509 *cert, char *out, size_t cap);
+/* Public key as PEM (SubjectPublicKeyInfo) into a new buffer. */
+int pki_pubkey_pem(EVP_PKEY *key, char **out);
+
+#endif

@@ -1,0 +1,218 @@
+#include <string.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "pki/pki.h"
+
+/* Parses "/K=V/K=V" into a new X509_NAME (MBSTRING_UTF8). */
+static X509_NAME *parse_name(const char *s)
+{
+	X509_NAME *n = X509_NAME_new();
+	char buf[1024], *p, *save = NULL, *tok;
+
+	if (n == NULL || s[0] != '/' || strlen(s) >= sizeof(buf))
+		goto fail;
+	memcpy(buf, s + 1, strlen(s));
+	for (tok = strtok_r(buf, "/", &save); tok != NULL;
+	     tok = strtok_r(NULL, "/", &save)) {
+		p = strchr(tok, '=');
+		if (p == NULL || p == tok || p[1] == '\0')
+			goto fail;
+		*p++ = '\0';
+		if (!X509_NAME_add_entry_by_txt(n, tok, MBSTRING_UTF8,
+						(unsigned char *)p, -1, -1, 0))
+			goto fail;
+	}
+	if (X509_NAME_entry_count(n) > 0)
+		return n;
+fail:
+	X509_NAME_free(n);
+	return NULL;
+}
+
+static int add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ex = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok;
+
+	if (ex == NULL)
+		return 0;
+	ok = X509_add_ext(cert, ex, -1);
+	X509_EXTENSION_free(ex);
+	return ok;
+}
+
+static int add_san(X509 *cert, X509V3_CTX *ctx, const struct pki_cert_req *r)
+{
+	char san[1024];
+	size_t n = 0;
+
+	san[0] = '\0';
+	for (size_t i = 0; r->dns != NULL && r->dns[i] != NULL; i++)
+		n += (size_t)snprintf(san + n, n < sizeof(san) ? sizeof(san) - n : 0,
+				      "%sDNS:%s", n ? "," : "", r->dns[i]);
+	for (size_t i = 0; r->ips != NULL && r->ips[i] != NULL; i++)
+		n += (size_t)snprintf(san + n, n < sizeof(san) ? sizeof(san) - n : 0,
+				      "%sIP:%s", n ? "," : "", r->ips[i]);
+	if (n == 0)
+		return 1;
+	if (n >= sizeof(san))
+		return 0;
+	return add_ext(cert, ctx, NID_subject_alt_name, san);
+}
+
+static int add_profile(X509 *cert, X509V3_CTX *ctx, enum pki_profile p)
+{
+	const char *bc = "critical,CA:FALSE", *ku, *eku = NULL;
+
+	switch (p) {
+	case PKI_PROFILE_ROOT_CA:
+		bc = "critical,CA:TRUE";
+		ku = "critical,keyCertSign,cRLSign";
+		break;
+	case PKI_PROFILE_ISSUING_CA:
+		bc = "critical,CA:TRUE,pathlen:0";
+		ku = "critical,keyCertSign,cRLSign";
+		break;
+	case PKI_PROFILE_SEAL:
+	case PKI_PROFILE_INDIVIDUAL:
+		ku = "critical,digitalSignature,nonRepudiation";
+		break;
+	case PKI_PROFILE_TLS_SERVER:
+		ku = "critical,digitalSignature,keyEncipherment";
+		eku = "serverAuth";
+		break;
+	default:
+		return 0;
+	}
+	return add_ext(cert, ctx, NID_basic_constraints, bc) &&
+	       add_ext(cert, ctx, NID_key_usage, ku) &&
+	       (eku == NULL || add_ext(cert, ctx, NID_ext_key_usage, eku)) &&
+	       add_ext(cert, ctx, NID_subject_key_identifier, "hash") &&
+	       add_ext(cert, ctx, NID_authority_key_identifier, "keyid:always");
+}
+
+int pki_cert_issue(const struct pki_cert_req *r, X509 **out)
+{
+	X509 *cert = NULL;
+	X509_NAME *name = NULL;
+	BIGNUM *bn = NULL;
+	uint8_t serial[16];
+	X509V3_CTX ctx;
+	int rc = ESD_EINVAL;
+
+	if (r->subject == NULL || r->pubkey == NULL || r->issuer_key == NULL ||
+	    r->days == 0 || r->days > 36500)
+		return ESD_EINVAL;
+	name = parse_name(r->subject);
+	if (name == NULL)
+		goto out;
+	rc = ESD_ECRYPTO;
+	if (esd_random(serial, sizeof(serial)) != 0)
+		goto out;
+	serial[0] &= 0x7f; /* positive, RFC 5280 §4.1.2.2 */
+	serial[0] |= 0x40; /* and 16 bytes long */
+	cert = X509_new();
+	bn = BN_bin2bn(serial, sizeof(serial), NULL);
+	if (cert == NULL || bn == NULL || !X509_set_version(cert, X509_VERSION_3) ||
+	    !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) ||
+	    !X509_set_subject_name(cert, name) ||
+	    !X509_set_issuer_name(cert, r->issuer ? X509_get_subject_name(r->issuer)
+						  : name) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(cert), -300) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(cert), (int)r->days, 0, NULL) ||
+	    !X509_set_pubkey(cert, r->pubkey))
+		goto out;
+	X509V3_set_ctx(&ctx, r->issuer ? r->issuer : cert, cert, NULL, NULL, 0);
+	if (!add_profile(cert, &ctx, r->profile) || !add_san(cert, &ctx, r))
+		goto out;
+	if (X509_sign(cert, r->issuer_key, EVP_sha256()) <= 0)
+		goto out;
+	*out = cert;
+	cert = NULL;
+	rc = 0;
+out:
+	if (rc != 0)
+		log_openssl("pki: issue certificate");
+	BN_free(bn);
+	X509_NAME_free(name);
+	X509_free(cert);
+	return rc;
+}
+
+static int bio_to_str(BIO *b, char **out)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+	char *s;
+
+	if (n <= 0)
+		return ESD_ECRYPTO;
+	s = malloc((size_t)n + 1);
+	if (s == NULL)
+		return ESD_ENOMEM;
+	memcpy(s, p, (size_t)n);
+	s[n] = '\0';
+	*out = s;
+	return 0;
+}
+
+int pki_cert_pem(X509 *cert, char **out)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int rc = ESD_ECRYPTO;
+
+	if (b != NULL && PEM_write_bio_X509(b, cert))
+		rc = bio_to_str(b, out);
+	BIO_free(b);
+	return rc;
+}
+
+int pki_pubkey_pem(EVP_PKEY *key, char **out)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int rc = ESD_ECRYPTO;
+
+	if (b != NULL && PEM_write_bio_PUBKEY(b, key))
+		rc = bio_to_str(b, out);
+	BIO_free(b);
+	return rc;
+}
+
+int pki_cert_from_pem(const char *pem, size_t len, X509 **out)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	if (x == NULL) {
+		ERR_clear_error();
+		return ESD_EINVAL;
+	}
+	*out = x;
+	return 0;
+}
+
+int pki_cert_serial_hex(X509 *cert, char *out, size_t cap)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	int rc = ESD_ECRYPTO;
+
+	if (hex != NULL && strlen(hex) < cap) {
+		for (size_t i = 0; hex[i]; i++)
+			out[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] + 32
+								     : hex[i]);
+		out[strlen(hex)] = '\0';
+		rc = 0;
+	}
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return rc;
+}

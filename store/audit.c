@@ -1,0 +1,171 @@
+/*
+ * The audit log: append-only records in one hash chain. Record n stores
+ * prev = hex(H(n-1)) and H(n) = SHA-256(H(n-1) || stored bytes of n), with
+ * H(0) = 32 zero bytes. meta "audit_head" keeps (n, H(n)) so appending is
+ * O(1) and verification can compare the end of the chain with the head.
+ */
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "store/store_int.h"
+
+#define HEAD_KEY "audit_head"
+
+static void chain_hash(const uint8_t prev[32], const void *rec, size_t len,
+		       uint8_t out[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned n = 32;
+
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	EVP_DigestUpdate(c, prev, 32);
+	EVP_DigestUpdate(c, rec, len);
+	EVP_DigestFinal_ex(c, out, &n);
+	EVP_MD_CTX_free(c);
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int head_get(struct store_txn *t, uint64_t *seq, uint8_t hash[32])
+{
+	const void *v;
+	size_t vlen;
+	int rc = store_get(t, DB_META, HEAD_KEY, strlen(HEAD_KEY), &v, &vlen);
+
+	if (rc == ESD_ENOTFOUND) {
+		*seq = 0;
+		memset(hash, 0, 32);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (vlen != 40)
+		return ESD_ESTORE;
+	*seq = get_be64(v);
+	memcpy(hash, (const uint8_t *)v + 8, 32);
+	return 0;
+}
+
+int store_audit(struct store_txn *t, const char *actor, const char *action,
+		const char *target, int result, json_t *detail)
+{
+	uint8_t prev[32], hash[32], key[8], head[40];
+	char prev_hex[65];
+	json_t *rec = NULL;
+	char *text = NULL;
+	uint64_t seq;
+	int rc;
+
+	if (!t->write)
+		return ESD_EINTERNAL;
+	rc = head_get(t, &seq, prev);
+	if (rc != 0)
+		return rc;
+	seq++;
+	esd_hex(prev, 32, prev_hex);
+	rec = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}",
+			"seq", (json_int_t)seq, "time", (json_int_t)esd_now(),
+			"actor", actor ? actor : "", "action", action,
+			"target", target ? target : "",
+			"result", esd_err_name(result), "prev", prev_hex);
+	if (rec == NULL)
+		return ESD_ENOMEM;
+	if (detail != NULL)
+		json_object_set(rec, "detail", detail);
+	text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text == NULL) {
+		rc = ESD_ENOMEM;
+		goto out;
+	}
+	chain_hash(prev, text, strlen(text), hash);
+	be64(key, seq);
+	rc = store_put(t, DB_AUDIT, key, sizeof(key), text, strlen(text), 1);
+	if (rc != 0)
+		goto out;
+	be64(head, seq);
+	memcpy(head + 8, hash, 32);
+	rc = store_put(t, DB_META, HEAD_KEY, strlen(HEAD_KEY), head,
+		       sizeof(head), 0);
+out:
+	free(text);
+	json_decref(rec);
+	return rc;
+}
+
+struct verify_state {
+	uint8_t hash[32];
+	uint64_t expect;
+	uint64_t bad;
+};
+
+static int verify_one(void *arg, const void *key, size_t klen,
+		      const void *val, size_t vlen)
+{
+	struct verify_state *st = arg;
+	char prev_hex[65];
+	json_t *rec;
+	const char *prev;
+	int ok;
+
+	st->expect++;
+	if (klen != 8 || get_be64(key) != st->expect)
+		goto bad;
+	rec = json_loadb(val, vlen, 0, NULL);
+	if (rec == NULL)
+		goto bad;
+	prev = json_string_value(json_object_get(rec, "prev"));
+	esd_hex(st->hash, 32, prev_hex);
+	ok = prev != NULL && strlen(prev) == 64 &&
+	     CRYPTO_memcmp(prev, prev_hex, 64) == 0 &&
+	     json_integer_value(json_object_get(rec, "seq")) ==
+		     (json_int_t)st->expect;
+	json_decref(rec);
+	if (!ok)
+		goto bad;
+	chain_hash(st->hash, val, vlen, st->hash);
+	return 0;
+bad:
+	st->bad = st->expect;
+	return ESD_ESTORE;
+}
+
+int store_audit_verify(struct store_txn *t, uint64_t *count, uint64_t *bad)
+{
+	struct verify_state st = { { 0 }, 0, 0 };
+	uint8_t head_hash[32];
+	uint64_t head_seq;
+	int rc;
+
+	rc = head_get(t, &head_seq, head_hash);
+	if (rc != 0)
+		return rc;
+	rc = store_walk(t, DB_AUDIT, verify_one, &st);
+	*count = st.expect - (rc != 0);
+	if (rc != 0) {
+		*bad = st.bad;
+		return ESD_ESTORE;
+	}
+	if (st.expect != head_seq ||
+	    CRYPTO_memcmp(st.hash, head_hash, 32) != 0) {
+		*bad = st.expect + 1;
+		return ESD_ESTORE;
+	}
+	*bad = 0;
+	return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * store: the appliance's state in LMDB (one environment, named databases).
+ *
+ * Only the keeper opens the store for writing. A state change and its
+ * audit record are written in the same write transaction, so after a crash
+ * either both are there or neither is (LMDB commits are durable: no
+ * MDB_NOSYNC). Values are JSON documents (jansson) unless said otherwise.
+ *
+ *   meta     "version", "audit_head" (u64 seq BE + 32-byte chain hash)
+ *   keys     label -> {label, type, created, cert (PEM, optional)}
+ *   certs    serial (hex) -> {serial, subject, key, not_after, pem}
+ *   clients  SHA-256(bearer token) -> {name, role, created}
+ *   audit    u64 seq BE -> {seq, time, actor, action, target, result, prev}
+ */
+#ifndef ESD_STORE_H
+#define ESD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct store;
+struct store_txn;
+
+enum store_db { DB_META = 0, DB_KEYS, DB_CERTS, DB_CLIENTS, DB_AUDIT, DB__COUNT };
+
+/* Opens (creating with create=1) the environment in dir. */
+int store_open(const char *dir, uint64_t map_size, int create,
+	       struct store **out);
+void store_close(struct store *s);
+
+int store_txn_begin(struct store *s, int write, struct store_txn **out);
+/* Commits and frees t; on failure the transaction is aborted. */
+int store_txn_commit(struct store_txn *t);
+void store_txn_abort(struct store_txn *t);
+
+/* *val points into the map; valid until the transaction ends. */
+int store_get(struct store_txn *t, enum store_db db, const void *key,
+	      size_t klen, const void **val, size_t *vlen);
+/* With noover, ESD_EEXIST if the key exists. */
+int store_put(struct store_txn *t, enum store_db db, const void *key,
+	      size_t klen, const void *val, size_t vlen, int noover);
+int store_del(struct store_txn *t, enum store_db db, const void *key,
+	      size_t klen);
+
+/* JSON convenience: value of key as a new json_t (caller decrefs). */
+int store_get_json(struct store_txn *t, enum store_db db, const char *key,
+		   json_t **out);
+int store_put_json(struct store_txn *t, enum store_db db, const char *key,
+		   json_t *val, int noover);
+
+/* Calls cb for each record in key order; a non-zero return stops the walk
+ * and is returned. */
+typedef int (*store_walk_cb)(void *arg, const void *key, size_t klen,
+			     const void *val, size_t vlen);
+int store_walk(struct store_txn *t, enum store_db db, store_walk_cb cb,
+	       void *arg);
+
+/* Number of records in db. */
+int store_count(struct store_txn *t, enum store_db db, uint64_t *n);
+
+/*
+ * Appends an audit record in t (a write transaction): actor, action and
+ * target are free text without secrets, result an ESD_E* code, detail an
+ * optional JSON object (borrowed). The record carries the hash of the
+ * previous one (hash chain over the stored bytes).
+ */
+int store_audit(struct store_txn *t, const char *actor, const char *action,
+		const char *target, int result, json_t *detail);
+
+/* Walks the audit chain; returns 0 if intact, else ESD_ESTORE and the
+ * first broken sequence number in *bad. */
+int store_audit_verify(struct store_txn *t, uint64_t *count, uint64_t *bad);
+
+#endif
