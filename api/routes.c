@@ -188,6 +188,11 @@ static void h_keys_list(struct req *r, struct resp *out)
 	simple(r, out, MSG_KEYS_LIST);
 }
 
+static void h_audit_verify(struct req *r, struct resp *out)
+{
+	simple(r, out, MSG_AUDIT_VERIFY);
+}
+
 static void h_keys_generate(struct req *r, struct resp *out)
 {
 	static const char *const allowed[] = { "label", "type", NULL };
@@ -246,6 +251,7 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/status", h_status, ROUTE_AUTH, "status" },
 	{ "GET", "/v1/keys", h_keys_list, ROUTE_AUTH, "keys_list" },
 	{ "POST", "/v1/keys", h_keys_generate, ROUTE_AUTH, "keys_generate" },
+	{ "GET", "/v1/audit/verify", h_audit_verify, ROUTE_AUTH, "audit_verify" },
 	{ "POST", "/v1/keys/*/sign", h_key_sign, ROUTE_AUTH | ROUTE_UNIX_ONLY,
 	  "keys_sign" },
 };

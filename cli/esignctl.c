@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"  keys generate --label L --type rsa2048|rsa3072|ec-p256\n"
 		"  keys sign --key L --digest HEX [--alg rsa-pkcs1|rsa-pss|ecdsa]\n"
 		"            [--hash sha256|sha384|sha512] [--out FILE]\n"
+		"  audit verify\n"
 		"\n"
 		"The socket comes from -s, else from -c CONF (unix_socket), else\n"
 		"from $ESIGND_CONF, else /etc/esignd/esignd.conf.\n"
@@ -215,6 +216,26 @@ static int cmd_keys_sign(struct ctx *c, const char *key, const char *digest,
 	return EXIT_OK;
 }
 
+static int cmd_audit_verify(struct ctx *c)
+{
+	json_t *j;
+	int rc = call(c, "GET", "/v1/audit/verify", NULL, &j), ok;
+
+	if (rc != EXIT_OK)
+		return rc;
+	ok = json_is_true(json_object_get(j, "ok"));
+	if (c->json)
+		print_json(j);
+	else if (ok)
+		printf("audit chain intact: %lld records\n",
+		       (long long)json_integer_value(json_object_get(j, "records")));
+	else
+		printf("audit chain BROKEN at record %lld\n",
+		       (long long)json_integer_value(json_object_get(j, "first_bad")));
+	json_decref(j);
+	return ok ? EXIT_OK : EXIT_REFUSED;
+}
+
 static int find_socket(struct ctx *c, const char *sock, const char *conf)
 {
 	struct esd_config cfg;
@@ -321,6 +342,9 @@ int main(int argc, char **argv)
 	else if (nw == 2 && strcmp(words[0], "keys") == 0 &&
 		 strcmp(words[1], "generate") == 0)
 		rc = cmd_keys_generate(&c, label, type);
+	else if (nw == 2 && strcmp(words[0], "audit") == 0 &&
+		 strcmp(words[1], "verify") == 0)
+		rc = cmd_audit_verify(&c);
 	else if (nw == 2 && strcmp(words[0], "keys") == 0 &&
 		 strcmp(words[1], "sign") == 0)
 		rc = cmd_keys_sign(&c, key, digest, alg, hash, out);

@@ -59,6 +59,8 @@ static int h_key_generate(struct keeper *k, struct caller *c,
 			  struct ibuf *in, struct reply *r);
 static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r);
+static int h_audit_verify(struct keeper *k, struct caller *c,
+			  struct ibuf *in, struct reply *r);
 
 /* The dispatch table: adding a message is one row and one function.
  * Lengths are of the whole payload, credential included. */
@@ -74,6 +76,7 @@ static const struct {
 	{ MSG_KEYS_LIST, h_keys_list, 1, 64, NEED_ADMIN, "keys.list" },
 	{ MSG_KEY_GENERATE, h_key_generate, 9, 256, NEED_ADMIN, "keys.generate" },
 	{ MSG_KEY_SIGN, h_key_sign, 17, 512, NEED_ADMIN_PEER, "keys.sign" },
+	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
 };
 
 static int read_cred(struct ibuf *in, struct cred *c)
@@ -422,6 +425,27 @@ static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	r->json = json_pack("{s:s, s:s, s:s, s:s}", "key", label, "alg",
 			    alg_name, "hash", md_name, "signature", b64);
 	free(b64);
+	return r->json ? 0 : ESD_ENOMEM;
+}
+
+static int h_audit_verify(struct keeper *k, struct caller *c,
+			  struct ibuf *in, struct reply *r)
+{
+	struct store_txn *t;
+	uint64_t count = 0, bad = 0;
+	int rc, ok;
+
+	(void)c;
+	if (ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc != 0)
+		return rc;
+	ok = store_audit_verify(t, &count, &bad) == 0;
+	store_txn_abort(t);
+	r->json = json_pack("{s:b, s:I}", "ok", ok, "records", (json_int_t)count);
+	if (r->json != NULL && !ok)
+		json_object_set_new(r->json, "first_bad", json_integer((json_int_t)bad));
 	return r->json ? 0 : ESD_ENOMEM;
 }
 

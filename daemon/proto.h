@@ -23,6 +23,7 @@ enum msg_type {
 	MSG_KEY_GENERATE = 4, /* admin: str label, str type */
 	MSG_KEY_SIGN = 5,     /* admin over the Unix socket: str label,
 			       * str alg, str hash, bytes digest */
+	MSG_AUDIT_VERIFY = 6, /* admin -> {"ok":bool,"records":n,"first_bad":n} */
 	MSG__COUNT
 };
 

@@ -596,8 +596,17 @@ int hsm_token_init(const char *module, const char *label, const char *so_pin,
 		log_err("hsm: no free slot to initialise a token in");
 		goto out;
 	}
-	if (PKCS11_init_token(slot->token, so_pin, label) != 0)
-		goto out;
+	/* C_InitToken reads exactly 32 bytes of label, blank padded
+	 * (PKCS#11 §5.6); libp11 passes the string through as is. */
+	{
+		char padded[33];
+
+		memset(padded, ' ', 32);
+		padded[32] = '\0';
+		memcpy(padded, label, strlen(label) > 32 ? 32 : strlen(label));
+		if (PKCS11_init_token(slot->token, so_pin, padded) != 0)
+			goto out;
+	}
 	/* SoftHSM moves a new token to a new slot: enumerate again. */
 	PKCS11_release_all_slots(ctx, slots, n);
 	slots = NULL;

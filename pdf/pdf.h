@@ -1,0 +1,137 @@
+/*
+ * pdf: reading PDF structure and signing by incremental update
+ * (ISO 32000-1 §7.5.6 incremental updates, §12.8 digital signatures,
+ * ETSI EN 319 142-1 PAdES baseline).
+ *
+ * The layer never sees a key. pdf_sign_prepare() plans the update (signature
+ * dictionary, field + widget, new page/AcroForm/catalog versions, new xref
+ * section) and reserves /Contents; the caller digests the byte range, gets a
+ * CMS built elsewhere and hands its DER to pdf_prepared_set_contents().
+ *
+ * Every function returns 0 or a negative ESD_E* code (common/err.h). Where
+ * the code alone is too coarse, a `reason` out-parameter (enum pdf_reason)
+ * says why; it may be NULL.
+ */
+#ifndef ESD_PDF_PDF_H
+#define ESD_PDF_PDF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+enum pdf_reason {
+	PDF_R_NONE = 0,
+	PDF_R_NOT_PDF,            /* ESD_EINVAL: no %PDF- header */
+	PDF_R_TRUNCATED,          /* ESD_EINVAL: no startxref / %%EOF at end */
+	PDF_R_ENCRYPTED,          /* ESD_EUNSUPP: trailer has /Encrypt */
+	PDF_R_DAMAGED,            /* ESD_EINVAL: broken xref, repair failed */
+	PDF_R_UNSUPPORTED,        /* ESD_EUNSUPP: valid PDF we cannot update */
+	PDF_R_CONTENTS_TOO_SMALL, /* ESD_ETOOBIG: CMS larger than reservation */
+	PDF_R_ALREADY_SIGNED,     /* ESD_EEXIST: refuse_if_signed and signed */
+	PDF_R_FIELD_EXISTS,       /* ESD_EEXIST: field name already used */
+	PDF_R_NO_PAGE,            /* ESD_EINVAL: page index out of range */
+	PDF_R_CERTIFIED,          /* ESD_EPERM: DocMDP P=1 forbids changes */
+	PDF_R_BAD_OPTION,         /* ESD_EINVAL: bad option (UTF-8, rect..) */
+};
+
+/* Stable snake_case name of a reason ("encrypted"); never NULL. */
+const char *pdf_reason_name(int reason);
+
+struct pdf_doc;
+struct pdf_prepared;
+
+/*
+ * Parses the document structure: header, startxref, the chain of xref
+ * tables and xref streams (/Prev, /XRefStm), the trailer. Objects are read
+ * lazily when needed. A broken xref is repaired by scanning "N G obj" (like
+ * qpdf); pdf_doc_repaired() tells. buf is borrowed: it must stay alive and
+ * unchanged until pdf_doc_free(). *out is owned by the caller.
+ */
+int pdf_doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
+		 int *reason);
+void pdf_doc_free(struct pdf_doc *d);
+
+/* 1 if the xref had to be rebuilt by scanning, else 0. */
+int pdf_doc_repaired(const struct pdf_doc *d);
+/* Number of pages (walks the page tree). */
+int pdf_doc_page_count(struct pdf_doc *d, unsigned *n);
+/* Number of signature fields whose /V is a signature dictionary. */
+int pdf_doc_signature_count(struct pdf_doc *d, unsigned *n);
+
+/* One signed signature field, as found in the document. All pointers are
+ * owned by the document and valid until pdf_doc_free(). Strings are
+ * NUL-terminated UTF-8 (text strings decoded), NULL when absent. */
+struct pdf_sig_info {
+	const char *field_name;   /* fully qualified (parent.child) */
+	const char *sub_filter;   /* name without '/', e.g. ETSI.CAdES.detached */
+	const char *filter;       /* e.g. Adobe.PPKLite */
+	const char *m;            /* raw PDF date "D:2024..." */
+	time_t signing_time;      /* parsed /M, 0 if absent or bad */
+	const char *reason, *location, *name, *contact_info;
+	uint64_t byte_range[4];
+	int has_byte_range;
+	/* The gap is exactly one hex string "<...>" and ranges are in file. */
+	int byte_range_ok;
+	/* br[2] + br[3] == file length: this signature covers the whole file. */
+	int covers_whole_file;
+	const uint8_t *contents;  /* DER, trailing zero padding trimmed */
+	size_t contents_len;
+};
+
+/* Fills *out with an array of *n entries owned by the document (valid until
+ * pdf_doc_free; a later call returns the same array). */
+int pdf_doc_signatures(struct pdf_doc *d, const struct pdf_sig_info **out,
+		       size_t *n);
+
+enum pdf_subfilter {
+	PDF_SUBFILTER_CADES = 0,  /* /ETSI.CAdES.detached (PAdES) */
+	PDF_SUBFILTER_PKCS7 = 1,  /* /adbe.pkcs7.detached */
+};
+
+/* Options for pdf_sign_prepare. Zero-initialise, then set what you need. */
+struct pdf_sign_opts {
+	const char *field_name;   /* NULL: "Signature1" or next free N */
+	unsigned page;            /* 0-based page for the widget */
+	double rect[4];           /* llx lly urx ury; all 0 = invisible */
+	const char *reason;       /* optional UTF-8 strings */
+	const char *location;
+	const char *name;
+	const char *contact_info;
+	time_t signing_time;      /* /M; 0 = now */
+	enum pdf_subfilter sub_filter;
+	size_t contents_size;     /* DER bytes reserved; 0 = 16384 */
+	int refuse_if_signed;     /* seal: refuse a document already signed */
+};
+
+/*
+ * Builds the signed file: the original bytes unchanged followed by one
+ * incremental update, with /ByteRange already patched and /Contents full of
+ * zeros. *out owns a copy of everything: it may outlive d and the input
+ * buffer. The xref section has the form of the file's last one (table or
+ * stream); a repaired file gets a complete xref section without /Prev.
+ */
+int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
+		     struct pdf_prepared **out, int *reason);
+void pdf_prepared_free(struct pdf_prepared *p);
+
+/* The whole output file; owned by p. Changes only through set_contents. */
+void pdf_prepared_output(const struct pdf_prepared *p, const uint8_t **buf,
+			 size_t *len);
+/* ISO 32000-1 §12.8.1: /ByteRange [0 a b c] covers everything but the
+ * /Contents hex string "<...>". */
+void pdf_prepared_byte_range(const struct pdf_prepared *p, uint64_t br[4]);
+/* Capacity of /Contents in DER bytes. */
+size_t pdf_prepared_contents_cap(const struct pdf_prepared *p);
+/* Digest over the byte range with md (e.g. EVP_sha256()); out must hold
+ * EVP_MAX_MD_SIZE bytes or EVP_MD_get_size(md); *outlen gets the size. */
+int pdf_prepared_digest(const struct pdf_prepared *p, const EVP_MD *md,
+			uint8_t *out, size_t cap, size_t *outlen);
+/* Writes der as hex into the reserved /Contents (zero padded). ESD_ETOOBIG
+ * with PDF_R_CONTENTS_TOO_SMALL if it does not fit; nothing changes on
+ * error. */
+int pdf_prepared_set_contents(struct pdf_prepared *p, const uint8_t *der,
+			      size_t len, int *reason);
+
+#endif

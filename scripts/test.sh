@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, twice: a normal build and an AddressSanitizer +
+# UndefinedBehaviorSanitizer build (ESD_NO_SANITIZE=1 skips the second).
+# Each runs every unit and integration test with `meson test`. The last
+# line is "N passed, N failed" over all of them.
+set -u
+cd "$(dirname "$0")/.."
+pass=0
+fail=0
+
+run() {
+	local dir=$1
+	shift
+	echo "=== $dir: meson setup $* ==="
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+	else
+		meson setup "$dir" "$@" >/dev/null || return 1
+	fi
+	ninja -C "$dir" || return 1
+	meson test -C "$dir" --print-errorlogs --num-processes 2
+	local log="$dir/meson-logs/testlog.json" ok bad
+	ok=$(grep -c '"result": "OK"' "$log")
+	bad=$(grep -v -c '"result": "OK"' "$log")
+	pass=$((pass + ok))
+	fail=$((fail + bad))
+	[ "$ok" -gt 0 ] || { echo "$dir: no test ran"; return 1; }
+	return 0
+}
+
+run build || fail=$((fail + 1))
+if [ -z "${ESD_NO_SANITIZE:-}" ]; then
+	run build-asan -Db_sanitize=address,undefined -Db_lundef=false || fail=$((fail + 1))
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,147 @@
+# Shared helpers for the integration tests: each test creates its own
+# instance (esignctl init) in a temporary directory, starts the real
+# daemon, talks to it with real clients and prints one line per check.
+#
+#   . "$(dirname "$0")/lib.sh"  (with $1 = meson build dir)
+#   esd_init; esd_start; check "what" cmd...; ...; finish
+set -u
+
+BUILD=${1:?usage: $0 BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+ESIGND="$BUILD/esignd"
+ESIGNCTL="$BUILD/cli/esignctl"
+P11MOD=/usr/lib/softhsm/libsofthsm2.so
+TMP=$(mktemp -d /tmp/esd-test.XXXXXX)
+D="$TMP/inst"
+PASS=0
+FAIL=0
+MASTER=
+
+# The daemon and its children inherit these under a sanitizer build:
+# a sanitizer report ends the process and is caught by finish().
+export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-}:halt_on_error=1:print_stacktrace=1
+
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+
+# check "description" command args...  (passes when the command succeeds)
+check() {
+	local what=$1
+	shift
+	if "$@" >"$TMP/check.out" 2>&1; then
+		ok "$what"
+	else
+		not_ok "$what"
+		sed 's/^/#   /' "$TMP/check.out" | head -20
+	fi
+}
+
+# eq "description" expected actual
+eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1 (expected '$2', got '$3')"
+	fi
+}
+
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo $p
+			return
+		fi
+	done
+	echo 18443
+}
+
+esd_init() {
+	PORT=$(free_port)
+	"$ESIGNCTL" init --dir "$D" --https-port "$PORT" >"$TMP/init.out" 2>&1 ||
+		{ cat "$TMP/init.out"; echo "Bail out! esignctl init failed"; exit 1; }
+	TOKEN=$(cat "$D/admin.token")
+	URL="https://127.0.0.1:$PORT"
+	SOCK="$D/esignd.sock"
+	export SOFTHSM2_CONF="$D/softhsm2.conf"
+}
+
+# Starts the daemon in the foreground (background job) and waits for it.
+esd_start() {
+	"$ESIGND" -c "$D/esignd.conf" -f >>"$TMP/daemon.log" 2>&1 &
+	MASTER=$!
+	wait_health 10 || { cat "$TMP/daemon.log"; echo "Bail out! esignd did not start"; exit 1; }
+}
+
+esd_stop() {
+	if [ -n "$MASTER" ] && kill -0 "$MASTER" 2>/dev/null; then
+		kill -TERM "$MASTER"
+		for _ in $(seq 100); do
+			kill -0 "$MASTER" 2>/dev/null || break
+			sleep 0.1
+		done
+		wait "$MASTER" 2>/dev/null
+	fi
+	MASTER=
+}
+
+# wait_health SECONDS: until /v1/health answers 200 over HTTPS.
+wait_health() {
+	local deadline=$((SECONDS + $1))
+	while [ $SECONDS -lt "$deadline" ]; do
+		[ "$(https_code /v1/health)" = 200 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# https_code PATH [curl args...]: prints the HTTP status.
+https_code() {
+	local path=$1
+	shift
+	curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$D/ca.pem" "$@" "$URL$path"
+}
+
+# unix_code PATH [curl args...]
+unix_code() {
+	local path=$1
+	shift
+	curl -s -o "$TMP/body" -w '%{http_code}' --unix-socket "$SOCK" "$@" "http://localhost$path"
+}
+
+body() { cat "$TMP/body"; }
+# json_err: the error code of the last body
+json_err() { sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$TMP/body"; }
+
+# The keeper is the child with the PKCS#11 module mapped; the front the other.
+keeper_pid() {
+	local p
+	for p in $(pgrep -P "$MASTER"); do
+		grep -q libsofthsm2 "/proc/$p/maps" 2>/dev/null && { echo "$p"; return; }
+	done
+}
+front_pid() {
+	local p
+	for p in $(pgrep -P "$MASTER"); do
+		grep -q libsofthsm2 "/proc/$p/maps" 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
+# State fingerprint: every record of every LMDB database.
+state_sum() { mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+
+finish() {
+	esd_stop
+	if grep -E "runtime error|AddressSanitizer|LeakSanitizer|UndefinedBehavior" \
+		"$TMP/daemon.log" >/dev/null 2>&1; then
+		not_ok "no sanitizer report in the daemon log"
+		grep -E -A15 "runtime error|Sanitizer" "$TMP/daemon.log" | head -40
+	fi
+	echo "$PASS passed, $FAIL failed"
+	rm -rf "$TMP"
+	[ "$FAIL" -eq 0 ]
+}
+
+trap 'esd_stop; rm -rf "$TMP"' INT TERM

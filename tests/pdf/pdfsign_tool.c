@@ -1,0 +1,345 @@
+/*
+ * pdfsign_tool: test driver for pdf/ (not part of the product).
+ *
+ *   pdfsign_tool count IN
+ *   pdfsign_tool list IN
+ *   pdfsign_tool verify IN CERT     (CMS over each byte range, trusting CERT)
+ *   pdfsign_tool sign [--seal] [--pkcs7] [--field F] [--page N]
+ *                [--rect x1,y1,x2,y2] [--reason S] [--location S]
+ *                [--name S] [--contact S] [--contents N] [--time T]
+ *                KEY CERT IN OUT
+ *
+ * Exit 0 on success, 2 when the document is refused (one line
+ * "refused: <reason> (<error>)" on stdout, no output written), 1 on any
+ * other failure. Signing builds a real CMS detached signature with
+ * OpenSSL over the byte range and checks its messageDigest against
+ * pdf_prepared_digest().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "pdf/pdf.h"
+
+struct input {
+	uint8_t *p;
+	size_t len;
+};
+
+static int map_file(const char *path, struct input *in)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	in->len = (size_t)st.st_size;
+	in->p = in->len ? mmap(NULL, in->len, PROT_READ, MAP_PRIVATE, fd, 0) :
+		NULL;
+	close(fd);
+	if (in->len && in->p == MAP_FAILED) {
+		perror("mmap");
+		return -1;
+	}
+	return 0;
+}
+
+static int refused(int rc, int reason)
+{
+	printf("refused: %s (%s)\n", pdf_reason_name(reason),
+	       esd_err_name(rc));
+	return 2;
+}
+
+static int open_doc(const char *path, struct input *in, struct pdf_doc **d)
+{
+	int reason = 0, rc;
+
+	if (map_file(path, in) != 0)
+		return 1;
+	rc = pdf_doc_open(in->p, in->len, d, &reason);
+	if (rc != 0)
+		return refused(rc, reason);
+	return 0;
+}
+
+static int cmd_count(const char *path)
+{
+	struct input in = { 0 };
+	struct pdf_doc *d = NULL;
+	unsigned n = 0, pages = 0;
+	int ret = open_doc(path, &in, &d);
+
+	if (ret != 0)
+		return ret;
+	if (pdf_doc_signature_count(d, &n) != 0 ||
+	    pdf_doc_page_count(d, &pages) != 0) {
+		ret = 1;
+	} else {
+		printf("signatures %u\npages %u\nrepaired %d\n", n, pages,
+		       pdf_doc_repaired(d));
+	}
+	pdf_doc_free(d);
+	return ret;
+}
+
+static int cmd_list(const char *path, const char *certpath)
+{
+	struct input in = { 0 };
+	struct pdf_doc *d = NULL;
+	const struct pdf_sig_info *s;
+	X509 *cert = NULL;
+	X509_STORE *store = NULL;
+	size_t n = 0;
+	int ret = open_doc(path, &in, &d);
+
+	if (ret != 0)
+		return ret;
+	if (pdf_doc_signatures(d, &s, &n) != 0) {
+		ret = 1;
+		goto out;
+	}
+	if (certpath != NULL) {
+		FILE *f = fopen(certpath, "r");
+
+		cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+		if (f)
+			fclose(f);
+		store = X509_STORE_new();
+		if (cert == NULL || store == NULL ||
+		    X509_STORE_add_cert(store, cert) != 1) {
+			ret = 1;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		printf("sig %zu field=%s subfilter=%s br=[%llu %llu %llu %llu]"
+		       " br_ok=%d whole=%d der=%zu time=%lld reason=%s\n", i,
+		       s[i].field_name, s[i].sub_filter ? s[i].sub_filter : "-",
+		       (unsigned long long)s[i].byte_range[0],
+		       (unsigned long long)s[i].byte_range[1],
+		       (unsigned long long)s[i].byte_range[2],
+		       (unsigned long long)s[i].byte_range[3],
+		       s[i].byte_range_ok, s[i].covers_whole_file,
+		       s[i].contents_len, (long long)s[i].signing_time,
+		       s[i].reason ? s[i].reason : "-");
+		if (store != NULL) {
+			const unsigned char *p = s[i].contents;
+			CMS_ContentInfo *cms;
+			BIO *data = BIO_new(BIO_s_mem());
+			int ok;
+
+			cms = d2i_CMS_ContentInfo(NULL, &p,
+						  (long)s[i].contents_len);
+			BIO_write(data, in.p, (int)s[i].byte_range[1]);
+			BIO_write(data, in.p + s[i].byte_range[2],
+				  (int)s[i].byte_range[3]);
+			ok = cms != NULL && s[i].byte_range_ok &&
+			     CMS_verify(cms, NULL, store, data, NULL,
+					CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY)
+			     == 1;
+			printf("sig %zu cms %s\n", i, ok ? "valid" : "INVALID");
+			if (!ok)
+				ret = 1;
+			CMS_ContentInfo_free(cms);
+			BIO_free(data);
+		}
+	}
+out:
+	X509_STORE_free(store);
+	X509_free(cert);
+	pdf_doc_free(d);
+	return ret;
+}
+
+/* The messageDigest signed attribute of the first signer. */
+static int cms_digest(CMS_ContentInfo *cms, const uint8_t *want, size_t n)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(sis, 0);
+	ASN1_OCTET_STRING *md;
+
+	md = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_messageDigest),
+					 -3, V_ASN1_OCTET_STRING);
+	return md != NULL && (size_t)ASN1_STRING_length(md) == n &&
+	       memcmp(ASN1_STRING_get0_data(md), want, n) == 0;
+}
+
+static int parse_rect(const char *s, double r[4])
+{
+	char *e;
+
+	for (int i = 0; i < 4; i++) {
+		r[i] = strtod(s, &e);
+		if (e == s || (i < 3 && *e != ',') || (i == 3 && *e != '\0'))
+			return -1;
+		s = e + 1;
+	}
+	return 0;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+	struct pdf_sign_opts o;
+	struct input in = { 0 };
+	struct pdf_doc *d = NULL;
+	struct pdf_prepared *p = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	CMS_ContentInfo *cms = NULL;
+	BIO *data = NULL;
+	uint8_t dg[EVP_MAX_MD_SIZE], *der = NULL;
+	const uint8_t *out;
+	size_t dglen, outlen;
+	uint64_t br[4];
+	int i, ret = 1, rc, reason = 0, derlen, flags;
+	FILE *f;
+
+	memset(&o, 0, sizeof(o));
+	for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--seal") == 0) {
+			o.refuse_if_signed = 1;
+			continue;
+		}
+		if (strcmp(a, "--pkcs7") == 0) {
+			o.sub_filter = PDF_SUBFILTER_PKCS7;
+			continue;
+		}
+		if (v == NULL)
+			goto usage;
+		i++;
+		if (strcmp(a, "--field") == 0)
+			o.field_name = v;
+		else if (strcmp(a, "--page") == 0)
+			o.page = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--rect") == 0 && parse_rect(v, o.rect) == 0)
+			;
+		else if (strcmp(a, "--reason") == 0)
+			o.reason = v;
+		else if (strcmp(a, "--location") == 0)
+			o.location = v;
+		else if (strcmp(a, "--name") == 0)
+			o.name = v;
+		else if (strcmp(a, "--contact") == 0)
+			o.contact_info = v;
+		else if (strcmp(a, "--contents") == 0)
+			o.contents_size = strtoul(v, NULL, 10);
+		else if (strcmp(a, "--time") == 0)
+			o.signing_time = (time_t)strtoll(v, NULL, 10);
+		else
+			goto usage;
+	}
+	if (argc - i != 4)
+		goto usage;
+	f = fopen(argv[i], "r");
+	key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	f = fopen(argv[i + 1], "r");
+	cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	if (key == NULL || cert == NULL) {
+		fprintf(stderr, "cannot read key or certificate\n");
+		goto out;
+	}
+	ret = open_doc(argv[i + 2], &in, &d);
+	if (ret != 0)
+		goto out;
+	uint64_t t0 = esd_mono_ns();
+
+	rc = pdf_sign_prepare(d, &o, &p, &reason);
+	if (rc != 0) {
+		ret = refused(rc, reason);
+		goto out;
+	}
+	fprintf(stderr, "prepare: %.3f ms\n", (esd_mono_ns() - t0) / 1e6);
+	ret = 1;
+	pdf_prepared_output(p, &out, &outlen);
+	pdf_prepared_byte_range(p, br);
+	if (pdf_prepared_digest(p, EVP_sha256(), dg, sizeof(dg), &dglen) != 0)
+		goto out;
+	data = BIO_new(BIO_s_mem());
+	if (data == NULL || BIO_write(data, out, (int)br[1]) != (int)br[1] ||
+	    BIO_write(data, out + br[2], (int)br[3]) != (int)br[3])
+		goto out;
+	flags = CMS_DETACHED | CMS_BINARY | CMS_NOSMIMECAP | CMS_PARTIAL;
+	cms = CMS_sign(NULL, NULL, NULL, NULL, flags);
+	if (cms == NULL ||
+	    CMS_add1_signer(cms, cert, key, EVP_sha256(),
+			    CMS_BINARY | CMS_NOSMIMECAP |
+			    (o.sub_filter == PDF_SUBFILTER_CADES ?
+			     CMS_CADES : 0)) == NULL ||
+	    CMS_final(cms, data, NULL, flags) != 1) {
+		ERR_print_errors_fp(stderr);
+		goto out;
+	}
+	if (!cms_digest(cms, dg, dglen)) {
+		fprintf(stderr, "messageDigest != pdf_prepared_digest\n");
+		goto out;
+	}
+	derlen = i2d_CMS_ContentInfo(cms, &der);
+	if (derlen <= 0)
+		goto out;
+	rc = pdf_prepared_set_contents(p, der, (size_t)derlen, &reason);
+	if (rc != 0) {
+		ret = refused(rc, reason);
+		goto out;
+	}
+	pdf_prepared_output(p, &out, &outlen);
+	rc = esd_write_file(argv[i + 3], out, outlen, 0644, 0);
+	if (rc != 0) {
+		fprintf(stderr, "write %s: %s\n", argv[i + 3], esd_err_name(rc));
+		goto out;
+	}
+	printf("signed: %zu bytes, byte range [0 %llu %llu %llu]\n", outlen,
+	       (unsigned long long)br[1], (unsigned long long)br[2],
+	       (unsigned long long)br[3]);
+	ret = 0;
+	goto out;
+usage:
+	fprintf(stderr, "usage: pdfsign_tool sign [opts] KEY CERT IN OUT\n");
+out:
+	OPENSSL_free(der);
+	CMS_ContentInfo_free(cms);
+	BIO_free(data);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	pdf_prepared_free(p);
+	pdf_doc_free(d);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "count") == 0)
+		return cmd_count(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "list") == 0)
+		return cmd_list(argv[2], NULL);
+	if (argc == 4 && strcmp(argv[1], "verify") == 0)
+		return cmd_list(argv[2], argv[3]);
+	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
+		return cmd_sign(argc - 2, argv + 2);
+	fprintf(stderr, "usage: pdfsign_tool count|list|verify|sign ...\n");
+	return 1;
+}

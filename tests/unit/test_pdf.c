@@ -1,0 +1,449 @@
+/*
+ * Unit tests for pdf/: the parser on small hand-made documents, and the
+ * shape of the incremental update. Real-world files and third-party
+ * judges (qpdf, pdfsig) are in tests/pdf/run_corpus.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "common/err.h"
+#include "pdf/pdf.h"
+
+struct mbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void put(struct mbuf *b, const void *s, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2 + 256;
+		b->p = realloc(b->p, b->cap);
+		assert_non_null(b->p);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void puts_(struct mbuf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void printf_(struct mbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void printf_(struct mbuf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < sizeof(tmp));
+	put(b, tmp, (size_t)n);
+}
+
+static const char *const basic_objs[] = {
+	"<</Type/Catalog/Pages 2 0 R>>",
+	"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+	"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>",
+};
+
+/* A classic-xref document; extra goes into the trailer. With shift, every
+ * offset in the table is wrong by that much (a damaged file). */
+static void build_table_pdf(struct mbuf *b, const char *extra, long shift)
+{
+	size_t off[3];
+
+	memset(b, 0, sizeof(*b));
+	puts_(b, "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n");
+	for (int i = 0; i < 3; i++) {
+		off[i] = b->len;
+		printf_(b, "%d 0 obj\n%s\nendobj\n", i + 1, basic_objs[i]);
+	}
+	size_t x = b->len;
+
+	puts_(b, "xref\n0 4\n0000000000 65535 f \n");
+	for (int i = 0; i < 3; i++)
+		printf_(b, "%010ld 00000 n \n", (long)off[i] + shift);
+	printf_(b, "trailer\n<</Size 4/Root 1 0 R%s>>\nstartxref\n%zu\n%%%%EOF\n",
+		extra, x);
+}
+
+/* An xref-stream document with /W [1 2 1], PNG Up predictor and /Index;
+ * with objstm, catalog/pages/page live in object stream 4. */
+static void build_stream_pdf(struct mbuf *b, int objstm)
+{
+	uint8_t z[512];
+	size_t off[5] = { 0 }, x;
+	uLongf zl = sizeof(z);
+
+	memset(b, 0, sizeof(*b));
+	puts_(b, "%PDF-1.5\n");
+	if (!objstm) {
+		for (int i = 0; i < 3; i++) {
+			off[i + 1] = b->len;
+			printf_(b, "%d 0 obj\n%s\nendobj\n", i + 1,
+				basic_objs[i]);
+		}
+	} else {
+		char hdr[64], body[512];
+		int hl, bl = 0;
+		size_t o1 = 0, o2, o3;
+
+		o2 = strlen(basic_objs[0]) + 1;
+		o3 = o2 + strlen(basic_objs[1]) + 1;
+		hl = snprintf(hdr, sizeof(hdr), "1 %zu 2 %zu 3 %zu ", o1, o2, o3);
+		for (int i = 0; i < 3; i++)
+			bl += snprintf(body + bl, sizeof(body) - (size_t)bl,
+				       "%s\n", basic_objs[i]);
+		uint8_t plain[600];
+		memcpy(plain, hdr, (size_t)hl);
+		memcpy(plain + hl, body, (size_t)bl);
+		zl = sizeof(z);
+		assert_int_equal(compress(z, &zl, plain, (uLong)(hl + bl)), Z_OK);
+		off[4] = b->len;
+		printf_(b, "4 0 obj\n<</Type/ObjStm/N 3/First %d/Filter"
+			"/FlateDecode/Length %lu>>stream\n", hl,
+			(unsigned long)zl);
+		put(b, z, zl);
+		puts_(b, "\nendstream\nendobj\n");
+	}
+	x = b->len;
+	/* rows: type, offset(2), gen-or-index(1); the xref stream lists
+	 * itself in a second /Index subsection */
+	int nrows = objstm ? 6 : 5, xnum = nrows - 1;
+	uint8_t raw[6][4], rows[6 * 5];
+
+	memset(raw, 0, sizeof(raw));
+	raw[0][3] = 255;
+	for (int i = 1; i <= 3; i++) {
+		raw[i][0] = objstm ? 2 : 1;
+		raw[i][1] = (uint8_t)((objstm ? 4 : off[i]) >> 8);
+		raw[i][2] = (uint8_t)(objstm ? 4 : off[i]);
+		raw[i][3] = (uint8_t)(objstm ? i - 1 : 0);
+	}
+	if (objstm) {
+		raw[4][0] = 1;
+		raw[4][1] = (uint8_t)(off[4] >> 8);
+		raw[4][2] = (uint8_t)off[4];
+	}
+	raw[xnum][0] = 1;
+	raw[xnum][1] = (uint8_t)(x >> 8);
+	raw[xnum][2] = (uint8_t)x;
+	for (int r = 0; r < nrows; r++) {
+		rows[r * 5] = 2; /* PNG Up */
+		for (int k = 0; k < 4; k++)
+			rows[r * 5 + 1 + k] = (uint8_t)(raw[r][k] -
+						       (r ? raw[r - 1][k] : 0));
+	}
+	zl = sizeof(z);
+	assert_int_equal(compress(z, &zl, rows, (uLong)nrows * 5), Z_OK);
+	printf_(b, "%d 0 obj\n<</Type/XRef/Size %d/W[1 2 1]/Index[0 %d %d 1]"
+		"/Root 1 0 R/Filter/FlateDecode/DecodeParms<</Predictor 12"
+		"/Columns 4>>/Length %lu>>stream\n", xnum, nrows, xnum, xnum,
+		(unsigned long)zl);
+	put(b, z, zl);
+	printf_(b, "\nendstream\nendobj\nstartxref\n%zu\n%%%%EOF\n", x);
+}
+
+static int open_reason(const struct mbuf *b, int *reason)
+{
+	struct pdf_doc *d = NULL;
+	int rc = pdf_doc_open(b->p, b->len, &d, reason);
+
+	pdf_doc_free(d);
+	return rc;
+}
+
+static void test_open_refuses_not_pdf(void **state)
+{
+	struct mbuf b = { (uint8_t *)"hello, this is text\n", 20, 0 };
+	int reason = 0;
+
+	(void)state;
+	assert_int_equal(open_reason(&b, &reason), ESD_EINVAL);
+	assert_int_equal(reason, PDF_R_NOT_PDF);
+}
+
+static void test_open_refuses_truncated(void **state)
+{
+	struct mbuf b;
+	int reason = 0;
+
+	(void)state;
+	build_table_pdf(&b, "", 0);
+	b.len = b.len * 2 / 3;
+	assert_int_equal(open_reason(&b, &reason), ESD_EINVAL);
+	assert_int_equal(reason, PDF_R_TRUNCATED);
+	free(b.p);
+}
+
+static void test_open_refuses_encrypted_trailer(void **state)
+{
+	struct mbuf b;
+	int reason = 0;
+
+	(void)state;
+	build_table_pdf(&b, "/Encrypt<</Filter/Standard/V 5/R 6>>", 0);
+	assert_int_equal(open_reason(&b, &reason), ESD_EUNSUPP);
+	assert_int_equal(reason, PDF_R_ENCRYPTED);
+	free(b.p);
+}
+
+static void test_open_reads_classic_table(void **state)
+{
+	struct pdf_doc *d = NULL;
+	struct mbuf b;
+	unsigned n = 9;
+	int reason = -1;
+
+	(void)state;
+	build_table_pdf(&b, "", 0);
+	assert_int_equal(pdf_doc_open(b.p, b.len, &d, &reason), 0);
+	assert_int_equal(reason, PDF_R_NONE);
+	assert_int_equal(pdf_doc_repaired(d), 0);
+	assert_int_equal(pdf_doc_page_count(d, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pdf_doc_signature_count(d, &n), 0);
+	assert_int_equal(n, 0);
+	pdf_doc_free(d);
+	free(b.p);
+}
+
+static void test_open_repairs_shifted_offsets(void **state)
+{
+	struct pdf_doc *d = NULL;
+	struct mbuf b;
+	unsigned n = 0;
+	int reason = -1;
+
+	(void)state;
+	build_table_pdf(&b, "", 7);
+	assert_int_equal(pdf_doc_open(b.p, b.len, &d, &reason), 0);
+	assert_int_equal(pdf_doc_repaired(d), 1);
+	assert_int_equal(pdf_doc_page_count(d, &n), 0);
+	assert_int_equal(n, 1);
+	pdf_doc_free(d);
+	free(b.p);
+}
+
+static void test_open_reads_xref_stream_with_png_predictor(void **state)
+{
+	struct pdf_doc *d = NULL;
+	struct mbuf b;
+	unsigned n = 0;
+	int reason = -1;
+
+	(void)state;
+	build_stream_pdf(&b, 0);
+	assert_int_equal(pdf_doc_open(b.p, b.len, &d, &reason), 0);
+	assert_int_equal(pdf_doc_repaired(d), 0);
+	assert_int_equal(pdf_doc_page_count(d, &n), 0);
+	assert_int_equal(n, 1);
+	pdf_doc_free(d);
+	free(b.p);
+}
+
+static void test_open_reads_object_stream(void **state)
+{
+	struct pdf_doc *d = NULL;
+	struct mbuf b;
+	unsigned n = 0;
+	int reason = -1;
+
+	(void)state;
+	build_stream_pdf(&b, 1);
+	assert_int_equal(pdf_doc_open(b.p, b.len, &d, &reason), 0);
+	assert_int_equal(pdf_doc_repaired(d), 0);
+	assert_int_equal(pdf_doc_page_count(d, &n), 0);
+	assert_int_equal(n, 1);
+	pdf_doc_free(d);
+	free(b.p);
+}
+
+/* A tiny DER SEQUENCE stands in for the CMS: the layer never parses it. */
+static const uint8_t fake_der[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
+
+static void sign_once(const uint8_t *in, size_t len, const char *reason_s,
+		      uint8_t **out, size_t *outlen)
+{
+	struct pdf_sign_opts o;
+	struct pdf_doc *d = NULL;
+	struct pdf_prepared *p = NULL;
+	const uint8_t *buf;
+	int reason;
+
+	memset(&o, 0, sizeof(o));
+	o.reason = reason_s;
+	o.contents_size = 64;
+	o.signing_time = 1700000000;
+	assert_int_equal(pdf_doc_open(in, len, &d, &reason), 0);
+	assert_int_equal(pdf_sign_prepare(d, &o, &p, &reason), 0);
+	assert_int_equal(pdf_prepared_set_contents(p, fake_der,
+						   sizeof(fake_der), &reason), 0);
+	pdf_prepared_output(p, &buf, outlen);
+	*out = malloc(*outlen);
+	assert_non_null(*out);
+	memcpy(*out, buf, *outlen);
+	pdf_prepared_free(p);
+	pdf_doc_free(d);
+}
+
+static void test_prepare_byte_range_and_contents(void **state)
+{
+	struct pdf_sign_opts o;
+	struct pdf_doc *d = NULL;
+	struct pdf_prepared *p = NULL;
+	struct mbuf b;
+	const uint8_t *buf;
+	uint8_t big[200], md[EVP_MAX_MD_SIZE], md2[EVP_MAX_MD_SIZE], *copy;
+	size_t len, mdlen;
+	uint64_t br[4];
+	unsigned mdlen2;
+	EVP_MD_CTX *ctx;
+	int reason;
+
+	(void)state;
+	build_table_pdf(&b, "", 0);
+	memset(&o, 0, sizeof(o));
+	o.contents_size = 100;
+	assert_int_equal(pdf_doc_open(b.p, b.len, &d, &reason), 0);
+	assert_int_equal(pdf_sign_prepare(d, &o, &p, &reason), 0);
+	pdf_prepared_output(p, &buf, &len);
+	pdf_prepared_byte_range(p, br);
+	assert_memory_equal(buf, b.p, b.len);     /* append only */
+	assert_int_equal(br[0], 0);
+	assert_int_equal(br[2] - br[1], 2 * 100 + 2);
+	assert_int_equal(br[2] + br[3], len);
+	assert_int_equal(buf[br[1]], '<');
+	assert_int_equal(buf[br[2] - 1], '>');
+	assert_int_equal(pdf_prepared_contents_cap(p), 100);
+
+	/* digest == SHA-256 over the two ranges */
+	assert_int_equal(pdf_prepared_digest(p, EVP_sha256(), md, sizeof(md),
+					     &mdlen), 0);
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, buf, br[1]);
+	EVP_DigestUpdate(ctx, buf + br[2], br[3]);
+	EVP_DigestFinal_ex(ctx, md2, &mdlen2);
+	EVP_MD_CTX_free(ctx);
+	assert_int_equal(mdlen, 32);
+	assert_memory_equal(md, md2, 32);
+
+	/* too big: refused, nothing changes */
+	copy = malloc(len);
+	memcpy(copy, buf, len);
+	memset(big, 0xab, sizeof(big));
+	assert_int_equal(pdf_prepared_set_contents(p, big, 101, &reason),
+			 ESD_ETOOBIG);
+	assert_int_equal(reason, PDF_R_CONTENTS_TOO_SMALL);
+	assert_memory_equal(buf, copy, len);
+	assert_int_equal(pdf_prepared_set_contents(p, big, 100, &reason), 0);
+	assert_memory_equal(buf + br[1] + 1, "ABAB", 4);
+	free(copy);
+	pdf_prepared_free(p);
+	pdf_doc_free(d);
+	free(b.p);
+}
+
+static void test_signatures_read_back(void **state)
+{
+	struct pdf_doc *d = NULL;
+	const struct pdf_sig_info *s;
+	struct mbuf b;
+	uint8_t *o1, *o2;
+	size_t l1, l2, n;
+	int reason;
+
+	(void)state;
+	build_stream_pdf(&b, 1);
+	sign_once(b.p, b.len, "Persetujuan \xc3\xbc", &o1, &l1);
+	assert_non_null(memmem(o1, l1, "<FEFF0050", 9)); /* UTF-16BE + BOM */
+	assert_non_null(memmem(o1, l1, "/Type/XRef", 10)); /* same xref form */
+	sign_once(o1, l1, "second", &o2, &l2);
+	assert_int_equal(pdf_doc_open(o2, l2, &d, &reason), 0);
+	assert_int_equal(pdf_doc_signatures(d, &s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(s[0].field_name, "Signature1");
+	assert_string_equal(s[1].field_name, "Signature2");
+	assert_string_equal(s[0].reason, "Persetujuan \xc3\xbc");
+	assert_string_equal(s[0].sub_filter, "ETSI.CAdES.detached");
+	assert_int_equal(s[0].signing_time, 1700000000);
+	assert_int_equal(s[0].contents_len, sizeof(fake_der));
+	assert_memory_equal(s[0].contents, fake_der, sizeof(fake_der));
+	assert_true(s[0].byte_range_ok);
+	assert_false(s[0].covers_whole_file);
+	assert_true(s[1].byte_range_ok);
+	assert_true(s[1].covers_whole_file);
+	pdf_doc_free(d);
+	free(o1);
+	free(o2);
+	free(b.p);
+}
+
+static void test_seal_refuses_signed_pdf(void **state)
+{
+	struct pdf_sign_opts o;
+	struct pdf_doc *d = NULL;
+	struct pdf_prepared *p = NULL;
+	struct mbuf b;
+	uint8_t *o1;
+	size_t l1;
+	unsigned n = 0;
+	int reason;
+
+	(void)state;
+	build_table_pdf(&b, "", 0);
+	sign_once(b.p, b.len, NULL, &o1, &l1);
+	assert_non_null(memmem(o1 + b.len, l1 - b.len, "\nxref\n", 6));
+	assert_int_equal(pdf_doc_open(o1, l1, &d, &reason), 0);
+	assert_int_equal(pdf_doc_signature_count(d, &n), 0);
+	assert_int_equal(n, 1);
+	memset(&o, 0, sizeof(o));
+	o.refuse_if_signed = 1;
+	assert_int_equal(pdf_sign_prepare(d, &o, &p, &reason), ESD_EEXIST);
+	assert_int_equal(reason, PDF_R_ALREADY_SIGNED);
+	assert_null(p);
+	o.refuse_if_signed = 0;
+	o.field_name = "Signature1";
+	assert_int_equal(pdf_sign_prepare(d, &o, &p, &reason), ESD_EEXIST);
+	assert_int_equal(reason, PDF_R_FIELD_EXISTS);
+	o.field_name = NULL;
+	o.page = 1;
+	assert_int_equal(pdf_sign_prepare(d, &o, &p, &reason), ESD_EINVAL);
+	assert_int_equal(reason, PDF_R_NO_PAGE);
+	pdf_doc_free(d);
+	free(o1);
+	free(b.p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_refuses_not_pdf),
+		cmocka_unit_test(test_open_refuses_truncated),
+		cmocka_unit_test(test_open_refuses_encrypted_trailer),
+		cmocka_unit_test(test_open_reads_classic_table),
+		cmocka_unit_test(test_open_repairs_shifted_offsets),
+		cmocka_unit_test(test_open_reads_xref_stream_with_png_predictor),
+		cmocka_unit_test(test_open_reads_object_stream),
+		cmocka_unit_test(test_prepare_byte_range_and_contents),
+		cmocka_unit_test(test_signatures_read_back),
+		cmocka_unit_test(test_seal_refuses_signed_pdf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
