@@ -77,4 +77,9 @@ int api_start(const struct esd_config *cfg, int https_fd, int unix_fd,
 void api_drain_and_stop(struct api_server *s, unsigned timeout_s);
 void api_set_max_body(struct api_server *s, uint64_t max_body);
 
+/* The trust anchors for verification (loaded from trust_anchors at start;
+ * an empty store when none is configured). Borrowed, never NULL after
+ * api_start. */
+struct x509_store_st *api_trust(void);
+
 #endif

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
 
 #include "api/api.h"
 #include "common/err.h"
@@ -30,6 +32,27 @@ struct api_server {
 	char *cert_pem;
 	char *key_pem;
 };
+
+static X509_STORE *trust;
+
+X509_STORE *api_trust(void)
+{
+	return trust;
+}
+
+static int load_trust(const struct esd_config *cfg)
+{
+	trust = X509_STORE_new();
+	if (trust == NULL)
+		return ESD_ENOMEM;
+	if (cfg->trust_anchors[0] != '\0' &&
+	    X509_STORE_load_file(trust, cfg->trust_anchors) != 1) {
+		ERR_clear_error();
+		log_err("front: cannot load trust_anchors %s", cfg->trust_anchors);
+		return ESD_ECONFIG;
+	}
+	return 0;
+}
 
 void api_set_max_body(struct api_server *s, uint64_t max_body)
 {
@@ -296,6 +319,10 @@ int api_start(const struct esd_config *cfg, int https_fd, int unix_fd,
 		return ESD_ENOMEM;
 	atomic_store(&s->max_body, cfg->max_body);
 	s->https.srv = s->unix_.srv = s;
+	if (trust == NULL && (rc = load_trust(cfg)) != 0) {
+		free(s);
+		return rc;
+	}
 	s->unix_.via_unix = 1;
 	if (https_fd >= 0) {
 		rc = esd_read_file(cfg->tls_cert, 1 << 20, &s->cert_pem, NULL);

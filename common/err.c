@@ -25,6 +25,14 @@ static const struct {
 	[17] = { "crypto_error", "cryptographic operation failed", 500 },
 	[18] = { "rate_limited", "too many requests", 429 },
 	[19] = { "unsupported", "not supported", 400 },
+	[20] = { "not_pdf", "the document is not a PDF", 400 },
+	[21] = { "pdf_truncated", "the PDF is truncated", 400 },
+	[22] = { "pdf_encrypted", "encrypted PDFs cannot be signed", 400 },
+	[23] = { "already_signed", "the document already carries a signature", 409 },
+	[24] = { "pdf_damaged", "the PDF structure is damaged beyond repair", 400 },
+	[25] = { "contents_too_small", "the signature does not fit the reserved space", 400 },
+	[26] = { "pdf_unsupported", "the PDF uses a feature esignd cannot read", 400 },
+	[27] = { "unsupported_media_type", "unsupported media type", 415 },
 };
 
 static unsigned idx(int err)

@@ -29,7 +29,15 @@ enum esd_err {
 	ESD_ECRYPTO = -17,     /* crypto_error: OpenSSL failure */
 	ESD_ELIMIT = -18,      /* rate_limited */
 	ESD_EUNSUPP = -19,     /* unsupported: known but not supported here */
-	ESD_ERR_MIN = -19
+	ESD_ENOTPDF = -20,     /* not_pdf */
+	ESD_EPDFTRUNC = -21,   /* pdf_truncated */
+	ESD_EENCRYPTED = -22,  /* pdf_encrypted: /Encrypt, any handler */
+	ESD_ESIGNED = -23,     /* already_signed: a seal on a signed document */
+	ESD_EDAMAGED = -24,    /* pdf_damaged: structure beyond repair */
+	ESD_ECONTENTS = -25,   /* contents_too_small: /Contents reservation */
+	ESD_EPDFUNSUPP = -26,  /* pdf_unsupported: a PDF feature we do not read */
+	ESD_EMEDIA = -27,      /* unsupported_media_type */
+	ESD_ERR_MIN = -27
 };
 
 /* Stable snake_case name of an error ("bad_request"); never NULL. */

@@ -110,16 +110,22 @@ out:
 int esd_write_file(const char *path, const void *data, size_t len,
 		   mode_t mode, int excl)
 {
-	char tmp[4096];
-	int fd, rc = ESD_EIO;
+	char tmp[4096], dir[4096], *slash;
+	int fd, dfd, rc = ESD_EIO;
 	size_t off = 0;
+	uint8_t rnd[8];
+	char rhex[17];
 
 	if (excl && access(path, F_OK) == 0)
 		return ESD_EEXIST;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path,
-			     (int)getpid()) >= sizeof(tmp))
+	if (esd_random(rnd, sizeof(rnd)) != 0)
+		return ESD_ECRYPTO;
+	esd_hex(rnd, sizeof(rnd), rhex);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%s", path, rhex) >=
+	    sizeof(tmp))
 		return ESD_EINVAL;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
 	if (fd < 0)
 		return ESD_EIO;
 	if (fchmod(fd, mode) < 0)
@@ -135,9 +141,31 @@ int esd_write_file(const char *path, const void *data, size_t len,
 	}
 	if (fsync(fd) < 0)
 		goto out;
-	if (rename(tmp, path) < 0)
+	/* excl: link() fails if path appeared meanwhile; else replace. */
+	if (excl) {
+		if (link(tmp, path) < 0) {
+			rc = errno == EEXIST ? ESD_EEXIST : ESD_EIO;
+			goto out;
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) < 0) {
 		goto out;
+	}
 	rc = 0;
+	/* Make the new directory entry durable too. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
 out:
 	close(fd);
 	if (rc != 0)

@@ -105,7 +105,8 @@ void ibuf_put_bytes(struct ibuf *b, const void *data, size_t len)
 	uint8_t *p;
 
 	if (len > IPC_MAX_PAYLOAD) {
-		b->err = ESD_ETOOBIG;
+		if (b->err == 0)
+			b->err = ESD_ETOOBIG;
 		return;
 	}
 	ibuf_put_u32(b, (uint32_t)len);
@@ -363,7 +364,7 @@ int ipc_ctl_recv(int sock, uint16_t *type, void *data, size_t cap,
 		return ESD_EIO;
 	if (r < (ssize_t)sizeof(t) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		rc = ESD_EPROTO;
-	*type = (uint16_t)be_get(t, 2);
+	*type = r >= (ssize_t)sizeof(t) ? (uint16_t)be_get(t, 2) : 0;
 	if (len != NULL)
 		*len = r > 2 ? (size_t)r - 2 : 0;
 	*n = 0;
