@@ -62,6 +62,16 @@ void resp_text(struct resp *out, unsigned status, const char *ctype,
 /* Calls the keeper and turns its reply into a response. */
 void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
 		      struct ibuf *payload);
+/* Calls the keeper; on success *j is its JSON answer (caller decrefs) and
+ * 0 is returned; otherwise out holds the error response. Frees payload. */
+int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
+		    json_t **j);
+
+/* Turns a pdf/ refusal reason into an error response (seal.c). */
+void api_pdf_error(struct resp *out, int rc, int reason);
+
+/* Document routes (seal.c, verify.c). */
+void api_seal(struct req *r, struct resp *out);
 
 /* Metrics (metrics.c). */
 void metrics_request(int route, unsigned status, uint64_t ns);

@@ -42,21 +42,21 @@ void resp_error(struct resp *out, int err, const char *msg)
 			    "message", msg ? msg : esd_err_msg(err)));
 }
 
-void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
-		      struct ibuf *payload)
+int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
+		    json_t **j)
 {
 	struct ipc_msg rep;
 	uint64_t t0 = esd_mono_ns();
 	int rc;
 
-	(void)r;
+	*j = NULL;
 	rc = kc_call(type, payload, &rep, KEEPER_TIMEOUT_MS);
 	ibuf_free(payload);
 	if (rc != 0) {
 		resp_error(out, ESD_EUNAVAIL, "the keeper is not answering");
-		return;
+		return ESD_EUNAVAIL;
 	}
-	if (type == MSG_KEY_SIGN)
+	if (type == MSG_KEY_SIGN || type == MSG_SEAL_SIGN)
 		metrics_sign(esd_mono_ns() - t0);
 	if (rep.status == ESD_ETOKEN)
 		metrics_token_error();
@@ -67,17 +67,26 @@ void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
 		memcpy(msg, rep.data, n);
 		msg[n] = '\0';
 		resp_error(out, rep.status, msg);
+		rc = rep.status;
 	} else {
-		json_t *j = json_loadb((const char *)rep.data, rep.len, 0, NULL);
-
-		if (j == NULL)
+		*j = json_loadb((const char *)rep.data, rep.len, 0, NULL);
+		if (*j == NULL) {
 			resp_error(out, ESD_EPROTO, NULL);
-		else
-			resp_json(out, strcmp(r->method, "POST") == 0 &&
-						       type == MSG_KEY_GENERATE
-					       ? 201 : 200, j);
+			rc = ESD_EPROTO;
+		}
 	}
 	ipc_msg_clear(&rep);
+	return rc;
+}
+
+void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
+		      struct ibuf *payload)
+{
+	json_t *j;
+
+	if (api_keeper_json(out, type, payload, &j) == 0)
+		resp_json(out, strcmp(r->method, "POST") == 0 &&
+				       type == MSG_KEY_GENERATE ? 201 : 200, j);
 }
 
 /* Parses the body as a JSON object whose keys are all in allowed. */
@@ -252,6 +261,7 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/keys", h_keys_list, ROUTE_AUTH, "keys_list" },
 	{ "POST", "/v1/keys", h_keys_generate, ROUTE_AUTH, "keys_generate" },
 	{ "GET", "/v1/audit/verify", h_audit_verify, ROUTE_AUTH, "audit_verify" },
+	{ "POST", "/v1/seal", api_seal, ROUTE_AUTH, "seal" },
 	{ "POST", "/v1/keys/*/sign", h_key_sign, ROUTE_AUTH | ROUTE_UNIX_ONLY,
 	  "keys_sign" },
 };

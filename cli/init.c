@@ -122,21 +122,31 @@ static int write_pem_pair(const char *path, X509 *a, X509 *b)
 	return rc;
 }
 
-/* Records the key, its certificate and the audit entry in LMDB. */
-static int record_key(struct store_txn *t, const struct demo_key *k, X509 *cert)
+/* Records the key, its certificate (with the issuers above it, nearest
+ * first) and the audit entry in LMDB. */
+static int record_key(struct store_txn *t, const struct demo_key *k, X509 *cert,
+		      X509 *const *issuers, size_t nissuers)
 {
-	char serial[64], *pem = NULL;
-	json_t *rec = NULL, *crec = NULL;
-	int rc = pki_cert_pem(cert, &pem);
+	char serial[64], *pem = NULL, *ipem = NULL;
+	json_t *rec = NULL, *crec = NULL, *chain = json_array();
+	int rc = chain ? pki_cert_pem(cert, &pem) : ESD_ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < nissuers; i++) {
+		rc = pki_cert_pem(issuers[i], &ipem);
+		if (rc == 0 && json_array_append_new(chain, json_string(ipem)) != 0)
+			rc = ESD_ENOMEM;
+		free(ipem);
+		ipem = NULL;
+	}
 
 	if (rc == 0)
 		rc = pki_cert_serial_hex(cert, serial, sizeof(serial));
 	if (rc != 0)
 		goto out;
-	rec = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "label", k->label,
+	rec = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O}", "label", k->label,
 			"type", hsm_keytype_name(k->type), "created",
 			(json_int_t)esd_now(), "purpose", k->purpose, "cert", pem,
-			"serial", serial);
+			"serial", serial, "chain", chain);
 	crec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "serial", serial,
 			 "subject", k->subject, "key", k->label, "status", "valid",
 			 "pem", pem);
@@ -148,6 +158,7 @@ static int record_key(struct store_txn *t, const struct demo_key *k, X509 *cert)
 		rc = store_audit(t, "esignctl:init", "cert.issue", serial, 0,
 				 rec);
 out:
+	json_decref(chain);
 	json_decref(rec);
 	json_decref(crec);
 	free(pem);
@@ -326,8 +337,12 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 		}
 		if (rc == 0)
 			rc = hsm_store_cert(h, k->label, certs[i]);
-		if (rc == 0)
-			rc = record_key(t, k, certs[i]);
+		if (rc == 0) {
+			/* Issuers nearest first: the issuing CA, then the root. */
+			X509 *issuers[2] = { i == 2 ? certs[1] : certs[0], certs[0] };
+
+			rc = record_key(t, k, certs[i], issuers, i);
+		}
 		EVP_PKEY_free(pub);
 		EVP_PKEY_free(signer);
 		if (rc != 0)
@@ -341,9 +356,9 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 	esd_sha256(tok, sizeof(tok), tok_hash);
 	esd_hex(tok_hash, sizeof(tok_hash), tok_hash_hex);
 	OPENSSL_cleanse(tok, sizeof(tok));
-	client = json_pack("{s:s, s:s, s:s, s:I}", "name", "admin", "role",
+	client = json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", "admin", "role",
 			   "admin", "hash", tok_hash_hex, "created",
-			   (json_int_t)esd_now());
+			   (json_int_t)esd_now(), "default_key", "demo-seal");
 	rc = client ? store_put_json(t, DB_CLIENTS, tok_hash_hex, client, 1)
 		    : ESD_ENOMEM;
 	if (rc == 0)

@@ -198,6 +198,42 @@ uint64_t esd_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+char *esd_b64_encode(const uint8_t *in, size_t len)
+{
+	char *s;
+
+	if (len > (SIZE_MAX / 4) * 3 - 3)
+		return NULL;
+	s = malloc(4 * ((len + 2) / 3) + 1);
+	if (s != NULL)
+		EVP_EncodeBlock((unsigned char *)s, in, (int)len);
+	return s;
+}
+
+int esd_b64_decode(const char *in, uint8_t **out, size_t *outlen)
+{
+	size_t n = strlen(in), pad = 0;
+	uint8_t *buf;
+	int got;
+
+	if (n % 4 != 0 || n > INT32_MAX)
+		return ESD_EINVAL;
+	buf = malloc(n / 4 * 3 + 1);
+	if (buf == NULL)
+		return ESD_ENOMEM;
+	got = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)n);
+	if (got < 0) {
+		free(buf);
+		return ESD_EINVAL;
+	}
+	/* EVP_DecodeBlock counts '=' padding as decoded zero bytes. */
+	while (pad < 2 && n > pad && in[n - 1 - pad] == '=')
+		pad++;
+	*out = buf;
+	*outlen = (size_t)got - pad;
+	return 0;
+}
+
 char *esd_trim(char *s)
 {
 	char *e;

@@ -36,6 +36,11 @@ void esd_sha256(const void *data, size_t len, uint8_t out[32]);
 int64_t esd_now(void);
 uint64_t esd_mono_ns(void);
 
+/* Base64 (RFC 4648, no line breaks). encode returns a new string (NULL
+ * on allocation failure); decode a new buffer, ESD_EINVAL on bad input. */
+char *esd_b64_encode(const uint8_t *in, size_t len);
+int esd_b64_decode(const char *in, uint8_t **out, size_t *outlen);
+
 /* Trims leading and trailing ASCII whitespace in place; returns s. */
 char *esd_trim(char *s);
 

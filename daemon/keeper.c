@@ -24,7 +24,8 @@
 #include "pki/pki.h"
 #include "store/store.h"
 
-enum need { NEED_NONE, NEED_ADMIN, NEED_ADMIN_PEER };
+/* NEED_CLIENT: any authenticated caller; the handler checks its grants. */
+enum need { NEED_NONE, NEED_CLIENT, NEED_ADMIN, NEED_ADMIN_PEER };
 
 struct keeper {
 	struct esd_config cfg;
@@ -39,6 +40,8 @@ struct caller {
 	struct cred cred;
 	char actor[96];    /* for the audit log: "uid:1000", "client:admin" */
 	int admin;
+	char default_key[HSM_LABEL_MAX + 1];
+	json_t *keys;      /* the client's key grants (array of labels) */
 };
 
 struct reply {
@@ -61,6 +64,10 @@ static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r);
 static int h_audit_verify(struct keeper *k, struct caller *c,
 			  struct ibuf *in, struct reply *r);
+static int h_seal_key(struct keeper *k, struct caller *c, struct ibuf *in,
+		      struct reply *r);
+static int h_seal_sign(struct keeper *k, struct caller *c, struct ibuf *in,
+		       struct reply *r);
 
 /* The dispatch table: adding a message is one row and one function.
  * Lengths are of the whole payload, credential included. */
@@ -77,6 +84,8 @@ static const struct {
 	{ MSG_KEY_GENERATE, h_key_generate, 9, 256, NEED_ADMIN, "keys.generate" },
 	{ MSG_KEY_SIGN, h_key_sign, 17, 512, NEED_ADMIN_PEER, "keys.sign" },
 	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
+	{ MSG_SEAL_KEY, h_seal_key, 5, 256, NEED_CLIENT, "seal.key" },
+	{ MSG_SEAL_SIGN, h_seal_sign, 13, 1024, NEED_CLIENT, "seal" },
 };
 
 static int read_cred(struct ibuf *in, struct cred *c)
@@ -160,6 +169,9 @@ static int authenticate(struct keeper *k, struct caller *c)
 		}
 		snprintf(c->actor, sizeof(c->actor), "client:%s", name);
 		c->admin = role != NULL && strcmp(role, "admin") == 0;
+		snprintf(c->default_key, sizeof(c->default_key), "%s",
+			 json_string_value(json_object_get(rec, "default_key")) ?: "");
+		c->keys = json_incref(json_object_get(rec, "keys"));
 	}
 out:
 	json_decref(rec);
@@ -449,6 +461,175 @@ static int h_audit_verify(struct keeper *k, struct caller *c,
 	return r->json ? 0 : ESD_ENOMEM;
 }
 
+static char *b64(const uint8_t *p, size_t n)
+{
+	char *s = malloc(4 * ((n + 2) / 3) + 1);
+
+	if (s != NULL)
+		EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+	return s;
+}
+
+/* PEM certificate text -> new JSON string of base64 DER. */
+static json_t *pem_to_b64(const char *pem)
+{
+	X509 *x = NULL;
+	unsigned char *der = NULL;
+	json_t *j = NULL;
+	char *s;
+	int n;
+
+	if (pem == NULL || pki_cert_from_pem(pem, strlen(pem), &x) != 0)
+		return NULL;
+	n = i2d_X509(x, &der);
+	if (n > 0 && (s = b64(der, (size_t)n)) != NULL) {
+		j = json_string(s);
+		free(s);
+	}
+	OPENSSL_free(der);
+	X509_free(x);
+	return j;
+}
+
+/*
+ * Resolves which seal key the caller may use: the label it names or, with
+ * none, its default. An admin may use any seal key; an API client only
+ * those granted to it. The key's record must say purpose "seal" and its
+ * certificate must be valid now. *rec gets the key's record.
+ */
+static int seal_key(struct keeper *k, struct caller *c, const char *want,
+		    char *label, json_t **rec, struct reply *r)
+{
+	struct store_txn *t;
+	const char *purpose, *pem;
+	json_t *v;
+	size_t i;
+	int rc, granted = c->admin;
+	X509 *x = NULL;
+
+	snprintf(label, HSM_LABEL_MAX + 1, "%s", want[0] ? want : c->default_key);
+	if (label[0] == '\0') {
+		snprintf(r->msg, sizeof(r->msg), "name a seal key ('key')");
+		return ESD_EINVAL;
+	}
+	json_array_foreach(c->keys, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
+			granted = 1;
+	if (!granted) {
+		snprintf(r->msg, sizeof(r->msg), "this client may not use key '%s'",
+			 label);
+		return ESD_EPERM;
+	}
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc != 0)
+		return rc;
+	rc = store_get_json(t, DB_KEYS, label, rec);
+	store_txn_abort(t);
+	if (rc == ESD_ENOTFOUND) {
+		snprintf(r->msg, sizeof(r->msg), "no key labelled '%s'", label);
+		return rc;
+	}
+	if (rc != 0)
+		return rc;
+	purpose = json_string_value(json_object_get(*rec, "purpose"));
+	pem = json_string_value(json_object_get(*rec, "cert"));
+	if (purpose == NULL || strcmp(purpose, "seal") != 0 || pem == NULL) {
+		snprintf(r->msg, sizeof(r->msg),
+			 "key '%s' is not a seal key with a certificate", label);
+		rc = ESD_EPERM;
+	} else if (pki_cert_from_pem(pem, strlen(pem), &x) != 0) {
+		rc = ESD_ESTORE;
+	} else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0 ||
+		   X509_cmp_current_time(X509_get0_notAfter(x)) < 0) {
+		snprintf(r->msg, sizeof(r->msg),
+			 "the certificate of key '%s' is not valid now", label);
+		rc = ESD_EEXIST;
+	}
+	X509_free(x);
+	if (rc != 0) {
+		json_decref(*rec);
+		*rec = NULL;
+	}
+	return rc;
+}
+
+static int h_seal_key(struct keeper *k, struct caller *c, struct ibuf *in,
+		      struct reply *r)
+{
+	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1];
+	json_t *rec = NULL, *chain, *v;
+	enum hsm_keytype type;
+	size_t i;
+	int rc;
+
+	if (ibuf_get_str(in, want, sizeof(want)) != 0 || ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	rc = seal_key(k, c, want, label, &rec, r);
+	if (rc != 0)
+		return rc;
+	rc = hsm_key_type(k->hsm, label, &type);
+	if (rc == 0) {
+		chain = json_array();
+		json_array_foreach(json_object_get(rec, "chain"), i, v)
+			json_array_append_new(chain, pem_to_b64(json_string_value(v)));
+		r->json = json_pack("{s:s, s:s, s:o*, s:o}", "key", label, "alg",
+				    type == HSM_KEY_EC_P256 ? "ecdsa" : "rsa-pkcs1",
+				    "cert",
+				    pem_to_b64(json_string_value(json_object_get(rec, "cert"))),
+				    "chain", chain);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	json_decref(rec);
+	return rc;
+}
+
+static int h_seal_sign(struct keeper *k, struct caller *c, struct ibuf *in,
+		       struct reply *r)
+{
+	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1], name[256];
+	char tbs_hex[65], doc_hex[65], *sig64 = NULL;
+	const uint8_t *tbs, *doc;
+	size_t tlen, dlen, siglen;
+	uint8_t sig[1024];
+	enum hsm_keytype type;
+	json_t *rec = NULL, *detail = NULL;
+	int rc;
+
+	if (ibuf_get_str(in, want, sizeof(want)) != 0 ||
+	    ibuf_get_bytes(in, &tbs, &tlen) != 0 ||
+	    ibuf_get_bytes(in, &doc, &dlen) != 0 ||
+	    ibuf_get_str(in, name, sizeof(name)) != 0 || ibuf_done(in) != 0 ||
+	    tlen != 32 || dlen != 32)
+		return ESD_EINVAL;
+	rc = seal_key(k, c, want, label, &rec, r);
+	if (rc != 0)
+		return rc;
+	rc = hsm_key_type(k->hsm, label, &type);
+	siglen = sizeof(sig);
+	if (rc == 0)
+		rc = hsm_sign(k->hsm, label,
+			      type == HSM_KEY_EC_P256 ? HSM_ALG_ECDSA
+						      : HSM_ALG_RSA_PKCS1,
+			      EVP_sha256(), tbs, tlen, sig, &siglen);
+	/* The seal is released only once its audit record is durable. */
+	esd_hex(tbs, 32, tbs_hex);
+	esd_hex(doc, 32, doc_hex);
+	detail = json_pack("{s:s, s:s, s:s, s:s*}", "document_sha256", doc_hex,
+			   "signed_attrs_sha256", tbs_hex, "name", name,
+			   "serial", json_string_value(json_object_get(rec, "serial")));
+	if (detail == NULL || audit(k, c, "seal", label, rc, detail) != 0)
+		rc = rc ? rc : ESD_ESTORE;
+	if (rc == 0) {
+		sig64 = b64(sig, siglen);
+		r->json = sig64 ? json_pack("{s:s}", "signature", sig64) : NULL;
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	free(sig64);
+	json_decref(detail);
+	json_decref(rec);
+	return rc;
+}
+
 /* Handles one request frame; always produces a reply. */
 static void handle(struct keeper *k, int fd, struct ipc_msg *m)
 {
@@ -506,6 +687,7 @@ reply:
 			log_warn("keeper: cannot send reply");
 	}
 	json_decref(r.json);
+	json_decref(c.keys);
 	OPENSSL_cleanse(&c, sizeof(c));
 }
 

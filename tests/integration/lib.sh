@@ -145,3 +145,18 @@ finish() {
 }
 
 trap 'esd_stop; rm -rf "$TMP"' INT TERM
+
+# The shared PDF corpus: $ESD_CORPUS, else <parent of the repository>/shared/corpus.
+CORPUS=${ESD_CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/corpus}
+
+# cms_of PDF OUT_PREFIX: writes OUT_PREFIX.der (the last signature's
+# /Contents, DER) and OUT_PREFIX.data (the bytes its /ByteRange covers).
+cms_of() {
+	local f=$1 out=$2 b c
+	set -- $(grep -a -o '/ByteRange *\[[0-9 ]*\]' "$f" | tail -1 | tr -dc '0-9 ')
+	b=$2
+	c=$3
+	dd if="$f" bs=4096 iflag=skip_bytes,count_bytes skip=$((b + 1)) \
+		count=$((c - b - 2)) status=none | xxd -r -p >"$out.der"
+	{ head -c "$b" "$f"; tail -c +$((c + 1)) "$f"; } >"$out.data"
+}

@@ -1,0 +1,300 @@
+/*
+ * POST /v1/seal: an organisation's electronic seal on a PDF, as PAdES
+ * (ETSI EN 319 142-1) B-B by incremental update.
+ *
+ * The front does everything but the private-key operation: it parses the
+ * PDF and plans the update (pdf/), hashes the byte range, builds the CMS
+ * signed attributes (pki/cms.c) and sends their digest to the keeper,
+ * which checks the caller's grant and the key's certificate, signs on the
+ * token, writes the audit record and only then answers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include "api/api.h"
+#include "api/keeper_client.h"
+#include "api/multipart.h"
+#include "common/err.h"
+#include "common/util.h"
+#include "pdf/pdf.h"
+#include "pki/cms.h"
+
+/* DER reserved for the CMS in /Contents: a certificate chain of three
+ * RSA-3072 certificates and an RSA signature take about 5 kB; room is
+ * left for a timestamp token later. */
+#define CONTENTS_RESERVE 16384
+
+void api_pdf_error(struct resp *out, int rc, int reason)
+{
+	static const struct {
+		int reason, err;
+		const char *msg;
+	} map[] = {
+		{ PDF_R_NOT_PDF, ESD_ENOTPDF, "the file is not a PDF" },
+		{ PDF_R_TRUNCATED, ESD_EPDFTRUNC,
+		  "the PDF is truncated (no startxref / %%EOF at its end)" },
+		{ PDF_R_ENCRYPTED, ESD_EENCRYPTED,
+		  "the PDF is encrypted; decrypt it before signing" },
+		{ PDF_R_DAMAGED, ESD_EDAMAGED,
+		  "the PDF's cross-reference data is damaged beyond repair" },
+		{ PDF_R_UNSUPPORTED, ESD_EPDFUNSUPP,
+		  "the PDF uses a structure esignd cannot update" },
+		{ PDF_R_CONTENTS_TOO_SMALL, ESD_ECONTENTS,
+		  "the signature does not fit the reserved /Contents" },
+		{ PDF_R_ALREADY_SIGNED, ESD_ESIGNED,
+		  "the document already carries a signature; a seal goes on "
+		  "an unsigned document" },
+		{ PDF_R_CERTIFIED, ESD_ESIGNED,
+		  "the document is certified and its author forbids changes" },
+		{ PDF_R_FIELD_EXISTS, ESD_EEXIST,
+		  "a signature field with that name exists" },
+		{ PDF_R_NO_PAGE, ESD_EINVAL, "the document has no such page" },
+		{ PDF_R_BAD_OPTION, ESD_EINVAL,
+		  "invalid signature options (text must be UTF-8)" },
+	};
+
+	for (size_t i = 0; i < ESD_ARRAY_LEN(map); i++)
+		if (map[i].reason == reason) {
+			resp_error(out, map[i].err, map[i].msg);
+			return;
+		}
+	resp_error(out, rc, NULL);
+}
+
+/* "visible": {"page": 1, "rect": [x1, y1, x2, y2]} (PDF points, page 1 =
+ * the first page). */
+static int parse_visible(const char *text, struct pdf_sign_opts *o,
+			 struct resp *out)
+{
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *rect;
+	json_int_t page;
+	int rc = ESD_EINVAL;
+
+	if (j == NULL || !json_is_object(j))
+		goto out;
+	page = json_integer_value(json_object_get(j, "page"));
+	rect = json_object_get(j, "rect");
+	if (json_object_get(j, "page") != NULL &&
+	    (!json_is_integer(json_object_get(j, "page")) || page < 1 ||
+	     page > 100000))
+		goto out;
+	if (!json_is_array(rect) || json_array_size(rect) != 4)
+		goto out;
+	for (size_t i = 0; i < 4; i++) {
+		json_t *v = json_array_get(rect, i);
+
+		if (!json_is_number(v) || json_number_value(v) < 0 ||
+		    json_number_value(v) > 14400)
+			goto out;
+		o->rect[i] = json_number_value(v);
+	}
+	if (o->rect[2] <= o->rect[0] || o->rect[3] <= o->rect[1])
+		goto out;
+	o->page = page > 0 ? (unsigned)page - 1 : 0;
+	rc = 0;
+out:
+	if (rc != 0)
+		resp_error(out, ESD_EINVAL,
+			   "'visible' must be {\"page\": N, \"rect\": [x1, y1, "
+			   "x2, y2]} with x2 > x1, y2 > y1, in points");
+	json_decref(j);
+	return rc;
+}
+
+/* The signer certificate and chain the keeper answered, as X509s. */
+static int load_certs(json_t *key, X509 **cert, STACK_OF(X509) **chain)
+{
+	json_t *v;
+	size_t i;
+	int rc = ESD_EPROTO;
+
+	*cert = NULL;
+	*chain = sk_X509_new_null();
+	if (*chain == NULL)
+		return ESD_ENOMEM;
+	json_array_foreach(json_object_get(key, "chain"), i, v) {
+		const char *b64 = json_string_value(v);
+		uint8_t *der = NULL;
+		const unsigned char *p;
+		size_t len;
+		X509 *x = NULL;
+
+		if (b64 != NULL && esd_b64_decode(b64, &der, &len) == 0) {
+			p = der;
+			x = d2i_X509(NULL, &p, (long)len);
+		}
+		free(der);
+		if (x == NULL || !sk_X509_push(*chain, x)) {
+			X509_free(x);
+			goto out;
+		}
+	}
+	{
+		const char *b64 = json_string_value(json_object_get(key, "cert"));
+		uint8_t *der = NULL;
+		const unsigned char *p;
+		size_t len;
+
+		if (b64 != NULL && esd_b64_decode(b64, &der, &len) == 0) {
+			p = der;
+			*cert = d2i_X509(NULL, &p, (long)len);
+		}
+		free(der);
+	}
+	rc = *cert != NULL ? 0 : ESD_EPROTO;
+out:
+	if (rc != 0) {
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+	}
+	return rc;
+}
+
+/* Common name of the subject, for /Name. */
+static void subject_cn(X509 *cert, char *out, size_t cap)
+{
+	out[0] = '\0';
+	X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName,
+				  out, (int)cap);
+}
+
+void api_seal(struct req *r, struct resp *out)
+{
+	struct mp_field f[] = {
+		{ "file", SIZE_MAX, NULL, 0, 0 },
+		{ "key", 64, NULL, 0, 0 },
+		{ "level", 8, NULL, 0, 0 },
+		{ "reason", 512, NULL, 0, 0 },
+		{ "location", 512, NULL, 0, 0 },
+		{ "visible", 512, NULL, 0, 0 },
+		{ NULL, 0, NULL, 0, 0 },
+	};
+	const struct mp_field *file, *key, *level, *v;
+	struct pdf_sign_opts o = { 0 };
+	struct pdf_doc *doc = NULL;
+	struct pdf_prepared *prep = NULL;
+	struct pki_cms *cms = NULL;
+	json_t *kj = NULL, *sj = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *chain = NULL;
+	uint8_t doc_dg[EVP_MAX_MD_SIZE], tbs_dg[EVP_MAX_MD_SIZE], *sig = NULL;
+	uint8_t *der = NULL;
+	size_t doc_len, tbs_len, sig_len, der_len;
+	const uint8_t *pdf_out;
+	size_t pdf_len;
+	char msg[256], cn[256];
+	struct ibuf b;
+	int rc, reason = 0;
+
+	rc = mp_parse(r, f, msg, sizeof(msg));
+	if (rc != 0) {
+		resp_error(out, rc, msg);
+		return;
+	}
+	file = mp_get(f, "file");
+	key = mp_get(f, "key");
+	level = mp_get(f, "level");
+	if (file == NULL || file->len == 0) {
+		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
+		goto out;
+	}
+	if (level != NULL && strcmp(level->data, "B-B") != 0) {
+		if (strcmp(level->data, "B-T") == 0 ||
+		    strcmp(level->data, "B-LT") == 0 ||
+		    strcmp(level->data, "B-LTA") == 0)
+			resp_error(out, ESD_EUNSUPP,
+				   "this level needs a timestamp authority and "
+				   "revocation data; none is configured (B-B is)");
+		else
+			resp_error(out, ESD_EINVAL,
+				   "'level' must be B-B, B-T, B-LT or B-LTA");
+		goto out;
+	}
+	if ((v = mp_get(f, "visible")) != NULL && parse_visible(v->data, &o, out) != 0)
+		goto out;
+	rc = pdf_doc_open((const uint8_t *)file->data, file->len, &doc, &reason);
+	if (rc != 0) {
+		api_pdf_error(out, rc, reason);
+		goto out;
+	}
+
+	/* Which key, and its certificate chain (the keeper checks grants). */
+	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, key ? key->data : "");
+	if (api_keeper_json(out, MSG_SEAL_KEY, &b, &kj) != 0)
+		goto out;
+	if (load_certs(kj, &cert, &chain) != 0) {
+		resp_error(out, ESD_EPROTO, NULL);
+		goto out;
+	}
+	subject_cn(cert, cn, sizeof(cn));
+	o.reason = mp_get(f, "reason") ? mp_get(f, "reason")->data : NULL;
+	o.location = mp_get(f, "location") ? mp_get(f, "location")->data : NULL;
+	o.name = cn[0] ? cn : NULL;
+	o.signing_time = (time_t)esd_now();
+	o.sub_filter = PDF_SUBFILTER_CADES;
+	o.contents_size = CONTENTS_RESERVE;
+	o.refuse_if_signed = 1;
+	rc = pdf_sign_prepare(doc, &o, &prep, &reason);
+	if (rc == 0)
+		rc = pdf_prepared_digest(prep, EVP_sha256(), doc_dg, sizeof(doc_dg),
+					 &doc_len);
+	if (rc != 0) {
+		api_pdf_error(out, rc, reason);
+		goto out;
+	}
+
+	/* CMS signed attributes; the keeper signs their digest. */
+	rc = pki_cms_begin(cert, chain, EVP_sha256(), doc_dg, doc_len, &cms);
+	if (rc == 0)
+		rc = pki_cms_tbs_digest(cms, tbs_dg, &tbs_len);
+	if (rc != 0) {
+		resp_error(out, rc, NULL);
+		goto out;
+	}
+	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, json_string_value(json_object_get(kj, "key")));
+	ibuf_put_bytes(&b, tbs_dg, tbs_len);
+	ibuf_put_bytes(&b, doc_dg, doc_len);
+	ibuf_put_str(&b, "");
+	if (api_keeper_json(out, MSG_SEAL_SIGN, &b, &sj) != 0)
+		goto out;
+	if (json_string_value(json_object_get(sj, "signature")) == NULL ||
+	    esd_b64_decode(json_string_value(json_object_get(sj, "signature")),
+			   &sig, &sig_len) != 0) {
+		resp_error(out, ESD_EPROTO, NULL);
+		goto out;
+	}
+	rc = pki_cms_finish(cms, sig, sig_len, &der, &der_len);
+	if (rc == 0)
+		rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
+	if (rc != 0) {
+		api_pdf_error(out, rc, reason);
+		goto out;
+	}
+	pdf_prepared_output(prep, &pdf_out, &pdf_len);
+	{
+		char *body = malloc(pdf_len ? pdf_len : 1);
+
+		if (body == NULL) {
+			resp_error(out, ESD_ENOMEM, NULL);
+			goto out;
+		}
+		memcpy(body, pdf_out, pdf_len);
+		resp_text(out, 200, "application/pdf", body, pdf_len);
+	}
+out:
+	OPENSSL_free(der);
+	free(sig);
+	pki_cms_free(cms);
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(cert);
+	json_decref(kj);
+	json_decref(sj);
+	pdf_prepared_free(prep);
+	pdf_doc_free(doc);
+	mp_free(f);
+}

@@ -1,0 +1,127 @@
+/*
+ * pki/verify: checking one detached CMS SignedData (RFC 5652) against the
+ * bytes it signs, the way a PAdES / CAdES validator does (ETSI EN 319 102-1
+ * basic validation, without revocation fetching). Knows nothing of PDF or
+ * HTTP: the caller hands the CMS DER, the signed content as a list of
+ * segments (a PDF byte range without copying the document), the trust
+ * anchors and the validation time.
+ *
+ * The outcome is a plain struct filled by value (no allocation to free);
+ * strings are NUL-terminated UTF-8, truncated to their array size.
+ */
+#ifndef ESD_PKI_VERIFY_H
+#define ESD_PKI_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <openssl/x509.h>
+
+/* One piece of the signed content, borrowed. */
+struct pki_seg {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* Certificate path status (X509_verify_cert from the signer certificate,
+ * with the CMS certificates as untrusted intermediates, purpose any). */
+enum pki_chain {
+	PKI_CHAIN_NOT_CHECKED = 0, /* no signer certificate to start from */
+	PKI_CHAIN_TRUSTED,         /* a path to a trust anchor, all valid */
+	PKI_CHAIN_UNTRUSTED,       /* no path to a trust anchor */
+	PKI_CHAIN_EXPIRED,         /* path found, a certificate out of validity */
+	PKI_CHAIN_REVOKED,         /* a certificate revoked (CRL in the store) */
+	PKI_CHAIN_INVALID,         /* any other failure (bad cert signature..) */
+};
+
+/* Revocation status: only what the store's CRLs can say; no OCSP/CRL
+ * fetching yet. */
+enum pki_revocation {
+	PKI_REV_UNKNOWN = 0,   /* not checked (no CRL checking configured) */
+	PKI_REV_GOOD,          /* CRL checking on and the path passed */
+	PKI_REV_REVOKED,
+};
+
+/* Stable lowercase names ("trusted", "untrusted", ...); never NULL. */
+const char *pki_chain_name(enum pki_chain c);
+const char *pki_revocation_name(enum pki_revocation r);
+
+struct pki_cert_info {
+	int present;
+	char subject[512];     /* RFC 2253 form, UTF-8 */
+	char issuer[512];
+	char serial[80];       /* lowercase hex */
+	time_t not_before, not_after;
+};
+
+struct pki_chain_result {
+	enum pki_chain status;
+	enum pki_revocation revocation;
+	int error;             /* X509_V_* code, 0 if trusted */
+	char error_text[128];  /* X509_verify_cert_error_string, "" if ok */
+	int depth;             /* length of the built path, 0 if none */
+};
+
+struct pki_tst_result {
+	int present;           /* an id-aa-signatureTimeStampToken attribute */
+	int parsed;            /* a TSTInfo could be read from it */
+	time_t gen_time;       /* TSTInfo genTime (seconds, UTC) */
+	char digest_alg[32];   /* messageImprint hash algorithm */
+	/* messageImprint == hash of the SignerInfo's signature value
+	 * (RFC 3161 appendix A / ETSI EN 319 122-1 §5.3) */
+	int imprint_ok;
+	int signature_ok;      /* the token's own CMS signature verifies */
+	struct pki_cert_info tsa;
+	struct pki_chain_result chain; /* TSA certificate to the anchors */
+};
+
+struct pki_verify_result {
+	/* Structure */
+	int parsed;            /* DER is a CMS SignedData, detached, 1+ signer */
+	unsigned signer_count; /* only the first SignerInfo is checked */
+	char problem[256];     /* first reason integrity failed, "" if none */
+
+	/* Integrity: both must be 1 for the signature to be intact. */
+	int digest_ok;         /* messageDigest attr == digest of content (or,
+	                        * without signed attributes, the signature over
+	                        * the content digest verifies) */
+	int signature_ok;      /* signature over the signed attributes (or over
+	                        * the content digest) verifies with the signer
+	                        * certificate's public key */
+
+	char digest_alg[32];   /* e.g. "sha256" */
+	char signature_alg[48];/* e.g. "rsaEncryption", "ecdsa-with-SHA256" */
+	struct pki_cert_info signer;
+
+	/* Signed attributes */
+	int has_signed_attrs;
+	int has_content_type;  /* content-type attribute present (RFC 5652) */
+	int has_signing_time;
+	time_t signing_time;   /* pkcs9 signing-time attribute */
+	int ess_version;       /* 2 signing-certificate-v2, 1 v1, 0 none */
+	int ess_match;         /* the ESS cert hash matches the signer cert */
+
+	struct pki_tst_result tst;
+	struct pki_chain_result chain;
+};
+
+/*
+ * Verifies the detached CMS in der[0..len) over the concatenation of
+ * segs[0..nsegs) (hashed in place with EVP, never copied) and builds the
+ * signer's certificate path to anchors at time at (0 = now). anchors is
+ * borrowed and only read (safe to share between threads).
+ *
+ * Returns 0 when the check ran, whatever its outcome: *res says what was
+ * found (a malformed or tampered signature is a result, not an error).
+ * Returns ESD_ENOMEM / ESD_EINVAL (NULL argument) / ESD_ECRYPTO only when
+ * the check itself could not be carried out; *res is then undefined.
+ */
+int pki_verify_detached(const uint8_t *der, size_t len,
+			const struct pki_seg *segs, size_t nsegs,
+			X509_STORE *anchors, time_t at,
+			struct pki_verify_result *res);
+
+/* ISO 8601 UTC ("2024-05-01T10:20:30Z") of t into out (cap >= 21). */
+void pki_time_iso(time_t t, char *out, size_t cap);
+
+#endif

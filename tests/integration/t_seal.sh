@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# POST /v1/seal on every corpus PDF: PAdES B-B judged by qpdf --check,
+# pdfsig and openssl cms -verify; refusals with their error codes.
+. "$(dirname "$0")/lib.sh"
+esd_init
+esd_start
+AUTH="Authorization: Bearer $TOKEN"
+
+seal() { # seal IN OUT [curl -F args...] -> HTTP status
+	local in=$1 outf=$2
+	shift 2
+	curl -s -o "$outf" -w '%{http_code}' --cacert "$D/ca.pem" -H "$AUTH" \
+		-F "file=@$in;type=application/pdf" "$@" "$URL/v1/seal"
+}
+
+A0=$("$ESIGNCTL" -c "$D/esignd.conf" --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
+n=0
+for name in pdftex-1.5-objstm xref-table libreoffice-letter linearized ghostscript-from-ps \
+	damaged-xref-offsets real-pdftex-2007 real-pdftex-objstm real-libreoffice real-qt-test \
+	real-reportlab real-prawn-large; do
+	in="$CORPUS/$name.pdf"
+	out="$TMP/$name.sealed.pdf"
+	code=$(seal "$in" "$out" -F reason=Approved -F location=Jakarta)
+	eq "$name: sealed (200)" 200 "$code"
+	[ "$code" = 200 ] || continue
+	n=$((n + 1))
+	check "$name: the original bytes are unchanged" cmp -n "$(stat -c %s "$in")" "$in" "$out"
+	qin=0; qpdf --check "$in" >/dev/null 2>&1 || qin=$?
+	qout=0; qpdf --check "$out" >"$TMP/qpdf.out" 2>&1 || qout=$?
+	check "$name: qpdf --check is as clean as the input ($qin)" test "$qout" -le "$qin"
+	pdfsig "$out" >"$TMP/pdfsig.out" 2>&1
+	check "$name: pdfsig: Signature is Valid" grep -q "Signature Validation: Signature is Valid." "$TMP/pdfsig.out"
+	check "$name: pdfsig: Total document signed" grep -q "Total document signed" "$TMP/pdfsig.out"
+	check "$name: pdfsig: ETSI.CAdES.detached" grep -q "Signature Type: ETSI.CAdES.detached" "$TMP/pdfsig.out"
+	cms_of "$out" "$TMP/cms"
+	check "$name: openssl cms -verify with the demo CA over the byte range" \
+		openssl cms -verify -binary -inform DER -in "$TMP/cms.der" -content "$TMP/cms.data" \
+		-CAfile "$D/ca.pem" -out /dev/null
+done
+openssl cms -cmsout -print -inform DER -in "$TMP/cms.der" >"$TMP/cms.txt"
+check "signed attributes include ESS signing-certificate-v2" grep -q "id-smime-aa-signingCertificateV2" "$TMP/cms.txt"
+check "signed attributes include content-type and message-digest" \
+	bash -c "grep -q 'object: contentType' '$TMP/cms.txt' && grep -q 'object: messageDigest' '$TMP/cms.txt'"
+check "no signing-time attribute (PAdES keeps it in /M)" bash -c "! grep -q 'object: signingTime' '$TMP/cms.txt'"
+check "the signer is the demo seal certificate" \
+	bash -c "pdfsig '$TMP/libreoffice-letter.sealed.pdf' | grep -q 'Common Name: Demo Agency Seal'"
+check "reason and location are in the signature dictionary" \
+	bash -c "grep -a -q '/Reason *(Approved)' '$TMP/libreoffice-letter.sealed.pdf' && grep -a -q '/Location *(Jakarta)' '$TMP/libreoffice-letter.sealed.pdf'"
+A1=$("$ESIGNCTL" -c "$D/esignd.conf" --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
+eq "one audit record per seal" "$n" "$((A1 - A0))"
+
+# Refusals: a stable error code, nothing written.
+refuse() { # refuse NAME FILE STATUS CODE [curl args]
+	local name=$1 f=$2 st=$3 ec=$4
+	shift 4
+	eq "$name: HTTP $st" "$st" "$(seal "$f" "$TMP/refused" "$@")"
+	eq "$name: error $ec" "$ec" "$(sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$TMP/refused")"
+}
+refuse "not a PDF" "$CORPUS/bad-not-pdf.txt" 400 not_pdf
+refuse "encrypted" "$CORPUS/bad-encrypted.pdf" 400 pdf_encrypted
+refuse "truncated" "$CORPUS/bad-truncated.pdf" 400 pdf_truncated
+refuse "already signed" "$CORPUS/bad-already-signed.pdf" 409 already_signed
+refuse "sealing a sealed output" "$TMP/xref-table.sealed.pdf" 409 already_signed
+refuse "level B-T without a TSA" "$CORPUS/xref-table.pdf" 400 unsupported -F level=B-T
+refuse "an unknown level" "$CORPUS/xref-table.pdf" 400 bad_request -F level=B-X
+refuse "a key that is not a seal key" "$CORPUS/xref-table.pdf" 403 forbidden -F key=root-ca
+refuse "an unknown key" "$CORPUS/xref-table.pdf" 404 not_found -F key=nope
+refuse "an unknown field" "$CORPUS/xref-table.pdf" 400 bad_request -F colour=red
+refuse "a bad visible rectangle" "$CORPUS/xref-table.pdf" 400 bad_request -F 'visible={"rect":[1,2]}'
+refuse "a page that does not exist" "$CORPUS/xref-table.pdf" 400 bad_request \
+	-F 'visible={"page":99,"rect":[10,10,100,50]}'
+eq "no file field is 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" -H "$AUTH" -F key=demo-seal "$URL/v1/seal")"
+eq "a JSON body is 415" 415 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" -H "$AUTH" -d '{}' "$URL/v1/seal")"
+eq "no credential is 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" -F "file=@$CORPUS/xref-table.pdf" "$URL/v1/seal")"
+eq "a truncated multipart body is 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" -H "$AUTH" \
+	-H 'Content-Type: multipart/form-data; boundary=XX' --data-binary $'--XX\r\nContent-Disposition: form-data; name="file"\r\n\r\n%PDF-1.4 trunc' "$URL/v1/seal")"
+A2=$("$ESIGNCTL" -c "$D/esignd.conf" --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
+eq "refusals before signing leave no audit record" "$A1" "$A2"
+eq "health is still 200" 200 "$(https_code /v1/health)"
+
+# A visible seal changes the pixels inside its rectangle and nowhere else.
+code=$(seal "$CORPUS/libreoffice-letter.pdf" "$TMP/visible.pdf" -F 'visible={"page":1,"rect":[50,50,250,110]}')
+eq "a visible seal (200)" 200 "$code"
+h=$(pdfinfo "$CORPUS/libreoffice-letter.pdf" | awk '/Page size/{printf "%d", $5}')
+crop() { pdftoppm -r 72 -f 1 -l 1 -x "$2" -y "$3" -W "$4" -H "$5" -png "$1" | sha256sum; }
+check "pixels inside the rectangle changed (pdftoppm)" \
+	test "$(crop "$CORPUS/libreoffice-letter.pdf" 52 $((h - 108)) 196 56)" != "$(crop "$TMP/visible.pdf" 52 $((h - 108)) 196 56)"
+check "pixels above the rectangle did not" \
+	test "$(crop "$CORPUS/libreoffice-letter.pdf" 0 0 300 200)" = "$(crop "$TMP/visible.pdf" 0 0 300 200)"
+check "the visible seal is valid (pdfsig)" bash -c "pdfsig '$TMP/visible.pdf' | grep -q 'Signature is Valid'"
+finish
