@@ -194,19 +194,17 @@ static int cmd_keys_sign(struct ctx *c, const char *key, const char *digest,
 		return rc;
 	b64 = json_string_value(json_object_get(j, "signature"));
 	if (outpath != NULL && b64 != NULL) {
-		unsigned char raw[1024];
-		int n = EVP_DecodeBlock(raw, (const unsigned char *)b64,
-					(int)strlen(b64));
-		size_t len = (size_t)n;
+		uint8_t *raw = NULL;
+		size_t len;
 
-		/* EVP_DecodeBlock counts the '=' padding as zero bytes. */
-		for (size_t i = strlen(b64); i > 0 && b64[i - 1] == '='; i--)
-			len--;
-		if (n < 0 || esd_write_file(outpath, raw, len, 0644, 0) != 0) {
+		if (esd_b64_decode(b64, &raw, &len) != 0 ||
+		    esd_write_file(outpath, raw, len, 0644, 0) != 0) {
 			fprintf(stderr, "esignctl: cannot write %s\n", outpath);
+			free(raw);
 			json_decref(j);
 			return EXIT_LOCAL;
 		}
+		free(raw);
 	}
 	if (c->json)
 		print_json(j);

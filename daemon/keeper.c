@@ -430,10 +430,9 @@ static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	json_decref(detail);
 	if (rc != 0)
 		return rc;
-	b64 = malloc(4 * ((siglen + 2) / 3) + 1);
+	b64 = esd_b64_encode(sig, siglen);
 	if (b64 == NULL)
 		return ESD_ENOMEM;
-	EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
 	r->json = json_pack("{s:s, s:s, s:s, s:s}", "key", label, "alg",
 			    alg_name, "hash", md_name, "signature", b64);
 	free(b64);
@@ -461,15 +460,6 @@ static int h_audit_verify(struct keeper *k, struct caller *c,
 	return r->json ? 0 : ESD_ENOMEM;
 }
 
-static char *b64(const uint8_t *p, size_t n)
-{
-	char *s = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (s != NULL)
-		EVP_EncodeBlock((unsigned char *)s, p, (int)n);
-	return s;
-}
-
 /* PEM certificate text -> new JSON string of base64 DER. */
 static json_t *pem_to_b64(const char *pem)
 {
@@ -482,7 +472,7 @@ static json_t *pem_to_b64(const char *pem)
 	if (pem == NULL || pki_cert_from_pem(pem, strlen(pem), &x) != 0)
 		return NULL;
 	n = i2d_X509(x, &der);
-	if (n > 0 && (s = b64(der, (size_t)n)) != NULL) {
+	if (n > 0 && (s = esd_b64_encode(der, (size_t)n)) != NULL) {
 		j = json_string(s);
 		free(s);
 	}
@@ -620,7 +610,7 @@ static int h_seal_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	if (detail == NULL || audit(k, c, "seal", label, rc, detail) != 0)
 		rc = rc ? rc : ESD_ESTORE;
 	if (rc == 0) {
-		sig64 = b64(sig, siglen);
+		sig64 = esd_b64_encode(sig, siglen);
 		r->json = sig64 ? json_pack("{s:s}", "signature", sig64) : NULL;
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
@@ -755,6 +745,11 @@ static int open_token(struct keeper *k)
 	rc = hsm_open(k->cfg.pkcs11_module, k->cfg.token_label, pin, &k->hsm);
 	OPENSSL_cleanse(pin, len);
 	free(pin);
+	if (rc == ESD_ETOKEN) {
+		log_warn("keeper: the token is not usable now; serving with "
+			 "token_unavailable until it is");
+		return 0;
+	}
 	return rc;
 }
 
@@ -797,13 +792,15 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 	child_signals();
 
 	rc = open_token(&k);
+	if (rc == ESD_EAUTH)
+		return KEEPER_EXIT_FATAL;
 	if (rc != 0)
 		return 2;
 	rc = store_open(cfg->state_dir, cfg->lmdb_map_size, 0, &k.store);
 	if (rc != 0) {
 		log_err("keeper: cannot open the state store %s", cfg->state_dir);
 		hsm_close(k.hsm);
-		return 2;
+		return KEEPER_EXIT_FATAL;
 	}
 	if (start_workers(&k, chans, nchans) != 0)
 		return 2;

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include "daemon/config.h"
 
+/* Exit status of a keeper that must not be restarted (the token refused
+ * the PIN, the state store cannot be opened): the master stops too. */
+#define KEEPER_EXIT_FATAL 78
+
 /* Runs the keeper; returns the process exit status. */
 int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 		size_t nchans);

@@ -45,6 +45,7 @@ struct master {
 	struct child c[2];
 	int stopping;
 	int served;       /* both children have been ready at least once */
+	int fatal;        /* stop with a failure status */
 };
 
 static int listen_tcp(const char *hostport)
@@ -248,6 +249,14 @@ static void reap(struct master *m)
 				log_err("master: %s (pid %d) exited with %d",
 					child_name[w], (int)pid,
 					WEXITSTATUS(status));
+			if (w == KEEPER && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == KEEPER_EXIT_FATAL) {
+				log_err("master: the keeper cannot work with this "
+					"configuration; stopping");
+				m->fatal = 1;
+				m->stopping = 1;
+				continue;
+			}
 			/* Restart at once after a long life, with growing
 			 * delays when it keeps dying young. */
 			lived = esd_mono_ns() - c->started_ns;
@@ -444,7 +453,7 @@ int master_run(const struct esd_config *cfg, int ready_fd)
 				if (m.c[w].ctl >= 0)
 					on_ctl(&m, w, &ready_fd);
 	}
-	rc = 0;
+	rc = m.fatal ? 1 : 0;
 stop:
 	m.stopping = 1;
 	sd_notify(0, "STOPPING=1");

@@ -29,6 +29,7 @@ struct hsm {
 	char label[33];
 	char *pin;
 	PKCS11_CTX *ctx;
+	int loaded;       /* PKCS11_CTX_load succeeded: unload on disconnect */
 	PKCS11_SLOT *slots;
 	unsigned nslots;
 	PKCS11_SLOT *slot;
@@ -202,9 +203,12 @@ static void disconnect(struct hsm *h)
 	if (h->ctx != NULL) {
 		if (h->slots != NULL)
 			PKCS11_release_all_slots(h->ctx, h->slots, h->nslots);
-		PKCS11_CTX_unload(h->ctx);
+		/* libp11 crashes unloading a module whose load failed. */
+		if (h->loaded)
+			PKCS11_CTX_unload(h->ctx);
 		PKCS11_CTX_free(h->ctx);
 	}
+	h->loaded = 0;
 	h->ctx = NULL;
 	h->slots = NULL;
 	h->slot = NULL;
@@ -220,8 +224,34 @@ static PKCS11_SLOT *find_slot(PKCS11_SLOT *slots, unsigned n, const char *label)
 	return NULL;
 }
 
+/* ESD_EAUTH if the error queue says the PIN was refused (incorrect,
+ * locked, malformed): retrying would only lock the token. */
+static int pin_refused(void)
+{
+	unsigned long e;
+	int refused = 0;
+
+	while ((e = ERR_get_error()) != 0) {
+		if (ERR_GET_LIB(e) != ERR_get_CKR_code())
+			continue;
+		switch ((unsigned long)ERR_GET_REASON(e)) {
+		case CKR_PIN_INCORRECT:
+		case CKR_PIN_INVALID:
+		case CKR_PIN_LEN_RANGE:
+		case CKR_PIN_EXPIRED:
+		case CKR_PIN_LOCKED:
+			refused = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return refused ? ESD_EAUTH : ESD_ETOKEN;
+}
+
 /* Loads the module, finds the token and logs in. Caller holds the write
- * lock (or is the only user). */
+ * lock (or is the only user). ESD_EAUTH when the PIN is refused,
+ * ESD_ETOKEN when the module or token is not usable now. */
 static int connect_token(struct hsm *h)
 {
 	int rc = ESD_ETOKEN;
@@ -233,6 +263,7 @@ static int connect_token(struct hsm *h)
 		log_err("hsm: cannot load PKCS#11 module %s", h->module);
 		goto fail;
 	}
+	h->loaded = 1;
 	if (PKCS11_enumerate_slots(h->ctx, &h->slots, &h->nslots) != 0)
 		goto fail;
 	h->slot = find_slot(h->slots, h->nslots, h->label);
@@ -240,9 +271,12 @@ static int connect_token(struct hsm *h)
 		log_err("hsm: no token labelled '%s'", h->label);
 		goto fail;
 	}
-	if (PKCS11_open_session(h->slot, 1) != 0 ||
-	    PKCS11_login(h->slot, 0, h->pin) != 0) {
-		log_err("hsm: login to token '%s' failed", h->label);
+	if (PKCS11_open_session(h->slot, 1) != 0)
+		goto fail;
+	if (PKCS11_login(h->slot, 0, h->pin) != 0) {
+		rc = pin_refused();
+		log_err("hsm: login to token '%s' failed%s", h->label,
+			rc == ESD_EAUTH ? ": the PIN was refused" : "");
 		goto fail;
 	}
 	rc = keys_refresh(h);
@@ -277,6 +311,14 @@ int hsm_open(const char *module, const char *label, const char *pin,
 		return ESD_ENOMEM;
 	}
 	rc = connect_token(h);
+	if (rc == ESD_ETOKEN) {
+		/* Not usable now: hand out the handle; calls answer
+		 * ESD_ETOKEN and reconnect by themselves. */
+		atomic_store(&h->broken, 1);
+		h->last_attempt_ns = esd_mono_ns();
+		*out = h;
+		return rc;
+	}
 	if (rc != 0) {
 		hsm_close(h);
 		return rc;
@@ -327,6 +369,10 @@ static int acquire(struct hsm *h)
 					log_info("hsm: reconnected to token '%s'",
 						 h->label);
 				} else {
+					/* A refused PIN stays refused: never
+					 * retry it (it would lock the token). */
+					if (rc == ESD_EAUTH)
+						h->last_attempt_ns = UINT64_MAX / 2;
 					rc = ESD_ETOKEN;
 				}
 			}

@@ -2,7 +2,8 @@
 # The whole test suite, twice: a normal build and an AddressSanitizer +
 # UndefinedBehaviorSanitizer build (ESD_NO_SANITIZE=1 skips the second).
 # Each runs every unit and integration test with `meson test`. The last
-# line is "N passed, N failed" over all of them.
+# line is "N passed, N failed" over all of them. ESD_BENCH=1 also runs the
+# signing benchmark (tests/bench) in its quick mode, as CI does.
 set -u
 cd "$(dirname "$0")/.."
 pass=0
@@ -29,6 +30,10 @@ run() {
 }
 
 run build || fail=$((fail + 1))
+# The benchmark reports, it does not judge speed (ESD_BENCH=1: quick mode).
+if [ -n "${ESD_BENCH:-}" ]; then
+	BENCH_QUICK=1 tests/bench/run.sh build || echo "benchmark: failed (see above)"
+fi
 if [ -z "${ESD_NO_SANITIZE:-}" ]; then
 	run build-asan -Db_sanitize=address,undefined -Db_lundef=false || fail=$((fail + 1))
 fi

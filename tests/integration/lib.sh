@@ -115,17 +115,18 @@ body() { cat "$TMP/body"; }
 # json_err: the error code of the last body
 json_err() { sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$TMP/body"; }
 
-# The keeper is the child with the PKCS#11 module mapped; the front the other.
+# The keeper is the child with the LMDB environment open; the front the other.
+is_keeper() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'data\.mdb'; }
 keeper_pid() {
 	local p
 	for p in $(pgrep -P "$MASTER"); do
-		grep -q libsofthsm2 "/proc/$p/maps" 2>/dev/null && { echo "$p"; return; }
+		is_keeper "$p" && { echo "$p"; return; }
 	done
 }
 front_pid() {
 	local p
 	for p in $(pgrep -P "$MASTER"); do
-		grep -q libsofthsm2 "/proc/$p/maps" 2>/dev/null || { echo "$p"; return; }
+		is_keeper "$p" || { echo "$p"; return; }
 	done
 }
 
