@@ -72,6 +72,7 @@ void api_pdf_error(struct resp *out, int rc, int reason);
 
 /* Document routes (seal.c, verify.c). */
 void api_seal(struct req *r, struct resp *out);
+void api_sign(struct req *r, struct resp *out);
 
 /* Metrics (metrics.c). */
 void metrics_request(int route, unsigned status, uint64_t ns);

@@ -56,7 +56,7 @@ int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
 		resp_error(out, ESD_EUNAVAIL, "the keeper is not answering");
 		return ESD_EUNAVAIL;
 	}
-	if (type == MSG_KEY_SIGN || type == MSG_SEAL_SIGN)
+	if (type == MSG_KEY_SIGN || type == MSG_DOC_SIGN)
 		metrics_sign(esd_mono_ns() - t0);
 	if (rep.status == ESD_ETOKEN)
 		metrics_token_error();
@@ -262,6 +262,7 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/keys", h_keys_generate, ROUTE_AUTH, "keys_generate" },
 	{ "GET", "/v1/audit/verify", h_audit_verify, ROUTE_AUTH, "audit_verify" },
 	{ "POST", "/v1/seal", api_seal, ROUTE_AUTH, "seal" },
+	{ "POST", "/v1/sign", api_sign, ROUTE_AUTH, "sign" },
 	{ "POST", "/v1/keys/*/sign", h_key_sign, ROUTE_AUTH | ROUTE_UNIX_ONLY,
 	  "keys_sign" },
 };

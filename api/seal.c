@@ -1,6 +1,9 @@
 /*
- * POST /v1/seal: an organisation's electronic seal on a PDF, as PAdES
- * (ETSI EN 319 142-1) B-B by incremental update.
+ * POST /v1/seal: an organisation's electronic seal on a PDF, and
+ * POST /v1/sign: an individual's signature, both as PAdES (ETSI EN
+ * 319 142-1) B-B by incremental update. They differ in the key purpose
+ * the keeper demands and in that a seal refuses a signed document while
+ * an individual signature is added after the earlier ones.
  *
  * The front does everything but the private-key operation: it parses the
  * PDF and plans the update (pdf/), hashes the byte range, builds the CMS
@@ -161,8 +164,10 @@ static void subject_cn(X509 *cert, char *out, size_t cap)
 				  out, (int)cap);
 }
 
-void api_seal(struct req *r, struct resp *out)
+/* purpose: "seal" or "individual" (the keeper's key purpose). */
+static void sign_document(struct req *r, struct resp *out, const char *purpose)
 {
+	int seal = strcmp(purpose, "seal") == 0;
 	struct mp_field f[] = {
 		{ "file", SIZE_MAX, NULL, 0, 0 },
 		{ "key", 64, NULL, 0, 0 },
@@ -223,8 +228,9 @@ void api_seal(struct req *r, struct resp *out)
 
 	/* Which key, and its certificate chain (the keeper checks grants). */
 	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, purpose);
 	ibuf_put_str(&b, key ? key->data : "");
-	if (api_keeper_json(out, MSG_SEAL_KEY, &b, &kj) != 0)
+	if (api_keeper_json(out, MSG_DOC_KEY, &b, &kj) != 0)
 		goto out;
 	if (load_certs(kj, &cert, &chain) != 0) {
 		resp_error(out, ESD_EPROTO, NULL);
@@ -237,7 +243,7 @@ void api_seal(struct req *r, struct resp *out)
 	o.signing_time = (time_t)esd_now();
 	o.sub_filter = PDF_SUBFILTER_CADES;
 	o.contents_size = CONTENTS_RESERVE;
-	o.refuse_if_signed = 1;
+	o.refuse_if_signed = seal;
 	rc = pdf_sign_prepare(doc, &o, &prep, &reason);
 	if (rc == 0)
 		rc = pdf_prepared_digest(prep, EVP_sha256(), doc_dg, sizeof(doc_dg),
@@ -256,11 +262,12 @@ void api_seal(struct req *r, struct resp *out)
 		goto out;
 	}
 	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, purpose);
 	ibuf_put_str(&b, json_string_value(json_object_get(kj, "key")));
 	ibuf_put_bytes(&b, tbs_dg, tbs_len);
 	ibuf_put_bytes(&b, doc_dg, doc_len);
 	ibuf_put_str(&b, "");
-	if (api_keeper_json(out, MSG_SEAL_SIGN, &b, &sj) != 0)
+	if (api_keeper_json(out, MSG_DOC_SIGN, &b, &sj) != 0)
 		goto out;
 	if (json_string_value(json_object_get(sj, "signature")) == NULL ||
 	    esd_b64_decode(json_string_value(json_object_get(sj, "signature")),
@@ -297,4 +304,14 @@ out:
 	pdf_prepared_free(prep);
 	pdf_doc_free(doc);
 	mp_free(f);
+}
+
+void api_seal(struct req *r, struct resp *out)
+{
+	sign_document(r, out, "seal");
+}
+
+void api_sign(struct req *r, struct resp *out)
+{
+	sign_document(r, out, "individual");
 }

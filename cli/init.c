@@ -53,6 +53,8 @@ static const struct demo_key demo_keys[] = {
 	{ "demo-seal", HSM_KEY_RSA2048, PKI_PROFILE_SEAL,
 	  "/C=ID/O=Demo Agency/OU=Electronic Seal/CN=Demo Agency Seal", 730,
 	  "seal" },
+	{ "demo-individual", HSM_KEY_RSA2048, PKI_PROFILE_INDIVIDUAL,
+	  "/C=ID/O=Demo Agency/CN=Demo Signer", 730, "individual" },
 };
 
 static int path_join(char *out, size_t cap, const char *dir, const char *name)
@@ -339,9 +341,9 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 			rc = hsm_store_cert(h, k->label, certs[i]);
 		if (rc == 0) {
 			/* Issuers nearest first: the issuing CA, then the root. */
-			X509 *issuers[2] = { i == 2 ? certs[1] : certs[0], certs[0] };
+			X509 *issuers[2] = { i >= 2 ? certs[1] : certs[0], certs[0] };
 
-			rc = record_key(t, k, certs[i], issuers, i);
+			rc = record_key(t, k, certs[i], issuers, i < 2 ? i : 2);
 		}
 		EVP_PKEY_free(pub);
 		EVP_PKEY_free(signer);

@@ -64,10 +64,10 @@ static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r);
 static int h_audit_verify(struct keeper *k, struct caller *c,
 			  struct ibuf *in, struct reply *r);
-static int h_seal_key(struct keeper *k, struct caller *c, struct ibuf *in,
+static int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
+		     struct reply *r);
+static int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r);
-static int h_seal_sign(struct keeper *k, struct caller *c, struct ibuf *in,
-		       struct reply *r);
 
 /* The dispatch table: adding a message is one row and one function.
  * Lengths are of the whole payload, credential included. */
@@ -84,8 +84,8 @@ static const struct {
 	{ MSG_KEY_GENERATE, h_key_generate, 9, 256, NEED_ADMIN, "keys.generate" },
 	{ MSG_KEY_SIGN, h_key_sign, 17, 512, NEED_ADMIN_PEER, "keys.sign" },
 	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
-	{ MSG_SEAL_KEY, h_seal_key, 5, 256, NEED_CLIENT, "seal.key" },
-	{ MSG_SEAL_SIGN, h_seal_sign, 13, 1024, NEED_CLIENT, "seal" },
+	{ MSG_DOC_KEY, h_doc_key, 9, 256, NEED_CLIENT, "doc.key" },
+	{ MSG_DOC_SIGN, h_doc_sign, 17, 1024, NEED_CLIENT, "doc.sign" },
 };
 
 static int read_cred(struct ibuf *in, struct cred *c)
@@ -482,13 +482,14 @@ static json_t *pem_to_b64(const char *pem)
 }
 
 /*
- * Resolves which seal key the caller may use: the label it names or, with
- * none, its default. An admin may use any seal key; an API client only
- * those granted to it. The key's record must say purpose "seal" and its
- * certificate must be valid now. *rec gets the key's record.
+ * Resolves which document-signing key the caller may use: the label it
+ * names or, for a seal with none named, its default seal key. An admin
+ * may use any key; an API client only those granted to it. The key's
+ * record must carry the purpose asked for ("seal" or "individual") and a
+ * certificate valid now. *rec gets the key's record.
  */
-static int seal_key(struct keeper *k, struct caller *c, const char *want,
-		    char *label, json_t **rec, struct reply *r)
+static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
+		   const char *want, char *label, json_t **rec, struct reply *r)
 {
 	struct store_txn *t;
 	const char *purpose, *pem;
@@ -497,9 +498,14 @@ static int seal_key(struct keeper *k, struct caller *c, const char *want,
 	int rc, granted = c->admin;
 	X509 *x = NULL;
 
-	snprintf(label, HSM_LABEL_MAX + 1, "%s", want[0] ? want : c->default_key);
+	if (strcmp(purpose_want, "seal") != 0 &&
+	    strcmp(purpose_want, "individual") != 0)
+		return ESD_EINVAL;
+	snprintf(label, HSM_LABEL_MAX + 1, "%s",
+		 want[0] || strcmp(purpose_want, "seal") != 0 ? want
+							      : c->default_key);
 	if (label[0] == '\0') {
-		snprintf(r->msg, sizeof(r->msg), "name a seal key ('key')");
+		snprintf(r->msg, sizeof(r->msg), "name the signing key ('key')");
 		return ESD_EINVAL;
 	}
 	json_array_foreach(c->keys, i, v)
@@ -523,9 +529,11 @@ static int seal_key(struct keeper *k, struct caller *c, const char *want,
 		return rc;
 	purpose = json_string_value(json_object_get(*rec, "purpose"));
 	pem = json_string_value(json_object_get(*rec, "cert"));
-	if (purpose == NULL || strcmp(purpose, "seal") != 0 || pem == NULL) {
+	if (purpose == NULL || strcmp(purpose, purpose_want) != 0 || pem == NULL) {
 		snprintf(r->msg, sizeof(r->msg),
-			 "key '%s' is not a seal key with a certificate", label);
+			 "key '%s' is not %s key with a certificate", label,
+			 strcmp(purpose_want, "seal") == 0 ? "a seal"
+							   : "an individual's");
 		rc = ESD_EPERM;
 	} else if (pki_cert_from_pem(pem, strlen(pem), &x) != 0) {
 		rc = ESD_ESTORE;
@@ -543,18 +551,19 @@ static int seal_key(struct keeper *k, struct caller *c, const char *want,
 	return rc;
 }
 
-static int h_seal_key(struct keeper *k, struct caller *c, struct ibuf *in,
-		      struct reply *r)
+static int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
+		     struct reply *r)
 {
-	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1];
+	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1], purpose[16];
 	json_t *rec = NULL, *chain, *v;
 	enum hsm_keytype type;
 	size_t i;
 	int rc;
 
-	if (ibuf_get_str(in, want, sizeof(want)) != 0 || ibuf_done(in) != 0)
+	if (ibuf_get_str(in, purpose, sizeof(purpose)) != 0 ||
+	    ibuf_get_str(in, want, sizeof(want)) != 0 || ibuf_done(in) != 0)
 		return ESD_EINVAL;
-	rc = seal_key(k, c, want, label, &rec, r);
+	rc = doc_key(k, c, purpose, want, label, &rec, r);
 	if (rc != 0)
 		return rc;
 	rc = hsm_key_type(k->hsm, label, &type);
@@ -573,10 +582,11 @@ static int h_seal_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	return rc;
 }
 
-static int h_seal_sign(struct keeper *k, struct caller *c, struct ibuf *in,
-		       struct reply *r)
+static int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
+		      struct reply *r)
 {
 	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1], name[256];
+	char purpose[16];
 	char tbs_hex[65], doc_hex[65], *sig64 = NULL;
 	const uint8_t *tbs, *doc;
 	size_t tlen, dlen, siglen;
@@ -585,13 +595,14 @@ static int h_seal_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	json_t *rec = NULL, *detail = NULL;
 	int rc;
 
-	if (ibuf_get_str(in, want, sizeof(want)) != 0 ||
+	if (ibuf_get_str(in, purpose, sizeof(purpose)) != 0 ||
+	    ibuf_get_str(in, want, sizeof(want)) != 0 ||
 	    ibuf_get_bytes(in, &tbs, &tlen) != 0 ||
 	    ibuf_get_bytes(in, &doc, &dlen) != 0 ||
 	    ibuf_get_str(in, name, sizeof(name)) != 0 || ibuf_done(in) != 0 ||
 	    tlen != 32 || dlen != 32)
 		return ESD_EINVAL;
-	rc = seal_key(k, c, want, label, &rec, r);
+	rc = doc_key(k, c, purpose, want, label, &rec, r);
 	if (rc != 0)
 		return rc;
 	rc = hsm_key_type(k->hsm, label, &type);
@@ -607,7 +618,9 @@ static int h_seal_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	detail = json_pack("{s:s, s:s, s:s, s:s*}", "document_sha256", doc_hex,
 			   "signed_attrs_sha256", tbs_hex, "name", name,
 			   "serial", json_string_value(json_object_get(rec, "serial")));
-	if (detail == NULL || audit(k, c, "seal", label, rc, detail) != 0)
+	if (detail == NULL ||
+	    audit(k, c, strcmp(purpose, "seal") == 0 ? "seal" : "sign", label,
+		  rc, detail) != 0)
 		rc = rc ? rc : ESD_ESTORE;
 	if (rc == 0) {
 		sig64 = esd_b64_encode(sig, siglen);

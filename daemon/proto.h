@@ -24,11 +24,12 @@ enum msg_type {
 	MSG_KEY_SIGN = 5,     /* admin over the Unix socket: str label,
 			       * str alg, str hash, bytes digest */
 	MSG_AUDIT_VERIFY = 6, /* admin -> {"ok":bool,"records":n,"first_bad":n} */
-	MSG_SEAL_KEY = 7,     /* str key ("" = the client's default) ->
+	MSG_DOC_KEY = 7,      /* str purpose ("seal" | "individual"), str key
+			       * ("" = the client's default seal key) ->
 			       * {"key","alg","cert":b64 DER,"chain":[b64 DER]} */
-	MSG_SEAL_SIGN = 8,    /* str key, bytes tbs digest (SHA-256 of the CMS
-			       * signed attributes), bytes document digest,
-			       * str document name -> {"signature": b64} */
+	MSG_DOC_SIGN = 8,     /* str purpose, str key, bytes tbs digest (SHA-256
+			       * of the CMS signed attributes), bytes document
+			       * digest, str document name -> {"signature": b64} */
 	MSG__COUNT
 };
 

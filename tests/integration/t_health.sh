@@ -21,8 +21,8 @@ eq "status over the Unix socket (SO_PEERCRED admin) is 200" 200 "$(unix_code /v1
 check "esignctl status" "$ESIGNCTL" -c "$D/esignd.conf" status
 check "esignctl --json status is JSON with health" \
 	bash -c "'$ESIGNCTL' -c '$D/esignd.conf' --json status | grep -q '\"health\"'"
-check "esignctl -s SOCKET keys list shows the three demo keys" \
-	bash -c "'$ESIGNCTL' -s '$SOCK' keys list | grep -c -E '^(root-ca|issuing-ca|demo-seal) ' | grep -qx 3"
+check "esignctl -s SOCKET keys list shows the four demo keys" \
+	bash -c "'$ESIGNCTL' -s '$SOCK' keys list | grep -c -E '^(root-ca|issuing-ca|demo-seal|demo-individual) ' | grep -qx 4"
 
 eq "metrics is 200" 200 "$(https_code /metrics)"
 for m in esignd_http_requests_total esignd_sign_seconds_bucket esignd_token_errors_total esignd_keeper_queue_depth; do

@@ -78,6 +78,29 @@ A2=$("$ESIGNCTL" -c "$D/esignd.conf" --json audit verify | sed -n 's/.*"records"
 eq "refusals before signing leave no audit record" "$A1" "$A2"
 eq "health is still 200" 200 "$(https_code /v1/health)"
 
+# Individual signatures (POST /v1/sign) go after earlier ones, all valid.
+sign() { # sign IN OUT [curl -F args...] -> HTTP status
+	local in=$1 outf=$2
+	shift 2
+	curl -s -o "$outf" -w '%{http_code}' --cacert "$D/ca.pem" -H "$AUTH" \
+		-F "file=@$in;type=application/pdf" "$@" "$URL/v1/sign"
+}
+eq "an individual signs the already-signed letter (200)" 200 \
+	"$(sign "$CORPUS/bad-already-signed.pdf" "$TMP/s2.pdf" -F key=demo-individual)"
+eq "... and signs it again (200)" 200 "$(sign "$TMP/s2.pdf" "$TMP/s3.pdf" -F key=demo-individual -F reason=Second)"
+pdfsig "$TMP/s3.pdf" >"$TMP/pdfsig3.out" 2>&1
+eq "pdfsig finds 3 signatures" 3 "$(grep -c '^Signature #' "$TMP/pdfsig3.out")"
+eq "all 3 are valid (pdfsig)" 3 "$(grep -c 'Signature Validation: Signature is Valid.' "$TMP/pdfsig3.out")"
+check "the last is by the demo signer" bash -c "grep 'Common Name' '$TMP/pdfsig3.out' | tail -1 | grep -q 'Demo Signer'"
+qout=0; qpdf --check "$TMP/s3.pdf" >/dev/null 2>&1 || qout=$?
+check "qpdf --check accepts the triple-signed file (exit $qout)" test "$qout" -ne 2
+cms_of "$TMP/s3.pdf" "$TMP/cms3"
+check "openssl cms -verify on the last signature" openssl cms -verify -binary -inform DER \
+	-in "$TMP/cms3.der" -content "$TMP/cms3.data" -CAfile "$D/ca.pem" -out /dev/null
+eq "an individual signature with a seal key is 403" 403 "$(sign "$CORPUS/xref-table.pdf" "$TMP/x" -F key=demo-seal)"
+eq "a seal with an individual's key is 403" 403 "$(seal "$CORPUS/xref-table.pdf" "$TMP/x" -F key=demo-individual)"
+eq "an individual signature without a key is 400" 400 "$(sign "$CORPUS/xref-table.pdf" "$TMP/x")"
+
 # A visible seal changes the pixels inside its rectangle and nowhere else.
 code=$(seal "$CORPUS/libreoffice-letter.pdf" "$TMP/visible.pdf" -F 'visible={"page":1,"rect":[50,50,250,110]}')
 eq "a visible seal (200)" 200 "$code"

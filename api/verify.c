@@ -1,0 +1,349 @@
+/*
+ * POST /v1/verify: for each signature of a PDF, what was signed (byte
+ * range, later revisions), by whom (signer certificate and its path to the
+ * configured trust anchors), when (/M, signing-time, timestamp), at which
+ * PAdES level, and a verdict (ETSI EN 319 102-1 vocabulary: valid,
+ * indeterminate, invalid).
+ *
+ * The PDF layer finds the signatures, pki/verify checks each CMS over its
+ * byte range in place (the document is never copied per signature); this
+ * file only shapes the report. docs/verify.md describes the answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/multipart.h"
+#include "api/verify.h"
+#include "common/err.h"
+#include "common/util.h"
+#include "pdf/pdf.h"
+#include "pki/verify.h"
+
+/* Each signature hashes up to the whole document: bound the work a single
+ * request can ask for. */
+#define MAX_SIGNATURES 32
+
+/* A JSON string, or null when absent or not UTF-8. */
+static json_t *jstr(const char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+
+	return j ? j : json_null();
+}
+
+static json_t *jtime(time_t t)
+{
+	char iso[32];
+
+	if (t == 0)
+		return json_null();
+	pki_time_iso(t, iso, sizeof(iso));
+	return jstr(iso);
+}
+
+static json_t *jcert(const struct pki_cert_info *c)
+{
+	if (!c->present)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}",
+			 "subject", jstr(c->subject), "issuer", jstr(c->issuer),
+			 "serial", jstr(c->serial),
+			 "not_before", jtime(c->not_before),
+			 "not_after", jtime(c->not_after));
+}
+
+static json_t *jchain(const struct pki_chain_result *c)
+{
+	return json_pack("{s:s, s:o, s:s, s:i}",
+			 "status", pki_chain_name(c->status),
+			 "error", c->error_text[0] ? jstr(c->error_text)
+						   : json_null(),
+			 "revocation", pki_revocation_name(c->revocation),
+			 "depth", c->depth);
+}
+
+static json_t *jtst(const struct pki_tst_result *t)
+{
+	if (!t->present)
+		return json_null();
+	return json_pack("{s:b, s:o, s:o, s:b, s:b, s:o, s:o}",
+			 "parsed", t->parsed,
+			 "time", t->parsed ? jtime(t->gen_time) : json_null(),
+			 "digest_algorithm",
+			 t->digest_alg[0] ? jstr(t->digest_alg) : json_null(),
+			 "imprint_ok", t->imprint_ok,
+			 "signature_ok", t->signature_ok,
+			 "tsa", jcert(&t->tsa),
+			 "chain", t->tsa.present ? jchain(&t->chain)
+						 : json_null());
+}
+
+static int is_sub(const struct pdf_sig_info *s, const char *name)
+{
+	return s->sub_filter != NULL && strcmp(s->sub_filter, name) == 0;
+}
+
+/*
+ * PAdES baseline level (ETSI EN 319 142-1 §6): B-B is a CAdES detached
+ * signature with a matching ESS signing-certificate(-v2); B-T adds a valid
+ * signature timestamp. B-LT needs the document's /DSS (validation data),
+ * which pdf/pdf.h does not expose yet, so B-T is the highest level
+ * reported; "none" for adbe.pkcs7.detached and for CAdES that misses B-B.
+ */
+static const char *pades_level(const struct pdf_sig_info *s,
+			       const struct pki_verify_result *v)
+{
+	if (!is_sub(s, "ETSI.CAdES.detached") || !v->parsed ||
+	    !v->has_signed_attrs || v->ess_version == 0 || !v->ess_match)
+		return "none";
+	if (v->tst.present && v->tst.parsed && v->tst.imprint_ok &&
+	    v->tst.signature_ok)
+		return "B-T";
+	return "B-B";
+}
+
+static int add_warning(json_t *warnings, const char *msg)
+{
+	return json_array_append_new(warnings, json_string(msg));
+}
+
+/* The byte range lies inside the file (even if byte_range_ok says the gap
+ * is not one hex string): then it can be hashed for the report. */
+static int range_in_file(const struct pdf_sig_info *s, size_t len)
+{
+	const uint64_t *br = s->byte_range;
+
+	return s->has_byte_range && br[0] <= len && br[1] <= len - br[0] &&
+	       br[2] <= len && br[3] <= len - br[2];
+}
+
+/* One signature's report; *verdict gets 0 valid, 1 indeterminate,
+ * 2 invalid. NULL on allocation failure. */
+static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
+		   size_t len, X509_STORE *anchors, int *verdict)
+{
+	struct pki_verify_result *v = calloc(1, sizeof(*v));
+	struct pki_seg seg[2];
+	json_t *j = NULL, *warnings = json_array(), *integrity;
+	const char *problem = NULL, *level = "none";
+	int supported, ran = 0, intact, rc;
+	char msg[320];
+
+	if (v == NULL || warnings == NULL)
+		goto fail;
+	supported = is_sub(s, "ETSI.CAdES.detached") ||
+		    is_sub(s, "adbe.pkcs7.detached");
+	if (!supported) {
+		snprintf(msg, sizeof(msg),
+			 "sub-filter %s is not verified by this version",
+			 s->sub_filter ? s->sub_filter : "(none)");
+		if (add_warning(warnings, msg) != 0)
+			goto fail;
+	} else if (s->contents == NULL || s->contents_len == 0) {
+		problem = "the signature has no /Contents";
+	} else if (!range_in_file(s, len)) {
+		problem = "the /ByteRange is missing or lies outside the file";
+	} else {
+		seg[0].p = buf + s->byte_range[0];
+		seg[0].len = (size_t)s->byte_range[1];
+		seg[1].p = buf + s->byte_range[2];
+		seg[1].len = (size_t)s->byte_range[3];
+		rc = pki_verify_detached(s->contents, s->contents_len, seg, 2,
+					 anchors, 0, v);
+		if (rc != 0)
+			goto fail;
+		ran = 1;
+		if (!s->byte_range_ok)
+			problem = "the /ByteRange does not exclude exactly the "
+				  "/Contents string";
+		else if (v->problem[0] != '\0')
+			problem = v->problem;
+	}
+	intact = ran && s->byte_range_ok && v->parsed && v->digest_ok &&
+		 v->signature_ok;
+	if (!supported)
+		*verdict = 1;
+	else if (!intact)
+		*verdict = 2;
+	else if (v->chain.status == PKI_CHAIN_TRUSTED &&
+		 (v->ess_version == 0 || v->ess_match) && v->signer_count == 1)
+		*verdict = 0;
+	else
+		*verdict = 1;
+	if (ran)
+		level = pades_level(s, v);
+
+	if (!s->covers_whole_file &&
+	    add_warning(warnings, "the document was changed after this "
+			"signature (later incremental updates follow); the "
+			"signed revision is what was checked") != 0)
+		goto fail;
+	if (ran && v->signer_count > 1) {
+		snprintf(msg, sizeof(msg), "the CMS has %u SignerInfos; only "
+			 "the first was checked", v->signer_count);
+		if (add_warning(warnings, msg) != 0)
+			goto fail;
+	}
+	if (ran && v->ess_version != 0 && !v->ess_match &&
+	    add_warning(warnings, "the ESS signing-certificate attribute "
+			"does not match the signer certificate") != 0)
+		goto fail;
+	if (ran && intact && v->chain.status != PKI_CHAIN_TRUSTED) {
+		snprintf(msg, sizeof(msg), "certificate chain %s: %s",
+			 pki_chain_name(v->chain.status),
+			 v->chain.error_text[0] ? v->chain.error_text :
+			 "no signer certificate");
+		if (add_warning(warnings, msg) != 0)
+			goto fail;
+	}
+	if (ran && v->tst.present && !(v->tst.parsed && v->tst.imprint_ok &&
+				       v->tst.signature_ok) &&
+	    add_warning(warnings, "the signature timestamp does not verify "
+			"or does not match the signature") != 0)
+		goto fail;
+	if (is_sub(s, "ETSI.CAdES.detached") && ran && v->has_signing_time &&
+	    add_warning(warnings, "PAdES forbids the CMS signing-time "
+			"attribute (EN 319 142-1 §5.4.3); /M is the claimed "
+			"time") != 0)
+		goto fail;
+
+	integrity = json_pack("{s:b, s:b, s:b, s:o}",
+			      "ok", intact,
+			      "digest_ok", ran && v->digest_ok,
+			      "signature_ok", ran && v->signature_ok,
+			      "problem", jstr(problem));
+	j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+		      " s:[I,I,I,I], s:b, s:b, s:o, s:s, s:s}",
+		      "field", jstr(s->field_name),
+		      "filter", jstr(s->filter),
+		      "sub_filter", jstr(s->sub_filter),
+		      "signing_time", jtime(s->signing_time),
+		      "m", jstr(s->m),
+		      "reason", jstr(s->reason),
+		      "location", jstr(s->location),
+		      "name", jstr(s->name),
+		      "contact_info", jstr(s->contact_info),
+		      "byte_range", (json_int_t)s->byte_range[0],
+		      (json_int_t)s->byte_range[1],
+		      (json_int_t)s->byte_range[2],
+		      (json_int_t)s->byte_range[3],
+		      "byte_range_ok", s->byte_range_ok,
+		      "covers_whole_document", s->covers_whole_file,
+		      "integrity", integrity,
+		      "pades_level", level,
+		      "verdict", *verdict == 0 ? "valid" :
+				 *verdict == 1 ? "indeterminate" : "invalid");
+	if (j == NULL)
+		goto fail;
+	if (ran) {
+		json_t *cms = json_pack(
+			"{s:I, s:o, s:o, s:b, s:b, s:o, s:o, s:b}",
+			"signer_count", (json_int_t)v->signer_count,
+			"digest_algorithm", jstr(v->digest_alg[0] ?
+						 v->digest_alg : NULL),
+			"signature_algorithm", jstr(v->signature_alg[0] ?
+						    v->signature_alg : NULL),
+			"signed_attributes", v->has_signed_attrs,
+			"content_type_attribute", v->has_content_type,
+			"signing_time_attribute",
+			v->has_signing_time ? jtime(v->signing_time)
+					    : json_null(),
+			"ess_signing_certificate",
+			v->ess_version == 2 ? json_string("v2") :
+			v->ess_version == 1 ? json_string("v1") : json_null(),
+			"ess_match", v->ess_match);
+
+		if (cms == NULL ||
+		    json_object_set_new(j, "cms", cms) != 0 ||
+		    json_object_set_new(j, "signer", jcert(&v->signer)) != 0 ||
+		    json_object_set_new(j, "chain",
+					v->signer.present ? jchain(&v->chain)
+							  : json_null()) != 0 ||
+		    json_object_set_new(j, "timestamp", jtst(&v->tst)) != 0)
+			goto fail;
+	} else if (json_object_set_new(j, "cms", json_null()) != 0 ||
+		   json_object_set_new(j, "signer", json_null()) != 0 ||
+		   json_object_set_new(j, "chain", json_null()) != 0 ||
+		   json_object_set_new(j, "timestamp", json_null()) != 0) {
+		goto fail;
+	}
+	if (json_object_set_new(j, "warnings", warnings) != 0) {
+		warnings = NULL;
+		goto fail;
+	}
+	free(v);
+	return j;
+fail:
+	json_decref(warnings);
+	json_decref(j);
+	free(v);
+	return NULL;
+}
+
+void api_verify(struct req *r, struct resp *out)
+{
+	struct mp_field f[] = {
+		{ "file", SIZE_MAX, NULL, 0, 0 },
+		{ NULL, 0, NULL, 0, 0 },
+	};
+	const struct mp_field *file;
+	const struct pdf_sig_info *sigs = NULL;
+	struct pdf_doc *doc = NULL;
+	json_t *list = NULL, *sj;
+	size_t n = 0;
+	char msg[256];
+	int rc, reason = 0, worst = 0, v;
+
+	/* The body is already bounded by max_body (http.c); the one copy
+	 * mp_parse makes is the document the reader borrows. */
+	f[0].max = r->body_len;
+	rc = mp_parse(r, f, msg, sizeof(msg));
+	if (rc != 0) {
+		resp_error(out, rc, msg);
+		return;
+	}
+	file = mp_get(f, "file");
+	if (file == NULL || file->len == 0) {
+		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
+		goto out;
+	}
+	rc = pdf_doc_open((const uint8_t *)file->data, file->len, &doc, &reason);
+	if (rc == 0)
+		rc = pdf_doc_signatures(doc, &sigs, &n);
+	if (rc != 0) {
+		api_pdf_error(out, rc, reason);
+		goto out;
+	}
+	if (n > MAX_SIGNATURES) {
+		snprintf(msg, sizeof(msg), "the document has %zu signatures; "
+			 "at most %d are verified", n, MAX_SIGNATURES);
+		resp_error(out, ESD_EUNSUPP, msg);
+		goto out;
+	}
+	list = json_array();
+	if (list == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		sj = one(&sigs[i], (const uint8_t *)file->data, file->len,
+			 api_trust(), &v);
+		if (sj == NULL || json_array_append_new(list, sj) != 0)
+			goto nomem;
+		if (v > worst)
+			worst = v;
+	}
+	resp_json(out, 200, json_pack("{s:s, s:I, s:o}",
+		  "verdict", n == 0 ? "unsigned" : worst == 0 ? "valid" :
+			     worst == 1 ? "indeterminate" : "invalid",
+		  "signature_count", (json_int_t)n,
+		  "signatures", list));
+	list = NULL;
+	goto out;
+nomem:
+	resp_error(out, ESD_ENOMEM, NULL);
+out:
+	json_decref(list);
+	pdf_doc_free(doc);
+	mp_free(f);
+}
