@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/verify.h"
 #include "api/keeper_client.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -263,6 +264,7 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/audit/verify", h_audit_verify, ROUTE_AUTH, "audit_verify" },
 	{ "POST", "/v1/seal", api_seal, ROUTE_AUTH, "seal" },
 	{ "POST", "/v1/sign", api_sign, ROUTE_AUTH, "sign" },
+	{ "POST", "/v1/verify", api_verify, 0, "verify" },
 	{ "POST", "/v1/keys/*/sign", h_key_sign, ROUTE_AUTH | ROUTE_UNIX_ONLY,
 	  "keys_sign" },
 };
