@@ -73,6 +73,13 @@ void api_pdf_error(struct resp *out, int rc, int reason);
 /* Document routes (seal.c, verify.c). */
 void api_seal(struct req *r, struct resp *out);
 void api_sign(struct req *r, struct resp *out);
+void api_seal_hash(struct req *r, struct resp *out);
+void api_sign_hash(struct req *r, struct resp *out);
+
+/* Parses the body as a JSON object whose keys are all in allowed (NULL
+ * terminated); NULL with out set to a 400 otherwise. */
+json_t *api_body_object(struct req *r, struct resp *out,
+			const char *const *allowed);
 
 /* Metrics (metrics.c). */
 void metrics_request(int route, unsigned status, uint64_t ns);

@@ -90,9 +90,8 @@ void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
 				       type == MSG_KEY_GENERATE ? 201 : 200, j);
 }
 
-/* Parses the body as a JSON object whose keys are all in allowed. */
-static json_t *body_object(struct req *r, struct resp *out,
-			   const char *const *allowed)
+json_t *api_body_object(struct req *r, struct resp *out,
+			const char *const *allowed)
 {
 	json_error_t e;
 	json_t *j, *v;
@@ -206,7 +205,7 @@ static void h_audit_verify(struct req *r, struct resp *out)
 static void h_keys_generate(struct req *r, struct resp *out)
 {
 	static const char *const allowed[] = { "label", "type", NULL };
-	json_t *j = body_object(r, out, allowed);
+	json_t *j = api_body_object(r, out, allowed);
 	const char *label, *type;
 	struct ibuf b;
 
@@ -226,7 +225,7 @@ static void h_keys_generate(struct req *r, struct resp *out)
 static void h_key_sign(struct req *r, struct resp *out)
 {
 	static const char *const allowed[] = { "digest", "alg", "hash", NULL };
-	json_t *j = body_object(r, out, allowed);
+	json_t *j = api_body_object(r, out, allowed);
 	const char *hex, *alg, *hash;
 	uint8_t dgst[64];
 	size_t dlen;
@@ -264,6 +263,8 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/audit/verify", h_audit_verify, ROUTE_AUTH, "audit_verify" },
 	{ "POST", "/v1/seal", api_seal, ROUTE_AUTH, "seal" },
 	{ "POST", "/v1/sign", api_sign, ROUTE_AUTH, "sign" },
+	{ "POST", "/v1/seal/hash", api_seal_hash, ROUTE_AUTH, "seal_hash" },
+	{ "POST", "/v1/sign/hash", api_sign_hash, ROUTE_AUTH, "sign_hash" },
 	{ "POST", "/v1/verify", api_verify, 0, "verify" },
 	{ "POST", "/v1/keys/*/sign", h_key_sign, ROUTE_AUTH | ROUTE_UNIX_ONLY,
 	  "keys_sign" },

@@ -164,10 +164,110 @@ static void subject_cn(X509 *cert, char *out, size_t cap)
 				  out, (int)cap);
 }
 
+/* The signing key the keeper grants for purpose, with its certificate and
+ * chain. On failure out holds the error response. */
+struct doc_key {
+	json_t *kj;
+	X509 *cert;
+	STACK_OF(X509) *chain;
+};
+
+static void doc_key_free(struct doc_key *k)
+{
+	sk_X509_pop_free(k->chain, X509_free);
+	X509_free(k->cert);
+	json_decref(k->kj);
+	memset(k, 0, sizeof(*k));
+}
+
+static int doc_key_get(struct req *r, struct resp *out, const char *purpose,
+		       const char *want, struct doc_key *k)
+{
+	struct ibuf b;
+
+	memset(k, 0, sizeof(*k));
+	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, purpose);
+	ibuf_put_str(&b, want ? want : "");
+	if (api_keeper_json(out, MSG_DOC_KEY, &b, &k->kj) != 0)
+		return ESD_EPERM;
+	if (load_certs(k->kj, &k->cert, &k->chain) != 0) {
+		resp_error(out, ESD_EPROTO, NULL);
+		doc_key_free(k);
+		return ESD_EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * The CMS SignedData over a content digest (SHA-256): signed attributes
+ * here, their digest signed by the keeper (which audits it with the
+ * content digest). *der is new (OPENSSL_free). On failure out holds the
+ * error response.
+ */
+static int doc_cms(struct req *r, struct resp *out, const char *purpose,
+		   struct doc_key *k, const uint8_t *dg, size_t dlen,
+		   uint8_t **der, size_t *der_len)
+{
+	struct pki_cms *cms = NULL;
+	uint8_t tbs[EVP_MAX_MD_SIZE], *sig = NULL;
+	size_t tbs_len, sig_len;
+	const char *sig64;
+	json_t *sj = NULL;
+	struct ibuf b;
+	int rc;
+
+	rc = pki_cms_begin(k->cert, k->chain, EVP_sha256(), dg, dlen, &cms);
+	if (rc == 0)
+		rc = pki_cms_tbs_digest(cms, tbs, &tbs_len);
+	if (rc != 0) {
+		resp_error(out, rc, NULL);
+		goto out;
+	}
+	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, purpose);
+	ibuf_put_str(&b, json_string_value(json_object_get(k->kj, "key")));
+	ibuf_put_bytes(&b, tbs, tbs_len);
+	ibuf_put_bytes(&b, dg, dlen);
+	ibuf_put_str(&b, "");
+	rc = api_keeper_json(out, MSG_DOC_SIGN, &b, &sj);
+	if (rc != 0)
+		goto out;
+	sig64 = json_string_value(json_object_get(sj, "signature"));
+	if (sig64 == NULL || esd_b64_decode(sig64, &sig, &sig_len) != 0) {
+		rc = ESD_EPROTO;
+		resp_error(out, rc, NULL);
+		goto out;
+	}
+	rc = pki_cms_finish(cms, sig, sig_len, der, der_len);
+	if (rc != 0)
+		resp_error(out, rc, NULL);
+out:
+	free(sig);
+	json_decref(sj);
+	pki_cms_free(cms);
+	return rc;
+}
+
+/* 'level': only B-B until a timestamp authority is configured. */
+static int check_level(const char *level, struct resp *out)
+{
+	if (level == NULL || strcmp(level, "B-B") == 0)
+		return 0;
+	if (strcmp(level, "B-T") == 0 || strcmp(level, "B-LT") == 0 ||
+	    strcmp(level, "B-LTA") == 0)
+		resp_error(out, ESD_EUNSUPP,
+			   "this level needs a timestamp authority and "
+			   "revocation data; none is configured (B-B is)");
+	else
+		resp_error(out, ESD_EINVAL,
+			   "'level' must be B-B, B-T, B-LT or B-LTA");
+	return ESD_EINVAL;
+}
+
 /* purpose: "seal" or "individual" (the keeper's key purpose). */
 static void sign_document(struct req *r, struct resp *out, const char *purpose)
 {
-	int seal = strcmp(purpose, "seal") == 0;
 	struct mp_field f[] = {
 		{ "file", SIZE_MAX, NULL, 0, 0 },
 		{ "key", 64, NULL, 0, 0 },
@@ -181,17 +281,11 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	struct pdf_sign_opts o = { 0 };
 	struct pdf_doc *doc = NULL;
 	struct pdf_prepared *prep = NULL;
-	struct pki_cms *cms = NULL;
-	json_t *kj = NULL, *sj = NULL;
-	X509 *cert = NULL;
-	STACK_OF(X509) *chain = NULL;
-	uint8_t doc_dg[EVP_MAX_MD_SIZE], tbs_dg[EVP_MAX_MD_SIZE], *sig = NULL;
-	uint8_t *der = NULL;
-	size_t doc_len, tbs_len, sig_len, der_len;
+	struct doc_key k = { NULL, NULL, NULL };
+	uint8_t dg[EVP_MAX_MD_SIZE], *der = NULL;
+	size_t dlen, der_len, pdf_len;
 	const uint8_t *pdf_out;
-	size_t pdf_len;
 	char msg[256], cn[256];
-	struct ibuf b;
 	int rc, reason = 0;
 
 	rc = mp_parse(r, f, msg, sizeof(msg));
@@ -206,18 +300,8 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
 		goto out;
 	}
-	if (level != NULL && strcmp(level->data, "B-B") != 0) {
-		if (strcmp(level->data, "B-T") == 0 ||
-		    strcmp(level->data, "B-LT") == 0 ||
-		    strcmp(level->data, "B-LTA") == 0)
-			resp_error(out, ESD_EUNSUPP,
-				   "this level needs a timestamp authority and "
-				   "revocation data; none is configured (B-B is)");
-		else
-			resp_error(out, ESD_EINVAL,
-				   "'level' must be B-B, B-T, B-LT or B-LTA");
+	if (check_level(level ? level->data : NULL, out) != 0)
 		goto out;
-	}
 	if ((v = mp_get(f, "visible")) != NULL && parse_visible(v->data, &o, out) != 0)
 		goto out;
 	rc = pdf_doc_open((const uint8_t *)file->data, file->len, &doc, &reason);
@@ -225,59 +309,26 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-
-	/* Which key, and its certificate chain (the keeper checks grants). */
-	kc_begin(&b, &r->cred);
-	ibuf_put_str(&b, purpose);
-	ibuf_put_str(&b, key ? key->data : "");
-	if (api_keeper_json(out, MSG_DOC_KEY, &b, &kj) != 0)
+	if (doc_key_get(r, out, purpose, key ? key->data : NULL, &k) != 0)
 		goto out;
-	if (load_certs(kj, &cert, &chain) != 0) {
-		resp_error(out, ESD_EPROTO, NULL);
-		goto out;
-	}
-	subject_cn(cert, cn, sizeof(cn));
+	subject_cn(k.cert, cn, sizeof(cn));
 	o.reason = mp_get(f, "reason") ? mp_get(f, "reason")->data : NULL;
 	o.location = mp_get(f, "location") ? mp_get(f, "location")->data : NULL;
 	o.name = cn[0] ? cn : NULL;
 	o.signing_time = (time_t)esd_now();
 	o.sub_filter = PDF_SUBFILTER_CADES;
 	o.contents_size = CONTENTS_RESERVE;
-	o.refuse_if_signed = seal;
+	o.refuse_if_signed = strcmp(purpose, "seal") == 0;
 	rc = pdf_sign_prepare(doc, &o, &prep, &reason);
 	if (rc == 0)
-		rc = pdf_prepared_digest(prep, EVP_sha256(), doc_dg, sizeof(doc_dg),
-					 &doc_len);
+		rc = pdf_prepared_digest(prep, EVP_sha256(), dg, sizeof(dg), &dlen);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-
-	/* CMS signed attributes; the keeper signs their digest. */
-	rc = pki_cms_begin(cert, chain, EVP_sha256(), doc_dg, doc_len, &cms);
-	if (rc == 0)
-		rc = pki_cms_tbs_digest(cms, tbs_dg, &tbs_len);
-	if (rc != 0) {
-		resp_error(out, rc, NULL);
+	if (doc_cms(r, out, purpose, &k, dg, dlen, &der, &der_len) != 0)
 		goto out;
-	}
-	kc_begin(&b, &r->cred);
-	ibuf_put_str(&b, purpose);
-	ibuf_put_str(&b, json_string_value(json_object_get(kj, "key")));
-	ibuf_put_bytes(&b, tbs_dg, tbs_len);
-	ibuf_put_bytes(&b, doc_dg, doc_len);
-	ibuf_put_str(&b, "");
-	if (api_keeper_json(out, MSG_DOC_SIGN, &b, &sj) != 0)
-		goto out;
-	if (json_string_value(json_object_get(sj, "signature")) == NULL ||
-	    esd_b64_decode(json_string_value(json_object_get(sj, "signature")),
-			   &sig, &sig_len) != 0) {
-		resp_error(out, ESD_EPROTO, NULL);
-		goto out;
-	}
-	rc = pki_cms_finish(cms, sig, sig_len, &der, &der_len);
-	if (rc == 0)
-		rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
+	rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;
@@ -295,12 +346,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	}
 out:
 	OPENSSL_free(der);
-	free(sig);
-	pki_cms_free(cms);
-	sk_X509_pop_free(chain, X509_free);
-	X509_free(cert);
-	json_decref(kj);
-	json_decref(sj);
+	doc_key_free(&k);
 	pdf_prepared_free(prep);
 	pdf_doc_free(doc);
 	mp_free(f);
@@ -314,4 +360,61 @@ void api_seal(struct req *r, struct resp *out)
 void api_sign(struct req *r, struct resp *out)
 {
 	sign_document(r, out, "individual");
+}
+
+/*
+ * POST /v1/seal/hash and /v1/sign/hash: the client prepares the PDF,
+ * sends the SHA-256 of its byte range and gets the CMS for /Contents
+ * (the CSC API's signHash idea): the document never leaves the client.
+ * JSON {"digest": hex, "key": label?, "level": "B-B"?} ->
+ * {"key": label, "cms": base64 DER}.
+ */
+static void hash_sign(struct req *r, struct resp *out, const char *purpose)
+{
+	static const char *const allowed[] = { "digest", "key", "level", NULL };
+	json_t *j = api_body_object(r, out, allowed);
+	const char *hex, *key, *level;
+	struct doc_key k = { NULL, NULL, NULL };
+	uint8_t dg[32], *der = NULL;
+	size_t dlen, der_len;
+	char *b64;
+
+	if (j == NULL)
+		return;
+	hex = json_string_value(json_object_get(j, "digest"));
+	key = json_string_value(json_object_get(j, "key"));
+	level = json_string_value(json_object_get(j, "level"));
+	if ((json_object_get(j, "key") && key == NULL) ||
+	    (json_object_get(j, "level") && level == NULL)) {
+		resp_error(out, ESD_EINVAL, "'key' and 'level' are strings");
+		goto out;
+	}
+	if (hex == NULL || strlen(hex) != 64 ||
+	    esd_unhex(hex, 64, dg, sizeof(dg), &dlen) != 0) {
+		resp_error(out, ESD_EINVAL,
+			   "'digest' must be the SHA-256 of the byte range, 64 hex digits");
+		goto out;
+	}
+	if (check_level(level, out) != 0 ||
+	    doc_key_get(r, out, purpose, key, &k) != 0 ||
+	    doc_cms(r, out, purpose, &k, dg, dlen, &der, &der_len) != 0)
+		goto out;
+	b64 = esd_b64_encode(der, der_len);
+	resp_json(out, 200, json_pack("{s:O, s:s*}", "key",
+				      json_object_get(k.kj, "key"), "cms", b64));
+	free(b64);
+out:
+	OPENSSL_free(der);
+	doc_key_free(&k);
+	json_decref(j);
+}
+
+void api_seal_hash(struct req *r, struct resp *out)
+{
+	hash_sign(r, out, "seal");
+}
+
+void api_sign_hash(struct req *r, struct resp *out)
+{
+	hash_sign(r, out, "individual");
 }
