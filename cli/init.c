@@ -44,7 +44,8 @@ struct demo_key {
 	const char *purpose;
 };
 
-/* Issued in order: each is signed by the root (first) or issuing CA. */
+/* Issued in order: the root signs itself and the issuing CA, the issuing
+ * CA signs the rest. */
 static const struct demo_key demo_keys[] = {
 	{ "root-ca", HSM_KEY_RSA3072, PKI_PROFILE_ROOT_CA,
 	  "/C=ID/O=esignd demo/CN=esignd Demo Root CA", 7300, "root-ca" },
@@ -55,6 +56,11 @@ static const struct demo_key demo_keys[] = {
 	  "seal" },
 	{ "demo-individual", HSM_KEY_RSA2048, PKI_PROFILE_INDIVIDUAL,
 	  "/C=ID/O=Demo Agency/CN=Demo Signer", 730, "individual" },
+	{ "tsa", HSM_KEY_RSA2048, PKI_PROFILE_TSA,
+	  "/C=ID/O=esignd demo/CN=esignd Demo Time Stamping Authority", 1825,
+	  "tsa" },
+	{ "ocsp", HSM_KEY_RSA2048, PKI_PROFILE_OCSP,
+	  "/C=ID/O=esignd demo/CN=esignd Demo OCSP Responder", 365, "ocsp" },
 };
 
 static int path_join(char *out, size_t cap, const char *dir, const char *name)
@@ -127,7 +133,7 @@ static int write_pem_pair(const char *path, X509 *a, X509 *b)
 /* Records the key, its certificate (with the issuers above it, nearest
  * first) and the audit entry in LMDB. */
 static int record_key(struct store_txn *t, const struct demo_key *k, X509 *cert,
-		      X509 *const *issuers, size_t nissuers)
+		      const char *issuer, X509 *const *issuers, size_t nissuers)
 {
 	char serial[64], *pem = NULL, *ipem = NULL;
 	json_t *rec = NULL, *crec = NULL, *chain = json_array();
@@ -149,9 +155,10 @@ static int record_key(struct store_txn *t, const struct demo_key *k, X509 *cert,
 			"type", hsm_keytype_name(k->type), "created",
 			(json_int_t)esd_now(), "purpose", k->purpose, "cert", pem,
 			"serial", serial, "chain", chain);
-	crec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "serial", serial,
+	crec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "serial", serial,
 			 "subject", k->subject, "key", k->label, "status", "valid",
-			 "pem", pem);
+			 "pem", pem, "issuer", issuer,
+			 "not_after", (json_int_t)esd_now() + (json_int_t)k->days * 86400);
 	rc = rec && crec ? store_put_json(t, DB_KEYS, k->label, rec, 1)
 			 : ESD_ENOMEM;
 	if (rc == 0)
@@ -243,6 +250,9 @@ static const char conf_template[] =
 	"# CA certificates that signatures are verified against.\n"
 	"trust_anchors = ca.pem\n"
 	"\n"
+	"# Base URL written into issued certificates (CRL, OCSP, CA issuers).\n"
+	"public_url = https://127.0.0.1:%u\n"
+	"\n"
 	"# Unix socket peers (uid or user name) that are administrators.\n"
 	"admin_uids = %u\n"
 	"\n"
@@ -261,7 +271,7 @@ static int write_conf(const char *dir, const struct init_opts *o)
 {
 	char path[PATH_MAX], text[4096];
 	int n = snprintf(text, sizeof(text), conf_template, o->module,
-			 o->https_port, (unsigned)getuid());
+			 o->https_port, o->https_port, (unsigned)getuid());
 
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    path_join(path, sizeof(path), dir, "esignd.conf") != 0)
@@ -272,6 +282,7 @@ static int write_conf(const char *dir, const struct init_opts *o)
 static int build(const char *dir, const struct init_opts *o, char *pin,
 		 char *so_pin, char *token)
 {
+	char base_url[64];
 	char path[PATH_MAX], text[PATH_MAX + 256];
 	X509 *certs[ESD_ARRAY_LEN(demo_keys)] = { NULL };
 	struct store *st = NULL;
@@ -281,6 +292,8 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 	char tok_hash_hex[65];
 	json_t *client = NULL;
 	int rc, n;
+
+	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%u", o->https_port);
 
 	/* 1. The token, with its own SoftHSM2 configuration. */
 	path_join(path, sizeof(path), dir, "tokens");
@@ -321,6 +334,19 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 		struct pki_cert_req req = { .profile = k->profile,
 					    .subject = k->subject,
 					    .days = k->days };
+		const char *ca = i == 1 ? "root-ca" : "issuing-ca";
+		char crl[300], ocsp[300], issuers[300];
+
+		/* Where relying parties check what the issuer says. */
+		snprintf(crl, sizeof(crl), "%s/crl/%s.crl", base_url, ca);
+		snprintf(ocsp, sizeof(ocsp), "%s/ocsp", base_url);
+		snprintf(issuers, sizeof(issuers), "%s/ca/%s.crt", base_url, ca);
+		if (i > 0) {
+			req.crl_url = crl;
+			req.ca_issuers_url = issuers;
+			if (k->profile != PKI_PROFILE_OCSP)
+				req.ocsp_url = ocsp;
+		}
 
 		printf("generating %s key '%s' in the token...\n",
 		       hsm_keytype_name(k->type), k->label);
@@ -343,7 +369,8 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 			/* Issuers nearest first: the issuing CA, then the root. */
 			X509 *issuers[2] = { i >= 2 ? certs[1] : certs[0], certs[0] };
 
-			rc = record_key(t, k, certs[i], issuers, i < 2 ? i : 2);
+			rc = record_key(t, k, certs[i], i == 0 ? "root-ca" : ca,
+					issuers, i < 2 ? i : 2);
 		}
 		EVP_PKEY_free(pub);
 		EVP_PKEY_free(signer);

@@ -26,6 +26,8 @@ struct esd_config {
 	char unix_socket[PATH_MAX];   /* "" = no Unix socket */
 	char user[64];                /* front runs as this when started as root */
 	char trust_anchors[PATH_MAX]; /* PEM CA certificates for verification */
+	char public_url[256];         /* base URL in issued certificates (CRL,
+				       * OCSP, CA issuers); "" = none */
 	uid_t admin_uids[CONF_MAX_UIDS];
 	size_t n_admin_uids;
 	uint64_t max_body;            /* bytes */

@@ -17,6 +17,8 @@ enum pki_profile {
 	PKI_PROFILE_SEAL,          /* digitalSignature nonRepudiation */
 	PKI_PROFILE_INDIVIDUAL,    /* digitalSignature nonRepudiation */
 	PKI_PROFILE_TLS_SERVER,    /* digitalSignature keyEncipherment, serverAuth */
+	PKI_PROFILE_TSA,           /* digitalSignature, critical timeStamping */
+	PKI_PROFILE_OCSP,          /* digitalSignature, OCSPSigning, ocsp-nocheck */
 };
 
 struct pki_cert_req {
@@ -29,6 +31,11 @@ struct pki_cert_req {
 	unsigned days;
 	const char *const *dns;    /* NULL-terminated, TLS server only */
 	const char *const *ips;
+	/* RFC 5280 §4.2.1.13 / §4.2.2.1: where relying parties find the
+	 * issuer's CRL, its OCSP responder and its certificate (NULL: none). */
+	const char *crl_url;
+	const char *ocsp_url;
+	const char *ca_issuers_url;
 };
 
 /* Issues a certificate with a random 128-bit serial. *out is new. */

@@ -48,6 +48,29 @@ static int add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value)
 	return ok;
 }
 
+static int add_urls(X509 *cert, X509V3_CTX *ctx, const struct pki_cert_req *r)
+{
+	char v[1200];
+	int n = 0;
+
+	if (r->crl_url != NULL) {
+		if ((size_t)snprintf(v, sizeof(v), "URI:%s", r->crl_url) >= sizeof(v) ||
+		    !add_ext(cert, ctx, NID_crl_distribution_points, v))
+			return 0;
+	}
+	v[0] = '\0';
+	if (r->ocsp_url != NULL)
+		n += snprintf(v, sizeof(v), "OCSP;URI:%s", r->ocsp_url);
+	if (r->ca_issuers_url != NULL && n >= 0 && (size_t)n < sizeof(v))
+		n += snprintf(v + n, sizeof(v) - (size_t)n, "%scaIssuers;URI:%s",
+			      n ? "," : "", r->ca_issuers_url);
+	if (n <= 0)
+		return 1;
+	if ((size_t)n >= sizeof(v))
+		return 0;
+	return add_ext(cert, ctx, NID_info_access, v);
+}
+
 static int add_san(X509 *cert, X509V3_CTX *ctx, const struct pki_cert_req *r)
 {
 	char san[1024];
@@ -87,6 +110,18 @@ static int add_profile(X509 *cert, X509V3_CTX *ctx, enum pki_profile p)
 	case PKI_PROFILE_TLS_SERVER:
 		ku = "critical,digitalSignature,keyEncipherment";
 		eku = "serverAuth";
+		break;
+	case PKI_PROFILE_TSA:
+		/* RFC 3161 §2.3: the only EKU, and critical. */
+		ku = "critical,digitalSignature";
+		eku = "critical,timeStamping";
+		break;
+	case PKI_PROFILE_OCSP:
+		ku = "critical,digitalSignature";
+		eku = "OCSPSigning";
+		/* RFC 6960 §4.2.2.2.1: no revocation check of the responder. */
+		if (!add_ext(cert, ctx, NID_id_pkix_OCSP_noCheck, "ignored"))
+			return 0;
 		break;
 	default:
 		return 0;
@@ -130,7 +165,8 @@ int pki_cert_issue(const struct pki_cert_req *r, X509 **out)
 	    !X509_set_pubkey(cert, r->pubkey))
 		goto out;
 	X509V3_set_ctx(&ctx, r->issuer ? r->issuer : cert, cert, NULL, NULL, 0);
-	if (!add_profile(cert, &ctx, r->profile) || !add_san(cert, &ctx, r))
+	if (!add_profile(cert, &ctx, r->profile) || !add_san(cert, &ctx, r) ||
+	    !add_urls(cert, &ctx, r))
 		goto out;
 	if (X509_sign(cert, r->issuer_key, EVP_sha256()) <= 0)
 		goto out;
