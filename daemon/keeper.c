@@ -179,21 +179,13 @@ out:
 	return rc;
 }
 
-/* Appends one audit record in its own transaction. */
+/* Appends one audit record and returns once it is durable (group
+ * commit with concurrent callers). */
 static int audit(struct keeper *k, struct caller *c, const char *action,
 		 const char *target, int result, json_t *detail)
 {
-	struct store_txn *t;
-	int rc = store_txn_begin(k->store, 1, &t);
-
-	if (rc != 0)
-		return rc;
-	rc = store_audit(t, c->actor, action, target, result, detail);
-	if (rc != 0) {
-		store_txn_abort(t);
-		return rc;
-	}
-	return store_txn_commit(t);
+	return store_audit_sync(k->store, c->actor, action, target, result,
+				detail);
 }
 
 static int h_health(struct keeper *k, struct caller *c, struct ibuf *in,

@@ -108,6 +108,66 @@ out:
 	return rc;
 }
 
+struct audit_pending {
+	const char *actor, *action, *target;
+	int result;
+	json_t *detail;
+	int rc;
+	int done;
+	struct audit_pending *next;
+};
+
+/* Writes a batch (oldest first) in one transaction; sets every rc. */
+static void commit_batch(struct store *s, struct audit_pending *batch)
+{
+	struct store_txn *t = NULL;
+	struct audit_pending *p;
+	int rc = store_txn_begin(s, 1, &t);
+
+	for (p = batch; rc == 0 && p != NULL; p = p->next)
+		rc = store_audit(t, p->actor, p->action, p->target, p->result,
+				 p->detail);
+	if (rc == 0)
+		rc = store_txn_commit(t);
+	else
+		store_txn_abort(t);
+	for (p = batch; p != NULL; p = p->next)
+		p->rc = rc;
+}
+
+int store_audit_sync(struct store *s, const char *actor, const char *action,
+		     const char *target, int result, json_t *detail)
+{
+	struct audit_pending me = { actor, action, target, result, detail, 0, 0,
+				    NULL }, **tail;
+
+	pthread_mutex_lock(&s->gc_mu);
+	for (tail = &s->gc_queue; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = &me;
+	while (!me.done) {
+		struct audit_pending *batch, *p;
+
+		if (s->gc_committing) {
+			pthread_cond_wait(&s->gc_cv, &s->gc_mu);
+			continue;
+		}
+		/* Lead: take the whole queue (it includes me). */
+		s->gc_committing = 1;
+		batch = s->gc_queue;
+		s->gc_queue = NULL;
+		pthread_mutex_unlock(&s->gc_mu);
+		commit_batch(s, batch);
+		pthread_mutex_lock(&s->gc_mu);
+		for (p = batch; p != NULL; p = p->next)
+			p->done = 1;
+		s->gc_committing = 0;
+		pthread_cond_broadcast(&s->gc_cv);
+	}
+	pthread_mutex_unlock(&s->gc_mu);
+	return me.rc;
+}
+
 struct verify_state {
 	uint8_t hash[32];
 	uint64_t expect;

@@ -38,6 +38,8 @@ int store_open(const char *dir, uint64_t map_size, int create,
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return ESD_ENOMEM;
+	pthread_mutex_init(&s->gc_mu, NULL);
+	pthread_cond_init(&s->gc_cv, NULL);
 	rc = mdb_env_create(&s->env);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(s->env, DB__COUNT + 4);
@@ -75,6 +77,8 @@ void store_close(struct store *s)
 		return;
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	pthread_mutex_destroy(&s->gc_mu);
+	pthread_cond_destroy(&s->gc_cv);
 	free(s);
 }
 

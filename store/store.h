@@ -68,6 +68,15 @@ int store_count(struct store_txn *t, enum store_db db, uint64_t *n);
 int store_audit(struct store_txn *t, const char *actor, const char *action,
 		const char *target, int result, json_t *detail);
 
+/*
+ * Appends an audit record in a transaction of its own and returns once it
+ * is durable. Concurrent callers share one transaction and one fsync
+ * (group commit): the first caller to find no commit running commits
+ * everything queued so far while the others wait for their record.
+ */
+int store_audit_sync(struct store *s, const char *actor, const char *action,
+		     const char *target, int result, json_t *detail);
+
 /* Walks the audit chain; returns 0 if intact, else ESD_ESTORE and the
  * first broken sequence number in *bad. */
 int store_audit_verify(struct store_txn *t, uint64_t *count, uint64_t *bad);

@@ -72,7 +72,10 @@ check "raw garbage on the TLS port is survived" bash -c \
 	"head -c 2000 /dev/urandom | timeout 5 bash -c 'cat >/dev/tcp/127.0.0.1/$PORT' || true"
 check "raw garbage on the Unix socket is survived" bash -c \
 	"head -c 2000 /dev/urandom | timeout 5 socat - UNIX-CONNECT:$SOCK >/dev/null || true"
-eq "a request line of 100 kB is refused (4xx)" 4 \
-	"$(https_code "/v1/$(head -c 100000 /dev/zero | tr '\0' a)" | cut -c1)"
+# libmicrohttpd answers 414, or closes the connection when its memory
+# pool is full first; either way nothing is processed.
+code=$(https_code "/v1/$(head -c 100000 /dev/zero | tr '\0' a)")
+check "a request line of 100 kB is refused (got $code: 4xx or closed)" \
+	bash -c "[[ '$code' == 4* || '$code' == 000 ]]"
 still_fine "socket garbage"
 finish
