@@ -1,4 +1,6 @@
 
+#include <openssl/rand.h>
+
 #include "api/api.h"
 #include "api/front.h"
 #include "api/keeper_client.h"
@@ -27,6 +29,7 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 {
 	struct api_server *srv = NULL;
 	struct child_hooks hooks = { on_channels, on_config, NULL };
+	unsigned char seed;
 
 	log_init("front", cfg->log_level);
 	child_signals();
@@ -38,6 +41,12 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 	if (sandbox_drop_to(cfg->user) != 0)
 		return 2;
 	sandbox_no_dumps();
+	/* Seed OpenSSL's DRBG now: its first use opens the random device,
+	 * which the filter would forbid later. */
+	if (RAND_bytes(&seed, 1) != 1)
+		return 2;
+	if (cfg->seccomp && sandbox_seccomp_front() != 0)
+		return 2;
 	hooks.arg = srv;
 	child_ready(ctl);
 	log_info("front: ready");

@@ -11,7 +11,7 @@
 #include "common/util.h"
 #include "daemon/config.h"
 
-enum ctype { C_STR, C_PATH, C_U64, C_UIDS, C_LOGLEVEL };
+enum ctype { C_STR, C_PATH, C_U64, C_UIDS, C_LOGLEVEL, C_BOOL };
 
 struct key {
 	const char *name;
@@ -43,6 +43,7 @@ static const struct key keys[] = {
 	{ S(drain_timeout, C_U64), 0, 3600 },
 	{ S(lmdb_map_size, C_U64), 1 << 20, 1ull << 40 },
 	{ S(log_level, C_LOGLEVEL), 0, 0 },
+	{ S(seccomp, C_BOOL), 0, 0 },
 };
 #undef S
 
@@ -63,6 +64,7 @@ void config_defaults(struct esd_config *c)
 	c->drain_timeout = 30;
 	c->lmdb_map_size = 1ull << 30;
 	c->log_level = LOG_LVL_INFO;
+	c->seccomp = 1;
 }
 
 static int fail(char *err, size_t errlen, const char *name, unsigned line,
@@ -137,6 +139,17 @@ static int set_value(const struct key *k, struct esd_config *c, char *v,
 		if (n < 0)
 			return ESD_EINVAL;
 		c->log_level = n;
+		return 0;
+	case C_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 ||
+		    strcmp(v, "true") == 0)
+			n = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "off") == 0 ||
+			 strcmp(v, "false") == 0)
+			n = 0;
+		else
+			return ESD_EINVAL;
+		memcpy(field, &n, sizeof(n));
 		return 0;
 	}
 	return ESD_EINVAL;

@@ -37,6 +37,7 @@ struct esd_config {
 	uint64_t drain_timeout;       /* seconds */
 	uint64_t lmdb_map_size;       /* bytes */
 	int log_level;
+	int seccomp;                  /* confine the front (default on) */
 };
 
 /* Fills c with the defaults (docs/config.md). */

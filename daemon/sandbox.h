@@ -1,6 +1,5 @@
 /*
- * Process hardening shared by the keeper and the front. The seccomp
- * allowlist for the front comes with the hardening work (docs/security.md).
+ * Process hardening shared by the keeper and the front (docs/security.md).
  */
 #ifndef ESD_DAEMON_SANDBOX_H
 #define ESD_DAEMON_SANDBOX_H
@@ -13,5 +12,15 @@ void sandbox_no_dumps(void);
  * groups) and set PR_SET_NO_NEW_PRIVS. A no-op for other users.
  * Returns 0 or ESD_EPERM. */
 int sandbox_drop_to(const char *user);
+
+/*
+ * Confines the calling process (all its threads, present and future) to
+ * the system calls the front needs once it serves: socket I/O on the
+ * descriptors it has, memory, threads, time, signals. Opening a file
+ * fails with EACCES; anything else (exec, socket, connect, ptrace, ...)
+ * kills the process. Returns 0, or
+ * ESD_EPERM if the filter cannot be loaded.
+ */
+int sandbox_seccomp_front(void);
 
 #endif

@@ -133,8 +133,15 @@ front_pid() {
 # State fingerprint: every record of every LMDB database.
 state_sum() { mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
+# Fronts killed by the seccomp filter (SIGSYS) that a test caused on purpose.
+EXPECTED_SIGSYS=0
+
 finish() {
 	esd_stop
+	if [ "$(grep -c 'killed by signal 31' "$TMP/daemon.log" 2>/dev/null)" -gt "$EXPECTED_SIGSYS" ]; then
+		not_ok "no front was killed by the seccomp filter unexpectedly"
+		grep 'killed by signal 31' "$TMP/daemon.log"
+	fi
 	if grep -E "runtime error|AddressSanitizer|LeakSanitizer|UndefinedBehavior" \
 		"$TMP/daemon.log" >/dev/null 2>&1; then
 		not_ok "no sanitizer report in the daemon log"

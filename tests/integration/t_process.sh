@@ -37,6 +37,21 @@ fi
 eq "the front has RLIMIT_CORE 0" 0 "$(awk '/Max core file size/{print $5}' /proc/"$F"/limits)"
 eq "the keeper has RLIMIT_CORE 0" 0 "$(awk '/Max core file size/{print $5}' /proc/"$K"/limits)"
 
+# The seccomp filter: a system call outside the front's allowlist (here
+# execve, injected with gdb) kills the front, and the master restarts it.
+if command -v gdb >/dev/null; then
+	gdb -p "$F" -batch -ex 'call (long)syscall(59, 0, 0, 0)' >"$TMP/gdb.out" 2>&1
+	EXPECTED_SIGSYS=1
+	for _ in $(seq 40); do grep -q "front (pid $F) killed by signal 31" "$TMP/daemon.log" && break; sleep 0.05; done
+	check "a denied system call (execve) kills the front with SIGSYS" \
+		grep -q "front (pid $F) killed by signal 31" "$TMP/daemon.log"
+	check "the master restarts it: health is back within 2 s" wait_health 2
+	sleep 0.2
+	F=$(front_pid)
+else
+	ok "# SKIP gdb is not installed: seccomp kill not tested"
+fi
+
 # kill -9 the front: the master restarts it, health is back within 2 s.
 kill -9 "$F"
 check "after kill -9 of the front, health is back within 2 s" wait_health 2
