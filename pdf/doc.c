@@ -252,7 +252,12 @@ char *pdf_text_to_utf8(struct pdf_arena *a, const struct pdf_obj *s)
 		return pdf_arena_strndup(a, p + 3, n - 3);
 	if (n > SIZE_MAX / 4 - 1)
 		return NULL;
-	out = pdf_arena_alloc(a, n * 2 + 4);
+	/* Worst case 3 UTF-8 bytes per input byte: PDFDocEncoding 0x80..0xA0
+	 * and the U+FFFD for NUL take 2-3 (UTF-16BE input needs at most
+	 * 3 per 2). Found by tests/fuzz. */
+	if (n > (SIZE_MAX - 4) / 3)
+		return NULL;
+	out = pdf_arena_alloc(a, n * 3 + 4);
 	if (out == NULL)
 		return NULL;
 	if (s->t == PDF_STR && n >= 2 && p[0] == 0xfe && p[1] == 0xff) {

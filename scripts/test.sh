@@ -3,7 +3,8 @@
 # UndefinedBehaviorSanitizer build (ESD_NO_SANITIZE=1 skips the second).
 # Each runs every unit and integration test with `meson test`. The last
 # line is "N passed, N failed" over all of them. ESD_BENCH=1 also runs the
-# signing benchmark (tests/bench) in its quick mode, as CI does.
+# signing benchmark (tests/bench) in its quick mode, as CI does;
+# ESD_FUZZ_SECONDS=N runs each fuzz target for N seconds (tests/fuzz).
 set -u
 cd "$(dirname "$0")/.."
 pass=0
@@ -33,6 +34,19 @@ run build || fail=$((fail + 1))
 # The benchmark reports, it does not judge speed (ESD_BENCH=1: quick mode).
 if [ -n "${ESD_BENCH:-}" ]; then
 	BENCH_QUICK=1 tests/bench/run.sh build || echo "benchmark: failed (see above)"
+fi
+# libFuzzer targets, briefly (ESD_FUZZ_SECONDS per target; CI sets 10):
+# every crash found so far is replayed as a regression input.
+if [ -n "${ESD_FUZZ_SECONDS:-}" ]; then
+	tests/fuzz/run.sh "$ESD_FUZZ_SECONDS" | tee /tmp/esd-fuzz.$$.log
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' /tmp/esd-fuzz.$$.log | tail -1)
+	rm -f /tmp/esd-fuzz.$$.log
+	if [ -n "$line" ]; then
+		pass=$((pass + $(echo "$line" | cut -d' ' -f1)))
+		fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
+	else
+		fail=$((fail + 1))
+	fi
 fi
 if [ -z "${ESD_NO_SANITIZE:-}" ]; then
 	run build-asan -Db_sanitize=address,undefined -Db_lundef=false || fail=$((fail + 1))
