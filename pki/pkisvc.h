@@ -195,14 +195,16 @@ enum pki_ts_fail {
 };
 
 /*
- * Front: parses a TimeStampReq (at most 4 KiB) into *q (zeroed first).
- * ESD_EINVAL: not exactly one DER TimeStampReq, version not 1, imprint
- * length not the digest's, digest parameters neither NULL nor absent,
- * nonce longer than 32 bytes, reqPolicy longer than 64 characters
- * (answer PKI_TS_BAD_REQUEST); ESD_EUNSUPP: a digest other than
- * SHA-256/384/512 (PKI_TS_BAD_ALG) or any extension
- * (PKI_TS_UNACCEPTED_EXTENSION): *fail, if not NULL, gets the failure
- * bit to answer with pki_tsa_error_response.
+ * Front: parses a TimeStampReq (at most 4 KiB) into *q (zeroed first, and
+ * left zeroed on failure). On failure *fail, if fail is not NULL, gets
+ * the PKIFailureInfo bit to answer with pki_tsa_error_response:
+ *   ESD_EINVAL   not exactly one DER TimeStampReq, version not 1, digest
+ *                parameters neither NULL nor absent, nonce longer than
+ *                32 bytes, reqPolicy longer than 64 characters
+ *                (PKI_TS_BAD_REQUEST); imprint length not the digest's
+ *                (PKI_TS_BAD_DATA_FORMAT)
+ *   ESD_EUNSUPP  a digest other than SHA-256/384/512 (PKI_TS_BAD_ALG),
+ *                any extension (PKI_TS_UNACCEPTED_EXTENSION)
  */
 int pki_tsq_parse(const uint8_t *der, size_t len, struct pki_tsq *q,
 		  int *fail);
