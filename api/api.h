@@ -74,6 +74,13 @@ void api_pdf_error(struct resp *out, int rc, int reason);
 void api_seal(struct req *r, struct resp *out);
 void api_sign(struct req *r, struct resp *out);
 void api_seal_hash(struct req *r, struct resp *out);
+/* PKI services (services.c). */
+void api_tsa(struct req *r, struct resp *out);
+void api_ocsp(struct req *r, struct resp *out);
+void api_crl(struct req *r, struct resp *out);
+void api_ca_cert(struct req *r, struct resp *out);
+void api_certs_list(struct req *r, struct resp *out);
+void api_cert_revoke(struct req *r, struct resp *out);
 void api_sign_hash(struct req *r, struct resp *out);
 
 /* Parses the body as a JSON object whose keys are all in allowed (NULL

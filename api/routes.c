@@ -266,6 +266,12 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/seal/hash", api_seal_hash, ROUTE_AUTH, "seal_hash" },
 	{ "POST", "/v1/sign/hash", api_sign_hash, ROUTE_AUTH, "sign_hash" },
 	{ "POST", "/v1/verify", api_verify, 0, "verify" },
+	{ "GET", "/v1/certs", api_certs_list, ROUTE_AUTH, "certs_list" },
+	{ "POST", "/v1/certs/*/revoke", api_cert_revoke, ROUTE_AUTH, "certs_revoke" },
+	{ "POST", "/tsa", api_tsa, 0, "tsa" },
+	{ "POST", "/ocsp", api_ocsp, 0, "ocsp" },
+	{ "GET", "/crl/*", api_crl, 0, "crl" },
+	{ "GET", "/ca/*", api_ca_cert, 0, "ca_cert" },
 	{ "POST", "/v1/keys/*/sign", h_key_sign, ROUTE_AUTH | ROUTE_UNIX_ONLY,
 	  "keys_sign" },
 };

@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  keys sign --key L --digest HEX [--alg rsa-pkcs1|rsa-pss|ecdsa]\n"
 		"            [--hash sha256|sha384|sha512] [--out FILE]\n"
 		"  audit verify\n"
+		"  cert list\n"
+		"  cert revoke --serial HEX --reason keyCompromise|superseded|...\n"
 		"\n"
 		"The socket comes from -s, else from -c CONF (unix_socket), else\n"
 		"from $ESIGND_CONF, else /etc/esignd/esignd.conf.\n"
@@ -234,6 +236,59 @@ static int cmd_audit_verify(struct ctx *c)
 	return ok ? EXIT_OK : EXIT_REFUSED;
 }
 
+static int cmd_cert_list(struct ctx *c)
+{
+	json_t *j, *x;
+	size_t i;
+	int rc = call(c, "GET", "/v1/certs", NULL, &j);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (c->json) {
+		print_json(j);
+	} else {
+		printf("%-34s %-8s %-16s %-12s %s\n", "SERIAL", "STATUS", "KEY",
+		       "ISSUER", "SUBJECT");
+		json_array_foreach(json_object_get(j, "certs"), i, x)
+			printf("%-34s %-8s %-16s %-12s %s\n",
+			       json_string_value(json_object_get(x, "serial")) ?: "",
+			       json_string_value(json_object_get(x, "status")) ?: "",
+			       json_string_value(json_object_get(x, "key")) ?: "",
+			       json_string_value(json_object_get(x, "issuer")) ?: "",
+			       json_string_value(json_object_get(x, "subject")) ?: "");
+	}
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int cmd_cert_revoke(struct ctx *c, const char *serial, const char *reason)
+{
+	char path[160];
+	json_t *j, *body;
+	int rc;
+
+	if (serial == NULL || reason == NULL) {
+		fprintf(stderr, "esignctl: cert revoke needs --serial and --reason\n");
+		return EXIT_USAGE;
+	}
+	if (snprintf(path, sizeof(path), "/v1/certs/%s/revoke", serial) >= (int)sizeof(path) ||
+	    strchr(serial, '/') != NULL) {
+		fprintf(stderr, "esignctl: bad --serial\n");
+		return EXIT_USAGE;
+	}
+	body = json_pack("{s:s}", "reason", reason);
+	rc = call(c, "POST", path, body, &j);
+	json_decref(body);
+	if (rc != EXIT_OK)
+		return rc;
+	if (c->json)
+		print_json(j);
+	else
+		printf("certificate %s revoked (%s)\n", serial, reason);
+	json_decref(j);
+	return EXIT_OK;
+}
+
 static int find_socket(struct ctx *c, const char *sock, const char *conf)
 {
 	struct esd_config cfg;
@@ -276,6 +331,8 @@ int main(int argc, char **argv)
 		{ "alg", required_argument, NULL, 'a' },
 		{ "hash", required_argument, NULL, 'H' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "serial", required_argument, NULL, 'S' },
+		{ "reason", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -283,7 +340,7 @@ int main(int argc, char **argv)
 	struct init_opts io = { NULL, 8443, 0, "/usr/lib/softhsm/libsofthsm2.so" };
 	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
 	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
-	const char *out = NULL;
+	const char *out = NULL, *serial = NULL, *reason = NULL;
 	uint64_t port;
 	char **words;
 	int opt, rc, nw;
@@ -311,6 +368,8 @@ int main(int argc, char **argv)
 		case 'a': alg = optarg; break;
 		case 'H': hash = optarg; break;
 		case 'o': out = optarg; break;
+		case 'S': serial = optarg; break;
+		case 'R': reason = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -340,6 +399,12 @@ int main(int argc, char **argv)
 	else if (nw == 2 && strcmp(words[0], "keys") == 0 &&
 		 strcmp(words[1], "generate") == 0)
 		rc = cmd_keys_generate(&c, label, type);
+	else if (nw == 2 && strcmp(words[0], "cert") == 0 &&
+		 strcmp(words[1], "list") == 0)
+		rc = cmd_cert_list(&c);
+	else if (nw == 2 && strcmp(words[0], "cert") == 0 &&
+		 strcmp(words[1], "revoke") == 0)
+		rc = cmd_cert_revoke(&c, serial, reason);
 	else if (nw == 2 && strcmp(words[0], "audit") == 0 &&
 		 strcmp(words[1], "verify") == 0)
 		rc = cmd_audit_verify(&c);

@@ -18,39 +18,14 @@
 #include "daemon/child.h"
 #include "daemon/ipc.h"
 #include "daemon/keeper.h"
+#include "daemon/keeper_int.h"
 #include "daemon/proto.h"
 #include "daemon/sandbox.h"
 #include "hsm/hsm.h"
 #include "pki/pki.h"
 #include "store/store.h"
 
-/* NEED_CLIENT: any authenticated caller; the handler checks its grants. */
-enum need { NEED_NONE, NEED_CLIENT, NEED_ADMIN, NEED_ADMIN_PEER };
 
-struct keeper {
-	struct esd_config cfg;
-	pthread_mutex_t cfg_mu;
-	struct hsm *hsm;
-	struct store *store;
-	int64_t started;
-};
-
-/* Who is asking, after authentication. */
-struct caller {
-	struct cred cred;
-	char actor[96];    /* for the audit log: "uid:1000", "client:admin" */
-	int admin;
-	char default_key[HSM_LABEL_MAX + 1];
-	json_t *keys;      /* the client's key grants (array of labels) */
-};
-
-struct reply {
-	json_t *json;      /* success payload */
-	char msg[256];     /* error message (no secrets) */
-};
-
-typedef int (*handler_fn)(struct keeper *k, struct caller *c,
-			  struct ibuf *in, struct reply *r);
 
 static int h_health(struct keeper *k, struct caller *c, struct ibuf *in,
 		    struct reply *r);
@@ -64,10 +39,6 @@ static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r);
 static int h_audit_verify(struct keeper *k, struct caller *c,
 			  struct ibuf *in, struct reply *r);
-static int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
-		     struct reply *r);
-static int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
-		      struct reply *r);
 
 /* The dispatch table: adding a message is one row and one function.
  * Lengths are of the whole payload, credential included. */
@@ -86,6 +57,12 @@ static const struct {
 	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
 	{ MSG_DOC_KEY, h_doc_key, 9, 256, NEED_CLIENT, "doc.key" },
 	{ MSG_DOC_SIGN, h_doc_sign, 17, 1024, NEED_CLIENT, "doc.sign" },
+	{ MSG_TSA, h_tsa, 5, 512, NEED_NONE, "tsa" },
+	{ MSG_OCSP, h_ocsp, 5, 2048, NEED_NONE, "ocsp" },
+	{ MSG_CRL, h_crl, 5, 256, NEED_NONE, "crl" },
+	{ MSG_CA_CERT, h_ca_cert, 5, 256, NEED_NONE, "ca.cert" },
+	{ MSG_CERT_LIST, h_cert_list, 1, 64, NEED_ADMIN, "certs.list" },
+	{ MSG_CERT_REVOKE, h_cert_revoke, 9, 256, NEED_ADMIN, "certs.revoke" },
 };
 
 static int read_cred(struct ibuf *in, struct cred *c)
@@ -179,9 +156,86 @@ out:
 	return rc;
 }
 
-/* Appends one audit record and returns once it is durable (group
- * commit with concurrent callers). */
-static int audit(struct keeper *k, struct caller *c, const char *action,
+int keeper_key_record(struct keeper *k, const char *label, json_t **rec)
+{
+	struct store_txn *t;
+	int rc = store_txn_begin(k->store, 0, &t);
+
+	if (rc != 0)
+		return rc;
+	rc = store_get_json(t, DB_KEYS, label, rec);
+	store_txn_abort(t);
+	return rc;
+}
+
+struct find_purpose {
+	const char *purpose;
+	char *label;
+};
+
+static int find_purpose_cb(void *arg, const void *key, size_t klen,
+			   const void *val, size_t vlen)
+{
+	struct find_purpose *f = arg;
+	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	const char *p = json_string_value(json_object_get(rec, "purpose"));
+	int found = p != NULL && strcmp(p, f->purpose) == 0 &&
+		    klen <= HSM_LABEL_MAX;
+
+	if (found) {
+		memcpy(f->label, key, klen);
+		f->label[klen] = '\0';
+	}
+	json_decref(rec);
+	return found;
+}
+
+int keeper_key_by_purpose(struct keeper *k, const char *purpose, char *label)
+{
+	struct find_purpose f = { purpose, label };
+	struct store_txn *t;
+	int rc = store_txn_begin(k->store, 0, &t);
+
+	if (rc != 0)
+		return rc;
+	rc = store_walk(t, DB_KEYS, find_purpose_cb, &f);
+	store_txn_abort(t);
+	return rc == 1 ? 0 : rc == 0 ? ESD_ENOTFOUND : rc;
+}
+
+int keeper_record_cert(json_t *rec, X509 **out)
+{
+	const char *pem = json_string_value(json_object_get(rec, "cert"));
+
+	if (pem == NULL)
+		return ESD_ENOTFOUND;
+	return pki_cert_from_pem(pem, strlen(pem), out) == 0 ? 0 : ESD_ESTORE;
+}
+
+int keeper_record_chain(json_t *rec, STACK_OF(X509) **out)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	json_t *v;
+	size_t i;
+
+	if (sk == NULL)
+		return ESD_ENOMEM;
+	json_array_foreach(json_object_get(rec, "chain"), i, v) {
+		const char *pem = json_string_value(v);
+		X509 *x = NULL;
+
+		if (pem == NULL || pki_cert_from_pem(pem, strlen(pem), &x) != 0 ||
+		    !sk_X509_push(sk, x)) {
+			X509_free(x);
+			sk_X509_pop_free(sk, X509_free);
+			return ESD_ESTORE;
+		}
+	}
+	*out = sk;
+	return 0;
+}
+
+int keeper_audit(struct keeper *k, struct caller *c, const char *action,
 		 const char *target, int result, json_t *detail)
 {
 	return store_audit_sync(k->store, c->actor, action, target, result,
@@ -346,7 +400,7 @@ static int h_key_generate(struct keeper *k, struct caller *c,
 		snprintf(r->msg, sizeof(r->msg), "a key labelled '%s' exists",
 			 label);
 	if (rc != 0) {
-		audit(k, c, "keys.generate", label, rc, NULL);
+		keeper_audit(k, c, "keys.generate", label, rc, NULL);
 		return rc;
 	}
 	/* The key record and its audit record commit together. */
@@ -417,7 +471,7 @@ static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	detail = json_pack("{s:s, s:s, s:s}", "alg", alg_name, "hash", md_name,
 			   "digest", dgst_hex);
 	/* A signature is only released once its audit record is durable. */
-	if (audit(k, c, "keys.sign", label, rc, detail) != 0 && rc == 0)
+	if (keeper_audit(k, c, "keys.sign", label, rc, detail) != 0 && rc == 0)
 		rc = ESD_ESTORE;
 	json_decref(detail);
 	if (rc != 0)
@@ -452,183 +506,10 @@ static int h_audit_verify(struct keeper *k, struct caller *c,
 	return r->json ? 0 : ESD_ENOMEM;
 }
 
-/* PEM certificate text -> new JSON string of base64 DER. */
-static json_t *pem_to_b64(const char *pem)
-{
-	X509 *x = NULL;
-	unsigned char *der = NULL;
-	json_t *j = NULL;
-	char *s;
-	int n;
-
-	if (pem == NULL || pki_cert_from_pem(pem, strlen(pem), &x) != 0)
-		return NULL;
-	n = i2d_X509(x, &der);
-	if (n > 0 && (s = esd_b64_encode(der, (size_t)n)) != NULL) {
-		j = json_string(s);
-		free(s);
-	}
-	OPENSSL_free(der);
-	X509_free(x);
-	return j;
-}
-
-/*
- * Resolves which document-signing key the caller may use: the label it
- * names or, for a seal with none named, its default seal key. An admin
- * may use any key; an API client only those granted to it. The key's
- * record must carry the purpose asked for ("seal" or "individual") and a
- * certificate valid now. *rec gets the key's record.
- */
-static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
-		   const char *want, char *label, json_t **rec, struct reply *r)
-{
-	struct store_txn *t;
-	const char *purpose, *pem;
-	json_t *v;
-	size_t i;
-	int rc, granted = c->admin;
-	X509 *x = NULL;
-
-	if (strcmp(purpose_want, "seal") != 0 &&
-	    strcmp(purpose_want, "individual") != 0)
-		return ESD_EINVAL;
-	snprintf(label, HSM_LABEL_MAX + 1, "%s",
-		 want[0] || strcmp(purpose_want, "seal") != 0 ? want
-							      : c->default_key);
-	if (label[0] == '\0') {
-		snprintf(r->msg, sizeof(r->msg), "name the signing key ('key')");
-		return ESD_EINVAL;
-	}
-	json_array_foreach(c->keys, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
-			granted = 1;
-	if (!granted) {
-		snprintf(r->msg, sizeof(r->msg), "this client may not use key '%s'",
-			 label);
-		return ESD_EPERM;
-	}
-	rc = store_txn_begin(k->store, 0, &t);
-	if (rc != 0)
-		return rc;
-	rc = store_get_json(t, DB_KEYS, label, rec);
-	store_txn_abort(t);
-	if (rc == ESD_ENOTFOUND) {
-		snprintf(r->msg, sizeof(r->msg), "no key labelled '%s'", label);
-		return rc;
-	}
-	if (rc != 0)
-		return rc;
-	purpose = json_string_value(json_object_get(*rec, "purpose"));
-	pem = json_string_value(json_object_get(*rec, "cert"));
-	if (purpose == NULL || strcmp(purpose, purpose_want) != 0 || pem == NULL) {
-		snprintf(r->msg, sizeof(r->msg),
-			 "key '%s' is not %s key with a certificate", label,
-			 strcmp(purpose_want, "seal") == 0 ? "a seal"
-							   : "an individual's");
-		rc = ESD_EPERM;
-	} else if (pki_cert_from_pem(pem, strlen(pem), &x) != 0) {
-		rc = ESD_ESTORE;
-	} else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0 ||
-		   X509_cmp_current_time(X509_get0_notAfter(x)) < 0) {
-		snprintf(r->msg, sizeof(r->msg),
-			 "the certificate of key '%s' is not valid now", label);
-		rc = ESD_EEXIST;
-	}
-	X509_free(x);
-	if (rc != 0) {
-		json_decref(*rec);
-		*rec = NULL;
-	}
-	return rc;
-}
-
-static int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
-		     struct reply *r)
-{
-	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1], purpose[16];
-	json_t *rec = NULL, *chain, *v;
-	enum hsm_keytype type;
-	size_t i;
-	int rc;
-
-	if (ibuf_get_str(in, purpose, sizeof(purpose)) != 0 ||
-	    ibuf_get_str(in, want, sizeof(want)) != 0 || ibuf_done(in) != 0)
-		return ESD_EINVAL;
-	rc = doc_key(k, c, purpose, want, label, &rec, r);
-	if (rc != 0)
-		return rc;
-	rc = hsm_key_type(k->hsm, label, &type);
-	if (rc == 0) {
-		chain = json_array();
-		json_array_foreach(json_object_get(rec, "chain"), i, v)
-			json_array_append_new(chain, pem_to_b64(json_string_value(v)));
-		r->json = json_pack("{s:s, s:s, s:o*, s:o}", "key", label, "alg",
-				    type == HSM_KEY_EC_P256 ? "ecdsa" : "rsa-pkcs1",
-				    "cert",
-				    pem_to_b64(json_string_value(json_object_get(rec, "cert"))),
-				    "chain", chain);
-		rc = r->json ? 0 : ESD_ENOMEM;
-	}
-	json_decref(rec);
-	return rc;
-}
-
-static int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
-		      struct reply *r)
-{
-	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1], name[256];
-	char purpose[16];
-	char tbs_hex[65], doc_hex[65], *sig64 = NULL;
-	const uint8_t *tbs, *doc;
-	size_t tlen, dlen, siglen;
-	uint8_t sig[1024];
-	enum hsm_keytype type;
-	json_t *rec = NULL, *detail = NULL;
-	int rc;
-
-	if (ibuf_get_str(in, purpose, sizeof(purpose)) != 0 ||
-	    ibuf_get_str(in, want, sizeof(want)) != 0 ||
-	    ibuf_get_bytes(in, &tbs, &tlen) != 0 ||
-	    ibuf_get_bytes(in, &doc, &dlen) != 0 ||
-	    ibuf_get_str(in, name, sizeof(name)) != 0 || ibuf_done(in) != 0 ||
-	    tlen != 32 || dlen != 32)
-		return ESD_EINVAL;
-	rc = doc_key(k, c, purpose, want, label, &rec, r);
-	if (rc != 0)
-		return rc;
-	rc = hsm_key_type(k->hsm, label, &type);
-	siglen = sizeof(sig);
-	if (rc == 0)
-		rc = hsm_sign(k->hsm, label,
-			      type == HSM_KEY_EC_P256 ? HSM_ALG_ECDSA
-						      : HSM_ALG_RSA_PKCS1,
-			      EVP_sha256(), tbs, tlen, sig, &siglen);
-	/* The seal is released only once its audit record is durable. */
-	esd_hex(tbs, 32, tbs_hex);
-	esd_hex(doc, 32, doc_hex);
-	detail = json_pack("{s:s, s:s, s:s, s:s*}", "document_sha256", doc_hex,
-			   "signed_attrs_sha256", tbs_hex, "name", name,
-			   "serial", json_string_value(json_object_get(rec, "serial")));
-	if (detail == NULL ||
-	    audit(k, c, strcmp(purpose, "seal") == 0 ? "seal" : "sign", label,
-		  rc, detail) != 0)
-		rc = rc ? rc : ESD_ESTORE;
-	if (rc == 0) {
-		sig64 = esd_b64_encode(sig, siglen);
-		r->json = sig64 ? json_pack("{s:s}", "signature", sig64) : NULL;
-		rc = r->json ? 0 : ESD_ENOMEM;
-	}
-	free(sig64);
-	json_decref(detail);
-	json_decref(rec);
-	return rc;
-}
-
 /* Handles one request frame; always produces a reply. */
 static void handle(struct keeper *k, int fd, struct ipc_msg *m)
 {
-	struct reply r = { NULL, { 0 } };
+	struct reply r = { NULL, NULL, 0, { 0 } };
 	struct caller c;
 	struct ibuf in;
 	size_t i;
@@ -669,7 +550,10 @@ static void handle(struct keeper *k, int fd, struct ipc_msg *m)
 	}
 	rc = dispatch[i].fn(k, &c, &in, &r);
 reply:
-	if (rc == 0) {
+	if (rc == 0 && r.bin != NULL) {
+		if (ipc_send(fd, m->type, 0, r.bin, r.bin_len) != 0)
+			log_warn("keeper: cannot send reply");
+	} else if (rc == 0) {
 		char *text = json_dumps(r.json, JSON_COMPACT);
 
 		if (text == NULL || ipc_send(fd, m->type, 0, text, strlen(text)) != 0)
@@ -682,6 +566,7 @@ reply:
 			log_warn("keeper: cannot send reply");
 	}
 	json_decref(r.json);
+	OPENSSL_free(r.bin);
 	json_decref(c.keys);
 	OPENSSL_cleanse(&c, sizeof(c));
 }

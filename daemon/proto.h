@@ -7,8 +7,9 @@
  *   CRED_PEER:   u32 uid, u32 gid  (SO_PEERCRED of a Unix socket client)
  *
  * then the message's own fields (see keeper.c's dispatch table). A reply
- * has status 0 and a JSON document as payload, or a negative ESD_E* status
- * and a message string.
+ * has status 0 and a JSON document (or, for the DER services MSG_TSA,
+ * MSG_OCSP, MSG_CRL and MSG_CA_CERT, the DER) as payload, or a negative
+ * ESD_E* status and a message string.
  */
 #ifndef ESD_DAEMON_PROTO_H
 #define ESD_DAEMON_PROTO_H
@@ -30,6 +31,12 @@ enum msg_type {
 	MSG_DOC_SIGN = 8,     /* str purpose, str key, bytes tbs digest (SHA-256
 			       * of the CMS signed attributes), bytes document
 			       * digest, str document name -> {"signature": b64} */
+	MSG_TSA = 9,          /* bytes struct pki_tsq -> TimeStampResp DER */
+	MSG_OCSP = 10,        /* bytes struct pki_ocsp_query -> OCSPResponse DER */
+	MSG_CRL = 11,         /* str CA key label -> CRL DER */
+	MSG_CA_CERT = 12,     /* str CA key label -> certificate DER */
+	MSG_CERT_LIST = 13,   /* admin -> {"certs":[...]} */
+	MSG_CERT_REVOKE = 14, /* admin: str serial (hex), str reason -> {...} */
 	MSG__COUNT
 };
 

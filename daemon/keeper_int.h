@@ -1,0 +1,83 @@
+/*
+ * Internal to the keeper (daemon/keeper*.c): its state, the caller of a
+ * request, the reply being built, and the handlers the dispatch table in
+ * keeper.c names. Each keeper_*.c file holds the handlers of one concern.
+ */
+#ifndef ESD_DAEMON_KEEPER_INT_H
+#define ESD_DAEMON_KEEPER_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "daemon/config.h"
+#include "daemon/ipc.h"
+#include "daemon/proto.h"
+#include "hsm/hsm.h"
+#include "store/store.h"
+
+/* NEED_CLIENT: any authenticated caller; the handler checks its grants. */
+enum need { NEED_NONE, NEED_CLIENT, NEED_ADMIN, NEED_ADMIN_PEER };
+
+struct keeper {
+	struct esd_config cfg;
+	pthread_mutex_t cfg_mu;
+	struct hsm *hsm;
+	struct store *store;
+	int64_t started;
+};
+
+/* Who is asking, after authentication. */
+struct caller {
+	struct cred cred;
+	char actor[96];    /* for the audit log: "uid:1000", "client:admin" */
+	int admin;
+	char default_key[HSM_LABEL_MAX + 1];
+	json_t *keys;      /* the client's key grants (array of labels) */
+};
+
+struct reply {
+	json_t *json;      /* success payload (JSON) */
+	uint8_t *bin;      /* or a binary payload (DER), OPENSSL_free'd */
+	size_t bin_len;
+	char msg[256];     /* error message (no secrets) */
+};
+
+typedef int (*handler_fn)(struct keeper *k, struct caller *c,
+			  struct ibuf *in, struct reply *r);
+
+/* Appends one audit record and returns once it is durable (group commit
+ * with concurrent callers). */
+int keeper_audit(struct keeper *k, struct caller *c, const char *action,
+		 const char *target, int result, json_t *detail);
+
+/* The record of the key labelled label (DB_KEYS); caller decrefs. */
+int keeper_key_record(struct keeper *k, const char *label, json_t **rec);
+/* The label of the first key whose purpose is purpose, into label. */
+int keeper_key_by_purpose(struct keeper *k, const char *purpose, char *label);
+/* Certificate of a key's record (its "cert" PEM); new X509. */
+int keeper_record_cert(json_t *rec, X509 **out);
+/* The issuers in a key's record ("chain" PEMs, nearest first); new stack. */
+int keeper_record_chain(json_t *rec, STACK_OF(X509) **out);
+
+/* keeper_doc.c: signing documents (seal, individual signature). */
+int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
+	      struct reply *r);
+int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
+	       struct reply *r);
+
+/* keeper_pki.c: TSA, OCSP, CRL, CA certificates, revocation. */
+int h_tsa(struct keeper *k, struct caller *c, struct ibuf *in,
+	  struct reply *r);
+int h_ocsp(struct keeper *k, struct caller *c, struct ibuf *in,
+	   struct reply *r);
+int h_crl(struct keeper *k, struct caller *c, struct ibuf *in,
+	  struct reply *r);
+int h_ca_cert(struct keeper *k, struct caller *c, struct ibuf *in,
+	      struct reply *r);
+int h_cert_list(struct keeper *k, struct caller *c, struct ibuf *in,
+		struct reply *r);
+int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
+		  struct reply *r);
+
+#endif
