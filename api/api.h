@@ -27,6 +27,7 @@ struct req {
 	size_t body_cap;
 	int too_big;
 	int route;            /* index in the route table, -1 = none */
+	char allow[48];       /* methods the path has, for a 405's Allow */
 	uint64_t t0;
 };
 

@@ -1,6 +1,8 @@
 
 #include <openssl/rand.h>
 
+#include <unistd.h>
+
 #include "api/api.h"
 #include "api/front.h"
 #include "api/keeper_client.h"
@@ -17,6 +19,13 @@ static void on_channels(void *arg, const int *fds, size_t n)
 		log_info("front: %zu new keeper channels", n);
 }
 
+static void on_channel_add(void *arg, int fd)
+{
+	(void)arg;
+	if (kc_add_channel(fd) != 0)
+		close(fd);
+}
+
 static void on_config(void *arg, const struct esd_config *nc)
 {
 	api_set_max_body(arg, nc->max_body);
@@ -28,13 +37,15 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 	       size_t nchans, int https_fd, int unix_fd)
 {
 	struct api_server *srv = NULL;
-	struct child_hooks hooks = { on_channels, on_config, NULL };
+	struct child_hooks hooks = { on_channels, on_channel_add, on_config, NULL };
 	unsigned char seed;
 
 	log_init("front", cfg->log_level);
 	child_signals();
 	if (kc_set_channels(chans, nchans) != 0)
 		return 2;
+	kc_set_ctl(ctl);
+	kc_set_timeout((unsigned)cfg->keeper_timeout * 1000);
 	/* The TLS key is read before privileges are dropped. */
 	if (api_start(cfg, https_fd, unix_fd, &srv) != 0)
 		return 2;

@@ -95,6 +95,12 @@ static int route(struct req *r)
 		if (!match(rt->pattern, r->url, r))
 			continue;
 		path_seen = 1;
+		{
+			size_t n = strlen(r->allow);
+
+			snprintf(r->allow + n, sizeof(r->allow) - n, "%s%s",
+				 n ? ", " : "", rt->method);
+		}
 		if (strcmp(rt->method, r->method) == 0) {
 			r->route = (int)i;
 			return 0;
@@ -158,6 +164,8 @@ static enum MHD_Result send_resp(struct req *r, struct resp *out)
 						  : "application/json");
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+	if (out->status == 405 && r->allow[0] != '\0')
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
 	ret = MHD_queue_response(r->conn, out->status, mr);
 	MHD_destroy_response(mr);
 	metrics_request(r->route, out->status, esd_mono_ns() - r->t0);

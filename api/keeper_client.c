@@ -9,6 +9,7 @@
 #include "api/keeper_client.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/util.h"
 
 struct chanset {
 	int *fds;
@@ -19,6 +20,13 @@ struct chanset {
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static int ctl_fd = -1;
+static unsigned max_wait_ms = 30000;
+
+void kc_set_timeout(unsigned ms)
+{
+	max_wait_ms = ms;
+}
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct chanset *cur;
 static unsigned waiting;
@@ -60,6 +68,38 @@ int kc_set_channels(const int *fds, size_t n)
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mu);
 	return 0;
+}
+
+void kc_set_ctl(int ctl)
+{
+	ctl_fd = ctl;
+}
+
+int kc_add_channel(int fd)
+{
+	int *nf;
+	unsigned char *nb;
+	int rc = ESD_ENOMEM;
+
+	pthread_mutex_lock(&mu);
+	if (cur == NULL)
+		goto out;
+	nf = realloc(cur->fds, (cur->n + 1) * sizeof(int));
+	if (nf == NULL)
+		goto out;
+	cur->fds = nf;
+	nb = realloc(cur->busy, cur->n + 1);
+	if (nb == NULL)
+		goto out;
+	cur->busy = nb;
+	cur->fds[cur->n] = fd;
+	cur->busy[cur->n] = 0;
+	cur->n++;
+	pthread_cond_signal(&cv);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&mu);
+	return rc;
 }
 
 void kc_begin(struct ibuf *b, const struct cred *c)
@@ -118,6 +158,10 @@ static void give_back(struct chanset *s, size_t i, int broken)
 	if (broken && s->fds[i] >= 0) {
 		close(s->fds[i]);
 		s->fds[i] = -1;
+		/* Ask the master for a replacement (the keeper may still be
+		 * fine: only this channel's reply is lost). */
+		if (!s->retired && ctl_fd >= 0)
+			ipc_ctl_send(ctl_fd, CTL_CHANNEL_LOST, NULL, 0, NULL, 0);
 	}
 	if (s->retired && s->borrowed == 0)
 		set_free(s);
@@ -137,15 +181,26 @@ int kc_call(uint16_t type, const struct ibuf *payload, struct ipc_msg *rep,
 	memset(rep, 0, sizeof(*rep));
 	if (payload->err != 0)
 		return payload->err;
+	if (timeout_ms == 0 || timeout_ms > max_wait_ms)
+		timeout_ms = max_wait_ms;
 	rc = borrow(timeout_ms, &s, &i);
 	if (rc != 0)
 		return rc;
 	rc = ipc_send(s->fds[i], type, 0, payload->data, payload->len);
 	if (rc == 0) {
+		uint64_t deadline = esd_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+		int n;
+
 		p.fd = s->fds[i];
 		p.events = POLLIN;
-		p.revents = 0;
-		if (poll(&p, 1, (int)timeout_ms) != 1)
+		do {
+			uint64_t now = esd_mono_ns();
+
+			p.revents = 0;
+			n = now >= deadline ? 0
+					    : poll(&p, 1, (int)((deadline - now) / 1000000ull) + 1);
+		} while (n < 0 && errno == EINTR);
+		if (n != 1)
 			rc = ESD_EUNAVAIL;
 		else
 			rc = ipc_recv(s->fds[i], rep, IPC_MAX_PAYLOAD);

@@ -17,13 +17,23 @@
 /* Installs a new set of channel fds (takes ownership). */
 int kc_set_channels(const int *fds, size_t n);
 
+/* The longest wait for a keeper reply (config keeper_timeout). */
+void kc_set_timeout(unsigned ms);
+
+/* Adds one channel to the current set (takes ownership). */
+int kc_add_channel(int fd);
+/* The control channel to the master, to ask for a channel when one
+ * breaks (a keeper call that timed out leaves its channel unusable). */
+void kc_set_ctl(int ctl);
+
 /* Payload writer with the caller's credential already in it. */
 void kc_begin(struct ibuf *b, const struct cred *c);
 
 /*
  * Sends type + payload and waits for the reply. Returns 0 with the reply
  * in *rep (status may be negative: the keeper's verdict), or ESD_EUNAVAIL
- * when no keeper answers (restarting) or the wait passes timeout_ms.
+ * when no keeper answers (restarting) or the wait passes timeout_ms
+ * (0 = the configured keeper_timeout; never more than it).
  */
 int kc_call(uint16_t type, const struct ibuf *payload, struct ipc_msg *rep,
 	    unsigned timeout_ms);

@@ -16,7 +16,7 @@
 #define MAX_ROUTES 64
 
 static const unsigned statuses[] = { 200, 201, 400, 401, 403, 404, 405, 409,
-				     413, 429, 500, 503, 0 /* other */ };
+				     413, 415, 429, 500, 503, 0 /* other */ };
 #define NSTATUS ESD_ARRAY_LEN(statuses)
 
 /* Upper bounds in seconds. */

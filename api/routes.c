@@ -12,8 +12,6 @@
 #include "common/err.h"
 #include "common/util.h"
 
-#define KEEPER_TIMEOUT_MS 30000
-
 void resp_text(struct resp *out, unsigned status, const char *ctype,
 	       char *body, size_t len)
 {
@@ -51,7 +49,7 @@ int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
 	int rc;
 
 	*j = NULL;
-	rc = kc_call(type, payload, &rep, KEEPER_TIMEOUT_MS);
+	rc = kc_call(type, payload, &rep, 0);
 	ibuf_free(payload);
 	if (rc != 0) {
 		resp_error(out, ESD_EUNAVAIL, "the keeper is not answering");
@@ -236,8 +234,12 @@ static void h_key_sign(struct req *r, struct resp *out)
 	hex = need_str(j, "digest", out);
 	alg = hex ? need_str(j, "alg", out) : NULL;
 	hash = json_string_value(json_object_get(j, "hash"));
-	if (hash == NULL)
+	if (alg != NULL && hash == NULL && json_object_get(j, "hash") != NULL) {
+		resp_error(out, ESD_EINVAL, "'hash' must be a string");
+		alg = NULL;
+	} else if (hash == NULL) {
 		hash = "sha256";
+	}
 	if (alg != NULL &&
 	    esd_unhex(hex, strlen(hex), dgst, sizeof(dgst), &dlen) != 0) {
 		resp_error(out, ESD_EINVAL, "'digest' must be hex");

@@ -15,8 +15,6 @@
 #include "common/err.h"
 #include "pki/pkisvc.h"
 
-#define KEEPER_TIMEOUT_MS 30000
-
 /* Calls the keeper and answers its DER payload with ctype. */
 static void keeper_der(struct resp *out, uint16_t type, struct ibuf *payload,
 		       const char *ctype)
@@ -24,7 +22,7 @@ static void keeper_der(struct resp *out, uint16_t type, struct ibuf *payload,
 	struct ipc_msg rep;
 	char *body;
 
-	if (kc_call(type, payload, &rep, KEEPER_TIMEOUT_MS) != 0) {
+	if (kc_call(type, payload, &rep, 0) != 0) {
 		ibuf_free(payload);
 		resp_error(out, ESD_EUNAVAIL, "the keeper is not answering");
 		return;

@@ -6,13 +6,15 @@
  *                                    unless --show-pins)
  *   DIR/state/                       LMDB environment
  *   DIR/ca.pem                       the demo root CA: what clients trust
+ *   DIR/issuing-ca.pem               the issuing CA below it
  *   DIR/tls/server.{crt,key}         HTTPS certificate (chain) and key
  *   DIR/admin.token                  the admin API bearer token (0600)
  *   DIR/esignd.conf                  the daemon's configuration
  *
- * Keys (demo root CA, issuing CA, demo seal) are generated inside the
- * token; their certificates are signed through the token and stored in
- * the token and in LMDB. Anything that fails removes DIR again.
+ * Keys (demo root CA, issuing CA, demo seal, demo individual, TSA, OCSP
+ * responder) are generated inside the token; their certificates are
+ * signed through the token and stored in the token and in LMDB. Anything
+ * that fails removes DIR again.
  */
 #include <errno.h>
 #include <ftw.h>

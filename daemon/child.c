@@ -57,6 +57,11 @@ void child_serve(int ctl, const struct child_hooks *h)
 			h->channels(h->arg, fds, n);
 			continue;
 		}
+		if (rc == 0 && type == CTL_CHANNEL_ADD && n == 1 &&
+		    h->channel_add != NULL) {
+			h->channel_add(h->arg, fds[0]);
+			continue;
+		}
 		if (rc == 0 && type == CTL_CONFIG && len == sizeof(*cfg)) {
 			cfg->path[sizeof(cfg->path) - 1] = '\0';
 			h->config(h->arg, cfg);

@@ -12,6 +12,8 @@
 struct child_hooks {
 	/* Takes ownership of the fds. */
 	void (*channels)(void *arg, const int *fds, size_t n);
+	/* One more channel, added to the current set (the front only). */
+	void (*channel_add)(void *arg, int fd);
 	/* The master's validated new configuration. */
 	void (*config)(void *arg, const struct esd_config *cfg);
 	void *arg;

@@ -40,7 +40,8 @@ static const struct key keys[] = {
 	{ S(max_body, C_U64), 1024, 1ull << 32 },
 	{ S(max_connections, C_U64), 1, 100000 },
 	{ S(request_timeout, C_U64), 1, 3600 },
-	{ S(keeper_threads, C_U64), 0, 256 },
+	{ S(keeper_timeout, C_U64), 1, 600 },
+	{ S(keeper_threads, C_U64), 0, 64 },
 	{ S(drain_timeout, C_U64), 0, 3600 },
 	{ S(lmdb_map_size, C_U64), 1 << 20, 1ull << 40 },
 	{ S(log_level, C_LOGLEVEL), 0, 0 },
@@ -61,6 +62,7 @@ void config_defaults(struct esd_config *c)
 	c->max_body = 64ull << 20;
 	c->max_connections = 1024;
 	c->request_timeout = 60;
+	c->keeper_timeout = 30;
 	c->keeper_threads = 0;
 	c->drain_timeout = 30;
 	c->lmdb_map_size = 1ull << 30;
@@ -247,7 +249,8 @@ int config_load(const char *path, struct esd_config *c, char *err,
 	}
 	base = realpath(path, NULL);
 	if (base == NULL) {
-		rc = ESD_ENOMEM;
+		snprintf(err, errlen, "%s: cannot resolve its directory", path);
+		rc = ESD_ECONFIG;
 		goto out;
 	}
 	slash = strrchr(base, '/');

@@ -34,6 +34,7 @@ struct esd_config {
 	uint64_t max_body;            /* bytes */
 	uint64_t max_connections;
 	uint64_t request_timeout;     /* seconds */
+	uint64_t keeper_timeout;      /* seconds the front waits for the keeper */
 	uint64_t keeper_threads;      /* 0 = number of cores */
 	uint64_t drain_timeout;       /* seconds */
 	uint64_t lmdb_map_size;       /* bytes */

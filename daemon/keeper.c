@@ -631,8 +631,8 @@ static int open_token(struct keeper *k)
 			esd_err_msg(rc));
 		return rc;
 	}
-	esd_trim(pin);
-	rc = hsm_open(k->cfg.pkcs11_module, k->cfg.token_label, pin, &k->hsm);
+	rc = hsm_open(k->cfg.pkcs11_module, k->cfg.token_label, esd_trim(pin),
+		      &k->hsm);
 	OPENSSL_cleanse(pin, len);
 	free(pin);
 	if (rc == ESD_ETOKEN) {
@@ -670,7 +670,7 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 		size_t nchans)
 {
 	struct keeper k;
-	struct child_hooks hooks = { on_channels, on_config, &k };
+	struct child_hooks hooks = { on_channels, NULL, on_config, &k };
 	int rc;
 
 	log_init("keeper", cfg->log_level);

@@ -8,6 +8,8 @@
  * Without -f, esignd returns once the daemon serves (exit 0) or could not
  * start (exit 1), so scripts can rely on its exit status.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,7 @@ int main(int argc, char **argv)
 	struct esd_config cfg;
 	const char *conf = NULL;
 	int fg = 0, test = 0, opt, pfd[2];
-	char err[1024], c;
+	char err[1024], abs_conf[PATH_MAX], c;
 	pid_t pid;
 
 	while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
@@ -51,6 +53,12 @@ int main(int argc, char **argv)
 	}
 	if (conf == NULL || optind != argc)
 		usage();
+	/* Reloads read the file again after the daemon changed to "/". */
+	if (realpath(conf, abs_conf) == NULL) {
+		fprintf(stderr, "esignd: %s: %s\n", conf, strerror(errno));
+		return 78;
+	}
+	conf = abs_conf;
 	if (config_load(conf, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "esignd: %s\n", err);
 		return 78; /* EX_CONFIG */

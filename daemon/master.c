@@ -84,7 +84,8 @@ static int listen_tcp(const char *hostport)
 static int listen_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, probe;
+	int fd, probe, bound;
+	mode_t old_mask;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -1;
@@ -100,8 +101,11 @@ static int listen_unix(const char *path)
 		close(probe);
 	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0660) != 0 || listen(fd, 512) != 0) {
+	/* Created 0660 from the start: no window with wider permissions. */
+	old_mask = umask(0117);
+	bound = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	umask(old_mask);
+	if (!bound || chmod(path, 0660) != 0 || listen(fd, 512) != 0) {
 		log_err("master: cannot listen on %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -308,6 +312,19 @@ static void on_ctl(struct master *m, int which, int *ready_fd)
 		return;
 	}
 	close_all(fds, n);
+	if (type == CTL_CHANNEL_LOST && which == FRONT && m->c[KEEPER].pid > 0) {
+		int a, b;
+
+		/* One fresh channel: an end to each. */
+		if (make_pairs(1, &a, &b) == 0) {
+			ipc_ctl_send(m->c[KEEPER].ctl, CTL_CHANNELS, NULL, 0, &a, 1);
+			ipc_ctl_send(c->ctl, CTL_CHANNEL_ADD, NULL, 0, &b, 1);
+			close(a);
+			close(b);
+			log_warn("master: replaced a broken keeper channel");
+		}
+		return;
+	}
 	if (type != CTL_READY)
 		return;
 	c->ready = 1;

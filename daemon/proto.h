@@ -45,6 +45,8 @@ enum ctl_type {
 	CTL_READY = 100,      /* child -> master: serving */
 	CTL_CHANNELS = 101,   /* master -> child: new channel fds (SCM_RIGHTS) */
 	CTL_CONFIG = 102,     /* master -> child: struct esd_config after SIGHUP */
+	CTL_CHANNEL_LOST = 103, /* front -> master: a channel broke, send one */
+	CTL_CHANNEL_ADD = 104,  /* master -> front: one more channel fd */
 };
 
 enum cred_kind { CRED_NONE = 0, CRED_BEARER = 1, CRED_PEER = 2 };

@@ -6,11 +6,16 @@
  * either both are there or neither is (LMDB commits are durable: no
  * MDB_NOSYNC). Values are JSON documents (jansson) unless said otherwise.
  *
- *   meta     "version", "audit_head" (u64 seq BE + 32-byte chain hash)
- *   keys     label -> {label, type, created, cert (PEM, optional)}
- *   certs    serial (hex) -> {serial, subject, key, not_after, pem}
- *   clients  SHA-256(bearer token) -> {name, role, created}
- *   audit    u64 seq BE -> {seq, time, actor, action, target, result, prev}
+ *   meta     "audit_head" (u64 seq BE + 32-byte chain hash),
+ *            "crl:LABEL" (u64 nextUpdate BE + CRL DER), "crl_number:LABEL"
+ *   keys     label -> {label, type, purpose, created, cert (PEM), serial,
+ *            chain (issuer PEMs, nearest first)}
+ *   certs    serial (lowercase hex) -> {serial, subject, key, issuer,
+ *            status "valid"|"revoked", revoked_at, reason, not_after, pem}
+ *   clients  hex SHA-256(bearer token) -> {name, role, hash, created,
+ *            default_key, keys (granted labels)}
+ *   audit    u64 seq BE -> {seq, time, actor, action, target, result, prev,
+ *            detail}
  */
 #ifndef ESD_STORE_H
 #define ESD_STORE_H

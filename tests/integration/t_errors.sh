@@ -33,6 +33,8 @@ still_fine "hostile JSON"
 eq "an unknown route is 404" 404 "$(https_code /v1/nothing-here)"
 eq "an unknown route answers not_found" not_found "$(json_err)"
 eq "a wrong method is 405" 405 "$(https_code /v1/health -X DELETE)"
+check "a 405 names the allowed methods" bash -c \
+	"curl -s -D - -o /dev/null --cacert '$D/ca.pem' -X DELETE '$URL/v1/keys' | grep -qi '^Allow: GET, POST'"
 eq "path traversal is 404" 404 "$(https_code /v1/keys/../../etc/passwd/sign --path-as-is)"
 still_fine "unknown routes"
 

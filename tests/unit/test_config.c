@@ -119,7 +119,7 @@ static void test_config_all_keys_are_parsed(void **state)
 		"max_body = 1024\n"
 		"max_connections = 100000\n"
 		"request_timeout = 3600\n"
-		"keeper_threads = 256\n"
+		"keeper_threads = 64\n"
 		"drain_timeout = 0\n"
 		"lmdb_map_size = 1099511627776\n"
 		"log_level = debug\n"), 0);
@@ -135,7 +135,7 @@ static void test_config_all_keys_are_parsed(void **state)
 	assert_int_equal(cfg.max_body, 1024);
 	assert_int_equal(cfg.max_connections, 100000);
 	assert_int_equal(cfg.request_timeout, 3600);
-	assert_int_equal(cfg.keeper_threads, 256);
+	assert_int_equal(cfg.keeper_threads, 64);
 	assert_int_equal(cfg.drain_timeout, 0);
 	assert_true(cfg.lmdb_map_size == 1ull << 40);
 	assert_int_equal(cfg.log_level, LOG_LVL_DEBUG);
@@ -250,8 +250,8 @@ static void test_config_error_integer_out_of_range(void **state)
 		     NAME ":1: 'max_body' must be an integer in [1024, 4294967296]");
 	expect_error("request_timeout = 3601\n",
 		     NAME ":1: 'request_timeout' must be an integer in [1, 3600]");
-	expect_error("keeper_threads = 257\n",
-		     NAME ":1: 'keeper_threads' must be an integer in [0, 256]");
+	expect_error("keeper_threads = 65\n",
+		     NAME ":1: 'keeper_threads' must be an integer in [0, 64]");
 	expect_error("lmdb_map_size = 1048575\n",
 		     NAME ":1: 'lmdb_map_size' must be an integer in [1048576, 1099511627776]");
 	expect_error("drain_timeout = 18446744073709551616\n",
