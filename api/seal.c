@@ -24,6 +24,7 @@
 #include "common/util.h"
 #include "pdf/pdf.h"
 #include "pki/cms.h"
+#include "pki/pkisvc.h"
 
 /* DER reserved for the CMS in /Contents: a certificate chain of three
  * RSA-3072 certificates and an RSA signature take about 5 kB; room is
@@ -205,8 +206,55 @@ static int doc_key_get(struct req *r, struct resp *out, const char *purpose,
  * content digest). *der is new (OPENSSL_free). On failure out holds the
  * error response.
  */
+/*
+ * A signature timestamp from the keeper's TSA over the CMS's signature
+ * value, added as an unsigned attribute (PAdES B-T).
+ */
+static int add_timestamp(struct resp *out, struct pki_cms *cms)
+{
+	struct cred none = { 0 };
+	struct pki_tsq q;
+	struct ipc_msg rep;
+	struct ibuf b;
+	uint8_t dg[32], nonce[8], *tst = NULL;
+	size_t tst_len;
+	int rc;
+
+	rc = pki_cms_signature_digest(cms, dg);
+	if (rc == 0)
+		rc = esd_random(nonce, sizeof(nonce));
+	nonce[0] |= 1; /* a nonce is a positive INTEGER without a zero lead */
+	if (rc == 0)
+		rc = pki_tsq_build(EVP_sha256(), dg, sizeof(dg), nonce,
+				   sizeof(nonce), &q);
+	if (rc != 0) {
+		resp_error(out, rc, NULL);
+		return rc;
+	}
+	kc_begin(&b, &none);
+	ibuf_put_bytes(&b, &q, sizeof(q));
+	rc = kc_call(MSG_TSA, &b, &rep, 0);
+	ibuf_free(&b);
+	if (rc != 0) {
+		resp_error(out, ESD_EUNAVAIL, "the keeper is not answering");
+		return rc;
+	}
+	if (rep.status != 0)
+		rc = rep.status;
+	else
+		rc = pki_tst_from_resp(rep.data, rep.len, &tst, &tst_len);
+	ipc_msg_clear(&rep);
+	if (rc == 0)
+		rc = pki_cms_add_timestamp(cms, tst, tst_len);
+	OPENSSL_free(tst);
+	if (rc != 0)
+		resp_error(out, rc == ESD_ETOKEN ? rc : ESD_EUNAVAIL,
+			   "the time-stamping authority did not grant a timestamp");
+	return rc;
+}
+
 static int doc_cms(struct req *r, struct resp *out, const char *purpose,
-		   struct doc_key *k, const uint8_t *dg, size_t dlen,
+		   struct doc_key *k, const uint8_t *dg, size_t dlen, int stamp,
 		   uint8_t **der, size_t *der_len)
 {
 	struct pki_cms *cms = NULL;
@@ -239,7 +287,13 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 		resp_error(out, rc, NULL);
 		goto out;
 	}
-	rc = pki_cms_finish(cms, sig, sig_len, der, der_len);
+	rc = pki_cms_set_signature(cms, sig, sig_len);
+	if (rc == 0 && stamp && add_timestamp(out, cms) != 0) {
+		rc = ESD_EUNAVAIL;
+		goto out;
+	}
+	if (rc == 0)
+		rc = pki_cms_encode(cms, der, der_len);
 	if (rc != 0)
 		resp_error(out, rc, NULL);
 out:
@@ -249,16 +303,22 @@ out:
 	return rc;
 }
 
-/* 'level': only B-B until a timestamp authority is configured. */
-static int check_level(const char *level, struct resp *out)
+/* 'level' -> 0 for B-B, 1 for B-T (a signature timestamp from the
+ * keeper's TSA); B-LT and B-LTA need a /DSS, which is not written yet. */
+static int check_level(const char *level, struct resp *out, int *stamp)
 {
+	*stamp = 0;
 	if (level == NULL || strcmp(level, "B-B") == 0)
 		return 0;
-	if (strcmp(level, "B-T") == 0 || strcmp(level, "B-LT") == 0 ||
-	    strcmp(level, "B-LTA") == 0)
+	if (strcmp(level, "B-T") == 0) {
+		*stamp = 1;
+		return 0;
+	}
+	if (strcmp(level, "B-LT") == 0 || strcmp(level, "B-LTA") == 0)
 		resp_error(out, ESD_EUNSUPP,
-			   "this level needs a timestamp authority and "
-			   "revocation data; none is configured (B-B is)");
+			   "B-LT and B-LTA need a /DSS with validation data, "
+			   "which this version does not write yet (B-B and "
+			   "B-T are available)");
 	else
 		resp_error(out, ESD_EINVAL,
 			   "'level' must be B-B, B-T, B-LT or B-LTA");
@@ -286,7 +346,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	size_t dlen, der_len, pdf_len;
 	const uint8_t *pdf_out;
 	char msg[256], cn[256];
-	int rc, reason = 0;
+	int rc, reason = 0, stamp;
 
 	rc = mp_parse(r, f, msg, sizeof(msg));
 	if (rc != 0) {
@@ -300,7 +360,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
 		goto out;
 	}
-	if (check_level(level ? level->data : NULL, out) != 0)
+	if (check_level(level ? level->data : NULL, out, &stamp) != 0)
 		goto out;
 	if ((v = mp_get(f, "visible")) != NULL && parse_visible(v->data, &o, out) != 0)
 		goto out;
@@ -326,7 +386,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-	if (doc_cms(r, out, purpose, &k, dg, dlen, &der, &der_len) != 0)
+	if (doc_cms(r, out, purpose, &k, dg, dlen, stamp, &der, &der_len) != 0)
 		goto out;
 	rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
 	if (rc != 0) {
@@ -378,6 +438,7 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 	uint8_t dg[32], *der = NULL;
 	size_t dlen, der_len;
 	char *b64;
+	int stamp;
 
 	if (j == NULL)
 		return;
@@ -395,9 +456,9 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 			   "'digest' must be the SHA-256 of the byte range, 64 hex digits");
 		goto out;
 	}
-	if (check_level(level, out) != 0 ||
+	if (check_level(level, out, &stamp) != 0 ||
 	    doc_key_get(r, out, purpose, key, &k) != 0 ||
-	    doc_cms(r, out, purpose, &k, dg, dlen, &der, &der_len) != 0)
+	    doc_cms(r, out, purpose, &k, dg, dlen, stamp, &der, &der_len) != 0)
 		goto out;
 	b64 = esd_b64_encode(der, der_len);
 	resp_json(out, 200, json_pack("{s:O, s:s*}", "key",

@@ -93,15 +93,59 @@ out:
 	return rc;
 }
 
-int pki_cms_finish(struct pki_cms *c, const uint8_t *sig, size_t siglen,
-		   uint8_t **der, size_t *derlen)
+int pki_cms_set_signature(struct pki_cms *c, const uint8_t *sig, size_t siglen)
 {
 	ASN1_OCTET_STRING *os = CMS_SignerInfo_get0_signature(c->si);
-	unsigned char *p = NULL;
-	int len;
 
 	if (os == NULL || !ASN1_STRING_set(os, sig, (int)siglen))
 		return ESD_ECRYPTO;
+	return 0;
+}
+
+int pki_cms_signature_digest(struct pki_cms *c, uint8_t out[32])
+{
+	ASN1_OCTET_STRING *os = CMS_SignerInfo_get0_signature(c->si);
+	unsigned int n = 32;
+
+	if (os == NULL || ASN1_STRING_length(os) <= 0 ||
+	    !EVP_Digest(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os),
+			out, &n, EVP_sha256(), NULL))
+		return ESD_ECRYPTO;
+	return 0;
+}
+
+int pki_cms_add_timestamp(struct pki_cms *c, const uint8_t *tst, size_t len)
+{
+	/* The attribute value is the token itself: a ContentInfo SEQUENCE. */
+	ASN1_TYPE *v = NULL;
+	const unsigned char *p = tst;
+	int ok;
+
+	v = d2i_ASN1_TYPE(NULL, &p, (long)len);
+	if (v == NULL || p != tst + len || ASN1_TYPE_get(v) != V_ASN1_SEQUENCE) {
+		ASN1_TYPE_free(v);
+		return ESD_EINVAL;
+	}
+	ok = CMS_unsigned_add1_attr_by_NID(c->si, NID_id_smime_aa_timeStampToken,
+					   V_ASN1_SEQUENCE, v->value.sequence,
+					   -1) > 0;
+	ASN1_TYPE_free(v);
+	return ok ? 0 : ESD_ECRYPTO;
+}
+
+int pki_cms_finish(struct pki_cms *c, const uint8_t *sig, size_t siglen,
+		   uint8_t **der, size_t *derlen)
+{
+	int rc = pki_cms_set_signature(c, sig, siglen);
+
+	return rc != 0 ? rc : pki_cms_encode(c, der, derlen);
+}
+
+int pki_cms_encode(struct pki_cms *c, uint8_t **der, size_t *derlen)
+{
+	unsigned char *p = NULL;
+	int len;
+
 	len = i2d_CMS_ContentInfo(c->cms, &p);
 	if (len <= 0) {
 		log_openssl("pki: cms encode");

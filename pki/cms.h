@@ -35,6 +35,17 @@ int pki_cms_tbs_digest(struct pki_cms *c, uint8_t *out, size_t *outlen);
 int pki_cms_finish(struct pki_cms *c, const uint8_t *sig, size_t siglen,
 		   uint8_t **der, size_t *derlen);
 
+/* Sets the signature value (before pki_cms_add_timestamp). */
+int pki_cms_set_signature(struct pki_cms *c, const uint8_t *sig, size_t siglen);
+/* SHA-256 of the signature value: what a signature timestamp stamps
+ * (RFC 3161 Appendix A, ETSI EN 319 122-1 §5.3). */
+int pki_cms_signature_digest(struct pki_cms *c, uint8_t out[32]);
+/* Adds a TimeStampToken (ContentInfo DER) as the unsigned attribute
+ * id-aa-signatureTimeStampToken (PAdES B-T). */
+int pki_cms_add_timestamp(struct pki_cms *c, const uint8_t *tst, size_t len);
+/* Encodes ContentInfo as DER (*der: OPENSSL_free). */
+int pki_cms_encode(struct pki_cms *c, uint8_t **der, size_t *derlen);
+
 void pki_cms_free(struct pki_cms *c);
 
 #endif

@@ -61,7 +61,7 @@ refuse "encrypted" "$CORPUS/bad-encrypted.pdf" 400 pdf_encrypted
 refuse "truncated" "$CORPUS/bad-truncated.pdf" 400 pdf_truncated
 refuse "already signed" "$CORPUS/bad-already-signed.pdf" 409 already_signed
 refuse "sealing a sealed output" "$TMP/xref-table.sealed.pdf" 409 already_signed
-refuse "level B-T without a TSA" "$CORPUS/xref-table.pdf" 400 unsupported -F level=B-T
+refuse "level B-LT (no /DSS yet)" "$CORPUS/xref-table.pdf" 400 unsupported -F level=B-LT
 refuse "an unknown level" "$CORPUS/xref-table.pdf" 400 bad_request -F level=B-X
 refuse "a key that is not a seal key" "$CORPUS/xref-table.pdf" 403 forbidden -F key=root-ca
 refuse "an unknown key" "$CORPUS/xref-table.pdf" 404 not_found -F key=nope
@@ -77,6 +77,32 @@ eq "a truncated multipart body is 400" 400 "$(curl -s -o /dev/null -w '%{http_co
 A2=$("$ESIGNCTL" -c "$D/esignd.conf" --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
 eq "refusals before signing leave no audit record" "$A1" "$A2"
 eq "health is still 200" 200 "$(https_code /v1/health)"
+
+# PAdES B-T: a signature timestamp from the appliance's TSA over the
+# signature value, judged by openssl ts -verify.
+eq "a B-T seal (200)" 200 "$(seal "$CORPUS/libreoffice-letter.pdf" "$TMP/bt.pdf" -F level=B-T)"
+check "pdfsig: the B-T seal is valid" bash -c "pdfsig '$TMP/bt.pdf' | grep -q 'Signature is Valid.'"
+cms_of "$TMP/bt.pdf" "$TMP/bt"
+check "openssl cms -verify on the B-T seal" openssl cms -verify -binary -inform DER \
+	-in "$TMP/bt.der" -content "$TMP/bt.data" -CAfile "$D/ca.pem" -out /dev/null
+openssl asn1parse -inform DER -in "$TMP/bt.der" >"$TMP/bt.asn1"
+tl=$(grep -n ':id-smime-aa-timeStampToken' "$TMP/bt.asn1" | cut -d: -f1)
+check "the CMS carries id-aa-signatureTimeStampToken (unsigned)" test -n "$tl"
+if [ -n "$tl" ]; then
+	# The token is the SEQUENCE inside the attribute's SET; the signature
+	# value is the OCTET STRING right before the unsigned attributes.
+	tok=$(sed -n "$((tl + 2))p" "$TMP/bt.asn1")
+	off=${tok%%:*}
+	hl=$(echo "$tok" | sed -n 's/.*hl=\([0-9]*\).*/\1/p')
+	len=$(echo "$tok" | sed -n 's/.*l= *\([0-9]*\) cons.*/\1/p')
+	dd if="$TMP/bt.der" of="$TMP/tst.der" bs=1 skip=$((off)) count=$((hl + len)) status=none
+	sed -n "$((tl - 3))p" "$TMP/bt.asn1" | sed 's/.*HEX DUMP\]://' | xxd -r -p >"$TMP/sigval"
+	check "openssl ts -verify: the token stamps the signature value" bash -c \
+		"openssl ts -verify -token_in -in '$TMP/tst.der' -data '$TMP/sigval' -CAfile '$D/ca.pem' -untrusted '$D/issuing-ca.pem' | grep -q 'Verification: OK'"
+fi
+code=$(curl -s -o "$TMP/v.json" -w '%{http_code}' --cacert "$D/ca.pem" -F "file=@$TMP/bt.pdf" "$URL/v1/verify")
+check "POST /v1/verify reports B-T, valid ($code)" bash -c \
+	"grep -q '\"pades_level\":\"B-T\"' '$TMP/v.json' && grep -q '\"verdict\":\"valid\"' '$TMP/v.json'"
 
 # Individual signatures (POST /v1/sign) go after earlier ones, all valid.
 sign() { # sign IN OUT [curl -F args...] -> HTTP status
