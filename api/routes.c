@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <microhttpd.h>
 
 #include "api/api.h"
 #include "api/verify.h"
@@ -200,6 +201,28 @@ static void h_audit_verify(struct req *r, struct resp *out)
 	simple(r, out, MSG_AUDIT_VERIFY);
 }
 
+/* GET /v1/audit?since=SEQ&limit=N: records from SEQ on, as JSON. */
+static void h_audit_export(struct req *r, struct resp *out)
+{
+	const char *since = MHD_lookup_connection_value(r->conn,
+							MHD_GET_ARGUMENT_KIND, "since");
+	const char *limit = MHD_lookup_connection_value(r->conn,
+							MHD_GET_ARGUMENT_KIND, "limit");
+	uint64_t s = 1, l = 1000;
+	struct ibuf b;
+
+	if ((since != NULL && esd_parse_u64(since, 0, UINT64_MAX, &s) != 0) ||
+	    (limit != NULL && esd_parse_u64(limit, 1, 10000, &l) != 0)) {
+		resp_error(out, ESD_EINVAL,
+			   "'since' is a record number, 'limit' 1..10000");
+		return;
+	}
+	kc_begin(&b, &r->cred);
+	ibuf_put_u64(&b, s);
+	ibuf_put_u32(&b, (uint32_t)l);
+	api_keeper_reply(r, out, MSG_AUDIT_EXPORT, &b);
+}
+
 static void h_keys_generate(struct req *r, struct resp *out)
 {
 	static const char *const allowed[] = { "label", "type", NULL };
@@ -263,6 +286,7 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/keys", h_keys_list, ROUTE_AUTH, "keys_list" },
 	{ "POST", "/v1/keys", h_keys_generate, ROUTE_AUTH, "keys_generate" },
 	{ "GET", "/v1/audit/verify", h_audit_verify, ROUTE_AUTH, "audit_verify" },
+	{ "GET", "/v1/audit", h_audit_export, ROUTE_AUTH, "audit_export" },
 	{ "POST", "/v1/seal", api_seal, ROUTE_AUTH, "seal" },
 	{ "POST", "/v1/sign", api_sign, ROUTE_AUTH, "sign" },
 	{ "POST", "/v1/seal/hash", api_seal_hash, ROUTE_AUTH, "seal_hash" },

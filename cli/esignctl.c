@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		"  keys sign --key L --digest HEX [--alg rsa-pkcs1|rsa-pss|ecdsa]\n"
 		"            [--hash sha256|sha384|sha512] [--out FILE]\n"
 		"  audit verify\n"
+		"  audit export [--since N]      JSON lines, one record each\n"
 		"  cert list\n"
 		"  cert revoke --serial HEX --reason keyCompromise|superseded|...\n"
 		"\n"
@@ -227,13 +228,52 @@ static int cmd_audit_verify(struct ctx *c)
 	if (c->json)
 		print_json(j);
 	else if (ok)
-		printf("audit chain intact: %lld records\n",
-		       (long long)json_integer_value(json_object_get(j, "records")));
-	else
+		printf("audit chain intact: %lld records, %lld signed checkpoints\n",
+		       (long long)json_integer_value(json_object_get(j, "records")),
+		       (long long)json_integer_value(json_object_get(j, "checkpoints")));
+	else if (json_object_get(j, "first_bad") != NULL)
 		printf("audit chain BROKEN at record %lld\n",
 		       (long long)json_integer_value(json_object_get(j, "first_bad")));
+	else
+		printf("audit checkpoint %lld does not verify\n",
+		       (long long)json_integer_value(json_object_get(j, "bad_checkpoint")));
 	json_decref(j);
 	return ok ? EXIT_OK : EXIT_REFUSED;
+}
+
+/* JSON lines, one record each, from --since on (paging by 1000). */
+static int cmd_audit_export(struct ctx *c, const char *since)
+{
+	uint64_t from = 1;
+	char path[96];
+
+	if (since != NULL && esd_parse_u64(since, 1, UINT64_MAX, &from) != 0) {
+		fprintf(stderr, "esignctl: --since takes a record number\n");
+		return EXIT_USAGE;
+	}
+	for (;;) {
+		json_t *j, *rec;
+		size_t i, n;
+		int rc;
+
+		snprintf(path, sizeof(path), "/v1/audit?since=%llu&limit=1000",
+			 (unsigned long long)from);
+		rc = call(c, "GET", path, NULL, &j);
+		if (rc != EXIT_OK)
+			return rc;
+		n = json_array_size(json_object_get(j, "records"));
+		json_array_foreach(json_object_get(j, "records"), i, rec) {
+			char *line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+
+			if (line != NULL)
+				puts(line);
+			free(line);
+			from = (uint64_t)json_integer_value(json_object_get(rec, "seq")) + 1;
+		}
+		json_decref(j);
+		if (n < 1000)
+			return EXIT_OK;
+	}
 }
 
 static int cmd_cert_list(struct ctx *c)
@@ -332,6 +372,7 @@ int main(int argc, char **argv)
 		{ "hash", required_argument, NULL, 'H' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "serial", required_argument, NULL, 'S' },
+		{ "since", required_argument, NULL, 'F' },
 		{ "reason", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -340,7 +381,7 @@ int main(int argc, char **argv)
 	struct init_opts io = { NULL, 8443, 0, "/usr/lib/softhsm/libsofthsm2.so" };
 	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
 	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
-	const char *out = NULL, *serial = NULL, *reason = NULL;
+	const char *out = NULL, *serial = NULL, *reason = NULL, *since = NULL;
 	uint64_t port;
 	char **words;
 	int opt, rc, nw;
@@ -369,6 +410,7 @@ int main(int argc, char **argv)
 		case 'H': hash = optarg; break;
 		case 'o': out = optarg; break;
 		case 'S': serial = optarg; break;
+		case 'F': since = optarg; break;
 		case 'R': reason = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -405,6 +447,9 @@ int main(int argc, char **argv)
 	else if (nw == 2 && strcmp(words[0], "cert") == 0 &&
 		 strcmp(words[1], "revoke") == 0)
 		rc = cmd_cert_revoke(&c, serial, reason);
+	else if (nw == 2 && strcmp(words[0], "audit") == 0 &&
+		 strcmp(words[1], "export") == 0)
+		rc = cmd_audit_export(&c, since);
 	else if (nw == 2 && strcmp(words[0], "audit") == 0 &&
 		 strcmp(words[1], "verify") == 0)
 		rc = cmd_audit_verify(&c);

@@ -12,7 +12,7 @@
  *   DIR/esignd.conf                  the daemon's configuration
  *
  * Keys (demo root CA, issuing CA, demo seal, demo individual, TSA, OCSP
- * responder) are generated inside the token; their certificates are
+ * responder, audit checkpoints) are generated inside the token; their certificates are
  * signed through the token and stored in the token and in LMDB. Anything
  * that fails removes DIR again.
  */
@@ -63,6 +63,8 @@ static const struct demo_key demo_keys[] = {
 	  "tsa" },
 	{ "ocsp", HSM_KEY_RSA2048, PKI_PROFILE_OCSP,
 	  "/C=ID/O=esignd demo/CN=esignd Demo OCSP Responder", 365, "ocsp" },
+	{ "audit", HSM_KEY_RSA2048, PKI_PROFILE_AUDIT,
+	  "/C=ID/O=esignd demo/CN=esignd Audit Log", 3650, "audit" },
 };
 
 static int path_join(char *out, size_t cap, const char *dir, const char *name)

@@ -44,6 +44,8 @@ static const struct key keys[] = {
 	{ S(keeper_threads, C_U64), 0, 64 },
 	{ S(drain_timeout, C_U64), 0, 3600 },
 	{ S(lmdb_map_size, C_U64), 1 << 20, 1ull << 40 },
+	{ S(audit_checkpoint_records, C_U64), 1, 1000000 },
+	{ S(audit_checkpoint_seconds, C_U64), 1, 86400 },
 	{ S(log_level, C_LOGLEVEL), 0, 0 },
 	{ S(seccomp, C_BOOL), 0, 0 },
 };
@@ -66,6 +68,8 @@ void config_defaults(struct esd_config *c)
 	c->keeper_threads = 0;
 	c->drain_timeout = 30;
 	c->lmdb_map_size = 1ull << 30;
+	c->audit_checkpoint_records = 1000;
+	c->audit_checkpoint_seconds = 60;
 	c->log_level = LOG_LVL_INFO;
 	c->seccomp = 1;
 }

@@ -38,6 +38,8 @@ struct esd_config {
 	uint64_t keeper_threads;      /* 0 = number of cores */
 	uint64_t drain_timeout;       /* seconds */
 	uint64_t lmdb_map_size;       /* bytes */
+	uint64_t audit_checkpoint_records; /* sign a checkpoint every N records */
+	uint64_t audit_checkpoint_seconds; /* ... or after this many seconds */
 	int log_level;
 	int seccomp;                  /* confine the front (default on) */
 };

@@ -37,8 +37,6 @@ static int h_key_generate(struct keeper *k, struct caller *c,
 			  struct ibuf *in, struct reply *r);
 static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r);
-static int h_audit_verify(struct keeper *k, struct caller *c,
-			  struct ibuf *in, struct reply *r);
 
 /* The dispatch table: adding a message is one row and one function.
  * Lengths are of the whole payload, credential included. */
@@ -55,6 +53,7 @@ static const struct {
 	{ MSG_KEY_GENERATE, h_key_generate, 9, 256, NEED_ADMIN, "keys.generate" },
 	{ MSG_KEY_SIGN, h_key_sign, 17, 512, NEED_ADMIN_PEER, "keys.sign" },
 	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
+	{ MSG_AUDIT_EXPORT, h_audit_export, 13, 64, NEED_ADMIN, "audit.export" },
 	{ MSG_DOC_KEY, h_doc_key, 9, 256, NEED_CLIENT, "doc.key" },
 	{ MSG_DOC_SIGN, h_doc_sign, 17, 1024, NEED_CLIENT, "doc.sign" },
 	{ MSG_TSA, h_tsa, 5, 512, NEED_NONE, "tsa" },
@@ -485,27 +484,6 @@ static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	return r->json ? 0 : ESD_ENOMEM;
 }
 
-static int h_audit_verify(struct keeper *k, struct caller *c,
-			  struct ibuf *in, struct reply *r)
-{
-	struct store_txn *t;
-	uint64_t count = 0, bad = 0;
-	int rc, ok;
-
-	(void)c;
-	if (ibuf_done(in) != 0)
-		return ESD_EINVAL;
-	rc = store_txn_begin(k->store, 0, &t);
-	if (rc != 0)
-		return rc;
-	ok = store_audit_verify(t, &count, &bad) == 0;
-	store_txn_abort(t);
-	r->json = json_pack("{s:b, s:I}", "ok", ok, "records", (json_int_t)count);
-	if (r->json != NULL && !ok)
-		json_object_set_new(r->json, "first_bad", json_integer((json_int_t)bad));
-	return r->json ? 0 : ESD_ENOMEM;
-}
-
 /* Handles one request frame; always produces a reply. */
 static void handle(struct keeper *k, int fd, struct ipc_msg *m)
 {
@@ -694,6 +672,8 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 	}
 	if (start_workers(&k, chans, nchans) != 0)
 		return 2;
+	if (keeper_checkpoints_start(&k) != 0)
+		log_warn("keeper: no audit checkpoint thread");
 	child_ready(ctl);
 	log_info("keeper: ready, %zu channels", nchans);
 	child_serve(ctl, &hooks);

@@ -60,6 +60,15 @@ int keeper_record_cert(json_t *rec, X509 **out);
 /* The issuers in a key's record ("chain" PEMs, nearest first); new stack. */
 int keeper_record_chain(json_t *rec, STACK_OF(X509) **out);
 
+/* keeper_audit.c: verification, export, signed checkpoints. */
+int h_audit_verify(struct keeper *k, struct caller *c, struct ibuf *in,
+		   struct reply *r);
+int h_audit_export(struct keeper *k, struct caller *c, struct ibuf *in,
+		   struct reply *r);
+/* Starts the thread that signs a checkpoint of the audit chain every
+ * audit_checkpoint_records records or audit_checkpoint_seconds. */
+int keeper_checkpoints_start(struct keeper *k);
+
 /* keeper_doc.c: signing documents (seal, individual signature). */
 int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	      struct reply *r);

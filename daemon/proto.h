@@ -37,6 +37,7 @@ enum msg_type {
 	MSG_CA_CERT = 12,     /* str CA key label -> certificate DER */
 	MSG_CERT_LIST = 13,   /* admin -> {"certs":[...]} */
 	MSG_CERT_REVOKE = 14, /* admin: str serial (hex), str reason -> {...} */
+	MSG_AUDIT_EXPORT = 15, /* admin: u64 since, u32 limit -> {"records":[..]} */
 	MSG__COUNT
 };
 

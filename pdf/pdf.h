@@ -78,6 +78,9 @@ struct pdf_sig_info {
 	int covers_whole_file;
 	const uint8_t *contents;  /* DER, trailing zero padding trimmed */
 	size_t contents_len;
+	/* The whole /Contents string, zero padding included (contents_raw_len
+	 * bytes at contents): what a /VRI key is the SHA-1 of. */
+	size_t contents_raw_len;
 };
 
 /* Fills *out with an array of *n entries owned by the document (valid until
@@ -88,6 +91,12 @@ int pdf_doc_signatures(struct pdf_doc *d, const struct pdf_sig_info **out,
 enum pdf_subfilter {
 	PDF_SUBFILTER_CADES = 0,  /* /ETSI.CAdES.detached (PAdES) */
 	PDF_SUBFILTER_PKCS7 = 1,  /* /adbe.pkcs7.detached */
+	/* ETSI EN 319 142-1 §5.4.3 document timestamp (PAdES B-LTA): a
+	 * /Type/DocTimeStamp dictionary with /SubFilter /ETSI.RFC3161 whose
+	 * /Contents is an RFC 3161 TimeStampToken over the byte range digest.
+	 * Invisible; reason/location/name/contact_info/signing_time are not
+	 * written; rect, image and qr_text are refused (PDF_R_BAD_OPTION). */
+	PDF_SUBFILTER_RFC3161 = 2,
 };
 
 /* Options for pdf_sign_prepare. Zero-initialise, then set what you need. */
@@ -103,6 +112,16 @@ struct pdf_sign_opts {
 	enum pdf_subfilter sub_filter;
 	size_t contents_size;     /* DER bytes reserved; 0 = 16384 */
 	int refuse_if_signed;     /* seal: refuse a document already signed */
+	/* Visible appearance extras (need a rect); both optional, borrowed
+	 * until pdf_sign_prepare returns. image: a JPEG (embedded as is,
+	 * /DCTDecode) or a non-interlaced 8-bit Gray/RGB PNG without alpha
+	 * (IDAT data as /FlateDecode with PNG predictors), drawn on the left;
+	 * anything else is PDF_R_BAD_OPTION (pdf_image_probe says why).
+	 * qr_text: UTF-8 encoded as a QR code (ECC level M, quiet zone of 4
+	 * modules) on the right. The text lines go in between. */
+	const uint8_t *image;
+	size_t image_len;
+	const char *qr_text;
 };
 
 /*
@@ -133,5 +152,63 @@ int pdf_prepared_digest(const struct pdf_prepared *p, const EVP_MD *md,
  * error. */
 int pdf_prepared_set_contents(struct pdf_prepared *p, const uint8_t *der,
 			      size_t len, int *reason);
+
+/* ---- images for visible appearances ---- */
+
+enum pdf_image_kind {
+	PDF_IMAGE_JPEG = 1,
+	PDF_IMAGE_PNG = 2,
+};
+
+struct pdf_image_info {
+	enum pdf_image_kind kind;
+	uint32_t width, height;
+	unsigned components;      /* 1 gray, 3 RGB, 4 CMYK (JPEG only) */
+};
+
+/*
+ * Reads the header of an image for pdf_sign_opts.image: JPEG (baseline,
+ * extended or progressive SOF, 8 bits, 1/3/4 components) or PNG (IHDR
+ * 8-bit, colour type 0 or 2, not interlaced; chunk CRCs and the IDAT zlib
+ * data are checked). ESD_EINVAL for anything else, with *why (may be
+ * NULL) a static English sentence for the API error message.
+ */
+int pdf_image_probe(const uint8_t *p, size_t len, struct pdf_image_info *info,
+		    const char **why);
+
+/* ---- document security store (PAdES B-LT) ---- */
+
+struct pdf_blob {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* What pdf_dss_append adds; all borrowed. Zero-initialise. */
+struct pdf_dss_data {
+	const struct pdf_blob *certs;   /* DER X.509 certificates */
+	size_t ncerts;
+	const struct pdf_blob *ocsps;   /* DER OCSPResponse (RFC 6960) */
+	size_t nocsps;
+	const struct pdf_blob *crls;    /* DER CertificateList */
+	size_t ncrls;
+	int flate;  /* 1: store the streams with /FlateDecode */
+	int vri;    /* 1: also a /VRI entry for the last signature */
+};
+
+/*
+ * ISO 32000-2 §12.8.4.3, ETSI EN 319 142-1 §5.4.2: appends one incremental
+ * update with a stream per certificate, OCSP response and CRL, a new /DSS
+ * dictionary (/Certs, /OCSPs, /CRLs) and a new catalog version pointing to
+ * it. Entries of an existing /DSS are kept; a blob already stored there
+ * (same bytes) is not stored twice. With v->vri, /VRI gets an entry for
+ * the signature whose byte range ends last, keyed by the uppercase hex
+ * SHA-1 of its whole /Contents string, listing /Cert /OCSP /CRL for all
+ * the blobs of this call. The original bytes are unchanged (signatures
+ * stay valid); the xref section has the form of the last one. Empty
+ * blobs are PDF_R_BAD_OPTION. *out (malloc, caller frees) is the new
+ * file; d is only read.
+ */
+int pdf_dss_append(struct pdf_doc *d, const struct pdf_dss_data *v,
+		   uint8_t **out, size_t *out_len, int *reason);
 
 #endif

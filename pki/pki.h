@@ -19,6 +19,7 @@ enum pki_profile {
 	PKI_PROFILE_TLS_SERVER,    /* digitalSignature keyEncipherment, serverAuth */
 	PKI_PROFILE_TSA,           /* digitalSignature, critical timeStamping */
 	PKI_PROFILE_OCSP,          /* digitalSignature, OCSPSigning, ocsp-nocheck */
+	PKI_PROFILE_AUDIT,         /* digitalSignature: audit checkpoints */
 };
 
 struct pki_cert_req {

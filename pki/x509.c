@@ -111,6 +111,9 @@ static int add_profile(X509 *cert, X509V3_CTX *ctx, enum pki_profile p)
 		ku = "critical,digitalSignature,keyEncipherment";
 		eku = "serverAuth";
 		break;
+	case PKI_PROFILE_AUDIT:
+		ku = "critical,digitalSignature";
+		break;
 	case PKI_PROFILE_TSA:
 		/* RFC 3161 §2.3: the only EKU, and critical. */
 		ku = "critical,digitalSignature";

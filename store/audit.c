@@ -1,8 +1,11 @@
 /*
- * The audit log: append-only records in one hash chain. Record n stores
- * prev = hex(H(n-1)) and H(n) = SHA-256(H(n-1) || stored bytes of n), with
- * H(0) = 32 zero bytes. meta "audit_head" keeps (n, H(n)) so appending is
- * O(1) and verification can compare the end of the chain with the head.
+ * The audit log: append-only records in one hash chain. Record n is
+ * stored as H(n) || JSON, where the JSON carries prev = hex(H(n-1)) and
+ * H(n) = SHA-256(H(n-1) || JSON), H(0) = 32 zero bytes. A record whose
+ * bytes change no longer matches its own H(n), so verification names it;
+ * a record replaced together with its hash breaks the next one's prev and
+ * the signed checkpoints (keeper). meta "audit_head" keeps (n, H(n)) so
+ * appending is O(1).
  */
 #include <string.h>
 #include <openssl/crypto.h>
@@ -69,6 +72,7 @@ int store_audit(struct store_txn *t, const char *actor, const char *action,
 	char prev_hex[65];
 	json_t *rec = NULL;
 	char *text = NULL;
+	uint8_t *stored = NULL;
 	uint64_t seq;
 	int rc;
 
@@ -95,7 +99,14 @@ int store_audit(struct store_txn *t, const char *actor, const char *action,
 	}
 	chain_hash(prev, text, strlen(text), hash);
 	be64(key, seq);
-	rc = store_put(t, DB_AUDIT, key, sizeof(key), text, strlen(text), 1);
+	stored = malloc(32 + strlen(text));
+	if (stored == NULL) {
+		rc = ESD_ENOMEM;
+		goto out;
+	}
+	memcpy(stored, hash, 32);
+	memcpy(stored + 32, text, strlen(text));
+	rc = store_put(t, DB_AUDIT, key, sizeof(key), stored, 32 + strlen(text), 1);
 	if (rc != 0)
 		goto out;
 	be64(head, seq);
@@ -103,9 +114,15 @@ int store_audit(struct store_txn *t, const char *actor, const char *action,
 	rc = store_put(t, DB_META, HEAD_KEY, strlen(HEAD_KEY), head,
 		       sizeof(head), 0);
 out:
+	free(stored);
 	free(text);
 	json_decref(rec);
 	return rc;
+}
+
+int store_audit_head(struct store_txn *t, uint64_t *seq, uint8_t hash[32])
+{
+	return head_get(t, seq, hash);
 }
 
 struct audit_pending {
@@ -172,21 +189,29 @@ struct verify_state {
 	uint8_t hash[32];
 	uint64_t expect;
 	uint64_t bad;
+	const struct store_audit_mark *marks;
+	size_t nmarks, next_mark;
+	uint64_t bad_mark;
 };
 
 static int verify_one(void *arg, const void *key, size_t klen,
 		      const void *val, size_t vlen)
 {
 	struct verify_state *st = arg;
+	const uint8_t *v = val;
+	uint8_t h[32];
 	char prev_hex[65];
 	json_t *rec;
 	const char *prev;
 	int ok;
 
 	st->expect++;
-	if (klen != 8 || get_be64(key) != st->expect)
+	if (klen != 8 || get_be64(key) != st->expect || vlen <= 32)
 		goto bad;
-	rec = json_loadb(val, vlen, 0, NULL);
+	chain_hash(st->hash, v + 32, vlen - 32, h);
+	if (CRYPTO_memcmp(h, v, 32) != 0)
+		goto bad;
+	rec = json_loadb((const char *)v + 32, vlen - 32, 0, NULL);
 	if (rec == NULL)
 		goto bad;
 	prev = json_string_value(json_object_get(rec, "prev"));
@@ -198,20 +223,37 @@ static int verify_one(void *arg, const void *key, size_t klen,
 	json_decref(rec);
 	if (!ok)
 		goto bad;
-	chain_hash(st->hash, val, vlen, st->hash);
+	memcpy(st->hash, h, 32);
+	/* A signed checkpoint at this record must name this hash. */
+	while (st->next_mark < st->nmarks &&
+	       st->marks[st->next_mark].seq <= st->expect) {
+		const struct store_audit_mark *m = &st->marks[st->next_mark];
+
+		if (m->seq != st->expect || CRYPTO_memcmp(m->hash, h, 32) != 0) {
+			st->bad_mark = m->seq;
+			goto bad;
+		}
+		st->next_mark++;
+	}
 	return 0;
 bad:
 	st->bad = st->expect;
 	return ESD_ESTORE;
 }
 
-int store_audit_verify(struct store_txn *t, uint64_t *count, uint64_t *bad)
+int store_audit_verify(struct store_txn *t, const struct store_audit_mark *marks,
+		       size_t nmarks, uint64_t *count, uint64_t *bad,
+		       uint64_t *bad_mark)
 {
-	struct verify_state st = { { 0 }, 0, 0 };
+	struct verify_state st;
 	uint8_t head_hash[32];
 	uint64_t head_seq;
 	int rc;
 
+	memset(&st, 0, sizeof(st));
+	st.marks = marks;
+	st.nmarks = nmarks;
+	*bad_mark = 0;
 	rc = head_get(t, &head_seq, head_hash);
 	if (rc != 0)
 		return rc;
@@ -219,13 +261,51 @@ int store_audit_verify(struct store_txn *t, uint64_t *count, uint64_t *bad)
 	*count = st.expect - (rc != 0);
 	if (rc != 0) {
 		*bad = st.bad;
+		*bad_mark = st.bad_mark;
+		return ESD_ESTORE;
+	}
+	if (st.next_mark < st.nmarks) {
+		/* A checkpoint names a record that is gone. */
+		*bad_mark = marks[st.next_mark].seq;
+		*bad = st.expect + 1;
 		return ESD_ESTORE;
 	}
 	if (st.expect != head_seq ||
 	    CRYPTO_memcmp(st.hash, head_hash, 32) != 0) {
+		/* Records missing at the end (or the head was changed). */
 		*bad = st.expect + 1;
 		return ESD_ESTORE;
 	}
 	*bad = 0;
 	return 0;
+}
+
+static int export_one(void *arg, const void *key, size_t klen,
+		      const void *val, size_t vlen)
+{
+	struct { json_t *out; size_t left; } *st = arg;
+	json_t *rec;
+
+	(void)key;
+	(void)klen;
+	if (st->left == 0)
+		return 1;
+	if (vlen <= 32)
+		return ESD_ESTORE;
+	rec = json_loadb((const char *)val + 32, vlen - 32, 0, NULL);
+	if (rec == NULL)
+		return ESD_ESTORE;
+	json_array_append_new(st->out, rec);
+	st->left--;
+	return 0;
+}
+
+int store_audit_export(struct store_txn *t, uint64_t since, size_t limit,
+		       json_t *out)
+{
+	uint8_t k[8];
+	struct export_state { json_t *out; size_t left; } st = { out, limit };
+
+	be64(k, since);
+	return store_walk_from(t, DB_AUDIT, k, sizeof(k), export_one, &st);
 }

@@ -8,7 +8,7 @@
 #include "store/store_int.h"
 
 static const char *const db_names[DB__COUNT] = {
-	"meta", "keys", "certs", "clients", "audit"
+	"meta", "keys", "certs", "clients", "audit", "checkpoints"
 };
 
 static int map_err(int rc, const char *what)
@@ -197,6 +197,28 @@ int store_walk(struct store_txn *t, enum store_db db, store_walk_cb cb,
 		if (r != 0) {
 			mdb_cursor_close(cur);
 			return r;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc, "walk");
+}
+
+int store_walk_from(struct store_txn *t, enum store_db db, const void *key,
+		    size_t klen, store_walk_cb cb, void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k = { klen, (void *)key }, v;
+	int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
+
+	if (rc != 0)
+		return map_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		int r = cb(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+
+		if (r != 0) {
+			mdb_cursor_close(cur);
+			return r == 1 ? 0 : r;
 		}
 	}
 	mdb_cursor_close(cur);

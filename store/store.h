@@ -14,8 +14,10 @@
  *            status "valid"|"revoked", revoked_at, reason, not_after, pem}
  *   clients  hex SHA-256(bearer token) -> {name, role, hash, created,
  *            default_key, keys (granted labels)}
- *   audit    u64 seq BE -> {seq, time, actor, action, target, result, prev,
- *            detail}
+ *   audit    u64 seq BE -> H(seq) (32 bytes) || {seq, time, actor, action,
+ *            target, result, prev, detail}
+ *   checkpoints u64 seq BE -> {seq, hash, time, key, signature}: H(seq)
+ *            signed with the audit key on the token
  */
 #ifndef ESD_STORE_H
 #define ESD_STORE_H
@@ -27,7 +29,8 @@
 struct store;
 struct store_txn;
 
-enum store_db { DB_META = 0, DB_KEYS, DB_CERTS, DB_CLIENTS, DB_AUDIT, DB__COUNT };
+enum store_db { DB_META = 0, DB_KEYS, DB_CERTS, DB_CLIENTS, DB_AUDIT,
+		DB_CHECKPOINTS, DB__COUNT };
 
 /* Opens (creating with create=1) the environment in dir. */
 int store_open(const char *dir, uint64_t map_size, int create,
@@ -61,6 +64,11 @@ typedef int (*store_walk_cb)(void *arg, const void *key, size_t klen,
 int store_walk(struct store_txn *t, enum store_db db, store_walk_cb cb,
 	       void *arg);
 
+/* The same, from the first key >= key (a non-zero return of cb other
+ * than an error code stops the walk and is not an error: 1 = stop). */
+int store_walk_from(struct store_txn *t, enum store_db db, const void *key,
+		    size_t klen, store_walk_cb cb, void *arg);
+
 /* Number of records in db. */
 int store_count(struct store_txn *t, enum store_db db, uint64_t *n);
 
@@ -82,8 +90,28 @@ int store_audit(struct store_txn *t, const char *actor, const char *action,
 int store_audit_sync(struct store *s, const char *actor, const char *action,
 		     const char *target, int result, json_t *detail);
 
-/* Walks the audit chain; returns 0 if intact, else ESD_ESTORE and the
- * first broken sequence number in *bad. */
-int store_audit_verify(struct store_txn *t, uint64_t *count, uint64_t *bad);
+/* The last record's sequence number and chain hash (0 and zeros: none). */
+int store_audit_head(struct store_txn *t, uint64_t *seq, uint8_t hash[32]);
+
+/* A checkpoint the verifier must find in the chain: H(seq) == hash. */
+struct store_audit_mark {
+	uint64_t seq;
+	uint8_t hash[32];
+};
+
+/*
+ * Walks the audit chain; returns 0 if intact, else ESD_ESTORE with the
+ * first broken sequence number in *bad (and, if a checkpoint disagrees
+ * with the chain, its sequence number in *bad_mark). marks must be in
+ * ascending seq order.
+ */
+int store_audit_verify(struct store_txn *t, const struct store_audit_mark *marks,
+		       size_t nmarks, uint64_t *count, uint64_t *bad,
+		       uint64_t *bad_mark);
+
+/* Appends up to limit records from seq since on, as JSON objects, to the
+ * array out. */
+int store_audit_export(struct store_txn *t, uint64_t since, size_t limit,
+		       json_t *out);
 
 #endif

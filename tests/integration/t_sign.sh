@@ -57,12 +57,12 @@ eq "an unknown key type is 400" 400 "$(unix_code /v1/keys -d '{"label":"x1","typ
 
 # Every private key on the token is sensitive and was never extractable.
 $P11 --list-objects --type privkey >"$TMP/objs" 2>/dev/null
-eq "the token holds 8 private keys" 8 "$(grep -c '^Private Key Object' "$TMP/objs")"
-eq "all 8 are sensitive, always sensitive and never extractable" 8 \
+eq "the token holds 9 private keys" 9 "$(grep -c '^Private Key Object' "$TMP/objs")"
+eq "all 9 are sensitive, always sensitive and never extractable" 9 \
 	"$(grep -c 'Access:.*sensitive, always sensitive, never extractable' "$TMP/objs")"
 check "no private key allows decrypt or unwrap" bash -c "! grep -E 'Usage:.*(decrypt|unwrap)' '$TMP/objs'"
 check "demo certificates are stored in the token" bash -c \
-	"$P11 --list-objects --type cert 2>/dev/null | grep -c 'Certificate Object' | grep -qx 6"
+	"$P11 --list-objects --type cert 2>/dev/null | grep -c 'Certificate Object' | grep -qx 7"
 
 # The demo chain verifies with openssl; the seal certificate is fit for signing.
 "$ESIGNCTL" -c "$D/esignd.conf" --json keys list >"$TMP/keys.json"
