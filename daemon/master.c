@@ -261,10 +261,11 @@ static void reap(struct master *m)
 				m->stopping = 1;
 				continue;
 			}
-			/* Restart at once after a long life, with growing
-			 * delays when it keeps dying young. */
+			/* Restart at once a child that was serving; one that
+			 * dies before it is ready is in a crash loop: growing
+			 * delays, up to 5 s. */
 			lived = esd_mono_ns() - c->started_ns;
-			if (lived > 10000000000ull)
+			if (c->ready || lived > 10000000000ull)
 				c->backoff_ms = 0;
 			else
 				c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 100;

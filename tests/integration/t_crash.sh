@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Crash consistency: seals and key generations run while the keeper, the
+# front or the master are killed with SIGKILL at random moments
+# (CRASH_KILLS, default 200). Afterwards every operation that was answered
+# with success is present, the audit chain verifies and LMDB opens clean.
+. "$(dirname "$0")/lib.sh"
+KILLS=${CRASH_KILLS:-200}
+esd_init
+esd_start
+CTL="$ESIGNCTL -c $D/esignd.conf"
+AUTH="Authorization: Bearer $TOKEN"
+
+# The load: hash-only seals (the digest is what the audit record keeps)
+# and key generations; every acknowledged one is written down.
+load() {
+	local i=0 dg code
+	while [ ! -e "$TMP/stop" ]; do
+		i=$((i + 1))
+		dg=$(printf '%064x' "$((RANDOM * 32768 + RANDOM))$i")
+		code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 --cacert "$D/ca.pem" -H "$AUTH" \
+			-d "{\"digest\":\"$dg\"}" "$URL/v1/seal/hash" 2>/dev/null)
+		[ "$code" = 200 ] && echo "$dg" >>"$TMP/acked_seals"
+		if [ $((i % 10)) = 0 ]; then
+			code=$(curl -s -o /dev/null -w '%{http_code}' -m 20 --unix-socket "$SOCK" \
+				-d "{\"label\":\"crash-$i\",\"type\":\"ec-p256\"}" http://localhost/v1/keys 2>/dev/null)
+			[ "$code" = 201 ] && echo "crash-$i" >>"$TMP/acked_keys"
+		fi
+	done
+}
+: >"$TMP/acked_seals"
+: >"$TMP/acked_keys"
+load &
+LOAD=$!
+
+killed_master=0
+start=$SECONDS
+for k in $(seq "$KILLS"); do
+	sleep "0.0$((RANDOM % 10))"
+	case $((RANDOM % 10)) in
+	0)	# the master: the whole daemon goes; start it again
+		kill -9 "$MASTER" 2>/dev/null
+		for _ in $(seq 100); do pgrep -f "[e]signd -c $D/esignd.conf" >/dev/null || break; sleep 0.02; done
+		{ wait "$MASTER"; } 2>/dev/null
+		"$ESIGND" -c "$D/esignd.conf" -f >>"$TMP/daemon.log" 2>&1 &
+		MASTER=$!
+		killed_master=$((killed_master + 1)) ;;
+	[1-5])	kill -9 "$(keeper_pid)" 2>/dev/null ;;
+	*)	kill -9 "$(front_pid)" 2>/dev/null ;;
+	esac
+	wait_health 10 || { not_ok "esignd did not come back after kill $k"; break; }
+done
+elapsed=$((SECONDS - start))
+touch "$TMP/stop"
+wait "$LOAD"
+ok "$KILLS kills ($killed_master of the master) in ${elapsed}s"
+check "the daemon serves after the kills" wait_health 5
+
+# Nothing acknowledged is lost.
+$CTL audit export >"$TMP/audit.jsonl"
+missing=0
+while read -r dg; do
+	grep -q "\"document_sha256\":\"$dg\"" "$TMP/audit.jsonl" || missing=$((missing + 1))
+done <"$TMP/acked_seals"
+eq "every acknowledged seal ($(wc -l <"$TMP/acked_seals")) has its audit record" 0 "$missing"
+check "some seals were acknowledged" test -s "$TMP/acked_seals"
+$CTL keys list >"$TMP/keys.txt"
+missing=0
+while read -r l; do grep -q "^$l " "$TMP/keys.txt" || missing=$((missing + 1)); done <"$TMP/acked_keys"
+eq "every acknowledged key generation ($(wc -l <"$TMP/acked_keys")) is there" 0 "$missing"
+check "the audit chain and its checkpoints verify" $CTL audit verify
+esd_stop
+check "mdb_stat opens the environment cleanly" mdb_stat -a "$D/state"
+check "mdb_dump reads every database" mdb_dump -a "$D/state" -f /dev/null
+finish
