@@ -27,6 +27,7 @@ struct req {
 	size_t body_cap;
 	int too_big;
 	int route;            /* index in the route table, -1 = none */
+	struct api_server *srv;
 	char allow[48];       /* methods the path has, for a 405's Allow */
 	uint64_t t0;
 };
@@ -40,6 +41,7 @@ struct resp {
 
 #define ROUTE_AUTH 1u        /* needs a credential (bearer or Unix peer) */
 #define ROUTE_UNIX_ONLY 2u   /* not served on HTTPS at all */
+#define ROUTE_NO_LIMIT 4u    /* exempt from the per-client rate limit */
 
 typedef void (*route_fn)(struct req *r, struct resp *out);
 
@@ -102,6 +104,7 @@ int api_start(const struct esd_config *cfg, int https_fd, int unix_fd,
 /* Stops accepting, waits up to timeout_s for in-flight requests, stops. */
 void api_drain_and_stop(struct api_server *s, unsigned timeout_s);
 void api_set_max_body(struct api_server *s, uint64_t max_body);
+void api_set_rate(struct api_server *s, uint64_t rate, uint64_t burst);
 
 /* The trust anchors for verification (loaded from trust_anchors at start;
  * an empty store when none is configured). Borrowed, never NULL after

@@ -29,6 +29,7 @@ static void on_channel_add(void *arg, int fd)
 static void on_config(void *arg, const struct esd_config *nc)
 {
 	api_set_max_body(arg, nc->max_body);
+	api_set_rate(arg, nc->rate_limit, nc->rate_burst);
 	log_set_level(nc->log_level);
 	log_info("front: configuration reloaded");
 }

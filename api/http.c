@@ -14,7 +14,10 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <netinet/in.h>
+
 #include "api/api.h"
+#include "api/ratelimit.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -28,6 +31,7 @@ struct listener {
 struct api_server {
 	struct listener https, unix_;
 	atomic_uint_fast64_t max_body;
+	atomic_uint_fast64_t rate, burst;
 	atomic_int inflight;
 	char *cert_pem;
 	char *key_pem;
@@ -57,6 +61,41 @@ static int load_trust(const struct esd_config *cfg)
 void api_set_max_body(struct api_server *s, uint64_t max_body)
 {
 	atomic_store(&s->max_body, max_body);
+}
+
+void api_set_rate(struct api_server *s, uint64_t rate, uint64_t burst)
+{
+	atomic_store(&s->rate, rate);
+	atomic_store(&s->burst, burst);
+}
+
+/* The client a rate limit applies to: its bearer token, else its Unix
+ * uid, else its address. */
+static uint64_t client_key(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	uint64_t k = 0;
+
+	if (r->cred.kind == CRED_BEARER) {
+		memcpy(&k, r->cred.token_hash, sizeof(k));
+		return k ^ 1;
+	}
+	if (r->cred.kind == CRED_PEER)
+		return 2 | (uint64_t)r->cred.uid << 8;
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+		uint8_t h[32];
+
+		if (sa->sa_family == AF_INET)
+			esd_sha256(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4, h);
+		else if (sa->sa_family == AF_INET6)
+			esd_sha256(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16, h);
+		else
+			memset(h, 0, sizeof(h));
+		memcpy(&k, h, sizeof(k));
+	}
+	return k | 4;
 }
 
 static int match(const char *pattern, const char *path, struct req *r)
@@ -193,6 +232,13 @@ static void dispatch(struct req *r, struct resp *out)
 		resp_error(out, rc, NULL);
 		return;
 	}
+	if (!(api_routes[r->route].flags & ROUTE_NO_LIMIT) &&
+	    !rl_allow(client_key(r), (double)atomic_load(&r->srv->rate),
+		      (double)atomic_load(&r->srv->burst))) {
+		resp_error(out, ESD_ELIMIT, "too many requests from this client; "
+			   "slow down");
+		return;
+	}
 	api_routes[r->route].fn(r, out);
 }
 
@@ -218,6 +264,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		r->url = url;
 		r->method = method;
 		r->via_unix = l->via_unix;
+		r->srv = l->srv;
 		r->route = -1;
 		r->t0 = esd_mono_ns();
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -302,7 +349,10 @@ static int start_one(struct listener *l, const struct esd_config *cfg, int fd,
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, l },
 		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->request_timeout, NULL },
+		/* Request line + headers must fit: bigger ones get 431/413. */
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)cfg->max_header_size, NULL },
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_connections_per_ip, NULL },
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, l->srv->cert_pem },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, l->srv->key_pem },
 		{ MHD_OPTION_END, 0, NULL },
@@ -310,8 +360,8 @@ static int start_one(struct listener *l, const struct esd_config *cfg, int fd,
 
 	if (tls)
 		flags |= MHD_USE_TLS;
-	else
-		opts[5].option = MHD_OPTION_END;
+	else /* no per-IP limit or TLS on the Unix socket */
+		opts[6].option = MHD_OPTION_END;
 	l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
 				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	return l->d != NULL ? 0 : ESD_EIO;
@@ -326,6 +376,7 @@ int api_start(const struct esd_config *cfg, int https_fd, int unix_fd,
 	if (s == NULL)
 		return ESD_ENOMEM;
 	atomic_store(&s->max_body, cfg->max_body);
+	api_set_rate(s, cfg->rate_limit, cfg->rate_burst);
 	s->https.srv = s->unix_.srv = s;
 	if (trust == NULL && (rc = load_trust(cfg)) != 0) {
 		free(s);

@@ -39,6 +39,10 @@ static const struct key keys[] = {
 	{ S(admin_uids, C_UIDS), 0, 0 },
 	{ S(max_body, C_U64), 1024, 1ull << 32 },
 	{ S(max_connections, C_U64), 1, 100000 },
+	{ S(max_connections_per_ip, C_U64), 1, 100000 },
+	{ S(max_header_size, C_U64), 4096, 1 << 20 },
+	{ S(rate_limit, C_U64), 0, 1000000 },
+	{ S(rate_burst, C_U64), 1, 1000000 },
 	{ S(request_timeout, C_U64), 1, 3600 },
 	{ S(keeper_timeout, C_U64), 1, 600 },
 	{ S(keeper_threads, C_U64), 0, 64 },
@@ -63,6 +67,10 @@ void config_defaults(struct esd_config *c)
 	c->n_admin_uids = 1;
 	c->max_body = 64ull << 20;
 	c->max_connections = 1024;
+	c->max_connections_per_ip = 128;
+	c->max_header_size = 32768;
+	c->rate_limit = 0;
+	c->rate_burst = 100;
 	c->request_timeout = 60;
 	c->keeper_timeout = 30;
 	c->keeper_threads = 0;

@@ -33,6 +33,10 @@ struct esd_config {
 	size_t n_admin_uids;
 	uint64_t max_body;            /* bytes */
 	uint64_t max_connections;
+	uint64_t max_connections_per_ip; /* HTTPS, per client address */
+	uint64_t max_header_size;     /* bytes of request line + headers */
+	uint64_t rate_limit;          /* requests/s per client, 0 = none */
+	uint64_t rate_burst;          /* bucket size */
 	uint64_t request_timeout;     /* seconds */
 	uint64_t keeper_timeout;      /* seconds the front waits for the keeper */
 	uint64_t keeper_threads;      /* 0 = number of cores */

@@ -366,6 +366,8 @@ static void reload(struct master *m)
 		 * front may no longer be able to read it). */
 		m->cfg.log_level = nc.log_level;
 		m->cfg.max_body = nc.max_body;
+		m->cfg.rate_limit = nc.rate_limit;
+		m->cfg.rate_burst = nc.rate_burst;
 		memcpy(m->cfg.admin_uids, nc.admin_uids, sizeof(nc.admin_uids));
 		m->cfg.n_admin_uids = nc.n_admin_uids;
 		log_set_level(nc.log_level);
