@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,6 +43,7 @@ struct master {
 	struct esd_config cfg;
 	int https_fd, unix_fd;
 	size_t nchans;
+	pid_t pid;        /* the master's own */
 	struct child c[2];
 	int stopping;
 	int served;       /* both children have been ready at least once */
@@ -180,6 +182,11 @@ static int spawn(struct master *m, int which, const int *chans)
 	if (pid == 0) {
 		int rc;
 
+		/* If the master dies, so do its children at once: they hold
+		 * the listeners, and a new master must be able to bind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != m->pid)
+			_exit(1);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		keep[nk++] = sv[1];
@@ -391,6 +398,7 @@ int master_run(const struct esd_config *cfg, int ready_fd)
 	memset(&m, 0, sizeof(m));
 	memcpy(&m.cfg, cfg, sizeof(*cfg));
 	m.c[0].ctl = m.c[1].ctl = -1;
+	m.pid = getpid();
 	m.https_fd = m.unix_fd = -1;
 	m.nchans = cfg->keeper_threads ? cfg->keeper_threads
 				       : (size_t)(ncpu > 0 ? ncpu : 2);

@@ -148,7 +148,12 @@ finish() {
 		grep -E -A15 "runtime error|Sanitizer" "$TMP/daemon.log" | head -40
 	fi
 	echo "$PASS passed, $FAIL failed"
-	rm -rf "$TMP"
+	if [ "$FAIL" -eq 0 ]; then
+		rm -rf "$TMP"
+	else
+		echo "# kept $TMP (daemon.log) for inspection"
+		tail -30 "$TMP/daemon.log" | sed 's/^/#   /'
+	fi
 	[ "$FAIL" -eq 0 ]
 }
 

@@ -39,7 +39,7 @@ for k in $(seq "$KILLS"); do
 	case $((RANDOM % 10)) in
 	0)	# the master: the whole daemon goes; start it again
 		kill -9 "$MASTER" 2>/dev/null
-		for _ in $(seq 100); do pgrep -f "[e]signd -c $D/esignd.conf" >/dev/null || break; sleep 0.02; done
+		for _ in $(seq 500); do pgrep -f "[e]signd -c $D/esignd.conf" >/dev/null || break; sleep 0.02; done
 		{ wait "$MASTER"; } 2>/dev/null
 		"$ESIGND" -c "$D/esignd.conf" -f >>"$TMP/daemon.log" 2>&1 &
 		MASTER=$!
