@@ -573,6 +573,7 @@ static int sigs_cb(void *vctx, struct pdf_obj *f, const char *full,
 
 		si->contents = o->u.s.p;
 		si->contents_len = dl ? dl : o->u.s.len;
+		si->contents_raw_len = o->u.s.len;
 	}
 	return 0;
 }

@@ -414,13 +414,23 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 	why = PDF_R_BAD_OPTION;
 	if (pl.contents > MAX_CONTENTS ||
 	    (o->sub_filter != PDF_SUBFILTER_CADES &&
-	     o->sub_filter != PDF_SUBFILTER_PKCS7))
+	     o->sub_filter != PDF_SUBFILTER_PKCS7 &&
+	     o->sub_filter != PDF_SUBFILTER_RFC3161))
 		goto out;
 	for (int i = 0; i < 4; i++)
 		if (!(o->rect[i] >= -1e6 && o->rect[i] <= 1e6))
 			goto out; /* also NaN */
 	pl.visible = o->rect[2] - o->rect[0] >= 1.0 &&
 		     o->rect[3] - o->rect[1] >= 1.0;
+	/* a document timestamp has no appearance; image and QR need one */
+	if ((o->sub_filter == PDF_SUBFILTER_RFC3161 &&
+	     (pl.visible || o->image != NULL || o->qr_text != NULL)) ||
+	    (!pl.visible && (o->image != NULL || o->qr_text != NULL)))
+		goto out;
+	why = PDF_R_NONE;
+	if (pl.visible && (rc = pdf_ap_prepare(&d->arena, &pl, o,
+					       &why)) != 0)
+		goto out;
 	if ((rc = opt_text(&d->arena, o->reason, &pl.reason, &why)) != 0 ||
 	    (rc = opt_text(&d->arena, o->location, &pl.location, &why)) != 0 ||
 	    (rc = opt_text(&d->arena, o->name, &pl.name, &why)) != 0 ||
@@ -453,13 +463,8 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 		goto out;
 
 	/* object numbers: above /Size and above anything in use */
-	next = (uint32_t)d->size;
-	for (uint32_t n = d->nx; n-- > next;)
-		if (d->x[n].kind != XE_UNSET) {
-			next = n + 1;
-			break;
-		}
-	if (next > PDF_MAX_OBJNUM - 8) {
+	next = pdf_upd_first_free(d);
+	if (next == 0 || next > PDF_MAX_OBJNUM - 8) {
 		rc = ESD_EUNSUPP;
 		goto out;
 	}
@@ -467,6 +472,8 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 	pl.field_num = next++;
 	if (pl.visible)
 		pl.ap_num = next++;
+	if (pl.has_img)
+		pl.img_num = next++;
 
 	rc = ESD_ENOMEM;
 	field_ref = pdf_obj_ref(&d->arena, pl.field_num, 0);

@@ -1,12 +1,13 @@
 /*
- * Private to pdf/sign.c and pdf/write.c: the planned incremental update.
+ * Private to pdf/sign.c, write.c, appearance.c and image.c: the planned
+ * signature update.
  */
 #ifndef ESD_PDF_SIGN_INT_H
 #define ESD_PDF_SIGN_INT_H
 
 #include <time.h>
 
-#include "pdf/pdf_int.h"
+#include "pdf/update_int.h"
 
 #define SIGN_MAX_MODS 8
 
@@ -15,15 +16,27 @@ struct sign_mod {
 	struct pdf_obj *o;    /* dict or array, written as "num gen obj" */
 };
 
+/* An image ready to embed as an XObject. */
+struct pdf_img {
+	struct pdf_image_info info;
+	const uint8_t *data;  /* JPEG: the input; PNG: IDAT data (arena) */
+	size_t len;
+	int inverted;         /* Adobe CMYK JPEG: /Decode [1 0 ...] */
+};
+
 struct sign_plan {
 	enum pdf_subfilter subfilter;
 	time_t time;
 	size_t contents;      /* DER bytes reserved */
 	struct pdf_obj *reason, *location, *name, *contact; /* text strings */
-	uint32_t sig_num, field_num, ap_num, next;
+	uint32_t sig_num, field_num, ap_num, img_num, next;
 	struct pdf_obj *field;
 	int visible;
 	double w, h;
+	int has_img;
+	struct pdf_img img;
+	uint8_t *qr;          /* qr_w * qr_w modules, 1 = dark (arena) */
+	unsigned qr_w;
 	struct sign_mod mods[SIGN_MAX_MODS];
 	size_t nmods;
 };
@@ -38,5 +51,16 @@ struct pdf_prepared {
 /* Serialises the plan after the original bytes; write.c. */
 int pdf_sign_write(struct pdf_doc *d, struct sign_plan *pl,
 		   struct pdf_prepared **out);
+
+/* appearance.c: checks and loads opts->image and opts->qr_text into the
+ * plan (PDF_R_BAD_OPTION in *why when refused). */
+int pdf_ap_prepare(struct pdf_arena *a, struct sign_plan *pl,
+		   const struct pdf_sign_opts *o, int *why);
+/* Writes the appearance stream (ap_num) and the image (img_num). */
+void pdf_ap_write(struct pdf_upd *u, const struct sign_plan *pl);
+
+/* image.c: like pdf_image_probe, and fills img for embedding. */
+int pdf_image_load(struct pdf_arena *a, const uint8_t *p, size_t len,
+		   struct pdf_img *img, const char **why);
 
 #endif

@@ -7,7 +7,18 @@
  *   pdfsign_tool sign [--seal] [--pkcs7] [--field F] [--page N]
  *                [--rect x1,y1,x2,y2] [--reason S] [--location S]
  *                [--name S] [--contact S] [--contents N] [--time T]
- *                KEY CERT IN OUT
+ *                [--image FILE] [--qr TEXT] KEY CERT IN OUT
+ *   pdfsign_tool dss [--flate] [--vri] [--cert F]... [--ocsp F]...
+ *                [--crl F]... IN OUT     (append a /DSS, PAdES B-LT)
+ *   pdfsign_tool timestamp [--contents N] IN
+ *                prints the SHA-256 of the byte range of a document
+ *                timestamp (PAdES B-LTA) prepared for IN, in hex
+ *   pdfsign_tool timestamp [--contents N] --token TOKEN IN OUT
+ *                prepares the same bytes again (the preparation of a
+ *                document timestamp is deterministic), checks that the
+ *                RFC 3161 TimeStampToken's messageImprint is that digest
+ *                and writes it into /Contents
+ *   pdfsign_tool probe IMAGE   (pdf_image_probe: kind, size, or why not)
  *
  * Exit 0 on success, 2 when the document is refused (one line
  * "refused: <reason> (<error>)" on stdout, no output written), 1 on any
@@ -29,6 +40,7 @@
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 
 #include "common/err.h"
@@ -101,6 +113,51 @@ static int cmd_count(const char *path)
 	return ret;
 }
 
+/* SHA-256 over the two ranges of br in buf. */
+static int range_digest(const uint8_t *buf, const uint64_t br[4],
+			uint8_t md[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+		 EVP_DigestUpdate(ctx, buf + br[0], br[1]) &&
+		 EVP_DigestUpdate(ctx, buf + br[2], br[3]) &&
+		 EVP_DigestFinal_ex(ctx, md, &n) && n == 32;
+
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+/* The token is a TimeStampToken whose SHA-256 messageImprint is md. */
+static int tst_imprint_is(const uint8_t *der, size_t len, const uint8_t *md)
+{
+	const unsigned char *q = der;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &q, (long)len);
+	TS_TST_INFO *tst = p7 ? PKCS7_to_TS_TST_INFO(p7) : NULL;
+	TS_MSG_IMPRINT *mi = tst ? TS_TST_INFO_get_msg_imprint(tst) : NULL;
+	ASN1_OCTET_STRING *h = mi ? TS_MSG_IMPRINT_get_msg(mi) : NULL;
+	X509_ALGOR *alg = mi ? TS_MSG_IMPRINT_get_algo(mi) : NULL;
+	const ASN1_OBJECT *oid = NULL;
+	int ok;
+
+	if (alg != NULL)
+		X509_ALGOR_get0(&oid, NULL, NULL, alg);
+	ok = h != NULL && oid != NULL && OBJ_obj2nid(oid) == NID_sha256 &&
+	     ASN1_STRING_length(h) == 32 &&
+	     memcmp(ASN1_STRING_get0_data(h), md, 32) == 0;
+	TS_TST_INFO_free(tst);
+	PKCS7_free(p7);
+	return ok;
+}
+
+static int tst_matches(const uint8_t *der, size_t len, const uint8_t *buf,
+		       const uint64_t br[4])
+{
+	uint8_t md[32];
+
+	return range_digest(buf, br, md) && tst_imprint_is(der, len, md);
+}
+
 static int cmd_list(const char *path, const char *certpath)
 {
 	struct input in = { 0 };
@@ -141,7 +198,16 @@ static int cmd_list(const char *path, const char *certpath)
 		       s[i].byte_range_ok, s[i].covers_whole_file,
 		       s[i].contents_len, (long long)s[i].signing_time,
 		       s[i].reason ? s[i].reason : "-");
-		if (store != NULL) {
+		if (store != NULL && s[i].sub_filter != NULL &&
+		    strcmp(s[i].sub_filter, "ETSI.RFC3161") == 0) {
+			int ok = s[i].byte_range_ok &&
+				 tst_matches(s[i].contents, s[i].contents_len,
+					     in.p, s[i].byte_range);
+
+			printf("sig %zu tst %s\n", i, ok ? "valid" : "INVALID");
+			if (!ok)
+				ret = 1;
+		} else if (store != NULL) {
 			const unsigned char *p = s[i].contents;
 			CMS_ContentInfo *cms;
 			BIO *data = BIO_new(BIO_s_mem());
@@ -199,7 +265,7 @@ static int parse_rect(const char *s, double r[4])
 static int cmd_sign(int argc, char **argv)
 {
 	struct pdf_sign_opts o;
-	struct input in = { 0 };
+	struct input in = { 0 }, img = { 0 };
 	struct pdf_doc *d = NULL;
 	struct pdf_prepared *p = NULL;
 	EVP_PKEY *key = NULL;
@@ -246,7 +312,14 @@ static int cmd_sign(int argc, char **argv)
 			o.contents_size = strtoul(v, NULL, 10);
 		else if (strcmp(a, "--time") == 0)
 			o.signing_time = (time_t)strtoll(v, NULL, 10);
-		else
+		else if (strcmp(a, "--qr") == 0)
+			o.qr_text = v;
+		else if (strcmp(a, "--image") == 0) {
+			if (map_file(v, &img) != 0)
+				goto out;
+			o.image = img.p;
+			o.image_len = img.len;
+		} else
 			goto usage;
 	}
 	if (argc - i != 4)
@@ -330,6 +403,180 @@ out:
 	return ret;
 }
 
+static int read_blob(const char *path, struct pdf_blob *v, size_t *n,
+		     size_t cap)
+{
+	struct input in = { 0 };
+
+	if (*n == cap || map_file(path, &in) != 0)
+		return -1;
+	v[*n].p = in.p;
+	v[*n].len = in.len;
+	(*n)++;
+	return 0;
+}
+
+#define TOOL_MAX_BLOBS 64
+
+static int cmd_dss(int argc, char **argv)
+{
+	struct pdf_blob certs[TOOL_MAX_BLOBS], ocsps[TOOL_MAX_BLOBS],
+			crls[TOOL_MAX_BLOBS];
+	struct pdf_dss_data v;
+	struct input in = { 0 };
+	struct pdf_doc *d = NULL;
+	uint8_t *out = NULL;
+	size_t outlen = 0;
+	int i, ret = 1, rc, reason = 0;
+
+	memset(&v, 0, sizeof(v));
+	v.certs = certs;
+	v.ocsps = ocsps;
+	v.crls = crls;
+	for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *a = argv[i], *f = i + 1 < argc ? argv[i + 1] : NULL;
+		int r = 0;
+
+		if (strcmp(a, "--flate") == 0) {
+			v.flate = 1;
+			continue;
+		}
+		if (strcmp(a, "--vri") == 0) {
+			v.vri = 1;
+			continue;
+		}
+		if (f == NULL)
+			goto usage;
+		i++;
+		if (strcmp(a, "--cert") == 0)
+			r = read_blob(f, certs, &v.ncerts, TOOL_MAX_BLOBS);
+		else if (strcmp(a, "--ocsp") == 0)
+			r = read_blob(f, ocsps, &v.nocsps, TOOL_MAX_BLOBS);
+		else if (strcmp(a, "--crl") == 0)
+			r = read_blob(f, crls, &v.ncrls, TOOL_MAX_BLOBS);
+		else
+			goto usage;
+		if (r != 0)
+			return 1;
+	}
+	if (argc - i != 2)
+		goto usage;
+	ret = open_doc(argv[i], &in, &d);
+	if (ret != 0)
+		return ret;
+	rc = pdf_dss_append(d, &v, &out, &outlen, &reason);
+	if (rc != 0) {
+		ret = refused(rc, reason);
+		goto out;
+	}
+	rc = esd_write_file(argv[i + 1], out, outlen, 0644, 0);
+	if (rc != 0) {
+		fprintf(stderr, "write %s: %s\n", argv[i + 1], esd_err_name(rc));
+		ret = 1;
+		goto out;
+	}
+	printf("dss: %zu bytes, %zu certs, %zu ocsps, %zu crls\n", outlen,
+	       v.ncerts, v.nocsps, v.ncrls);
+	ret = 0;
+	goto out;
+usage:
+	fprintf(stderr, "usage: pdfsign_tool dss [--flate] [--vri] "
+		"[--cert F] [--ocsp F] [--crl F] IN OUT\n");
+out:
+	free(out);
+	pdf_doc_free(d);
+	return ret;
+}
+
+static int cmd_timestamp(int argc, char **argv)
+{
+	struct pdf_sign_opts o;
+	struct input in = { 0 }, tok = { 0 };
+	struct pdf_doc *d = NULL;
+	struct pdf_prepared *p = NULL;
+	const char *token = NULL;
+	const uint8_t *out;
+	uint8_t md[EVP_MAX_MD_SIZE];
+	size_t mdlen, outlen;
+	int i, ret = 1, rc, reason = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.sub_filter = PDF_SUBFILTER_RFC3161;
+	for (i = 0; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (strcmp(argv[i], "--contents") == 0)
+			o.contents_size = strtoul(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--token") == 0)
+			token = argv[i + 1];
+		else
+			goto usage;
+	}
+	if (argc - i != (token ? 2 : 1))
+		goto usage;
+	ret = open_doc(argv[i], &in, &d);
+	if (ret != 0)
+		goto out;
+	ret = 1;
+	rc = pdf_sign_prepare(d, &o, &p, &reason);
+	if (rc != 0) {
+		ret = refused(rc, reason);
+		goto out;
+	}
+	if (pdf_prepared_digest(p, EVP_sha256(), md, sizeof(md), &mdlen) != 0)
+		goto out;
+	if (token == NULL) {
+		for (size_t k = 0; k < mdlen; k++)
+			printf("%02x", md[k]);
+		printf("\n");
+		ret = 0;
+		goto out;
+	}
+	if (map_file(token, &tok) != 0)
+		goto out;
+	if (!tst_imprint_is(tok.p, tok.len, md)) {
+		fprintf(stderr, "token messageImprint != byte range digest\n");
+		goto out;
+	}
+	rc = pdf_prepared_set_contents(p, tok.p, tok.len, &reason);
+	if (rc != 0) {
+		ret = refused(rc, reason);
+		goto out;
+	}
+	pdf_prepared_output(p, &out, &outlen);
+	rc = esd_write_file(argv[i + 1], out, outlen, 0644, 0);
+	if (rc != 0) {
+		fprintf(stderr, "write %s: %s\n", argv[i + 1], esd_err_name(rc));
+		goto out;
+	}
+	printf("timestamped: %zu bytes\n", outlen);
+	ret = 0;
+	goto out;
+usage:
+	fprintf(stderr, "usage: pdfsign_tool timestamp [--contents N] "
+		"[--token TOKEN] IN [OUT]\n");
+out:
+	pdf_prepared_free(p);
+	pdf_doc_free(d);
+	return ret;
+}
+
+static int cmd_probe(const char *path)
+{
+	static const char *const kinds[] = { "?", "jpeg", "png" };
+	struct pdf_image_info ii;
+	struct input in = { 0 };
+	const char *why = NULL;
+
+	if (map_file(path, &in) != 0)
+		return 1;
+	if (pdf_image_probe(in.p, in.len, &ii, &why) != 0) {
+		printf("refused: %s\n", why ? why : "?");
+		return 2;
+	}
+	printf("%s %ux%u components %u\n", kinds[ii.kind], ii.width,
+	       ii.height, ii.components);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "count") == 0)
@@ -340,6 +587,13 @@ int main(int argc, char **argv)
 		return cmd_list(argv[2], argv[3]);
 	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
 		return cmd_sign(argc - 2, argv + 2);
-	fprintf(stderr, "usage: pdfsign_tool count|list|verify|sign ...\n");
+	if (argc >= 2 && strcmp(argv[1], "dss") == 0)
+		return cmd_dss(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "timestamp") == 0)
+		return cmd_timestamp(argc - 2, argv + 2);
+	if (argc == 3 && strcmp(argv[1], "probe") == 0)
+		return cmd_probe(argv[2]);
+	fprintf(stderr, "usage: pdfsign_tool count|list|verify|sign|dss|"
+		"timestamp|probe ...\n");
 	return 1;
 }
