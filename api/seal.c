@@ -206,31 +206,27 @@ static int doc_key_get(struct req *r, struct resp *out, const char *purpose,
  * content digest). *der is new (OPENSSL_free). On failure out holds the
  * error response.
  */
-/*
- * A signature timestamp from the keeper's TSA over the CMS's signature
- * value, added as an unsigned attribute (PAdES B-T).
- */
-static int add_timestamp(struct resp *out, struct pki_cms *cms)
+/* An RFC 3161 token from the keeper's TSA over a SHA-256 digest. *tst
+ * is OPENSSL_malloc'ed. On failure out holds the error response. */
+static int tsa_token(struct resp *out, const uint8_t dg[32], uint8_t **tst,
+		     size_t *tst_len)
 {
 	struct cred none = { 0 };
 	struct pki_tsq q;
 	struct ipc_msg rep;
 	struct ibuf b;
-	uint8_t dg[32], nonce[8], *tst = NULL;
-	size_t tst_len;
+	uint8_t nonce[8];
 	int rc;
 
-	rc = pki_cms_signature_digest(cms, dg);
-	if (rc == 0)
-		rc = esd_random(nonce, sizeof(nonce));
+	rc = esd_random(nonce, sizeof(nonce));
 	nonce[0] |= 1; /* a nonce is a positive INTEGER without a zero lead */
 	if (rc == 0)
-		rc = pki_tsq_build(EVP_sha256(), dg, sizeof(dg), nonce,
-				   sizeof(nonce), &q);
+		rc = pki_tsq_build(EVP_sha256(), dg, 32, nonce, sizeof(nonce), &q);
 	if (rc != 0) {
 		resp_error(out, rc, NULL);
 		return rc;
 	}
+	q.cert_req = 1;
 	kc_begin(&b, &none);
 	ibuf_put_bytes(&b, &q, sizeof(q));
 	rc = kc_call(MSG_TSA, &b, &rep, 0);
@@ -239,17 +235,156 @@ static int add_timestamp(struct resp *out, struct pki_cms *cms)
 		resp_error(out, ESD_EUNAVAIL, "the keeper is not answering");
 		return rc;
 	}
-	if (rep.status != 0)
-		rc = rep.status;
-	else
-		rc = pki_tst_from_resp(rep.data, rep.len, &tst, &tst_len);
+	rc = rep.status != 0 ? rep.status
+			     : pki_tst_from_resp(rep.data, rep.len, tst, tst_len);
 	ipc_msg_clear(&rep);
-	if (rc == 0)
-		rc = pki_cms_add_timestamp(cms, tst, tst_len);
-	OPENSSL_free(tst);
 	if (rc != 0)
 		resp_error(out, rc == ESD_ETOKEN ? rc : ESD_EUNAVAIL,
 			   "the time-stamping authority did not grant a timestamp");
+	return rc;
+}
+
+/* A signature timestamp over the CMS's signature value (PAdES B-T). */
+static int add_timestamp(struct resp *out, struct pki_cms *cms)
+{
+	uint8_t dg[32], *tst = NULL;
+	size_t tst_len;
+	int rc = pki_cms_signature_digest(cms, dg);
+
+	if (rc != 0) {
+		resp_error(out, rc, NULL);
+		return rc;
+	}
+	rc = tsa_token(out, dg, &tst, &tst_len);
+	if (rc == 0 && (rc = pki_cms_add_timestamp(cms, tst, tst_len)) != 0)
+		resp_error(out, rc, NULL);
+	OPENSSL_free(tst);
+	return rc;
+}
+
+/*
+ * PAdES B-LT: an incremental update with a /DSS holding what a validator
+ * needs: the signer's chain, the TSA's certificate and every CA's current
+ * CRL (ETSI EN 319 142-1 §5.4.2). *lt is malloc'ed.
+ */
+static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
+		  size_t len, uint8_t **lt, size_t *lt_len)
+{
+	struct pdf_blob certs[32], crls[16];
+	uint8_t *der[48] = { NULL };
+	size_t nder = 0, nx509, ncerts = 0, ncrls = 0;
+	struct pdf_dss_data v = { 0 };
+	struct pdf_doc *doc = NULL;
+	struct cred none = { 0 };
+	json_t *j = NULL, *e;
+	struct ibuf b;
+	size_t i;
+	int rc, reason = 0, n;
+
+	kc_begin(&b, &none);
+	if (api_keeper_json(out, MSG_LT_DATA, &b, &j) != 0)
+		return ESD_EUNAVAIL;
+	/* The signer's certificate and chain, then the keeper's CA and TSA
+	 * certificates (the PDF layer stores each distinct one once). */
+	for (int c = -1; c < sk_X509_num(k->chain) && nder < 8; c++) {
+		unsigned char *p = NULL;
+
+		n = i2d_X509(c < 0 ? k->cert : sk_X509_value(k->chain, c), &p);
+		if (n <= 0)
+			continue;
+		der[nder] = p;
+		certs[ncerts++] = (struct pdf_blob){ p, (size_t)n };
+		nder++;
+	}
+	nx509 = nder; /* der[0..nx509) are OpenSSL's, the rest malloc's */
+	json_array_foreach(json_object_get(j, "certs"), i, e) {
+		uint8_t *p;
+		size_t l;
+
+		if (ncerts < ESD_ARRAY_LEN(certs) && nder < ESD_ARRAY_LEN(der) &&
+		    esd_b64_decode(json_string_value(e) ?: "", &p, &l) == 0) {
+			der[nder++] = p;
+			certs[ncerts++] = (struct pdf_blob){ p, l };
+		}
+	}
+	json_array_foreach(json_object_get(j, "crls"), i, e) {
+		uint8_t *p;
+		size_t l;
+
+		if (ncrls < ESD_ARRAY_LEN(crls) && nder < ESD_ARRAY_LEN(der) &&
+		    esd_b64_decode(json_string_value(e) ?: "", &p, &l) == 0) {
+			der[nder++] = p;
+			crls[ncrls++] = (struct pdf_blob){ p, l };
+		}
+	}
+	v.certs = certs;
+	v.ncerts = ncerts;
+	v.crls = crls;
+	v.ncrls = ncrls;
+	v.flate = 1;
+	v.vri = 1;
+	rc = pdf_doc_open(pdf, len, &doc, &reason);
+	if (rc == 0)
+		rc = pdf_dss_append(doc, &v, lt, lt_len, &reason);
+	if (rc != 0)
+		api_pdf_error(out, rc, reason);
+	pdf_doc_free(doc);
+	for (i = 0; i < nder; i++) {
+		if (i < nx509)
+			OPENSSL_free(der[i]);
+		else
+			free(der[i]);
+	}
+	json_decref(j);
+	return rc;
+}
+
+/*
+ * PAdES B-LTA: a document timestamp (/DocTimeStamp, /ETSI.RFC3161) over
+ * the whole B-LT document (ETSI EN 319 142-1 §5.4.3). *lta is malloc'ed.
+ */
+static int add_doc_timestamp(struct resp *out, const uint8_t *pdf, size_t len,
+			     uint8_t **lta, size_t *lta_len)
+{
+	struct pdf_sign_opts o = { 0 };
+	struct pdf_doc *doc = NULL;
+	struct pdf_prepared *prep = NULL;
+	uint8_t dg[EVP_MAX_MD_SIZE], *tst = NULL;
+	const uint8_t *p;
+	size_t dlen, tst_len, plen;
+	int rc, reason = 0;
+
+	o.sub_filter = PDF_SUBFILTER_RFC3161;
+	rc = pdf_doc_open(pdf, len, &doc, &reason);
+	if (rc == 0)
+		rc = pdf_sign_prepare(doc, &o, &prep, &reason);
+	if (rc == 0)
+		rc = pdf_prepared_digest(prep, EVP_sha256(), dg, sizeof(dg), &dlen);
+	if (rc != 0) {
+		api_pdf_error(out, rc, reason);
+		goto out;
+	}
+	rc = tsa_token(out, dg, &tst, &tst_len);
+	if (rc != 0)
+		goto out;
+	rc = pdf_prepared_set_contents(prep, tst, tst_len, &reason);
+	if (rc != 0) {
+		api_pdf_error(out, rc, reason);
+		goto out;
+	}
+	pdf_prepared_output(prep, &p, &plen);
+	*lta = malloc(plen ? plen : 1);
+	if (*lta == NULL) {
+		rc = ESD_ENOMEM;
+		resp_error(out, rc, NULL);
+		goto out;
+	}
+	memcpy(*lta, p, plen);
+	*lta_len = plen;
+out:
+	OPENSSL_free(tst);
+	pdf_prepared_free(prep);
+	pdf_doc_free(doc);
 	return rc;
 }
 
@@ -303,26 +438,33 @@ out:
 	return rc;
 }
 
-/* 'level' -> 0 for B-B, 1 for B-T (a signature timestamp from the
- * keeper's TSA); B-LT and B-LTA need a /DSS, which is not written yet. */
-static int check_level(const char *level, struct resp *out, int *stamp)
+enum level { LVL_B = 0, LVL_T, LVL_LT, LVL_LTA };
+
+/* 'level' (default B-B). With whole_doc 0 (hash-only calls, where the
+ * document stays with the client) only B-B and B-T can be made here. */
+static int check_level(const char *level, int whole_doc, struct resp *out,
+		       int *lvl)
 {
-	*stamp = 0;
-	if (level == NULL || strcmp(level, "B-B") == 0)
+	static const char *const names[] = { "B-B", "B-T", "B-LT", "B-LTA" };
+
+	*lvl = LVL_B;
+	if (level == NULL)
 		return 0;
-	if (strcmp(level, "B-T") == 0) {
-		*stamp = 1;
-		return 0;
-	}
-	if (strcmp(level, "B-LT") == 0 || strcmp(level, "B-LTA") == 0)
-		resp_error(out, ESD_EUNSUPP,
-			   "B-LT and B-LTA need a /DSS with validation data, "
-			   "which this version does not write yet (B-B and "
-			   "B-T are available)");
-	else
+	for (int i = 0; i < 4; i++)
+		if (strcmp(level, names[i]) == 0)
+			*lvl = i;
+	if (*lvl == LVL_B && strcmp(level, "B-B") != 0) {
 		resp_error(out, ESD_EINVAL,
 			   "'level' must be B-B, B-T, B-LT or B-LTA");
-	return ESD_EINVAL;
+		return ESD_EINVAL;
+	}
+	if (!whole_doc && *lvl >= LVL_LT) {
+		resp_error(out, ESD_EUNSUPP,
+			   "B-LT and B-LTA add to the document itself: use "
+			   "/v1/seal or /v1/sign (hash-only calls give B-B or B-T)");
+		return ESD_EUNSUPP;
+	}
+	return 0;
 }
 
 /* purpose: "seal" or "individual" (the keeper's key purpose). */
@@ -346,7 +488,9 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	size_t dlen, der_len, pdf_len;
 	const uint8_t *pdf_out;
 	char msg[256], cn[256];
-	int rc, reason = 0, stamp;
+	int rc, reason = 0, lvl;
+	uint8_t *lt = NULL, *lta = NULL;
+	size_t lt_len = 0, lta_len = 0;
 
 	rc = mp_parse(r, f, msg, sizeof(msg));
 	if (rc != 0) {
@@ -360,7 +504,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
 		goto out;
 	}
-	if (check_level(level ? level->data : NULL, out, &stamp) != 0)
+	if (check_level(level ? level->data : NULL, 1, out, &lvl) != 0)
 		goto out;
 	if ((v = mp_get(f, "visible")) != NULL && parse_visible(v->data, &o, out) != 0)
 		goto out;
@@ -386,7 +530,8 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-	if (doc_cms(r, out, purpose, &k, dg, dlen, stamp, &der, &der_len) != 0)
+	if (doc_cms(r, out, purpose, &k, dg, dlen, lvl >= LVL_T, &der,
+		    &der_len) != 0)
 		goto out;
 	rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
 	if (rc != 0) {
@@ -394,6 +539,18 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		goto out;
 	}
 	pdf_prepared_output(prep, &pdf_out, &pdf_len);
+	if (lvl >= LVL_LT) {
+		if (add_lt(out, &k, pdf_out, pdf_len, &lt, &lt_len) != 0)
+			goto out;
+		pdf_out = lt;
+		pdf_len = lt_len;
+	}
+	if (lvl == LVL_LTA) {
+		if (add_doc_timestamp(out, pdf_out, pdf_len, &lta, &lta_len) != 0)
+			goto out;
+		pdf_out = lta;
+		pdf_len = lta_len;
+	}
 	{
 		char *body = malloc(pdf_len ? pdf_len : 1);
 
@@ -405,6 +562,8 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		resp_text(out, 200, "application/pdf", body, pdf_len);
 	}
 out:
+	free(lta);
+	free(lt);
 	OPENSSL_free(der);
 	doc_key_free(&k);
 	pdf_prepared_free(prep);
@@ -438,7 +597,7 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 	uint8_t dg[32], *der = NULL;
 	size_t dlen, der_len;
 	char *b64;
-	int stamp;
+	int lvl;
 
 	if (j == NULL)
 		return;
@@ -456,9 +615,10 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 			   "'digest' must be the SHA-256 of the byte range, 64 hex digits");
 		goto out;
 	}
-	if (check_level(level, out, &stamp) != 0 ||
+	if (check_level(level, 0, out, &lvl) != 0 ||
 	    doc_key_get(r, out, purpose, key, &k) != 0 ||
-	    doc_cms(r, out, purpose, &k, dg, dlen, stamp, &der, &der_len) != 0)
+	    doc_cms(r, out, purpose, &k, dg, dlen, lvl >= LVL_T, &der,
+		    &der_len) != 0)
 		goto out;
 	b64 = esd_b64_encode(der, der_len);
 	resp_json(out, 200, json_pack("{s:O, s:s*}", "key",

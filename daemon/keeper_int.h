@@ -84,6 +84,8 @@ int h_crl(struct keeper *k, struct caller *c, struct ibuf *in,
 	  struct reply *r);
 int h_ca_cert(struct keeper *k, struct caller *c, struct ibuf *in,
 	      struct reply *r);
+int h_lt_data(struct keeper *k, struct caller *c, struct ibuf *in,
+	      struct reply *r);
 int h_cert_list(struct keeper *k, struct caller *c, struct ibuf *in,
 		struct reply *r);
 int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,

@@ -330,21 +330,22 @@ out:
 	return rc;
 }
 
-int h_crl(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
+/* The current CRL of CA label: the cached one while it has more than
+ * CRL_REFRESH to live, else a new one. *der is OPENSSL_malloc'ed. */
+static int crl_get(struct keeper *k, struct caller *c, const char *label,
+		   uint8_t **der, size_t *len)
 {
-	char label[HSM_LABEL_MAX + 1], key[96];
+	char key[96];
 	struct svc_key ca;
 	struct store_txn *t;
 	const void *v;
 	size_t vlen;
 	int rc;
 
-	if (ibuf_get_str(in, label, sizeof(label)) != 0 || ibuf_done(in) != 0)
-		return ESD_EINVAL;
+	*der = NULL;
 	rc = svc_key_get(k, label, NULL, ca_purposes, &ca);
 	if (rc != 0)
 		return rc == ESD_ENOTFOUND || rc == ESD_EINVAL ? ESD_ENOTFOUND : rc;
-	/* The cached CRL while it has more than CRL_REFRESH to live. */
 	snprintf(key, sizeof(key), "crl:%s", label);
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0 && store_get(t, DB_META, key, strlen(key), &v, &vlen) == 0 &&
@@ -354,37 +355,121 @@ int h_crl(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 		for (int i = 0; i < 8; i++)
 			next = next << 8 | ((const uint8_t *)v)[i];
 		if (next - esd_now() > CRL_REFRESH) {
-			r->bin = OPENSSL_malloc(vlen - 8);
-			if (r->bin != NULL) {
-				memcpy(r->bin, (const uint8_t *)v + 8, vlen - 8);
-				r->bin_len = vlen - 8;
+			*der = OPENSSL_malloc(vlen - 8);
+			if (*der != NULL) {
+				memcpy(*der, (const uint8_t *)v + 8, vlen - 8);
+				*len = vlen - 8;
 			}
 		}
 	}
 	if (rc == 0)
 		store_txn_abort(t);
-	if (rc == 0 && r->bin == NULL) {
-		uint8_t *der = NULL;
-		size_t len;
-
+	if (rc == 0 && *der == NULL) {
 		rc = store_txn_begin(k->store, 1, &t);
 		if (rc == 0)
-			rc = crl_issue(k, t, &ca, &der, &len);
+			rc = crl_issue(k, t, &ca, der, len);
 		if (rc == 0)
 			rc = store_audit(t, c->actor, "crl.issue", label, 0, NULL);
 		if (rc == 0)
 			rc = store_txn_commit(t);
 		else if (t != NULL)
 			store_txn_abort(t);
-		if (rc == 0) {
-			r->bin = der;
-			r->bin_len = len;
-		} else {
-			OPENSSL_free(der);
+		if (rc != 0) {
+			OPENSSL_free(*der);
+			*der = NULL;
 		}
 	}
 	svc_key_free(&ca);
 	return rc;
+}
+
+int h_crl(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
+{
+	char label[HSM_LABEL_MAX + 1];
+
+	if (ibuf_get_str(in, label, sizeof(label)) != 0 || ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	return crl_get(k, c, label, &r->bin, &r->bin_len);
+}
+
+struct lt_walk {
+	struct keeper *k;
+	struct caller *c;
+	json_t *certs, *crls;
+	int rc;
+};
+
+static void add_b64(json_t *arr, const uint8_t *p, size_t n)
+{
+	char *s = esd_b64_encode(p, n);
+
+	if (s != NULL)
+		json_array_append_new(arr, json_string(s));
+	free(s);
+}
+
+static int lt_one(void *arg, const void *key, size_t klen, const void *val,
+		  size_t vlen)
+{
+	struct lt_walk *w = arg;
+	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	const char *purpose = json_string_value(json_object_get(rec, "purpose"));
+	char label[HSM_LABEL_MAX + 1];
+	X509 *x = NULL;
+	unsigned char *der = NULL;
+	int n, ca;
+
+	if (purpose == NULL || klen > HSM_LABEL_MAX)
+		goto out;
+	ca = strcmp(purpose, "root-ca") == 0 || strcmp(purpose, "issuing-ca") == 0;
+	if (!ca && strcmp(purpose, "tsa") != 0)
+		goto out;
+	memcpy(label, key, klen);
+	label[klen] = '\0';
+	if (keeper_record_cert(rec, &x) == 0 && (n = i2d_X509(x, &der)) > 0)
+		add_b64(w->certs, der, (size_t)n);
+	if (ca) {
+		uint8_t *crl = NULL;
+		size_t len;
+
+		if (crl_get(w->k, w->c, label, &crl, &len) == 0)
+			add_b64(w->crls, crl, len);
+		else
+			w->rc = ESD_ETOKEN;
+		OPENSSL_free(crl);
+	}
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+	json_decref(rec);
+	return 0;
+}
+
+int h_lt_data(struct keeper *k, struct caller *c, struct ibuf *in,
+	      struct reply *r)
+{
+	struct lt_walk w = { k, c, json_array(), json_array(), 0 };
+	struct store_txn *t;
+	int rc;
+
+	if (ibuf_done(in) != 0 || w.certs == NULL || w.crls == NULL) {
+		json_decref(w.certs);
+		json_decref(w.crls);
+		return ESD_EINVAL;
+	}
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0) {
+		/* crl_get writes in its own transactions: walk a snapshot. */
+		rc = store_walk(t, DB_KEYS, lt_one, &w);
+		store_txn_abort(t);
+	}
+	if (rc == 0)
+		rc = w.rc;
+	if (rc == 0)
+		r->json = json_pack("{s:O, s:O}", "certs", w.certs, "crls", w.crls);
+	json_decref(w.certs);
+	json_decref(w.crls);
+	return rc != 0 ? rc : r->json ? 0 : ESD_ENOMEM;
 }
 
 int h_ca_cert(struct keeper *k, struct caller *c, struct ibuf *in,

@@ -38,6 +38,8 @@ enum msg_type {
 	MSG_CERT_LIST = 13,   /* admin -> {"certs":[...]} */
 	MSG_CERT_REVOKE = 14, /* admin: str serial (hex), str reason -> {...} */
 	MSG_AUDIT_EXPORT = 15, /* admin: u64 since, u32 limit -> {"records":[..]} */
+	MSG_LT_DATA = 16,     /* -> {"certs":[b64 DER CA and TSA certificates],
+			       *     "crls":[b64 DER current CRLs]} (B-LT) */
 	MSG__COUNT
 };
 

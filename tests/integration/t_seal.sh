@@ -61,8 +61,7 @@ refuse "encrypted" "$CORPUS/bad-encrypted.pdf" 400 pdf_encrypted
 refuse "truncated" "$CORPUS/bad-truncated.pdf" 400 pdf_truncated
 refuse "already signed" "$CORPUS/bad-already-signed.pdf" 409 already_signed
 refuse "sealing a sealed output" "$TMP/xref-table.sealed.pdf" 409 already_signed
-refuse "level B-LT (no /DSS yet)" "$CORPUS/xref-table.pdf" 400 unsupported -F level=B-LT
-refuse "an unknown level" "$CORPUS/xref-table.pdf" 400 bad_request -F level=B-X
+refuse "level B-X" "$CORPUS/xref-table.pdf" 400 bad_request -F level=B-X
 refuse "a key that is not a seal key" "$CORPUS/xref-table.pdf" 403 forbidden -F key=root-ca
 refuse "an unknown key" "$CORPUS/xref-table.pdf" 404 not_found -F key=nope
 refuse "an unknown field" "$CORPUS/xref-table.pdf" 400 bad_request -F colour=red
@@ -103,6 +102,40 @@ fi
 code=$(curl -s -o "$TMP/v.json" -w '%{http_code}' --cacert "$D/ca.pem" -F "file=@$TMP/bt.pdf" "$URL/v1/verify")
 check "POST /v1/verify reports B-T, valid ($code)" bash -c \
 	"grep -q '\"pades_level\":\"B-T\"' '$TMP/v.json' && grep -q '\"verdict\":\"valid\"' '$TMP/v.json'"
+
+# PAdES B-LT: a /DSS with the chain, the TSA certificate and the CRLs.
+eq "a B-LT seal (200)" 200 "$(seal "$CORPUS/xref-table.pdf" "$TMP/lt.pdf" -F level=B-LT)"
+check "pdfsig: the B-LT seal is valid" bash -c "pdfsig '$TMP/lt.pdf' | grep -q 'Signature is Valid.'"
+q=0; qpdf --check "$TMP/lt.pdf" >/dev/null 2>&1 || q=$?
+check "qpdf --check accepts the B-LT file (exit $q)" test "$q" -ne 2
+root=$(qpdf --show-object=trailer "$TMP/lt.pdf" | sed -n 's/.*\/Root \([0-9]*\) 0 R.*/\1/p')
+dss=$(qpdf --show-object="$root" "$TMP/lt.pdf" | sed -n 's/.*\/DSS \([0-9]*\) 0 R.*/\1/p')
+check "the catalog has a /DSS" test -n "$dss"
+qpdf --show-object="$dss" "$TMP/lt.pdf" >"$TMP/dss.txt" 2>/dev/null
+check "the /DSS lists at least 4 certificates and 2 CRLs, and a /VRI" bash -c \
+	"grep -q '/Certs \[ [0-9]* 0 R [0-9]* 0 R [0-9]* 0 R [0-9]* 0 R' '$TMP/dss.txt' && grep -q '/CRLs \[ [0-9]* 0 R [0-9]* 0 R' '$TMP/dss.txt' && grep -q '/VRI' '$TMP/dss.txt'"
+crl=$(sed -n 's/.*\/CRLs \[ \([0-9]*\) 0 R.*/\1/p' "$TMP/dss.txt")
+qpdf --show-object="$crl" --filtered-stream-data "$TMP/lt.pdf" >"$TMP/dss-crl.der" 2>/dev/null
+cat "$D/issuing-ca.pem" "$D/ca.pem" >"$TMP/chain.pem"
+check "a CRL from the /DSS verifies with openssl crl" bash -c \
+	"openssl crl -inform DER -in '$TMP/dss-crl.der' -CAfile '$TMP/chain.pem' -noout -verify 2>&1 | grep -q 'verify OK'"
+
+# PAdES B-LTA: a document timestamp over the B-LT document.
+eq "a B-LTA seal (200)" 200 "$(seal "$CORPUS/xref-table.pdf" "$TMP/lta.pdf" -F level=B-LTA)"
+pdfsig "$TMP/lta.pdf" >"$TMP/lta.txt" 2>&1
+eq "pdfsig lists the seal and the document timestamp" 2 "$(grep -c '^Signature #' "$TMP/lta.txt")"
+check "the seal is still valid" grep -q "Signature is Valid." "$TMP/lta.txt"
+check "the document timestamp covers the whole file" bash -c \
+	"sed -n '/Signature #2/,\$p' '$TMP/lta.txt' | grep -q 'Total document signed'"
+check "it is a /DocTimeStamp with /ETSI.RFC3161" bash -c \
+	"grep -a -q '/Type */DocTimeStamp' '$TMP/lta.pdf' && grep -a -q '/SubFilter */ETSI.RFC3161' '$TMP/lta.pdf'"
+cms_of "$TMP/lta.pdf" "$TMP/doc-ts"
+check "openssl ts -verify: the token stamps the byte range" bash -c \
+	"openssl ts -verify -token_in -in '$TMP/doc-ts.der' -data '$TMP/doc-ts.data' -CAfile '$D/ca.pem' -untrusted '$D/issuing-ca.pem' | grep -q 'Verification: OK'"
+q=0; qpdf --check "$TMP/lta.pdf" >/dev/null 2>&1 || q=$?
+check "qpdf --check accepts the B-LTA file (exit $q)" test "$q" -ne 2
+eq "hash-only calls cannot make B-LT (400)" 400 "$(https_code /v1/seal/hash -H "$AUTH" \
+	-d "{\"digest\":\"$(printf '%064d' 0)\",\"level\":\"B-LT\"}")"
 
 # Individual signatures (POST /v1/sign) go after earlier ones, all valid.
 sign() { # sign IN OUT [curl -F args...] -> HTTP status
