@@ -21,6 +21,7 @@
 #include "api/keeper_client.h"
 #include "api/multipart.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "pdf/pdf.h"
 #include "pki/cms.h"
@@ -238,9 +239,14 @@ static int tsa_token(struct resp *out, const uint8_t dg[32], uint8_t **tst,
 	rc = rep.status != 0 ? rep.status
 			     : pki_tst_from_resp(rep.data, rep.len, tst, tst_len);
 	ipc_msg_clear(&rep);
-	if (rc != 0)
-		resp_error(out, rc == ESD_ETOKEN ? rc : ESD_EUNAVAIL,
-			   "the time-stamping authority did not grant a timestamp");
+	if (rc != 0) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "the time-stamping authority did not "
+			 "grant a timestamp (%s)", esd_err_name(rc));
+		log_warn("front: %s", msg);
+		resp_error(out, rc == ESD_ETOKEN ? rc : ESD_EUNAVAIL, msg);
+	}
 	return rc;
 }
 

@@ -120,6 +120,8 @@ int h_tsa(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	json_decref(detail);
 	sk_X509_pop_free(chain, X509_free);
 	svc_key_free(&s);
+	if (rc != 0)
+		log_warn("keeper: timestamp refused: %s", esd_err_name(rc));
 	return rc;
 }
 

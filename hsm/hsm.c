@@ -159,21 +159,57 @@ static int type_of(EVP_PKEY *pub, enum hsm_keytype *t)
 static int keys_refresh(struct hsm *h)
 {
 	PKCS11_KEY *pk;
-	unsigned n;
+	unsigned n, npub = 0;
 	struct key *keys;
 	size_t nk = 0;
+	uint8_t (*pub_ids)[64] = NULL;
+	size_t *pub_len = NULL;
 
-	if (PKCS11_enumerate_keys(h->slot->token, &pk, &n) != 0)
-		return classify(h, "enumerate keys");
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (keys == NULL)
+	/* The public keys' IDs first (copied: the next enumeration may move
+	 * libp11's arrays). A private key without its public key is what an
+	 * interrupted C_GenerateKeyPair leaves, and libp11 cannot build an
+	 * EVP_PKEY for it (it crashes on an EC one): such keys are skipped. */
+	if (PKCS11_enumerate_public_keys(h->slot->token, &pk, &n) != 0)
+		return classify(h, "enumerate public keys");
+	pub_ids = calloc(n ? n : 1, sizeof(*pub_ids));
+	pub_len = calloc(n ? n : 1, sizeof(*pub_len));
+	if (pub_ids == NULL || pub_len == NULL) {
+		free(pub_ids);
+		free(pub_len);
 		return ESD_ENOMEM;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (pk[i].id_len <= sizeof(pub_ids[0])) {
+			memcpy(pub_ids[npub], pk[i].id, pk[i].id_len);
+			pub_len[npub++] = pk[i].id_len;
+		}
+	if (PKCS11_enumerate_keys(h->slot->token, &pk, &n) != 0) {
+		free(pub_ids);
+		free(pub_len);
+		return classify(h, "enumerate keys");
+	}
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (keys == NULL) {
+		free(pub_ids);
+		free(pub_len);
+		return ESD_ENOMEM;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct key *k = &keys[nk];
+
+		int has_pub = 0;
 
 		if (pk[i].label == NULL || strlen(pk[i].label) > HSM_LABEL_MAX ||
 		    pk[i].id_len > sizeof(k->id))
 			continue;
+		for (unsigned j = 0; j < npub && !has_pub; j++)
+			has_pub = pub_len[j] == pk[i].id_len &&
+				  memcmp(pub_ids[j], pk[i].id, pk[i].id_len) == 0;
+		if (!has_pub) {
+			log_warn("hsm: key '%s' has no public key object (an "
+				 "interrupted generation?); ignored", pk[i].label);
+			continue;
+		}
 		k->pub = PKCS11_get_public_key(&pk[i]);
 		k->priv = PKCS11_get_private_key(&pk[i]);
 		if (k->pub == NULL || k->priv == NULL ||
@@ -191,6 +227,8 @@ static int keys_refresh(struct hsm *h)
 		nk++;
 	}
 	ERR_clear_error();
+	free(pub_ids);
+	free(pub_len);
 	keys_free(h);
 	h->keys = keys;
 	h->nkeys = nk;
