@@ -483,9 +483,11 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		{ "reason", 512, NULL, 0, 0 },
 		{ "location", 512, NULL, 0, 0 },
 		{ "visible", 512, NULL, 0, 0 },
+		{ "image", 2u << 20, NULL, 0, 0 },
+		{ "qr", 512, NULL, 0, 0 },
 		{ NULL, 0, NULL, 0, 0 },
 	};
-	const struct mp_field *file, *key, *level, *v;
+	const struct mp_field *file, *key, *level, *v, *img, *qr;
 	struct pdf_sign_opts o = { 0 };
 	struct pdf_doc *doc = NULL;
 	struct pdf_prepared *prep = NULL;
@@ -514,6 +516,30 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		goto out;
 	if ((v = mp_get(f, "visible")) != NULL && parse_visible(v->data, &o, out) != 0)
 		goto out;
+	img = mp_get(f, "image");
+	qr = mp_get(f, "qr");
+	if ((img != NULL || qr != NULL) && v == NULL) {
+		resp_error(out, ESD_EINVAL,
+			   "'image' and 'qr' go into a visible signature: give "
+			   "'visible' too");
+		goto out;
+	}
+	if (img != NULL) {
+		struct pdf_image_info info;
+		const char *why = NULL;
+
+		if (pdf_image_probe((const uint8_t *)img->data, img->len, &info,
+				    &why) != 0) {
+			snprintf(msg, sizeof(msg), "'image': %s",
+				 why ? why : "not a JPEG or PNG");
+			resp_error(out, ESD_EINVAL, msg);
+			goto out;
+		}
+		o.image = (const uint8_t *)img->data;
+		o.image_len = img->len;
+	}
+	if (qr != NULL)
+		o.qr_text = qr->data;
 	rc = pdf_doc_open((const uint8_t *)file->data, file->len, &doc, &reason);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);

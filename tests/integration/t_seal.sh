@@ -170,4 +170,23 @@ check "pixels inside the rectangle changed (pdftoppm)" \
 check "pixels above the rectangle did not" \
 	test "$(crop "$CORPUS/libreoffice-letter.pdf" 0 0 300 200)" = "$(crop "$TMP/visible.pdf" 0 0 300 200)"
 check "the visible seal is valid (pdfsig)" bash -c "pdfsig '$TMP/visible.pdf' | grep -q 'Signature is Valid'"
+
+# A visible seal with an image and a QR code that a reader can scan.
+pdftoppm -r 30 -f 1 -l 1 -png "$CORPUS/xref-table.pdf" "$TMP/logo" >/dev/null 2>&1
+logo=$(ls "$TMP"/logo*.png | head -1)
+eq "a visible seal with an image and a QR code (200)" 200 "$(seal "$CORPUS/libreoffice-letter.pdf" "$TMP/qr.pdf" \
+	-F 'visible={"page":1,"rect":[40,40,400,160]}' -F "image=@$logo;type=image/png" \
+	-F 'qr=https://verify.example/doc/42')"
+check "it is valid (pdfsig)" bash -c "pdfsig '$TMP/qr.pdf' | grep -q 'Signature is Valid'"
+if command -v zbarimg >/dev/null; then
+	pdftoppm -r 150 -f 1 -l 1 -png "$TMP/qr.pdf" "$TMP/qrpage" >/dev/null 2>&1
+	check "zbarimg reads the QR code from the rendered page" bash -c \
+		"zbarimg -q --raw $TMP/qrpage*.png | grep -qx 'https://verify.example/doc/42'"
+else
+	ok "# SKIP zbarimg not installed"
+fi
+printf 'GIF89a not really' >"$TMP/bad.gif"
+refuse "an image that is not JPEG or PNG" "$CORPUS/xref-table.pdf" 400 bad_request \
+	-F 'visible={"page":1,"rect":[40,40,300,120]}' -F "image=@$TMP/bad.gif"
+refuse "a QR code without a visible rectangle" "$CORPUS/xref-table.pdf" 400 bad_request -F 'qr=x'
 finish
