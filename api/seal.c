@@ -268,6 +268,27 @@ static int add_timestamp(struct resp *out, struct pki_cms *cms)
 	return rc;
 }
 
+/* Appends the base64 strings of arr, decoded, to blobs (and the buffers
+ * to owned, for freeing), as far as both have room. */
+static void decode_blobs(json_t *arr, struct pdf_blob *blobs, size_t *n,
+			 size_t cap, uint8_t **owned, size_t *nowned,
+			 size_t owned_cap)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e) {
+		uint8_t *p;
+		size_t l;
+
+		if (*n < cap && *nowned < owned_cap &&
+		    esd_b64_decode(json_string_value(e) ?: "", &p, &l) == 0) {
+			owned[(*nowned)++] = p;
+			blobs[(*n)++] = (struct pdf_blob){ p, l };
+		}
+	}
+}
+
 /*
  * PAdES B-LT: an incremental update with a /DSS holding what a validator
  * needs: the signer's chain, the TSA's certificate and every CA's current
@@ -282,7 +303,7 @@ static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
 	struct pdf_dss_data v = { 0 };
 	struct pdf_doc *doc = NULL;
 	struct cred none = { 0 };
-	json_t *j = NULL, *e;
+	json_t *j = NULL;
 	struct ibuf b;
 	size_t i;
 	int rc, reason = 0, n;
@@ -303,26 +324,10 @@ static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
 		nder++;
 	}
 	nx509 = nder; /* der[0..nx509) are OpenSSL's, the rest malloc's */
-	json_array_foreach(json_object_get(j, "certs"), i, e) {
-		uint8_t *p;
-		size_t l;
-
-		if (ncerts < ESD_ARRAY_LEN(certs) && nder < ESD_ARRAY_LEN(der) &&
-		    esd_b64_decode(json_string_value(e) ?: "", &p, &l) == 0) {
-			der[nder++] = p;
-			certs[ncerts++] = (struct pdf_blob){ p, l };
-		}
-	}
-	json_array_foreach(json_object_get(j, "crls"), i, e) {
-		uint8_t *p;
-		size_t l;
-
-		if (ncrls < ESD_ARRAY_LEN(crls) && nder < ESD_ARRAY_LEN(der) &&
-		    esd_b64_decode(json_string_value(e) ?: "", &p, &l) == 0) {
-			der[nder++] = p;
-			crls[ncrls++] = (struct pdf_blob){ p, l };
-		}
-	}
+	decode_blobs(json_object_get(j, "certs"), certs, &ncerts,
+		     ESD_ARRAY_LEN(certs), der, &nder, ESD_ARRAY_LEN(der));
+	decode_blobs(json_object_get(j, "crls"), crls, &ncrls,
+		     ESD_ARRAY_LEN(crls), der, &nder, ESD_ARRAY_LEN(der));
 	v.certs = certs;
 	v.ncerts = ncerts;
 	v.crls = crls;

@@ -125,25 +125,6 @@ int h_tsa(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	return rc;
 }
 
-/* Serial bytes -> the lowercase hex key of DB_CERTS. */
-static int serial_key(const uint8_t *serial, size_t len, char *out, size_t cap)
-{
-	BIGNUM *bn = BN_bin2bn(serial, (int)len, NULL);
-	char *hex = bn ? BN_bn2hex(bn) : NULL;
-	int rc = ESD_ENOMEM;
-
-	if (hex != NULL && strlen(hex) < cap) {
-		for (size_t i = 0; hex[i]; i++)
-			out[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] + 32
-								     : hex[i]);
-		out[strlen(hex)] = '\0';
-		rc = 0;
-	}
-	OPENSSL_free(hex);
-	BN_free(bn);
-	return rc;
-}
-
 /* What the store says of the certificate with this serial from issuer. */
 static void cert_status(struct store_txn *t, const char *issuer,
 			const uint8_t *serial, size_t len,
@@ -154,7 +135,7 @@ static void cert_status(struct store_txn *t, const char *issuer,
 	const char *s, *iss;
 
 	st->status = PKI_OCSP_UNKNOWN;
-	if (serial_key(serial, len, key, sizeof(key)) != 0 ||
+	if (pki_serial_hex(serial, len, key, sizeof(key)) != 0 ||
 	    store_get_json(t, DB_CERTS, key, &rec) != 0)
 		return;
 	s = json_string_value(json_object_get(rec, "status"));

@@ -46,8 +46,11 @@ int pki_cert_issue(const struct pki_cert_req *req, X509 **out);
 int pki_cert_pem(X509 *cert, char **out);
 /* Parses one PEM certificate. */
 int pki_cert_from_pem(const char *pem, size_t len, X509 **out);
-/* Serial as lowercase hex into out (cap >= 41). */
+/* Serial as lowercase hex without leading zeros into out (cap >= 41):
+ * the form DB_CERTS is keyed by. */
 int pki_cert_serial_hex(X509 *cert, char *out, size_t cap);
+/* The same for a serial given as big-endian bytes. */
+int pki_serial_hex(const uint8_t *serial, size_t len, char *out, size_t cap);
 /* Public key as PEM (SubjectPublicKeyInfo) into a new buffer. */
 int pki_pubkey_pem(EVP_PKEY *key, char **out);
 

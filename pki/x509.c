@@ -238,9 +238,9 @@ int pki_cert_from_pem(const char *pem, size_t len, X509 **out)
 	return 0;
 }
 
-int pki_cert_serial_hex(X509 *cert, char *out, size_t cap)
+/* Lowercase hex of bn, without leading zeros; frees bn. */
+static int bn_hex(BIGNUM *bn, char *out, size_t cap)
 {
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	char *hex = bn ? BN_bn2hex(bn) : NULL;
 	int rc = ESD_ECRYPTO;
 
@@ -254,4 +254,15 @@ int pki_cert_serial_hex(X509 *cert, char *out, size_t cap)
 	OPENSSL_free(hex);
 	BN_free(bn);
 	return rc;
+}
+
+int pki_cert_serial_hex(X509 *cert, char *out, size_t cap)
+{
+	return bn_hex(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL),
+		      out, cap);
+}
+
+int pki_serial_hex(const uint8_t *serial, size_t len, char *out, size_t cap)
+{
+	return bn_hex(BN_bin2bn(serial, (int)len, NULL), out, cap);
 }
