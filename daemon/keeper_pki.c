@@ -103,7 +103,10 @@ int h_tsa(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	rc = keeper_record_chain(s.rec, &chain);
 	if (rc == 0)
 		rc = esd_random(serial, sizeof(serial));
-	serial[0] &= 0x7f;
+	/* Positive and 16 bytes long: a zero first byte would not be the
+	 * minimal encoding pki_tsa_respond insists on (1 in 128 stamps
+	 * failed before this). */
+	serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x40);
 	if (rc == 0)
 		rc = pki_tsa_respond(&q, s.cert, s.key, chain,
 				     k->cfg.tsa_policy[0] ? k->cfg.tsa_policy

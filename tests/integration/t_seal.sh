@@ -36,6 +36,15 @@ for name in pdftex-1.5-objstm xref-table libreoffice-letter linearized ghostscri
 	check "$name: openssl cms -verify with the demo CA over the byte range" \
 		openssl cms -verify -binary -inform DER -in "$TMP/cms.der" -content "$TMP/cms.data" \
 		-CAfile "$D/ca.pem" -out /dev/null
+	# The same document at B-T (a signature timestamp from our TSA).
+	eq "$name: sealed at B-T (200)" 200 "$(seal "$in" "$TMP/$name.bt.pdf" -F level=B-T)"
+	qbt=0; qpdf --check "$TMP/$name.bt.pdf" >/dev/null 2>&1 || qbt=$?
+	check "$name: B-T: qpdf --check is as clean as the input" test "$qbt" -le "$qin"
+	check "$name: B-T: pdfsig: Signature is Valid" bash -c \
+		"pdfsig '$TMP/$name.bt.pdf' | grep -q 'Signature Validation: Signature is Valid.'"
+	cms_of "$TMP/$name.bt.pdf" "$TMP/cmsbt"
+	check "$name: B-T: openssl cms -verify, with a timestamp token inside" bash -c \
+		"openssl cms -verify -binary -inform DER -in '$TMP/cmsbt.der' -content '$TMP/cmsbt.data' -CAfile '$D/ca.pem' -out /dev/null && openssl asn1parse -inform DER -in '$TMP/cmsbt.der' | grep -q id-smime-aa-timeStampToken"
 done
 openssl cms -cmsout -print -inform DER -in "$TMP/cms.der" >"$TMP/cms.txt"
 check "signed attributes include ESS signing-certificate-v2" grep -q "id-smime-aa-signingCertificateV2" "$TMP/cms.txt"
@@ -47,7 +56,7 @@ check "the signer is the demo seal certificate" \
 check "reason and location are in the signature dictionary" \
 	bash -c "grep -a -q '/Reason *(Approved)' '$TMP/libreoffice-letter.sealed.pdf' && grep -a -q '/Location *(Jakarta)' '$TMP/libreoffice-letter.sealed.pdf'"
 A1=$("$ESIGNCTL" -c "$D/esignd.conf" --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
-eq "one audit record per seal" "$n" "$((A1 - A0))"
+eq "two audit records per B-B and B-T pair of seals, one per timestamp" "$((n * 3))" "$((A1 - A0))"
 
 # Refusals: a stable error code, nothing written.
 refuse() { # refuse NAME FILE STATUS CODE [curl args]
