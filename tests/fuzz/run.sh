@@ -12,7 +12,7 @@
 # Seeds: seeds/<target>/, plus the shared PDF corpus ($ESD_CORPUS, else
 # <parent of the repository>/shared/corpus) for fuzz_pdf, and IPC frames
 # generated below for fuzz_ipc.
-# Environment: CC (default clang), FUZZ_TARGETS (default all four).
+# Environment: CC (default clang), FUZZ_TARGETS (default all of them).
 # Prints one line per target and "N passed, M failed"; exits non-zero on
 # any failure (a crash, a failing regression input, a build error).
 set -u
@@ -23,7 +23,7 @@ corpus=${ESD_CORPUS:-$(dirname "$repo")/shared/corpus}
 secs=${1:-${FUZZ_SECONDS:-60}}
 out=${2:-}
 cc=${CC:-clang}
-targets=${FUZZ_TARGETS:-"fuzz_pdf fuzz_ipc fuzz_config fuzz_json"}
+targets=${FUZZ_TARGETS:-"fuzz_pdf fuzz_ipc fuzz_config fuzz_json fuzz_ocsp fuzz_tsq"}
 
 case "$secs" in
 '' | *[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET] [OUTDIR]" >&2; exit 2 ;;
@@ -46,8 +46,8 @@ common="common/err.c common/log.c common/util.c"
 # sources TARGET: product sources (relative to the repo) the target needs
 sources() {
 	case "$1" in
-	fuzz_pdf) echo "$common pdf/doc.c pdf/lex.c pdf/obj.c pdf/repair.c" \
-		"pdf/sign.c pdf/write.c pdf/xref.c" ;;
+	fuzz_pdf) (cd "$repo" && echo "$common" pdf/*.c) ;;
+	fuzz_ocsp | fuzz_tsq) echo "$common pki/ocsp.c pki/tsa.c pki/crl.c" ;;
 	fuzz_ipc) echo "$common daemon/ipc.c" ;;
 	fuzz_config) echo "$common daemon/config.c" ;;
 	fuzz_json) echo "" ;;
@@ -55,7 +55,8 @@ sources() {
 }
 pkgs() {
 	case "$1" in
-	fuzz_pdf) echo "libcrypto zlib" ;;
+	fuzz_pdf) echo "libcrypto zlib libqrencode" ;;
+	fuzz_ocsp | fuzz_tsq) echo "libcrypto" ;;
 	fuzz_ipc | fuzz_config) echo "libcrypto" ;;
 	fuzz_json) echo "jansson" ;;
 	esac
