@@ -253,9 +253,7 @@ static const char conf_template[] =
 	"\n"
 	"# CA certificates that signatures are verified against.\n"
 	"trust_anchors = ca.pem\n"
-	"\n"
-	"# Base URL written into issued certificates (CRL, OCSP, CA issuers).\n"
-	"public_url = https://127.0.0.1:%u\n"
+
 	"\n"
 	"# Unix socket peers (uid or user name) that are administrators.\n"
 	"admin_uids = %u\n"
@@ -275,7 +273,7 @@ static int write_conf(const char *dir, const struct init_opts *o)
 {
 	char path[PATH_MAX], text[4096];
 	int n = snprintf(text, sizeof(text), conf_template, o->module,
-			 o->https_port, o->https_port, (unsigned)getuid());
+			 o->https_port, (unsigned)getuid());
 
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    path_join(path, sizeof(path), dir, "esignd.conf") != 0)

@@ -34,7 +34,6 @@ static const struct key keys[] = {
 	{ S(unix_socket, C_PATH), 0, 0 },
 	{ S(user, C_STR), 0, 0 },
 	{ S(trust_anchors, C_PATH), 0, 0 },
-	{ S(public_url, C_STR), 0, 0 },
 	{ S(tsa_policy, C_STR), 0, 0 },
 	{ S(admin_uids, C_UIDS), 0, 0 },
 	{ S(max_body, C_U64), 1024, 1ull << 32 },

@@ -27,8 +27,6 @@ struct esd_config {
 	char user[64];                /* front runs as this when started as root */
 	char trust_anchors[PATH_MAX]; /* PEM CA certificates for verification */
 	char tsa_policy[65];          /* TSA policy OID; "" = the demo one */
-	char public_url[256];         /* base URL in issued certificates (CRL,
-				       * OCSP, CA issuers); "" = none */
 	uid_t admin_uids[CONF_MAX_UIDS];
 	size_t n_admin_uids;
 	uint64_t max_body;            /* bytes */
