@@ -205,6 +205,9 @@ static enum MHD_Result send_resp(struct req *r, struct resp *out)
 	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
 	if (out->status == 405 && r->allow[0] != '\0')
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
+	/* 503: the token or keeper is coming back; 429: slow down. */
+	if (out->status == 503 || out->status == 429)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	ret = MHD_queue_response(r->conn, out->status, mr);
 	MHD_destroy_response(mr);
 	metrics_request(r->route, out->status, esd_mono_ns() - r->t0);
@@ -353,6 +356,9 @@ static int start_one(struct listener *l, const struct esd_config *cfg, int fd,
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)cfg->max_header_size, NULL },
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
 		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_connections_per_ip, NULL },
+		/* TLS 1.2 and 1.3 only, with GnuTLS's secure suites. */
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-SHA1:-RSA:%SAFE_RENEGOTIATION" },
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, l->srv->cert_pem },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, l->srv->key_pem },
 		{ MHD_OPTION_END, 0, NULL },

@@ -51,6 +51,8 @@ static const struct key keys[] = {
 	{ S(audit_checkpoint_seconds, C_U64), 1, 86400 },
 	{ S(log_level, C_LOGLEVEL), 0, 0 },
 	{ S(seccomp, C_BOOL), 0, 0 },
+	{ S(require_synced_clock, C_BOOL), 0, 0 },
+	{ S(max_clock_error_ms, C_U64), 1, 3600000 },
 };
 #undef S
 
@@ -79,6 +81,8 @@ void config_defaults(struct esd_config *c)
 	c->audit_checkpoint_seconds = 60;
 	c->log_level = LOG_LVL_INFO;
 	c->seccomp = 1;
+	c->require_synced_clock = 0;
+	c->max_clock_error_ms = 1000;
 }
 
 static int fail(char *err, size_t errlen, const char *name, unsigned line,

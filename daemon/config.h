@@ -44,6 +44,8 @@ struct esd_config {
 	uint64_t audit_checkpoint_seconds; /* ... or after this many seconds */
 	int log_level;
 	int seccomp;                  /* confine the front (default on) */
+	int require_synced_clock;     /* refuse to sign on an unsynced clock */
+	uint64_t max_clock_error_ms;  /* ... or one whose error bound is larger */
 };
 
 /* Fills c with the defaults (docs/config.md). */

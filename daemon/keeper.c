@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/timex.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <jansson.h>
@@ -156,6 +157,38 @@ out:
 	return rc;
 }
 
+void keeper_clock_state(int *synced, long *max_error_us)
+{
+	struct timex tx;
+	int st;
+
+	memset(&tx, 0, sizeof(tx));
+	st = adjtimex(&tx);
+	*synced = st >= 0 && st != TIME_ERROR && !(tx.status & STA_UNSYNC);
+	*max_error_us = tx.maxerror;
+}
+
+int keeper_clock_check(struct keeper *k, struct reply *r)
+{
+	int synced, need;
+	long max_error;
+	uint64_t limit;
+
+	pthread_mutex_lock(&k->cfg_mu);
+	need = k->cfg.require_synced_clock;
+	limit = k->cfg.max_clock_error_ms;
+	pthread_mutex_unlock(&k->cfg_mu);
+	if (!need)
+		return 0;
+	keeper_clock_state(&synced, &max_error);
+	if (synced && max_error >= 0 && (uint64_t)max_error <= limit * 1000)
+		return 0;
+	snprintf(r->msg, sizeof(r->msg),
+		 "the clock is not synchronised to a time source (NTP); "
+		 "signatures and timestamps are refused until it is");
+	return ESD_EUNAVAIL;
+}
+
 int keeper_key_record(struct keeper *k, const char *label, json_t **rec)
 {
 	struct store_txn *t;
@@ -246,23 +279,29 @@ static int h_health(struct keeper *k, struct caller *c, struct ibuf *in,
 		    struct reply *r)
 {
 	struct store_txn *t;
-	int tok, st;
+	struct reply tmp;
+	int tok, st, synced;
+	long max_error;
 	int64_t now = esd_now();
-	int clock_ok = now > 1700000000; /* after 2023-11: not a reset RTC */
+	/* After 2023-11 (not a reset RTC), and synchronised if required. */
+	int clock_ok = now > 1700000000 && keeper_clock_check(k, &tmp) == 0;
 
 	(void)c;
 	if (ibuf_done(in) != 0)
 		return ESD_EINVAL;
+	keeper_clock_state(&synced, &max_error);
 	tok = hsm_health(k->hsm);
 	st = store_txn_begin(k->store, 0, &t);
 	if (st == 0)
 		store_txn_abort(t);
-	r->json = json_pack("{s:b, s:{s:{s:b, s:s}, s:{s:b}, s:{s:b, s:I}}}",
+	r->json = json_pack("{s:b, s:{s:{s:b, s:s}, s:{s:b}, s:{s:b, s:I, s:b, s:I}}}",
 			    "ok", tok == 0 && st == 0 && clock_ok,
 			    "checks",
 			    "token", "ok", tok == 0, "error", esd_err_name(tok),
 			    "store", "ok", st == 0,
-			    "clock", "ok", clock_ok, "time", (json_int_t)now);
+			    "clock", "ok", clock_ok, "time", (json_int_t)now,
+			    "synchronised", synced,
+			    "max_error_us", (json_int_t)max_error);
 	return r->json ? 0 : ESD_ENOMEM;
 }
 
@@ -640,6 +679,8 @@ static void on_config(void *arg, const struct esd_config *nc)
 	memcpy(k->cfg.admin_uids, nc->admin_uids, sizeof(nc->admin_uids));
 	k->cfg.n_admin_uids = nc->n_admin_uids;
 	k->cfg.log_level = nc->log_level;
+	k->cfg.require_synced_clock = nc->require_synced_clock;
+	k->cfg.max_clock_error_ms = nc->max_clock_error_ms;
 	pthread_mutex_unlock(&k->cfg_mu);
 	log_set_level(nc->log_level);
 	log_info("keeper: configuration reloaded");

@@ -179,6 +179,9 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	    ibuf_get_str(in, name, sizeof(name)) != 0 || ibuf_done(in) != 0 ||
 	    tlen != 32 || dlen != 32)
 		return ESD_EINVAL;
+	rc = keeper_clock_check(k, r);
+	if (rc != 0)
+		return rc;
 	rc = doc_key(k, c, purpose, want, label, &rec, r);
 	if (rc != 0)
 		return rc;

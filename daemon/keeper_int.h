@@ -46,6 +46,15 @@ struct reply {
 typedef int (*handler_fn)(struct keeper *k, struct caller *c,
 			  struct ibuf *in, struct reply *r);
 
+/*
+ * The kernel's view of the clock (adjtimex): synchronised to a time source
+ * and its maximum error. 0 when signing may go on, ESD_EUNAVAIL (with
+ * r->msg set) when require_synced_clock is on and the clock is not
+ * trustworthy.
+ */
+int keeper_clock_check(struct keeper *k, struct reply *r);
+void keeper_clock_state(int *synced, long *max_error_us);
+
 /* Appends one audit record and returns once it is durable (group commit
  * with concurrent callers). */
 int keeper_audit(struct keeper *k, struct caller *c, const char *action,

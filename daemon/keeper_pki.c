@@ -95,6 +95,9 @@ int h_tsa(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	memcpy(&q, p, sizeof(q));
 	if (q.imprint_len > sizeof(q.imprint))
 		return ESD_EINVAL;
+	rc = keeper_clock_check(k, r);
+	if (rc != 0)
+		return rc;
 	rc = svc_key_get(k, NULL, "tsa", tsa_purpose, &s);
 	if (rc != 0) {
 		snprintf(r->msg, sizeof(r->msg), "no time-stamping key");

@@ -374,6 +374,8 @@ static void reload(struct master *m)
 		m->cfg.log_level = nc.log_level;
 		m->cfg.max_body = nc.max_body;
 		m->cfg.rate_limit = nc.rate_limit;
+		m->cfg.require_synced_clock = nc.require_synced_clock;
+		m->cfg.max_clock_error_ms = nc.max_clock_error_ms;
 		m->cfg.rate_burst = nc.rate_burst;
 		memcpy(m->cfg.admin_uids, nc.admin_uids, sizeof(nc.admin_uids));
 		m->cfg.n_admin_uids = nc.n_admin_uids;

@@ -12,6 +12,7 @@ eq "signing works" 200 "$(sign_code)"
 mv "$D/tokens" "$D/tokens.away"
 eq "with the token gone, signing is 503" 503 "$(sign_code)"
 eq "... answering token_unavailable" token_unavailable "$(json_err)"
+check "... with Retry-After" bash -c "curl -s -D - -o /dev/null --unix-socket '$SOCK' -d '{\"digest\":\"$DG\",\"alg\":\"rsa-pkcs1\"}' http://localhost/v1/keys/demo-seal/sign | grep -qi '^Retry-After: 1'"
 eq "health is 503" 503 "$(https_code /v1/health)"
 check "health names the token as the failing check" grep -q '"token":{"ok":false' "$TMP/body"
 eq "sealing is 503 too" 503 "$(curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$D/ca.pem" \
