@@ -69,19 +69,25 @@ void api_set_rate(struct api_server *s, uint64_t rate, uint64_t burst)
 	atomic_store(&s->burst, burst);
 }
 
-/* The client a rate limit applies to: its bearer token, else its Unix
- * uid, else its address. */
+/* The client a rate limit applies to: the peer's uid on the Unix socket,
+ * its address on HTTPS (not the bearer token: an invented token would be
+ * a fresh bucket before the keeper could refuse it). */
 static uint64_t client_key(struct req *r)
 {
 	const union MHD_ConnectionInfo *ci;
 	uint64_t k = 0;
 
-	if (r->cred.kind == CRED_BEARER) {
-		memcpy(&k, r->cred.token_hash, sizeof(k));
-		return k ^ 1;
+	if (r->via_unix) {
+		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(
+			r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct ucred uc;
+		socklen_t len = sizeof(uc);
+
+		if (fd != NULL && getsockopt(fd->connect_fd, SOL_SOCKET,
+					     SO_PEERCRED, &uc, &len) == 0)
+			return 2 | (uint64_t)uc.uid << 8;
+		return 2;
 	}
-	if (r->cred.kind == CRED_PEER)
-		return 2 | (uint64_t)r->cred.uid << 8;
 	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;

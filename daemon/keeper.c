@@ -189,6 +189,26 @@ int keeper_clock_check(struct keeper *k, struct reply *r)
 	return ESD_EUNAVAIL;
 }
 
+/* 1 if the store says the certificate with this serial is revoked (or
+ * cannot tell: a signature is never made on an unknown status). */
+int keeper_cert_revoked(struct keeper *k, const char *serial)
+{
+	struct store_txn *t;
+	json_t *rec = NULL;
+	const char *st;
+	int revoked = 1;
+
+	if (serial == NULL || store_txn_begin(k->store, 0, &t) != 0)
+		return 1;
+	if (store_get_json(t, DB_CERTS, serial, &rec) == 0) {
+		st = json_string_value(json_object_get(rec, "status"));
+		revoked = st == NULL || strcmp(st, "valid") != 0;
+	}
+	store_txn_abort(t);
+	json_decref(rec);
+	return revoked;
+}
+
 int keeper_key_record(struct keeper *k, const char *label, json_t **rec)
 {
 	struct store_txn *t;
@@ -500,7 +520,9 @@ static int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 			 "its length");
 		return ESD_EINVAL;
 	}
-	rc = hsm_sign(k->hsm, label, alg, md, dgst, dlen, sig, &siglen);
+	rc = keeper_clock_check(k, r);
+	if (rc == 0)
+		rc = hsm_sign(k->hsm, label, alg, md, dgst, dlen, sig, &siglen);
 	if (rc == ESD_ENOTFOUND)
 		snprintf(r->msg, sizeof(r->msg), "no key labelled '%s'", label);
 	else if (rc == ESD_EINVAL)
@@ -589,6 +611,11 @@ reply:
 	OPENSSL_cleanse(&c, sizeof(c));
 }
 
+/* Worker threads alive; a hung token must not make them pile up as the
+ * front replaces the channels it gave up on. */
+#define MAX_WORKERS 256
+static atomic_int nworkers;
+
 struct worker_arg {
 	struct keeper *k;
 	int fd;
@@ -613,20 +640,34 @@ static void *worker(void *p)
 	}
 	close(a->fd);
 	free(a);
+	atomic_fetch_sub(&nworkers, 1);
 	return NULL;
 }
 
 static int start_workers(struct keeper *k, const int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct worker_arg *a = malloc(sizeof(*a));
+		struct worker_arg *a;
 		pthread_t th;
 
-		if (a == NULL)
+		if (atomic_fetch_add(&nworkers, 1) >= MAX_WORKERS) {
+			atomic_fetch_sub(&nworkers, 1);
+			log_warn("keeper: %d workers busy; refusing a channel",
+				 MAX_WORKERS);
+			close(fds[i]);
+			continue;
+		}
+		a = malloc(sizeof(*a));
+		if (a == NULL) {
+			atomic_fetch_sub(&nworkers, 1);
+			close(fds[i]);
 			return ESD_ENOMEM;
+		}
 		a->k = k;
 		a->fd = fds[i];
 		if (pthread_create(&th, NULL, worker, a) != 0) {
+			atomic_fetch_sub(&nworkers, 1);
+			close(fds[i]);
 			free(a);
 			return ESD_ENOMEM;
 		}

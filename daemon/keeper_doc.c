@@ -34,26 +34,6 @@ static json_t *pem_to_b64(const char *pem)
 	return j;
 }
 
-/* 1 if the store says the certificate with this serial is revoked (or
- * cannot tell: a signature is never made on an unknown status). */
-static int cert_revoked(struct keeper *k, const char *serial)
-{
-	struct store_txn *t;
-	json_t *rec = NULL;
-	const char *st;
-	int revoked = 1;
-
-	if (serial == NULL || store_txn_begin(k->store, 0, &t) != 0)
-		return 1;
-	if (store_get_json(t, DB_CERTS, serial, &rec) == 0) {
-		st = json_string_value(json_object_get(rec, "status"));
-		revoked = st == NULL || strcmp(st, "valid") != 0;
-	}
-	store_txn_abort(t);
-	json_decref(rec);
-	return revoked;
-}
-
 /*
  * Resolves which document-signing key the caller may use: the label it
  * names or, for a seal with none named, its default seal key. An admin
@@ -115,7 +95,7 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		snprintf(r->msg, sizeof(r->msg),
 			 "the certificate of key '%s' is not valid now", label);
 		rc = ESD_EPERM;
-	} else if (cert_revoked(k, json_string_value(json_object_get(*rec, "serial")))) {
+	} else if (keeper_cert_revoked(k, json_string_value(json_object_get(*rec, "serial")))) {
 		snprintf(r->msg, sizeof(r->msg),
 			 "the certificate of key '%s' is revoked", label);
 		rc = ESD_EPERM;

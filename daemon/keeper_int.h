@@ -60,6 +60,10 @@ void keeper_clock_state(int *synced, long *max_error_us);
 int keeper_audit(struct keeper *k, struct caller *c, const char *action,
 		 const char *target, int result, json_t *detail);
 
+/* 1 if the store says the certificate with this serial is revoked (or
+ * cannot tell). */
+int keeper_cert_revoked(struct keeper *k, const char *serial);
+
 /* The record of the key labelled label (DB_KEYS); caller decrefs. */
 int keeper_key_record(struct keeper *k, const char *label, json_t **rec);
 /* The label of the first key whose purpose is purpose, into label. */

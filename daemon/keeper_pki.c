@@ -67,6 +67,12 @@ static int svc_key_get(struct keeper *k, const char *label, const char *purpose,
 		svc_key_free(s);
 		return ESD_ENOTFOUND;
 	}
+	/* A service whose certificate was revoked no longer signs. */
+	if (keeper_cert_revoked(k, json_string_value(json_object_get(s->rec,
+								     "serial")))) {
+		svc_key_free(s);
+		return ESD_EPERM;
+	}
 	rc = keeper_record_cert(s->rec, &s->cert);
 	if (rc == 0)
 		rc = hsm_privkey(k->hsm, s->label, &s->key);
@@ -175,6 +181,9 @@ int h_ocsp(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	memcpy(&q, p, sizeof(q));
 	if (q.n == 0 || q.n > PKI_OCSP_MAX_SINGLE)
 		return ESD_EINVAL;
+	if (keeper_clock_check(k, r) != 0)
+		return pki_ocsp_error_response(PKI_OCSP_TRY_LATER, &r->bin,
+					       &r->bin_len);
 	/* Which of our CAs the first CertID names. */
 	for (size_t i = 0; ca_purposes[i] != NULL && !found; i++) {
 		if (svc_key_get(k, NULL, ca_purposes[i], ca_purposes, &ca) != 0)
@@ -354,6 +363,14 @@ static int crl_get(struct keeper *k, struct caller *c, const char *label,
 	if (rc == 0)
 		store_txn_abort(t);
 	if (rc == 0 && *der == NULL) {
+		struct reply tmp;
+
+		/* A new CRL carries thisUpdate: only on a trusted clock. */
+		rc = keeper_clock_check(k, &tmp);
+		if (rc != 0) {
+			svc_key_free(&ca);
+			return rc;
+		}
 		rc = store_txn_begin(k->store, 1, &t);
 		if (rc == 0)
 			rc = crl_issue(k, t, &ca, der, len);

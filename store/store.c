@@ -54,8 +54,9 @@ int store_open(const char *dir, uint64_t map_size, int create,
 	if (rc == 0)
 		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	for (int i = 0; rc == 0 && i < DB__COUNT; i++)
-		rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0,
-				  &s->dbi[i]);
+		/* Created when missing: a state directory from an older
+		 * version gains the databases added since. */
+		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
 	if (rc == 0) {
 		rc = mdb_txn_commit(txn);
 		txn = NULL;
