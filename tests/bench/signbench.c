@@ -1,20 +1,43 @@
 /*
- * signbench: a small closed-loop load generator for esignd.
+ * signbench: a small load generator for esignd.
  *
  * T threads, each with its own CURL easy handle reused for every request
  * (HTTP/1.1 keep-alive), each doing one untimed warm-up request and then
- * N timed ones. Modes:
+ * timed ones. Modes:
  *
  *   unix-sign     POST /v1/keys/KEY/sign over the Unix socket (the admin
  *                 is recognised by SO_PEERCRED); a reply counts as ok
  *                 only with HTTP 200 and a "signature" member.
  *   https-status  GET /v1/status over HTTPS with a bearer token, the
  *                 server checked against the instance's CA; ok = HTTP 200.
+ *   seal          POST /v1/seal, multipart/form-data with the PDF of
+ *                 --file as `file` (plus `key` and `level`), over HTTPS
+ *                 (--url, bearer token) or over the Unix socket (--socket);
+ *                 ok = HTTP 200, Content-Type application/pdf, a body that
+ *                 starts with %PDF, ends with %%EOF and is longer than
+ *                 the upload's PDF. Every thread builds its curl_mime once
+ *                 and reuses it; no "Expect: 100-continue" round trip.
+ *   seal-hash     POST /v1/seal/hash {"digest": hex, "key", "level"} over
+ *                 HTTPS or the Unix socket; a different digest each time;
+ *                 ok = HTTP 200 and a "cms" member.
  *
- * It prints one RESULT line (see bench_stats.h) with requests/s of the
- * ok replies, failures and latency p50/p99, plus reconnects=N: the
+ * How long: --requests N per thread (default 1000), stopping early at
+ * --max-seconds (complete=no); or --seconds S: as many as fit in S
+ * seconds (complete=yes). --rate R paces the threads to R requests/s in
+ * all (each thread sends on its own schedule, T/R apart, staggered);
+ * then a latency is measured from the request's scheduled time, so a
+ * server that falls behind shows as latency rather than as a lower
+ * offered rate (late=N counts requests sent more than 1 ms after their
+ * slot).
+ *
+ * It prints one RESULT line (see bench_stats.h) with requests/s of the ok
+ * replies, failures and latency p50/p99, plus reconnects=N: the
  * connections opened during the timed phase, 0 when keep-alive held
- * (the warm-up request opens each thread's one connection).
+ * (the warm-up request opens each thread's one connection), client_cpu_ms
+ * (this process's user+system CPU per ok request: the load generator's
+ * share of the machine) and, for seal, reply_bytes (the warm-up reply).
+ * --save FILE writes the first thread's warm-up reply there (to check the
+ * sealed PDF with a real verifier).
  * It measures, it asserts nothing about speed; the exit status is 0 when
  * every request it sent got an ok reply (stopping early at --max-seconds
  * prints complete=no but is no failure), 1 otherwise, 2 on a usage error.
@@ -28,21 +51,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 
 #include "bench_stats.h"
 
-enum mode { MODE_UNIX_SIGN, MODE_HTTPS_STATUS };
+enum mode { MODE_UNIX_SIGN, MODE_HTTPS_STATUS, MODE_SEAL, MODE_SEAL_HASH };
 
 struct opts {
 	enum mode mode;
 	const char *mode_name;
 	unsigned threads;
-	uint64_t requests;      /* per thread */
-	double max_seconds;     /* a worker stops early past this */
+	uint64_t requests;      /* per thread; UINT64_MAX with --seconds */
+	double max_seconds;     /* a worker stops past this */
+	double seconds;         /* --seconds (0: by --requests) */
+	double rate;            /* --rate, requests/s in all (0: closed loop) */
 	const char *socket_path;
 	const char *key;
+	int key_given;
+	const char *level;
 	const char *url;        /* https base, e.g. https://127.0.0.1:8443 */
 	const char *cacert;
+	const char *file;       /* seal: the PDF */
+	const char *save;       /* seal: where the warm-up reply goes */
+	char *pdf;              /* seal: its bytes */
+	size_t pdf_len;
 	char auth_header[256];  /* "Authorization: Bearer ..." */
 };
 
@@ -50,19 +83,27 @@ struct worker {
 	const struct opts *o;
 	struct bench_gate *gate;
 	unsigned id;
-	double *lat_ms;         /* o->requests slots */
-	uint64_t done, ok, failures;
+	double *lat_ms;         /* ok latencies, grows */
+	size_t lat_cap;
+	uint64_t done, ok, failures, late;
 	long connects;          /* new connections opened */
+	uint64_t reply_bytes;   /* of the warm-up reply */
 	int setup_failed, warmup_failed;
 	char first_error[160];
 };
 
 struct buf {
-	char data[4096];
+	char data[4096];        /* the first bytes of the body */
 	size_t len;
+	char tail[16];          /* the last bytes of the body */
+	size_t tail_len;
+	uint64_t total;         /* body bytes */
+	FILE *save;             /* copy of the whole body, or NULL */
+	int save_failed;
 };
 
-/* Keeps the first 4 KiB of a reply body: enough to check it. */
+/* Keeps the first 4 KiB and the last 16 bytes of a reply body: enough to
+ * check it. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct buf *b = arg;
@@ -73,7 +114,30 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	memcpy(b->data + b->len, p, room);
 	b->len += room;
 	b->data[b->len] = '\0';
+	if (len >= sizeof(b->tail)) {
+		memcpy(b->tail, p + len - sizeof(b->tail), sizeof(b->tail));
+		b->tail_len = sizeof(b->tail);
+	} else {
+		size_t keep = sizeof(b->tail) - len;
+
+		if (keep > b->tail_len)
+			keep = b->tail_len;
+		memmove(b->tail, b->tail + b->tail_len - keep, keep);
+		memcpy(b->tail + keep, p, len);
+		b->tail_len = keep + len;
+	}
+	b->total += len;
+	if (b->save != NULL && fwrite(p, 1, len, b->save) != len)
+		b->save_failed = 1;
 	return len;
+}
+
+static void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	b->data[0] = '\0';
+	b->tail_len = 0;
+	b->total = 0;
 }
 
 static void note_error(struct worker *w, const char *fmt, long a,
@@ -83,14 +147,34 @@ static void note_error(struct worker *w, const char *fmt, long a,
 		snprintf(w->first_error, sizeof(w->first_error), fmt, a, s);
 }
 
+/* Is this reply a sealed PDF? The reason if not. */
+static const char *not_a_seal(const struct opts *o, CURL *c,
+			      const struct buf *b)
+{
+	char *ct = NULL;
+
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+	if (ct == NULL || strncasecmp(ct, "application/pdf", 15) != 0)
+		return "Content-Type is not application/pdf";
+	if (b->len < 5 || memcmp(b->data, "%PDF-", 5) != 0)
+		return "body does not start with %PDF-";
+	if (b->tail_len < 5 || memmem(b->tail, b->tail_len, "%%EOF", 5) == NULL)
+		return "body does not end with %%EOF";
+	if (b->total <= o->pdf_len)
+		return "body is not longer than the document sent";
+	return NULL;
+}
+
 /* One request; returns 1 if the reply is the expected one. */
 static int one(struct worker *w, CURL *c, struct buf *b, char *json,
 	       uint64_t seq)
 {
+	const struct opts *o = w->o;
 	long status = 0, conns = 0;
+	const char *why;
 	CURLcode rc;
 
-	if (w->o->mode == MODE_UNIX_SIGN) {
+	if (o->mode == MODE_UNIX_SIGN || o->mode == MODE_SEAL_HASH) {
 		/* A different digest each time, like real documents:
 		   "digest":" is 11 bytes into the body template. */
 		char hex[65];
@@ -99,8 +183,7 @@ static int one(struct worker *w, CURL *c, struct buf *b, char *json,
 			 (unsigned long long)seq, 0x5eed);
 		memcpy(json + 11, hex, 64);
 	}
-	b->len = 0;
-	b->data[0] = '\0';
+	buf_reset(b);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		note_error(w, "curl error %ld: %s", (long)rc,
@@ -114,84 +197,212 @@ static int one(struct worker *w, CURL *c, struct buf *b, char *json,
 		note_error(w, "HTTP %ld: %.120s", status, b->data);
 		return 0;
 	}
-	if (w->o->mode == MODE_UNIX_SIGN &&
+	if (o->mode == MODE_UNIX_SIGN &&
 	    strstr(b->data, "\"signature\":\"") == NULL) {
 		note_error(w, "HTTP %ld without a signature: %.100s", status,
 			   b->data);
 		return 0;
 	}
+	if (o->mode == MODE_SEAL_HASH && strstr(b->data, "\"cms\":\"") == NULL) {
+		note_error(w, "HTTP %ld without a cms: %.100s", status, b->data);
+		return 0;
+	}
+	if (o->mode == MODE_SEAL && (why = not_a_seal(o, c, b)) != NULL) {
+		note_error(w, "HTTP %ld but %s", status, why);
+		return 0;
+	}
 	return 1;
+}
+
+static int keep_latency(struct worker *w, double ms)
+{
+	if (w->ok == w->lat_cap) {
+		size_t cap = w->lat_cap ? w->lat_cap * 2 : 4096;
+		double *n = realloc(w->lat_ms, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		w->lat_ms = n;
+		w->lat_cap = cap;
+	}
+	w->lat_ms[w->ok++] = ms;
+	return 0;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+/* Sets up the handle for the mode; 0 or -1. */
+static int setup(struct worker *w, CURL *c, struct curl_slist **hdr,
+		 curl_mime **mime, char *json, size_t json_cap, char *url,
+		 size_t url_cap)
+{
+	const struct opts *o = w->o;
+	struct curl_slist *h;
+	int https = o->url != NULL;
+
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (https) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+		if ((h = curl_slist_append(*hdr, o->auth_header)) == NULL)
+			return -1;
+		*hdr = h;
+	} else {
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o->socket_path);
+	}
+	switch (o->mode) {
+	case MODE_UNIX_SIGN:
+		/* The body is rewritten in place by one(); same length. */
+		snprintf(json, json_cap,
+			 "{\"digest\":\"%064d\",\"alg\":\"rsa-pkcs1\","
+			 "\"hash\":\"sha256\"}", 0);
+		snprintf(url, url_cap, "http://localhost/v1/keys/%s/sign",
+			 o->key);
+		break;
+	case MODE_HTTPS_STATUS:
+		snprintf(url, url_cap, "%s/v1/status", o->url);
+		break;
+	case MODE_SEAL_HASH:
+		/* Same rewriting; "key" only when given (HTTPS falls back to
+		   the client's default key, the Unix socket admin has none). */
+		snprintf(json, json_cap, "{\"digest\":\"%064d\"%s%s%s,"
+			 "\"level\":\"%s\"}", 0,
+			 o->key_given ? ",\"key\":\"" : "",
+			 o->key_given ? o->key : "", o->key_given ? "\"" : "",
+			 o->level);
+		snprintf(url, url_cap, "%s/v1/seal/hash",
+			 https ? o->url : "http://localhost");
+		break;
+	case MODE_SEAL: {
+		curl_mimepart *part;
+
+		*mime = curl_mime_init(c);
+		if (*mime == NULL || (part = curl_mime_addpart(*mime)) == NULL ||
+		    curl_mime_name(part, "file") != CURLE_OK ||
+		    curl_mime_filename(part, "in.pdf") != CURLE_OK ||
+		    curl_mime_type(part, "application/pdf") != CURLE_OK ||
+		    curl_mime_data(part, o->pdf, o->pdf_len) != CURLE_OK)
+			return -1;
+		if (o->key_given &&
+		    ((part = curl_mime_addpart(*mime)) == NULL ||
+		     curl_mime_name(part, "key") != CURLE_OK ||
+		     curl_mime_data(part, o->key, CURL_ZERO_TERMINATED) != CURLE_OK))
+			return -1;
+		if ((part = curl_mime_addpart(*mime)) == NULL ||
+		    curl_mime_name(part, "level") != CURLE_OK ||
+		    curl_mime_data(part, o->level, CURL_ZERO_TERMINATED) != CURLE_OK)
+			return -1;
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, *mime);
+		/* A client that knows its server sends the body at once. */
+		if ((h = curl_slist_append(*hdr, "Expect:")) == NULL)
+			return -1;
+		*hdr = h;
+		snprintf(url, url_cap, "%s/v1/seal",
+			 https ? o->url : "http://localhost");
+		break;
+	}
+	}
+	if (o->mode == MODE_UNIX_SIGN || o->mode == MODE_SEAL_HASH) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+		if ((h = curl_slist_append(*hdr,
+					   "Content-Type: application/json")) == NULL)
+			return -1;
+		*hdr = h;
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdr);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	return 0;
 }
 
 static void *run(void *arg)
 {
 	struct worker *w = arg;
 	const struct opts *o = w->o;
-	struct curl_slist *hdr = NULL, *h;
-	struct buf b = { { 0 }, 0 };
-	char url[512], json[160];
+	struct curl_slist *hdr = NULL;
+	curl_mime *mime = NULL;
+	struct buf b;
+	char url[512], json[256];
 	CURL *c = curl_easy_init();
-	double deadline;
+	double deadline, interval = 0, next = 0;
 	uint64_t i;
 
-	if (c == NULL) {
+	memset(&b, 0, sizeof(b));
+	if (c == NULL || setup(w, c, &hdr, &mime, json, sizeof(json), url,
+			       sizeof(url)) != 0) {
 		w->setup_failed = 1;
 		bench_gate_wait(w->gate);
-		return NULL;
+		goto out;
 	}
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	if (o->mode == MODE_UNIX_SIGN) {
-		/* The body is rewritten in place by one(); same length. */
-		snprintf(json, sizeof(json),
-			 "{\"digest\":\"%064d\",\"alg\":\"rsa-pkcs1\","
-			 "\"hash\":\"sha256\"}", 0);
-		snprintf(url, sizeof(url), "http://localhost/v1/keys/%s/sign",
-			 o->key);
-		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o->socket_path);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
-		h = curl_slist_append(hdr, "Content-Type: application/json");
-	} else {
-		snprintf(url, sizeof(url), "%s/v1/status", o->url);
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-		h = curl_slist_append(hdr, o->auth_header);
-	}
-	if (h == NULL) {
-		w->setup_failed = 1;
-		curl_easy_cleanup(c);
-		bench_gate_wait(w->gate);
-		return NULL;
-	}
-	hdr = h;
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_URL, url);
 
 	/* Warm-up: opens the connection (and the TLS session), untimed;
 	   the timed phase should then open none. */
-	if (!one(w, c, &b, json, UINT64_MAX))
+	if (w->id == 0 && o->save != NULL && (b.save = fopen(o->save, "wb")) == NULL)
+		note_error(w, "cannot write (errno %ld) %s", errno, o->save);
+	if (!one(w, c, &b, json, UINT64_MAX) || b.save_failed)
 		w->warmup_failed = 1;
+	if (b.save != NULL && fclose(b.save) != 0)
+		w->warmup_failed = 1;
+	b.save = NULL;
+	w->reply_bytes = b.total;
 	w->connects = 0;
 	bench_gate_wait(w->gate);
-	deadline = w->gate->t0 + o->max_seconds;
+	deadline = w->gate->t0 + (o->seconds > 0 ? o->seconds : o->max_seconds);
+	if (o->rate > 0) {
+		interval = (double)o->threads / o->rate;
+		next = w->gate->t0 + interval * w->id / o->threads;
+	}
 	for (i = 0; i < o->requests; i++) {
-		double t = bench_now();
+		double t = bench_now(), start;
 
-		if (t > deadline)
-			break;
+		if (interval > 0) {
+			if (next > deadline)
+				break;
+			if (t < next) {
+				sleep_until(next);
+			} else if (t - next > 1e-3) {
+				w->late++;
+			}
+			start = next;
+			next += interval;
+		} else {
+			if (t > deadline)
+				break;
+			start = t;
+		}
 		if (one(w, c, &b, json, i)) {
-			w->lat_ms[w->ok++] = (bench_now() - t) * 1e3;
+			if (keep_latency(w, (bench_now() - start) * 1e3) != 0) {
+				note_error(w, "out of memory (%ld latencies)",
+					   (long)w->ok, "");
+				w->failures++;
+			}
 		} else {
 			w->failures++;
 		}
 		w->done++;
 	}
-	curl_easy_cleanup(c);
+out:
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	curl_mime_free(mime);
 	curl_slist_free_all(hdr);
 	return NULL;
 }
@@ -199,13 +410,20 @@ static void *run(void *arg)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: signbench --mode unix-sign --socket PATH [--key LABEL]\n"
-		"                 [--threads T] [--requests N] [--max-seconds S]\n"
+		"usage: signbench --mode unix-sign --socket PATH [--key LABEL] [RUN]\n"
 		"       signbench --mode https-status --url https://HOST:PORT\n"
-		"                 --cacert FILE --token-file FILE\n"
-		"                 [--threads T] [--requests N] [--max-seconds S]\n"
-		"N is per thread. Prints one RESULT line; exit 1 if any "
-		"request failed.\n");
+		"                 --cacert FILE --token-file FILE [RUN]\n"
+		"       signbench --mode seal --file PDF TRANSPORT [--key LABEL]\n"
+		"                 [--level B-B|B-T] [--save OUT.pdf] [RUN]\n"
+		"       signbench --mode seal-hash TRANSPORT [--key LABEL]\n"
+		"                 [--level B-B|B-T] [RUN]\n"
+		"TRANSPORT: --url https://HOST:PORT --cacert FILE --token-file FILE\n"
+		"           or --socket PATH (then give --key: the admin has no\n"
+		"           default key)\n"
+		"RUN:       [--threads T] [--requests N | --seconds S]\n"
+		"           [--max-seconds S] [--rate R]\n"
+		"N is per thread, R requests/s in all. Prints one RESULT line;\n"
+		"exit 1 if any request failed.\n");
 	return 2;
 }
 
@@ -237,24 +455,61 @@ static int load_token(struct opts *o, const char *path)
 	return rc;
 }
 
+/* Reads the whole PDF into o->pdf. */
+static int load_pdf(struct opts *o)
+{
+	FILE *f = fopen(o->file, "rb");
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (o->pdf = malloc((size_t)n)) == NULL ||
+	    fread(o->pdf, 1, (size_t)n, f) != (size_t)n) {
+		perror(o->file);
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	o->pdf_len = (size_t)n;
+	fclose(f);
+	return 0;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int label_ok(const char *s)
+{
+	return strlen(s) <= 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == strlen(s);
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o = { MODE_UNIX_SIGN, NULL, 1, 1000, 120, NULL,
-			  "demo-seal", NULL, NULL, { 0 } };
+	struct opts o = { .mode = MODE_UNIX_SIGN, .threads = 1,
+			  .requests = 1000, .max_seconds = 120,
+			  .key = "demo-seal", .level = "B-B" };
 	const char *token_file = NULL;
 	struct worker *w = NULL;
 	pthread_t *th = NULL;
 	struct bench_gate gate;
-	double *all = NULL, seconds, t_end;
-	uint64_t v, ok = 0, failures = 0, done = 0;
+	double *all = NULL, seconds, t_end, cpu0 = 0, cpu1;
+	uint64_t v, ok = 0, failures = 0, done = 0, late = 0;
 	long reconnects = 0;
 	size_t n = 0;
 	unsigned i, started = 0, warmup_failures = 0, setup_failures = 0;
-	int complete = 1, rc = 1, gate_ready = 0;
+	int complete = 1, rc = 1, gate_ready = 0, by_requests = 0;
 	char extra[256];
 
 	for (int a = 1; a < argc; a++) {
 		const char *k = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
+		char *end;
 
 		if (val == NULL)
 			return usage();
@@ -265,6 +520,10 @@ int main(int argc, char **argv)
 				o.mode = MODE_UNIX_SIGN;
 			else if (strcmp(val, "https-status") == 0)
 				o.mode = MODE_HTTPS_STATUS;
+			else if (strcmp(val, "seal") == 0)
+				o.mode = MODE_SEAL;
+			else if (strcmp(val, "seal-hash") == 0)
+				o.mode = MODE_SEAL_HASH;
 			else
 				return usage();
 		} else if (strcmp(k, "--threads") == 0) {
@@ -275,14 +534,32 @@ int main(int argc, char **argv)
 			if (bench_parse_u64(val, 1, 10000000, &v) != 0)
 				return usage();
 			o.requests = v;
+			by_requests = 1;
 		} else if (strcmp(k, "--max-seconds") == 0) {
 			if (bench_parse_u64(val, 1, 3600, &v) != 0)
 				return usage();
 			o.max_seconds = (double)v;
+		} else if (strcmp(k, "--seconds") == 0) {
+			o.seconds = strtod(val, &end);
+			if (*end != '\0' || !(o.seconds >= 0.1 && o.seconds <= 3600))
+				return usage();
+		} else if (strcmp(k, "--rate") == 0) {
+			o.rate = strtod(val, &end);
+			if (*end != '\0' || !(o.rate >= 0.1 && o.rate <= 1e6))
+				return usage();
 		} else if (strcmp(k, "--socket") == 0) {
 			o.socket_path = val;
 		} else if (strcmp(k, "--key") == 0) {
 			o.key = val;
+			o.key_given = 1;
+		} else if (strcmp(k, "--level") == 0) {
+			if (strcmp(val, "B-B") != 0 && strcmp(val, "B-T") != 0)
+				return usage();
+			o.level = val;
+		} else if (strcmp(k, "--file") == 0) {
+			o.file = val;
+		} else if (strcmp(k, "--save") == 0) {
+			o.save = val;
 		} else if (strcmp(k, "--url") == 0) {
 			o.url = val;
 		} else if (strcmp(k, "--cacert") == 0) {
@@ -293,16 +570,36 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	if (o.mode_name == NULL ||
-	    (o.mode == MODE_UNIX_SIGN &&
-	     (o.socket_path == NULL || strlen(o.key) > 64 ||
-	      strspn(o.key, "abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
-		      strlen(o.key))) ||
-	    (o.mode == MODE_HTTPS_STATUS &&
-	     (o.url == NULL || strlen(o.url) > 400 || o.cacert == NULL ||
-	      token_file == NULL)))
+	if (o.mode_name == NULL || !label_ok(o.key) ||
+	    (o.seconds > 0 && by_requests))
 		return usage();
-	if (o.mode == MODE_HTTPS_STATUS && load_token(&o, token_file) != 0)
+	if (o.seconds > 0)
+		o.requests = UINT64_MAX;
+	switch (o.mode) {
+	case MODE_UNIX_SIGN:
+		if (o.socket_path == NULL || o.url != NULL)
+			return usage();
+		break;
+	case MODE_HTTPS_STATUS:
+		if (o.socket_path != NULL)
+			return usage();
+		break;
+	case MODE_SEAL:
+		if (o.file == NULL)
+			return usage();
+		/* fall through */
+	case MODE_SEAL_HASH:
+		if ((o.url == NULL) == (o.socket_path == NULL) ||
+		    (o.socket_path != NULL && !o.key_given))
+			return usage();
+		break;
+	}
+	if (o.url != NULL &&
+	    (strlen(o.url) > 400 || o.cacert == NULL || token_file == NULL))
+		return usage();
+	if (o.url != NULL && load_token(&o, token_file) != 0)
+		return 2;
+	if (o.mode == MODE_SEAL && load_pdf(&o) != 0)
 		return 2;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
@@ -311,8 +608,7 @@ int main(int argc, char **argv)
 	}
 	w = calloc(o.threads, sizeof(*w));
 	th = calloc(o.threads, sizeof(*th));
-	all = calloc(o.threads * o.requests, sizeof(*all));
-	if (w == NULL || th == NULL || all == NULL) {
+	if (w == NULL || th == NULL) {
 		fprintf(stderr, "signbench: out of memory\n");
 		goto out;
 	}
@@ -322,7 +618,6 @@ int main(int argc, char **argv)
 		w[i].o = &o;
 		w[i].gate = &gate;
 		w[i].id = i;
-		w[i].lat_ms = all + (size_t)i * o.requests;
 		if (pthread_create(&th[i], NULL, run, &w[i]) != 0) {
 			fprintf(stderr, "signbench: pthread_create failed\n");
 			break;
@@ -331,24 +626,42 @@ int main(int argc, char **argv)
 	}
 	if (started < o.threads)
 		bench_gate_force_open(&gate);
+	/* CPU from the gate on (the warm-ups and set-up excluded, roughly:
+	   the last warm-up may still be finishing). */
+	pthread_mutex_lock(&gate.mu);
+	while (!gate.open)
+		pthread_cond_wait(&gate.cv, &gate.mu);
+	pthread_mutex_unlock(&gate.mu);
+	cpu0 = cpu_seconds();
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	t_end = bench_now();
+	cpu1 = cpu_seconds();
 	if (started < o.threads)
 		goto out;
 	seconds = t_end - gate.t0;
 
+	for (i = 0; i < o.threads; i++)
+		n += w[i].ok;
+	all = calloc(n ? n : 1, sizeof(*all));
+	if (all == NULL) {
+		fprintf(stderr, "signbench: out of memory\n");
+		goto out;
+	}
+	n = 0;
 	for (i = 0; i < o.threads; i++) {
-		/* Compact the latencies of the ok replies to the front. */
-		memmove(all + n, w[i].lat_ms, w[i].ok * sizeof(*all));
+		if (w[i].ok > 0)
+			memcpy(all + n, w[i].lat_ms, w[i].ok * sizeof(*all));
 		n += w[i].ok;
 		ok += w[i].ok;
 		failures += w[i].failures;
 		done += w[i].done;
+		late += w[i].late;
 		reconnects += w[i].connects;
 		if (w[i].setup_failed)
 			setup_failures++;
-		if (w[i].setup_failed || w[i].done < o.requests)
+		if (w[i].setup_failed ||
+		    (o.seconds == 0 && w[i].done < o.requests))
 			complete = 0;
 		if (w[i].warmup_failed)
 			warmup_failures++;
@@ -356,18 +669,30 @@ int main(int argc, char **argv)
 			fprintf(stderr, "signbench: thread %u: first failure: %s\n",
 				i, w[i].first_error);
 	}
-	snprintf(extra, sizeof(extra), "reconnects=%ld", reconnects);
+	n = (size_t)snprintf(extra, sizeof(extra),
+			     "reconnects=%ld client_cpu_ms=%.3f", reconnects,
+			     ok > 0 ? (cpu1 - cpu0) * 1e3 / (double)ok : 0.0);
+	if (o.rate > 0)
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+				      " offered_rps=%.1f late=%llu", o.rate,
+				      (unsigned long long)late);
+	if (o.mode == MODE_SEAL)
+		snprintf(extra + n, sizeof(extra) - n, " reply_bytes=%llu",
+			 (unsigned long long)w[0].reply_bytes);
 	bench_report("signbench", o.mode_name, o.threads, done, ok, failures,
-		     seconds, all, n, complete, extra);
+		     seconds, all, (size_t)ok, complete, extra);
 	/* Running into --max-seconds is not a failure: the rate stands. */
 	rc = failures == 0 && warmup_failures == 0 && setup_failures == 0 ? 0
 									  : 1;
 out:
 	if (gate_ready)
 		bench_gate_destroy(&gate);
+	for (i = 0; w != NULL && i < o.threads; i++)
+		free(w[i].lat_ms);
 	free(all);
 	free(th);
 	free(w);
+	free(o.pdf);
 	curl_global_cleanup();
 	explicit_bzero(o.auth_header, sizeof(o.auth_header));
 	return rc;

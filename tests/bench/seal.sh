@@ -1,0 +1,435 @@
+# shellcheck shell=bash disable=SC2154,SC2034  # run.sh's variables
+# The sealing half of the benchmark: sourced by run.sh after its signing
+# measurements, on the same instance, token and key. It uses run.sh's
+# variables (work, inst, port, key, ncpu, dpid, shared, build, failed,
+# R) and functions (say, measure, field, metric, audit_records, raw,
+# ratio, rate). See README.md ("Sealing").
+#
+#   seal_measure   runs the rows (esignd over HTTPS and the Unix socket,
+#                  the hash-only route, the PDFBox peer, the paced
+#                  latency runs)
+#   seal_report    prints the tables and ratios
+
+# --- sizes
+if [ "$size" = quick ]; then
+	seal_s=1 lat_s=2 pdfbox_s=3
+	seal_https_t="1 $((2 * ncpu))"
+	seal_unix_t="$((2 * ncpu))"
+	seal_hash_t="$((2 * ncpu))"
+	pdfbox_t="$ncpu"
+else
+	seal_s=4 lat_s=5 pdfbox_s=6
+	seal_https_t="1 $ncpu $((2 * ncpu))"
+	seal_unix_t="1 $ncpu $((2 * ncpu))"
+	seal_hash_t="1 $ncpu $((2 * ncpu))"
+	pdfbox_t="1 $ncpu"
+fi
+seal_s=${BENCH_SEAL_SECONDS:-$seal_s}
+# thread lists without repeats (1 CPU: "1 1 2" -> "1 2")
+uniq_t() { tr ' ' '\n' <<<"$1" | awk 'NF && !seen[$1]++' | tr '\n' ' '; }
+seal_https_t=$(uniq_t "$seal_https_t")
+seal_unix_t=$(uniq_t "$seal_unix_t")
+seal_hash_t=$(uniq_t "$seal_hash_t")
+pdfbox_t=$(uniq_t "$pdfbox_t")
+lat_t=$((2 * ncpu))
+clk_tck=$(getconf CLK_TCK)
+corpus=${BENCH_CORPUS:-$shared/corpus}
+pdfbox_dir=$shared/peers/pdfbox
+seal_note=() # lines printed under the tables
+
+# --- the three documents: the corpus files nearest (by size ratio) to
+# 20 KB, 140 KB and 2 MB, leaving out the ones a seal must refuse.
+# BENCH_PDFS="a.pdf b.pdf c.pdf" picks them by hand.
+SEAL_PDFS=() SEAL_LABEL=()
+seal_pick() {
+	local f t best
+	if [ -n "${BENCH_PDFS:-}" ]; then
+		# shellcheck disable=SC2206  # a list of paths
+		SEAL_PDFS=($BENCH_PDFS)
+	elif [ -d "$corpus" ]; then
+		for t in 20000 140000 2000000; do
+			best=$(for f in "$corpus"/*.pdf; do
+				case ${f##*/} in bad-* | damaged-*) continue ;; esac
+				printf '%s %s\n' "$(stat -c %s "$f")" "$f"
+			done | awk -v t="$t" '{ d = log($1 / t); if (d < 0) d = -d
+				if (best == "" || d < bd) { best = $2; bd = d } }
+				END { print best }')
+			[ -z "$best" ] || SEAL_PDFS+=("$best")
+		done
+	fi
+	for f in "${SEAL_PDFS[@]}"; do
+		[ -f "$f" ] || { say "no such PDF: $f"; exit 2; }
+		SEAL_LABEL+=("$(stat -c %s "$f" | awk '{ if ($1 >= 1e6) printf "%.1f MB", $1 / 1e6
+			else printf "%d KB", $1 / 1e3 + 0.5 }')")
+	done
+}
+
+# --- the daemon's processes: the keeper has the LMDB data file open, the
+# front is the master's other child.
+fpid='' kpid=''
+seal_pids() {
+	local p fd
+	fpid='' kpid=''
+	for p in $(pgrep -P "$dpid" || true); do
+		fpid=$p
+		for fd in "/proc/$p/fd/"*; do
+			case $(readlink "$fd" 2>/dev/null) in
+			*/data.mdb) kpid=$p fpid=''; break ;;
+			esac
+		done
+		[ -z "$fpid" ] || front_pid=$fpid
+	done
+	fpid=${front_pid:-}
+	front_pid=''
+}
+ticks() { [ -n "$1" ] && sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+hwm_kb() { [ -n "$1" ] && awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+hwm_reset=yes
+# Resets VmHWM to the current RSS (Linux >= 4.0, needs the right to
+# write clear_refs: root, or the daemon's own user).
+hwm_clear() {
+	local p
+	for p in "$@"; do
+		[ -n "$p" ] || continue
+		echo 5 2>/dev/null >"/proc/$p/clear_refs" || hwm_reset=no
+	done
+}
+
+# seal_row KEY THREADS DESCRIPTION SIGNBENCH-ARGS...: one measurement of
+# esignd, with the front's and the keeper's CPU time, the keeper round
+# trip of the signature (esignd_sign_seconds), the peak RSS of both and
+# the audit check: one record per request, warm-ups included.
+declare -A SX
+seal_row() {
+	local k=$1 t=$2 what=$3 f0 f1 k0 k1 s0 s1 c0 c1 a0 a1 line n ok fails
+	shift 3
+	seal_pids
+	hwm_clear "$fpid" "$kpid"
+	f0=$(ticks "$fpid") k0=$(ticks "$kpid")
+	s0=$(metric esignd_sign_seconds_sum) c0=$(metric esignd_sign_seconds_count)
+	a0=$(audit_records)
+	measure "$k" "$what" "$work/signbench" --threads "$t" "$@"
+	f1=$(ticks "$fpid") k1=$(ticks "$kpid")
+	s1=$(metric esignd_sign_seconds_sum) c1=$(metric esignd_sign_seconds_count)
+	a1=$(audit_records)
+	line=${R[$k]:-}
+	[ "$kept" = 1 ] && [ -n "$line" ] || return 0
+	ok=$(field "$line" ok) n=$(field "$line" requests) fails=$(field "$line" failures)
+	if [ -n "$a0" ] && [ -n "$a1" ] && [ "$fails" = 0 ] &&
+		[ $((a1 - a0)) -ne $((n + t)) ]; then
+		say "$what: $((a1 - a0)) audit records for $((n + t)) seals (warm-ups included)"
+		failed=1
+	fi
+	SX[$k]=$(awk -v ok="$ok" -v f0="$f0" -v f1="$f1" -v k0="$k0" -v k1="$k1" \
+		-v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v hz="$clk_tck" \
+		-v hf="$(hwm_kb "$fpid")" -v hk="$(hwm_kb "$kpid")" 'BEGIN {
+		if (ok > 0 && f0 != "" && f1 != "") printf "%.2f ", (f1 - f0) * 1000 / hz / ok; else printf "- "
+		if (ok > 0 && k0 != "" && k1 != "") printf "%.2f ", (k1 - k0) * 1000 / hz / ok; else printf "- "
+		if (c1 > c0) printf "%.2f ", (s1 - s0) * 1000 / (c1 - c0); else printf "- "
+		printf "%s %s %s\n", (hf != "" ? sprintf("%.0f", hf / 1024) : "-"),
+			(hk != "" ? sprintf("%.0f", hk / 1024) : "-"), (a1 != "" && a0 != "" ? a1 - a0 : "?") }')
+}
+
+https_args=()
+
+# --- the PDFBox peer: SunPKCS11 on the same token (by its slot index),
+# the same key, in process (no HTTP, no TLS, no audit record), warm JVM.
+pdfbox_note=
+declare -A PB PBRSS
+pdfbox_prepare() {
+	local jars j idx
+	if [ ! -x "$pdfbox_dir/run.sh" ] || [ ! -f "$pdfbox_dir/SealBench.java" ]; then
+		pdfbox_note="not found at $pdfbox_dir (set ESD_SHARED)"
+		return
+	fi
+	jars=/usr/share/java/pdfbox2.jar:/usr/share/java/fontbox2.jar:/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/commons-logging.jar
+	if ! command -v java >/dev/null || ! command -v javac >/dev/null; then
+		pdfbox_note="Java is not installed"
+	else
+		for j in ${jars//:/ }; do
+			[ -f "$j" ] || { pdfbox_note="$j is missing"; break; }
+		done
+	fi
+	if [ -n "$pdfbox_note" ]; then
+		pdfbox_note="$pdfbox_note; apt-get install -y libpdfbox2-java libbcpkix-java libbcprov-java default-jdk-headless"
+		return
+	fi
+	# slotListIndex of the token labelled esignd (SoftHSM lists an empty
+	# slot after the initialised tokens; index 0 when pkcs11-tool is missing)
+	idx=0
+	if command -v pkcs11-tool >/dev/null; then
+		idx=$(pkcs11-tool --module "$module" -L 2>/dev/null | awk '
+			/^Slot / { n++ } /token label *: *esignd *$/ { print n - 1; exit }')
+		idx=${idx:-0}
+	fi
+	printf 'name = esignd-bench\nlibrary = %s\nslotListIndex = %s\n' "$module" "$idx" \
+		>"$work/sunpkcs11.cfg"
+	# compiled once, where the peer's run.sh looks (TMPDIR=$work), so that
+	# no row pays for javac
+	mkdir -p "$work/pdfbox-peer"
+	if ! javac -cp "$jars" -d "$work/pdfbox-peer" "$pdfbox_dir/SealBench.java" \
+		>"$work/javac.log" 2>&1; then
+		pdfbox_note="SealBench.java did not compile: $(head -n 3 "$work/javac.log" | tr '\n' ' ')"
+	fi
+}
+
+# When the peer fails: what the token holds under the key's label and ID.
+# SunPKCS11 lists a private key under an alias only if a certificate
+# object with the same CKA_ID exists; the alias is that certificate's
+# CKA_LABEL.
+pdfbox_diagnose() {
+	local objs
+	command -v pkcs11-tool >/dev/null || return 0
+	objs=$(pkcs11-tool --module "$module" --login --pin "$(head -n 1 "$inst/pin")" -O 2>/dev/null |
+		awk '/Object;/ { o = $1 } /label:/ { l = $2 } /ID:/ { print o, l, $2 }')
+	echo "objects in the token (class, CKA_LABEL, CKA_ID):"
+	awk '{ print "  " $0 }' <<<"$objs"
+	# the verdict SunPKCS11 would reach for the alias
+	awk -v k="$key" '$1 == "Private" && $2 == k { id = $3 }
+		$1 == "Certificate" { cl[$3] = cl[$3] " " $2 }
+		END {
+			if (id == "") print "no private key labelled " k
+			else if (!(id in cl)) print "private key " k " has CKA_ID " id " but no certificate object has that ID: SunPKCS11 does not list it"
+			else print "private key " k " (CKA_ID " id ") pairs with certificate(s) labelled" cl[id] "; the alias is that label"
+		}' <<<"$objs"
+}
+
+pdfbox_row() {  # pdfbox_row INDEX THREADS
+	local i=$1 t=$2 out r rss timer=()
+	[ -z "$pdfbox_note" ] || return 0
+	say "measuring PDFBox peer, ${SEAL_LABEL[$i]} PDF, $t thread(s)"
+	[ -x /usr/bin/time ] && timer=(/usr/bin/time -f 'maxrss_kb=%M')
+	if out=$(cd "$work" && TMPDIR=$work timeout $((pdfbox_s + 120)) "${timer[@]}" \
+		"$pdfbox_dir/run.sh" "$work/sunpkcs11.cfg" "$(head -n 1 "$inst/pin")" "$key" \
+		"${SEAL_PDFS[$i]}" "$t" "$pdfbox_s" 2>&1); then
+		r=$(sed -n 's/.*seals\/s=\([0-9.]*\).*/\1/p' <<<"$out")
+		rss=$(sed -n 's/^maxrss_kb=\([0-9]*\)$/\1/p' <<<"$out")
+		PB[$i.$t]=${r:-?}
+		PBRSS[$i.$t]=$([ -n "$rss" ] && echo $((rss / 1024)) || echo -)
+	else
+		pdfbox_note="failed with ${SEAL_LABEL[$i]}, $t thread(s): $(grep -m 3 -E 'Exception|Error|at SealBench' <<<"$out" | tr '\n' ' ')"
+		echo "PDFBox peer output:" >&2
+		head -n 30 <<<"$out" | sed 's/^/    /' >&2
+		pdfbox_diagnose >&2
+	fi
+}
+
+seal_measure() {
+	local i t pk best bt r
+	https_args=(--url "https://127.0.0.1:$port" --cacert "$inst/ca.pem"
+		--token-file "$inst/admin.token")
+	seal_pick
+	if [ "${#SEAL_PDFS[@]}" -eq 0 ]; then
+		seal_note+=("sealing: skipped: no corpus at $corpus (set ESD_SHARED or BENCH_CORPUS)")
+		return 0
+	fi
+	# the raw figure the ratios use: 1 thread and one per CPU
+	[ -n "${R[raw$ncpu]:-}" ] || raw "$ncpu"
+
+	# per document: esignd over HTTPS, over the Unix socket, then the
+	# peer, close together so that they see the same background load; the
+	# first reply over HTTPS is kept, to be checked by a real verifier
+	pdfbox_prepare
+	for i in "${!SEAL_PDFS[@]}"; do
+		for t in $seal_https_t; do
+			seal_row "sh$i.$t" "$t" "seal over HTTPS, ${SEAL_LABEL[$i]} PDF, $t thread(s)" \
+				--mode seal --file "${SEAL_PDFS[$i]}" "${https_args[@]}" --key "$key" \
+				--seconds "$seal_s" --save "$work/sealed$i.pdf"
+		done
+		for t in $seal_unix_t; do
+			seal_row "su$i.$t" "$t" "seal over the Unix socket, ${SEAL_LABEL[$i]} PDF, $t thread(s)" \
+				--mode seal --file "${SEAL_PDFS[$i]}" --socket "$inst/esignd.sock" \
+				--key "$key" --seconds "$seal_s"
+		done
+		if [ -z "$pdfbox_note" ] && { [ "$size" != quick ] || [ "$i" = 1 ]; }; then
+			for t in $pdfbox_t; do pdfbox_row "$i" "$t"; done
+		fi
+	done
+	for t in $seal_hash_t; do
+		seal_row "hh.$t" "$t" "seal/hash over HTTPS, $t thread(s)" \
+			--mode seal-hash "${https_args[@]}" --key "$key" --seconds "$seal_s"
+	done
+
+	seal_load=$(cut -d ' ' -f 1-3 /proc/loadavg)
+	# latency at about half the peak HTTPS rate: paced, 2 threads per CPU
+	# (enough that a slow reply does not hold the next request back)
+	for i in "${!SEAL_PDFS[@]}" hash; do
+		[ "$size" = quick ] && [ "$i" != 1 ] && continue
+		pk=hh
+		[ "$i" = hash ] || pk=sh$i
+		best='' bt=''
+		for t in $([ "$i" = hash ] && echo "$seal_hash_t" || echo "$seal_https_t"); do
+			r=$(field "${R[$pk.$t]:-}" rps)
+			if [ -n "$r" ] && awk -v a="$r" -v b="${best:-0}" 'BEGIN { exit !(a > b) }'; then
+				best=$r bt=$t
+			fi
+		done
+		[ -n "$best" ] || continue
+		r=$(awk -v b="$best" 'BEGIN { printf "%.1f", b / 2 }')
+		PEAK[$i]="$best $bt"
+		if [ "$i" = hash ]; then
+			seal_row "lat.hash" "$lat_t" "seal/hash over HTTPS at $r/s (half the peak)" \
+				--mode seal-hash "${https_args[@]}" --key "$key" --seconds "$lat_s" --rate "$r"
+		else
+			seal_row "lat.$i" "$lat_t" "seal over HTTPS, ${SEAL_LABEL[$i]} PDF, at $r/s (half the peak)" \
+				--mode seal --file "${SEAL_PDFS[$i]}" "${https_args[@]}" --key "$key" \
+				--seconds "$lat_s" --rate "$r"
+		fi
+	done
+
+	# the sealed PDFs, as a verifier sees them
+	if command -v pdfsig >/dev/null; then
+		for i in "${!SEAL_PDFS[@]}"; do
+			[ -s "$work/sealed$i.pdf" ] || continue
+			r=$(pdfsig "$work/sealed$i.pdf" 2>&1 || true)
+			if ! grep -q 'Signature is Valid' <<<"$r"; then
+				say "the sealed ${SEAL_LABEL[$i]} PDF does not verify:"
+				echo "$r" >&2
+				failed=1
+			fi
+		done
+		seal_note+=("sealed PDFs: every document's first reply checked with pdfsig (Signature is Valid)")
+	fi
+}
+declare -A PEAK
+seal_load='?'
+
+# --- report
+best_of() { tr ' ' '\n' <<<"$1" | awk 'NF && $1 != "?" && (b == "" || $1 + 0 > b + 0) { b = $1 } END { print b }'; }
+peak_of() {  # peak_of PREFIX THREAD-LIST -> the best rate of PREFIX.T
+	local t l=
+	for t in $2; do l="$l $(rate "$1.$t")"; done
+	best_of "$l"
+}
+
+# ratio_row LABEL VALUE...: one line, left out when no value is known
+ratio_row() {
+	local lbl=$1 x any=
+	shift
+	for x in "$@"; do [ "$x" = - ] || any=1; done
+	[ -n "$any" ] || return 0
+	printf '  %-44s' "$lbl"
+	printf ' %8s' "$@"
+	echo
+}
+pdfbox_peak_line() {  # LABEL PREFIX THREAD-LIST
+	local i t l v=()
+	for i in "${!SEAL_PDFS[@]}"; do
+		l=
+		for t in $pdfbox_t; do l="$l ${PB[$i.$t]:-}"; done
+		v+=("$(ratio "$(peak_of "$2$i" "$3")" "$(best_of "$l")")")
+	done
+	ratio_row "$1" "${v[@]}"
+}
+
+seal_report() {
+	local i t k x line mark cf ck cc trip hf hk v out
+	[ "${#SEAL_PDFS[@]}" -gt 0 ] || { printf '%s\n' "${seal_note[@]}"; return 0; }
+	echo
+	echo "PDF sealing, level B-B, key $key; ${seal_s} s per row, one round; client threads on the same CPUs"
+	echo "load average at the end of the sealing rows: $seal_load (a neighbour's load slows every row)"
+	for i in "${!SEAL_PDFS[@]}"; do
+		out=$(field "${R[sh$i.1]:-${R[su$i.$lat_t]:-}}" reply_bytes)
+		echo "  ${SEAL_LABEL[$i]}: ${SEAL_PDFS[$i]##*/} ($(stat -c %s "${SEAL_PDFS[$i]}") bytes; sealed: ${out:-?} bytes)"
+	done
+	echo
+	printf '%-30s %7s %3s %6s %4s %8s %7s %7s | %6s %6s %6s %6s | %9s\n' \
+		"measurement" "PDF" "thr" "seals" "fail" "seals/s" "p50 ms" "p99 ms" \
+		"front" "keeper" "client" "trip" "HWM f/k"
+	xrow() {  # xrow LABEL PDF-LABEL KEY
+		line=${R[$3]:-}
+		if [ -z "$line" ]; then
+			printf '%-30s %7s %3s  no result (see above)\n' "$1" "$2" "-"
+			return
+		fi
+		read -r cf ck trip hf hk _ <<<"${SX[$3]:-- - - - - -}"
+		mark=
+		[ "$(field "$line" complete)" = yes ] || mark=" (capped)"
+		cc=$(field "$line" client_cpu_ms)
+		[ -z "$cc" ] || cc=$(printf '%.2f' "$cc")
+		printf '%-30s %7s %3s %6s %4s %8s %7.2f %7.2f | %6s %6s %6s %6s | %9s%s\n' \
+			"$1" "$2" "$(field "$line" threads)" "$(field "$line" requests)" \
+			"$(field "$line" failures)" "$(field "$line" rps)" \
+			"$(field "$line" p50_ms)" "$(field "$line" p99_ms)" \
+			"$cf" "$ck" "${cc:--}" "$trip" "$hf/$hk" "$mark"
+	}
+	xrow "raw C_Sign (p11_baseline)" "-" raw1
+	[ "$ncpu" = 1 ] || xrow "raw C_Sign (p11_baseline)" "-" "raw$ncpu"
+	for i in "${!SEAL_PDFS[@]}"; do
+		for t in $seal_https_t; do xrow "esignd seal, HTTPS" "${SEAL_LABEL[$i]}" "sh$i.$t"; done
+	done
+	for i in "${!SEAL_PDFS[@]}"; do
+		for t in $seal_unix_t; do xrow "esignd seal, Unix socket" "${SEAL_LABEL[$i]}" "su$i.$t"; done
+	done
+	for t in $seal_hash_t; do xrow "esignd seal/hash, HTTPS" "digest" "hh.$t"; done
+	if [ -z "$pdfbox_note" ]; then
+		for i in "${!SEAL_PDFS[@]}"; do
+			for t in $pdfbox_t; do
+				[ -n "${PB[$i.$t]:-}" ] || continue
+				printf '%-30s %7s %3s %6s %4s %8s %7s %7s | %6s %6s %6s %6s | %9s\n' \
+					"PDFBox peer (in process)" "${SEAL_LABEL[$i]}" "$t" "-" "-" \
+					"${PB[$i.$t]}" "-" "-" "-" "-" "-" "-" "${PBRSS[$i.$t]} JVM"
+			done
+		done
+	else
+		echo "PDFBox peer: skipped: $pdfbox_note"
+	fi
+	echo "  p50/p99: closed loop, each client thread sends its next request when the reply"
+	echo "  is in. front, keeper, client: CPU ms per seal of esignd's front and keeper"
+	echo "  processes and of the load generator (/proc/PID/stat, 10 ms ticks). trip: the"
+	echo "  keeper round trip of the signature as the front sees it (queueing for a"
+	echo "  channel, C_Sign, the audit commit; esignd_sign_seconds). HWM: VmHWM (MiB) of"
+	echo "  the front and the keeper during the row ($( [ "$hwm_reset" = yes ] && echo "reset to the current RSS before each row, so memory kept from earlier rows counts" || echo "NOT reset: clear_refs not writable, so since start")); for PDFBox the JVM's max RSS."
+
+	echo
+	echo "latency at about half the peak rate (HTTPS, $lat_t client threads, paced; latency"
+	echo "from each request's scheduled send time, so falling behind counts):"
+	printf '  %-8s %18s %9s %9s %8s %8s %6s   %s\n' "PDF" "peak seals/s (thr)" "offered" \
+		"achieved" "p50 ms" "p99 ms" "late" "VmHWM MiB at peak: front / keeper"
+	for i in "${!SEAL_PDFS[@]}" hash; do
+		[ -n "${PEAK[$i]:-}" ] || continue
+		read -r x t <<<"${PEAK[$i]}"
+		line=${R[lat.$i]:-}
+		k=sh$i.$t
+		[ "$i" != hash ] || k=hh.$t
+		read -r _ _ _ hf hk _ <<<"${SX[$k]:-- - - - - -}"
+		printf '  %-8s %12s (%2s) %9s %9s %8s %8s %6s   %s / %s\n' \
+			"$([ "$i" = hash ] && echo digest || echo "${SEAL_LABEL[$i]}")" "$x" "$t" \
+			"$(field "$line" offered_rps)" "$(field "$line" rps)" \
+			"$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" late)" \
+			"$hf" "$hk"
+	done
+
+	echo
+	echo "ratios (seals/s over signatures/s or seals/s; 'peak' = best thread count):"
+	printf '  %-44s' ""
+	for i in "${!SEAL_PDFS[@]}"; do printf ' %8s' "${SEAL_LABEL[$i]}"; done
+	echo
+	rawpk=$(best_of "$(rate raw1) $(rate "raw$ncpu")")
+	for t in $(uniq_t "1 $ncpu"); do
+		v=()
+		for i in "${!SEAL_PDFS[@]}"; do v+=("$(ratio "$(rate "sh$i.$t")" "$(rate "raw$t")")"); done
+		ratio_row "esignd HTTPS / raw C_Sign, $t thread(s)" "${v[@]}"
+	done
+	v=()
+	for i in "${!SEAL_PDFS[@]}"; do v+=("$(ratio "$(peak_of "sh$i" "$seal_https_t")" "$rawpk")"); done
+	ratio_row "esignd HTTPS peak / raw C_Sign peak" "${v[@]}"
+	v=()
+	for i in "${!SEAL_PDFS[@]}"; do v+=("$(ratio "$(peak_of "su$i" "$seal_unix_t")" "$rawpk")"); done
+	ratio_row "esignd Unix socket peak / raw C_Sign peak" "${v[@]}"
+	if [ -z "$pdfbox_note" ]; then
+		for t in $pdfbox_t; do
+			v=()
+			for i in "${!SEAL_PDFS[@]}"; do v+=("$(ratio "$(rate "sh$i.$t")" "${PB[$i.$t]:-}")"); done
+			ratio_row "esignd HTTPS / PDFBox, $t thread(s)" "${v[@]}"
+		done
+		pdfbox_peak_line "esignd HTTPS peak / PDFBox peak" sh "$seal_https_t"
+		pdfbox_peak_line "esignd Unix socket peak / PDFBox peak" su "$seal_unix_t"
+	fi
+	printf '  %-44s %8s\n' "esignd seal/hash HTTPS peak / raw C_Sign peak" \
+		"$(ratio "$(peak_of hh "$seal_hash_t")" "$rawpk")"
+	[ -z "$pdfbox_note" ] || echo "  (no PDFBox ratios: the peer was skipped: $pdfbox_note)"
+	echo "  PDFBox seals in process (no HTTP, TLS, upload or audit record) and reserves"
+	echo "  a smaller /Contents; esignd commits an audit record (fsync) before each reply."
+	[ "${#seal_note[@]}" -eq 0 ] || printf '%s\n' "${seal_note[@]}"
+}
