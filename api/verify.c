@@ -119,6 +119,59 @@ static int range_in_file(const struct pdf_sig_info *s, size_t len)
 	       br[2] <= len && br[3] <= len - br[2];
 }
 
+/*
+ * A document timestamp (/ETSI.RFC3161, PAdES B-LTA): the token's imprint
+ * over the byte range, its signature and the TSA's chain.
+ */
+static json_t *one_doc_timestamp(const struct pdf_sig_info *s,
+				 const uint8_t *buf, size_t len,
+				 X509_STORE *anchors, int *verdict)
+{
+	struct pki_tst_result t;
+	struct pki_seg seg[2];
+	const char *problem = NULL;
+	int intact = 0;
+
+	memset(&t, 0, sizeof(t));
+	if (s->contents == NULL || s->contents_len == 0)
+		problem = "the timestamp has no /Contents";
+	else if (!range_in_file(s, len) || !s->byte_range_ok)
+		problem = "the /ByteRange does not exclude exactly the /Contents "
+			  "string";
+	else {
+		seg[0].p = buf + s->byte_range[0];
+		seg[0].len = (size_t)s->byte_range[1];
+		seg[1].p = buf + s->byte_range[2];
+		seg[1].len = (size_t)s->byte_range[3];
+		pki_verify_doc_timestamp(s->contents, s->contents_len, seg, 2,
+					 anchors, 0, &t);
+		intact = t.parsed && t.imprint_ok && t.signature_ok;
+		if (!intact)
+			problem = !t.parsed ? "the /Contents is not a TimeStampToken"
+				  : !t.imprint_ok ? "the token's imprint is not the "
+						    "hash of the byte range"
+						  : "the token's signature does not verify";
+	}
+	*verdict = !intact ? 2 : t.chain.status == PKI_CHAIN_TRUSTED ? 0 : 1;
+	return json_pack("{s:o, s:s, s:o, s:[I,I,I,I], s:b, s:b, s:{s:b, s:o},"
+			 " s:o, s:s, s:s, s:[]}",
+			 "field", jstr(s->field_name),
+			 "type", "document_timestamp",
+			 "sub_filter", jstr(s->sub_filter),
+			 "byte_range", (json_int_t)s->byte_range[0],
+			 (json_int_t)s->byte_range[1],
+			 (json_int_t)s->byte_range[2],
+			 (json_int_t)s->byte_range[3],
+			 "byte_range_ok", s->byte_range_ok,
+			 "covers_whole_document", s->covers_whole_file,
+			 "integrity", "ok", intact, "problem", jstr(problem),
+			 "timestamp", jtst(&t),
+			 "pades_level", "document timestamp",
+			 "verdict", *verdict == 0 ? "valid" :
+				    *verdict == 1 ? "indeterminate" : "invalid",
+			 "warnings");
+}
+
 /* One signature's report; *verdict gets 0 valid, 1 indeterminate,
  * 2 invalid. NULL on allocation failure. */
 static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
@@ -133,6 +186,11 @@ static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
 
 	if (v == NULL || warnings == NULL)
 		goto fail;
+	if (is_sub(s, "ETSI.RFC3161")) {
+		free(v);
+		json_decref(warnings);
+		return one_doc_timestamp(s, buf, len, anchors, verdict);
+	}
 	supported = is_sub(s, "ETSI.CAdES.detached") ||
 		    is_sub(s, "adbe.pkcs7.detached");
 	if (!supported) {

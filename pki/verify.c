@@ -284,33 +284,27 @@ static void check_signing_time(CMS_SignerInfo *si,
 }
 
 /*
- * id-aa-signatureTimeStampToken (RFC 3161 appendix A): a SignedData whose
- * eContent is a TSTInfo; its messageImprint is the hash of the
- * SignerInfo's signature value.
+ * A TimeStampToken (DER ContentInfo at p): a SignedData whose eContent is
+ * a TSTInfo. Its messageImprint must be the hash of data (a signature
+ * value) or, with data NULL, of the segments (a document timestamp).
  */
-static void check_tst(CMS_SignerInfo *si, X509_STORE *anchors, time_t at,
-		      struct pki_tst_result *t)
+static void eval_token(const unsigned char *p, long len, X509_STORE *anchors,
+		       time_t at, const uint8_t *data, size_t dlen,
+		       const struct pki_seg *segs, size_t nsegs,
+		       struct pki_tst_result *t)
 {
 	CMS_ContentInfo *tok = NULL;
 	TS_TST_INFO *tst = NULL;
 	STACK_OF(X509) *certs = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
-	ASN1_OCTET_STRING **pos, *sig, *imp;
+	ASN1_OCTET_STRING **pos, *imp;
 	TS_MSG_IMPRINT *mi;
 	const EVP_MD *md;
-	const unsigned char *p;
 	unsigned char h[EVP_MAX_MD_SIZE];
 	unsigned int hl = 0;
-	long len;
+	int have = 0;
 
-	if (CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
-					 -1) < 0)
-		return;
-	t->present = 1;
-	if (seq_attr(CMS_unsigned_get0_data_by_OBJ(si,
-			OBJ_nid2obj(NID_id_smime_aa_timeStampToken), -3,
-			V_ASN1_SEQUENCE), &p, &len) != 0 ||
-	    (tok = d2i_CMS_ContentInfo(NULL, &p, len)) == NULL ||
+	if ((tok = d2i_CMS_ContentInfo(NULL, &p, len)) == NULL ||
 	    OBJ_obj2nid(CMS_get0_type(tok)) != NID_pkcs7_signed ||
 	    OBJ_obj2nid(CMS_get0_eContentType(tok)) != NID_id_smime_ct_TSTInfo ||
 	    (pos = CMS_get0_content(tok)) == NULL || *pos == NULL)
@@ -325,11 +319,19 @@ static void check_tst(CMS_SignerInfo *si, X509_STORE *anchors, time_t at,
 	alg_name(TS_MSG_IMPRINT_get_algo(mi), t->digest_alg,
 		 sizeof(t->digest_alg));
 	md = alg_md(TS_MSG_IMPRINT_get_algo(mi));
-	sig = CMS_SignerInfo_get0_signature(si);
 	imp = TS_MSG_IMPRINT_get_msg(mi);
-	if (md != NULL && sig != NULL && imp != NULL &&
-	    EVP_Digest(ASN1_STRING_get0_data(sig),
-		       (size_t)ASN1_STRING_length(sig), h, &hl, md, NULL) == 1)
+	if (md != NULL && data != NULL)
+		have = EVP_Digest(data, dlen, h, &hl, md, NULL) == 1;
+	else if (md != NULL) {
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+		have = c != NULL && EVP_DigestInit_ex(c, md, NULL) == 1;
+		for (size_t i = 0; have && i < nsegs; i++)
+			have = EVP_DigestUpdate(c, segs[i].p, segs[i].len) == 1;
+		have = have && EVP_DigestFinal_ex(c, h, &hl) == 1;
+		EVP_MD_CTX_free(c);
+	}
+	if (have && imp != NULL)
 		t->imprint_ok = (unsigned)ASN1_STRING_length(imp) == hl &&
 				CRYPTO_memcmp(ASN1_STRING_get0_data(imp), h,
 					      hl) == 0;
@@ -355,6 +357,46 @@ out:
 	TS_TST_INFO_free(tst);
 	CMS_ContentInfo_free(tok);
 	ERR_clear_error();
+}
+
+/*
+ * id-aa-signatureTimeStampToken (RFC 3161 appendix A): its
+ * messageImprint is the hash of the SignerInfo's signature value.
+ */
+static void check_tst(CMS_SignerInfo *si, X509_STORE *anchors, time_t at,
+		      struct pki_tst_result *t)
+{
+	ASN1_OCTET_STRING *sig;
+	const unsigned char *p;
+	long len;
+
+	if (CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
+					 -1) < 0)
+		return;
+	t->present = 1;
+	sig = CMS_SignerInfo_get0_signature(si);
+	if (sig == NULL ||
+	    seq_attr(CMS_unsigned_get0_data_by_OBJ(si,
+			OBJ_nid2obj(NID_id_smime_aa_timeStampToken), -3,
+			V_ASN1_SEQUENCE), &p, &len) != 0) {
+		ERR_clear_error();
+		return;
+	}
+	eval_token(p, len, anchors, at, ASN1_STRING_get0_data(sig),
+		   (size_t)ASN1_STRING_length(sig), NULL, 0, t);
+}
+
+int pki_verify_doc_timestamp(const uint8_t *der, size_t len,
+			     const struct pki_seg *segs, size_t nsegs,
+			     X509_STORE *anchors, time_t at,
+			     struct pki_tst_result *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (der == NULL || len == 0 || len > LONG_MAX)
+		return ESD_EINVAL;
+	t->present = 1;
+	eval_token(der, (long)len, anchors, at, NULL, 0, segs, nsegs, t);
+	return 0;
 }
 
 /* Streams the segments through an md BIO (no copy of the content). */

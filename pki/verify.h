@@ -75,6 +75,17 @@ struct pki_tst_result {
 	struct pki_chain_result chain; /* TSA certificate to the anchors */
 };
 
+/*
+ * A document timestamp (PAdES /ETSI.RFC3161): der is the TimeStampToken
+ * from /Contents, segs the byte range. Fills t (imprint over the segments,
+ * the token's signature, the TSA chain); returns 0 whenever it ran.
+ */
+struct pki_seg;
+int pki_verify_doc_timestamp(const uint8_t *der, size_t len,
+			     const struct pki_seg *segs, size_t nsegs,
+			     X509_STORE *anchors, time_t at,
+			     struct pki_tst_result *t);
+
 struct pki_verify_result {
 	/* Structure */
 	int parsed;            /* DER is a CMS SignedData, detached, 1+ signer */

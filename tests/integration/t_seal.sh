@@ -143,6 +143,9 @@ check "openssl ts -verify: the token stamps the byte range" bash -c \
 	"openssl ts -verify -token_in -in '$TMP/doc-ts.der' -data '$TMP/doc-ts.data' -CAfile '$D/ca.pem' -untrusted '$D/issuing-ca.pem' | grep -q 'Verification: OK'"
 q=0; qpdf --check "$TMP/lta.pdf" >/dev/null 2>&1 || q=$?
 check "qpdf --check accepts the B-LTA file (exit $q)" test "$q" -ne 2
+curl -s -o "$TMP/lta.json" --cacert "$D/ca.pem" -F "file=@$TMP/lta.pdf" "$URL/v1/verify"
+check "POST /v1/verify: the B-LTA document is valid" grep -q '^{"verdict":"valid"' "$TMP/lta.json"
+check "... with a valid document timestamp" grep -q '"type":"document_timestamp".*"verdict":"valid"' "$TMP/lta.json"
 eq "hash-only calls cannot make B-LT (400)" 400 "$(https_code /v1/seal/hash -H "$AUTH" \
 	-d "{\"digest\":\"$(printf '%064d' 0)\",\"level\":\"B-LT\"}")"
 
