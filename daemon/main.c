@@ -9,6 +9,7 @@
  * start (exit 1), so scripts can rely on its exit status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,16 @@ int main(int argc, char **argv)
 	close(pfd[0]);
 	if (setsid() < 0)
 		_exit(1);
+	/* A daemon keeps stderr (its log) but lets go of the caller's
+	 * stdin and stdout, so a pipe the caller reads ends. */
+	{
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
+			_exit(1);
+		if (nul > 1)
+			close(nul);
+	}
 	if (chdir("/") != 0)
 		_exit(1);
 	_exit(master_run(&cfg, pfd[1]));

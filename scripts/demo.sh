@@ -30,6 +30,9 @@ esignd is running (log: demo/esignd.log)
   keys      curl --cacert demo/ca.pem -H "Authorization: Bearer \$(cat demo/admin.token)" https://127.0.0.1:$port/v1/keys
   socket    curl --unix-socket demo/esignd.sock http://localhost/v1/status
   esignctl  build/cli/esignctl -c demo/esignd.conf status
+  seal      curl --cacert demo/ca.pem -H "Authorization: Bearer \$(cat demo/admin.token)" \\
+              -F file=@document.pdf -F level=B-T -o sealed.pdf https://127.0.0.1:$port/v1/seal
+  verify    curl --cacert demo/ca.pem -F file=@sealed.pdf https://127.0.0.1:$port/v1/verify
   metrics   curl --cacert demo/ca.pem https://127.0.0.1:$port/metrics
   stop      pkill -f "esignd -c $conf"
   docs      README.md, docs/
