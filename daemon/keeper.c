@@ -474,6 +474,7 @@ static int h_key_generate(struct keeper *k, struct caller *c,
 		rc = store_txn_commit(t);
 		t = NULL;
 	}
+	keeper_keys_changed();
 	store_txn_abort(t);
 	json_decref(rec);
 	if (rc != 0) {

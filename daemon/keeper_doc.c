@@ -3,8 +3,10 @@
  * individual signature (grant, purpose, certificate validity), and the
  * signature itself with its audit record.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -41,15 +43,95 @@ static json_t *pem_to_b64(const char *pem)
  * record must carry the purpose asked for ("seal" or "individual") and a
  * certificate valid now. *rec gets the key's record.
  */
+/*
+ * Key records and their parsed certificates, cached: a seal would
+ * otherwise parse the record's JSON and PEM certificates on each of its
+ * two keeper calls (the largest keeper cost in docs/performance.md).
+ * Only the keeper writes DB_KEYS after init, and it clears the cache
+ * when it does (keeper_keys_changed). Revocation is not cached: it is
+ * read from DB_CERTS on every signature.
+ */
+#define KEY_CACHE 16
+
+static struct key_cache {
+	char label[HSM_LABEL_MAX + 1];
+	json_t *rec;
+	time_t not_before, not_after;
+	json_t *reply;       /* MSG_DOC_KEY's answer, built once */
+} cache[KEY_CACHE];
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned cache_next;
+
+void keeper_keys_changed(void)
+{
+	pthread_mutex_lock(&cache_mu);
+	for (size_t i = 0; i < KEY_CACHE; i++) {
+		json_decref(cache[i].rec);
+		json_decref(cache[i].reply);
+		memset(&cache[i], 0, sizeof(cache[i]));
+	}
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/* The record of label and its certificate's validity, from the cache or
+ * the store (then cached). *rec is a new reference. */
+static int key_lookup(struct keeper *k, const char *label, json_t **rec,
+		      time_t *nb, time_t *na)
+{
+	struct store_txn *t;
+	struct key_cache *e;
+	const char *pem;
+	struct tm tm;
+	X509 *x = NULL;
+	int rc;
+
+	pthread_mutex_lock(&cache_mu);
+	for (size_t i = 0; i < KEY_CACHE; i++)
+		if (cache[i].rec != NULL && strcmp(cache[i].label, label) == 0) {
+			*rec = json_incref(cache[i].rec);
+			*nb = cache[i].not_before;
+			*na = cache[i].not_after;
+			pthread_mutex_unlock(&cache_mu);
+			return 0;
+		}
+	pthread_mutex_unlock(&cache_mu);
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc != 0)
+		return rc;
+	rc = store_get_json(t, DB_KEYS, label, rec);
+	store_txn_abort(t);
+	if (rc != 0)
+		return rc;
+	*nb = *na = 0;
+	pem = json_string_value(json_object_get(*rec, "cert"));
+	if (pem != NULL && pki_cert_from_pem(pem, strlen(pem), &x) == 0) {
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1)
+			*nb = timegm(&tm);
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+			*na = timegm(&tm);
+		X509_free(x);
+	}
+	pthread_mutex_lock(&cache_mu);
+	e = &cache[cache_next++ % KEY_CACHE];
+	json_decref(e->rec);
+	json_decref(e->reply);
+	memset(e, 0, sizeof(*e));
+	snprintf(e->label, sizeof(e->label), "%s", label);
+	e->rec = json_incref(*rec);
+	e->not_before = *nb;
+	e->not_after = *na;
+	pthread_mutex_unlock(&cache_mu);
+	return 0;
+}
+
 static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		   const char *want, char *label, json_t **rec, struct reply *r)
 {
-	struct store_txn *t;
 	const char *purpose, *pem;
 	json_t *v;
 	size_t i;
 	int rc, granted = c->admin;
-	X509 *x = NULL;
+	time_t nb, na, now = (time_t)esd_now();
 
 	if (strcmp(purpose_want, "seal") != 0 &&
 	    strcmp(purpose_want, "individual") != 0)
@@ -69,11 +151,7 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 			 label);
 		return ESD_EPERM;
 	}
-	rc = store_txn_begin(k->store, 0, &t);
-	if (rc != 0)
-		return rc;
-	rc = store_get_json(t, DB_KEYS, label, rec);
-	store_txn_abort(t);
+	rc = key_lookup(k, label, rec, &nb, &na);
 	if (rc == ESD_ENOTFOUND) {
 		snprintf(r->msg, sizeof(r->msg), "no key labelled '%s'", label);
 		return rc;
@@ -88,10 +166,9 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 			 strcmp(purpose_want, "seal") == 0 ? "a seal"
 							   : "an individual's");
 		rc = ESD_EPERM;
-	} else if (pki_cert_from_pem(pem, strlen(pem), &x) != 0) {
+	} else if (na == 0) {
 		rc = ESD_ESTORE;
-	} else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0 ||
-		   X509_cmp_current_time(X509_get0_notAfter(x)) < 0) {
+	} else if (now < nb || now > na) {
 		snprintf(r->msg, sizeof(r->msg),
 			 "the certificate of key '%s' is not valid now", label);
 		rc = ESD_EPERM;
@@ -100,7 +177,6 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 			 "the certificate of key '%s' is revoked", label);
 		rc = ESD_EPERM;
 	}
-	X509_free(x);
 	if (rc != 0) {
 		json_decref(*rec);
 		*rec = NULL;
@@ -123,6 +199,17 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	rc = doc_key(k, c, purpose, want, label, &rec, r);
 	if (rc != 0)
 		return rc;
+	/* The answer for this key, built once (grant, purpose, validity
+	 * and revocation were just checked by doc_key). */
+	pthread_mutex_lock(&cache_mu);
+	for (i = 0; i < KEY_CACHE; i++)
+		if (cache[i].reply != NULL && strcmp(cache[i].label, label) == 0)
+			r->json = json_incref(cache[i].reply);
+	pthread_mutex_unlock(&cache_mu);
+	if (r->json != NULL) {
+		json_decref(rec);
+		return 0;
+	}
 	rc = hsm_key_type(k->hsm, label, &type);
 	if (rc == 0) {
 		chain = json_array();
@@ -134,6 +221,14 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 				    pem_to_b64(json_string_value(json_object_get(rec, "cert"))),
 				    "chain", chain);
 		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&cache_mu);
+		for (i = 0; i < KEY_CACHE; i++)
+			if (cache[i].rec != NULL && cache[i].reply == NULL &&
+			    strcmp(cache[i].label, label) == 0)
+				cache[i].reply = json_incref(r->json);
+		pthread_mutex_unlock(&cache_mu);
 	}
 	json_decref(rec);
 	return rc;

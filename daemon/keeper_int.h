@@ -83,6 +83,8 @@ int h_audit_export(struct keeper *k, struct caller *c, struct ibuf *in,
 int keeper_checkpoints_start(struct keeper *k);
 
 /* keeper_doc.c: signing documents (seal, individual signature). */
+/* Forgets cached key records: call after any change to DB_KEYS. */
+void keeper_keys_changed(void);
 int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	      struct reply *r);
 int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
