@@ -291,15 +291,16 @@ static void decode_blobs(json_t *arr, struct pdf_blob *blobs, size_t *n,
 
 /*
  * PAdES B-LT: an incremental update with a /DSS holding what a validator
- * needs: the signer's chain, the TSA's certificate and every CA's current
- * CRL (ETSI EN 319 142-1 §5.4.2). *lt is malloc'ed.
+ * needs: the signer's chain, the TSA's certificate, every CA's current
+ * CRL and OCSP responses for the signer's and the TSA's certificates
+ * (ETSI EN 319 142-1 §5.4.2). *lt is malloc'ed.
  */
 static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
 		  size_t len, uint8_t **lt, size_t *lt_len)
 {
-	struct pdf_blob certs[32], crls[16];
+	struct pdf_blob certs[32], crls[16], ocsps[8];
 	uint8_t *der[48] = { NULL };
-	size_t nder = 0, nx509, ncerts = 0, ncrls = 0;
+	size_t nder = 0, nx509, ncerts = 0, ncrls = 0, nocsps = 0;
 	struct pdf_dss_data v = { 0 };
 	struct pdf_doc *doc = NULL;
 	struct cred none = { 0 };
@@ -309,6 +310,7 @@ static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
 	int rc, reason = 0, n;
 
 	kc_begin(&b, &none);
+	ibuf_put_str(&b, json_string_value(json_object_get(k->kj, "key")));
 	if (api_keeper_json(out, MSG_LT_DATA, &b, &j) != 0)
 		return ESD_EUNAVAIL;
 	/* The signer's certificate and chain, then the keeper's CA and TSA
@@ -328,10 +330,14 @@ static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
 		     ESD_ARRAY_LEN(certs), der, &nder, ESD_ARRAY_LEN(der));
 	decode_blobs(json_object_get(j, "crls"), crls, &ncrls,
 		     ESD_ARRAY_LEN(crls), der, &nder, ESD_ARRAY_LEN(der));
+	decode_blobs(json_object_get(j, "ocsps"), ocsps, &nocsps,
+		     ESD_ARRAY_LEN(ocsps), der, &nder, ESD_ARRAY_LEN(der));
 	v.certs = certs;
 	v.ncerts = ncerts;
 	v.crls = crls;
 	v.ncrls = ncrls;
+	v.ocsps = ocsps;
+	v.nocsps = nocsps;
 	v.flate = 1;
 	v.vri = 1;
 	rc = pdf_doc_open(pdf, len, &doc, &reason);

@@ -61,7 +61,7 @@ static const struct {
 	{ MSG_OCSP, h_ocsp, 5, 2048, NEED_NONE, "ocsp" },
 	{ MSG_CRL, h_crl, 5, 256, NEED_NONE, "crl" },
 	{ MSG_CA_CERT, h_ca_cert, 5, 256, NEED_NONE, "ca.cert" },
-	{ MSG_LT_DATA, h_lt_data, 1, 64, NEED_NONE, "lt.data" },
+	{ MSG_LT_DATA, h_lt_data, 5, 128, NEED_NONE, "lt.data" },
 	{ MSG_CERT_LIST, h_cert_list, 1, 64, NEED_ADMIN, "certs.list" },
 	{ MSG_CERT_REVOKE, h_cert_revoke, 9, 256, NEED_ADMIN, "certs.revoke" },
 };

@@ -9,6 +9,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
 #include "common/err.h"
@@ -164,26 +165,19 @@ static void cert_status(struct store_txn *t, const char *issuer,
 	json_decref(rec);
 }
 
-int h_ocsp(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
+/* The signed OCSPResponse for a parsed query (DER, OPENSSL_malloc'ed). */
+static int ocsp_answer(struct keeper *k, const struct pki_ocsp_query *qp,
+		       uint8_t **der, size_t *len)
 {
 	static const char *const ocsp_purpose[] = { "ocsp", NULL };
 	struct pki_ocsp_status st[PKI_OCSP_MAX_SINGLE];
-	struct pki_ocsp_query q;
+	const struct pki_ocsp_query q = *qp;
 	struct svc_key ca = { 0 }, signer = { 0 };
 	struct store_txn *t = NULL;
-	const uint8_t *p;
-	size_t n;
 	int rc, found = 0;
 
-	(void)c;
-	if (ibuf_get_bytes(in, &p, &n) != 0 || n != sizeof(q) || ibuf_done(in) != 0)
-		return ESD_EINVAL;
-	memcpy(&q, p, sizeof(q));
 	if (q.n == 0 || q.n > PKI_OCSP_MAX_SINGLE)
 		return ESD_EINVAL;
-	if (keeper_clock_check(k, r) != 0)
-		return pki_ocsp_error_response(PKI_OCSP_TRY_LATER, &r->bin,
-					       &r->bin_len);
 	/* Which of our CAs the first CertID names. */
 	for (size_t i = 0; ca_purposes[i] != NULL && !found; i++) {
 		if (svc_key_get(k, NULL, ca_purposes[i], ca_purposes, &ca) != 0)
@@ -194,8 +188,7 @@ int h_ocsp(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 			svc_key_free(&ca);
 	}
 	if (!found)
-		return pki_ocsp_error_response(PKI_OCSP_UNAUTHORIZED, &r->bin,
-					       &r->bin_len);
+		return pki_ocsp_error_response(PKI_OCSP_UNAUTHORIZED, der, len);
 	/* The delegated responder answers for the CA that issued it; the
 	 * root answers for itself. */
 	if (strcmp(json_string_value(json_object_get(ca.rec, "purpose")),
@@ -218,12 +211,80 @@ int h_ocsp(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	store_txn_abort(t);
 	if (rc == 0)
 		rc = pki_ocsp_respond(&q, st, ca.cert, signer.cert, signer.key,
-				      esd_now(), esd_now() + OCSP_VALIDITY,
-				      &r->bin, &r->bin_len);
+				      esd_now(), esd_now() + OCSP_VALIDITY, der,
+				      len);
 	if (signer.cert != ca.cert)
 		svc_key_free(&signer);
 	svc_key_free(&ca);
 	return rc;
+}
+
+int h_ocsp(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
+{
+	struct pki_ocsp_query q;
+	const uint8_t *p;
+	size_t n;
+
+	(void)c;
+	if (ibuf_get_bytes(in, &p, &n) != 0 || n != sizeof(q) || ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	memcpy(&q, p, sizeof(q));
+	if (keeper_clock_check(k, r) != 0)
+		return pki_ocsp_error_response(PKI_OCSP_TRY_LATER, &r->bin,
+					       &r->bin_len);
+	return ocsp_answer(k, &q, &r->bin, &r->bin_len);
+}
+
+/*
+ * Our own OCSP response for cert (issued by issuer), for a /DSS: the
+ * request is built here with OpenSSL and read back through the same
+ * parser the front uses, so the answer is exactly what /ocsp would give.
+ */
+static int ocsp_for_cert(struct keeper *k, X509 *cert, X509 *issuer,
+			 uint8_t **der, size_t *len)
+{
+	struct pki_ocsp_query q;
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
+	unsigned char *rd = NULL;
+	int n, rc = ESD_ECRYPTO;
+
+	if (req == NULL || id == NULL || OCSP_request_add0_id(req, id) == NULL) {
+		OCSP_CERTID_free(id);
+		goto out;
+	}
+	n = i2d_OCSP_REQUEST(req, &rd);
+	if (n > 0 && pki_ocsp_parse(rd, (size_t)n, &q) == 0)
+		rc = ocsp_answer(k, &q, der, len);
+out:
+	OPENSSL_free(rd);
+	OCSP_REQUEST_free(req);
+	return rc;
+}
+
+/* Appends base64 of an OCSP response for the certificate of key label
+ * (whose record lists its issuer first in "chain") to arr. */
+static void add_key_ocsp(struct keeper *k, const char *label, json_t *arr)
+{
+	json_t *rec = NULL;
+	STACK_OF(X509) *chain = NULL;
+	X509 *cert = NULL;
+	uint8_t *der = NULL;
+	size_t len;
+	char *b64;
+
+	if (keeper_key_record(k, label, &rec) == 0 &&
+	    keeper_record_cert(rec, &cert) == 0 &&
+	    keeper_record_chain(rec, &chain) == 0 && sk_X509_num(chain) > 0 &&
+	    ocsp_for_cert(k, cert, sk_X509_value(chain, 0), &der, &len) == 0 &&
+	    (b64 = esd_b64_encode(der, len)) != NULL) {
+		json_array_append_new(arr, json_string(b64));
+		free(b64);
+	}
+	OPENSSL_free(der);
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(cert);
+	json_decref(rec);
 }
 
 struct revoked_walk {
@@ -455,14 +516,23 @@ int h_lt_data(struct keeper *k, struct caller *c, struct ibuf *in,
 	      struct reply *r)
 {
 	struct lt_walk w = { k, c, json_array(), json_array(), 0 };
+	char key[HSM_LABEL_MAX + 1], tsa[HSM_LABEL_MAX + 1];
+	json_t *ocsps = json_array();
 	struct store_txn *t;
 	int rc;
 
-	if (ibuf_done(in) != 0 || w.certs == NULL || w.crls == NULL) {
+	if (ibuf_get_str(in, key, sizeof(key)) != 0 || ibuf_done(in) != 0 ||
+	    w.certs == NULL || w.crls == NULL || ocsps == NULL) {
 		json_decref(w.certs);
 		json_decref(w.crls);
+		json_decref(ocsps);
 		return ESD_EINVAL;
 	}
+	/* OCSP responses for the signer's and the TSA's certificates. */
+	if (key[0] != '\0')
+		add_key_ocsp(k, key, ocsps);
+	if (keeper_key_by_purpose(k, "tsa", tsa) == 0)
+		add_key_ocsp(k, tsa, ocsps);
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0) {
 		/* crl_get writes in its own transactions: walk a snapshot. */
@@ -472,9 +542,11 @@ int h_lt_data(struct keeper *k, struct caller *c, struct ibuf *in,
 	if (rc == 0)
 		rc = w.rc;
 	if (rc == 0)
-		r->json = json_pack("{s:O, s:O}", "certs", w.certs, "crls", w.crls);
+		r->json = json_pack("{s:O, s:O, s:O}", "certs", w.certs, "crls",
+				    w.crls, "ocsps", ocsps);
 	json_decref(w.certs);
 	json_decref(w.crls);
+	json_decref(ocsps);
 	return rc != 0 ? rc : r->json ? 0 : ESD_ENOMEM;
 }
 

@@ -38,8 +38,11 @@ enum msg_type {
 	MSG_CERT_LIST = 13,   /* admin -> {"certs":[...]} */
 	MSG_CERT_REVOKE = 14, /* admin: str serial (hex), str reason -> {...} */
 	MSG_AUDIT_EXPORT = 15, /* admin: u64 since, u32 limit -> {"records":[..]} */
-	MSG_LT_DATA = 16,     /* -> {"certs":[b64 DER CA and TSA certificates],
-			       *     "crls":[b64 DER current CRLs]} (B-LT) */
+	MSG_LT_DATA = 16,     /* str signer key label ->
+			       * {"certs":[b64 DER CA and TSA certificates],
+			       *  "crls":[b64 DER current CRLs],
+			       *  "ocsps":[b64 DER OCSP responses for the
+			       *  signer's and the TSA's certificates]} (B-LT) */
 	MSG__COUNT
 };
 

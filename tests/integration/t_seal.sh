@@ -128,6 +128,11 @@ qpdf --show-object="$crl" --filtered-stream-data "$TMP/lt.pdf" >"$TMP/dss-crl.de
 cat "$D/issuing-ca.pem" "$D/ca.pem" >"$TMP/chain.pem"
 check "a CRL from the /DSS verifies with openssl crl" bash -c \
 	"openssl crl -inform DER -in '$TMP/dss-crl.der' -CAfile '$TMP/chain.pem' -noout -verify 2>&1 | grep -q 'verify OK'"
+ocsp=$(sed -n 's/.*\/OCSPs \[ \([0-9]*\) 0 R.*/\1/p' "$TMP/dss.txt")
+check "the /DSS holds OCSP responses" test -n "$ocsp"
+qpdf --show-object="$ocsp" --filtered-stream-data "$TMP/lt.pdf" >"$TMP/dss-ocsp.der" 2>/dev/null
+check "an OCSP response from the /DSS verifies (openssl ocsp) and says good" bash -c \
+	"openssl ocsp -respin '$TMP/dss-ocsp.der' -CAfile '$D/ca.pem' -verify_other '$D/issuing-ca.pem' -resp_text 2>&1 | grep -q 'Response verify OK' && openssl ocsp -respin '$TMP/dss-ocsp.der' -resp_text -noverify | grep -q 'Cert Status: good'"
 
 # PAdES B-LTA: a document timestamp over the B-LT document.
 eq "a B-LTA seal (200)" 200 "$(seal "$CORPUS/xref-table.pdf" "$TMP/lta.pdf" -F level=B-LTA)"
