@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "tests/unit/unit_tmpdir.h"
 #include "common/log.h"
 #include "daemon/config.h"
 
@@ -538,31 +539,16 @@ static void test_config_log_level_names(void **state)
 
 /* ---- config_load ------------------------------------------------------ */
 
-static char tmpdir[PATH_MAX];
-
 static int setup_tmpdir(void **state)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/esd-config-XXXXXX",
-		 t != NULL && t[0] != '\0' ? t : "/tmp");
-	return mkdtemp(tmpdir) != NULL ? 0 : -1;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	return unit_tmpdir_make("config");
 }
 
 static int teardown_tmpdir(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove();
 }
 
 static void write_file(const char *path, const char *text)

@@ -19,33 +19,19 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "tests/unit/unit_tmpdir.h"
 #include "common/util.h"
-
-static char tmpdir[PATH_MAX];
 
 static int setup_tmpdir(void **state)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/esd-util-XXXXXX",
-		 t != NULL && t[0] != '\0' ? t : "/tmp");
-	return mkdtemp(tmpdir) != NULL ? 0 : -1;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	return unit_tmpdir_make("util");
 }
 
 static int teardown_tmpdir(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove();
 }
 
 static void tmp_path(char *out, size_t cap, const char *name)
