@@ -182,17 +182,19 @@ int store_put_json(struct store_txn *t, enum store_db db, const char *key,
 	return rc;
 }
 
-int store_walk(struct store_txn *t, enum store_db db, store_walk_cb cb,
-	       void *arg)
+/* The records from key on (or from the first, with key NULL), to cb;
+ * cb's first non-zero return stops the walk and is returned. */
+static int walk(struct store_txn *t, enum store_db db, const void *key,
+		size_t klen, store_walk_cb cb, void *arg)
 {
 	MDB_cursor *cur;
-	MDB_val k, v;
+	MDB_val k = { klen, (void *)key }, v;
 	int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
 
 	if (rc != 0)
 		return map_err(rc, "cursor");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (rc = mdb_cursor_get(cur, &k, &v, key ? MDB_SET_RANGE : MDB_FIRST);
+	     rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		int r = cb(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
 
 		if (r != 0) {
@@ -204,26 +206,18 @@ int store_walk(struct store_txn *t, enum store_db db, store_walk_cb cb,
 	return rc == MDB_NOTFOUND ? 0 : map_err(rc, "walk");
 }
 
+int store_walk(struct store_txn *t, enum store_db db, store_walk_cb cb,
+	       void *arg)
+{
+	return walk(t, db, NULL, 0, cb, arg);
+}
+
 int store_walk_from(struct store_txn *t, enum store_db db, const void *key,
 		    size_t klen, store_walk_cb cb, void *arg)
 {
-	MDB_cursor *cur;
-	MDB_val k = { klen, (void *)key }, v;
-	int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
+	int rc = walk(t, db, key, klen, cb, arg);
 
-	if (rc != 0)
-		return map_err(rc, "cursor");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		int r = cb(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
-
-		if (r != 0) {
-			mdb_cursor_close(cur);
-			return r == 1 ? 0 : r;
-		}
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : map_err(rc, "walk");
+	return rc == 1 ? 0 : rc;
 }
 
 int store_count(struct store_txn *t, enum store_db db, uint64_t *n)
