@@ -85,6 +85,8 @@ void api_ca_cert(struct req *r, struct resp *out);
 void api_certs_list(struct req *r, struct resp *out);
 void api_cert_revoke(struct req *r, struct resp *out);
 void api_sign_hash(struct req *r, struct resp *out);
+/* The registration authority's routes (ra.c). */
+void api_ra(struct req *r, struct resp *out);
 
 /* Parses the body as a JSON object whose keys are all in allowed (NULL
  * terminated); NULL with out set to a 400 otherwise. */

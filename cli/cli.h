@@ -31,4 +31,15 @@ int cli_init(const struct init_opts *o);
 int cli_http(const char *sock, const char *method, const char *path,
 	     const char *body, long *status, json_t **out);
 
+/* A bearer token cli_http sends (NULL: none, the peer credential). */
+extern const char *cli_bearer;
+
+/* The daemon's socket: sock if given, else unix_socket of conf (or of
+ * $ESIGND_CONF, or /etc/esignd/esignd.conf), into out. */
+int cli_socket(const char *sock, const char *conf, char *out, size_t cap);
+
+/* Runs a registration-authority or client command if argv names one
+ * (*handled = 1); returns its exit code. */
+int cli_ra_main(int argc, char **argv, int *handled);
+
 #endif

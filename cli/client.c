@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "cli/cli.h"
 
@@ -28,6 +29,8 @@ static size_t on_data(char *d, size_t sz, size_t n, void *arg)
 	return add;
 }
 
+const char *cli_bearer;
+
 int cli_http(const char *sock, const char *method, const char *path,
 	     const char *body, long *status, json_t **out)
 {
@@ -49,11 +52,19 @@ int cli_http(const char *sock, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	if (cli_bearer != NULL) {
+		char auth[300];
+
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", cli_bearer);
+		hdr = curl_slist_append(hdr, auth);
+		OPENSSL_cleanse(auth, sizeof(auth));
+	}
 	if (body != NULL) {
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	}
+	if (hdr != NULL)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	cr = curl_easy_perform(c);
 	if (cr == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);

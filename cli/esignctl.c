@@ -37,6 +37,25 @@ static void usage(FILE *f)
 		"  cert list\n"
 		"  cert revoke --serial HEX --reason keyCompromise|superseded|...\n"
 		"\n"
+		"registration authority (a verifier: --token-file FILE):\n"
+		"  user register --name N --nik NIK --email E --unit U [--org O]\n"
+		"                [--lang id|en]\n"
+		"  user activate --subscriber ID --code CODE --passphrase-file F\n"
+		"  seal register --name N --email OFFICER --letter PDF [--org O]\n"
+		"  request list [--state S] [--type T] [--subscriber ID]\n"
+		"  request show|approve --id R\n"
+		"  request reject --id R --reason TEXT\n"
+		"  subscriber list [--kind K] [--status S] [--q TEXT]\n"
+		"  subscriber show --id ID\n"
+		"  cert show --serial HEX\n"
+		"  cert renew --subscriber ID\n"
+		"  cert revoke --subscriber ID --reason REASON   (a request)\n"
+		"  crl issue --ca LABEL                           (admin)\n"
+		"  sla report --from YYYY-MM-DD --to YYYY-MM-DD [--csv]\n"
+		"  client add --name N --role admin|verifier|client\n"
+		"             [--key LABEL]... [--default-key LABEL]  (admin)\n"
+		"  client list                                    (admin)\n"
+		"\n"
 		"The socket comes from -s, else from -c CONF (unix_socket), else\n"
 		"from $ESIGND_CONF, else /etc/esignd/esignd.conf.\n"
 		"Exit codes: 0 ok, 1 refused by esignd, 2 usage, 3 esignd\n"
@@ -301,41 +320,13 @@ static int cmd_cert_list(struct ctx *c)
 	return EXIT_OK;
 }
 
-static int cmd_cert_revoke(struct ctx *c, const char *serial, const char *reason)
-{
-	char path[160];
-	json_t *j, *body;
-	int rc;
-
-	if (serial == NULL || reason == NULL) {
-		fprintf(stderr, "esignctl: cert revoke needs --serial and --reason\n");
-		return EXIT_USAGE;
-	}
-	if (snprintf(path, sizeof(path), "/v1/certs/%s/revoke", serial) >= (int)sizeof(path) ||
-	    strchr(serial, '/') != NULL) {
-		fprintf(stderr, "esignctl: bad --serial\n");
-		return EXIT_USAGE;
-	}
-	body = json_pack("{s:s}", "reason", reason);
-	rc = call(c, "POST", path, body, &j);
-	json_decref(body);
-	if (rc != EXIT_OK)
-		return rc;
-	if (c->json)
-		print_json(j);
-	else
-		printf("certificate %s revoked (%s)\n", serial, reason);
-	json_decref(j);
-	return EXIT_OK;
-}
-
-static int find_socket(struct ctx *c, const char *sock, const char *conf)
+int cli_socket(const char *sock, const char *conf, char *out, size_t cap)
 {
 	struct esd_config cfg;
 	char err[512];
 
 	if (sock != NULL) {
-		snprintf(c->sock, sizeof(c->sock), "%s", sock);
+		snprintf(out, cap, "%s", sock);
 		return 0;
 	}
 	if (conf == NULL)
@@ -350,7 +341,7 @@ static int find_socket(struct ctx *c, const char *sock, const char *conf)
 		fprintf(stderr, "esignctl: %s has no unix_socket\n", conf);
 		return EXIT_USAGE;
 	}
-	snprintf(c->sock, sizeof(c->sock), "%s", cfg.unix_socket);
+	snprintf(out, cap, "%s", cfg.unix_socket);
 	return 0;
 }
 
@@ -371,9 +362,7 @@ int main(int argc, char **argv)
 		{ "alg", required_argument, NULL, 'a' },
 		{ "hash", required_argument, NULL, 'H' },
 		{ "out", required_argument, NULL, 'o' },
-		{ "serial", required_argument, NULL, 'S' },
 		{ "since", required_argument, NULL, 'F' },
-		{ "reason", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -381,10 +370,15 @@ int main(int argc, char **argv)
 	struct init_opts io = { NULL, 8443, 0, "/usr/lib/softhsm/libsofthsm2.so" };
 	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
 	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
-	const char *out = NULL, *serial = NULL, *reason = NULL, *since = NULL;
+	const char *out = NULL, *since = NULL;
 	uint64_t port;
 	char **words;
-	int opt, rc, nw;
+	int opt, rc, nw, handled;
+
+	/* The registration authority's and client commands (ra.c). */
+	rc = cli_ra_main(argc, argv, &handled);
+	if (handled)
+		return rc;
 
 	/* GNU getopt permutes: options may come before or after the words. */
 	while ((opt = getopt_long(argc, argv, "c:s:jh", lopts, NULL)) != -1) {
@@ -409,9 +403,7 @@ int main(int argc, char **argv)
 		case 'a': alg = optarg; break;
 		case 'H': hash = optarg; break;
 		case 'o': out = optarg; break;
-		case 'S': serial = optarg; break;
 		case 'F': since = optarg; break;
-		case 'R': reason = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -429,7 +421,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = find_socket(&c, sock, conf);
+	rc = cli_socket(sock, conf, c.sock, sizeof(c.sock));
 	if (rc != 0)
 		return rc;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -444,9 +436,6 @@ int main(int argc, char **argv)
 	else if (nw == 2 && strcmp(words[0], "cert") == 0 &&
 		 strcmp(words[1], "list") == 0)
 		rc = cmd_cert_list(&c);
-	else if (nw == 2 && strcmp(words[0], "cert") == 0 &&
-		 strcmp(words[1], "revoke") == 0)
-		rc = cmd_cert_revoke(&c, serial, reason);
 	else if (nw == 2 && strcmp(words[0], "audit") == 0 &&
 		 strcmp(words[1], "export") == 0)
 		rc = cmd_audit_export(&c, since);

@@ -267,7 +267,28 @@ static const char conf_template[] =
 	"request_timeout = 60\n"
 	"drain_timeout = 30\n"
 	"\n"
-	"log_level = info\n";
+	"log_level = info\n"
+	"\n"
+	"# Registration authority (docs/ra.md): emails go into this maildir;\n"
+	"# set smtp_url (and smtp_user, smtp_password_file) for real mail.\n"
+	"mail_from = esignd@localhost\n"
+	"mail_maildir = mail\n"
+	"# mail_from = esign@agency.go.id\n"
+	"# smtp_url = smtp://mail.agency.go.id:587\n"
+	"\n"
+	"# Certificate profiles: subject templates take {name} {org} {unit}\n"
+	"# {nik} {email}.\n"
+	"profile.individual.key_type = rsa2048\n"
+	"profile.individual.days = 730\n"
+	"profile.individual.subject = /C=ID/O={org}/OU={unit}/CN={name}\n"
+	"profile.seal.key_type = rsa2048\n"
+	"profile.seal.days = 730\n"
+	"profile.seal.subject = /C=ID/O={org}/CN={name}\n"
+	"\n"
+	"# SLA targets in working days (Monday to Friday, WIB) and holidays.\n"
+	"sla_individual_days = 3\n"
+	"sla_seal_days = 4\n"
+	"# sla_holidays = holidays.txt\n";
 
 static int write_conf(const char *dir, const struct init_opts *o)
 {

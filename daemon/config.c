@@ -11,7 +11,7 @@
 #include "common/util.h"
 #include "daemon/config.h"
 
-enum ctype { C_STR, C_PATH, C_U64, C_UIDS, C_LOGLEVEL, C_BOOL };
+enum ctype { C_STR, C_PATH, C_U64, C_UIDS, C_LOGLEVEL, C_BOOL, C_KEYTYPE };
 
 struct key {
 	const char *name;
@@ -53,6 +53,34 @@ static const struct key keys[] = {
 	{ S(seccomp, C_BOOL), 0, 0 },
 	{ S(require_synced_clock, C_BOOL), 0, 0 },
 	{ S(max_clock_error_ms, C_U64), 1, 3600000 },
+	{ S(pki_base_url, C_STR), 0, 0 },
+	{ S(activation_hours, C_U64), 1, 24 * 365 },
+	{ S(passphrase_min_length, C_U64), 8, 256 },
+	{ S(sla_individual_days, C_U64), 1, 365 },
+	{ S(sla_seal_days, C_U64), 1, 365 },
+	{ S(sla_renewal_days, C_U64), 1, 365 },
+	{ S(sla_revocation_days, C_U64), 1, 365 },
+	{ S(sla_utc_offset_minutes, C_U64), 0, 14 * 60 },
+	{ S(sla_holidays, C_PATH), 0, 0 },
+	{ S(mail_from, C_STR), 0, 0 },
+	{ S(smtp_url, C_STR), 0, 0 },
+	{ S(smtp_user, C_STR), 0, 0 },
+	{ S(smtp_password_file, C_PATH), 0, 0 },
+	{ S(smtp_require_tls, C_BOOL), 0, 0 },
+	{ S(smtp_ca_file, C_PATH), 0, 0 },
+	{ S(mail_maildir, C_PATH), 0, 0 },
+#define P(n, f, t) "profile." #n "." #f, t, \
+	offsetof(struct esd_config, profile_##n.f), \
+	sizeof(((struct esd_config *)0)->profile_##n.f)
+	{ P(individual, key_type, C_KEYTYPE), 0, 0 },
+	{ P(individual, days, C_U64), 1, 36500 },
+	{ P(individual, policies, C_STR), 0, 0 },
+	{ P(individual, subject, C_STR), 0, 0 },
+	{ P(seal, key_type, C_KEYTYPE), 0, 0 },
+	{ P(seal, days, C_U64), 1, 36500 },
+	{ P(seal, policies, C_STR), 0, 0 },
+	{ P(seal, subject, C_STR), 0, 0 },
+#undef P
 };
 #undef S
 
@@ -83,6 +111,26 @@ void config_defaults(struct esd_config *c)
 	c->seccomp = 1;
 	c->require_synced_clock = 0;
 	c->max_clock_error_ms = 1000;
+	c->activation_hours = 72;
+	c->passphrase_min_length = 10;
+	c->sla_individual_days = 3;
+	c->sla_seal_days = 4;
+	c->sla_renewal_days = 3;
+	c->sla_revocation_days = 1;
+	c->sla_utc_offset_minutes = 7 * 60;
+	snprintf(c->mail_from, sizeof(c->mail_from), "esignd@localhost");
+	c->smtp_require_tls = 1;
+	snprintf(c->profile_individual.key_type,
+		 sizeof(c->profile_individual.key_type), "rsa2048");
+	c->profile_individual.days = 730;
+	snprintf(c->profile_individual.subject,
+		 sizeof(c->profile_individual.subject),
+		 "/C=ID/O={org}/OU={unit}/CN={name}");
+	snprintf(c->profile_seal.key_type, sizeof(c->profile_seal.key_type),
+		 "rsa2048");
+	c->profile_seal.days = 730;
+	snprintf(c->profile_seal.subject, sizeof(c->profile_seal.subject),
+		 "/C=ID/O={org}/CN={name}");
 }
 
 static int fail(char *err, size_t errlen, const char *name, unsigned line,
@@ -168,6 +216,12 @@ static int set_value(const struct key *k, struct esd_config *c, char *v,
 		else
 			return ESD_EINVAL;
 		memcpy(field, &n, sizeof(n));
+		return 0;
+	case C_KEYTYPE:
+		if (strcmp(v, "rsa2048") != 0 && strcmp(v, "rsa3072") != 0 &&
+		    strcmp(v, "ec-p256") != 0)
+			return ESD_EINVAL;
+		snprintf(field, k->size, "%s", v);
 		return 0;
 	}
 	return ESD_EINVAL;

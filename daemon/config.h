@@ -13,6 +13,15 @@
 
 #define CONF_MAX_UIDS 16
 
+/* A certificate profile of the CPS (docs/config.md "Profiles"): what the
+ * registration authority issues for an individual or a seal. */
+struct esd_profile {
+	char key_type[16];            /* rsa2048 | rsa3072 | ec-p256 */
+	uint64_t days;                /* certificate validity */
+	char policies[256];           /* certificatePolicies OIDs, comma-separated */
+	char subject[256];            /* template: {name} {org} {unit} {nik} */
+};
+
 struct esd_config {
 	char path[PATH_MAX];          /* the file this came from */
 	char pkcs11_module[PATH_MAX];
@@ -46,6 +55,26 @@ struct esd_config {
 	int seccomp;                  /* confine the front (default on) */
 	int require_synced_clock;     /* refuse to sign on an unsynced clock */
 	uint64_t max_clock_error_ms;  /* ... or one whose error bound is larger */
+
+	/* Registration authority (docs/ra.md). */
+	char pki_base_url[256];       /* CDP/AIA/OCSP URLs of issued certificates;
+				       * "" = https://<https_listen> */
+	struct esd_profile profile_individual, profile_seal;
+	uint64_t activation_hours;    /* lifetime of an emailed activation code */
+	uint64_t passphrase_min_length;
+	uint64_t sla_individual_days, sla_seal_days; /* working days */
+	uint64_t sla_renewal_days, sla_revocation_days;
+	uint64_t sla_utc_offset_minutes; /* the calendar's time zone, east of UTC */
+	char sla_holidays[512];       /* file of YYYY-MM-DD lines; "" = none */
+	/* Mail: the outbox is delivered over SMTP or into a maildir. */
+	char mail_from[128];
+	char smtp_url[256];           /* smtp://host:port or smtps://... */
+	char smtp_user[128];
+	char smtp_password_file[512];
+	int smtp_require_tls;         /* STARTTLS required on smtp:// */
+	char smtp_ca_file[512];       /* CAs for the server's certificate;
+				       * "" = the system's */
+	char mail_maildir[512];       /* used when smtp_url is "" */
 };
 
 /* Fills c with the defaults (docs/config.md). */

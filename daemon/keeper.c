@@ -20,6 +20,8 @@
 #include "daemon/ipc.h"
 #include "daemon/keeper.h"
 #include "daemon/keeper_int.h"
+#include "daemon/keeper_ra.h"
+#include <sodium.h>
 #include "daemon/proto.h"
 #include "daemon/sandbox.h"
 #include "hsm/hsm.h"
@@ -64,6 +66,8 @@ static const struct {
 	{ MSG_LT_DATA, h_lt_data, 5, 128, NEED_NONE, "lt.data" },
 	{ MSG_CERT_LIST, h_cert_list, 1, 64, NEED_ADMIN, "certs.list" },
 	{ MSG_CERT_REVOKE, h_cert_revoke, 9, 256, NEED_ADMIN, "certs.revoke" },
+	/* The RA checks roles per operation (keeper_ra.c). */
+	{ MSG_RA, h_ra, 9, IPC_MAX_PAYLOAD, NEED_NONE, "ra" },
 };
 
 static int read_cred(struct ibuf *in, struct cred *c)
@@ -119,6 +123,8 @@ static int authenticate(struct keeper *k, struct caller *c)
 		for (size_t i = 0; i < k->cfg.n_admin_uids; i++)
 			if (k->cfg.admin_uids[i] == c->cred.uid)
 				c->admin = 1;
+		if (c->admin)
+			snprintf(c->role, sizeof(c->role), "admin");
 		pthread_mutex_unlock(&k->cfg_mu);
 		return 0;
 	case CRED_BEARER:
@@ -147,6 +153,7 @@ static int authenticate(struct keeper *k, struct caller *c)
 		}
 		snprintf(c->actor, sizeof(c->actor), "client:%s", name);
 		c->admin = role != NULL && strcmp(role, "admin") == 0;
+		snprintf(c->role, sizeof(c->role), "%s", role ? role : "");
 		snprintf(c->default_key, sizeof(c->default_key), "%s",
 			 json_string_value(json_object_get(rec, "default_key")) ?: "");
 		c->keys = json_incref(json_object_get(rec, "keys"));
@@ -743,6 +750,8 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 	sandbox_no_dumps();
 	child_signals();
 
+	if (sodium_init() < 0)
+		return KEEPER_EXIT_FATAL;
 	rc = open_token(&k);
 	if (rc == ESD_EAUTH)
 		return KEEPER_EXIT_FATAL;
@@ -758,6 +767,8 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 		return 2;
 	if (keeper_checkpoints_start(&k) != 0)
 		log_warn("keeper: no audit checkpoint thread");
+	if (keeper_mail_start(&k) != 0)
+		log_warn("keeper: no mail thread: emails stay in the outbox");
 	child_ready(ctl);
 	log_info("keeper: ready, %zu channels", nchans);
 	child_serve(ctl, &hooks);

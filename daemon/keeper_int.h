@@ -32,6 +32,7 @@ struct caller {
 	struct cred cred;
 	char actor[96];    /* for the audit log: "uid:1000", "client:admin" */
 	int admin;
+	char role[16];     /* "admin", "verifier", "client" or "" */
 	char default_key[HSM_LABEL_MAX + 1];
 	json_t *keys;      /* the client's key grants (array of labels) */
 };
@@ -105,5 +106,13 @@ int h_cert_list(struct keeper *k, struct caller *c, struct ibuf *in,
 		struct reply *r);
 int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
 		  struct reply *r);
+/* Revokes the certificate serial in the write transaction t: its status,
+ * the audit record and the issuer's new CRL. ESD_EEXIST if already
+ * revoked (msg says why). */
+int keeper_revoke_in(struct keeper *k, struct store_txn *t, const char *actor,
+		     const char *serial, int reason, char *msg, size_t msglen);
+/* Issues a new CRL of the CA labelled label now. */
+int keeper_crl_reissue(struct keeper *k, struct caller *c, const char *label,
+		       char *msg, size_t msglen);
 
 #endif

@@ -620,16 +620,89 @@ int h_cert_list(struct keeper *k, struct caller *c, struct ibuf *in,
 	return r->json ? 0 : ESD_ENOMEM;
 }
 
-int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
-		  struct reply *r)
+int keeper_revoke_in(struct keeper *k, struct store_txn *t, const char *actor,
+		     const char *serial, int reason, char *msg, size_t msglen)
 {
-	char serial[64], reason_name[40];
 	struct svc_key ca = { 0 };
-	struct store_txn *t = NULL;
 	json_t *rec = NULL, *detail = NULL;
 	const char *status, *issuer;
 	uint8_t *der = NULL;
 	size_t len;
+	int rc;
+
+	rc = store_get_json(t, DB_CERTS, serial, &rec);
+	if (rc == ESD_ENOTFOUND)
+		snprintf(msg, msglen, "no certificate with serial %s", serial);
+	if (rc != 0)
+		goto out;
+	status = json_string_value(json_object_get(rec, "status"));
+	issuer = json_string_value(json_object_get(rec, "issuer"));
+	if (status != NULL && strcmp(status, "revoked") == 0) {
+		snprintf(msg, msglen, "certificate %s is already revoked", serial);
+		rc = ESD_EEXIST;
+		goto out;
+	}
+	if (issuer == NULL || strcmp(json_string_value(json_object_get(rec, "key")) ?: "",
+				     issuer) == 0) {
+		snprintf(msg, msglen,
+			 "a root certificate is not revoked by a CRL it signs");
+		rc = ESD_EPERM;
+		goto out;
+	}
+	json_object_set_new(rec, "status", json_string("revoked"));
+	json_object_set_new(rec, "revoked_at", json_integer(esd_now()));
+	json_object_set_new(rec, "reason", json_integer(reason));
+	/* Status, audit record and the CA's new CRL commit together. */
+	rc = store_put_json(t, DB_CERTS, serial, rec, 0);
+	detail = json_pack("{s:s}", "reason", pki_crl_reason_name(reason));
+	if (rc == 0)
+		rc = store_audit(t, actor, "cert.revoke", serial, 0, detail);
+	if (rc == 0)
+		rc = svc_key_get(k, issuer, NULL, ca_purposes, &ca);
+	if (rc == 0)
+		rc = crl_issue(k, t, &ca, &der, &len);
+out:
+	OPENSSL_free(der);
+	svc_key_free(&ca);
+	json_decref(detail);
+	json_decref(rec);
+	return rc;
+}
+
+int keeper_crl_reissue(struct keeper *k, struct caller *c, const char *label,
+		       char *msg, size_t msglen)
+{
+	struct svc_key ca;
+	struct store_txn *t = NULL;
+	uint8_t *der = NULL;
+	size_t len;
+	int rc;
+
+	rc = svc_key_get(k, label, NULL, ca_purposes, &ca);
+	if (rc != 0) {
+		snprintf(msg, msglen, "no CA key labelled '%s'", label);
+		return ESD_ENOTFOUND;
+	}
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = crl_issue(k, t, &ca, &der, &len);
+	if (rc == 0)
+		rc = store_audit(t, c->actor, "crl.issue", label, 0, NULL);
+	if (rc == 0) {
+		rc = store_txn_commit(t);
+		t = NULL;
+	}
+	store_txn_abort(t);
+	OPENSSL_free(der);
+	svc_key_free(&ca);
+	return rc;
+}
+
+int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
+		  struct reply *r)
+{
+	char serial[64], reason_name[40];
+	struct store_txn *t = NULL;
 	int rc, reason;
 
 	if (ibuf_get_str(in, serial, sizeof(serial)) != 0 ||
@@ -649,43 +722,13 @@ int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc != 0)
 		return rc;
-	rc = store_get_json(t, DB_CERTS, serial, &rec);
-	if (rc == ESD_ENOTFOUND)
-		snprintf(r->msg, sizeof(r->msg), "no certificate with serial %s",
-			 serial);
-	if (rc != 0)
-		goto out;
-	status = json_string_value(json_object_get(rec, "status"));
-	issuer = json_string_value(json_object_get(rec, "issuer"));
-	if (status != NULL && strcmp(status, "revoked") == 0) {
-		snprintf(r->msg, sizeof(r->msg), "certificate %s is already revoked",
-			 serial);
-		rc = ESD_EEXIST;
-		goto out;
-	}
-	if (issuer == NULL || strcmp(json_string_value(json_object_get(rec, "key")) ?: "",
-				     issuer) == 0) {
-		snprintf(r->msg, sizeof(r->msg),
-			 "a root certificate is not revoked by a CRL it signs");
-		rc = ESD_EPERM;
-		goto out;
-	}
-	json_object_set_new(rec, "status", json_string("revoked"));
-	json_object_set_new(rec, "revoked_at", json_integer(esd_now()));
-	json_object_set_new(rec, "reason", json_integer(reason));
-	/* Status, audit record and the CA's new CRL commit together. */
-	rc = store_put_json(t, DB_CERTS, serial, rec, 0);
-	detail = json_pack("{s:s}", "reason", pki_crl_reason_name(reason));
-	if (rc == 0)
-		rc = store_audit(t, c->actor, "cert.revoke", serial, 0, detail);
-	if (rc == 0)
-		rc = svc_key_get(k, issuer, NULL, ca_purposes, &ca);
-	if (rc == 0)
-		rc = crl_issue(k, t, &ca, &der, &len);
+	rc = keeper_revoke_in(k, t, c->actor, serial, reason, r->msg,
+			      sizeof(r->msg));
 	if (rc == 0) {
 		rc = store_txn_commit(t);
 		t = NULL;
 	}
+	store_txn_abort(t);
 	if (rc == 0) {
 		log_info("keeper: certificate %s revoked (%s) by %s", serial,
 			 pki_crl_reason_name(reason), c->actor);
@@ -693,11 +736,5 @@ int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
 				    "revoked", "reason", pki_crl_reason_name(reason));
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
-out:
-	store_txn_abort(t);
-	OPENSSL_free(der);
-	svc_key_free(&ca);
-	json_decref(detail);
-	json_decref(rec);
 	return rc;
 }

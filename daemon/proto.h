@@ -43,6 +43,8 @@ enum msg_type {
 			       *  "crls":[b64 DER current CRLs],
 			       *  "ocsps":[b64 DER OCSP responses for the
 			       *  signer's and the TSA's certificates]} (B-LT) */
+	MSG_RA = 17,          /* str operation, str JSON arguments -> JSON: the
+			       * registration authority (daemon/keeper_ra.c) */
 	MSG__COUNT
 };
 

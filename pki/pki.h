@@ -37,6 +37,10 @@ struct pki_cert_req {
 	const char *crl_url;
 	const char *ocsp_url;
 	const char *ca_issuers_url;
+	/* certificatePolicies: comma-separated OIDs (NULL or "": none), and
+	 * an rfc822Name for the subjectAltName (NULL: none). */
+	const char *policies;
+	const char *email;
 };
 
 /* Issues a certificate with a random 128-bit serial. *out is new. */

@@ -83,6 +83,9 @@ static int add_san(X509 *cert, X509V3_CTX *ctx, const struct pki_cert_req *r)
 	for (size_t i = 0; r->ips != NULL && r->ips[i] != NULL; i++)
 		n += (size_t)snprintf(san + n, n < sizeof(san) ? sizeof(san) - n : 0,
 				      "%sIP:%s", n ? "," : "", r->ips[i]);
+	if (r->email != NULL)
+		n += (size_t)snprintf(san + n, n < sizeof(san) ? sizeof(san) - n : 0,
+				      "%semail:%s", n ? "," : "", r->email);
 	if (n == 0)
 		return 1;
 	if (n >= sizeof(san))
@@ -169,7 +172,9 @@ int pki_cert_issue(const struct pki_cert_req *r, X509 **out)
 		goto out;
 	X509V3_set_ctx(&ctx, r->issuer ? r->issuer : cert, cert, NULL, NULL, 0);
 	if (!add_profile(cert, &ctx, r->profile) || !add_san(cert, &ctx, r) ||
-	    !add_urls(cert, &ctx, r))
+	    !add_urls(cert, &ctx, r) ||
+	    (r->policies != NULL && r->policies[0] != '\0' &&
+	     !add_ext(cert, &ctx, NID_certificate_policies, r->policies)))
 		goto out;
 	if (X509_sign(cert, r->issuer_key, EVP_sha256()) <= 0)
 		goto out;

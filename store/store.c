@@ -8,7 +8,8 @@
 #include "store/store_int.h"
 
 static const char *const db_names[DB__COUNT] = {
-	"meta", "keys", "certs", "clients", "audit", "checkpoints"
+	"meta", "keys", "certs", "clients", "audit", "checkpoints",
+	"subscribers", "requests", "outbox", "files", "ra_index"
 };
 
 static int map_err(int rc, const char *what)

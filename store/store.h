@@ -18,6 +18,14 @@
  *            target, result, prev, detail}
  *   checkpoints u64 seq BE -> {seq, hash, time, key, signature}: H(seq)
  *            signed with the audit key on the token
+ *
+ * The registration authority's (docs/ra.md gives the fields):
+ *   subscribers id ("ind-…", "seal-…") -> a person or a seal and its state
+ *   requests  id (time-ordered hex) -> a registration, renewal or
+ *            revocation request and its state
+ *   outbox    id (time-ordered hex) -> an email to deliver
+ *   files     hex SHA-256 -> the bytes (recommendation letters)
+ *   ra_index  "nik:NIK" -> subscriber id (one registration per NIK)
  */
 #ifndef ESD_STORE_H
 #define ESD_STORE_H
@@ -30,7 +38,8 @@ struct store;
 struct store_txn;
 
 enum store_db { DB_META = 0, DB_KEYS, DB_CERTS, DB_CLIENTS, DB_AUDIT,
-		DB_CHECKPOINTS, DB__COUNT };
+		DB_CHECKPOINTS, DB_SUBSCRIBERS, DB_REQUESTS, DB_OUTBOX,
+		DB_FILES, DB_RA_INDEX, DB__COUNT };
 
 /* Opens (creating with create=1) the environment in dir. */
 int store_open(const char *dir, uint64_t map_size, int create,

@@ -1,0 +1,26 @@
+/*
+ * The keeper's registration authority (keeper_ra.c) and its mail worker
+ * (keeper_mail.c).
+ */
+#ifndef ESD_DAEMON_KEEPER_RA_H
+#define ESD_DAEMON_KEEPER_RA_H
+
+#include "daemon/keeper_int.h"
+
+#define RA_CODE_LEN 11   /* "XXXXX-XXXXX" */
+
+/* MSG_RA: str operation, str JSON object of arguments -> JSON. */
+int h_ra(struct keeper *k, struct caller *c, struct ibuf *in,
+	 struct reply *r);
+
+/* The activation code of subscriber for nonce, derived by a signature of
+ * the token's "codes" key (generated on first use). */
+int keeper_ra_code(struct keeper *k, const char *subscriber, const char *nonce,
+		   char out[RA_CODE_LEN + 1]);
+
+/* Starts the thread that delivers DB_OUTBOX (docs/ra.md "Email"). */
+int keeper_mail_start(struct keeper *k);
+/* Wakes it: call after committing an email. */
+void keeper_mail_kick(void);
+
+#endif
