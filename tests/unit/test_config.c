@@ -605,6 +605,38 @@ static void test_config_load_missing_file_is_config_error(void **state)
 	assert_true(starts_with(err, want));
 }
 
+/* The registration authority's keys: profiles by dotted name, defaults,
+ * a key type outside the three the token makes is refused. */
+static void test_ra_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(MINIMAL), 0);
+	assert_string_equal(cfg.profile_individual.key_type, "rsa2048");
+	assert_int_equal(cfg.profile_seal.days, 730);
+	assert_int_equal(cfg.sla_individual_days, 3);
+	assert_int_equal(cfg.sla_seal_days, 4);
+	assert_int_equal(cfg.activation_hours, 72);
+	assert_int_equal(cfg.smtp_require_tls, 1);
+	assert_int_equal(parse(MINIMAL "profile.seal.key_type = ec-p256\n"
+			       "profile.seal.days = 365\n"
+			       "profile.seal.policies = 2.16.360.1.1.1, 1.2.3\n"
+			       "profile.individual.subject = /CN={name}\n"
+			       "sla_holidays = holidays.txt\n"
+			       "mail_maildir = mail\n"), 0);
+	assert_string_equal(cfg.profile_seal.key_type, "ec-p256");
+	assert_int_equal(cfg.profile_seal.days, 365);
+	assert_string_equal(cfg.profile_seal.policies, "2.16.360.1.1.1, 1.2.3");
+	assert_string_equal(cfg.profile_individual.subject, "/CN={name}");
+	assert_string_equal(cfg.sla_holidays, BASE "/holidays.txt");
+	assert_string_equal(cfg.mail_maildir, BASE "/mail");
+	assert_int_equal(parse(MINIMAL "profile.seal.key_type = dsa1024\n"),
+			 ESD_ECONFIG);
+	assert_string_equal(err, NAME ":5: invalid value for 'profile.seal.key_type'");
+	assert_int_equal(parse(MINIMAL "profile.seal.days = 0\n"), ESD_ECONFIG);
+	assert_int_equal(parse(MINIMAL "profile.other.days = 1\n"), ESD_ECONFIG);
+	assert_string_equal(err, NAME ":5: unknown key 'profile.other.days'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_config_load_resolves_against_file_directory),
 		cmocka_unit_test(test_config_load_error_names_the_path),
 		cmocka_unit_test(test_config_load_missing_file_is_config_error),
+		cmocka_unit_test(test_ra_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
