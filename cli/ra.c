@@ -301,9 +301,18 @@ static int run(const struct cmd *c, const char *sock, const struct opt *o,
 	if (status < 200 || status >= 300) {
 		json_t *e = json_object_get(ans, "error");
 
-		fprintf(stderr, "esignctl: %ld %s: %s\n", status,
-			json_string_value(json_object_get(e, "code")) ?: "error",
-			json_string_value(json_object_get(e, "message")) ?: "");
+		/* As every esignctl command reports a refusal (esignctl.md). */
+		if (json && ans != NULL) {
+			char *t = json_dumps(ans, JSON_INDENT(2));
+
+			printf("%s\n", t ? t : "");
+			free(t);
+		} else {
+			fprintf(stderr, "esignctl: %s (%s, HTTP %ld)\n",
+				json_string_value(json_object_get(e, "message")) ?: "error",
+				json_string_value(json_object_get(e, "code")) ?: "?",
+				status);
+		}
 		json_decref(ans);
 		return status >= 500 ? EXIT_UNAVAILABLE : EXIT_REFUSED;
 	}
