@@ -36,6 +36,8 @@ static const struct {
 	{ "ra_crl_issue", "crl.issue", 200 },
 	{ "clients_add", "client.add", 201 },
 	{ "clients_list", "client.list", 200 },
+	{ "keys_csr", "key.csr", 200 },
+	{ "keys_import", "key.import", 200 },
 };
 
 static enum MHD_Result add_query(void *arg, enum MHD_ValueKind kind,

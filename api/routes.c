@@ -321,5 +321,7 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/ra/crls/*", api_ra, ROUTE_AUTH, "ra_crl_issue" },
 	{ "POST", "/v1/clients", api_ra, ROUTE_AUTH, "clients_add" },
 	{ "GET", "/v1/clients", api_ra, ROUTE_AUTH, "clients_list" },
+	{ "POST", "/v1/keys/*/csr", api_ra, ROUTE_AUTH, "keys_csr" },
+	{ "POST", "/v1/keys/*/certificate", api_ra, ROUTE_AUTH, "keys_import" },
 };
 const size_t api_nroutes = ESD_ARRAY_LEN(api_routes);

@@ -25,42 +25,47 @@ static const struct cmd {
 	const char *opts[MAX_OPTS]; /* accepted options (without "--") */
 	const char *list;          /* answer's array to print as a table */
 	const char *cols;          /* its columns, comma-separated */
+	const char *raw;           /* or a text field to print as it is */
 } cmds[] = {
 	{ "user", "register", "POST", "/v1/ra/individuals",
-	  { "name", "nik", "email", "unit", "org", "lang" }, NULL, NULL },
+	  { "name", "nik", "email", "unit", "org", "lang" }, NULL, NULL, NULL },
 	{ "user", "activate", "POST", "/v1/ra/activate",
-	  { "subscriber", "code", "passphrase-file" }, NULL, NULL },
+	  { "subscriber", "code", "passphrase-file" }, NULL, NULL, NULL },
 	{ "seal", "register", "POST", "/v1/ra/seals",
-	  { "name", "email", "letter", "org", "lang" }, NULL, NULL },
+	  { "name", "email", "letter", "org", "lang" }, NULL, NULL, NULL },
 	{ "request", "list", "GET", "/v1/ra/requests",
 	  { "state", "type", "service", "subscriber", "limit" }, "requests",
-	  "id,type,service,subscriber,state,created_by" },
-	{ "request", "show", "GET", "/v1/ra/requests/{id}", { "id" }, NULL, NULL },
+	  "id,type,service,subscriber,state,created_by", NULL },
+	{ "request", "show", "GET", "/v1/ra/requests/{id}", { "id" }, NULL, NULL, NULL },
 	{ "request", "approve", "POST", "/v1/ra/requests/{id}/approve", { "id" },
-	  NULL, NULL },
+	  NULL, NULL, NULL },
 	{ "request", "reject", "POST", "/v1/ra/requests/{id}/reject",
-	  { "id", "reason" }, NULL, NULL },
+	  { "id", "reason" }, NULL, NULL, NULL },
 	{ "subscriber", "list", "GET", "/v1/ra/subscribers",
 	  { "kind", "status", "q", "limit" }, "subscribers",
-	  "id,kind,name,status,serial" },
+	  "id,kind,name,status,serial", NULL },
 	{ "subscriber", "show", "GET", "/v1/ra/subscribers/{id}", { "id" },
-	  NULL, NULL },
+	  NULL, NULL, NULL },
 	{ "cert", "show", "GET", "/v1/ra/certs/{serial}", { "serial" }, NULL,
-	  NULL },
+	  NULL, NULL },
 	{ "cert", "renew", "POST", "/v1/ra/subscribers/{subscriber}/renew",
-	  { "subscriber" }, NULL, NULL },
+	  { "subscriber" }, NULL, NULL, NULL },
 	/* A verifier asks for a subscriber's revocation; an admin revokes
 	 * a certificate at once. */
 	{ "cert", "revoke", "POST", "/v1/ra/subscribers/{subscriber}/revoke",
-	  { "subscriber", "reason" }, NULL, NULL },
+	  { "subscriber", "reason" }, NULL, NULL, NULL },
 	{ "cert", "revoke", "POST", "/v1/certs/{serial}/revoke",
-	  { "serial", "reason" }, NULL, NULL },
-	{ "crl", "issue", "POST", "/v1/ra/crls/{ca}", { "ca" }, NULL, NULL },
-	{ "sla", "report", "GET", "/v1/ra/sla", { "from", "to" }, NULL, NULL },
+	  { "serial", "reason" }, NULL, NULL, NULL },
+	{ "crl", "issue", "POST", "/v1/ra/crls/{ca}", { "ca" }, NULL, NULL, NULL },
+	{ "sla", "report", "GET", "/v1/ra/sla", { "from", "to" }, NULL, NULL, NULL },
 	{ "client", "add", "POST", "/v1/clients",
-	  { "name", "role", "default-key", "key" }, NULL, NULL },
+	  { "name", "role", "default-key", "key" }, NULL, NULL, NULL },
 	{ "client", "list", "GET", "/v1/clients", { NULL }, "clients",
-	  "name,role,default_key,created" },
+	  "name,role,default_key,created", NULL },
+	{ "keys", "csr", "POST", "/v1/keys/{label}/csr", { "label", "subject" },
+	  NULL, NULL, "csr" },
+	{ "keys", "import", "POST", "/v1/keys/{label}/certificate",
+	  { "label", "cert", "chain", "purpose" }, NULL, NULL, NULL },
 };
 
 struct opt {
@@ -132,8 +137,15 @@ static void field_name(const char *opt, char *out, size_t cap)
 			*p = '_';
 }
 
+/* Options whose value names a file. */
+static int is_file_opt(const char *opt)
+{
+	return strcmp(opt, "letter") == 0 || strcmp(opt, "passphrase-file") == 0 ||
+	       strcmp(opt, "cert") == 0 || strcmp(opt, "chain") == 0;
+}
+
 /* Reads a file's text for an option that names one; base64 for the
- * letter, trimmed text for a passphrase. */
+ * letter, trimmed text for a passphrase, PEM as it is. */
 static char *file_value(const char *opt, const char *path)
 {
 	char *data = NULL, *v = NULL;
@@ -145,8 +157,10 @@ static char *file_value(const char *opt, const char *path)
 	}
 	if (strcmp(opt, "letter") == 0)
 		v = esd_b64_encode((const uint8_t *)data, len);
-	else
+	else if (strcmp(opt, "passphrase-file") == 0)
 		v = strdup(esd_trim(data));
+	else
+		v = strdup(data);
 	OPENSSL_cleanse(data, len);
 	free(data);
 	return v;
@@ -175,8 +189,7 @@ static int build(const struct cmd *c, const struct opt *o, size_t n,
 				continue;
 		}
 		field_name(o[i].name, field, sizeof(field));
-		if (strcmp(o[i].name, "letter") == 0 ||
-		    strcmp(o[i].name, "passphrase-file") == 0) {
+		if (is_file_opt(o[i].name)) {
 			fv = file_value(o[i].name, v);
 			if (fv == NULL)
 				rc = EXIT_LOCAL;
@@ -323,6 +336,8 @@ static int run(const struct cmd *c, const char *sock, const struct opt *o,
 		free(t);
 	} else if (strcmp(c->w0, "sla") == 0) {
 		print_sla(ans, csv);
+	} else if (c->raw != NULL) {
+		printf("%s", json_string_value(json_object_get(ans, c->raw)) ?: "");
 	} else if (c->list != NULL) {
 		print_table(json_object_get(ans, c->list), c->cols);
 	} else {

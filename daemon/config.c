@@ -54,6 +54,7 @@ static const struct key keys[] = {
 	{ S(require_synced_clock, C_BOOL), 0, 0 },
 	{ S(max_clock_error_ms, C_U64), 1, 3600000 },
 	{ S(pki_base_url, C_STR), 0, 0 },
+	{ S(ra_issuing_ca, C_STR), 0, 0 },
 	{ S(activation_hours, C_U64), 1, 24 * 365 },
 	{ S(passphrase_min_length, C_U64), 8, 256 },
 	{ S(sla_individual_days, C_U64), 1, 365 },

@@ -60,6 +60,8 @@ struct esd_config {
 	char pki_base_url[256];       /* CDP/AIA/OCSP URLs of issued certificates;
 				       * "" = https://<https_listen> */
 	struct esd_profile profile_individual, profile_seal;
+	char ra_issuing_ca[65];       /* key issuing subscribers' certificates;
+				       * "" = the first with purpose issuing-ca */
 	uint64_t activation_hours;    /* lifetime of an emailed activation code */
 	uint64_t passphrase_min_length;
 	uint64_t sla_individual_days, sla_seal_days; /* working days */

@@ -231,6 +231,7 @@ int keeper_key_record(struct keeper *k, const char *label, json_t **rec)
 struct find_purpose {
 	const char *purpose;
 	char *label;
+	size_t skip;       /* matches to pass over first */
 };
 
 static int find_purpose_cb(void *arg, const void *key, size_t klen,
@@ -242,7 +243,10 @@ static int find_purpose_cb(void *arg, const void *key, size_t klen,
 	int found = p != NULL && strcmp(p, f->purpose) == 0 &&
 		    klen <= HSM_LABEL_MAX;
 
-	if (found) {
+	if (found && f->skip > 0) {
+		f->skip--;
+		found = 0;
+	} else if (found) {
 		memcpy(f->label, key, klen);
 		f->label[klen] = '\0';
 	}
@@ -252,7 +256,13 @@ static int find_purpose_cb(void *arg, const void *key, size_t klen,
 
 int keeper_key_by_purpose(struct keeper *k, const char *purpose, char *label)
 {
-	struct find_purpose f = { purpose, label };
+	return keeper_key_by_purpose_nth(k, purpose, 0, label);
+}
+
+int keeper_key_by_purpose_nth(struct keeper *k, const char *purpose, size_t n,
+			      char *label)
+{
+	struct find_purpose f = { purpose, label, n };
 	struct store_txn *t;
 	int rc = store_txn_begin(k->store, 0, &t);
 

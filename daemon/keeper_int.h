@@ -69,6 +69,9 @@ int keeper_cert_revoked(struct keeper *k, const char *serial);
 int keeper_key_record(struct keeper *k, const char *label, json_t **rec);
 /* The label of the first key whose purpose is purpose, into label. */
 int keeper_key_by_purpose(struct keeper *k, const char *purpose, char *label);
+/* The same for the n-th such key (from 0), in label order. */
+int keeper_key_by_purpose_nth(struct keeper *k, const char *purpose, size_t n,
+			      char *label);
 /* Certificate of a key's record (its "cert" PEM); new X509. */
 int keeper_record_cert(json_t *rec, X509 **out);
 /* The issuers in a key's record ("chain" PEMs, nearest first); new stack. */

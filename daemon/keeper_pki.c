@@ -178,14 +178,20 @@ static int ocsp_answer(struct keeper *k, const struct pki_ocsp_query *qp,
 
 	if (q.n == 0 || q.n > PKI_OCSP_MAX_SINGLE)
 		return ESD_EINVAL;
-	/* Which of our CAs the first CertID names. */
+	/* Which of our CAs the first CertID names (any number of each
+	 * purpose: an imported external issuing CA besides the demo one). */
 	for (size_t i = 0; ca_purposes[i] != NULL && !found; i++) {
-		if (svc_key_get(k, NULL, ca_purposes[i], ca_purposes, &ca) != 0)
-			continue;
-		if (pki_ocsp_id_matches_issuer(&q.single[0], ca.cert) == 1)
-			found = 1;
-		else
-			svc_key_free(&ca);
+		char label[HSM_LABEL_MAX + 1];
+
+		for (size_t n = 0; !found && keeper_key_by_purpose_nth(
+				   k, ca_purposes[i], n, label) == 0; n++) {
+			if (svc_key_get(k, label, NULL, ca_purposes, &ca) != 0)
+				continue;
+			if (pki_ocsp_id_matches_issuer(&q.single[0], ca.cert) == 1)
+				found = 1;
+			else
+				svc_key_free(&ca);
+		}
 	}
 	if (!found)
 		return pki_ocsp_error_response(PKI_OCSP_UNAUTHORIZED, der, len);

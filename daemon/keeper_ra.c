@@ -255,6 +255,7 @@ static int issue(struct keeper *k, json_t *sub, struct issued *is,
 	memset(is, 0, sizeof(*is));
 	pthread_mutex_lock(&k->cfg_mu);
 	prof = seal ? k->cfg.profile_seal : k->cfg.profile_individual;
+	snprintf(is->ca_label, sizeof(is->ca_label), "%s", k->cfg.ra_issuing_ca);
 	if (k->cfg.pki_base_url[0] != '\0')
 		snprintf(base, sizeof(base), "%s", k->cfg.pki_base_url);
 	else
@@ -267,15 +268,20 @@ static int issue(struct keeper *k, json_t *sub, struct issued *is,
 	if (ra_subject(prof.subject, sub, subject, sizeof(subject)) != 0)
 		return fail(r, ESD_ECONFIG, "the profile's subject template "
 			    "does not give a subject");
-	rc = keeper_key_by_purpose(k, "issuing-ca", is->ca_label);
+	rc = is->ca_label[0] != '\0' ? 0
+	     : keeper_key_by_purpose(k, "issuing-ca", is->ca_label);
 	if (rc == 0)
 		rc = keeper_key_record(k, is->ca_label, &ca_rec);
+	if (rc == 0 && strcmp(str(ca_rec, "purpose") ?: "", "issuing-ca") != 0)
+		rc = ESD_ENOTFOUND;
 	if (rc == 0)
 		rc = keeper_record_cert(ca_rec, &ca);
 	if (rc == 0)
 		rc = keeper_record_chain(ca_rec, &up);
 	if (rc != 0) {
-		fail(r, rc, "no issuing CA key");
+		fail(r, rc == ESD_ENOTFOUND ? ESD_ECONFIG : rc, "no issuing CA "
+		     "key '%s' with a certificate", is->ca_label);
+		rc = rc == ESD_ENOTFOUND ? ESD_ECONFIG : rc;
 		goto out;
 	}
 	if (keeper_cert_revoked(k, str(ca_rec, "serial"))) {
@@ -1425,6 +1431,9 @@ static const struct ra_op {
 	{ "client.add", op_client_add, WHO_ADMIN, 1,
 	  { "name", "role", "?keys", "?default_key" } },
 	{ "client.list", op_client_list, WHO_ADMIN, 0, { NULL } },
+	{ "key.csr", op_key_csr, WHO_ADMIN, 0, { "id", "subject" } },
+	{ "key.import", op_key_import, WHO_ADMIN, 1,
+	  { "id", "cert", "chain", "purpose" } },
 };
 
 /* Every field known to op, the required ones present, and every value a

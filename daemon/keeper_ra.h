@@ -18,6 +18,12 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in,
 int keeper_ra_code(struct keeper *k, const char *subscriber, const char *nonce,
 		   char out[RA_CODE_LEN + 1]);
 
+/* External CA mode (keeper_ca.c), operations of MSG_RA: a PKCS#10
+ * request for a token key, and the import of its certificate. */
+int op_key_csr(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+int op_key_import(struct keeper *k, struct caller *c, json_t *a,
+		  struct reply *r);
+
 /* Starts the thread that delivers DB_OUTBOX (docs/ra.md "Email"). */
 int keeper_mail_start(struct keeper *k);
 /* Wakes it: call after committing an email. */

@@ -46,6 +46,11 @@ struct pki_cert_req {
 /* Issues a certificate with a random 128-bit serial. *out is new. */
 int pki_cert_issue(const struct pki_cert_req *req, X509 **out);
 
+/* A PKCS#10 request for pubkey with subject ("/K=V/..."), signed with
+ * key (SHA-256), as PEM into a new buffer (caller frees). */
+int pki_csr_make(const char *subject, EVP_PKEY *pubkey, EVP_PKEY *key,
+		 char **pem);
+
 /* PEM text of cert into a new NUL-terminated buffer (caller frees). */
 int pki_cert_pem(X509 *cert, char **out);
 /* Parses one PEM certificate. */

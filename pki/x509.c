@@ -190,6 +190,36 @@ out:
 	return rc;
 }
 
+static int bio_to_str(BIO *b, char **out);
+
+int pki_csr_make(const char *subject, EVP_PKEY *pubkey, EVP_PKEY *key,
+		 char **pem)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = parse_name(subject);
+	BIO *b = BIO_new(BIO_s_mem());
+	int rc = ESD_ECRYPTO;
+
+	if (name == NULL) {
+		rc = ESD_EINVAL;
+		goto out;
+	}
+	if (req == NULL || b == NULL || !X509_REQ_set_version(req, 0) ||
+	    !X509_REQ_set_subject_name(req, name) ||
+	    !X509_REQ_set_pubkey(req, pubkey) ||
+	    X509_REQ_sign(req, key, EVP_sha256()) <= 0 ||
+	    !PEM_write_bio_X509_REQ(b, req))
+		goto out;
+	rc = bio_to_str(b, pem);
+out:
+	if (rc == ESD_ECRYPTO)
+		log_openssl("pki: certificate request");
+	BIO_free(b);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+	return rc;
+}
+
 static int bio_to_str(BIO *b, char **out)
 {
 	char *p;
