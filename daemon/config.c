@@ -77,10 +77,14 @@ static const struct key keys[] = {
 	{ P(individual, days, C_U64), 1, 36500 },
 	{ P(individual, policies, C_STR), 0, 0 },
 	{ P(individual, subject, C_STR), 0, 0 },
+	{ P(individual, eku, C_STR), 0, 0 },
+	{ P(individual, roles, C_STR), 0, 0 },
 	{ P(seal, key_type, C_KEYTYPE), 0, 0 },
 	{ P(seal, days, C_U64), 1, 36500 },
 	{ P(seal, policies, C_STR), 0, 0 },
 	{ P(seal, subject, C_STR), 0, 0 },
+	{ P(seal, eku, C_STR), 0, 0 },
+	{ P(seal, roles, C_STR), 0, 0 },
 #undef P
 };
 #undef S
@@ -124,12 +128,15 @@ void config_defaults(struct esd_config *c)
 	snprintf(c->profile_individual.key_type,
 		 sizeof(c->profile_individual.key_type), "rsa2048");
 	c->profile_individual.days = 730;
+	snprintf(c->profile_individual.roles, sizeof(c->profile_individual.roles),
+		 "verifier");
 	snprintf(c->profile_individual.subject,
 		 sizeof(c->profile_individual.subject),
 		 "/C=ID/O={org}/OU={unit}/CN={name}");
 	snprintf(c->profile_seal.key_type, sizeof(c->profile_seal.key_type),
 		 "rsa2048");
 	c->profile_seal.days = 730;
+	snprintf(c->profile_seal.roles, sizeof(c->profile_seal.roles), "verifier");
 	snprintf(c->profile_seal.subject, sizeof(c->profile_seal.subject),
 		 "/C=ID/O={org}/CN={name}");
 }

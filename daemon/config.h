@@ -20,6 +20,10 @@ struct esd_profile {
 	uint64_t days;                /* certificate validity */
 	char policies[256];           /* certificatePolicies OIDs, comma-separated */
 	char subject[256];            /* template: {name} {org} {unit} {nik} */
+	char eku[256];                /* extendedKeyUsage: names or OIDs,
+				       * comma-separated; "" = none */
+	char roles[64];               /* client roles that may register under
+				       * it, comma-separated */
 };
 
 struct esd_config {

@@ -309,6 +309,7 @@ static int issue(struct keeper *k, json_t *sub, struct issued *is,
 			.issuer_key = ca_key, .days = (unsigned)prof.days,
 			.crl_url = crl, .ocsp_url = ocsp, .ca_issuers_url = aia,
 			.policies = prof.policies, .email = str(sub, "email"),
+			.eku = prof.eku,
 		};
 
 		rc = pki_cert_issue(&req, &is->cert);
@@ -443,6 +444,34 @@ static int check_common(json_t *a, struct reply *r)
 	return 0;
 }
 
+/* 1 if role is in the comma-separated list. */
+static int role_in(const char *list, const char *role)
+{
+	size_t n = strlen(role);
+
+	for (const char *p = list; n > 0 && (p = strstr(p, role)) != NULL; p++)
+		if ((p == list || p[-1] == ',' || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+/* The profile of service names the roles that may register under it. */
+static int profile_allows(struct keeper *k, struct caller *c,
+			  const char *service, struct reply *r)
+{
+	char roles[64];
+
+	pthread_mutex_lock(&k->cfg_mu);
+	snprintf(roles, sizeof(roles), "%s", strcmp(service, "seal") == 0
+		 ? k->cfg.profile_seal.roles : k->cfg.profile_individual.roles);
+	pthread_mutex_unlock(&k->cfg_mu);
+	if (role_in(roles, c->role))
+		return 0;
+	return fail(r, ESD_EPERM, "the %s profile is not for the %s role",
+		    service, c->role[0] ? c->role : "anonymous");
+}
+
 /* Stores a new subscriber with its registration request. */
 static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 			const char *service, struct reply *r)
@@ -524,6 +553,8 @@ static int op_register_individual(struct keeper *k, struct caller *c,
 	json_t *sub;
 	int rc;
 
+	if ((rc = profile_allows(k, c, "individual", r)) != 0)
+		return rc;
 	if (check_common(a, r) != 0 ||
 	    ra_check_nik(str(a, "nik"), r->msg, sizeof(r->msg)) != 0 ||
 	    ra_check_text("unit", str(a, "unit"), 128, r->msg, sizeof(r->msg)))
@@ -548,6 +579,8 @@ static int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 	json_t *sub = NULL;
 	int rc;
 
+	if ((rc = profile_allows(k, c, "seal", r)) != 0)
+		return rc;
 	if (check_common(a, r) != 0)
 		return ESD_EINVAL;
 	if (str(a, "letter") == NULL ||
@@ -1397,8 +1430,8 @@ static int op_client_list(struct keeper *k, struct caller *c, json_t *a,
 
 /* ---- dispatch ---- */
 
-enum who { WHO_ANYONE, WHO_VERIFIER, WHO_STAFF /* verifier or admin */,
-	   WHO_ADMIN };
+enum who { WHO_ANYONE, WHO_CLIENT /* any credential: the op decides */,
+	   WHO_VERIFIER, WHO_STAFF /* verifier or admin */, WHO_ADMIN };
 
 static const struct ra_op {
 	const char *name;
@@ -1408,9 +1441,9 @@ static const struct ra_op {
 	const char *fields[8];        /* allowed; the first ones up to the
 				       * first "?"-prefixed are required */
 } ops[] = {
-	{ "individual.register", op_register_individual, WHO_VERIFIER, 1,
+	{ "individual.register", op_register_individual, WHO_CLIENT, 1,
 	  { "name", "nik", "email", "unit", "?org", "?lang" } },
-	{ "seal.register", op_register_seal, WHO_VERIFIER, 1,
+	{ "seal.register", op_register_seal, WHO_CLIENT, 1,
 	  { "name", "email", "letter", "?org", "?lang" } },
 	{ "request.approve", op_approve, WHO_VERIFIER, 1, { "id" } },
 	{ "request.reject", op_reject, WHO_VERIFIER, 1, { "id", "reason" } },

@@ -41,6 +41,9 @@ struct pki_cert_req {
 	 * an rfc822Name for the subjectAltName (NULL: none). */
 	const char *policies;
 	const char *email;
+	/* extendedKeyUsage for the seal and individual profiles: names
+	 * (emailProtection, ...) or OIDs, comma-separated; NULL or "": none. */
+	const char *eku;
 };
 
 /* Issues a certificate with a random 128-bit serial. *out is new. */

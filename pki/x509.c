@@ -1,5 +1,6 @@
 #include <string.h>
 #include <openssl/bio.h>
+#include <openssl/conf.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -93,8 +94,10 @@ static int add_san(X509 *cert, X509V3_CTX *ctx, const struct pki_cert_req *r)
 	return add_ext(cert, ctx, NID_subject_alt_name, san);
 }
 
-static int add_profile(X509 *cert, X509V3_CTX *ctx, enum pki_profile p)
+static int add_profile(X509 *cert, X509V3_CTX *ctx,
+		       const struct pki_cert_req *r)
 {
+	enum pki_profile p = r->profile;
 	const char *bc = "critical,CA:FALSE", *ku, *eku = NULL;
 
 	switch (p) {
@@ -109,6 +112,7 @@ static int add_profile(X509 *cert, X509V3_CTX *ctx, enum pki_profile p)
 	case PKI_PROFILE_SEAL:
 	case PKI_PROFILE_INDIVIDUAL:
 		ku = "critical,digitalSignature,nonRepudiation";
+		eku = r->eku != NULL && r->eku[0] != '\0' ? r->eku : NULL;
 		break;
 	case PKI_PROFILE_TLS_SERVER:
 		ku = "critical,digitalSignature,keyEncipherment";
@@ -144,6 +148,7 @@ int pki_cert_issue(const struct pki_cert_req *r, X509 **out)
 	X509 *cert = NULL;
 	X509_NAME *name = NULL;
 	BIGNUM *bn = NULL;
+	CONF *conf = NULL;
 	uint8_t serial[16];
 	X509V3_CTX ctx;
 	int rc = ESD_EINVAL;
@@ -171,7 +176,13 @@ int pki_cert_issue(const struct pki_cert_req *r, X509 **out)
 	    !X509_set_pubkey(cert, r->pubkey))
 		goto out;
 	X509V3_set_ctx(&ctx, r->issuer ? r->issuer : cert, cert, NULL, NULL, 0);
-	if (!add_profile(cert, &ctx, r->profile) || !add_san(cert, &ctx, r) ||
+	/* certificatePolicies is parsed by a method that wants a config
+	 * database, even an empty one. */
+	conf = NCONF_new(NULL);
+	if (conf == NULL)
+		goto out;
+	X509V3_set_nconf(&ctx, conf);
+	if (!add_profile(cert, &ctx, r) || !add_san(cert, &ctx, r) ||
 	    !add_urls(cert, &ctx, r) ||
 	    (r->policies != NULL && r->policies[0] != '\0' &&
 	     !add_ext(cert, &ctx, NID_certificate_policies, r->policies)))
@@ -184,6 +195,7 @@ int pki_cert_issue(const struct pki_cert_req *r, X509 **out)
 out:
 	if (rc != 0)
 		log_openssl("pki: issue certificate");
+	NCONF_free(conf);
 	BN_free(bn);
 	X509_NAME_free(name);
 	X509_free(cert);

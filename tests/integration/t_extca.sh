@@ -67,7 +67,8 @@ check "the token holds the certificate beside the key" bash -c \
 	"SOFTHSM2_CONF=$D/softhsm2.conf pkcs11-tool --module $P11MOD --list-objects --type cert 2>/dev/null | grep -q 'label: *agency-ca'"
 
 # Subscribers are now issued under the imported CA.
-printf 'ra_issuing_ca = agency-ca\n' >>"$D/esignd.conf"
+printf 'ra_issuing_ca = agency-ca\nprofile.seal.policies = 2.16.360.1.1.2\nprofile.seal.eku = emailProtection\n' >>"$D/esignd.conf"
+sed -i 's/^profile.seal.days = 730$/profile.seal.days = 365/' "$D/esignd.conf"
 esd_stop
 esd_start
 $CTL --json client add --name va --role verifier >"$TMP/va.json"
@@ -84,6 +85,11 @@ $CTL --token-file "$TMP/va.tok" --json cert show --serial "$SER" >"$TMP/c.json"
 jget "$TMP/c.json" pem >"$TMP/seal.pem"
 check "the seal's certificate verifies up to the outside root" openssl verify -CAfile "$TMP/root.pem" \
 	-untrusted "$TMP/agency.pem" -purpose any "$TMP/seal.pem"
+check "the profile's policy OID and extended key usage are in it" bash -c \
+	"openssl x509 -in '$TMP/seal.pem' -noout -ext certificatePolicies,extendedKeyUsage | grep -q 2.16.360.1.1.2 && \
+	openssl x509 -in '$TMP/seal.pem' -noout -ext extendedKeyUsage | grep -q 'E-mail Protection'"
+check "its validity is the profile's 365 days" bash -c \
+	"openssl x509 -in '$TMP/seal.pem' -noout -checkend \$((364 * 86400)) && ! openssl x509 -in '$TMP/seal.pem' -noout -checkend \$((366 * 86400))"
 check "its CRL distribution point names the imported CA" bash -c \
 	"openssl x509 -in '$TMP/seal.pem' -noout -ext crlDistributionPoints | grep -q '/crl/agency-ca.crl'"
 curl -s --cacert "$D/ca.pem" -o "$TMP/crl.der" "$URL/crl/agency-ca.crl"
