@@ -1,0 +1,106 @@
+/*
+ * Internal to the registration authority's keeper files (keeper_ra*.c,
+ * keeper_auth.c, keeper_ca.c): small helpers, the outbox, and the
+ * operations the dispatch table in keeper_ra_read.c names.
+ */
+#ifndef ESD_DAEMON_KEEPER_RA_INT_H
+#define ESD_DAEMON_KEEPER_RA_INT_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "daemon/keeper_int.h"
+#include "daemon/keeper_ra.h"
+
+static inline const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static inline int fail(struct reply *r, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static inline int fail(struct reply *r, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Loads id from db in t; a missing record is ESD_ENOTFOUND with a
+ * message naming what. */
+static inline int load(struct store_txn *t, enum store_db db,
+		       const char *id, const char *what, json_t **out,
+		       struct reply *r)
+{
+	int rc = store_get_json(t, db, id, out);
+
+	if (rc == ESD_ENOTFOUND)
+		fail(r, rc, "no %s '%.64s'", what, id);
+	return rc;
+}
+
+/* A subscriber as the API shows it: without its secrets. */
+json_t *kra_sub_public(json_t *sub);
+
+static inline int64_t num(json_t *o, const char *key)
+{
+	return (int64_t)json_integer_value(json_object_get(o, key));
+}
+
+static inline void stamp(json_t *o, const char *key)
+{
+	json_object_set_new(o, key, json_integer(esd_now()));
+}
+
+/* store_audit with a detail object it takes over (NULL: none). */
+static inline int audit(struct store_txn *t, struct caller *c,
+			const char *action, const char *target, json_t *detail)
+{
+	int rc = store_audit(t, c->actor, action, target, 0, detail);
+
+	json_decref(detail);
+	return rc;
+}
+
+/* Commits, then wakes the mail worker for what the change queued. */
+static inline int commit(struct store_txn **t)
+{
+	int rc = store_txn_commit(*t);
+
+	*t = NULL;
+	if (rc == 0)
+		keeper_mail_kick();
+	return rc;
+}
+
+/* Queues an email in t. vars are the template's fields (borrowed); with
+ * code_sub set, the worker derives the activation code of that
+ * subscriber at delivery, so the code itself is never stored. */
+int kra_outbox_add(struct store_txn *t, const char *to, const char *tpl,
+		   const char *lang, json_t *vars, const char *code_sub,
+		   const char *code_nonce);
+/* "YYYY-MM-DD HH:MM UTC" */
+void kra_fmt_time(int64_t t, char *out, size_t cap);
+
+typedef int (*kra_op_fn)(struct keeper *k, struct caller *c, json_t *a,
+			 struct reply *r);
+/* keeper_ra.c: the workflow. */
+int op_register_individual(struct keeper *k, struct caller *c, json_t *a,
+			   struct reply *r);
+int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
+		     struct reply *r);
+int op_approve(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+int op_reject(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+int op_renew(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+int op_revoke(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+int op_activate(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+
+#endif

@@ -1,0 +1,529 @@
+/*
+ * The registration authority's reading operations (lists, records, the
+ * SLA report), its administration (CRLs, API clients) and the dispatch
+ * of MSG_RA: one table row per operation, naming who may call it and the
+ * fields it takes. Changes are serialised by ra_mu, so a state read
+ * before a token operation still holds when it is written.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <sodium.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/keeper_ra_int.h"
+#include "pki/pki.h"
+#include "pki/pkisvc.h"
+#include "ra/ra.h"
+
+static pthread_mutex_t ra_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- reading ---- */
+
+struct list_walk {
+	json_t *filter;     /* field -> wanted string value */
+	const char *q;      /* substring of name, nik, email or id */
+	json_t *out;
+	size_t limit;
+	int subscribers;
+};
+
+static int list_cb(void *arg, const void *key, size_t klen, const void *val,
+		   size_t vlen)
+{
+	struct list_walk *w = arg;
+	json_t *o = json_loadb(val, vlen, 0, NULL), *v;
+	const char *f;
+	int keep = o != NULL;
+
+	(void)key;
+	(void)klen;
+	json_object_foreach(w->filter, f, v)
+		if (keep && (str(o, f) == NULL ||
+			     strcmp(str(o, f), json_string_value(v)) != 0))
+			keep = 0;
+	if (keep && w->q != NULL) {
+		static const char *const fields[] = { "id", "name", "nik", "email" };
+
+		keep = 0;
+		for (size_t i = 0; i < ESD_ARRAY_LEN(fields); i++)
+			if (str(o, fields[i]) != NULL &&
+			    strcasestr(str(o, fields[i]), w->q) != NULL)
+				keep = 1;
+	}
+	if (keep) {
+		json_array_append_new(w->out, w->subscribers ? kra_sub_public(o)
+							      : json_incref(o));
+		/* Newest last in the walk: keep the last limit of them. */
+		if (json_array_size(w->out) > w->limit)
+			json_array_remove(w->out, 0);
+	}
+	json_decref(o);
+	return 0;
+}
+
+static int list(struct keeper *k, json_t *a, enum store_db db,
+		const char *const *filters, const char *name, struct reply *r)
+{
+	struct list_walk w = { json_object(), str(a, "q"), json_array(), 100,
+			       db == DB_SUBSCRIBERS };
+	struct store_txn *t;
+	uint64_t lim;
+	int rc = w.filter && w.out ? 0 : ESD_ENOMEM;
+
+	if (str(a, "limit") != NULL) {
+		if (esd_parse_u64(str(a, "limit"), 1, 1000, &lim) != 0)
+			rc = fail(r, ESD_EINVAL, "'limit' is 1..1000");
+		w.limit = (size_t)lim;
+	}
+	for (size_t i = 0; rc == 0 && filters[i] != NULL; i++)
+		if (str(a, filters[i]) != NULL)
+			json_object_set_new(w.filter, filters[i],
+					    json_string(str(a, filters[i])));
+	if (rc == 0)
+		rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0) {
+		rc = store_walk(t, db, list_cb, &w);
+		store_txn_abort(t);
+	}
+	if (rc == 0) {
+		r->json = json_pack("{s:O}", name, w.out);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	json_decref(w.filter);
+	json_decref(w.out);
+	return rc;
+}
+
+static int op_request_list(struct keeper *k, struct caller *c, json_t *a,
+			   struct reply *r)
+{
+	static const char *const f[] = { "state", "type", "service", "subscriber",
+					 NULL };
+
+	(void)c;
+	return list(k, a, DB_REQUESTS, f, "requests", r);
+}
+
+static int op_subscriber_list(struct keeper *k, struct caller *c, json_t *a,
+			      struct reply *r)
+{
+	static const char *const f[] = { "kind", "status", NULL };
+
+	(void)c;
+	return list(k, a, DB_SUBSCRIBERS, f, "subscribers", r);
+}
+
+static int show(struct keeper *k, enum store_db db, const char *id,
+		const char *what, struct reply *r)
+{
+	struct store_txn *t;
+	json_t *o = NULL, *sub = NULL, *certs;
+	int rc = store_txn_begin(k->store, 0, &t);
+
+	if (rc == 0)
+		rc = load(t, db, id, what, &o, r);
+	if (rc == 0 && db == DB_REQUESTS &&
+	    store_get_json(t, DB_SUBSCRIBERS, str(o, "subscriber"), &sub) == 0) {
+		json_object_set_new(o, "subscriber_record", kra_sub_public(sub));
+	} else if (rc == 0 && db == DB_SUBSCRIBERS) {
+		json_t *full = o;
+		size_t i;
+		json_t *s;
+
+		o = kra_sub_public(full);
+		json_decref(full);
+		/* Each certificate with its status. */
+		certs = json_array();
+		json_array_foreach(json_object_get(o, "certs"), i, s) {
+			json_t *cr = NULL;
+
+			if (store_get_json(t, DB_CERTS, json_string_value(s), &cr) == 0) {
+				json_object_del(cr, "pem");
+				json_array_append_new(certs, cr);
+			}
+		}
+		json_object_set_new(o, "certificates", certs);
+	}
+	store_txn_abort(t);
+	json_decref(sub);
+	if (rc == 0)
+		r->json = o;
+	return rc;
+}
+
+static int op_request_show(struct keeper *k, struct caller *c, json_t *a,
+			   struct reply *r)
+{
+	(void)c;
+	return show(k, DB_REQUESTS, str(a, "id"), "request", r);
+}
+
+static int op_subscriber_show(struct keeper *k, struct caller *c, json_t *a,
+			      struct reply *r)
+{
+	(void)c;
+	return show(k, DB_SUBSCRIBERS, str(a, "id"), "subscriber", r);
+}
+
+static int op_cert_show(struct keeper *k, struct caller *c, json_t *a,
+			struct reply *r)
+{
+	char serial[64];
+
+	(void)c;
+	snprintf(serial, sizeof(serial), "%s", str(a, "id"));
+	for (char *p = serial; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p + 32);
+	return show(k, DB_CERTS, serial, "certificate", r);
+}
+
+static int op_letter(struct keeper *k, struct caller *c, json_t *a,
+		     struct reply *r)
+{
+	struct store_txn *t = NULL;
+	const void *v;
+	size_t n;
+	char *b64 = NULL;
+	int rc = strlen(str(a, "id")) == 64 ? store_txn_begin(k->store, 0, &t)
+					     : ESD_ENOTFOUND;
+
+	(void)c;
+	if (rc == 0)
+		rc = store_get(t, DB_FILES, str(a, "id"), 64, &v, &n);
+	if (rc == 0 && (b64 = esd_b64_encode(v, n)) == NULL)
+		rc = ESD_ENOMEM;
+	store_txn_abort(t);
+	if (rc == ESD_ENOTFOUND)
+		return fail(r, rc, "no letter with that SHA-256");
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s}", "sha256", str(a, "id"), "pdf", b64);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	free(b64);
+	return rc;
+}
+
+/* ---- SLA ---- */
+
+struct sla_walk {
+	struct sla_calendar cal;
+	time_t from, to, now;
+	uint64_t days[4];
+	json_t *out;
+};
+
+static const char *const services[] = { "individual", "seal", "renewal",
+					"revocation" };
+
+static int sla_cb(void *arg, const void *key, size_t klen, const void *val,
+		  size_t vlen)
+{
+	struct sla_walk *w = arg;
+	json_t *o = json_loadb(val, vlen, 0, NULL), *s;
+	const char *svc = str(o, "service");
+	time_t created = (time_t)num(o, "created");
+	static const char *const res[] = { "open", "met", "breached" };
+	enum sla_result x;
+
+	(void)key;
+	(void)klen;
+	for (size_t i = 0; o != NULL && svc != NULL && i < 4; i++) {
+		if (strcmp(svc, services[i]) != 0 || created < w->from ||
+		    created >= w->to)
+			continue;
+		x = sla_judge(&w->cal, created, (time_t)num(o, "decided_at"),
+			      w->now, (unsigned)w->days[i]);
+		s = json_object_get(w->out, svc);
+		json_object_set_new(s, res[x], json_integer(num(s, res[x]) + 1));
+		json_object_set_new(s, "total", json_integer(num(s, "total") + 1));
+	}
+	json_decref(o);
+	return 0;
+}
+
+static int op_sla(struct keeper *k, struct caller *c, json_t *a,
+		  struct reply *r)
+{
+	struct sla_walk w = { .now = (time_t)esd_now(), .out = json_object() };
+	struct store_txn *t;
+	char holidays[512], err[256];
+	int off, rc;
+
+	(void)c;
+	pthread_mutex_lock(&k->cfg_mu);
+	snprintf(holidays, sizeof(holidays), "%s", k->cfg.sla_holidays);
+	off = (int)k->cfg.sla_utc_offset_minutes;
+	w.days[0] = k->cfg.sla_individual_days;
+	w.days[1] = k->cfg.sla_seal_days;
+	w.days[2] = k->cfg.sla_renewal_days;
+	w.days[3] = k->cfg.sla_revocation_days;
+	pthread_mutex_unlock(&k->cfg_mu);
+	rc = sla_calendar_load(holidays, off, &w.cal, err, sizeof(err));
+	if (rc != 0) {
+		json_decref(w.out);
+		return fail(r, ESD_ECONFIG, "sla_holidays: %s", err);
+	}
+	if (sla_parse_day(&w.cal, str(a, "from"), &w.from) != 0 ||
+	    sla_parse_day(&w.cal, str(a, "to"), &w.to) != 0 || w.to < w.from) {
+		rc = fail(r, ESD_EINVAL, "'from' and 'to' are dates YYYY-MM-DD, "
+			  "from <= to");
+		goto out;
+	}
+	w.to += 86400; /* the whole last day */
+	for (size_t i = 0; i < 4; i++)
+		json_object_set_new(w.out, services[i],
+				    json_pack("{s:I, s:i, s:i, s:i, s:i}",
+					      "target_days", (json_int_t)w.days[i],
+					      "total", 0, "met", 0, "breached", 0,
+					      "open", 0));
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0) {
+		rc = store_walk(t, DB_REQUESTS, sla_cb, &w);
+		store_txn_abort(t);
+	}
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s, s:i, s:O}", "from", str(a, "from"),
+				    "to", str(a, "to"), "utc_offset_minutes", off,
+				    "services", w.out);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+out:
+	sla_calendar_free(&w.cal);
+	json_decref(w.out);
+	return rc;
+}
+
+/* ---- administration: CRLs and API clients ---- */
+
+static int op_crl_issue(struct keeper *k, struct caller *c, json_t *a,
+			struct reply *r)
+{
+	int rc = keeper_crl_reissue(k, c, str(a, "id"), r->msg, sizeof(r->msg));
+
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:b}", "ca", str(a, "id"), "issued", 1);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	return rc;
+}
+
+struct name_walk {
+	const char *name;
+	json_t *out;
+};
+
+static int client_cb(void *arg, const void *key, size_t klen, const void *val,
+		     size_t vlen)
+{
+	struct name_walk *w = arg;
+	json_t *o = json_loadb(val, vlen, 0, NULL);
+	int found = 0;
+
+	(void)key;
+	(void)klen;
+	if (o != NULL && w->name != NULL)
+		found = strcmp(str(o, "name") ?: "", w->name) == 0;
+	if (o != NULL && w->out != NULL) {
+		json_object_del(o, "hash");
+		json_array_append(w->out, o);
+	}
+	json_decref(o);
+	return found;
+}
+
+static const char *const roles[] = { "admin", "verifier", "client", NULL };
+
+static int op_client_add(struct keeper *k, struct caller *c, json_t *a,
+			 struct reply *r)
+{
+	struct name_walk w = { str(a, "name"), NULL };
+	struct store_txn *t = NULL;
+	uint8_t tok[32], h[32];
+	char token[65], hex[65];
+	json_t *rec = NULL, *keys = json_object_get(a, "keys");
+	const char *role = str(a, "role");
+	size_t i;
+	int rc;
+
+	if (ra_check_text("name", w.name, 64, r->msg, sizeof(r->msg)) != 0)
+		return ESD_EINVAL;
+	for (i = 0; role != NULL && roles[i] != NULL; i++)
+		if (strcmp(roles[i], role) == 0)
+			break;
+	if (role == NULL || roles[i] == NULL)
+		return fail(r, ESD_EINVAL, "'role' is admin, verifier or client");
+	if (keys != NULL && !json_is_array(keys))
+		return fail(r, ESD_EINVAL, "'keys' is an array of key labels");
+	if ((rc = esd_random(tok, sizeof(tok))) != 0)
+		return rc;
+	esd_hex(tok, sizeof(tok), token);
+	esd_sha256(tok, sizeof(tok), h);
+	esd_hex(h, sizeof(h), hex);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:O}", "name", w.name, "role",
+			role, "hash", hex, "created", (json_int_t)esd_now(),
+			"default_key", str(a, "default_key") ?: "", "keys",
+			keys ? keys : json_array());
+	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+	if (rc == 0 && store_walk(t, DB_CLIENTS, client_cb, &w) == 1)
+		rc = fail(r, ESD_EEXIST, "a client named '%s' exists", w.name);
+	if (rc == 0)
+		rc = store_put_json(t, DB_CLIENTS, hex, rec, 1);
+	if (rc == 0)
+		rc = audit(t, c, "client.create", w.name,
+			   json_pack("{s:s}", "role", role));
+	if (rc == 0)
+		rc = commit(&t);
+	store_txn_abort(t);
+	json_decref(rec);
+	/* The token is shown once; only its hash is kept. */
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s, s:s}", "name", w.name, "role", role,
+				    "token", token);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	OPENSSL_cleanse(token, sizeof(token));
+	return rc;
+}
+
+static int op_client_list(struct keeper *k, struct caller *c, json_t *a,
+			  struct reply *r)
+{
+	struct name_walk w = { NULL, json_array() };
+	struct store_txn *t;
+	int rc = w.out ? store_txn_begin(k->store, 0, &t) : ESD_ENOMEM;
+
+	(void)c;
+	(void)a;
+	if (rc == 0) {
+		rc = store_walk(t, DB_CLIENTS, client_cb, &w);
+		store_txn_abort(t);
+	}
+	if (rc == 0) {
+		r->json = json_pack("{s:O}", "clients", w.out);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	json_decref(w.out);
+	return rc;
+}
+
+/* ---- dispatch ---- */
+
+enum who { WHO_ANYONE, WHO_CLIENT /* any credential: the op decides */,
+	   WHO_VERIFIER, WHO_STAFF /* verifier or admin */, WHO_ADMIN };
+
+static const struct ra_op {
+	const char *name;
+	int (*fn)(struct keeper *, struct caller *, json_t *, struct reply *);
+	enum who who;
+	int changes;                  /* serialised by ra_mu */
+	const char *fields[8];        /* allowed; the first ones up to the
+				       * first "?"-prefixed are required */
+} ops[] = {
+	{ "individual.register", op_register_individual, WHO_CLIENT, 1,
+	  { "name", "nik", "email", "unit", "?org", "?lang" } },
+	{ "seal.register", op_register_seal, WHO_CLIENT, 1,
+	  { "name", "email", "letter", "?org", "?lang" } },
+	{ "request.approve", op_approve, WHO_VERIFIER, 1, { "id" } },
+	{ "request.reject", op_reject, WHO_VERIFIER, 1, { "id", "reason" } },
+	{ "subscriber.renew", op_renew, WHO_VERIFIER, 1, { "id" } },
+	{ "subscriber.revoke", op_revoke, WHO_VERIFIER, 1, { "id", "reason" } },
+	{ "individual.activate", op_activate, WHO_ANYONE, 1,
+	  { "subscriber", "code", "passphrase" } },
+	{ "request.list", op_request_list, WHO_STAFF, 0,
+	  { "?state", "?type", "?service", "?subscriber", "?limit" } },
+	{ "request.show", op_request_show, WHO_STAFF, 0, { "id" } },
+	{ "subscriber.list", op_subscriber_list, WHO_STAFF, 0,
+	  { "?kind", "?status", "?q", "?limit" } },
+	{ "subscriber.show", op_subscriber_show, WHO_STAFF, 0, { "id" } },
+	{ "cert.show", op_cert_show, WHO_STAFF, 0, { "id" } },
+	{ "letter.get", op_letter, WHO_STAFF, 0, { "id" } },
+	{ "sla.report", op_sla, WHO_STAFF, 0, { "from", "to" } },
+	{ "crl.issue", op_crl_issue, WHO_ADMIN, 1, { "id" } },
+	{ "client.add", op_client_add, WHO_ADMIN, 1,
+	  { "name", "role", "?keys", "?default_key" } },
+	{ "client.list", op_client_list, WHO_ADMIN, 0, { NULL } },
+	{ "key.csr", op_key_csr, WHO_ADMIN, 0, { "id", "subject" } },
+	{ "key.import", op_key_import, WHO_ADMIN, 1,
+	  { "id", "cert", "chain", "purpose" } },
+};
+
+/* Every field known to op, the required ones present, and every value a
+ * string (but "keys", an array). */
+static int check_fields(const struct ra_op *op, json_t *a, struct reply *r)
+{
+	const char *key;
+	json_t *v;
+
+	for (size_t i = 0; i < 8 && op->fields[i] != NULL; i++) {
+		const char *f = op->fields[i];
+
+		if (f[0] != '?' && str(a, f) == NULL)
+			return fail(r, ESD_EINVAL, "'%s' is required (a string)", f);
+	}
+	json_object_foreach(a, key, v) {
+		size_t i;
+
+		for (i = 0; i < 8 && op->fields[i] != NULL; i++)
+			if (strcmp(op->fields[i] + (op->fields[i][0] == '?'),
+				   key) == 0)
+				break;
+		if (i == 8 || op->fields[i] == NULL)
+			return fail(r, ESD_EINVAL, "unknown field '%.64s'", key);
+		if (!json_is_string(v) && strcmp(key, "keys") != 0)
+			return fail(r, ESD_EINVAL, "'%.64s' must be a string", key);
+	}
+	return 0;
+}
+
+int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
+{
+	char name[32];
+	const uint8_t *p;
+	size_t n, i;
+	json_t *a = NULL;
+	int rc;
+
+	if (ibuf_get_str(in, name, sizeof(name)) != 0 ||
+	    ibuf_get_bytes(in, &p, &n) != 0 || ibuf_done(in) != 0)
+		return ESD_EINVAL;
+	for (i = 0; i < ESD_ARRAY_LEN(ops); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			break;
+	if (i == ESD_ARRAY_LEN(ops))
+		return fail(r, ESD_ENOTFOUND, "no operation '%s'", name);
+	if (ops[i].who != WHO_ANYONE && c->cred.kind == CRED_NONE)
+		return ESD_EAUTH;
+	if ((ops[i].who == WHO_VERIFIER && strcmp(c->role, "verifier") != 0) ||
+	    (ops[i].who == WHO_STAFF && strcmp(c->role, "verifier") != 0 &&
+	     !c->admin) ||
+	    (ops[i].who == WHO_ADMIN && !c->admin))
+		return fail(r, ESD_EPERM, "%s needs the %s role", name,
+			    ops[i].who == WHO_ADMIN ? "admin"
+			    : ops[i].who == WHO_VERIFIER ? "verifier"
+							 : "verifier or admin");
+	a = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
+	if (a == NULL || !json_is_object(a)) {
+		json_decref(a);
+		return fail(r, ESD_EJSON, "the arguments must be a JSON object");
+	}
+	rc = check_fields(&ops[i], a, r);
+	if (rc == 0 && ops[i].changes) {
+		pthread_mutex_lock(&ra_mu);
+		rc = ops[i].fn(k, c, a, r);
+		pthread_mutex_unlock(&ra_mu);
+	} else if (rc == 0) {
+		rc = ops[i].fn(k, c, a, r);
+	}
+	/* A passphrase is not left in freed memory. */
+	if (str(a, "passphrase") != NULL)
+		sodium_memzero((char *)str(a, "passphrase"),
+			       strlen(str(a, "passphrase")));
+	json_decref(a);
+	return rc;
+}

@@ -1,0 +1,148 @@
+/*
+ * The registration authority's shared parts in the keeper: the outbox,
+ * activation codes derived in the token, and the public view of a
+ * subscriber.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <sodium.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/keeper_ra_int.h"
+#include "pki/pki.h"
+#include "pki/pkisvc.h"
+#include "ra/ra.h"
+
+/* A subscriber as the API shows it: without its secrets. */
+json_t *kra_sub_public(json_t *sub)
+{
+	json_t *p = json_deep_copy(sub);
+
+	if (p != NULL) {
+		json_object_del(p, "passphrase");
+		json_object_del(p, "activation");
+	}
+	return p;
+}
+
+/* ---- the outbox ---- */
+
+int kra_outbox_add(struct store_txn *t, const char *to, const char *tpl,
+		   const char *lang, json_t *vars, const char *code_sub,
+		   const char *code_nonce)
+{
+	char id[40];
+	json_t *m;
+	int rc = ra_new_id("m", id, sizeof(id));
+
+	if (rc != 0)
+		return rc;
+	m = json_pack("{s:s, s:s, s:s, s:s, s:O, s:I, s:i, s:I}", "id", id,
+		      "to", to, "template", tpl, "lang", lang ? lang : "id",
+		      "vars", vars, "created", (json_int_t)esd_now(),
+		      "attempts", 0, "next_attempt", (json_int_t)0);
+	if (m == NULL)
+		return ESD_ENOMEM;
+	if (code_sub != NULL)
+		json_object_set_new(m, "code", json_pack("{s:s, s:s}", "subscriber",
+							 code_sub, "nonce",
+							 code_nonce));
+	rc = store_put_json(t, DB_OUTBOX, id, m, 1);
+	json_decref(m);
+	return rc;
+}
+
+/* ---- activation codes, derived in the token ---- */
+
+static pthread_mutex_t codes_mu = PTHREAD_MUTEX_INITIALIZER;
+static char codes_label[HSM_LABEL_MAX + 1];
+
+/* The token key activation codes are derived with (purpose "codes"),
+ * generated on first use. */
+static int codes_key(struct keeper *k, char *label)
+{
+	struct store_txn *t = NULL;
+	json_t *rec = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&codes_mu);
+	if (codes_label[0] == '\0') {
+		rc = keeper_key_by_purpose(k, "codes", codes_label);
+		if (rc == ESD_ENOTFOUND) {
+			snprintf(codes_label, sizeof(codes_label), "ra-codes");
+			rc = hsm_keygen(k->hsm, codes_label, HSM_KEY_RSA2048);
+			rec = json_pack("{s:s, s:s, s:I, s:s}", "label", codes_label,
+					"type", "rsa2048", "created",
+					(json_int_t)esd_now(), "purpose", "codes");
+			if (rc == 0)
+				rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+			if (rc == 0)
+				rc = store_put_json(t, DB_KEYS, codes_label, rec, 1);
+			if (rc == 0)
+				rc = store_audit(t, "keeper", "keys.generate",
+						 codes_label, 0, NULL);
+			if (rc == 0)
+				rc = commit(&t);
+			store_txn_abort(t);
+			json_decref(rec);
+			keeper_keys_changed();
+		}
+		if (rc != 0)
+			codes_label[0] = '\0';
+	}
+	snprintf(label, HSM_LABEL_MAX + 1, "%s", codes_label);
+	pthread_mutex_unlock(&codes_mu);
+	return rc;
+}
+
+int keeper_ra_code(struct keeper *k, const char *subscriber, const char *nonce,
+		   char out[RA_CODE_LEN + 1])
+{
+	static const char b32[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	char label[HSM_LABEL_MAX + 1];
+	uint8_t dgst[32], sig[512], h[32];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = md ? codes_key(k, label) : ESD_ENOMEM;
+
+	/* RSA PKCS#1 v1.5 signatures are deterministic: the same request
+	 * always gives the same code, and only the token can make it. */
+	if (rc == 0 &&
+	    (!EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	     !EVP_DigestUpdate(md, "esignd activation code", 23) ||
+	     !EVP_DigestUpdate(md, subscriber, strlen(subscriber) + 1) ||
+	     !EVP_DigestUpdate(md, nonce, strlen(nonce)) ||
+	     !EVP_DigestFinal_ex(md, dgst, NULL)))
+		rc = ESD_ECRYPTO;
+	EVP_MD_CTX_free(md);
+	if (rc == 0)
+		rc = hsm_sign(k->hsm, label, HSM_ALG_RSA_PKCS1, EVP_sha256(), dgst,
+			      sizeof(dgst), sig, &siglen);
+	if (rc != 0)
+		return rc;
+	esd_sha256(sig, siglen, h);
+	/* 10 characters of a 32-symbol alphabet: 50 bits, as XXXXX-XXXXX. */
+	for (size_t i = 0, o = 0; i < 10; i++) {
+		if (i == 5)
+			out[o++] = '-';
+		out[o++] = b32[h[i] & 31];
+	}
+	out[RA_CODE_LEN] = '\0';
+	OPENSSL_cleanse(sig, sizeof(sig));
+	OPENSSL_cleanse(h, sizeof(h));
+	return 0;
+}
+
+void kra_fmt_time(int64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
