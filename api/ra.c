@@ -37,6 +37,12 @@ static const struct {
 	{ "clients_add", "client.add", 201 },
 	{ "clients_list", "client.list", 200 },
 	{ "keys_csr", "key.csr", 200 },
+	{ "ra_seal_activate", "seal.activate", 200 },
+	{ "ra_seal_deactivate", "seal.deactivate", 200 },
+	{ "ra_seal_code", "seal.code", 201 },
+	{ "ra_subscriber_unlock", "subscriber.unlock", 200 },
+	{ "ra_subscriber_reset", "subscriber.reset", 200 },
+	{ "ra_passphrase", "individual.passphrase", 200 },
 	{ "keys_import", "key.import", 200 },
 };
 

@@ -322,6 +322,16 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/clients", api_ra, ROUTE_AUTH, "clients_add" },
 	{ "GET", "/v1/clients", api_ra, ROUTE_AUTH, "clients_list" },
 	{ "POST", "/v1/keys/*/csr", api_ra, ROUTE_AUTH, "keys_csr" },
+	{ "POST", "/v1/ra/seals/*/activation", api_ra, ROUTE_AUTH,
+	  "ra_seal_activate" },
+	{ "DELETE", "/v1/ra/seals/*/activation", api_ra, ROUTE_AUTH,
+	  "ra_seal_deactivate" },
+	{ "POST", "/v1/ra/seals/*/codes", api_ra, ROUTE_AUTH, "ra_seal_code" },
+	{ "POST", "/v1/ra/subscribers/*/unlock", api_ra, ROUTE_AUTH,
+	  "ra_subscriber_unlock" },
+	{ "POST", "/v1/ra/subscribers/*/reset", api_ra, ROUTE_AUTH,
+	  "ra_subscriber_reset" },
+	{ "POST", "/v1/ra/passphrase", api_ra, 0, "ra_passphrase" },
 	{ "POST", "/v1/keys/*/certificate", api_ra, ROUTE_AUTH, "keys_import" },
 };
 const size_t api_nroutes = ESD_ARRAY_LEN(api_routes);

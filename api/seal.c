@@ -405,9 +405,11 @@ out:
 	return rc;
 }
 
+/* auth: the signer's passphrase or the seal code ("" for keys that
+ * need none); the keeper checks it. */
 static int doc_cms(struct req *r, struct resp *out, const char *purpose,
-		   struct doc_key *k, const uint8_t *dg, size_t dlen, int stamp,
-		   uint8_t **der, size_t *der_len)
+		   struct doc_key *k, const char *auth, const uint8_t *dg,
+		   size_t dlen, int stamp, uint8_t **der, size_t *der_len)
 {
 	struct pki_cms *cms = NULL;
 	uint8_t tbs[EVP_MAX_MD_SIZE], *sig = NULL;
@@ -430,6 +432,7 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 	ibuf_put_bytes(&b, tbs, tbs_len);
 	ibuf_put_bytes(&b, dg, dlen);
 	ibuf_put_str(&b, "");
+	ibuf_put_str(&b, auth ? auth : "");
 	rc = api_keeper_json(out, MSG_DOC_SIGN, &b, &sj);
 	if (rc != 0)
 		goto out;
@@ -484,6 +487,16 @@ static int check_level(const char *level, int whole_doc, struct resp *out,
 	return 0;
 }
 
+/* The authorisation field of the request: the passphrase of an
+ * individual, the seal code of a seal. */
+static const char *doc_auth(const struct mp_field *f, const char *purpose)
+{
+	const struct mp_field *a = mp_get(f, strcmp(purpose, "seal") == 0
+					  ? "seal_code" : "passphrase");
+
+	return a != NULL ? a->data : "";
+}
+
 /* purpose: "seal" or "individual" (the keeper's key purpose). */
 static void sign_document(struct req *r, struct resp *out, const char *purpose)
 {
@@ -496,6 +509,8 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		{ "visible", 512, NULL, 0, 0 },
 		{ "image", 2u << 20, NULL, 0, 0 },
 		{ "qr", 512, NULL, 0, 0 },
+		{ "passphrase", 256, NULL, 0, 0 },
+		{ "seal_code", 128, NULL, 0, 0 },
 		{ NULL, 0, NULL, 0, 0 },
 	};
 	const struct mp_field *file, *key, *level, *v, *img, *qr;
@@ -573,8 +588,8 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-	if (doc_cms(r, out, purpose, &k, dg, dlen, lvl >= LVL_T, &der,
-		    &der_len) != 0)
+	if (doc_cms(r, out, purpose, &k, doc_auth(f, purpose), dg, dlen,
+		    lvl >= LVL_T, &der, &der_len) != 0)
 		goto out;
 	rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
 	if (rc != 0) {
@@ -633,9 +648,10 @@ void api_sign(struct req *r, struct resp *out)
  */
 static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 {
-	static const char *const allowed[] = { "digest", "key", "level", NULL };
+	static const char *const allowed[] = { "digest", "key", "level",
+					       "passphrase", "seal_code", NULL };
 	json_t *j = api_body_object(r, out, allowed);
-	const char *hex, *key, *level;
+	const char *hex, *key, *level, *auth;
 	struct doc_key k = { NULL, NULL, NULL };
 	uint8_t dg[32], *der = NULL;
 	size_t dlen, der_len;
@@ -658,9 +674,11 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 			   "'digest' must be the SHA-256 of the byte range, 64 hex digits");
 		goto out;
 	}
+	auth = json_string_value(json_object_get(j, strcmp(purpose, "seal") == 0
+						 ? "seal_code" : "passphrase"));
 	if (check_level(level, 0, out, &lvl) != 0 ||
 	    doc_key_get(r, out, purpose, key, &k) != 0 ||
-	    doc_cms(r, out, purpose, &k, dg, dlen, lvl >= LVL_T, &der,
+	    doc_cms(r, out, purpose, &k, auth, dg, dlen, lvl >= LVL_T, &der,
 		    &der_len) != 0)
 		goto out;
 	b64 = esd_b64_encode(der, der_len);
@@ -670,6 +688,9 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 out:
 	OPENSSL_free(der);
 	doc_key_free(&k);
+	/* A passphrase is not left in freed memory. */
+	if ((auth = json_string_value(json_object_get(j, "passphrase"))) != NULL)
+		OPENSSL_cleanse((char *)auth, strlen(auth));
 	json_decref(j);
 }
 

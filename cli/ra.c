@@ -62,6 +62,20 @@ static const struct cmd {
 	  { "name", "role", "default-key", "key" }, NULL, NULL, NULL },
 	{ "client", "list", "GET", "/v1/clients", { NULL }, "clients",
 	  "name,role,default_key,created", NULL },
+	{ "seal", "activate", "POST", "/v1/ra/seals/{id}/activation", { "id" },
+	  NULL, NULL, NULL },
+	{ "seal", "deactivate", "DELETE", "/v1/ra/seals/{id}/activation",
+	  { "id" }, NULL, NULL, NULL },
+	{ "seal", "code", "POST", "/v1/ra/seals/{id}/codes",
+	  { "id", "activation-code", "documents", "seconds" }, NULL, NULL,
+	  "seal_code" },
+	{ "subscriber", "unlock", "POST", "/v1/ra/subscribers/{id}/unlock",
+	  { "id" }, NULL, NULL, NULL },
+	{ "subscriber", "reset", "POST", "/v1/ra/subscribers/{id}/reset",
+	  { "id" }, NULL, NULL, NULL },
+	{ "user", "passphrase", "POST", "/v1/ra/passphrase",
+	  { "subscriber", "passphrase-file", "new-passphrase-file" }, NULL, NULL,
+	  NULL },
 	{ "keys", "csr", "POST", "/v1/keys/{label}/csr", { "label", "subject" },
 	  NULL, NULL, "csr" },
 	{ "keys", "import", "POST", "/v1/keys/{label}/certificate",
@@ -131,6 +145,8 @@ static void field_name(const char *opt, char *out, size_t cap)
 {
 	if (strcmp(opt, "passphrase-file") == 0)
 		opt = "passphrase";
+	else if (strcmp(opt, "new-passphrase-file") == 0)
+		opt = "new-passphrase";
 	snprintf(out, cap, "%s", opt);
 	for (char *p = out; *p; p++)
 		if (*p == '-')
@@ -141,6 +157,7 @@ static void field_name(const char *opt, char *out, size_t cap)
 static int is_file_opt(const char *opt)
 {
 	return strcmp(opt, "letter") == 0 || strcmp(opt, "passphrase-file") == 0 ||
+	       strcmp(opt, "new-passphrase-file") == 0 ||
 	       strcmp(opt, "cert") == 0 || strcmp(opt, "chain") == 0;
 }
 
@@ -157,7 +174,7 @@ static char *file_value(const char *opt, const char *path)
 	}
 	if (strcmp(opt, "letter") == 0)
 		v = esd_b64_encode((const uint8_t *)data, len);
-	else if (strcmp(opt, "passphrase-file") == 0)
+	else if (strstr(opt, "passphrase-file") != NULL)
 		v = strdup(esd_trim(data));
 	else
 		v = strdup(data);
@@ -218,7 +235,7 @@ static int build(const struct cmd *c, const struct opt *o, size_t n,
 	}
 	if (rc == 0 && len >= cap)
 		rc = EXIT_USAGE;
-	if (rc == 0 && strcmp(c->method, "POST") == 0)
+	if (rc == 0 && strcmp(c->method, "GET") != 0)
 		*body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return rc;

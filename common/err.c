@@ -33,6 +33,7 @@ static const struct {
 	[25] = { "contents_too_small", "the signature does not fit the reserved space", 400 },
 	[26] = { "pdf_unsupported", "the PDF uses a feature esignd cannot read", 400 },
 	[27] = { "unsupported_media_type", "unsupported media type", 415 },
+	[28] = { "locked", "locked after too many wrong passphrases or codes", 403 },
 };
 
 static unsigned idx(int err)

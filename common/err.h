@@ -37,7 +37,8 @@ enum esd_err {
 	ESD_ECONTENTS = -25,   /* contents_too_small: /Contents reservation */
 	ESD_EPDFUNSUPP = -26,  /* pdf_unsupported: a PDF feature we do not read */
 	ESD_EMEDIA = -27,      /* unsupported_media_type */
-	ESD_ERR_MIN = -27
+	ESD_ELOCKED = -28,     /* locked: too many wrong passphrases or codes */
+	ESD_ERR_MIN = -28
 };
 
 /* Stable snake_case name of an error ("bad_request"); never NULL. */

@@ -57,6 +57,11 @@ static const struct key keys[] = {
 	{ S(ra_issuing_ca, C_STR), 0, 0 },
 	{ S(activation_hours, C_U64), 1, 24 * 365 },
 	{ S(passphrase_min_length, C_U64), 8, 256 },
+	{ S(auth_max_failures, C_U64), 1, 100 },
+	{ S(auth_lock_seconds, C_U64), 1, 86400 * 30 },
+	{ S(seal_activation_hours, C_U64), 1, 24 * 366 },
+	{ S(seal_code_max_documents, C_U64), 1, 1000000 },
+	{ S(seal_code_max_seconds, C_U64), 1, 86400 * 7 },
 	{ S(sla_individual_days, C_U64), 1, 365 },
 	{ S(sla_seal_days, C_U64), 1, 365 },
 	{ S(sla_renewal_days, C_U64), 1, 365 },
@@ -118,6 +123,11 @@ void config_defaults(struct esd_config *c)
 	c->max_clock_error_ms = 1000;
 	c->activation_hours = 72;
 	c->passphrase_min_length = 10;
+	c->auth_max_failures = 5;
+	c->auth_lock_seconds = 900;
+	c->seal_activation_hours = 24 * 30;
+	c->seal_code_max_documents = 10000;
+	c->seal_code_max_seconds = 3600;
 	c->sla_individual_days = 3;
 	c->sla_seal_days = 4;
 	c->sla_renewal_days = 3;

@@ -68,6 +68,12 @@ struct esd_config {
 				       * "" = the first with purpose issuing-ca */
 	uint64_t activation_hours;    /* lifetime of an emailed activation code */
 	uint64_t passphrase_min_length;
+	uint64_t auth_max_failures;   /* wrong passphrases or codes before a lock */
+	uint64_t auth_lock_seconds;   /* an individual's lock; a seal's lasts
+				       * until a verifier unlocks it */
+	uint64_t seal_activation_hours; /* a seal activation's lifetime */
+	uint64_t seal_code_max_documents; /* documents one seal code may seal */
+	uint64_t seal_code_max_seconds;   /* and its lifetime */
 	uint64_t sla_individual_days, sla_seal_days; /* working days */
 	uint64_t sla_renewal_days, sla_revocation_days;
 	uint64_t sla_utc_offset_minutes; /* the calendar's time zone, east of UTC */

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "common/err.h"
 #include "common/util.h"
+#include "daemon/keeper_auth.h"
 #include "daemon/keeper_int.h"
 #include "pki/pki.h"
 
@@ -124,10 +126,32 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 	return 0;
 }
 
+/* The current key of the subscriber id, into label. */
+static int subscriber_key(struct keeper *k, const char *id, char *label)
+{
+	struct store_txn *t;
+	json_t *sub = NULL;
+	const char *key, *st;
+	int rc = store_txn_begin(k->store, 0, &t);
+
+	if (rc == 0) {
+		rc = store_get_json(t, DB_SUBSCRIBERS, id, &sub);
+		store_txn_abort(t);
+	}
+	key = json_string_value(json_object_get(sub, "key"));
+	st = json_string_value(json_object_get(sub, "status"));
+	if (rc == 0 && (key == NULL || st == NULL || strcmp(st, "active") != 0))
+		rc = ESD_ENOTFOUND;
+	if (rc == 0)
+		snprintf(label, HSM_LABEL_MAX + 1, "%s", key);
+	json_decref(sub);
+	return rc;
+}
+
 static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		   const char *want, char *label, json_t **rec, struct reply *r)
 {
-	const char *purpose, *pem;
+	const char *purpose, *pem, *sub;
 	json_t *v;
 	size_t i;
 	int rc, granted = c->admin;
@@ -143,15 +167,38 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		snprintf(r->msg, sizeof(r->msg), "name the signing key ('key')");
 		return ESD_EINVAL;
 	}
+	/* A subscriber's id ("ind-HEX", "seal-HEX"; its keys are
+	 * "ID-N") names its current key. */
+	if ((strncmp(label, "ind-", 4) == 0 && strchr(label + 4, '-') == NULL) ||
+	    (strncmp(label, "seal-", 5) == 0 && strchr(label + 5, '-') == NULL)) {
+		rc = subscriber_key(k, label, label);
+		if (rc != 0) {
+			snprintf(r->msg, sizeof(r->msg), "no active subscriber '%s'",
+				 want);
+			return rc;
+		}
+	}
 	json_array_foreach(c->keys, i, v)
 		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
 			granted = 1;
+	rc = key_lookup(k, label, rec, &nb, &na);
+	if (rc == 0 && !granted && (sub = json_string_value(json_object_get(
+					    *rec, "subscriber"))) != NULL) {
+		/* An individual's key answers to its passphrase, checked
+		 * at signing; a seal's to a client granted the seal. */
+		granted = c->cred.kind != CRED_NONE &&
+			  strcmp(purpose_want, "individual") == 0;
+		json_array_foreach(c->keys, i, v)
+			if (json_is_string(v) && strcmp(json_string_value(v), sub) == 0)
+				granted = 1;
+	}
 	if (!granted) {
+		json_decref(*rec);
+		*rec = NULL;
 		snprintf(r->msg, sizeof(r->msg), "this client may not use key '%s'",
 			 label);
 		return ESD_EPERM;
 	}
-	rc = key_lookup(k, label, rec, &nb, &na);
 	if (rc == ESD_ENOTFOUND) {
 		snprintf(r->msg, sizeof(r->msg), "no key labelled '%s'", label);
 		return rc;
@@ -238,8 +285,9 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r)
 {
 	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1], name[256];
-	char purpose[16];
+	char purpose[16], auth[257];
 	char tbs_hex[65], doc_hex[65], *sig64 = NULL;
+	struct auth_ticket tk;
 	const uint8_t *tbs, *doc;
 	size_t tlen, dlen, siglen;
 	uint8_t sig[1024];
@@ -251,15 +299,21 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	    ibuf_get_str(in, want, sizeof(want)) != 0 ||
 	    ibuf_get_bytes(in, &tbs, &tlen) != 0 ||
 	    ibuf_get_bytes(in, &doc, &dlen) != 0 ||
-	    ibuf_get_str(in, name, sizeof(name)) != 0 || ibuf_done(in) != 0 ||
+	    ibuf_get_str(in, name, sizeof(name)) != 0 ||
+	    ibuf_get_str(in, auth, sizeof(auth)) != 0 || ibuf_done(in) != 0 ||
 	    tlen != 32 || dlen != 32)
 		return ESD_EINVAL;
 	rc = keeper_clock_check(k, r);
-	if (rc != 0)
+	if (rc == 0)
+		rc = doc_key(k, c, purpose, want, label, &rec, r);
+	/* The signer's passphrase or the seal code, for a subscriber's key. */
+	if (rc == 0)
+		rc = keeper_auth_prepare(k, c, rec, auth, &tk, r);
+	OPENSSL_cleanse(auth, sizeof(auth));
+	if (rc != 0) {
+		json_decref(rec);
 		return rc;
-	rc = doc_key(k, c, purpose, want, label, &rec, r);
-	if (rc != 0)
-		return rc;
+	}
 	rc = hsm_key_type(k->hsm, label, &type);
 	siglen = sizeof(sig);
 	if (rc == 0)
@@ -273,10 +327,22 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	detail = json_pack("{s:s, s:s, s:s, s:s*}", "document_sha256", doc_hex,
 			   "signed_attrs_sha256", tbs_hex, "name", name,
 			   "serial", json_string_value(json_object_get(rec, "serial")));
-	if (detail == NULL ||
-	    keeper_audit(k, c, strcmp(purpose, "seal") == 0 ? "seal" : "sign", label,
-		  rc, detail) != 0)
-		rc = rc ? rc : ESD_ESTORE;
+	/* A seal code is consumed with the audit record, durably, before the
+	 * signature leaves; the N+1th document finds it used up. */
+	if (detail == NULL) {
+		rc = rc ? rc : ESD_ENOMEM;
+	} else {
+		int arc = store_audit_sync_apply(k->store, rc == 0 && tk.seal ?
+						 keeper_auth_consume : NULL, &tk,
+						 c->actor, strcmp(purpose, "seal") == 0
+						 ? "seal" : "sign", label, rc, detail);
+
+		if (arc == ESD_EAUTH && rc == 0)
+			snprintf(r->msg, sizeof(r->msg), "the seal code is used "
+				 "up or expired");
+		if (arc != 0 && rc == 0)
+			rc = arc == ESD_EAUTH ? ESD_EAUTH : ESD_ESTORE;
+	}
 	if (rc == 0) {
 		sig64 = esd_b64_encode(sig, siglen);
 		r->json = sig64 ? json_pack("{s:s}", "signature", sig64) : NULL;

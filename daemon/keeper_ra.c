@@ -20,6 +20,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/keeper_auth.h"
 #include "daemon/keeper_ra_int.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
@@ -451,8 +452,11 @@ static void decide(json_t *req, json_t *sub, struct caller *c,
 	}
 }
 
-static int approve_individual(struct keeper *k, struct caller *c,
-			      struct store_txn *t, json_t *req, json_t *sub)
+/* Puts a new activation (a nonce and an expiry) on sub and queues the
+ * email whose code is derived from it; reset marks a passphrase reset
+ * of an active subscriber. */
+static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
+			   int reset)
 {
 	uint8_t nb[16];
 	char nonce[33], exp[40], link[600];
@@ -474,21 +478,59 @@ static int approve_individual(struct keeper *k, struct caller *c,
 		return rc;
 	esd_hex(nb, sizeof(nb), nonce);
 	expires = esd_now() + (int64_t)hours * 3600;
-	decide(req, sub, c, "approved");
-	json_object_set_new(sub, "status", json_string("awaiting_activation"));
 	json_object_set_new(sub, "activation",
-			    json_pack("{s:s, s:I, s:i}", "nonce", nonce,
+			    json_pack("{s:s, s:I, s:i, s:b}", "nonce", nonce,
 				      "expires", (json_int_t)expires,
-				      "attempts", 0));
+				      "attempts", 0, "reset", reset));
 	kra_fmt_time(expires, exp, sizeof(exp));
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
 			 "subscriber", str(sub, "id"), "expires", exp, "link",
 			 link);
 	rc = vars ? kra_outbox_add(t, str(sub, "email"), "activation",
-			       str(sub, "lang"), vars, str(sub, "id"), nonce)
+				   str(sub, "lang"), vars, str(sub, "id"), nonce)
 		  : ESD_ENOMEM;
 	json_decref(vars);
-	(void)k;
+	return rc;
+}
+
+static int approve_individual(struct keeper *k, struct caller *c,
+			      struct store_txn *t, json_t *req, json_t *sub)
+{
+	decide(req, sub, c, "approved");
+	json_object_set_new(sub, "status", json_string("awaiting_activation"));
+	return send_activation(k, t, sub, 0);
+}
+
+/* A verifier resets an individual's passphrase: the old one stops
+ * working at once and an activation code to set a new one is emailed. */
+int op_reset(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc == 0)
+		rc = load(t, DB_SUBSCRIBERS, str(a, "id"), "subscriber", &sub, r);
+	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
+			strcmp(str(sub, "status"), "active") != 0))
+		rc = fail(r, ESD_EEXIST, "%s is not an active individual",
+			  str(a, "id"));
+	if (rc == 0) {
+		json_object_del(sub, "passphrase");
+		rc = send_activation(k, t, sub, 1);
+	}
+	if (rc == 0)
+		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+	if (rc == 0)
+		rc = audit(t, c, "passphrase.reset.request", str(sub, "id"), NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	store_txn_abort(t);
+	json_decref(sub);
 	return rc;
 }
 
@@ -699,30 +741,6 @@ int op_revoke(struct keeper *k, struct caller *c, json_t *a,
 	return rc;
 }
 
-/* Common passphrases refused whatever their length. */
-static const char *const weak[] = {
-	"password123", "password1234", "1234567890", "12345678910",
-	"qwertyuiop", "passw0rd123", "iloveyou123", "bismillah123",
-	"indonesia123", "indonesia1945", "merdeka1945", "administrator",
-	"0123456789", "1234512345", "1q2w3e4r5t", "qwerty12345",
-};
-
-static int check_passphrase(struct keeper *k, const char *p, struct reply *r)
-{
-	uint64_t min;
-
-	pthread_mutex_lock(&k->cfg_mu);
-	min = k->cfg.passphrase_min_length;
-	pthread_mutex_unlock(&k->cfg_mu);
-	if (p == NULL || strlen(p) < min || strlen(p) > 256)
-		return fail(r, ESD_EINVAL, "the passphrase must be %llu to 256 "
-			    "bytes", (unsigned long long)min);
-	for (size_t i = 0; i < ESD_ARRAY_LEN(weak); i++)
-		if (strcasecmp(p, weak[i]) == 0)
-			return fail(r, ESD_EINVAL, "that passphrase is too common");
-	return 0;
-}
-
 /* The subscriber's activation: the emailed code (derived in the token,
  * compared in constant time) sets the passphrase; the key and the
  * certificate follow. Wrong codes count; after CODE_ATTEMPTS the code is
@@ -732,11 +750,10 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 {
 	struct store_txn *t = NULL;
 	json_t *sub = NULL, *act, *req = NULL;
-	char code[RA_CODE_LEN + 1], given[RA_CODE_LEN + 1], hash[crypto_pwhash_STRBYTES];
-	char serial[64];
+	char hash[crypto_pwhash_STRBYTES], serial[64];
 	const char *g = str(a, "code"), *pass = str(a, "passphrase");
 	struct issued is = { 0 };
-	int rc, ok;
+	int rc, reset;
 
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, str(a, "subscriber"),
@@ -745,29 +762,17 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	store_txn_abort(t);
 	t = NULL;
 	act = json_object_get(sub, "activation");
-	if (rc == 0 && (strcmp(str(sub, "status"), "awaiting_activation") != 0 ||
+	/* A first activation, or a passphrase reset a verifier started. */
+	reset = act != NULL && json_is_true(json_object_get(act, "reset"));
+	if (rc == 0 && (strcmp(str(sub, "status"), reset ? "active"
+					: "awaiting_activation") != 0 ||
 			act == NULL || num(act, "attempts") >= CODE_ATTEMPTS))
 		rc = ESD_EAUTH;
-	if (rc == 0)
-		rc = keeper_ra_code(k, str(sub, "id"), str(act, "nonce"), code);
-	if (rc != 0) {
-		if (rc == ESD_EAUTH)
-			fail(r, rc, "no activation pending for that subscriber "
-			     "and code");
+	if (rc == ESD_EAUTH)
+		fail(r, rc, "no activation pending for that subscriber and code");
+	if (rc != 0)
 		goto out;
-	}
-	/* Accept the code with or without its dash, in any case. */
-	memset(given, 0, sizeof(given));
-	for (size_t i = 0, o = 0; g != NULL && g[i] != '\0' && o < RA_CODE_LEN; i++) {
-		if (o == 5 && g[i] != '-')
-			given[o++] = '-';
-		given[o++] = (char)(g[i] >= 'a' && g[i] <= 'z' ? g[i] - 32 : g[i]);
-	}
-	ok = g != NULL && strlen(g) <= RA_CODE_LEN &&
-	     CRYPTO_memcmp(given, code, RA_CODE_LEN) == 0;
-	OPENSSL_cleanse(code, sizeof(code));
-	OPENSSL_cleanse(given, sizeof(given));
-	if (!ok) {
+	if (!keeper_code_matches(k, str(sub, "id"), str(act, "nonce"), g)) {
 		json_object_set_new(act, "attempts",
 				    json_integer(num(act, "attempts") + 1));
 		rc = store_txn_begin(k->store, 1, &t);
@@ -784,16 +789,29 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	}
 	if (num(act, "expires") < esd_now()) {
 		rc = fail(r, ESD_EAUTH, "the activation code expired; a "
-			  "verifier can register the subscriber again");
+			  "verifier can send a new one");
 		goto out;
 	}
-	if ((rc = check_passphrase(k, pass, r)) != 0)
+	if ((rc = keeper_passphrase_hash(k, pass, hash, r)) != 0)
 		goto out;
-	/* Argon2id (libsodium's interactive limits: ~50-100 ms here). */
-	if (crypto_pwhash_str(hash, pass, strlen(pass),
-			      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		rc = ESD_ENOMEM;
+	if (reset) {
+		json_object_del(sub, "activation");
+		json_object_del(sub, "failures");
+		json_object_del(sub, "locked_until");
+		json_object_set_new(sub, "passphrase", json_string(hash));
+		stamp(sub, "passphrase_changed");
+		rc = store_txn_begin(k->store, 1, &t);
+		if (rc == 0)
+			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		if (rc == 0)
+			rc = store_audit(t, c->actor, "passphrase.reset",
+					 str(sub, "id"), 0, NULL);
+		if (rc == 0)
+			rc = commit(&t);
+		if (rc == 0) {
+			r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));
+			rc = r->json ? 0 : ESD_ENOMEM;
+		}
 		goto out;
 	}
 	rc = issue(k, sub, &is, r);

@@ -102,5 +102,6 @@ int op_reject(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_renew(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_revoke(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_activate(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+int op_reset(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 
 #endif

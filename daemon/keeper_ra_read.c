@@ -14,6 +14,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/keeper_auth.h"
 #include "daemon/keeper_ra_int.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
@@ -449,6 +450,14 @@ static const struct ra_op {
 	  { "name", "role", "?keys", "?default_key" } },
 	{ "client.list", op_client_list, WHO_ADMIN, 0, { NULL } },
 	{ "key.csr", op_key_csr, WHO_ADMIN, 0, { "id", "subject" } },
+	{ "subscriber.unlock", op_unlock, WHO_VERIFIER, 1, { "id" } },
+	{ "subscriber.reset", op_reset, WHO_VERIFIER, 1, { "id" } },
+	{ "individual.passphrase", op_passphrase_change, WHO_ANYONE, 1,
+	  { "subscriber", "passphrase", "new_passphrase" } },
+	{ "seal.activate", op_seal_activate, WHO_CLIENT, 1, { "id" } },
+	{ "seal.deactivate", op_seal_deactivate, WHO_CLIENT, 1, { "id" } },
+	{ "seal.code", op_seal_code, WHO_CLIENT, 1,
+	  { "id", "activation_code", "documents", "?seconds" } },
 	{ "key.import", op_key_import, WHO_ADMIN, 1,
 	  { "id", "cert", "chain", "purpose" } },
 };
@@ -520,10 +529,16 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	} else if (rc == 0) {
 		rc = ops[i].fn(k, c, a, r);
 	}
-	/* A passphrase is not left in freed memory. */
-	if (str(a, "passphrase") != NULL)
-		sodium_memzero((char *)str(a, "passphrase"),
-			       strlen(str(a, "passphrase")));
+	/* Passphrases and codes are not left in freed memory. */
+	{
+		static const char *const secret[] = { "passphrase",
+			"new_passphrase", "code", "activation_code" };
+
+		for (size_t s = 0; s < ESD_ARRAY_LEN(secret); s++)
+			if (str(a, secret[s]) != NULL)
+				sodium_memzero((char *)str(a, secret[s]),
+					       strlen(str(a, secret[s])));
+	}
 	json_decref(a);
 	return rc;
 }

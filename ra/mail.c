@@ -52,6 +52,21 @@ static const struct tpl tpls[] = {
 	  "  Serial number: {{serial}}\n"
 	  "  Valid until  : {{not_after}}\n\n"
 	  "{{next}}\n" },
+	{ "seal_activation", "id", "Kode aktivasi segel elektronik",
+	  "Yth. penanggung jawab {{name}},\n\n"
+	  "Aktivasi segel elektronik {{name}} ({{subscriber}}) diminta.\n"
+	  "Kode aktivasi: {{code}}\n"
+	  "Berlaku sampai: {{expires}}\n\n"
+	  "Berikan kode ini hanya kepada aplikasi yang berwenang menyegel atas\n"
+	  "nama instansi Anda. Aktivasi dapat dicabut kapan saja.\n" },
+	{ "seal_activation", "en", "Electronic seal activation code",
+	  "Dear officer responsible for {{name}},\n\n"
+	  "The activation of the electronic seal {{name}} ({{subscriber}}) was\n"
+	  "requested.\n"
+	  "Activation code: {{code}}\n"
+	  "Valid until: {{expires}}\n\n"
+	  "Give this code only to the application allowed to seal on your\n"
+	  "organisation's behalf. The activation can be revoked at any time.\n" },
 	{ "rejected", "id", "Permohonan sertifikat elektronik ditolak",
 	  "Yth. {{name}},\n\n"
 	  "Permohonan {{request}} untuk {{subscriber}} ditolak oleh verifikator.\n"

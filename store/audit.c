@@ -129,7 +129,10 @@ struct audit_pending {
 	const char *actor, *action, *target;
 	int result;
 	json_t *detail;
+	store_apply_fn apply;
+	void *arg;
 	int rc;
+	int arc;           /* the apply function's result */
 	int done;
 	struct audit_pending *next;
 };
@@ -141,22 +144,34 @@ static void commit_batch(struct store *s, struct audit_pending *batch)
 	struct audit_pending *p;
 	int rc = store_txn_begin(s, 1, &t);
 
-	for (p = batch; rc == 0 && p != NULL; p = p->next)
-		rc = store_audit(t, p->actor, p->action, p->target, p->result,
-				 p->detail);
+	for (p = batch; rc == 0 && p != NULL; p = p->next) {
+		/* A refused change is recorded as a refusal; it writes
+		 * nothing else, so the batch goes on. */
+		p->arc = p->apply != NULL ? p->apply(t, p->arg) : 0;
+		rc = store_audit(t, p->actor, p->action, p->target,
+				 p->arc ? p->arc : p->result, p->detail);
+	}
 	if (rc == 0)
 		rc = store_txn_commit(t);
 	else
 		store_txn_abort(t);
 	for (p = batch; p != NULL; p = p->next)
-		p->rc = rc;
+		p->rc = rc != 0 ? rc : p->arc;
 }
 
 int store_audit_sync(struct store *s, const char *actor, const char *action,
 		     const char *target, int result, json_t *detail)
 {
-	struct audit_pending me = { actor, action, target, result, detail, 0, 0,
-				    NULL }, **tail;
+	return store_audit_sync_apply(s, NULL, NULL, actor, action, target,
+				      result, detail);
+}
+
+int store_audit_sync_apply(struct store *s, store_apply_fn apply, void *arg,
+			   const char *actor, const char *action,
+			   const char *target, int result, json_t *detail)
+{
+	struct audit_pending me = { actor, action, target, result, detail,
+				    apply, arg, 0, 0, 0, NULL }, **tail;
 
 	pthread_mutex_lock(&s->gc_mu);
 	for (tail = &s->gc_queue; *tail != NULL; tail = &(*tail)->next)

@@ -99,6 +99,17 @@ int store_audit(struct store_txn *t, const char *actor, const char *action,
 int store_audit_sync(struct store *s, const char *actor, const char *action,
 		     const char *target, int result, json_t *detail);
 
+/*
+ * The same, with a change that must be durable with the record: apply
+ * runs in the shared transaction just before the record is added. If it
+ * returns non-zero it must have written nothing; the record is then
+ * written with that result and store_audit_sync_apply returns it.
+ */
+typedef int (*store_apply_fn)(struct store_txn *t, void *arg);
+int store_audit_sync_apply(struct store *s, store_apply_fn apply, void *arg,
+			   const char *actor, const char *action,
+			   const char *target, int result, json_t *detail);
+
 /* The last record's sequence number and chain hash (0 and zeros: none). */
 int store_audit_head(struct store_txn *t, uint64_t *seq, uint8_t hash[32]);
 

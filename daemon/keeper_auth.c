@@ -1,0 +1,532 @@
+/*
+ * Authorising a subscriber's signature (docs/activation.md): an
+ * individual's passphrase, checked against its Argon2id hash each time;
+ * a seal's seal code, bound to a number of documents and a lifetime, got
+ * in exchange for the activation code emailed to the seal's officer.
+ * Wrong passphrases and codes are counted and lock the subscriber; a
+ * verifier unlocks. Keys without a subscriber (the demo keys) are used
+ * on the API client's grant alone, as before.
+ *
+ * A seal code is consumed in the same LMDB transaction as the seal's
+ * audit record (store_audit_sync_apply), so the N+1th document is
+ * refused even across a crash, and sealing keeps its group commit.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <sodium.h>
+
+#include "common/log.h"
+#include "daemon/keeper_auth.h"
+#include "daemon/keeper_ra_int.h"
+#include "ra/ra.h"
+
+#define SEAL_CODE_BYTES 16
+#define LOCK_FOREVER INT64_MAX
+
+struct limits {
+	uint64_t max_failures, lock_seconds, activation_hours, max_docs, max_secs;
+};
+
+static void limits(struct keeper *k, struct limits *l)
+{
+	pthread_mutex_lock(&k->cfg_mu);
+	l->max_failures = k->cfg.auth_max_failures;
+	l->lock_seconds = k->cfg.auth_lock_seconds;
+	l->activation_hours = k->cfg.seal_activation_hours;
+	l->max_docs = k->cfg.seal_code_max_documents;
+	l->max_secs = k->cfg.seal_code_max_seconds;
+	pthread_mutex_unlock(&k->cfg_mu);
+}
+
+static int locked(json_t *sub, struct reply *r)
+{
+	int64_t until = num(sub, "locked_until");
+
+	if (until <= esd_now())
+		return 0;
+	if (until == LOCK_FOREVER)
+		return fail(r, ESD_ELOCKED, "subscriber %s is locked after too "
+			    "many wrong codes; a verifier unlocks it", str(sub, "id"));
+	return fail(r, ESD_ELOCKED, "subscriber %s is locked for %lld more "
+		    "seconds after too many wrong passphrases", str(sub, "id"),
+		    (long long)(until - esd_now()));
+}
+
+/*
+ * Counts one wrong passphrase or code of subscriber id (re-read in a
+ * write transaction, so concurrent failures all count), locks it at the
+ * limit, and audits the refusal as action.
+ */
+static void count_failure(struct keeper *k, struct caller *c, const char *id,
+			  const char *action)
+{
+	struct store_txn *t = NULL;
+	struct limits l;
+	json_t *sub = NULL;
+	int64_t n;
+	int rc;
+
+	limits(k, &l);
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = store_get_json(t, DB_SUBSCRIBERS, id, &sub);
+	if (rc == 0) {
+		n = num(sub, "failures") + 1;
+		json_object_set_new(sub, "failures", json_integer(n));
+		if ((uint64_t)n >= l.max_failures)
+			json_object_set_new(sub, "locked_until", json_integer(
+				strcmp(str(sub, "kind"), "seal") == 0
+				? LOCK_FOREVER
+				: esd_now() + (int64_t)l.lock_seconds));
+		rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);
+	}
+	if (rc == 0)
+		rc = store_audit(t, c->actor, action, id, ESD_EAUTH, NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	store_txn_abort(t);
+	json_decref(sub);
+	if (rc != 0)
+		log_err("keeper: cannot count a failure of %s", id);
+}
+
+/* Clears the failure count after a success. */
+static void clear_failures(struct keeper *k, const char *id)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc == 0)
+		rc = store_get_json(t, DB_SUBSCRIBERS, id, &sub);
+	if (rc == 0 && num(sub, "failures") > 0) {
+		json_object_del(sub, "failures");
+		rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);
+		if (rc == 0)
+			rc = commit(&t);
+	}
+	store_txn_abort(t);
+	json_decref(sub);
+}
+
+/* The passphrase of the individual sub; counts a wrong one. */
+static int check_pass(struct keeper *k, struct caller *c, json_t *sub,
+		      const char *pass, struct reply *r)
+{
+	const char *hash = str(sub, "passphrase");
+	int rc;
+
+	if ((rc = locked(sub, r)) != 0)
+		return rc;
+	if (hash == NULL)
+		return fail(r, ESD_EPERM, "subscriber %s has no passphrase: it "
+			    "is set at activation", str(sub, "id"));
+	if (pass == NULL || pass[0] == '\0')
+		return fail(r, ESD_EAUTH, "the signer's passphrase is required");
+	if (crypto_pwhash_str_verify(hash, pass, strlen(pass)) != 0) {
+		count_failure(k, c, str(sub, "id"), "auth.passphrase");
+		return fail(r, ESD_EAUTH, "wrong passphrase");
+	}
+	if (num(sub, "failures") > 0)
+		clear_failures(k, str(sub, "id"));
+	return 0;
+}
+
+static void code_key(const char *code, char key[80])
+{
+	uint8_t h[32];
+	char hex[65];
+
+	esd_sha256(code, strlen(code), h);
+	esd_hex(h, sizeof(h), hex);
+	snprintf(key, 80, "sealcode:%s", hex);
+}
+
+int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
+			const char *auth, struct auth_ticket *tk,
+			struct reply *r)
+{
+	const char *id = str(keyrec, "subscriber");
+	struct store_txn *t = NULL;
+	json_t *sub = NULL, *code = NULL, *act;
+	int rc;
+
+	memset(tk, 0, sizeof(*tk));
+	if (id == NULL)
+		return 0;
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0)
+		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+	if (rc == 0 && (strcmp(str(sub, "status"), "active") != 0 ||
+			strcmp(str(sub, "key") ?: "", str(keyrec, "label")) != 0))
+		rc = fail(r, ESD_EPERM, "key '%s' is not the current key of an "
+			  "active subscriber", str(keyrec, "label"));
+	if (rc == 0 && strcmp(str(sub, "kind"), "individual") == 0) {
+		store_txn_abort(t);
+		t = NULL;
+		rc = check_pass(k, c, sub, auth, r);
+		goto out;
+	}
+	if (rc == 0)
+		rc = locked(sub, r);
+	if (rc == 0 && (auth == NULL || auth[0] == '\0'))
+		rc = fail(r, ESD_EAUTH, "a seal code is required ('seal_code')");
+	if (rc == 0) {
+		code_key(auth, tk->code_key);
+		act = json_object_get(sub, "seal_activation");
+		if (store_get_json(t, DB_RA_INDEX, tk->code_key, &code) != 0 ||
+		    strcmp(str(code, "subscriber"), id) != 0 || act == NULL ||
+		    strcmp(str(code, "activation"), str(act, "nonce")) != 0 ||
+		    num(code, "expires") <= esd_now() || num(code, "remaining") <= 0)
+			rc = fail(r, ESD_EAUTH, "the seal code is unknown, used up, "
+				  "expired, or its activation was revoked");
+	}
+	if (rc == 0)
+		tk->seal = 1;
+out:
+	store_txn_abort(t);
+	json_decref(code);
+	json_decref(sub);
+	return rc;
+}
+
+int keeper_auth_consume(struct store_txn *t, void *arg)
+{
+	struct auth_ticket *tk = arg;
+	json_t *code = NULL;
+	int rc = store_get_json(t, DB_RA_INDEX, tk->code_key, &code);
+
+	/* Checked again inside the transaction that makes it count. */
+	if (rc == 0 && (num(code, "remaining") <= 0 ||
+			num(code, "expires") <= esd_now()))
+		rc = ESD_EAUTH;
+	if (rc == ESD_ENOTFOUND)
+		rc = ESD_EAUTH;
+	if (rc == 0) {
+		json_object_set_new(code, "remaining",
+				    json_integer(num(code, "remaining") - 1));
+		rc = store_put_json(t, DB_RA_INDEX, tk->code_key, code, 0);
+	}
+	json_decref(code);
+	return rc;
+}
+
+/* ---- operations ---- */
+
+/* The seal subscriber a caller may act for: an admin, a verifier, or an
+ * API client granted the subscriber (its id in the client's keys). */
+static int seal_for(struct keeper *k, struct caller *c, const char *id,
+		    struct store_txn *t, json_t **sub, struct reply *r)
+{
+	int granted = c->admin || strcmp(c->role, "verifier") == 0;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	(void)k;
+	json_array_foreach(c->keys, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			granted = 1;
+	if (!granted)
+		return fail(r, ESD_EPERM, "this client may not act for seal %.64s",
+			    id);
+	rc = load(t, DB_SUBSCRIBERS, id, "subscriber", sub, r);
+	if (rc == 0 && (strcmp(str(*sub, "kind"), "seal") != 0 ||
+			strcmp(str(*sub, "status"), "active") != 0))
+		rc = fail(r, ESD_EEXIST, "%s is not an active seal", id);
+	return rc;
+}
+
+int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
+		     struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL, *vars = NULL;
+	struct limits l;
+	uint8_t nb[16];
+	char nonce[33], exp[40];
+	int64_t expires;
+	int rc;
+
+	limits(k, &l);
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
+	if (rc == 0)
+		rc = locked(sub, r);
+	if (rc == 0)
+		rc = esd_random(nb, sizeof(nb));
+	if (rc != 0)
+		goto out;
+	esd_hex(nb, sizeof(nb), nonce);
+	/* Never past the certificate. */
+	expires = esd_now() + (int64_t)l.activation_hours * 3600;
+	if (num(sub, "expires") > 0 && num(sub, "expires") < expires)
+		expires = num(sub, "expires");
+	json_object_set_new(sub, "seal_activation",
+			    json_pack("{s:s, s:I, s:I, s:s}", "nonce", nonce,
+				      "expires", (json_int_t)expires, "created",
+				      (json_int_t)esd_now(), "by", c->actor));
+	kra_fmt_time(expires, exp, sizeof(exp));
+	vars = json_pack("{s:s, s:s, s:s}", "name", str(sub, "name"),
+			 "subscriber", str(sub, "id"), "expires", exp);
+	rc = vars ? kra_outbox_add(t, str(sub, "email"), "seal_activation",
+				   str(sub, "lang"), vars, str(sub, "id"), nonce)
+		  : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+	if (rc == 0)
+		rc = audit(t, c, "seal.activate", str(sub, "id"), NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:I, s:s}", "subscriber", str(sub, "id"),
+				    "expires", (json_int_t)expires, "sent_to",
+				    str(sub, "email"));
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+out:
+	store_txn_abort(t);
+	json_decref(vars);
+	json_decref(sub);
+	return rc;
+}
+
+int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
+		       struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc == 0)
+		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
+	if (rc == 0 && json_object_get(sub, "seal_activation") == NULL)
+		rc = fail(r, ESD_EEXIST, "seal %s is not activated", str(a, "id"));
+	/* Every seal code names its activation: they end with it. */
+	if (rc == 0) {
+		json_object_del(sub, "seal_activation");
+		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+	}
+	if (rc == 0)
+		rc = audit(t, c, "seal.deactivate", str(sub, "id"), NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:b}", "subscriber", str(sub, "id"),
+				    "activated", 0);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	store_txn_abort(t);
+	json_decref(sub);
+	return rc;
+}
+
+/* The activation code as the officer may type it: case and the dash
+ * do not matter. Into out (RA_CODE_LEN + 1), zero-filled. */
+static void normalise(const char *g, char *out)
+{
+	memset(out, 0, RA_CODE_LEN + 1);
+	for (size_t i = 0, o = 0; g != NULL && g[i] != '\0' && o < RA_CODE_LEN; i++) {
+		if (o == 5 && g[i] != '-')
+			out[o++] = '-';
+		out[o++] = (char)(g[i] >= 'a' && g[i] <= 'z' ? g[i] - 32 : g[i]);
+	}
+}
+
+int keeper_code_matches(struct keeper *k, const char *id, const char *nonce,
+			const char *given)
+{
+	char want[RA_CODE_LEN + 1], got[RA_CODE_LEN + 1];
+	int ok;
+
+	if (given == NULL || strlen(given) > RA_CODE_LEN + 2 ||
+	    keeper_ra_code(k, id, nonce, want) != 0)
+		return 0;
+	normalise(given, got);
+	ok = CRYPTO_memcmp(want, got, RA_CODE_LEN) == 0;
+	OPENSSL_cleanse(want, sizeof(want));
+	OPENSSL_cleanse(got, sizeof(got));
+	return ok;
+}
+
+int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
+		 struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL, *act, *rec = NULL;
+	struct limits l;
+	uint8_t raw[SEAL_CODE_BYTES];
+	char code[2 * SEAL_CODE_BYTES + 1], key[80];
+	uint64_t docs, secs;
+	int64_t expires;
+	int rc;
+
+	limits(k, &l);
+	if (esd_parse_u64(str(a, "documents"), 1, l.max_docs, &docs) != 0)
+		return fail(r, ESD_EINVAL, "'documents' is 1..%llu",
+			    (unsigned long long)l.max_docs);
+	secs = l.max_secs;
+	if (str(a, "seconds") != NULL &&
+	    esd_parse_u64(str(a, "seconds"), 1, l.max_secs, &secs) != 0)
+		return fail(r, ESD_EINVAL, "'seconds' is 1..%llu",
+			    (unsigned long long)l.max_secs);
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0)
+		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
+	store_txn_abort(t);
+	t = NULL;
+	if (rc == 0)
+		rc = locked(sub, r);
+	act = json_object_get(sub, "seal_activation");
+	if (rc == 0 && (act == NULL || num(act, "expires") <= esd_now()))
+		rc = fail(r, ESD_EAUTH, "seal %s has no live activation: ask for "
+			  "one (activation code by email)", str(a, "id"));
+	if (rc != 0)
+		goto out;
+	if (!keeper_code_matches(k, str(sub, "id"), str(act, "nonce"),
+				 str(a, "activation_code"))) {
+		count_failure(k, c, str(sub, "id"), "seal.code");
+		rc = fail(r, ESD_EAUTH, "wrong activation code");
+		goto out;
+	}
+	if ((rc = esd_random(raw, sizeof(raw))) != 0)
+		goto out;
+	esd_hex(raw, sizeof(raw), code);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	code_key(code, key);
+	expires = esd_now() + (int64_t)secs;
+	if (expires > num(act, "expires"))
+		expires = num(act, "expires");
+	rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "subscriber",
+			str(sub, "id"), "activation", str(act, "nonce"), "documents",
+			(json_int_t)docs, "remaining", (json_int_t)docs, "expires",
+			(json_int_t)expires, "created", (json_int_t)esd_now(),
+			"by", c->actor);
+	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_put_json(t, DB_RA_INDEX, key, rec, 1);
+	if (rc == 0)
+		rc = audit(t, c, "seal.code", str(sub, "id"),
+			   json_pack("{s:I, s:I}", "documents", (json_int_t)docs,
+				     "expires", (json_int_t)expires));
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0 && num(sub, "failures") > 0)
+		clear_failures(k, str(sub, "id"));
+	/* The code is answered once; the store keeps its SHA-256. */
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s, s:I, s:I}", "subscriber",
+				    str(sub, "id"), "seal_code", code, "documents",
+				    (json_int_t)docs, "expires", (json_int_t)expires);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+out:
+	OPENSSL_cleanse(code, sizeof(code));
+	store_txn_abort(t);
+	json_decref(rec);
+	json_decref(sub);
+	return rc;
+}
+
+int op_unlock(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc == 0)
+		rc = load(t, DB_SUBSCRIBERS, str(a, "id"), "subscriber", &sub, r);
+	if (rc == 0 && num(sub, "locked_until") == 0 && num(sub, "failures") == 0)
+		rc = fail(r, ESD_EEXIST, "subscriber %s is not locked", str(a, "id"));
+	if (rc == 0) {
+		json_object_del(sub, "locked_until");
+		json_object_del(sub, "failures");
+		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+	}
+	if (rc == 0)
+		rc = audit(t, c, "subscriber.unlock", str(sub, "id"), NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	store_txn_abort(t);
+	json_decref(sub);
+	return rc;
+}
+
+int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
+			 struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL;
+	char hash[crypto_pwhash_STRBYTES];
+	int rc = store_txn_begin(k->store, 0, &t);
+
+	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, str(a, "subscriber"),
+				      &sub) != 0)
+		rc = fail(r, ESD_EAUTH, "wrong subscriber or passphrase");
+	store_txn_abort(t);
+	t = NULL;
+	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
+			strcmp(str(sub, "status"), "active") != 0))
+		rc = fail(r, ESD_EAUTH, "wrong subscriber or passphrase");
+	if (rc == 0)
+		rc = check_pass(k, c, sub, str(a, "passphrase"), r);
+	if (rc == 0)
+		rc = keeper_passphrase_hash(k, str(a, "new_passphrase"), hash, r);
+	if (rc == 0) {
+		json_object_set_new(sub, "passphrase", json_string(hash));
+		stamp(sub, "passphrase_changed");
+		rc = store_txn_begin(k->store, 1, &t);
+	}
+	if (rc == 0)
+		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+	if (rc == 0)
+		rc = audit(t, c, "passphrase.change", str(sub, "id"), NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:b}", "subscriber", str(sub, "id"),
+				    "changed", 1);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	store_txn_abort(t);
+	sodium_memzero(hash, sizeof(hash));
+	json_decref(sub);
+	return rc;
+}
+
+/* Common passphrases refused whatever their length. */
+static const char *const weak[] = {
+	"password123", "password1234", "1234567890", "12345678910",
+	"qwertyuiop", "passw0rd123", "iloveyou123", "bismillah123",
+	"indonesia123", "indonesia1945", "merdeka1945", "administrator",
+	"0123456789", "1234512345", "1q2w3e4r5t", "qwerty12345",
+};
+
+int keeper_passphrase_hash(struct keeper *k, const char *p, char *hash,
+			   struct reply *r)
+{
+	uint64_t min;
+
+	pthread_mutex_lock(&k->cfg_mu);
+	min = k->cfg.passphrase_min_length;
+	pthread_mutex_unlock(&k->cfg_mu);
+	if (p == NULL || strlen(p) < min || strlen(p) > 256)
+		return fail(r, ESD_EINVAL, "the passphrase must be %llu to 256 "
+			    "bytes", (unsigned long long)min);
+	for (size_t i = 0; i < ESD_ARRAY_LEN(weak); i++)
+		if (strcasecmp(p, weak[i]) == 0)
+			return fail(r, ESD_EINVAL, "that passphrase is too common");
+	/* Argon2id, libsodium's interactive limits (~50-100 ms here). */
+	if (crypto_pwhash_str(hash, p, strlen(p),
+			      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return ESD_ENOMEM;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * Authorising subscribers' signatures (keeper_auth.c, docs/activation.md):
+ * passphrases of individuals, activations and seal codes of seals,
+ * lockouts.
+ */
+#ifndef ESD_DAEMON_KEEPER_AUTH_H
+#define ESD_DAEMON_KEEPER_AUTH_H
+
+#include "daemon/keeper_int.h"
+
+/* What a signature consumes once it is made. */
+struct auth_ticket {
+	int seal;              /* a seal code is consumed */
+	char code_key[80];     /* its DB_RA_INDEX key */
+};
+
+/*
+ * Checks the authorisation of a signature with the key whose record is
+ * keyrec: none for a key without a subscriber; an individual's passphrase
+ * (auth), counting a wrong one; a seal's seal code (auth), to consume
+ * with keeper_auth_consume in the audit record's transaction.
+ */
+int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
+			const char *auth, struct auth_ticket *tk,
+			struct reply *r);
+/* store_apply_fn: takes one document off the ticket's seal code. */
+int keeper_auth_consume(struct store_txn *t, void *tk);
+
+/* 1 if given is the activation code of subscriber id for nonce. */
+int keeper_code_matches(struct keeper *k, const char *id, const char *nonce,
+			const char *given);
+/* Checks a new passphrase (length, common ones) and hashes it with
+ * Argon2id into hash (crypto_pwhash_STRBYTES). */
+int keeper_passphrase_hash(struct keeper *k, const char *pass, char *hash,
+			   struct reply *r);
+
+/* MSG_RA operations. */
+int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
+		     struct reply *r);
+int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
+		       struct reply *r);
+int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
+		 struct reply *r);
+int op_unlock(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
+			 struct reply *r);
+
+#endif

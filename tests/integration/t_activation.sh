@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Activation and authorisation of subscribers' signatures: an individual
+# signs with a passphrase (wrong ones lock, a verifier unlocks, change and
+# reset), a seal seals with a seal code bound to N documents that an
+# activation code emailed to its officer buys (N succeed, the N+1th, an
+# expired code or a revoked activation is refused, also under concurrent
+# requests). Emails are read from the demo instance's maildir.
+. "$(dirname "$0")/lib.sh"
+esd_init
+esd_start
+CTL="$ESIGNCTL -c $D/esignd.conf"
+PY=/usr/bin/python3
+PDF="$CORPUS/xref-table.pdf"
+jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[k]
+print(d)' "$@"; }
+# mail_code ADDR N: the activation code of the N-th email to ADDR with one.
+mail_code() {
+	for _ in $(seq 100); do
+		local c
+		c=$(grep -l "^To: $1" "$D"/mail/new/* 2>/dev/null | xargs -r ls -tr | \
+			xargs -r grep -h -i -o 'ode[ a-z]*: *[A-Z0-9]\{5\}-[A-Z0-9]\{5\}' | \
+			sed -n "${2}p" | grep -o '[A-Z0-9]\{5\}-[A-Z0-9]\{5\}')
+		[ -n "$c" ] && { echo "$c"; return; }
+		sleep 0.1
+	done
+}
+$CTL --json client add --name va --role verifier >"$TMP/va.json"
+$CTL --json client add --name vb --role verifier >"$TMP/vb.json"
+$CTL --json client add --name app --role client >"$TMP/app.json"
+for n in va vb app; do jget "$TMP/$n.json" token >"$TMP/$n.tok"; done
+VA="$CTL --token-file $TMP/va.tok"
+VB="$CTL --token-file $TMP/vb.tok"
+APP=(-H "Authorization: Bearer $(cat "$TMP/app.tok")")
+sign() { # sign FIELDS... -> HTTP status, PDF in $TMP/body
+	https_code /v1/sign "${APP[@]}" -F "file=@$PDF" "$@"
+}
+
+# An individual: registered, approved, activated with a passphrase.
+$VA --json user register --name "Siti Rahma" --nik 3171000000000002 \
+	--email siti@agency.go.id --unit Keuangan --org "Kementerian Contoh" >"$TMP/ind.json"
+IND=$(jget "$TMP/ind.json" subscriber.id)
+$VB request approve --id "$(jget "$TMP/ind.json" request.id)" >/dev/null
+CODE=$(mail_code siti@agency.go.id 1)
+printf 'kopi susu gula aren 2026\n' >"$TMP/p1"
+check "the individual activates with the emailed code" $CTL user activate \
+	--subscriber "$IND" --code "$CODE" --passphrase-file "$TMP/p1"
+P1=$(cat "$TMP/p1")
+eq "POST /v1/sign with the passphrase is 200" 200 "$(sign -F "key=$IND" -F "passphrase=$P1")"
+cp "$TMP/body" "$TMP/signed.pdf"
+check "pdfsig: the signature is valid and names the signer" bash -c \
+	"pdfsig '$TMP/signed.pdf' | grep -q 'Signature Validation: Signature is Valid' && \
+	pdfsig '$TMP/signed.pdf' | grep -q 'Siti Rahma'"
+check "qpdf --check" qpdf --check "$TMP/signed.pdf"
+eq "without the passphrase: 401" 401 "$(sign -F "key=$IND")"
+eq "an unauthenticated caller: 401" 401 "$(https_code /v1/sign -F "file=@$PDF" -F "key=$IND" -F "passphrase=$P1")"
+S0=$(state_sum)
+for i in 1 2 3 4; do
+	eq "wrong passphrase $i: 401" 401 "$(sign -F "key=$IND" -F "passphrase=wrong guess $i")"
+done
+check "each wrong passphrase changed the store (counted, audited)" test "$S0" != "$(state_sum)"
+eq "the 5th wrong passphrase: 401" 401 "$(sign -F "key=$IND" -F "passphrase=wrong guess 5")"
+eq "now even the right one is refused: 403" 403 "$(sign -F "key=$IND" -F "passphrase=$P1")"
+eq "... with code 'locked'" locked "$(json_err)"
+check "the refusals are in the audit log" bash -c "[ \$($CTL audit export | grep -c 'auth.passphrase') -eq 5 ]"
+eq "an app may not unlock: exit 1" 1 "$($CTL --token-file "$TMP/app.tok" subscriber unlock --id "$IND" >/dev/null 2>&1; echo $?)"
+check "a verifier unlocks" $VB subscriber unlock --id "$IND"
+eq "the right passphrase works again" 200 "$(sign -F "key=$IND" -F "passphrase=$P1")"
+printf 'teh manis dingin 2027\n' >"$TMP/p2"
+check "the subscriber changes the passphrase" $CTL user passphrase --subscriber "$IND" \
+	--passphrase-file "$TMP/p1" --new-passphrase-file "$TMP/p2"
+eq "the old one is refused" 401 "$(sign -F "key=$IND" -F "passphrase=$P1")"
+eq "the new one signs" 200 "$(sign -F "key=$IND" -F "passphrase=$(cat "$TMP/p2")")"
+SER=$($VA --json subscriber show --id "$IND" | $PY -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+check "a verifier resets the passphrase" $VB subscriber reset --id "$IND"
+eq "the current one stops at once: 403" 403 "$(sign -F "key=$IND" -F "passphrase=$(cat "$TMP/p2")")"
+CODE2=$(mail_code siti@agency.go.id 2)
+check "a new activation code was emailed" test -n "$CODE2" -a "$CODE2" != "$CODE"
+printf 'es campur kelapa muda\n' >"$TMP/p3"
+check "the subscriber sets a new passphrase with it" $CTL user activate \
+	--subscriber "$IND" --code "$CODE2" --passphrase-file "$TMP/p3"
+eq "... which signs" 200 "$(sign -F "key=$IND" -F "passphrase=$(cat "$TMP/p3")")"
+eq "with the same key and certificate" "$SER" \
+	"$($VA --json subscriber show --id "$IND" | $PY -c 'import json,sys; print(json.load(sys.stdin)["serial"])')"
+eq "the reset code works once" 401 "$(https_code /v1/ra/activate -d \
+	"{\"subscriber\":\"$IND\",\"code\":\"$CODE2\",\"passphrase\":\"another long one\"}")"
+
+# A seal: activated by email, sealing with seal codes.
+$VA --json seal register --name "Sistem Naskah Dinas" --org "Kementerian Contoh" \
+	--email officer@agency.go.id --letter "$PDF" >"$TMP/seal.json"
+SEAL=$(jget "$TMP/seal.json" subscriber.id)
+$VB request approve --id "$(jget "$TMP/seal.json" request.id)" >/dev/null
+$CTL --json client add --name sealer --role client --key "$SEAL" >"$TMP/sealer.json"
+jget "$TMP/sealer.json" token >"$TMP/sealer.tok"
+SEALER="$CTL --token-file $TMP/sealer.tok"
+SH=(-H "Authorization: Bearer $(cat "$TMP/sealer.tok")")
+seal() { https_code /v1/seal "${SH[@]}" -F "file=@$PDF" -F "key=$SEAL" "$@"; }
+eq "sealing without a seal code: 401" 401 "$(seal)"
+eq "a client not granted the seal may not seal: 403" 403 \
+	"$(https_code /v1/seal "${APP[@]}" -F "file=@$PDF" -F "key=$SEAL" -F seal_code=x)"
+eq "... nor ask for its activation: exit 1" 1 "$($CTL --token-file "$TMP/app.tok" seal activate --id "$SEAL" >/dev/null 2>&1; echo $?)"
+check "the granted application asks for the activation" $SEALER seal activate --id "$SEAL"
+AC=$(mail_code officer@agency.go.id 1)
+check "the activation code is emailed to the officer" test -n "$AC"
+SC=$($SEALER seal code --id "$SEAL" --activation-code "$AC" --documents 3)
+check "it buys a seal code for 3 documents" test ${#SC} -eq 32
+for i in 1 2 3; do
+	eq "seal $i of 3: 200" 200 "$(seal -F "seal_code=$SC")"
+done
+cp "$TMP/body" "$TMP/sealed.pdf"
+check "pdfsig: the seal is valid" bash -c "pdfsig '$TMP/sealed.pdf' | grep -q 'Signature is Valid'"
+eq "the 4th document is refused: 401" 401 "$(seal -F "seal_code=$SC")"
+SC1=$($SEALER seal code --id "$SEAL" --activation-code "$AC" --documents 5 --seconds 1)
+sleep 2
+eq "an expired seal code is refused: 401" 401 "$(seal -F "seal_code=$SC1")"
+# Concurrency: 12 requests at once against a code for 5 documents.
+SC5=$($SEALER seal code --id "$SEAL" --activation-code "$AC" --documents 5)
+seq 12 | xargs -P 12 -I{} curl -s -o /dev/null -w '%{http_code}\n' --cacert "$D/ca.pem" \
+	"${SH[@]}" -F "file=@$PDF" -F "key=$SEAL" -F "seal_code=$SC5" "$URL/v1/seal" >"$TMP/par"
+eq "12 concurrent seals with a 5-document code: exactly 5 succeed" 5 "$(grep -c '^200$' "$TMP/par")"
+eq "... and 7 are refused with 401" 7 "$(grep -c '^401$' "$TMP/par")"
+SC6=$($SEALER seal code --id "$SEAL" --activation-code "$AC" --documents 5)
+check "the officer's application revokes the activation" $SEALER seal deactivate --id "$SEAL"
+eq "a code of the revoked activation is refused at once" 401 "$(seal -F "seal_code=$SC6")"
+eq "the old activation code buys nothing: exit 1" 1 \
+	"$($SEALER seal code --id "$SEAL" --activation-code "$AC" --documents 1 >/dev/null 2>&1; echo $?)"
+check "a new activation" $SEALER seal activate --id "$SEAL"
+AC2=$(mail_code officer@agency.go.id 2)
+for i in 1 2 3 4 5; do
+	$SEALER seal code --id "$SEAL" --activation-code AAAAA-AAAAA --documents 1 >/dev/null 2>&1
+done
+eq "after 5 wrong activation codes the right one is refused (locked)" 1 \
+	"$($SEALER seal code --id "$SEAL" --activation-code "$AC2" --documents 1 >"$TMP/out" 2>&1; echo $?)"
+check "... saying so" grep -q "locked" "$TMP/out"
+check "a verifier unlocks the seal" $VB subscriber unlock --id "$SEAL"
+SC7=$($SEALER seal code --id "$SEAL" --activation-code "$AC2" --documents 1)
+eq "then the right code works" 200 "$(seal -F "seal_code=$SC7")"
+eq "a bad 'documents' is 400" 400 "$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
+	-d "{\"activation_code\":\"$AC2\",\"documents\":\"0\"}")"
+eq "hash signing takes the seal code too" 200 "$(https_code /v1/seal/hash "${SH[@]}" -d \
+	"{\"digest\":\"$(printf x | sha256sum | cut -d' ' -f1)\",\"key\":\"$SEAL\",\"seal_code\":\"$($SEALER seal code --id "$SEAL" --activation-code "$AC2" --documents 1)\"}")"
+
+# Secrets at rest and in the logs.
+check "no passphrase, activation code or seal code in LMDB" bash -c \
+	"! mdb_dump -a -p '$D/state' | grep -q -e 'kopi susu' -e 'teh manis' -e '$AC2' -e '$SC7' -e '$CODE2'"
+check "... nor in the daemon log" bash -c \
+	"! grep -q -e 'kopi susu' -e '$AC2' -e '$SC7' -e '$CODE2' '$TMP/daemon.log'"
+check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
+check "the seal codes' uses are audited" bash -c "$CTL audit export | grep -q 'seal.code' && \
+	$CTL audit export | grep -q 'seal.deactivate'"
+finish
