@@ -40,6 +40,7 @@ static const struct {
 	{ "ra_seal_activate", "seal.activate", 200 },
 	{ "ra_seal_deactivate", "seal.deactivate", 200 },
 	{ "ra_seal_code", "seal.code", 201 },
+	{ "ra_seal_totp", "seal.totp", 201 },
 	{ "ra_subscriber_unlock", "subscriber.unlock", 200 },
 	{ "ra_subscriber_reset", "subscriber.reset", 200 },
 	{ "ra_passphrase", "individual.passphrase", 200 },

@@ -327,6 +327,7 @@ const struct route api_routes[] = {
 	{ "DELETE", "/v1/ra/seals/*/activation", api_ra, ROUTE_AUTH,
 	  "ra_seal_deactivate" },
 	{ "POST", "/v1/ra/seals/*/codes", api_ra, ROUTE_AUTH, "ra_seal_code" },
+	{ "POST", "/v1/ra/seals/*/totp", api_ra, ROUTE_AUTH, "ra_seal_totp" },
 	{ "POST", "/v1/ra/subscribers/*/unlock", api_ra, ROUTE_AUTH,
 	  "ra_subscriber_unlock" },
 	{ "POST", "/v1/ra/subscribers/*/reset", api_ra, ROUTE_AUTH,

@@ -41,6 +41,8 @@ int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
 		       struct reply *r);
 int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 		 struct reply *r);
+int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
+		 struct reply *r);
 int op_unlock(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
 			 struct reply *r);

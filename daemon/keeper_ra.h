@@ -24,6 +24,19 @@ int op_key_csr(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_key_import(struct keeper *k, struct caller *c, json_t *a,
 		  struct reply *r);
 
+/* SHA-256 of a token signature (the "codes" key, RSA PKCS#1 v1.5, so
+ * deterministic) over SHA-256(domain NUL a NUL b): a value only the
+ * token can make. */
+int keeper_ra_derive(struct keeper *k, const char *domain, const char *a,
+		     const char *b, uint8_t out[32]);
+/* AES-256-GCM under a key derived in the token (keeper_ra_derive), for
+ * secrets the keeper must read back; aad binds the ciphertext to its
+ * record. *b64 is new (IV || ciphertext || tag). */
+int keeper_secret_seal(struct keeper *k, const char *aad, const uint8_t *pt,
+		       size_t n, char **b64);
+int keeper_secret_open(struct keeper *k, const char *aad, const char *b64,
+		       uint8_t *out, size_t cap, size_t *n);
+
 /* Starts the thread that delivers DB_OUTBOX (docs/ra.md "Email"). */
 int keeper_mail_start(struct keeper *k);
 /* Wakes it: call after committing an email. */

@@ -457,7 +457,8 @@ static const struct ra_op {
 	{ "seal.activate", op_seal_activate, WHO_CLIENT, 1, { "id" } },
 	{ "seal.deactivate", op_seal_deactivate, WHO_CLIENT, 1, { "id" } },
 	{ "seal.code", op_seal_code, WHO_CLIENT, 1,
-	  { "id", "activation_code", "documents", "?seconds" } },
+	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
+	{ "seal.totp", op_seal_totp, WHO_CLIENT, 1, { "id" } },
 	{ "key.import", op_key_import, WHO_ADMIN, 1,
 	  { "id", "cert", "chain", "purpose" } },
 };
@@ -532,7 +533,7 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	/* Passphrases and codes are not left in freed memory. */
 	{
 		static const char *const secret[] = { "passphrase",
-			"new_passphrase", "code", "activation_code" };
+			"new_passphrase", "code", "activation_code", "totp" };
 
 		for (size_t s = 0; s < ESD_ARRAY_LEN(secret); s++)
 			if (str(a, secret[s]) != NULL)

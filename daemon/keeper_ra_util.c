@@ -4,6 +4,7 @@
  * subscriber.
  */
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -99,32 +100,44 @@ static int codes_key(struct keeper *k, char *label)
 	return rc;
 }
 
-int keeper_ra_code(struct keeper *k, const char *subscriber, const char *nonce,
-		   char out[RA_CODE_LEN + 1])
+int keeper_ra_derive(struct keeper *k, const char *domain, const char *a,
+		     const char *b, uint8_t out[32])
 {
-	static const char b32[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 	char label[HSM_LABEL_MAX + 1];
-	uint8_t dgst[32], sig[512], h[32];
+	uint8_t dgst[32], sig[512];
 	size_t siglen = sizeof(sig);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int rc = md ? codes_key(k, label) : ESD_ENOMEM;
 
-	/* RSA PKCS#1 v1.5 signatures are deterministic: the same request
-	 * always gives the same code, and only the token can make it. */
+	/* RSA PKCS#1 v1.5 signatures are deterministic: the same input
+	 * always gives the same value, and only the token can make it. */
 	if (rc == 0 &&
 	    (!EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
-	     !EVP_DigestUpdate(md, "esignd activation code", 23) ||
-	     !EVP_DigestUpdate(md, subscriber, strlen(subscriber) + 1) ||
-	     !EVP_DigestUpdate(md, nonce, strlen(nonce)) ||
+	     !EVP_DigestUpdate(md, domain, strlen(domain) + 1) ||
+	     !EVP_DigestUpdate(md, a, strlen(a) + 1) ||
+	     !EVP_DigestUpdate(md, b, strlen(b)) ||
 	     !EVP_DigestFinal_ex(md, dgst, NULL)))
 		rc = ESD_ECRYPTO;
 	EVP_MD_CTX_free(md);
 	if (rc == 0)
 		rc = hsm_sign(k->hsm, label, HSM_ALG_RSA_PKCS1, EVP_sha256(), dgst,
 			      sizeof(dgst), sig, &siglen);
+	if (rc == 0)
+		esd_sha256(sig, siglen, out);
+	OPENSSL_cleanse(sig, sizeof(sig));
+	return rc;
+}
+
+int keeper_ra_code(struct keeper *k, const char *subscriber, const char *nonce,
+		   char out[RA_CODE_LEN + 1])
+{
+	static const char b32[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	uint8_t h[32];
+	int rc = keeper_ra_derive(k, "esignd activation code", subscriber, nonce,
+				  h);
+
 	if (rc != 0)
 		return rc;
-	esd_sha256(sig, siglen, h);
 	/* 10 characters of a 32-symbol alphabet: 50 bits, as XXXXX-XXXXX. */
 	for (size_t i = 0, o = 0; i < 10; i++) {
 		if (i == 5)
@@ -132,7 +145,6 @@ int keeper_ra_code(struct keeper *k, const char *subscriber, const char *nonce,
 		out[o++] = b32[h[i] & 31];
 	}
 	out[RA_CODE_LEN] = '\0';
-	OPENSSL_cleanse(sig, sizeof(sig));
 	OPENSSL_cleanse(h, sizeof(h));
 	return 0;
 }
@@ -146,3 +158,91 @@ void kra_fmt_time(int64_t t, char *out, size_t cap)
 	strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+
+/* ---- secrets at rest ---- */
+
+/*
+ * The key that encrypts secrets the keeper must read back (TOTP seeds):
+ * SHA-256 of an RSA PKCS#1 v1.5 signature by the token's "codes" key over
+ * a fixed label. Only the token can make it; it lives in the keeper's
+ * memory (locked, not dumpable) and nowhere else.
+ */
+static pthread_mutex_t kek_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t kek[32];
+static int have_kek;
+
+static int get_kek(struct keeper *k, uint8_t out[32])
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&kek_mu);
+	if (!have_kek) {
+		rc = keeper_ra_derive(k, "esignd secrets key", "v1", "", kek);
+		if (rc == 0) {
+			mlock(kek, sizeof(kek));
+			have_kek = 1;
+		}
+	}
+	if (rc == 0)
+		memcpy(out, kek, 32);
+	pthread_mutex_unlock(&kek_mu);
+	return rc;
+}
+
+int keeper_secret_seal(struct keeper *k, const char *aad, const uint8_t *pt,
+		       size_t n, char **b64)
+{
+	uint8_t key[32], *buf = malloc(12 + n + 16);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int len, rc = buf && ctx ? get_kek(k, key) : ESD_ENOMEM;
+
+	if (rc == 0)
+		rc = esd_random(buf, 12);
+	if (rc == 0 &&
+	    (!EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, buf) ||
+	     !EVP_EncryptUpdate(ctx, NULL, &len, (const uint8_t *)aad,
+				(int)strlen(aad)) ||
+	     !EVP_EncryptUpdate(ctx, buf + 12, &len, pt, (int)n) ||
+	     !EVP_EncryptFinal_ex(ctx, buf + 12 + n, &len) ||
+	     !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, buf + 12 + n)))
+		rc = ESD_ECRYPTO;
+	if (rc == 0 && (*b64 = esd_b64_encode(buf, 12 + n + 16)) == NULL)
+		rc = ESD_ENOMEM;
+	OPENSSL_cleanse(key, sizeof(key));
+	EVP_CIPHER_CTX_free(ctx);
+	free(buf);
+	return rc;
+}
+
+int keeper_secret_open(struct keeper *k, const char *aad, const char *b64,
+		       uint8_t *out, size_t cap, size_t *n)
+{
+	uint8_t key[32], *buf = NULL;
+	size_t blen = 0;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int len, rc;
+
+	if (b64 == NULL || esd_b64_decode(b64, &buf, &blen) != 0 ||
+	    blen < 12 + 16 || blen - 28 > cap) {
+		free(buf);
+		return ESD_ECRYPTO;
+	}
+	*n = blen - 28;
+	ctx = EVP_CIPHER_CTX_new();
+	rc = ctx ? get_kek(k, key) : ESD_ENOMEM;
+	if (rc == 0 &&
+	    (!EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, buf) ||
+	     !EVP_DecryptUpdate(ctx, NULL, &len, (const uint8_t *)aad,
+				(int)strlen(aad)) ||
+	     !EVP_DecryptUpdate(ctx, out, &len, buf + 12, (int)*n) ||
+	     !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
+				  buf + blen - 16) ||
+	     EVP_DecryptFinal_ex(ctx, out + *n, &len) <= 0))
+		rc = ESD_ECRYPTO;
+	if (rc != 0)
+		OPENSSL_cleanse(out, cap);
+	OPENSSL_cleanse(key, sizeof(key));
+	EVP_CIPHER_CTX_free(ctx);
+	free(buf);
+	return rc;
+}

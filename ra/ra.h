@@ -75,6 +75,21 @@ struct ra_smtp {
 int ra_smtp_send(const struct ra_smtp *s, const char *from, const char *to,
 		 const char *msg, size_t len, char *err, size_t errlen);
 
+/* ---- one-time passwords (ra/totp.c) ---- */
+
+#define RA_TOTP_PERIOD 30
+/* RFC 4226 HOTP, 6 digits, of counter under key (HMAC-SHA-1). */
+int ra_hotp(const uint8_t *key, size_t klen, uint64_t counter, char out[7]);
+/* 1 if code is the RFC 6238 TOTP of now, one step either side, at a step
+ * later than after (the last one accepted: replays fail); *step gets it. */
+int ra_totp_check(const uint8_t *key, size_t klen, int64_t now,
+		  const char *code, int64_t after, int64_t *step);
+/* RFC 4648 base32 without padding; out needs 8 * ceil(len / 5) + 1. */
+void ra_base32(const uint8_t *in, size_t len, char *out);
+/* text as a QR code (ECC level M) in a 1-bit PNG, each module scale
+ * pixels, with the 4-module quiet zone. *png is new. */
+int ra_qr_png(const char *text, unsigned scale, uint8_t **png, size_t *len);
+
 /* ---- records ---- */
 
 /*

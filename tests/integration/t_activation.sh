@@ -140,11 +140,37 @@ eq "a bad 'documents' is 400" 400 "$(https_code "/v1/ra/seals/$SEAL/codes" "${SH
 eq "hash signing takes the seal code too" 200 "$(https_code /v1/seal/hash "${SH[@]}" -d \
 	"{\"digest\":\"$(printf x | sha256sum | cut -d' ' -f1)\",\"key\":\"$SEAL\",\"seal_code\":\"$($SEALER seal code --id "$SEAL" --activation-code "$AC2" --documents 1)\"}")"
 
+# An interactive officer: an authenticator app instead of the email.
+$SEALER --json seal totp --id "$SEAL" >"$TMP/totp.json"
+URI=$(jget "$TMP/totp.json" uri)
+SECRET=$(jget "$TMP/totp.json" secret)
+check "enrolment gives an otpauth:// URI (SHA1, 6 digits, 30 s)" bash -c \
+	"echo '$URI' | grep -q '^otpauth://totp/esignd:$SEAL?secret=$SECRET&issuer=esignd&algorithm=SHA1&digits=6&period=30$'"
+jget "$TMP/totp.json" qr_png | base64 -d >"$TMP/totp.png"
+eq "its QR code (PNG) reads back as the URI (zbarimg)" "QR-Code:$URI" "$(zbarimg -q "$TMP/totp.png" 2>/dev/null)"
+# Wait for a fresh step so that "now" and "3 steps ago" are distinct.
+while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
+TOTP=$(oathtool --totp -b "$SECRET")
+SCT=$($SEALER seal code --id "$SEAL" --totp "$TOTP" --documents 2)
+check "an oathtool code buys a seal code" test ${#SCT} -eq 32
+eq "... which seals" 200 "$(seal -F "seal_code=$SCT")"
+eq "the same authenticator code twice is refused" 1 \
+	"$($SEALER seal code --id "$SEAL" --totp "$TOTP" --documents 1 >/dev/null 2>&1; echo $?)"
+OLD=$(oathtool --totp -b "$SECRET" -N "$(date -u -d '-90 seconds' '+%Y-%m-%d %H:%M:%S UTC')")
+eq "a code from 3 steps ago is refused" 1 \
+	"$($SEALER seal code --id "$SEAL" --totp "$OLD" --documents 1 >/dev/null 2>&1; echo $?)"
+eq "both an activation code and a TOTP is 400" 400 "$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
+	-d "{\"activation_code\":\"$AC2\",\"totp\":\"123456\",\"documents\":\"1\"}")"
+check "the TOTP secret is stored encrypted (not in base32 or hex)" bash -c \
+	"! mdb_dump -a -p '$D/state' | grep -q -i -e '$SECRET' -e \"\$(echo '$SECRET' | base32 -d 2>/dev/null | xxd -p)\""
+check "deactivation ends the enrolment too" $SEALER seal deactivate --id "$SEAL"
+eq "a seal code bought by TOTP is then refused" 401 "$(seal -F "seal_code=$SCT")"
+
 # Secrets at rest and in the logs.
 check "no passphrase, activation code or seal code in LMDB" bash -c \
-	"! mdb_dump -a -p '$D/state' | grep -q -e 'kopi susu' -e 'teh manis' -e '$AC2' -e '$SC7' -e '$CODE2'"
+	"! mdb_dump -a -p '$D/state' | grep -q -e 'kopi susu' -e 'teh manis' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SCT'"
 check "... nor in the daemon log" bash -c \
-	"! grep -q -e 'kopi susu' -e '$AC2' -e '$SC7' -e '$CODE2' '$TMP/daemon.log'"
+	"! grep -q -e 'kopi susu' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SECRET' '$TMP/daemon.log'"
 check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
 check "the seal codes' uses are audited" bash -c "$CTL audit export | grep -q 'seal.code' && \
 	$CTL audit export | grep -q 'seal.deactivate'"

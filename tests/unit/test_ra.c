@@ -287,6 +287,60 @@ static void test_ids(void **state)
 	assert_int_not_equal(ra_new_id("r", a, 10), 0);
 }
 
+/* RFC 4226 appendix D and RFC 6238 appendix B (SHA-1, last 6 digits). */
+static void test_totp_vectors(void **state)
+{
+	static const uint8_t key[] = "12345678901234567890";
+	static const struct { int64_t t; const char *code; } v[] = {
+		{ 59, "287082" }, { 1111111109, "081804" },
+		{ 1111111111, "050471" }, { 1234567890, "005924" },
+		{ 2000000000, "279037" },
+	};
+	char out[7];
+	int64_t step;
+
+	(void)state;
+	assert_int_equal(ra_hotp(key, 20, 0, out), 0);
+	assert_string_equal(out, "755224");
+	assert_int_equal(ra_hotp(key, 20, 9, out), 0);
+	assert_string_equal(out, "520489");
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_int_equal(ra_totp_check(key, 20, v[i].t, v[i].code, 0, &step), 1);
+		assert_int_equal(step, v[i].t / 30);
+	}
+	/* One step of drift either way; not two. */
+	assert_int_equal(ra_totp_check(key, 20, 1111111111 + 30, "050471", 0, &step), 1);
+	assert_int_equal(ra_totp_check(key, 20, 1111111111 - 30, "050471", 0, &step), 1);
+	assert_int_equal(ra_totp_check(key, 20, 1111111111 + 60, "050471", 0, &step), 0);
+	/* A step already used is a replay. */
+	assert_int_equal(ra_totp_check(key, 20, 1111111111, "050471",
+				       1111111111 / 30, &step), 0);
+	assert_int_equal(ra_totp_check(key, 20, 1111111111, "05047", 0, &step), 0);
+	assert_int_equal(ra_totp_check(key, 20, 1111111111, NULL, 0, &step), 0);
+}
+
+static void test_base32_and_png(void **state)
+{
+	static const uint8_t in[] = "foobar";
+	char out[16];
+	uint8_t *png = NULL;
+	size_t len = 0;
+
+	(void)state;
+	/* RFC 4648 §10, without padding. */
+	ra_base32(in, 1, out);
+	assert_string_equal(out, "MY");
+	ra_base32(in, 6, out);
+	assert_string_equal(out, "MZXW6YTBOI");
+	assert_int_equal(ra_qr_png("otpauth://totp/x?secret=MZXW6YTBOI", 4, &png,
+				   &len), 0);
+	assert_true(len > 8 + 25 + 12 + 12);
+	assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+	assert_memory_equal(png + 12, "IHDR", 4);
+	assert_memory_equal(png + len - 8, "IEND", 4);
+	free(png);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +355,8 @@ int main(void)
 		cmocka_unit_test(test_subject),
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_totp_vectors),
+		cmocka_unit_test(test_base32_and_png),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
