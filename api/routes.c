@@ -333,6 +333,9 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/ra/subscribers/*/reset", api_ra, ROUTE_AUTH,
 	  "ra_subscriber_reset" },
 	{ "POST", "/v1/ra/passphrase", api_ra, 0, "ra_passphrase" },
+	{ "POST", "/v1/users", api_ra, ROUTE_AUTH, "users_add" },
+	{ "POST", "/v1/login", api_ra, 0, "login" },
+	{ "POST", "/v1/logout", api_ra, ROUTE_AUTH, "logout" },
 	{ "POST", "/v1/keys/*/certificate", api_ra, ROUTE_AUTH, "keys_import" },
 };
 const size_t api_nroutes = ESD_ARRAY_LEN(api_routes);

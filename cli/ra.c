@@ -78,6 +78,12 @@ static const struct cmd {
 	{ "user", "passphrase", "POST", "/v1/ra/passphrase",
 	  { "subscriber", "passphrase-file", "new-passphrase-file" }, NULL, NULL,
 	  NULL },
+	{ "user", "login", "POST", "/v1/login",
+	  { "name", "password-file", "new-password-file", "totp" }, NULL, NULL,
+	  "token" },
+	{ "user", "logout", "POST", "/v1/logout", { NULL }, NULL, NULL, NULL },
+	{ "user", "create", "POST", "/v1/users",
+	  { "name", "email", "role", "lang" }, NULL, NULL, NULL },
 	{ "keys", "csr", "POST", "/v1/keys/{label}/csr", { "label", "subject" },
 	  NULL, NULL, "csr" },
 	{ "keys", "import", "POST", "/v1/keys/{label}/certificate",
@@ -141,15 +147,21 @@ static int fill_path(const struct cmd *c, const struct opt *o, size_t n,
 	return len < cap;
 }
 
+/* Options named "X-file" hold a secret (a passphrase, a password) in
+ * a file, so that it stays out of the command line: field "X". */
+static int secret_file(const char *opt)
+{
+	size_t n = strlen(opt);
+
+	return n > 5 && strcmp(opt + n - 5, "-file") == 0;
+}
+
 /* An option's JSON field: "default-key" -> "default_key",
  * "passphrase-file" -> "passphrase". */
 static void field_name(const char *opt, char *out, size_t cap)
 {
-	if (strcmp(opt, "passphrase-file") == 0)
-		opt = "passphrase";
-	else if (strcmp(opt, "new-passphrase-file") == 0)
-		opt = "new-passphrase";
-	snprintf(out, cap, "%s", opt);
+	snprintf(out, cap, "%.*s", (int)(secret_file(opt) ? strlen(opt) - 5
+							   : strlen(opt)), opt);
 	for (char *p = out; *p; p++)
 		if (*p == '-')
 			*p = '_';
@@ -158,13 +170,12 @@ static void field_name(const char *opt, char *out, size_t cap)
 /* Options whose value names a file. */
 static int is_file_opt(const char *opt)
 {
-	return strcmp(opt, "letter") == 0 || strcmp(opt, "passphrase-file") == 0 ||
-	       strcmp(opt, "new-passphrase-file") == 0 ||
-	       strcmp(opt, "cert") == 0 || strcmp(opt, "chain") == 0;
+	return strcmp(opt, "letter") == 0 || strcmp(opt, "cert") == 0 ||
+	       strcmp(opt, "chain") == 0 || secret_file(opt);
 }
 
 /* Reads a file's text for an option that names one; base64 for the
- * letter, trimmed text for a passphrase, PEM as it is. */
+ * letter, trimmed text for a secret, PEM as it is. */
 static char *file_value(const char *opt, const char *path)
 {
 	char *data = NULL, *v = NULL;
@@ -176,7 +187,7 @@ static char *file_value(const char *opt, const char *path)
 	}
 	if (strcmp(opt, "letter") == 0)
 		v = esd_b64_encode((const uint8_t *)data, len);
-	else if (strstr(opt, "passphrase-file") != NULL)
+	else if (secret_file(opt))
 		v = strdup(esd_trim(data));
 	else
 		v = strdup(data);
@@ -355,7 +366,7 @@ static int run(const struct cmd *c, const char *sock, const struct opt *o,
 		free(t);
 	} else if (strcmp(c->w0, "sla") == 0) {
 		print_sla(ans, csv);
-	} else if (c->raw != NULL) {
+	} else if (c->raw != NULL && json_object_get(ans, c->raw) != NULL) {
 		printf("%s", json_string_value(json_object_get(ans, c->raw)) ?: "");
 	} else if (c->list != NULL) {
 		print_table(json_object_get(ans, c->list), c->cols);

@@ -20,6 +20,7 @@
 #include "daemon/ipc.h"
 #include "daemon/keeper.h"
 #include "daemon/keeper_int.h"
+#include "daemon/keeper_auth.h"
 #include "daemon/keeper_ra.h"
 #include <sodium.h>
 #include "daemon/proto.h"
@@ -136,7 +137,8 @@ static int authenticate(struct keeper *k, struct caller *c)
 		return rc;
 	rc = store_get_json(t, DB_CLIENTS, key, &rec);
 	if (rc == ESD_ENOTFOUND) {
-		rc = ESD_EAUTH;
+		/* Or a verifier's or admin's login session. */
+		rc = keeper_session_auth(k, t, key, c);
 		goto out;
 	}
 	if (rc != 0)

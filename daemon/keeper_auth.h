@@ -43,6 +43,15 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 		 struct reply *r);
 int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 		 struct reply *r);
+/* keeper_users.c: staff logins and sessions. */
+int op_user_create(struct keeper *k, struct caller *c, json_t *a,
+		   struct reply *r);
+int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+int op_logout(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+/* Authenticates the bearer whose SHA-256 is hex as a live session (read
+ * in t), filling c; ESD_EAUTH if there is none. */
+int keeper_session_auth(struct keeper *k, struct store_txn *t, const char *hex,
+			struct caller *c);
 int op_unlock(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
 			 struct reply *r);

@@ -459,6 +459,11 @@ static const struct ra_op {
 	{ "seal.code", op_seal_code, WHO_CLIENT, 1,
 	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
 	{ "seal.totp", op_seal_totp, WHO_CLIENT, 1, { "id" } },
+	{ "user.create", op_user_create, WHO_ADMIN, 1,
+	  { "name", "email", "role", "?lang" } },
+	{ "login", op_login, WHO_ANYONE, 1,
+	  { "name", "password", "?new_password", "?totp" } },
+	{ "logout", op_logout, WHO_CLIENT, 1, { NULL } },
 	{ "key.import", op_key_import, WHO_ADMIN, 1,
 	  { "id", "cert", "chain", "purpose" } },
 };
@@ -533,7 +538,8 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 	/* Passphrases and codes are not left in freed memory. */
 	{
 		static const char *const secret[] = { "passphrase",
-			"new_passphrase", "code", "activation_code", "totp" };
+			"new_passphrase", "code", "activation_code", "totp",
+			"password", "new_password" };
 
 		for (size_t s = 0; s < ESD_ARRAY_LEN(secret); s++)
 			if (str(a, secret[s]) != NULL)

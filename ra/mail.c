@@ -67,6 +67,20 @@ static const struct tpl tpls[] = {
 	  "Valid until: {{expires}}\n\n"
 	  "Give this code only to the application allowed to seal on your\n"
 	  "organisation's behalf. The activation can be revoked at any time.\n" },
+	{ "account", "id", "Akun esignd Anda",
+	  "Yth. {{name}},\n\n"
+	  "Akun {{role}} untuk Anda telah dibuat.\n\n"
+	  "  Nama pengguna  : {{name}}\n"
+	  "  Kata sandi awal: {{code}}\n\n"
+	  "Saat masuk pertama kali Anda harus mengganti kata sandi dan\n"
+	  "mendaftarkan aplikasi autentikator.\n" },
+	{ "account", "en", "Your esignd account",
+	  "Dear {{name}},\n\n"
+	  "A {{role}} account was created for you.\n\n"
+	  "  User name       : {{name}}\n"
+	  "  Initial password: {{code}}\n\n"
+	  "At your first login you must change the password and enrol an\n"
+	  "authenticator app.\n" },
 	{ "rejected", "id", "Permohonan sertifikat elektronik ditolak",
 	  "Yth. {{name}},\n\n"
 	  "Permohonan {{request}} untuk {{subscriber}} ditolak oleh verifikator.\n"

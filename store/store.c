@@ -9,7 +9,8 @@
 
 static const char *const db_names[DB__COUNT] = {
 	"meta", "keys", "certs", "clients", "audit", "checkpoints",
-	"subscribers", "requests", "outbox", "files", "ra_index"
+	"subscribers", "requests", "outbox", "files", "ra_index", "users",
+	"sessions"
 };
 
 static int map_err(int rc, const char *what)

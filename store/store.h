@@ -25,7 +25,11 @@
  *            revocation request and its state
  *   outbox    id (time-ordered hex) -> an email to deliver
  *   files     hex SHA-256 -> the bytes (recommendation letters)
- *   ra_index  "nik:NIK" -> subscriber id (one registration per NIK)
+ *   ra_index  "nik:NIK" -> subscriber id (one registration per NIK),
+ *            "sealcode:HEX" -> a seal code (docs/activation.md)
+ *   users     name -> a verifier's or admin's login (docs/activation.md)
+ *   sessions  hex SHA-256(session token) -> {user, role, created, seen,
+ *            expires}
  */
 #ifndef ESD_STORE_H
 #define ESD_STORE_H
@@ -39,7 +43,7 @@ struct store_txn;
 
 enum store_db { DB_META = 0, DB_KEYS, DB_CERTS, DB_CLIENTS, DB_AUDIT,
 		DB_CHECKPOINTS, DB_SUBSCRIBERS, DB_REQUESTS, DB_OUTBOX,
-		DB_FILES, DB_RA_INDEX, DB__COUNT };
+		DB_FILES, DB_RA_INDEX, DB_USERS, DB_SESSIONS, DB__COUNT };
 
 /* Opens (creating with create=1) the environment in dir. */
 int store_open(const char *dir, uint64_t map_size, int create,

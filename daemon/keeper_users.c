@@ -1,0 +1,345 @@
+/*
+ * Logins of verifiers and admins (docs/activation.md "Staff logins"): an
+ * admin creates the account and its initial password is emailed (derived
+ * in the token, never stored); the first login changes it and enrols an
+ * authenticator app; every later login needs the password and a current
+ * TOTP, and answers a session token with an idle and an absolute expiry.
+ * The keeper authenticates a session like an API client's bearer token.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <sodium.h>
+
+#include "common/log.h"
+#include "daemon/keeper_auth.h"
+#include "daemon/keeper_ra_int.h"
+#include "ra/ra.h"
+
+static const char *const staff_roles[] = { "verifier", "admin", NULL };
+
+int op_user_create(struct keeper *k, struct caller *c, json_t *a,
+		   struct reply *r)
+{
+	const char *name = str(a, "name"), *role = str(a, "role");
+	struct store_txn *t = NULL;
+	json_t *u = NULL, *vars = NULL;
+	uint8_t nb[16];
+	char nonce[33], who[96];
+	size_t i;
+	int rc;
+
+	if (ra_check_text("name", name, 64, r->msg, sizeof(r->msg)) != 0 ||
+	    ra_check_email(str(a, "email"), r->msg, sizeof(r->msg)) != 0)
+		return ESD_EINVAL;
+	for (i = 0; role != NULL && staff_roles[i] != NULL; i++)
+		if (strcmp(role, staff_roles[i]) == 0)
+			break;
+	if (role == NULL || staff_roles[i] == NULL)
+		return fail(r, ESD_EINVAL, "'role' is verifier or admin");
+	if ((rc = esd_random(nb, sizeof(nb))) != 0)
+		return rc;
+	esd_hex(nb, sizeof(nb), nonce);
+	u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:s}", "name", name,
+		      "email", str(a, "email"), "role", role, "lang",
+		      str(a, "lang") ?: "id", "initial", nonce, "must_change", 1,
+		      "created", (json_int_t)esd_now(), "created_by", c->actor);
+	snprintf(who, sizeof(who), "user:%s", name);
+	vars = json_pack("{s:s, s:s}", "name", name, "role", role);
+	rc = u && vars ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+	if (rc == 0) {
+		rc = store_put_json(t, DB_USERS, name, u, 1);
+		if (rc == ESD_EEXIST)
+			fail(r, rc, "a user named '%s' exists", name);
+	}
+	/* The initial password is derived from the nonce, like an
+	 * activation code: the email carries it, the store does not. */
+	if (rc == 0)
+		rc = kra_outbox_add(t, str(a, "email"), "account", str(a, "lang"),
+				    vars, who, nonce);
+	if (rc == 0)
+		rc = audit(t, c, "user.create", name,
+			   json_pack("{s:s}", "role", role));
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s, s:s}", "name", name, "role", role,
+				    "sent_to", str(a, "email"));
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	store_txn_abort(t);
+	json_decref(vars);
+	json_decref(u);
+	return rc;
+}
+
+/* Counts a failed login and locks the account at the limit. */
+static void login_failed(struct keeper *k, struct caller *c, const char *name)
+{
+	struct store_txn *t = NULL;
+	json_t *u = NULL;
+	uint64_t max, lock;
+	int rc;
+
+	pthread_mutex_lock(&k->cfg_mu);
+	max = k->cfg.auth_max_failures;
+	lock = k->cfg.auth_lock_seconds;
+	pthread_mutex_unlock(&k->cfg_mu);
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0 && store_get_json(t, DB_USERS, name, &u) == 0) {
+		int64_t n = num(u, "failures") + 1;
+
+		json_object_set_new(u, "failures", json_integer(n));
+		if ((uint64_t)n >= max)
+			json_object_set_new(u, "locked_until",
+					    json_integer(esd_now() + (int64_t)lock));
+		rc = store_put_json(t, DB_USERS, name, u, 0);
+	}
+	if (rc == 0)
+		rc = store_audit(t, c->actor, "login", name, ESD_EAUTH, NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	store_txn_abort(t);
+	json_decref(u);
+}
+
+/* The password: the emailed initial one until it is changed, then the
+ * Argon2id hash. */
+static int password_ok(struct keeper *k, json_t *u, const char *pw)
+{
+	char who[96];
+
+	if (pw == NULL)
+		return 0;
+	if (json_is_true(json_object_get(u, "must_change"))) {
+		snprintf(who, sizeof(who), "user:%s", str(u, "name"));
+		return keeper_code_matches(k, who, str(u, "initial"), pw);
+	}
+	return str(u, "password") != NULL &&
+	       crypto_pwhash_str_verify(str(u, "password"), pw, strlen(pw)) == 0;
+}
+
+static int new_session(struct keeper *k, struct caller *c, struct store_txn *t,
+		       json_t *u, struct reply *r)
+{
+	uint8_t tok[32], h[32];
+	char token[65], hex[65];
+	uint64_t idle, max;
+	json_t *s;
+	int rc;
+
+	pthread_mutex_lock(&k->cfg_mu);
+	idle = k->cfg.session_idle_seconds;
+	max = k->cfg.session_max_seconds;
+	pthread_mutex_unlock(&k->cfg_mu);
+	if ((rc = esd_random(tok, sizeof(tok))) != 0)
+		return rc;
+	esd_hex(tok, sizeof(tok), token);
+	esd_sha256(tok, sizeof(tok), h);
+	esd_hex(h, sizeof(h), hex);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "user", str(u, "name"),
+		      "role", str(u, "role"), "hash", hex, "created",
+		      (json_int_t)esd_now(), "seen", (json_int_t)esd_now(),
+		      "expires", (json_int_t)(esd_now() + (int64_t)max), "idle",
+		      (json_int_t)idle);
+	rc = s ? store_put_json(t, DB_SESSIONS, hex, s, 1) : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_audit(t, c->actor, "login", str(u, "name"), 0, NULL);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s, s:s, s:I, s:I}", "user",
+				    str(u, "name"), "role", str(u, "role"),
+				    "token", token, "expires",
+				    (json_int_t)(esd_now() + (int64_t)max),
+				    "idle_seconds", (json_int_t)idle);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	OPENSSL_cleanse(token, sizeof(token));
+	json_decref(s);
+	return rc;
+}
+
+/* Enrolment on the first login: a new secret, answered once. */
+static int enrol(struct keeper *k, struct store_txn *t, json_t *u,
+		 struct reply *r)
+{
+	uint8_t secret[20], *png = NULL;
+	char b32[40], uri[300], *enc = NULL, *png64 = NULL;
+	size_t plen = 0;
+	int rc = esd_random(secret, sizeof(secret));
+
+	if (rc == 0)
+		rc = keeper_secret_seal(k, str(u, "name"), secret, sizeof(secret),
+					&enc);
+	ra_base32(secret, sizeof(secret), b32);
+	snprintf(uri, sizeof(uri), "otpauth://totp/esignd:%s?secret=%s"
+		 "&issuer=esignd&algorithm=SHA1&digits=6&period=%d",
+		 str(u, "name"), b32, RA_TOTP_PERIOD);
+	if (rc == 0)
+		rc = ra_qr_png(uri, 4, &png, &plen);
+	if (rc == 0 && (png64 = esd_b64_encode(png, plen)) == NULL)
+		rc = ESD_ENOMEM;
+	if (rc == 0) {
+		json_object_set_new(u, "totp", json_pack("{s:s, s:i, s:b}", "secret",
+							 enc, "last_step", 0,
+							 "confirmed", 0));
+		rc = store_put_json(t, DB_USERS, str(u, "name"), u, 0);
+	}
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:b, s:{s:s, s:s, s:s}}", "user",
+				    str(u, "name"), "enrol_required", 1, "totp",
+				    "secret", b32, "uri", uri, "qr_png", png64);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(b32, sizeof(b32));
+	OPENSSL_cleanse(uri, sizeof(uri));
+	free(enc);
+	free(png);
+	free(png64);
+	return rc;
+}
+
+/*
+ * POST /v1/login {name, password, new_password?, totp?}. The first login
+ * must give new_password; without an authenticator the answer enrols
+ * one (no session yet); with one, a current TOTP (each step once) opens
+ * a session. Unknown users and wrong passwords answer alike.
+ */
+int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
+{
+	const char *name = str(a, "name");
+	struct store_txn *t = NULL;
+	json_t *u = NULL, *totp;
+	char hash[crypto_pwhash_STRBYTES];
+	uint8_t secret[64];
+	size_t n;
+	int64_t step = 0;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc == 0 && store_get_json(t, DB_USERS, name, &u) != 0)
+		rc = fail(r, ESD_EAUTH, "wrong user name or password");
+	if (rc == 0 && num(u, "locked_until") > esd_now())
+		rc = fail(r, ESD_ELOCKED, "the account is locked after too many "
+			  "failed logins");
+	if (rc == 0 && !password_ok(k, u, str(a, "password"))) {
+		store_txn_abort(t);
+		t = NULL;
+		login_failed(k, c, name);
+		rc = fail(r, ESD_EAUTH, "wrong user name or password");
+	}
+	if (rc != 0)
+		goto out;
+	if (json_is_true(json_object_get(u, "must_change"))) {
+		if (str(a, "new_password") == NULL) {
+			rc = fail(r, ESD_EPERM, "the initial password must be "
+				  "changed: give 'new_password'");
+			goto out;
+		}
+		if ((rc = keeper_passphrase_hash(k, str(a, "new_password"), hash,
+						 r)) != 0)
+			goto out;
+		json_object_set_new(u, "password", json_string(hash));
+		json_object_del(u, "must_change");
+		json_object_del(u, "initial");
+		sodium_memzero(hash, sizeof(hash));
+	}
+	json_object_del(u, "failures");
+	totp = json_object_get(u, "totp");
+	if (totp == NULL) {
+		rc = enrol(k, t, u, r);
+		goto done;
+	}
+	if (keeper_secret_open(k, name, str(totp, "secret"), secret,
+			       sizeof(secret), &n) != 0) {
+		rc = fail(r, ESD_EINTERNAL, "the enrolment cannot be read");
+		goto out;
+	}
+	rc = ra_totp_check(secret, n, esd_now(), str(a, "totp"),
+			   num(totp, "last_step"), &step) ? 0 : ESD_EAUTH;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (rc != 0) {
+		store_txn_abort(t);
+		t = NULL;
+		login_failed(k, c, name);
+		rc = fail(r, ESD_EAUTH, "a current authenticator code ('totp') "
+			  "is required");
+		goto out;
+	}
+	json_object_set_new(totp, "last_step", json_integer(step));
+	json_object_set_new(totp, "confirmed", json_true());
+	rc = store_put_json(t, DB_USERS, name, u, 0);
+	if (rc == 0)
+		rc = new_session(k, c, t, u, r);
+done:
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc != 0) {
+		json_decref(r->json);
+		r->json = NULL;
+	}
+out:
+	store_txn_abort(t);
+	json_decref(u);
+	return rc;
+}
+
+int op_logout(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
+{
+	struct store_txn *t = NULL;
+	char hex[65];
+	int rc;
+
+	(void)a;
+	if (strncmp(c->actor, "user:", 5) != 0 || c->cred.kind != CRED_BEARER)
+		return fail(r, ESD_EINVAL, "logout ends a login session; this "
+			    "credential is not one");
+	esd_hex(c->cred.token_hash, 32, hex);
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = store_del(t, DB_SESSIONS, hex, 64);
+	if (rc == 0)
+		rc = store_audit(t, c->actor, "logout", c->actor + 5, 0, NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	store_txn_abort(t);
+	if (rc == 0) {
+		r->json = json_pack("{s:b}", "logged_out", 1);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	return rc;
+}
+
+int keeper_session_auth(struct keeper *k, struct store_txn *t, const char *hex,
+			struct caller *c)
+{
+	json_t *s = NULL;
+	int64_t now = esd_now();
+	int rc = store_get_json(t, DB_SESSIONS, hex, &s);
+
+	if (rc == ESD_ENOTFOUND)
+		return ESD_EAUTH;
+	if (rc != 0)
+		return rc;
+	if (CRYPTO_memcmp(str(s, "hash") ?: "", hex, 64) != 0 ||
+	    num(s, "expires") <= now || num(s, "seen") + num(s, "idle") <= now) {
+		json_decref(s);
+		return ESD_EAUTH;
+	}
+	snprintf(c->actor, sizeof(c->actor), "user:%s", str(s, "user"));
+	snprintf(c->role, sizeof(c->role), "%s", str(s, "role"));
+	c->admin = strcmp(c->role, "admin") == 0;
+	/* Activity moves the idle deadline; a write at most each minute. */
+	if (num(s, "seen") + 60 <= now) {
+		struct store_txn *w = NULL;
+
+		json_object_set_new(s, "seen", json_integer(now));
+		if (store_txn_begin(k->store, 1, &w) == 0 &&
+		    store_put_json(w, DB_SESSIONS, hex, s, 0) == 0)
+			store_txn_commit(w);
+		else if (w != NULL)
+			store_txn_abort(w);
+	}
+	json_decref(s);
+	return 0;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Verifiers' logins: an account made by the admin, its initial password
+# emailed, changed at the first login with an authenticator enrolled
+# (otpauth URI and QR code read by zbarimg), then password + TOTP
+# (oathtool) give a session token that works as a bearer, ends when idle
+# and at logout; replays, wrong passwords and lockout.
+. "$(dirname "$0")/lib.sh"
+esd_init
+printf 'session_idle_seconds = 6\n' >>"$D/esignd.conf"
+esd_start
+CTL="$ESIGNCTL -c $D/esignd.conf"
+PY=/usr/bin/python3
+jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[k]
+print(d)' "$@"; }
+login() { https_code /v1/login -d "$1"; }
+
+check "the admin creates a verifier's account" $CTL user create --name siti \
+	--email siti@agency.go.id --role verifier --lang en
+eq "a second account of that name is 409" 409 "$(unix_code /v1/users \
+	-d '{"name":"siti","email":"s@agency.go.id","role":"verifier"}')"
+eq "a verifier role only: 'root' is 400" 400 "$(unix_code /v1/users \
+	-d '{"name":"x","email":"s@agency.go.id","role":"root"}')"
+for _ in $(seq 50); do ls "$D"/mail/new/* >/dev/null 2>&1 && break; sleep 0.1; done
+M=$(grep -l '^To: siti@agency.go.id' "$D"/mail/new/* | head -1)
+INIT=$(sed -n 's/.*Initial password: *\([A-Z0-9-]*\).*/\1/p' "$M" | tr -d '\r')
+check "the initial password arrives by email" test ${#INIT} -eq 11
+check "... and is stored nowhere" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$INIT'"
+eq "a wrong password is 401" 401 "$(login '{"name":"siti","password":"nope"}')"
+eq "an unknown user is 401 too" 401 "$(login '{"name":"nobody","password":"nope"}')"
+eq "the initial password alone is 403 (must change)" 403 "$(login "{\"name\":\"siti\",\"password\":\"$INIT\"}")"
+eq "a common new password is 400" 400 "$(login "{\"name\":\"siti\",\"password\":\"$INIT\",\"new_password\":\"password123\"}")"
+eq "changing it enrols an authenticator: 200" 200 "$(login \
+	"{\"name\":\"siti\",\"password\":\"$INIT\",\"new_password\":\"nasi goreng pedas 99\"}")"
+cp "$TMP/body" "$TMP/enrol.json"
+eq "... without a session yet" True "$(jget "$TMP/enrol.json" enrol_required)"
+URI=$(jget "$TMP/enrol.json" totp.uri)
+SECRET=$(jget "$TMP/enrol.json" totp.secret)
+jget "$TMP/enrol.json" totp.qr_png | base64 -d >"$TMP/qr.png"
+eq "the QR code reads back as the otpauth URI" "QR-Code:$URI" "$(zbarimg -q "$TMP/qr.png" 2>/dev/null)"
+eq "the initial password no longer works" 401 "$(login "{\"name\":\"siti\",\"password\":\"$INIT\"}")"
+PW='nasi goreng pedas 99'
+eq "the new password without a TOTP is 401" 401 "$(login "{\"name\":\"siti\",\"password\":\"$PW\"}")"
+while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
+T=$(oathtool --totp -b "$SECRET")
+printf '%s\n' "$PW" >"$TMP/pw"
+TOKEN=$($CTL user login --name siti --password-file "$TMP/pw" --totp "$T")
+check "password + oathtool code give a session token" test ${#TOKEN} -eq 64
+eq "the same TOTP again is refused (replay)" 401 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"$T\"}")"
+AUTH=(-H "Authorization: Bearer $TOKEN")
+eq "the session works as a bearer: the queue is 200" 200 "$(https_code /v1/ra/requests "${AUTH[@]}")"
+eq "with the verifier's role: a registration is 201" 201 "$(https_code /v1/ra/individuals "${AUTH[@]}" \
+	-d '{"name":"Andi","nik":"3171000000000009","email":"andi@agency.go.id","unit":"TU"}')"
+check "the audit names the person" bash -c "$CTL audit export | grep -q '\"actor\":\"user:siti\"'"
+eq "it is not an admin: 403 on /v1/clients" 403 "$(https_code /v1/clients "${AUTH[@]}")"
+sleep 7
+eq "idle for longer than session_idle_seconds: 401" 401 "$(https_code /v1/ra/requests "${AUTH[@]}")"
+while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
+T2=$(oathtool --totp -b "$SECRET")
+[ "$T2" = "$T" ] && { sleep 30; T2=$(oathtool --totp -b "$SECRET"); }
+TOKEN2=$($CTL user login --name siti --password-file "$TMP/pw" --totp "$T2")
+eq "a new session" 200 "$(https_code /v1/ra/requests -H "Authorization: Bearer $TOKEN2")"
+echo "$TOKEN2" >"$TMP/session"
+check "logout" $CTL --token-file "$TMP/session" user logout
+eq "the session is gone: 401" 401 "$(https_code /v1/ra/requests -H "Authorization: Bearer $TOKEN2")"
+for i in 1 2 3 4 5; do login "{\"name\":\"siti\",\"password\":\"wrong $i\"}" >/dev/null; done
+eq "after 5 failed logins the account is locked: 403" 403 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"000000\"}")"
+eq "... code 'locked'" locked "$(json_err)"
+check "the TOTP secret is stored encrypted" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$SECRET'"
+check "no password or token in the log" bash -c "! grep -q -e 'nasi goreng' -e '$TOKEN' '$TMP/daemon.log'"
+check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
+finish
