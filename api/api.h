@@ -37,6 +37,7 @@ struct resp {
 	const char *content_type;
 	char *body;           /* owned */
 	size_t len;
+	char header[2][80];   /* one extra header: name, value ("" = none) */
 };
 
 #define ROUTE_AUTH 1u        /* needs a credential (bearer or Unix peer) */
@@ -73,6 +74,28 @@ int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
 /* Turns a pdf/ refusal reason into an error response (seal.c). */
 void api_pdf_error(struct resp *out, int rc, int reason);
 
+/* What a signature of a whole PDF takes (seal.c): the document, the key
+ * (label or subscriber id), its authorisation (passphrase or seal code,
+ * the keeper checks it), the level and the optional appearance. */
+struct sign_input {
+	const uint8_t *pdf;
+	size_t pdf_len;
+	const char *key, *auth, *level, *reason, *location;
+	const char *visible;          /* {"page": N, "rect": [x1,y1,x2,y2]} */
+	const uint8_t *image;
+	size_t image_len;
+	const char *qr;
+};
+/* Signs in->pdf for purpose ("seal", "individual"); out gets the signed
+ * PDF (200) or the error response. */
+void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
+		  const struct sign_input *in);
+
+/* Verifies every signature of a PDF (verify.c): 0 and the report in
+ * *result (docs/verify.md), or an error response in out. */
+int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
+		   json_t **result);
+
 /* Document routes (seal.c, verify.c). */
 void api_seal(struct req *r, struct resp *out);
 void api_sign(struct req *r, struct resp *out);
@@ -85,6 +108,17 @@ void api_ca_cert(struct req *r, struct resp *out);
 void api_certs_list(struct req *r, struct resp *out);
 void api_cert_revoke(struct req *r, struct resp *out);
 void api_sign_hash(struct req *r, struct resp *out);
+/* The BSrE eSign Client API (bsre.c, bsre_v2.c; docs/bsre-compat.md). */
+void api_bsre_sign_v1(struct req *r, struct resp *out);
+void api_bsre_verify_v1(struct req *r, struct resp *out);
+void api_bsre_user_status(struct req *r, struct resp *out);
+void api_bsre_sign_v2(struct req *r, struct resp *out);
+void api_bsre_check_status(struct req *r, struct resp *out);
+void api_bsre_seal_activation(struct req *r, struct resp *out);
+void api_bsre_seal_totp(struct req *r, struct resp *out);
+void api_bsre_seal_v2(struct req *r, struct resp *out);
+void api_bsre_seal_revoke(struct req *r, struct resp *out);
+void api_bsre_verify_v2(struct req *r, struct resp *out);
 /* The registration authority's routes (ra.c). */
 void api_ra(struct req *r, struct resp *out);
 

@@ -154,14 +154,49 @@ static int route(struct req *r)
 	return path_seen ? ESD_EMETHOD : ESD_ENOTFOUND;
 }
 
-/* Reads "Authorization: Bearer <64 hex>" or, on the Unix socket, the
- * peer's uid/gid. ESD_EAUTH for a malformed header. */
+/*
+ * "Authorization: Basic base64(name:token)", as BSrE eSign Client
+ * integrations send it: the API client's name and its token as the
+ * password. Only the token's SHA-256 goes on, with the name.
+ */
+static int basic(struct req *r, const char *b64)
+{
+	uint8_t *dec = NULL, tok[32];
+	size_t n = 0, tn;
+	char *colon;
+	int rc = ESD_EAUTH;
+
+	if (esd_b64_decode(b64, &dec, &n) != 0 || n < 66 || n > 64 + 1 + 64)
+		goto out;
+	colon = memchr(dec, ':', n);
+	if (colon == NULL || (size_t)((uint8_t *)colon - dec) > 64 ||
+	    (size_t)(dec + n - (uint8_t *)colon - 1) != 64 ||
+	    esd_unhex(colon + 1, 64, tok, sizeof(tok), &tn) != 0)
+		goto out;
+	memcpy(r->cred.user, dec, (size_t)((uint8_t *)colon - dec));
+	r->cred.user[(uint8_t *)colon - dec] = '\0';
+	r->cred.kind = CRED_BASIC;
+	esd_sha256(tok, sizeof(tok), r->cred.token_hash);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	rc = 0;
+out:
+	if (dec != NULL) {
+		OPENSSL_cleanse(dec, n);
+		free(dec);
+	}
+	return rc;
+}
+
+/* Reads "Authorization: Bearer <64 hex>" (or Basic, above) or, on the
+ * Unix socket, the peer's uid/gid. ESD_EAUTH for a malformed header. */
 static int credential(struct req *r)
 {
 	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
 
 	memset(&r->cred, 0, sizeof(r->cred));
+	if (auth != NULL && strncasecmp(auth, "Basic ", 6) == 0)
+		return basic(r, auth + 6);
 	if (auth != NULL) {
 		uint8_t tok[32];
 		size_t n;
@@ -209,6 +244,8 @@ static enum MHD_Result send_resp(struct req *r, struct resp *out)
 						  : "application/json");
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+	if (out->header[0][0] != '\0')
+		MHD_add_response_header(mr, out->header[0], out->header[1]);
 	if (out->status == 405 && r->allow[0] != '\0')
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
 	/* 503: the token or keeper is coming back; 429: slow down. */
@@ -258,7 +295,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct listener *l = cls;
 	struct req *r = *con_cls;
-	struct resp out = { 0, NULL, NULL, 0 };
+	struct resp out = { 0 };
 	uint64_t max = atomic_load(&l->srv->max_body);
 
 	(void)version;

@@ -106,8 +106,10 @@ void kc_begin(struct ibuf *b, const struct cred *c)
 {
 	ibuf_init(b);
 	ibuf_put_u8(b, (uint8_t)c->kind);
-	if (c->kind == CRED_BEARER)
+	if (c->kind == CRED_BEARER || c->kind == CRED_BASIC)
 		ibuf_put_bytes(b, c->token_hash, 32);
+	if (c->kind == CRED_BASIC)
+		ibuf_put_str(b, c->user);
 	else if (c->kind == CRED_PEER) {
 		ibuf_put_u32(b, (uint32_t)c->uid);
 		ibuf_put_u32(b, (uint32_t)c->gid);

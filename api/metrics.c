@@ -13,7 +13,7 @@
 #include "common/err.h"
 #include "common/util.h"
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES 128
 
 static const unsigned statuses[] = { 200, 201, 400, 401, 403, 404, 405, 409,
 				     413, 415, 429, 500, 503, 0 /* other */ };

@@ -497,23 +497,9 @@ static const char *doc_auth(const struct mp_field *f, const char *purpose)
 	return a != NULL ? a->data : "";
 }
 
-/* purpose: "seal" or "individual" (the keeper's key purpose). */
-static void sign_document(struct req *r, struct resp *out, const char *purpose)
+void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
+		  const struct sign_input *in)
 {
-	struct mp_field f[] = {
-		{ "file", SIZE_MAX, NULL, 0, 0 },
-		{ "key", 64, NULL, 0, 0 },
-		{ "level", 8, NULL, 0, 0 },
-		{ "reason", 512, NULL, 0, 0 },
-		{ "location", 512, NULL, 0, 0 },
-		{ "visible", 512, NULL, 0, 0 },
-		{ "image", 2u << 20, NULL, 0, 0 },
-		{ "qr", 512, NULL, 0, 0 },
-		{ "passphrase", 256, NULL, 0, 0 },
-		{ "seal_code", 128, NULL, 0, 0 },
-		{ NULL, 0, NULL, 0, 0 },
-	};
-	const struct mp_field *file, *key, *level, *v, *img, *qr;
 	struct pdf_sign_opts o = { 0 };
 	struct pdf_doc *doc = NULL;
 	struct pdf_prepared *prep = NULL;
@@ -526,56 +512,44 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	uint8_t *lt = NULL, *lta = NULL;
 	size_t lt_len = 0, lta_len = 0;
 
-	rc = mp_parse(r, f, msg, sizeof(msg));
-	if (rc != 0) {
-		resp_error(out, rc, msg);
-		return;
-	}
-	file = mp_get(f, "file");
-	key = mp_get(f, "key");
-	level = mp_get(f, "level");
-	if (file == NULL || file->len == 0) {
+	if (in->pdf == NULL || in->pdf_len == 0) {
 		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
 		goto out;
 	}
-	if (check_level(level ? level->data : NULL, 1, out, &lvl) != 0)
+	if (check_level(in->level, 1, out, &lvl) != 0)
 		goto out;
-	if ((v = mp_get(f, "visible")) != NULL && parse_visible(v->data, &o, out) != 0)
+	if (in->visible != NULL && parse_visible(in->visible, &o, out) != 0)
 		goto out;
-	img = mp_get(f, "image");
-	qr = mp_get(f, "qr");
-	if ((img != NULL || qr != NULL) && v == NULL) {
+	if ((in->image != NULL || in->qr != NULL) && in->visible == NULL) {
 		resp_error(out, ESD_EINVAL,
 			   "'image' and 'qr' go into a visible signature: give "
 			   "'visible' too");
 		goto out;
 	}
-	if (img != NULL) {
+	if (in->image != NULL) {
 		struct pdf_image_info info;
 		const char *why = NULL;
 
-		if (pdf_image_probe((const uint8_t *)img->data, img->len, &info,
-				    &why) != 0) {
+		if (pdf_image_probe(in->image, in->image_len, &info, &why) != 0) {
 			snprintf(msg, sizeof(msg), "'image': %s",
 				 why ? why : "not a JPEG or PNG");
 			resp_error(out, ESD_EINVAL, msg);
 			goto out;
 		}
-		o.image = (const uint8_t *)img->data;
-		o.image_len = img->len;
+		o.image = in->image;
+		o.image_len = in->image_len;
 	}
-	if (qr != NULL)
-		o.qr_text = qr->data;
-	rc = pdf_doc_open((const uint8_t *)file->data, file->len, &doc, &reason);
+	o.qr_text = in->qr;
+	rc = pdf_doc_open(in->pdf, in->pdf_len, &doc, &reason);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-	if (doc_key_get(r, out, purpose, key ? key->data : NULL, &k) != 0)
+	if (doc_key_get(r, out, purpose, in->key, &k) != 0)
 		goto out;
 	subject_cn(k.cert, cn, sizeof(cn));
-	o.reason = mp_get(f, "reason") ? mp_get(f, "reason")->data : NULL;
-	o.location = mp_get(f, "location") ? mp_get(f, "location")->data : NULL;
+	o.reason = in->reason;
+	o.location = in->location;
 	o.name = cn[0] ? cn : NULL;
 	o.signing_time = (time_t)esd_now();
 	o.sub_filter = PDF_SUBFILTER_CADES;
@@ -588,8 +562,8 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-	if (doc_cms(r, out, purpose, &k, doc_auth(f, purpose), dg, dlen,
-		    lvl >= LVL_T, &der, &der_len) != 0)
+	if (doc_cms(r, out, purpose, &k, in->auth, dg, dlen, lvl >= LVL_T, &der,
+		    &der_len) != 0)
 		goto out;
 	rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
 	if (rc != 0) {
@@ -626,6 +600,52 @@ out:
 	doc_key_free(&k);
 	pdf_prepared_free(prep);
 	pdf_doc_free(doc);
+}
+
+/* purpose: "seal" or "individual" (the keeper's key purpose). The
+ * native multipart form, fields as in docs/api.md. */
+static void sign_document(struct req *r, struct resp *out, const char *purpose)
+{
+	struct mp_field f[] = {
+		{ "file", SIZE_MAX, NULL, 0, 0 },
+		{ "key", 300, NULL, 0, 0 },
+		{ "level", 8, NULL, 0, 0 },
+		{ "reason", 512, NULL, 0, 0 },
+		{ "location", 512, NULL, 0, 0 },
+		{ "visible", 512, NULL, 0, 0 },
+		{ "image", 2u << 20, NULL, 0, 0 },
+		{ "qr", 512, NULL, 0, 0 },
+		{ "passphrase", 256, NULL, 0, 0 },
+		{ "seal_code", 128, NULL, 0, 0 },
+		{ NULL, 0, NULL, 0, 0 },
+	};
+	const struct mp_field *x;
+	struct sign_input in = { 0 };
+	char msg[256];
+	int rc = mp_parse(r, f, msg, sizeof(msg));
+
+	if (rc != 0) {
+		resp_error(out, rc, msg);
+		return;
+	}
+#define FIELD(name) ((x = mp_get(f, name)) != NULL ? x->data : NULL)
+	if ((x = mp_get(f, "file")) != NULL) {
+		in.pdf = (const uint8_t *)x->data;
+		in.pdf_len = x->len;
+	}
+	if ((x = mp_get(f, "image")) != NULL) {
+		in.image = (const uint8_t *)x->data;
+		in.image_len = x->len;
+	}
+	in.key = FIELD("key");
+	in.level = FIELD("level");
+	in.reason = FIELD("reason");
+	in.location = FIELD("location");
+	in.visible = FIELD("visible");
+	in.qr = FIELD("qr");
+	in.auth = doc_auth(f, purpose);
+#undef FIELD
+	api_sign_pdf(r, out, purpose, &in);
 	mp_free(f);
 }
 

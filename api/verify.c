@@ -340,6 +340,57 @@ fail:
 	return NULL;
 }
 
+int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
+		   json_t **result)
+{
+	const struct pdf_sig_info *sigs = NULL;
+	struct pdf_doc *doc = NULL;
+	json_t *list = NULL, *sj;
+	size_t n = 0;
+	char msg[256];
+	int rc, reason = 0, worst = 0, v;
+
+	*result = NULL;
+	rc = pdf_doc_open(pdf, len, &doc, &reason);
+	if (rc == 0)
+		rc = pdf_doc_signatures(doc, &sigs, &n);
+	if (rc != 0) {
+		api_pdf_error(out, rc, reason);
+		goto out;
+	}
+	if (n > MAX_SIGNATURES) {
+		snprintf(msg, sizeof(msg), "the document has %zu signatures; "
+			 "at most %d are verified", n, MAX_SIGNATURES);
+		rc = ESD_EUNSUPP;
+		resp_error(out, rc, msg);
+		goto out;
+	}
+	list = json_array();
+	if (list == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		sj = one(&sigs[i], pdf, len, api_trust(), &v);
+		if (sj == NULL || json_array_append_new(list, sj) != 0)
+			goto nomem;
+		if (v > worst)
+			worst = v;
+	}
+	*result = json_pack("{s:s, s:I, s:o}",
+			    "verdict", n == 0 ? "unsigned" : worst == 0 ? "valid" :
+				       worst == 1 ? "indeterminate" : "invalid",
+			    "signature_count", (json_int_t)n, "signatures", list);
+	list = NULL;
+	if (*result != NULL)
+		goto out;
+nomem:
+	rc = ESD_ENOMEM;
+	resp_error(out, rc, NULL);
+out:
+	json_decref(list);
+	pdf_doc_free(doc);
+	return rc;
+}
+
 void api_verify(struct req *r, struct resp *out)
 {
 	struct mp_field f[] = {
@@ -347,12 +398,9 @@ void api_verify(struct req *r, struct resp *out)
 		{ NULL, 0, NULL, 0, 0 },
 	};
 	const struct mp_field *file;
-	const struct pdf_sig_info *sigs = NULL;
-	struct pdf_doc *doc = NULL;
-	json_t *list = NULL, *sj;
-	size_t n = 0;
+	json_t *j;
 	char msg[256];
-	int rc, reason = 0, worst = 0, v;
+	int rc;
 
 	/* The body is already bounded by max_body (http.c); the one copy
 	 * mp_parse makes is the document the reader borrows. */
@@ -363,45 +411,10 @@ void api_verify(struct req *r, struct resp *out)
 		return;
 	}
 	file = mp_get(f, "file");
-	if (file == NULL || file->len == 0) {
+	if (file == NULL || file->len == 0)
 		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
-		goto out;
-	}
-	rc = pdf_doc_open((const uint8_t *)file->data, file->len, &doc, &reason);
-	if (rc == 0)
-		rc = pdf_doc_signatures(doc, &sigs, &n);
-	if (rc != 0) {
-		api_pdf_error(out, rc, reason);
-		goto out;
-	}
-	if (n > MAX_SIGNATURES) {
-		snprintf(msg, sizeof(msg), "the document has %zu signatures; "
-			 "at most %d are verified", n, MAX_SIGNATURES);
-		resp_error(out, ESD_EUNSUPP, msg);
-		goto out;
-	}
-	list = json_array();
-	if (list == NULL)
-		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		sj = one(&sigs[i], (const uint8_t *)file->data, file->len,
-			 api_trust(), &v);
-		if (sj == NULL || json_array_append_new(list, sj) != 0)
-			goto nomem;
-		if (v > worst)
-			worst = v;
-	}
-	resp_json(out, 200, json_pack("{s:s, s:I, s:o}",
-		  "verdict", n == 0 ? "unsigned" : worst == 0 ? "valid" :
-			     worst == 1 ? "indeterminate" : "invalid",
-		  "signature_count", (json_int_t)n,
-		  "signatures", list));
-	list = NULL;
-	goto out;
-nomem:
-	resp_error(out, ESD_ENOMEM, NULL);
-out:
-	json_decref(list);
-	pdf_doc_free(doc);
+	else if (api_verify_pdf((const uint8_t *)file->data, file->len, out,
+				&j) == 0)
+		resp_json(out, 200, j);
 	mp_free(f);
 }

@@ -34,6 +34,7 @@ static const struct {
 	[26] = { "pdf_unsupported", "the PDF uses a feature esignd cannot read", 400 },
 	[27] = { "unsupported_media_type", "unsupported media type", 415 },
 	[28] = { "locked", "locked after too many wrong passphrases or codes", 403 },
+	[29] = { "authorization_failed", "the signer's passphrase or code is wrong", 401 },
 };
 
 static unsigned idx(int err)

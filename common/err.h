@@ -38,7 +38,9 @@ enum esd_err {
 	ESD_EPDFUNSUPP = -26,  /* pdf_unsupported: a PDF feature we do not read */
 	ESD_EMEDIA = -27,      /* unsupported_media_type */
 	ESD_ELOCKED = -28,     /* locked: too many wrong passphrases or codes */
-	ESD_ERR_MIN = -28
+	ESD_EAUTHZ = -29,      /* authorization_failed: wrong or missing
+				* passphrase, seal code or activation code */
+	ESD_ERR_MIN = -29
 };
 
 /* Stable snake_case name of an error ("bad_request"); never NULL. */

@@ -58,8 +58,8 @@ static const struct {
 	{ MSG_KEY_SIGN, h_key_sign, 17, 512, NEED_ADMIN_PEER, "keys.sign" },
 	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
 	{ MSG_AUDIT_EXPORT, h_audit_export, 13, 64, NEED_ADMIN, "audit.export" },
-	{ MSG_DOC_KEY, h_doc_key, 9, 256, NEED_CLIENT, "doc.key" },
-	{ MSG_DOC_SIGN, h_doc_sign, 17, 1024, NEED_CLIENT, "doc.sign" },
+	{ MSG_DOC_KEY, h_doc_key, 9, 512, NEED_CLIENT, "doc.key" },
+	{ MSG_DOC_SIGN, h_doc_sign, 17, 1536, NEED_CLIENT, "doc.sign" },
 	{ MSG_TSA, h_tsa, 5, 512, NEED_NONE, "tsa" },
 	{ MSG_OCSP, h_ocsp, 5, 2048, NEED_NONE, "ocsp" },
 	{ MSG_CRL, h_crl, 5, 256, NEED_NONE, "crl" },
@@ -85,10 +85,14 @@ static int read_cred(struct ibuf *in, struct cred *c)
 	case CRED_NONE:
 		return 0;
 	case CRED_BEARER:
+	case CRED_BASIC:
 		if (ibuf_get_bytes(in, &p, &n) != 0 || n != 32)
 			return ESD_EPROTO;
-		c->kind = CRED_BEARER;
+		c->kind = kind;
 		memcpy(c->token_hash, p, 32);
+		if (kind == CRED_BASIC &&
+		    ibuf_get_str(in, c->user, sizeof(c->user)) != 0)
+			return ESD_EPROTO;
 		return 0;
 	case CRED_PEER:
 		if (ibuf_get_u32(in, &u) != 0 || ibuf_get_u32(in, &g) != 0)
@@ -129,6 +133,7 @@ static int authenticate(struct keeper *k, struct caller *c)
 		pthread_mutex_unlock(&k->cfg_mu);
 		return 0;
 	case CRED_BEARER:
+	case CRED_BASIC:
 		break;
 	}
 	esd_hex(c->cred.token_hash, 32, key);
@@ -137,8 +142,9 @@ static int authenticate(struct keeper *k, struct caller *c)
 		return rc;
 	rc = store_get_json(t, DB_CLIENTS, key, &rec);
 	if (rc == ESD_ENOTFOUND) {
-		/* Or a verifier's or admin's login session. */
-		rc = keeper_session_auth(k, t, key, c);
+		/* Or a verifier's or admin's login session (bearer only). */
+		rc = c->cred.kind == CRED_BEARER ? keeper_session_auth(k, t, key, c)
+						 : ESD_EAUTH;
 		goto out;
 	}
 	if (rc != 0)
@@ -148,8 +154,10 @@ static int authenticate(struct keeper *k, struct caller *c)
 		const char *name = json_string_value(json_object_get(rec, "name"));
 		const char *role = json_string_value(json_object_get(rec, "role"));
 
+		/* Basic names the client too: both must match. */
 		if (h == NULL || strlen(h) != 64 ||
-		    CRYPTO_memcmp(h, key, 64) != 0 || name == NULL) {
+		    CRYPTO_memcmp(h, key, 64) != 0 || name == NULL ||
+		    (c->cred.kind == CRED_BASIC && strcmp(name, c->cred.user) != 0)) {
 			rc = ESD_EAUTH;
 			goto out;
 		}

@@ -83,7 +83,7 @@ static void count_failure(struct keeper *k, struct caller *c, const char *id,
 		rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);
 	}
 	if (rc == 0)
-		rc = store_audit(t, c->actor, action, id, ESD_EAUTH, NULL);
+		rc = store_audit(t, c->actor, action, id, ESD_EAUTHZ, NULL);
 	if (rc == 0)
 		rc = commit(&t);
 	store_txn_abort(t);
@@ -124,10 +124,10 @@ static int check_pass(struct keeper *k, struct caller *c, json_t *sub,
 		return fail(r, ESD_EPERM, "subscriber %s has no passphrase: it "
 			    "is set at activation", str(sub, "id"));
 	if (pass == NULL || pass[0] == '\0')
-		return fail(r, ESD_EAUTH, "the signer's passphrase is required");
+		return fail(r, ESD_EAUTHZ, "the signer's passphrase is required");
 	if (crypto_pwhash_str_verify(hash, pass, strlen(pass)) != 0) {
 		count_failure(k, c, str(sub, "id"), "auth.passphrase");
-		return fail(r, ESD_EAUTH, "wrong passphrase");
+		return fail(r, ESD_EAUTHZ, "wrong passphrase");
 	}
 	if (num(sub, "failures") > 0)
 		clear_failures(k, str(sub, "id"));
@@ -172,7 +172,7 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 	if (rc == 0)
 		rc = locked(sub, r);
 	if (rc == 0 && (auth == NULL || auth[0] == '\0'))
-		rc = fail(r, ESD_EAUTH, "a seal code is required ('seal_code')");
+		rc = fail(r, ESD_EAUTHZ, "a seal code is required ('seal_code')");
 	if (rc == 0) {
 		code_key(auth, tk->code_key);
 		act = json_object_get(sub, "seal_activation");
@@ -182,7 +182,7 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 		    (strcmp(str(code, "activation"), str(act, "nonce") ?: "-") != 0 &&
 		     strcmp(str(code, "activation"), str(totp, "nonce") ?: "-") != 0) ||
 		    num(code, "expires") <= esd_now() || num(code, "remaining") <= 0)
-			rc = fail(r, ESD_EAUTH, "the seal code is unknown, used up, "
+			rc = fail(r, ESD_EAUTHZ, "the seal code is unknown, used up, "
 				  "expired, or its activation was revoked");
 	}
 	if (rc == 0)
@@ -203,9 +203,9 @@ int keeper_auth_consume(struct store_txn *t, void *arg)
 	/* Checked again inside the transaction that makes it count. */
 	if (rc == 0 && (num(code, "remaining") <= 0 ||
 			num(code, "expires") <= esd_now()))
-		rc = ESD_EAUTH;
+		rc = ESD_EAUTHZ;
 	if (rc == ESD_ENOTFOUND)
-		rc = ESD_EAUTH;
+		rc = ESD_EAUTHZ;
 	if (rc == 0) {
 		json_object_set_new(code, "remaining",
 				    json_integer(num(code, "remaining") - 1));
@@ -379,7 +379,7 @@ static int seal_proof(struct keeper *k, json_t *sub, json_t *a, char *nonce,
 		return fail(r, ESD_EINVAL, "give 'activation_code' or 'totp'");
 	if (str(a, "totp") != NULL) {
 		if (totp == NULL)
-			return fail(r, ESD_EAUTH, "seal %s has no authenticator "
+			return fail(r, ESD_EAUTHZ, "seal %s has no authenticator "
 				    "enrolled", id);
 		if (keeper_secret_open(k, id, str(totp, "secret"), secret,
 				       sizeof(secret), &n) != 0)
@@ -392,14 +392,14 @@ static int seal_proof(struct keeper *k, json_t *sub, json_t *a, char *nonce,
 		*until = num(sub, "expires");
 	} else {
 		if (act == NULL || num(act, "expires") <= esd_now())
-			return fail(r, ESD_EAUTH, "seal %s has no live activation: "
+			return fail(r, ESD_EAUTHZ, "seal %s has no live activation: "
 				    "ask for one (activation code by email)", id);
 		ok = keeper_code_matches(k, id, str(act, "nonce"),
 					 str(a, "activation_code"));
 		snprintf(nonce, 33, "%s", str(act, "nonce"));
 		*until = num(act, "expires");
 	}
-	return ok ? 0 : ESD_EAUTH;
+	return ok ? 0 : ESD_EAUTHZ;
 }
 
 int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
@@ -432,9 +432,9 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 		rc = locked(sub, r);
 	if (rc == 0)
 		rc = seal_proof(k, sub, a, nonce, &until, &step, r);
-	if (rc == ESD_EAUTH && r->msg[0] == '\0') {
+	if (rc == ESD_EAUTHZ && r->msg[0] == '\0') {
 		count_failure(k, c, str(sub, "id"), "seal.code");
-		rc = fail(r, ESD_EAUTH, "wrong %s", str(a, "totp") ?
+		rc = fail(r, ESD_EAUTHZ, "wrong %s", str(a, "totp") ?
 			  "or reused authenticator code" : "activation code");
 	}
 	if (rc != 0)
@@ -457,7 +457,7 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 	if (rc == 0 && step != 0) {
 		rc = store_get_json(t, DB_SUBSCRIBERS, str(sub, "id"), &cur);
 		if (rc == 0 && num(json_object_get(cur, "totp"), "last_step") >= step)
-			rc = fail(r, ESD_EAUTH, "that authenticator code was used");
+			rc = fail(r, ESD_EAUTHZ, "that authenticator code was used");
 		if (rc == 0) {
 			json_object_set_new(json_object_get(cur, "totp"), "last_step",
 					    json_integer(step));

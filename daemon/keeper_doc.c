@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "daemon/keeper_auth.h"
 #include "daemon/keeper_int.h"
+#include "daemon/keeper_ra.h"
 #include "pki/pki.h"
 
 /* PEM certificate text -> new JSON string of base64 DER. */
@@ -132,10 +133,13 @@ static int subscriber_key(struct keeper *k, const char *id, char *label)
 	struct store_txn *t;
 	json_t *sub = NULL;
 	const char *key, *st;
+	char sid[64];
 	int rc = store_txn_begin(k->store, 0, &t);
 
 	if (rc == 0) {
-		rc = store_get_json(t, DB_SUBSCRIBERS, id, &sub);
+		rc = keeper_subscriber_find(t, id, sid, sizeof(sid));
+		if (rc == 0)
+			rc = store_get_json(t, DB_SUBSCRIBERS, sid, &sub);
 		store_txn_abort(t);
 	}
 	key = json_string_value(json_object_get(sub, "key"));
@@ -160,23 +164,28 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 	if (strcmp(purpose_want, "seal") != 0 &&
 	    strcmp(purpose_want, "individual") != 0)
 		return ESD_EINVAL;
-	snprintf(label, HSM_LABEL_MAX + 1, "%s",
-		 want[0] || strcmp(purpose_want, "seal") != 0 ? want
-							      : c->default_key);
-	if (label[0] == '\0') {
+	if (want[0] == '\0' && strcmp(purpose_want, "seal") == 0)
+		want = c->default_key;
+	if (want[0] == '\0') {
 		snprintf(r->msg, sizeof(r->msg), "name the signing key ('key')");
 		return ESD_EINVAL;
 	}
-	/* A subscriber's id ("ind-HEX", "seal-HEX"; its keys are
-	 * "ID-N") names its current key. */
-	if ((strncmp(label, "ind-", 4) == 0 && strchr(label + 4, '-') == NULL) ||
-	    (strncmp(label, "seal-", 5) == 0 && strchr(label + 5, '-') == NULL)) {
-		rc = subscriber_key(k, label, label);
+	/* A subscriber ("ind-HEX", "seal-HEX"; its keys are "ID-N"), or
+	 * one found by "nik:NIK" or "email:ADDR", names its current key. */
+	if ((strncmp(want, "ind-", 4) == 0 && strchr(want + 4, '-') == NULL) ||
+	    (strncmp(want, "seal-", 5) == 0 && strchr(want + 5, '-') == NULL) ||
+	    strncmp(want, "nik:", 4) == 0 || strncmp(want, "email:", 6) == 0) {
+		rc = subscriber_key(k, want, label);
 		if (rc != 0) {
-			snprintf(r->msg, sizeof(r->msg), "no active subscriber '%s'",
-				 want);
+			snprintf(r->msg, sizeof(r->msg), "no active subscriber "
+				 "'%.200s'", want);
 			return rc;
 		}
+	} else if (strlen(want) > HSM_LABEL_MAX) {
+		snprintf(r->msg, sizeof(r->msg), "no key labelled '%.64s...'", want);
+		return ESD_ENOTFOUND;
+	} else {
+		snprintf(label, HSM_LABEL_MAX + 1, "%s", want);
 	}
 	json_array_foreach(c->keys, i, v)
 		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
@@ -234,7 +243,7 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 		     struct reply *r)
 {
-	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1], purpose[16];
+	char want[300], label[HSM_LABEL_MAX + 1], purpose[16];
 	json_t *rec = NULL, *chain, *v;
 	enum hsm_keytype type;
 	size_t i;
@@ -284,7 +293,7 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r)
 {
-	char want[HSM_LABEL_MAX + 1], label[HSM_LABEL_MAX + 1], name[256];
+	char want[300], label[HSM_LABEL_MAX + 1], name[256];
 	char purpose[16], auth[257];
 	char tbs_hex[65], doc_hex[65], *sig64 = NULL;
 	struct auth_ticket tk;
@@ -337,11 +346,11 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 						 c->actor, strcmp(purpose, "seal") == 0
 						 ? "seal" : "sign", label, rc, detail);
 
-		if (arc == ESD_EAUTH && rc == 0)
+		if (arc == ESD_EAUTHZ && rc == 0)
 			snprintf(r->msg, sizeof(r->msg), "the seal code is used "
 				 "up or expired");
 		if (arc != 0 && rc == 0)
-			rc = arc == ESD_EAUTH ? ESD_EAUTH : ESD_ESTORE;
+			rc = arc == ESD_EAUTHZ ? ESD_EAUTHZ : ESD_ESTORE;
 	}
 	if (rc == 0) {
 		sig64 = esd_b64_encode(sig, siglen);

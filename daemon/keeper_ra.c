@@ -310,6 +310,19 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 		if (rc == 0)
 			rc = store_put(t, DB_RA_INDEX, ikey, strlen(ikey),
 				       str(sub, "id"), strlen(str(sub, "id")), 0);
+		/* An individual is also found by email (BSrE v2). */
+		if (rc == 0) {
+			char ekey[300];
+			size_t i;
+
+			i = (size_t)snprintf(ekey, sizeof(ekey), "email:%s",
+					     str(sub, "email"));
+			for (size_t j = 6; j < i && j < sizeof(ekey); j++)
+				if (ekey[j] >= 'A' && ekey[j] <= 'Z')
+					ekey[j] = (char)(ekey[j] + 32);
+			rc = store_put(t, DB_RA_INDEX, ekey, strlen(ekey),
+				       str(sub, "id"), strlen(str(sub, "id")), 0);
+		}
 	}
 	if (rc == 0)
 		rc = create_request(t, c, sub, "register", service, NULL, &req);

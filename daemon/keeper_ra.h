@@ -37,6 +37,11 @@ int keeper_secret_seal(struct keeper *k, const char *aad, const uint8_t *pt,
 int keeper_secret_open(struct keeper *k, const char *aad, const char *b64,
 		       uint8_t *out, size_t cap, size_t *n);
 
+/* The subscriber id ref names: "nik:NIK", "email:ADDR" (through
+ * ra_index) or the id itself. */
+int keeper_subscriber_find(struct store_txn *t, const char *ref, char *id,
+			   size_t cap);
+
 /* Starts the thread that delivers DB_OUTBOX (docs/ra.md "Email"). */
 int keeper_mail_start(struct keeper *k);
 /* Wakes it: call after committing an email. */

@@ -209,6 +209,53 @@ static int op_letter(struct keeper *k, struct caller *c, json_t *a,
 	return rc;
 }
 
+/* A subscriber's state in BSrE's words (docs/bsre-compat.md): ref is an
+ * id, "nik:NIK" or "email:ADDR". */
+static int op_subscriber_status(struct keeper *k, struct caller *c, json_t *a,
+				struct reply *r)
+{
+	struct store_txn *t;
+	json_t *sub = NULL;
+	char id[64];
+	const char *st, *bsre;
+	int rc = store_txn_begin(k->store, 0, &t);
+
+	(void)c;
+	if (rc != 0)
+		return rc;
+	if (keeper_subscriber_find(t, str(a, "id"), id, sizeof(id)) != 0 ||
+	    store_get_json(t, DB_SUBSCRIBERS, id, &sub) != 0) {
+		store_txn_abort(t);
+		r->json = json_pack("{s:n, s:s}", "subscriber", "status",
+				    "NOT_REGISTERED");
+		return r->json ? 0 : ESD_ENOMEM;
+	}
+	store_txn_abort(t);
+	st = str(sub, "status");
+	if (strcmp(st, "pending") == 0)
+		bsre = "WAITING_FOR_VERIFICATION";
+	else if (strcmp(st, "awaiting_activation") == 0)
+		bsre = "NEW";
+	else if (strcmp(st, "rejected") == 0)
+		bsre = "NOT_REGISTERED";
+	else if (strcmp(st, "revoked") == 0)
+		bsre = "REVOKE";
+	else if (str(sub, "key") == NULL)
+		bsre = "NO_CERTIFICATE";
+	else if (num(sub, "locked_until") > esd_now())
+		bsre = "SUSPEND";
+	else if (num(sub, "expires") > 0 && num(sub, "expires") < esd_now())
+		bsre = "EXPIRED";
+	else if (str(sub, "open_renew") != NULL)
+		bsre = "RENEW";
+	else
+		bsre = "ISSUE";
+	r->json = json_pack("{s:s, s:s, s:s}", "subscriber", id, "state", st,
+			    "status", bsre);
+	json_decref(sub);
+	return r->json ? 0 : ESD_ENOMEM;
+}
+
 /* ---- SLA ---- */
 
 struct sla_walk {
@@ -459,6 +506,7 @@ static const struct ra_op {
 	{ "seal.code", op_seal_code, WHO_CLIENT, 1,
 	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
 	{ "seal.totp", op_seal_totp, WHO_CLIENT, 1, { "id" } },
+	{ "subscriber.status", op_subscriber_status, WHO_CLIENT, 0, { "id" } },
 	{ "user.create", op_user_create, WHO_ADMIN, 1,
 	  { "name", "email", "role", "?lang" } },
 	{ "login", op_login, WHO_ANYONE, 1,

@@ -246,3 +246,29 @@ int keeper_secret_open(struct keeper *k, const char *aad, const char *b64,
 	free(buf);
 	return rc;
 }
+
+int keeper_subscriber_find(struct store_txn *t, const char *ref, char *id,
+			   size_t cap)
+{
+	char key[300];
+	const void *v;
+	size_t vl, n;
+	int rc;
+
+	if (strncmp(ref, "nik:", 4) != 0 && strncmp(ref, "email:", 6) != 0) {
+		snprintf(id, cap, "%s", ref);
+		return 0;
+	}
+	n = (size_t)snprintf(key, sizeof(key), "%s", ref);
+	for (size_t i = 6; i < n && i < sizeof(key) && key[0] == 'e'; i++)
+		if (key[i] >= 'A' && key[i] <= 'Z')
+			key[i] = (char)(key[i] + 32);
+	rc = store_get(t, DB_RA_INDEX, key, strlen(key), &v, &vl);
+	if (rc != 0)
+		return rc;
+	if (vl >= cap)
+		return ESD_ESTORE;
+	memcpy(id, v, vl);
+	id[vl] = '\0';
+	return 0;
+}

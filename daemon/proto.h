@@ -2,8 +2,10 @@
  * The messages the front sends the keeper (and the master's control
  * messages). Every request payload starts with the caller's credential:
  *
- *   u8 kind                     CRED_NONE | CRED_BEARER | CRED_PEER
+ *   u8 kind                     CRED_NONE | CRED_BEARER | CRED_PEER | CRED_BASIC
  *   CRED_BEARER: bytes[32]      SHA-256 of the bearer token
+ *   CRED_BASIC: bytes[32], str  SHA-256 of the Basic password (the client's
+ *                               token) and the user name (the client's)
  *   CRED_PEER:   u32 uid, u32 gid  (SO_PEERCRED of a Unix socket client)
  *
  * then the message's own fields (see keeper.c's dispatch table). A reply
@@ -57,11 +59,13 @@ enum ctl_type {
 	CTL_CHANNEL_ADD = 104,  /* master -> front: one more channel fd */
 };
 
-enum cred_kind { CRED_NONE = 0, CRED_BEARER = 1, CRED_PEER = 2 };
+enum cred_kind { CRED_NONE = 0, CRED_BEARER = 1, CRED_PEER = 2,
+		 CRED_BASIC = 3 };
 
 struct cred {
 	enum cred_kind kind;
 	uint8_t token_hash[32];
+	char user[65];            /* CRED_BASIC: the client's name */
 	uid_t uid;
 	gid_t gid;
 };

@@ -1,0 +1,330 @@
+/*
+ * The BSrE eSign Client API (v1 multipart, v2 JSON) as a thin adapter
+ * over the native engine (docs/bsre-compat.md): each route gathers the
+ * fields agency integrations send, calls the same signing, verification
+ * and registration-authority code as the native API, and answers in the
+ * shapes and error codes those integrations expect. It decides nothing:
+ * the keeper checks credentials, passphrases and seal codes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "api/api.h"
+#include "api/keeper_client.h"
+#include "api/bsre_int.h"
+#include "api/multipart.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#define MAX_FILES 50   /* files in one v2 call */
+
+/* ---- errors: {"error": message, "status_code": N} ---- */
+
+static const struct bsre_err {
+	const char *code;       /* native error code; "*" = any */
+	const char *ctx;        /* "sign", "seal" or "*" */
+	int status_code;
+	unsigned http;
+	const char *msg;
+} errs[] = {
+	{ "authorization_failed", "sign", 2031, 400, "Passphrase anda salah" },
+	{ "authorization_failed", "seal", 2041, 400,
+	  "Kode segel (TOTP) salah, sudah habis dipakai, atau kedaluwarsa" },
+	{ "locked", "*", 2032, 403,
+	  "Akun terkunci karena terlalu banyak percobaan gagal" },
+	{ "not_found", "*", 2021, 404, "Pengguna tidak terdaftar" },
+	{ "forbidden", "*", 2022, 403,
+	  "Sertifikat tidak aktif atau klien tidak berhak" },
+	{ "unauthorized", "*", 2011, 401, "Autentikasi klien gagal" },
+	{ "not_pdf", "*", 2051, 400, "Dokumen bukan PDF" },
+	{ "pdf_encrypted", "*", 2052, 400, "Dokumen PDF terenkripsi" },
+	{ "already_signed", "*", 2053, 409, "Dokumen sudah disegel" },
+	{ "pdf_truncated", "*", 2054, 400, "Dokumen PDF rusak" },
+	{ "pdf_damaged", "*", 2054, 400, "Dokumen PDF rusak" },
+	{ "pdf_unsupported", "*", 2054, 400, "Dokumen PDF rusak" },
+	{ "bad_request", "*", 2055, 400, "Permintaan tidak valid" },
+	{ "malformed_json", "*", 2055, 400, "Permintaan tidak valid" },
+	{ "unsupported", "*", 2057, 400, "Fitur belum didukung" },
+	{ "payload_too_large", "*", 2056, 413, "Dokumen terlalu besar" },
+	{ "conflict", "*", 2061, 409, "Status tidak mengizinkan permintaan ini" },
+	{ "rate_limited", "*", 2092, 429, "Terlalu banyak permintaan" },
+	{ "unavailable", "*", 2091, 503, "Layanan sedang tidak tersedia" },
+	{ "token_unavailable", "*", 2091, 503, "Layanan sedang tidak tersedia" },
+	{ "*", "*", 2099, 500, "Kesalahan internal" },
+};
+
+void bsre_fail(struct resp *out, const char *code, const char *ctx,
+		      const char *detail)
+{
+	const struct bsre_err *e = &errs[ESD_ARRAY_LEN(errs) - 1];
+
+	for (size_t i = 0; i < ESD_ARRAY_LEN(errs); i++)
+		if ((strcmp(errs[i].code, code) == 0 || errs[i].code[0] == '*') &&
+		    (strcmp(errs[i].ctx, ctx) == 0 || errs[i].ctx[0] == '*')) {
+			e = &errs[i];
+			break;
+		}
+	free(out->body);
+	out->body = NULL;
+	resp_json(out, e->http, json_pack("{s:s, s:i, s:s, s:s}", "error", e->msg,
+					  "status_code", e->status_code, "code",
+					  code, "detail", detail ? detail : ""));
+}
+
+/* Rewrites a native error response in BSrE's form. */
+void bsre_translate(struct resp *out, const char *ctx)
+{
+	json_t *j = json_loadb(out->body ? out->body : "", out->len, 0, NULL);
+	json_t *e = json_object_get(j, "error");
+	char code[40], detail[256];
+
+	snprintf(code, sizeof(code), "%s",
+		 json_string_value(json_object_get(e, "code")) ?: "internal_error");
+	snprintf(detail, sizeof(detail), "%s",
+		 json_string_value(json_object_get(e, "message")) ?: "");
+	json_decref(j);
+	bsre_fail(out, code, ctx, detail);
+}
+
+void bsre_ok(struct resp *out, json_t *j, const char *msg)
+{
+	json_object_set_new(j, "status_code", json_integer(1111));
+	json_object_set_new(j, "message", json_string(msg));
+	resp_json(out, 200, j);
+}
+
+/* A registration-authority operation for this caller; *ans its answer,
+ * or out holds the BSrE error. */
+int bsre_ra(struct req *r, struct resp *out, const char *op, json_t *args,
+	      const char *ctx, json_t **ans)
+{
+	char *text = json_dumps(args, JSON_COMPACT);
+	struct ibuf b;
+	int rc;
+
+	json_decref(args);
+	if (text == NULL) {
+		bsre_fail(out, "out_of_memory", ctx, NULL);
+		return ESD_ENOMEM;
+	}
+	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, op);
+	ibuf_put_bytes(&b, text, strlen(text));
+	OPENSSL_cleanse(text, strlen(text));
+	free(text);
+	rc = api_keeper_json(out, MSG_RA, &b, ans);
+	if (rc != 0)
+		bsre_translate(out, ctx);
+	return rc;
+}
+
+void bsre_time(int64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The native "visible" JSON of a box given as origin and size. */
+char *bsre_visible(long page, double x, double y, double w, double h)
+{
+	json_t *v = json_pack("{s:I, s:[f,f,f,f]}", "page", (json_int_t)page,
+			      "rect", x, y, x + w, y + h);
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	json_decref(v);
+	return s;
+}
+
+/* ---- v1: multipart ---- */
+
+static double num_field(const struct mp_field *f, const char *name)
+{
+	const struct mp_field *x = mp_get(f, name);
+
+	return x != NULL ? strtod(x->data, NULL) : 0;
+}
+
+/* POST /api/sign/pdf: file, nik, passphrase, tampilan, image, imageTTD,
+ * linkQR, page, xAxis, yAxis, width, height, reason, location. */
+void api_bsre_sign_v1(struct req *r, struct resp *out)
+{
+	struct mp_field f[] = {
+		{ "file", SIZE_MAX, NULL, 0, 0 }, { "nik", 32, NULL, 0, 0 },
+		{ "passphrase", 256, NULL, 0, 0 }, { "tampilan", 16, NULL, 0, 0 },
+		{ "image", 8, NULL, 0, 0 }, { "imageTTD", 2u << 20, NULL, 0, 0 },
+		{ "linkQR", 512, NULL, 0, 0 }, { "page", 8, NULL, 0, 0 },
+		{ "xAxis", 16, NULL, 0, 0 }, { "yAxis", 16, NULL, 0, 0 },
+		{ "width", 16, NULL, 0, 0 }, { "height", 16, NULL, 0, 0 },
+		{ "tag_koordinat", 256, NULL, 0, 0 }, { "reason", 512, NULL, 0, 0 },
+		{ "location", 512, NULL, 0, 0 }, { "text", 512, NULL, 0, 0 },
+		{ NULL, 0, NULL, 0, 0 },
+	};
+	const struct mp_field *x, *t;
+	struct sign_input in = { 0 };
+	char msg[256], key[64], *vis = NULL;
+	int rc = mp_parse(r, f, msg, sizeof(msg));
+
+	if (rc != 0) {
+		bsre_fail(out, esd_err_name(rc), "sign", msg);
+		return;
+	}
+	if ((x = mp_get(f, "nik")) == NULL || (x = mp_get(f, "file")) == NULL) {
+		bsre_fail(out, "bad_request", "sign", "'file' and 'nik' are required");
+		goto out;
+	}
+	snprintf(key, sizeof(key), "nik:%s", mp_get(f, "nik")->data);
+	in.key = key;
+	in.pdf = (const uint8_t *)x->data;
+	in.pdf_len = x->len;
+	in.auth = (x = mp_get(f, "passphrase")) != NULL ? x->data : "";
+	in.reason = (x = mp_get(f, "reason")) != NULL ? x->data : NULL;
+	in.location = (x = mp_get(f, "location")) != NULL ? x->data : NULL;
+	t = mp_get(f, "tampilan");
+	if (mp_get(f, "tag_koordinat") != NULL) {
+		bsre_fail(out, "unsupported", "sign", "tag_koordinat");
+		goto out;
+	}
+	if (t != NULL && strcasecmp(t->data, "visible") == 0) {
+		long page = (long)num_field(f, "page");
+
+		vis = bsre_visible(page > 0 ? page : 1, num_field(f, "xAxis"),
+			      num_field(f, "yAxis"), num_field(f, "width"),
+			      num_field(f, "height"));
+		in.visible = vis;
+		x = mp_get(f, "image");
+		if (x != NULL && strcmp(x->data, "true") == 0 &&
+		    (x = mp_get(f, "imageTTD")) != NULL) {
+			in.image = (const uint8_t *)x->data;
+			in.image_len = x->len;
+		}
+		in.qr = (x = mp_get(f, "linkQR")) != NULL ? x->data : NULL;
+	} else if (t != NULL && strcasecmp(t->data, "invisible") != 0) {
+		bsre_fail(out, "bad_request", "sign", "tampilan: visible|invisible");
+		goto out;
+	}
+	api_sign_pdf(r, out, "individual", &in);
+	if (out->status != 200) {
+		bsre_translate(out, "sign");
+	} else {
+		uint8_t h[32];
+		char hex[65];
+
+		/* The result's name: the SHA-256 of the signed PDF. */
+		esd_sha256(out->body, out->len, h);
+		esd_hex(h, sizeof(h), hex);
+		snprintf(out->header[0], sizeof(out->header[0]), "id_dokumen");
+		snprintf(out->header[1], sizeof(out->header[1]), "%s", hex);
+	}
+out:
+	free(vis);
+	mp_free(f);
+}
+
+/* Status in BSrE's words of the subscriber ref ("nik:…", "email:…"). */
+void bsre_user_status(struct req *r, struct resp *out, const char *ref)
+{
+	json_t *ans;
+
+	if (bsre_ra(r, out, "subscriber.status", json_pack("{s:s}", "id", ref), "sign",
+	       &ans) != 0)
+		return;
+	bsre_ok(out, json_pack("{s:O}", "status", json_object_get(ans, "status")),
+	   "Status pengguna");
+	json_decref(ans);
+}
+
+/* GET /api/user/status/{nik} */
+void api_bsre_user_status(struct req *r, struct resp *out)
+{
+	char ref[200];
+
+	snprintf(ref, sizeof(ref), "nik:%s", r->param[0]);
+	bsre_user_status(r, out, ref);
+}
+
+/* One native verification report in v1's shape. */
+static json_t *v1_details(json_t *sigs)
+{
+	json_t *d = json_array(), *s;
+	size_t i;
+
+	json_array_foreach(sigs, i, s) {
+		json_t *signer = json_object_get(s, "signer");
+		json_t *ts = json_object_get(s, "timestamp");
+		json_t *integ = json_object_get(s, "integrity");
+		json_t *chain = json_object_get(s, "chain");
+		const char *cs = json_string_value(json_object_get(chain, "status"));
+
+		json_array_append_new(d, json_pack(
+			"{s:O, s:{s:O, s:O}, s:{s:O, s:O, s:O, s:O, s:b},"
+			" s:{s:b, s:O, s:O, s:b, s:O, s:s, s:s}}",
+			"signature_field", json_object_get(s, "field"),
+			"info_tsa", "name", json_object_get(json_object_get(ts, "tsa"),
+							    "subject") ?: json_null(),
+			"tsa_cert_validity", json_object_get(json_object_get(ts, "tsa"),
+							     "not_after") ?: json_null(),
+			"info_signer", "issuer_dn",
+			json_object_get(signer, "issuer") ?: json_null(),
+			"signer_name", json_object_get(s, "name"),
+			"signer_dn", json_object_get(signer, "subject") ?: json_null(),
+			"signer_cert_validity",
+			json_object_get(signer, "not_after") ?: json_null(),
+			"cert_user_certified", cs != NULL && strcmp(cs, "trusted") == 0,
+			"signature_document", "signed_using_tsa",
+			ts != NULL && !json_is_null(ts),
+			"reason", json_object_get(s, "reason"),
+			"location", json_object_get(s, "location"),
+			"document_integrity",
+			json_is_true(json_object_get(integ, "ok")),
+			"signed_in", json_object_get(s, "signing_time"),
+			"signature_value", json_string_value(json_object_get(s, "verdict")),
+			"hash_value", "SHA-256"));
+	}
+	return d;
+}
+
+const char *bsre_summary(const char *verdict)
+{
+	return strcmp(verdict, "valid") == 0 ? "VALID"
+	       : strcmp(verdict, "unsigned") == 0 ? "NO_SIGNATURE"
+	       : strcmp(verdict, "indeterminate") == 0 ? "WARNING" : "INVALID";
+}
+
+/* POST /api/sign/verify: signed_file */
+void api_bsre_verify_v1(struct req *r, struct resp *out)
+{
+	struct mp_field f[] = { { "signed_file", SIZE_MAX, NULL, 0, 0 },
+				{ NULL, 0, NULL, 0, 0 } };
+	const struct mp_field *x;
+	json_t *rep;
+	char msg[256];
+	int rc = mp_parse(r, f, msg, sizeof(msg));
+
+	if (rc != 0 || (x = mp_get(f, "signed_file")) == NULL) {
+		bsre_fail(out, rc ? esd_err_name(rc) : "bad_request", "sign",
+			  rc ? msg : "'signed_file' is required");
+		mp_free(f);
+		return;
+	}
+	if (api_verify_pdf((const uint8_t *)x->data, x->len, out, &rep) != 0) {
+		bsre_translate(out, "sign");
+	} else {
+		const char *v = json_string_value(json_object_get(rep, "verdict"));
+
+		resp_json(out, 200, json_pack("{s:s, s:O, s:s, s:s, s:o}",
+			"nama_dokumen", "signed_file",
+			"jumlah_signature", json_object_get(rep, "signature_count"),
+			"notes", strcmp(v, "valid") == 0 ? "Dokumen valid"
+							 : "Periksa rincian tanda tangan",
+			"summary", bsre_summary(v),
+			"details", v1_details(json_object_get(rep, "signatures"))));
+		json_decref(rep);
+	}
+	mp_free(f);
+}

@@ -1,0 +1,35 @@
+/*
+ * Shared by the BSrE-compatible routes (bsre.c: v1 and the helpers,
+ * bsre_v2.c: v2). docs/bsre-compat.md describes the surface.
+ */
+#ifndef ESD_API_BSRE_INT_H
+#define ESD_API_BSRE_INT_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "api/api.h"
+
+/* Answers BSrE's error {"error", "status_code"} for the native error
+ * code in context ctx ("sign" or "seal"); detail is the native message. */
+void bsre_fail(struct resp *out, const char *code, const char *ctx,
+	       const char *detail);
+/* Rewrites the native error response in out in BSrE's form. */
+void bsre_translate(struct resp *out, const char *ctx);
+/* 200 with j plus status_code 1111 and message (steals j). */
+void bsre_ok(struct resp *out, json_t *j, const char *msg);
+/* Runs registration-authority operation op with args (stolen) for the
+ * caller; 0 and *ans, or out holds the BSrE error. */
+int bsre_ra(struct req *r, struct resp *out, const char *op, json_t *args,
+	    const char *ctx, json_t **ans);
+/* "YYYY-MM-DDTHH:MM:SSZ" */
+void bsre_time(int64_t t, char *out, size_t cap);
+/* The native "visible" JSON of a box (page from 1, origin and size in
+ * points); new string. */
+char *bsre_visible(long page, double x, double y, double w, double h);
+/* VALID, WARNING, INVALID or NO_SIGNATURE for a native verdict. */
+const char *bsre_summary(const char *verdict);
+/* The subscriber's status (ref "nik:…" or "email:…") as BSrE answers it. */
+void bsre_user_status(struct req *r, struct resp *out, const char *ref);
+
+#endif

@@ -1,0 +1,309 @@
+/*
+ * BSrE eSign Client API v2 (JSON, files in base64), over the native
+ * engine like v1 (bsre.c). Several files go in one call, each with its
+ * signatureProperties entry; the first refusal ends the call.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+#include "api/bsre_int.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#define MAX_FILES 50
+
+/* The JSON body; NULL with out set to BSrE's error. */
+static json_t *body(struct req *r, struct resp *out, const char *ctx)
+{
+	json_t *j = r->body_len ? json_loadb(r->body, r->body_len,
+					     JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		bsre_fail(out, "malformed_json", ctx, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+static const char *sget(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The subscriber reference of a signer: "nik:…" or "email:…". */
+static int signer_ref(json_t *j, char *ref, size_t cap)
+{
+	if (sget(j, "nik") != NULL)
+		snprintf(ref, cap, "nik:%s", sget(j, "nik"));
+	else if (sget(j, "email") != NULL)
+		snprintf(ref, cap, "email:%s", sget(j, "email"));
+	else
+		return ESD_EINVAL;
+	return 0;
+}
+
+/* Signs every file of the call with key and auth; answers
+ * {"file": [base64 …], "time": ms}. */
+static void sign_files(struct req *r, struct resp *out, json_t *j,
+		       const char *purpose, const char *key, const char *auth,
+		       const char *ctx)
+{
+	json_t *files = json_object_get(j, "file"), *props, *res = json_array();
+	uint64_t t0 = esd_mono_ns();
+	size_t n = json_array_size(files);
+
+	props = json_object_get(j, "signatureProperties");
+	if (!json_is_array(files) || n == 0 || n > MAX_FILES || res == NULL ||
+	    (props != NULL && (!json_is_array(props) ||
+			       json_array_size(props) != n))) {
+		bsre_fail(out, "bad_request", ctx, "'file' is an array of 1-50 "
+			  "base64 PDFs, 'signatureProperties' one object each");
+		json_decref(res);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *p = json_array_get(props, i);
+		const char *b64 = json_string_value(json_array_get(files, i));
+		const char *img = sget(p, "imageBase64"), *t = sget(p, "tampilan");
+		struct sign_input in = { 0 };
+		uint8_t *pdf = NULL, *image = NULL;
+		size_t len = 0, ilen = 0;
+		char *vis = NULL, *enc;
+		struct resp one = { 0 };
+
+		if (b64 == NULL || esd_b64_decode(b64, &pdf, &len) != 0 ||
+		    (img != NULL && img[0] && esd_b64_decode(img, &image, &ilen) != 0)) {
+			free(pdf);
+			bsre_fail(out, "bad_request", ctx, "bad base64");
+			json_decref(res);
+			return;
+		}
+		if (sget(p, "pdfPassword") != NULL && sget(p, "pdfPassword")[0]) {
+			free(pdf);
+			free(image);
+			bsre_fail(out, "pdf_encrypted", ctx, "encrypted PDFs are "
+				  "not signed");
+			json_decref(res);
+			return;
+		}
+		in.pdf = pdf;
+		in.pdf_len = len;
+		in.key = key;
+		in.auth = auth;
+		in.reason = sget(p, "reason");
+		in.location = sget(p, "location");
+		if (t != NULL && strcasecmp(t, "VISIBLE") == 0) {
+			json_int_t page = json_integer_value(json_object_get(p, "page"));
+
+			vis = bsre_visible(page > 0 ? (long)page : 1,
+					   json_number_value(json_object_get(p, "originX")),
+					   json_number_value(json_object_get(p, "originY")),
+					   json_number_value(json_object_get(p, "width")),
+					   json_number_value(json_object_get(p, "height")));
+			in.visible = vis;
+			in.image = image;
+			in.image_len = ilen;
+		}
+		api_sign_pdf(r, &one, purpose, &in);
+		free(vis);
+		free(pdf);
+		free(image);
+		if (one.status != 200) {
+			*out = one;
+			bsre_translate(out, ctx);
+			json_decref(res);
+			return;
+		}
+		enc = esd_b64_encode((const uint8_t *)one.body, one.len);
+		free(one.body);
+		if (enc == NULL || json_array_append_new(res, json_string(enc)) != 0) {
+			free(enc);
+			bsre_fail(out, "out_of_memory", ctx, NULL);
+			json_decref(res);
+			return;
+		}
+		free(enc);
+	}
+	resp_json(out, 200, json_pack("{s:o, s:I}", "file", res, "time",
+				      (json_int_t)((esd_mono_ns() - t0) / 1000000)));
+}
+
+/* POST /api/v2/sign/pdf {nik|email, passphrase, signatureProperties, file} */
+void api_bsre_sign_v2(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "sign");
+	char ref[300];
+	const char *pass;
+
+	if (j == NULL)
+		return;
+	pass = sget(j, "passphrase");
+	if (signer_ref(j, ref, sizeof(ref)) != 0)
+		bsre_fail(out, "bad_request", "sign", "'nik' or 'email' is required");
+	else if (pass == NULL && sget(j, "totp") != NULL)
+		bsre_fail(out, "unsupported", "sign", "one-time codes for "
+			  "individuals are not available yet: use 'passphrase'");
+	else
+		sign_files(r, out, j, "individual", ref, pass ? pass : "", "sign");
+	if (pass != NULL)
+		OPENSSL_cleanse((char *)pass, strlen(pass));
+	json_decref(j);
+}
+
+/* POST /api/v2/user/check/status {nik|email} */
+void api_bsre_check_status(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "sign");
+	char ref[300];
+
+	if (j == NULL)
+		return;
+	if (signer_ref(j, ref, sizeof(ref)) != 0)
+		bsre_fail(out, "bad_request", "sign", "'nik' or 'email' is required");
+	else
+		bsre_user_status(r, out, ref);
+	json_decref(j);
+}
+
+/* POST /api/v2/seal/get/activation {idSubscriber} */
+void api_bsre_seal_activation(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "seal"), *ans;
+	char exp[32];
+
+	if (j == NULL)
+		return;
+	if (sget(j, "idSubscriber") == NULL) {
+		bsre_fail(out, "bad_request", "seal", "'idSubscriber' is required");
+	} else if (bsre_ra(r, out, "seal.activate",
+			   json_pack("{s:s}", "id", sget(j, "idSubscriber")), "seal",
+			   &ans) == 0) {
+		bsre_time(json_integer_value(json_object_get(ans, "expires")), exp,
+			  sizeof(exp));
+		bsre_ok(out, json_pack("{s:O, s:s}", "idSubscriber",
+				       json_object_get(ans, "subscriber"),
+				       "expired", exp),
+			"Kode aktivasi telah dikirim ke email penanggung jawab segel");
+		json_decref(ans);
+	}
+	json_decref(j);
+}
+
+/* POST /api/v2/seal/get/totp {idSubscriber, data: files, totp: activation code} */
+void api_bsre_seal_totp(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "seal"), *ans, *n;
+	char docs[24], exp[32];
+
+	if (j == NULL)
+		return;
+	n = json_object_get(j, "data");
+	if (sget(j, "idSubscriber") == NULL || sget(j, "totp") == NULL ||
+	    !json_is_integer(n)) {
+		bsre_fail(out, "bad_request", "seal", "'idSubscriber', 'totp' (the "
+			  "activation code) and 'data' (files) are required");
+	} else {
+		snprintf(docs, sizeof(docs), "%lld", (long long)json_integer_value(n));
+		if (bsre_ra(r, out, "seal.code",
+			    json_pack("{s:s, s:s, s:s}", "id", sget(j, "idSubscriber"),
+				      "activation_code", sget(j, "totp"),
+				      "documents", docs), "seal", &ans) == 0) {
+			bsre_time(json_integer_value(json_object_get(ans, "expires")),
+				  exp, sizeof(exp));
+			bsre_ok(out, json_pack("{s:O, s:O, s:s}", "totp",
+					       json_object_get(ans, "seal_code"), "data",
+					       json_object_get(ans, "documents"),
+					       "expired", exp),
+				"Kode segel berhasil dibuat");
+			json_decref(ans);
+		}
+	}
+	json_decref(j);
+}
+
+/* POST /api/v2/seal/pdf {idSubscriber, totp: seal code, signatureProperties, file} */
+void api_bsre_seal_v2(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "seal");
+
+	if (j == NULL)
+		return;
+	if (sget(j, "idSubscriber") == NULL || sget(j, "totp") == NULL)
+		bsre_fail(out, "bad_request", "seal", "'idSubscriber' and 'totp' "
+			  "(the seal code) are required");
+	else
+		sign_files(r, out, j, "seal", sget(j, "idSubscriber"),
+			   sget(j, "totp"), "seal");
+	json_decref(j);
+}
+
+/* POST /api/v2/seal/revoke/activation {idSubscriber, totp} */
+void api_bsre_seal_revoke(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "seal"), *ans;
+
+	if (j == NULL)
+		return;
+	if (sget(j, "idSubscriber") == NULL) {
+		bsre_fail(out, "bad_request", "seal", "'idSubscriber' is required");
+	} else if (bsre_ra(r, out, "seal.deactivate",
+			   json_pack("{s:s}", "id", sget(j, "idSubscriber")), "seal",
+			   &ans) == 0) {
+		bsre_ok(out, json_pack("{s:O}", "idSubscriber",
+				       json_object_get(ans, "subscriber")),
+			"Aktivasi segel dicabut");
+		json_decref(ans);
+	}
+	json_decref(j);
+}
+
+/* POST /api/v2/verify/pdf {file, password?} */
+void api_bsre_verify_v2(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "sign"), *rep, *infos, *s;
+	uint8_t *pdf = NULL;
+	size_t len = 0, i;
+
+	if (j == NULL)
+		return;
+	if (sget(j, "file") == NULL || esd_b64_decode(sget(j, "file"), &pdf, &len) != 0) {
+		bsre_fail(out, "bad_request", "sign", "'file' must be a base64 PDF");
+	} else if (api_verify_pdf(pdf, len, out, &rep) != 0) {
+		bsre_translate(out, "sign");
+	} else {
+		const char *v = json_string_value(json_object_get(rep, "verdict"));
+
+		infos = json_array();
+		json_array_foreach(json_object_get(rep, "signatures"), i, s) {
+			json_t *ts = json_object_get(s, "timestamp");
+			json_t *chain = json_object_get(s, "chain");
+			const char *cs = json_string_value(json_object_get(chain, "status"));
+
+			json_array_append_new(infos, json_pack(
+				"{s:O, s:O, s:O, s:b, s:b, s:b, s:O, s:O, s:{s:O}}",
+				"signerName", json_object_get(s, "name") ?: json_null(),
+				"signatureDate", json_object_get(s, "signing_time") ?: json_null(),
+				"fieldName", json_object_get(s, "field"),
+				"integrityValid", json_is_true(json_object_get(
+					json_object_get(s, "integrity"), "ok")),
+				"certificateTrusted", cs != NULL && strcmp(cs, "trusted") == 0,
+				"modified", !json_is_true(json_object_get(s,
+							  "covers_whole_document")),
+				"signatureFormat", json_object_get(s, "sub_filter"),
+				"certLevelCode", json_object_get(s, "pades_level"),
+				"timestampInfomation", "timestampDate",
+				ts != NULL && !json_is_null(ts)
+				? json_object_get(ts, "time") : json_null()));
+		}
+		resp_json(out, 200, json_pack("{s:s, s:s, s:o}", "conclusion",
+					      bsre_summary(v), "description",
+					      strcmp(v, "valid") == 0
+					      ? "Dokumen valid" : "Periksa rincian",
+					      "signatureInformations", infos));
+		json_decref(rep);
+	}
+	free(pdf);
+	json_decref(j);
+}
