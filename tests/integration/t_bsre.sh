@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The BSrE eSign Client API, called the way agency integrations do: HTTP
+# Basic with the client's name and token, multipart for v1, base64 JSON
+# for v2. Results are checked with pdfsig and qpdf; every refusal has its
+# documented status_code and HTTP status, and refusals that are not
+# counted failures leave LMDB unchanged.
+. "$(dirname "$0")/lib.sh"
+esd_init
+esd_start
+CTL="$ESIGNCTL -c $D/esignd.conf"
+PY=/usr/bin/python3
+PDF="$CORPUS/xref-table.pdf"
+jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
+print(d)' "$@"; }
+mail_code() { # mail_code ADDR: the newest activation code sent to ADDR
+	for _ in $(seq 100); do
+		local c
+		c=$(grep -l "^To: $1" "$D"/mail/new/* 2>/dev/null | xargs -r ls -t | head -1 | \
+			xargs -r grep -h -o '[A-Z0-9]\{5\}-[A-Z0-9]\{5\}' | head -1)
+		[ -n "$c" ] && { echo "$c"; return; }
+		sleep 0.1
+	done
+}
+$CTL --json client add --name va --role verifier >"$TMP/va.json"
+$CTL --json client add --name vb --role verifier >"$TMP/vb.json"
+for n in va vb; do jget "$TMP/$n.json" token >"$TMP/$n.tok"; done
+VA="$CTL --token-file $TMP/va.tok"
+VB="$CTL --token-file $TMP/vb.tok"
+
+# An individual and a seal, as the registration authority makes them.
+NIK=3171000000000007
+$VA --json user register --name "Rina Wati" --nik $NIK --email rina@agency.go.id \
+	--unit Humas --org "Kementerian Contoh" >"$TMP/ind.json"
+$VB request approve --id "$(jget "$TMP/ind.json" request.id)" >/dev/null
+printf 'bunga melati putih 7\n' >"$TMP/pass"
+$CTL user activate --subscriber "$(jget "$TMP/ind.json" subscriber.id)" \
+	--code "$(mail_code rina@agency.go.id)" --passphrase-file "$TMP/pass" >/dev/null
+PHRASE=$(cat "$TMP/pass")
+$VA --json seal register --name "Sistem Surat" --email segel@agency.go.id \
+	--letter "$PDF" >"$TMP/seal.json"
+SEAL=$(jget "$TMP/seal.json" subscriber.id)
+$VB request approve --id "$(jget "$TMP/seal.json" request.id)" >/dev/null
+$CTL --json client add --name agency-app --role client --key "$SEAL" >"$TMP/app.json"
+APPTOK=$(jget "$TMP/app.json" token)
+B=(-u "agency-app:$APPTOK")
+post() { # post PATH ARGS... -> HTTP status, body in $TMP/body
+	local path=$1
+	shift
+	curl -s -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}' --cacert "$D/ca.pem" "${B[@]}" "$@" "$URL$path"
+}
+sc() { jget "$TMP/body" status_code; }
+
+# v1: multipart.
+eq "v1 /api/sign/pdf (invisible): 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=invisible)"
+cp "$TMP/body" "$TMP/v1.pdf"
+check "the answer is the signed PDF (pdfsig: valid, the signer's name)" bash -c \
+	"pdfsig '$TMP/v1.pdf' | grep -q 'Signature is Valid' && pdfsig '$TMP/v1.pdf' | grep -q 'Rina Wati'"
+check "qpdf --check" qpdf --check "$TMP/v1.pdf"
+check "with an id_dokumen header" grep -qi '^id_dokumen: [0-9a-f]\{64\}' "$TMP/headers"
+pdftoppm -r 30 -f 1 -l 1 -png "$PDF" "$TMP/ttd" >/dev/null 2>&1
+TTD=$(ls "$TMP"/ttd*.png | head -1)
+eq "v1 visible with imageTTD and linkQR: 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F image=true \
+	-F "imageTTD=@$TTD;type=image/png" -F linkQR=https://verify.example/x -F page=1 \
+	-F xAxis=40 -F yAxis=40 -F width=300 -F height=100 -F reason=Setuju -F location=Jakarta)"
+cp "$TMP/body" "$TMP/v1vis.pdf"
+check "... valid, with the reason in the signature dictionary" bash -c \
+	"pdfsig '$TMP/v1vis.pdf' | grep -q 'Signature is Valid' && grep -a -q '/Reason *(Setuju)' '$TMP/v1vis.pdf'"
+S0=$(state_sum)
+eq "an unknown NIK: 404" 404 "$(post /api/sign/pdf -F "file=@$PDF" -F nik=3171000000009999 -F "passphrase=$PHRASE")"
+eq "... status_code 2021" 2021 "$(sc)"
+eq "not a PDF: 400" 400 "$(post /api/sign/pdf -F "file=@$CORPUS/bad-not-pdf.txt" -F nik=$NIK -F "passphrase=$PHRASE")"
+eq "... status_code 2051" 2051 "$(sc)"
+eq "an encrypted PDF: 400" 400 "$(post /api/sign/pdf -F "file=@$CORPUS/bad-encrypted.pdf" -F nik=$NIK -F "passphrase=$PHRASE")"
+eq "... status_code 2052" 2052 "$(sc)"
+eq "a wrong Basic password: 401" 401 "$(curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$D/ca.pem" \
+	-u "agency-app:$(printf '%064d' 0)" -F "file=@$PDF" -F nik=$NIK -F "passphrase=$PHRASE" "$URL/api/sign/pdf")"
+eq "... status_code 2011" 2011 "$(sc)"
+eq "the right token under another name: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" \
+	-u "va:$APPTOK" -F "file=@$PDF" -F nik=$NIK -F "passphrase=$PHRASE" "$URL/api/sign/pdf")"
+eq "tag_koordinat (not built): 400 2057" "400 2057" "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK \
+	-F "passphrase=$PHRASE" -F tag_koordinat='#ttd') $(sc)"
+eq "... and none of these refusals changed LMDB" "$S0" "$(state_sum)"
+eq "a wrong passphrase: 400" 400 "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK -F passphrase=salah)"
+eq "... {\"error\":\"Passphrase anda salah\",\"status_code\":2031}" "Passphrase anda salah 2031" \
+	"$(jget "$TMP/body" error) $(sc)"
+eq "v1 /api/user/status/{nik}: ISSUE" ISSUE "$(post /api/user/status/$NIK -X GET >/dev/null; jget "$TMP/body" status)"
+eq "... an unknown NIK: NOT_REGISTERED" NOT_REGISTERED \
+	"$(post /api/user/status/3171000000009999 -X GET >/dev/null; jget "$TMP/body" status)"
+$VA --json user register --name "Baru" --nik 3171000000000008 --email baru@agency.go.id --unit X >/dev/null
+eq "... a registration not yet verified: WAITING_FOR_VERIFICATION" WAITING_FOR_VERIFICATION \
+	"$(post /api/user/status/3171000000000008 -X GET >/dev/null; jget "$TMP/body" status)"
+eq "v1 /api/sign/verify: 200" 200 "$(post /api/sign/verify -F "signed_file=@$TMP/v1.pdf")"
+eq "... summary VALID, one signature" "VALID 1" "$(jget "$TMP/body" summary) $(jget "$TMP/body" jumlah_signature)"
+eq "... the signer and the integrity" "Rina Wati True" \
+	"$(jget "$TMP/body" details.0.info_signer.signer_name) $(jget "$TMP/body" details.0.signature_document.document_integrity)"
+
+# v2: JSON with base64 files, several per call.
+B64=$(base64 -w0 "$PDF")
+v2() { # v2 PATH JSON -> status (the body on stdin: files are large)
+	post "$1" -H 'Content-Type: application/json' -d @- <<<"$2"
+}
+v2sign() { v2 /api/v2/sign/pdf "$1"; }
+eq "v2 /api/v2/sign/pdf with 3 files: 200" 200 "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{\"tampilan\":\"INVISIBLE\"},{\"tampilan\":\"INVISIBLE\",\"reason\":\"Setuju\"},
+	{\"tampilan\":\"VISIBLE\",\"page\":1,\"originX\":50,\"originY\":50,\"width\":200,\"height\":80}],
+	\"file\":[\"$B64\",\"$B64\",\"$B64\"]}")"
+for i in 0 1 2; do
+	jget "$TMP/body" "file.$i" | base64 -d >"$TMP/v2-$i.pdf"
+	check "file $i is signed and valid (pdfsig, qpdf)" bash -c \
+		"pdfsig '$TMP/v2-$i.pdf' | grep -q 'Signature is Valid' && qpdf --check '$TMP/v2-$i.pdf' >/dev/null"
+done
+eq "by email instead of NIK: 200" 200 "$(v2sign "{\"email\":\"RINA@agency.go.id\",\"passphrase\":\"$PHRASE\",\"file\":[\"$B64\"]}")"
+S1=$(state_sum)
+eq "bad base64: 400 2055" "400 2055" "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",\"file\":[\"@@@\"]}") $(sc)"
+eq "properties that do not match the files: 400" 400 "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{},{}],\"file\":[\"$B64\"]}")"
+eq "malformed JSON: 400" 400 "$(v2sign '{"nik":')"
+eq "a one-time code instead of the passphrase (not built): 400 2057" "400 2057" \
+	"$(v2sign "{\"nik\":\"$NIK\",\"totp\":\"123456\",\"file\":[\"$B64\"]}") $(sc)"
+eq "... none of them changed LMDB" "$S1" "$(state_sum)"
+eq "v2 /api/v2/user/check/status by email: ISSUE" ISSUE \
+	"$(post /api/v2/user/check/status -d '{"email":"rina@agency.go.id"}' >/dev/null; jget "$TMP/body" status)"
+
+# v2 seals: activation by email, a seal code for N files, sealing.
+eq "v2 /api/v2/seal/get/activation: 200" 200 "$(post /api/v2/seal/get/activation -d "{\"idSubscriber\":\"$SEAL\"}")"
+check "... with the activation's expiry" bash -c "jget() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"expired\"])' \"\$@\"; }; \
+	jget '$TMP/body' | grep -q '^20[0-9-]*T'"
+AC=$(mail_code segel@agency.go.id)
+check "the officer receives the activation code" test ${#AC} -eq 11
+eq "v2 /api/v2/seal/get/totp for 2 files: 200" 200 "$(post /api/v2/seal/get/totp \
+	-d "{\"idSubscriber\":\"$SEAL\",\"data\":2,\"totp\":\"$AC\"}")"
+SC=$(jget "$TMP/body" totp)
+eq "a wrong activation code: 400 2041" "400 2041" "$(post /api/v2/seal/get/totp \
+	-d "{\"idSubscriber\":\"$SEAL\",\"data\":2,\"totp\":\"AAAAA-AAAAA\"}") $(sc)"
+eq "v2 /api/v2/seal/pdf with 2 files: 200" 200 "$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC\",\"file\":[\"$B64\",\"$B64\"]}")"
+jget "$TMP/body" file.1 | base64 -d >"$TMP/sealed.pdf"
+check "the sealed file is valid (pdfsig)" bash -c "pdfsig '$TMP/sealed.pdf' | grep -q 'Signature is Valid'"
+eq "a third file on that code: 400 2041" "400 2041" "$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC\",\"file\":[\"$B64\"]}") $(sc)"
+post /api/v2/seal/get/totp -d "{\"idSubscriber\":\"$SEAL\",\"data\":2,\"totp\":\"$AC\"}" >/dev/null
+SC2=$(jget "$TMP/body" totp)
+eq "3 files on a code for 2: refused (400 2041)" "400 2041" "$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC2\",\"file\":[\"$B64\",\"$B64\",\"$B64\"]}") $(sc)"
+B64S=$(base64 -w0 "$TMP/sealed.pdf")
+post /api/v2/seal/get/totp -d "{\"idSubscriber\":\"$SEAL\",\"data\":5,\"totp\":\"$AC\"}" >/dev/null
+SC3=$(jget "$TMP/body" totp)
+eq "sealing a sealed document: 409 2053" "409 2053" "$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"file\":[\"$B64S\"]}") $(sc)"
+eq "v2 /api/v2/seal/revoke/activation: 200" 200 "$(post /api/v2/seal/revoke/activation \
+	-d "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$AC\"}")"
+eq "a code of the revoked activation: 400 2041" "400 2041" "$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"file\":[\"$B64\"]}") $(sc)"
+eq "v2 /api/v2/verify/pdf: 200" 200 "$(v2 /api/v2/verify/pdf "{\"file\":\"$B64S\"}")"
+eq "... conclusion VALID, integrity valid" "VALID True" \
+	"$(jget "$TMP/body" conclusion) $(jget "$TMP/body" signatureInformations.0.integrityValid)"
+check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
+finish
