@@ -251,8 +251,8 @@ void api_bsre_seal_revoke(struct req *r, struct resp *out)
 	} else if (bsre_ra(r, out, "seal.deactivate",
 			   json_pack("{s:s}", "id", sget(j, "idSubscriber")), "seal",
 			   &ans) == 0) {
-		bsre_ok(out, json_pack("{s:O}", "idSubscriber",
-				       json_object_get(ans, "subscriber")),
+		bsre_ok(out, json_pack("{s:s}", "idSubscriber",
+				       sget(j, "idSubscriber")),
 			"Aktivasi segel dicabut");
 		json_decref(ans);
 	}

@@ -296,37 +296,30 @@ out:
 	return rc;
 }
 
+/* Every seal code names its activation or enrolment: they end with it. */
+static int deactivate(struct keeper *k, struct caller *c, struct store_txn *t,
+		      json_t *sub, void *arg, struct reply *r)
+{
+	json_t *tmp = NULL;
+	int rc;
+
+	(void)arg;
+	/* The same grant check as for activating. */
+	rc = seal_for(k, c, str(sub, "id"), t, &tmp, r);
+	json_decref(tmp);
+	if (rc == 0 && json_object_get(sub, "seal_activation") == NULL &&
+	    json_object_get(sub, "totp") == NULL)
+		rc = fail(r, ESD_EEXIST, "seal %s is not activated", str(sub, "id"));
+	json_object_del(sub, "seal_activation");
+	json_object_del(sub, "totp");
+	return rc;
+}
+
 int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
 		       struct reply *r)
 {
-	struct store_txn *t = NULL;
-	json_t *sub = NULL;
-	int rc = store_txn_begin(k->store, 1, &t);
-
-	if (rc == 0)
-		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
-	if (rc == 0 && json_object_get(sub, "seal_activation") == NULL &&
-	    json_object_get(sub, "totp") == NULL)
-		rc = fail(r, ESD_EEXIST, "seal %s is not activated", str(a, "id"));
-	/* Every seal code names its activation or enrolment: they end
-	 * with it. */
-	if (rc == 0) {
-		json_object_del(sub, "seal_activation");
-		json_object_del(sub, "totp");
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
-	}
-	if (rc == 0)
-		rc = audit(t, c, "seal.deactivate", str(sub, "id"), NULL);
-	if (rc == 0)
-		rc = commit(&t);
-	if (rc == 0) {
-		r->json = json_pack("{s:s, s:b}", "subscriber", str(sub, "id"),
-				    "activated", 0);
-		rc = r->json ? 0 : ESD_ENOMEM;
-	}
-	store_txn_abort(t);
-	json_decref(sub);
-	return rc;
+	return kra_change_sub(k, c, str(a, "id"), "seal.deactivate", deactivate,
+			      NULL, r);
 }
 
 /* The activation code as the officer may type it: case and the dash
@@ -555,32 +548,25 @@ out:
 	return rc;
 }
 
+static int unlock(struct keeper *k, struct caller *c, struct store_txn *t,
+		  json_t *sub, void *arg, struct reply *r)
+{
+	(void)k;
+	(void)c;
+	(void)t;
+	(void)arg;
+	if (num(sub, "locked_until") == 0 && num(sub, "failures") == 0)
+		return fail(r, ESD_EEXIST, "subscriber %s is not locked",
+			    str(sub, "id"));
+	json_object_del(sub, "locked_until");
+	json_object_del(sub, "failures");
+	return 0;
+}
+
 int op_unlock(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 {
-	struct store_txn *t = NULL;
-	json_t *sub = NULL;
-	int rc = store_txn_begin(k->store, 1, &t);
-
-	if (rc == 0)
-		rc = load(t, DB_SUBSCRIBERS, str(a, "id"), "subscriber", &sub, r);
-	if (rc == 0 && num(sub, "locked_until") == 0 && num(sub, "failures") == 0)
-		rc = fail(r, ESD_EEXIST, "subscriber %s is not locked", str(a, "id"));
-	if (rc == 0) {
-		json_object_del(sub, "locked_until");
-		json_object_del(sub, "failures");
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
-	}
-	if (rc == 0)
-		rc = audit(t, c, "subscriber.unlock", str(sub, "id"), NULL);
-	if (rc == 0)
-		rc = commit(&t);
-	if (rc == 0) {
-		r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));
-		rc = r->json ? 0 : ESD_ENOMEM;
-	}
-	store_txn_abort(t);
-	json_decref(sub);
-	return rc;
+	return kra_change_sub(k, c, str(a, "id"), "subscriber.unlock", unlock,
+			      NULL, r);
 }
 
 int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,

@@ -516,35 +516,23 @@ static int approve_individual(struct keeper *k, struct caller *c,
 
 /* A verifier resets an individual's passphrase: the old one stops
  * working at once and an activation code to set a new one is emailed. */
+static int reset(struct keeper *k, struct caller *c, struct store_txn *t,
+		 json_t *sub, void *arg, struct reply *r)
+{
+	(void)c;
+	(void)arg;
+	if (strcmp(str(sub, "kind"), "individual") != 0 ||
+	    strcmp(str(sub, "status"), "active") != 0)
+		return fail(r, ESD_EEXIST, "%s is not an active individual",
+			    str(sub, "id"));
+	json_object_del(sub, "passphrase");
+	return send_activation(k, t, sub, 1);
+}
+
 int op_reset(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 {
-	struct store_txn *t = NULL;
-	json_t *sub = NULL;
-	int rc = store_txn_begin(k->store, 1, &t);
-
-	if (rc == 0)
-		rc = load(t, DB_SUBSCRIBERS, str(a, "id"), "subscriber", &sub, r);
-	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
-			strcmp(str(sub, "status"), "active") != 0))
-		rc = fail(r, ESD_EEXIST, "%s is not an active individual",
-			  str(a, "id"));
-	if (rc == 0) {
-		json_object_del(sub, "passphrase");
-		rc = send_activation(k, t, sub, 1);
-	}
-	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
-	if (rc == 0)
-		rc = audit(t, c, "passphrase.reset.request", str(sub, "id"), NULL);
-	if (rc == 0)
-		rc = commit(&t);
-	if (rc == 0) {
-		r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));
-		rc = r->json ? 0 : ESD_ENOMEM;
-	}
-	store_txn_abort(t);
-	json_decref(sub);
-	return rc;
+	return kra_change_sub(k, c, str(a, "id"), "passphrase.reset.request",
+			      reset, NULL, r);
 }
 
 int op_approve(struct keeper *k, struct caller *c, json_t *a,

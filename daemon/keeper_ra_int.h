@@ -90,6 +90,17 @@ int kra_outbox_add(struct store_txn *t, const char *to, const char *tpl,
 /* "YYYY-MM-DD HH:MM UTC" */
 void kra_fmt_time(int64_t t, char *out, size_t cap);
 
+/* A change to a subscriber record, in the write transaction t; non-zero
+ * (with r->msg) refuses it. */
+typedef int (*kra_sub_fn)(struct keeper *k, struct caller *c,
+			  struct store_txn *t, json_t *sub, void *arg,
+			  struct reply *r);
+/* Loads subscriber id, applies fn, stores it with an audit record
+ * (action) in one transaction, and answers {"subscriber": public view}. */
+int kra_change_sub(struct keeper *k, struct caller *c, const char *id,
+		   const char *action, kra_sub_fn fn, void *arg,
+		   struct reply *r);
+
 typedef int (*kra_op_fn)(struct keeper *k, struct caller *c, json_t *a,
 			 struct reply *r);
 /* keeper_ra.c: the workflow. */

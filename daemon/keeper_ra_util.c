@@ -272,3 +272,30 @@ int keeper_subscriber_find(struct store_txn *t, const char *ref, char *id,
 	id[vl] = '\0';
 	return 0;
 }
+
+int kra_change_sub(struct keeper *k, struct caller *c, const char *id,
+		   const char *action, kra_sub_fn fn, void *arg,
+		   struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc == 0)
+		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+	if (rc == 0)
+		rc = fn(k, c, t, sub, arg, r);
+	if (rc == 0)
+		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+	if (rc == 0)
+		rc = audit(t, c, action, str(sub, "id"), NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	store_txn_abort(t);
+	json_decref(sub);
+	return rc;
+}

@@ -112,6 +112,25 @@ unix_code() {
 }
 
 body() { cat "$TMP/body"; }
+# esd_verifiers: two verifier clients, va and vb, made by the admin; VA
+# and VB run esignctl with their tokens.
+esd_verifiers() {
+	local n
+	for n in va vb; do
+		"$ESIGNCTL" -c "$D/esignd.conf" --json client add --name "$n" \
+			--role verifier >"$TMP/$n.json" || return 1
+		jget "$TMP/$n.json" token >"$TMP/$n.tok"
+	done
+	VA="$ESIGNCTL -c $D/esignd.conf --token-file $TMP/va.tok"
+	VB="$ESIGNCTL -c $D/esignd.conf --token-file $TMP/vb.tok"
+}
+
+# jget FILE a.b.0.c: a field of a JSON file (list indexes as numbers).
+jget() {
+	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
+print(d)' "$@"
+}
 # json_err: the error code of the last body
 json_err() { sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$TMP/body"; }
 

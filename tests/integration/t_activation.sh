@@ -11,9 +11,6 @@ esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"
 PY=/usr/bin/python3
 PDF="$CORPUS/xref-table.pdf"
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): d=d[k]
-print(d)' "$@"; }
 # mail_code ADDR N: the activation code of the N-th email to ADDR with one.
 mail_code() {
 	for _ in $(seq 100); do
@@ -25,12 +22,9 @@ mail_code() {
 		sleep 0.1
 	done
 }
-$CTL --json client add --name va --role verifier >"$TMP/va.json"
-$CTL --json client add --name vb --role verifier >"$TMP/vb.json"
+esd_verifiers
 $CTL --json client add --name app --role client >"$TMP/app.json"
-for n in va vb app; do jget "$TMP/$n.json" token >"$TMP/$n.tok"; done
-VA="$CTL --token-file $TMP/va.tok"
-VB="$CTL --token-file $TMP/vb.tok"
+jget "$TMP/app.json" token >"$TMP/app.tok"
 APP=(-H "Authorization: Bearer $(cat "$TMP/app.tok")")
 sign() { # sign FIELDS... -> HTTP status, PDF in $TMP/body
 	https_code /v1/sign "${APP[@]}" -F "file=@$PDF" "$@"

@@ -10,9 +10,6 @@ esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"
 PY=/usr/bin/python3
 PDF="$CORPUS/xref-table.pdf"
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
-print(d)' "$@"; }
 mail_code() { # mail_code ADDR: the newest activation code sent to ADDR
 	for _ in $(seq 100); do
 		local c
@@ -22,11 +19,7 @@ mail_code() { # mail_code ADDR: the newest activation code sent to ADDR
 		sleep 0.1
 	done
 }
-$CTL --json client add --name va --role verifier >"$TMP/va.json"
-$CTL --json client add --name vb --role verifier >"$TMP/vb.json"
-for n in va vb; do jget "$TMP/$n.json" token >"$TMP/$n.tok"; done
-VA="$CTL --token-file $TMP/va.tok"
-VB="$CTL --token-file $TMP/vb.tok"
+esd_verifiers
 
 # An individual and a seal, as the registration authority makes them.
 NIK=3171000000000007
@@ -126,8 +119,8 @@ eq "v2 /api/v2/user/check/status by email: ISSUE" ISSUE \
 
 # v2 seals: activation by email, a seal code for N files, sealing.
 eq "v2 /api/v2/seal/get/activation: 200" 200 "$(post /api/v2/seal/get/activation -d "{\"idSubscriber\":\"$SEAL\"}")"
-check "... with the activation's expiry" bash -c "jget() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"expired\"])' \"\$@\"; }; \
-	jget '$TMP/body' | grep -q '^20[0-9-]*T'"
+EXP=$(jget "$TMP/body" expired)
+check "... with the activation's expiry" bash -c "echo '$EXP' | grep -q '^20[0-9-]*T[0-9:]*Z$'"
 AC=$(mail_code segel@agency.go.id)
 check "the officer receives the activation code" test ${#AC} -eq 11
 eq "v2 /api/v2/seal/get/totp for 2 files: 200" 200 "$(post /api/v2/seal/get/totp \

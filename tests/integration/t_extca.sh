@@ -10,9 +10,6 @@ esd_init
 esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"
 PY=/usr/bin/python3
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): d=d[k]
-print(d)' "$@"; }
 
 check "esignctl keys generate: a CA key in the token" \
 	$CTL keys generate --label agency-ca --type rsa3072
@@ -71,10 +68,7 @@ printf 'ra_issuing_ca = agency-ca\nprofile.seal.policies = 2.16.360.1.1.2\nprofi
 sed -i 's/^profile.seal.days = 730$/profile.seal.days = 365/' "$D/esignd.conf"
 esd_stop
 esd_start
-$CTL --json client add --name va --role verifier >"$TMP/va.json"
-$CTL --json client add --name vb --role verifier >"$TMP/vb.json"
-jget "$TMP/va.json" token >"$TMP/va.tok"
-jget "$TMP/vb.json" token >"$TMP/vb.tok"
+esd_verifiers
 $CTL --token-file "$TMP/va.tok" --json seal register --name "Sistem Arsip" \
 	--org "Kementerian Contoh" --email arsip@agency.go.id --letter "$CORPUS/xref-table.pdf" >"$TMP/s.json"
 check "the second verifier approves a seal" $CTL --token-file "$TMP/vb.tok" request approve \

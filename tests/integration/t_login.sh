@@ -10,9 +10,6 @@ printf 'session_idle_seconds = 6\n' >>"$D/esignd.conf"
 esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"
 PY=/usr/bin/python3
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): d=d[k]
-print(d)' "$@"; }
 login() { https_code /v1/login -d "$1"; }
 
 check "the admin creates a verifier's account" $CTL user create --name siti \

@@ -38,9 +38,6 @@ mail_wait() {
 	done
 	return 1
 }
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
-print(d)' "$@"; }
 
 # Two verifiers, made by the admin (the Unix socket's peer).
 $CTL --json client add --name verifier-a --role verifier >"$TMP/va.json"
