@@ -31,6 +31,12 @@ int cli_init(const struct init_opts *o);
 int cli_http(const char *sock, const char *method, const char *path,
 	     const char *body, long *status, json_t **out);
 
+/* ops.c: backup, restore and diagnostics (docs/operations.md). */
+int cli_backup(const char *conf, const char *out);
+int cli_restore(const char *from, const char *dir);
+int cli_diag(const char *conf, const char *sock, const char *out,
+	     const char *log);
+
 /* A bearer token cli_http sends (NULL: none, the peer credential). */
 extern const char *cli_bearer;
 

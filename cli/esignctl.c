@@ -34,6 +34,9 @@ static void usage(FILE *f)
 		"            [--hash sha256|sha384|sha512] [--out FILE]\n"
 		"  audit verify\n"
 		"  audit export [--since N]      JSON lines, one record each\n"
+		"  backup --out FILE              a hot, compacted copy of the state\n"
+		"  restore --from FILE --dir DIR  a new state directory from a backup\n"
+		"  diag --out FILE.tar.gz [--log FILE]  what support needs, no secret\n"
 		"  cert list\n"
 		"  cert revoke --serial HEX --reason keyCompromise|superseded|...\n"
 		"\n"
@@ -363,6 +366,8 @@ int main(int argc, char **argv)
 		{ "hash", required_argument, NULL, 'H' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "since", required_argument, NULL, 'F' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -370,7 +375,7 @@ int main(int argc, char **argv)
 	struct init_opts io = { NULL, 8443, 0, "/usr/lib/softhsm/libsofthsm2.so" };
 	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
 	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
-	const char *out = NULL, *since = NULL;
+	const char *out = NULL, *since = NULL, *from = NULL, *logf = NULL;
 	uint64_t port;
 	char **words;
 	int opt, rc, nw, handled;
@@ -404,6 +409,8 @@ int main(int argc, char **argv)
 		case 'H': hash = optarg; break;
 		case 'o': out = optarg; break;
 		case 'F': since = optarg; break;
+		case 'f': from = optarg; break;
+		case 'L': logf = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -417,6 +424,10 @@ int main(int argc, char **argv)
 		}
 		return cli_init(&io);
 	}
+	if (nw == 1 && strcmp(words[0], "backup") == 0)
+		return cli_backup(conf, out);
+	if (nw == 1 && strcmp(words[0], "restore") == 0)
+		return cli_restore(from, io.dir);
 	if (nw < 1 || nw > 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -427,6 +438,8 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (nw == 1 && strcmp(words[0], "status") == 0)
 		rc = cmd_status(&c);
+	else if (nw == 1 && strcmp(words[0], "diag") == 0)
+		rc = cli_diag(conf, c.sock, out, logf);
 	else if (nw == 2 && strcmp(words[0], "keys") == 0 &&
 		 strcmp(words[1], "list") == 0)
 		rc = cmd_keys_list(&c);

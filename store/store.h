@@ -50,6 +50,10 @@ int store_open(const char *dir, uint64_t map_size, int create,
 	       struct store **out);
 void store_close(struct store *s);
 
+/* A consistent, compacted copy of the environment in dir (data.mdb) to
+ * fd, taken while the daemon runs (a read transaction). */
+int store_backup(const char *dir, int fd);
+
 int store_txn_begin(struct store *s, int write, struct store_txn **out);
 /* Commits and frees t; on failure the transaction is aborted. */
 int store_txn_commit(struct store_txn *t);
