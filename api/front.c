@@ -1,6 +1,7 @@
 
 #include <openssl/rand.h>
 
+#include <string.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -42,6 +43,7 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 	unsigned char seed;
 
 	log_init("front", cfg->log_level);
+	log_set_format(strcmp(cfg->log_format, "json") == 0);
 	child_signals();
 	if (kc_set_channels(chans, nchans) != 0)
 		return 2;

@@ -101,6 +101,42 @@ static void put(struct out *o, const char *fmt, ...)
 	}
 }
 
+/* When each valid certificate expires (the keeper's store), so that an
+ * alert can fire weeks ahead: time() - not_after < 30 days. */
+static void expiry(struct out *o)
+{
+	struct cred none = { 0 };
+	struct ipc_msg rep;
+	struct ibuf b;
+	json_t *j = NULL, *c;
+	size_t i;
+
+	kc_begin(&b, &none);
+	if (kc_call(MSG_CERT_EXPIRY, &b, &rep, 2000) == 0) {
+		if (rep.status == 0)
+			j = json_loadb((const char *)rep.data, rep.len, 0, NULL);
+		ipc_msg_clear(&rep);
+	}
+	ibuf_free(&b);
+	if (j == NULL)
+		return;
+	put(o, "# HELP esignd_certificate_not_after_seconds When a valid "
+	       "certificate expires (Unix time).\n"
+	       "# TYPE esignd_certificate_not_after_seconds gauge\n");
+	json_array_foreach(json_object_get(j, "certs"), i, c) {
+		const char *key = json_string_value(json_object_get(c, "key"));
+		const char *serial = json_string_value(json_object_get(c, "serial"));
+
+		/* Labels and serials are [A-Za-z0-9._-] and hex: no escaping. */
+		if (key != NULL && serial != NULL)
+			put(o, "esignd_certificate_not_after_seconds{key=\"%s\","
+			       "serial=\"%s\"} %lld\n", key, serial,
+			    (long long)json_integer_value(json_object_get(c,
+								      "not_after")));
+	}
+	json_decref(j);
+}
+
 int metrics_render(char **text, size_t *len)
 {
 	struct out o = { malloc(8192), 0, 8192, 0 };
@@ -156,6 +192,7 @@ int metrics_render(char **text, size_t *len)
 		"# TYPE esignd_keeper_busy_channels gauge\n"
 		"esignd_keeper_busy_channels %u\n",
 	    waiting, busy);
+	expiry(&o);
 	if (o.err) {
 		free(o.buf);
 		return ESD_ENOMEM;

@@ -10,6 +10,10 @@ enum { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 /* Name shown on every line ("master", "keeper", "front"); not copied. */
 void log_init(const char *proc, int level);
 void log_set_level(int level);
+/* json: one JSON object a line ({time, level, proc, pid, msg}); else
+ * text, with syslog "<N>" priority prefixes instead of the time when
+ * stderr is journald's stream (JOURNAL_STREAM). */
+void log_set_format(int json);
 /* Parses "error|warn|info|debug"; returns the level or -1. */
 int log_level_parse(const char *s);
 

@@ -50,6 +50,7 @@ static const struct key keys[] = {
 	{ S(audit_checkpoint_records, C_U64), 1, 1000000 },
 	{ S(audit_checkpoint_seconds, C_U64), 1, 86400 },
 	{ S(log_level, C_LOGLEVEL), 0, 0 },
+	{ S(log_format, C_STR), 0, 0 },
 	{ S(seccomp, C_BOOL), 0, 0 },
 	{ S(require_synced_clock, C_BOOL), 0, 0 },
 	{ S(max_clock_error_ms, C_U64), 1, 3600000 },
@@ -120,6 +121,7 @@ void config_defaults(struct esd_config *c)
 	c->audit_checkpoint_records = 1000;
 	c->audit_checkpoint_seconds = 60;
 	c->log_level = LOG_LVL_INFO;
+	snprintf(c->log_format, sizeof(c->log_format), "text");
 	c->seccomp = 1;
 	c->require_synced_clock = 0;
 	c->max_clock_error_ms = 1000;
@@ -319,6 +321,9 @@ int config_parse(const char *text, size_t len, const char *name,
 	    (c->tls_cert[0] == '\0' || c->tls_key[0] == '\0'))
 		return fail(err, errlen, name, lineno,
 			    "https_listen needs tls_cert and tls_key");
+	if (strcmp(c->log_format, "text") != 0 && strcmp(c->log_format, "json") != 0)
+		return fail(err, errlen, name, lineno,
+			    "log_format is text or json");
 	if (c->pin_file[0] == '\0' || c->state_dir[0] == '\0')
 		return fail(err, errlen, name, lineno,
 			    "pin_file and state_dir are required");

@@ -56,6 +56,7 @@ struct esd_config {
 	uint64_t audit_checkpoint_records; /* sign a checkpoint every N records */
 	uint64_t audit_checkpoint_seconds; /* ... or after this many seconds */
 	int log_level;
+	char log_format[8];           /* "text" or "json" */
 	int seccomp;                  /* confine the front (default on) */
 	int require_synced_clock;     /* refuse to sign on an unsynced clock */
 	uint64_t max_clock_error_ms;  /* ... or one whose error bound is larger */

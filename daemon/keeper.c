@@ -69,6 +69,7 @@ static const struct {
 	{ MSG_CERT_REVOKE, h_cert_revoke, 9, 256, NEED_ADMIN, "certs.revoke" },
 	/* The RA checks roles per operation (keeper_ra.c). */
 	{ MSG_RA, h_ra, 9, IPC_MAX_PAYLOAD, NEED_NONE, "ra" },
+	{ MSG_CERT_EXPIRY, h_cert_expiry, 1, 64, NEED_NONE, "certs.expiry" },
 };
 
 static int read_cred(struct ibuf *in, struct cred *c)
@@ -763,6 +764,7 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 	int rc;
 
 	log_init("keeper", cfg->log_level);
+	log_set_format(strcmp(cfg->log_format, "json") == 0);
 	memset(&k, 0, sizeof(k));
 	memcpy(&k.cfg, cfg, sizeof(*cfg));
 	pthread_mutex_init(&k.cfg_mu, NULL);

@@ -109,6 +109,8 @@ int h_cert_list(struct keeper *k, struct caller *c, struct ibuf *in,
 		struct reply *r);
 int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
 		  struct reply *r);
+int h_cert_expiry(struct keeper *k, struct caller *c, struct ibuf *in,
+		  struct reply *r);
 /* Revokes the certificate serial in the write transaction t: its status,
  * the audit record and the issuer's new CRL. ESD_EEXIST if already
  * revoked (msg says why). */

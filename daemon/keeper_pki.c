@@ -601,6 +601,45 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 	return 0;
 }
 
+/* Valid certificates' key, serial and notAfter: public facts, for the
+ * expiry gauges of /metrics. */
+static int expiry_cb(void *arg, const void *key, size_t klen, const void *val,
+		     size_t vlen)
+{
+	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	const char *st = json_string_value(json_object_get(rec, "status"));
+
+	(void)key;
+	(void)klen;
+	if (rec != NULL && st != NULL && strcmp(st, "valid") == 0)
+		json_array_append_new(arg, json_pack("{s:O, s:O, s:O}", "key",
+			json_object_get(rec, "key"), "serial",
+			json_object_get(rec, "serial"), "not_after",
+			json_object_get(rec, "not_after")));
+	json_decref(rec);
+	return 0;
+}
+
+int h_cert_expiry(struct keeper *k, struct caller *c, struct ibuf *in,
+		  struct reply *r)
+{
+	struct store_txn *t;
+	json_t *arr = json_array();
+	int rc = arr != NULL && ibuf_done(in) == 0 ? 0 : ESD_EINVAL;
+
+	(void)c;
+	if (rc == 0)
+		rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0) {
+		rc = store_walk(t, DB_CERTS, expiry_cb, arr);
+		store_txn_abort(t);
+	}
+	if (rc == 0)
+		r->json = json_pack("{s:O}", "certs", arr);
+	json_decref(arr);
+	return rc != 0 ? rc : r->json ? 0 : ESD_ENOMEM;
+}
+
 int h_cert_list(struct keeper *k, struct caller *c, struct ibuf *in,
 		struct reply *r)
 {

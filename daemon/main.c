@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init("master", cfg.log_level);
+	log_set_format(strcmp(cfg.log_format, "json") == 0);
 	if (fg)
 		return master_run(&cfg, -1);
 

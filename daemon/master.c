@@ -397,6 +397,7 @@ int master_run(const struct esd_config *cfg, int ready_fd)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	log_init("master", cfg->log_level);
+	log_set_format(strcmp(cfg->log_format, "json") == 0);
 	memset(&m, 0, sizeof(m));
 	memcpy(&m.cfg, cfg, sizeof(*cfg));
 	m.c[0].ctl = m.c[1].ctl = -1;

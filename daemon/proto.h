@@ -47,6 +47,8 @@ enum msg_type {
 			       *  signer's and the TSA's certificates]} (B-LT) */
 	MSG_RA = 17,          /* str operation, str JSON arguments -> JSON: the
 			       * registration authority (daemon/keeper_ra.c) */
+	MSG_CERT_EXPIRY = 18, /* -> {"certs":[{"key","serial","not_after"}]}:
+			       * valid certificates, for /metrics */
 	MSG__COUNT
 };
 
