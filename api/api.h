@@ -77,10 +77,19 @@ void api_pdf_error(struct resp *out, int rc, int reason);
 /* What a signature of a whole PDF takes (seal.c): the document, the key
  * (label or subscriber id), its authorisation (passphrase or seal code,
  * the keeper checks it), the level and the optional appearance. */
+/* What authorises a signature with a subscriber's key: its kind and the
+ * value ("" for keys without a subscriber). */
+enum { AUTH_PASSPHRASE = 'P', AUTH_OTP = 'O', AUTH_SEAL_CODE = 'S' };
+struct sign_auth {
+	char kind;
+	const char *value;
+};
+
 struct sign_input {
 	const uint8_t *pdf;
 	size_t pdf_len;
-	const char *key, *auth, *level, *reason, *location;
+	struct sign_auth auth;
+	const char *key, *level, *reason, *location;
 	const char *visible;          /* {"page": N, "rect": [x1,y1,x2,y2]} */
 	const uint8_t *image;
 	size_t image_len;
@@ -113,6 +122,7 @@ void api_bsre_sign_v1(struct req *r, struct resp *out);
 void api_bsre_verify_v1(struct req *r, struct resp *out);
 void api_bsre_user_status(struct req *r, struct resp *out);
 void api_bsre_sign_v2(struct req *r, struct resp *out);
+void api_bsre_sign_totp(struct req *r, struct resp *out);
 void api_bsre_check_status(struct req *r, struct resp *out);
 void api_bsre_seal_activation(struct req *r, struct resp *out);
 void api_bsre_seal_totp(struct req *r, struct resp *out);

@@ -182,7 +182,8 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 	in.key = key;
 	in.pdf = (const uint8_t *)x->data;
 	in.pdf_len = x->len;
-	in.auth = (x = mp_get(f, "passphrase")) != NULL ? x->data : "";
+	in.auth = (struct sign_auth){ AUTH_PASSPHRASE,
+		(x = mp_get(f, "passphrase")) != NULL ? x->data : "" };
 	in.reason = (x = mp_get(f, "reason")) != NULL ? x->data : NULL;
 	in.location = (x = mp_get(f, "location")) != NULL ? x->data : NULL;
 	t = mp_get(f, "tampilan");

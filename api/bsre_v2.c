@@ -47,8 +47,8 @@ static int signer_ref(json_t *j, char *ref, size_t cap)
 /* Signs every file of the call with key and auth; answers
  * {"file": [base64 …], "time": ms}. */
 static void sign_files(struct req *r, struct resp *out, json_t *j,
-		       const char *purpose, const char *key, const char *auth,
-		       const char *ctx)
+		       const char *purpose, const char *key,
+		       struct sign_auth auth, const char *ctx)
 {
 	json_t *files = json_object_get(j, "file"), *props, *res = json_array();
 	uint64_t t0 = esd_mono_ns();
@@ -143,12 +143,44 @@ void api_bsre_sign_v2(struct req *r, struct resp *out)
 	if (signer_ref(j, ref, sizeof(ref)) != 0)
 		bsre_fail(out, "bad_request", "sign", "'nik' or 'email' is required");
 	else if (pass == NULL && sget(j, "totp") != NULL)
-		bsre_fail(out, "unsupported", "sign", "one-time codes for "
-			  "individuals are not available yet: use 'passphrase'");
+		sign_files(r, out, j, "individual", ref,
+			   (struct sign_auth){ AUTH_OTP, sget(j, "totp") }, "sign");
 	else
-		sign_files(r, out, j, "individual", ref, pass ? pass : "", "sign");
+		sign_files(r, out, j, "individual", ref,
+			   (struct sign_auth){ AUTH_PASSPHRASE, pass ? pass : "" },
+			   "sign");
 	if (pass != NULL)
 		OPENSSL_cleanse((char *)pass, strlen(pass));
+	json_decref(j);
+}
+
+/* POST /api/v2/sign/get/totp {nik|email, data: files}: a one-time code
+ * for that many files, emailed to the signer. */
+void api_bsre_sign_totp(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "sign"), *ans, *n;
+	char ref[300], docs[24], exp[32];
+
+	if (j == NULL)
+		return;
+	n = json_object_get(j, "data");
+	if (signer_ref(j, ref, sizeof(ref)) != 0 || !json_is_integer(n)) {
+		bsre_fail(out, "bad_request", "sign", "'nik' or 'email', and "
+			  "'data' (files) are required");
+	} else {
+		snprintf(docs, sizeof(docs), "%lld", (long long)json_integer_value(n));
+		if (bsre_ra(r, out, "individual.otp",
+			    json_pack("{s:s, s:s}", "id", ref, "documents", docs),
+			    "sign", &ans) == 0) {
+			bsre_time(json_integer_value(json_object_get(ans, "expires")),
+				  exp, sizeof(exp));
+			bsre_ok(out, json_pack("{s:O, s:s}", "data",
+					       json_object_get(ans, "documents"),
+					       "expired", exp),
+				"Kode sekali pakai telah dikirim ke email penanda tangan");
+			json_decref(ans);
+		}
+	}
 	json_decref(j);
 }
 
@@ -235,7 +267,8 @@ void api_bsre_seal_v2(struct req *r, struct resp *out)
 			  "(the seal code) are required");
 	else
 		sign_files(r, out, j, "seal", sget(j, "idSubscriber"),
-			   sget(j, "totp"), "seal");
+			   (struct sign_auth){ AUTH_SEAL_CODE, sget(j, "totp") },
+			   "seal");
 	json_decref(j);
 }
 

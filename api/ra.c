@@ -46,6 +46,7 @@ static const struct {
 	{ "logout", "logout", 200 },
 	{ "ra_subscriber_unlock", "subscriber.unlock", 200 },
 	{ "ra_subscriber_reset", "subscriber.reset", 200 },
+	{ "ra_subscriber_otp", "individual.otp", 201 },
 	{ "ra_passphrase", "individual.passphrase", 200 },
 	{ "keys_import", "key.import", 200 },
 };

@@ -405,12 +405,14 @@ out:
 	return rc;
 }
 
-/* auth: the signer's passphrase or the seal code ("" for keys that
- * need none); the keeper checks it. */
+/* auth: what authorises the signature (struct sign_input); the keeper
+ * checks it. */
 static int doc_cms(struct req *r, struct resp *out, const char *purpose,
-		   struct doc_key *k, const char *auth, const uint8_t *dg,
-		   size_t dlen, int stamp, uint8_t **der, size_t *der_len)
+		   struct doc_key *k, const struct sign_auth *auth,
+		   const uint8_t *dg, size_t dlen, int stamp, uint8_t **der,
+		   size_t *der_len)
 {
+	char typed[300];
 	struct pki_cms *cms = NULL;
 	uint8_t tbs[EVP_MAX_MD_SIZE], *sig = NULL;
 	size_t tbs_len, sig_len;
@@ -432,7 +434,12 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 	ibuf_put_bytes(&b, tbs, tbs_len);
 	ibuf_put_bytes(&b, dg, dlen);
 	ibuf_put_str(&b, "");
-	ibuf_put_str(&b, auth ? auth : "");
+	/* The kind letter, then the value (docs/activation.md). */
+	snprintf(typed, sizeof(typed), "%s", "");
+	if (auth != NULL && auth->kind != 0 && auth->value != NULL)
+		snprintf(typed, sizeof(typed), "%c%s", auth->kind, auth->value);
+	ibuf_put_str(&b, typed);
+	OPENSSL_cleanse(typed, sizeof(typed));
 	rc = api_keeper_json(out, MSG_DOC_SIGN, &b, &sj);
 	if (rc != 0)
 		goto out;
@@ -487,14 +494,21 @@ static int check_level(const char *level, int whole_doc, struct resp *out,
 	return 0;
 }
 
-/* The authorisation field of the request: the passphrase of an
- * individual, the seal code of a seal. */
-static const char *doc_auth(const struct mp_field *f, const char *purpose)
+/* The authorisation fields of the request: a seal's seal code; an
+ * individual's one-time code, else passphrase. */
+static struct sign_auth doc_auth(const struct mp_field *f, const char *purpose)
 {
-	const struct mp_field *a = mp_get(f, strcmp(purpose, "seal") == 0
-					  ? "seal_code" : "passphrase");
+	const struct mp_field *a;
+	struct sign_auth au = { 0, NULL };
 
-	return a != NULL ? a->data : "";
+	if (strcmp(purpose, "seal") == 0 && (a = mp_get(f, "seal_code")) != NULL)
+		au = (struct sign_auth){ AUTH_SEAL_CODE, a->data };
+	else if (strcmp(purpose, "seal") != 0 && (a = mp_get(f, "otp")) != NULL)
+		au = (struct sign_auth){ AUTH_OTP, a->data };
+	else if (strcmp(purpose, "seal") != 0 &&
+		 (a = mp_get(f, "passphrase")) != NULL)
+		au = (struct sign_auth){ AUTH_PASSPHRASE, a->data };
+	return au;
 }
 
 void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
@@ -562,7 +576,7 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-	if (doc_cms(r, out, purpose, &k, in->auth, dg, dlen, lvl >= LVL_T, &der,
+	if (doc_cms(r, out, purpose, &k, &in->auth, dg, dlen, lvl >= LVL_T, &der,
 		    &der_len) != 0)
 		goto out;
 	rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
@@ -617,6 +631,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		{ "qr", 512, NULL, 0, 0 },
 		{ "passphrase", 256, NULL, 0, 0 },
 		{ "seal_code", 128, NULL, 0, 0 },
+		{ "otp", 32, NULL, 0, 0 },
 		{ NULL, 0, NULL, 0, 0 },
 	};
 	const struct mp_field *x;
@@ -669,9 +684,11 @@ void api_sign(struct req *r, struct resp *out)
 static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 {
 	static const char *const allowed[] = { "digest", "key", "level",
-					       "passphrase", "seal_code", NULL };
+					       "passphrase", "seal_code", "otp",
+					       NULL };
 	json_t *j = api_body_object(r, out, allowed);
-	const char *hex, *key, *level, *auth;
+	const char *hex, *key, *level, *pass;
+	struct sign_auth auth = { 0, NULL };
 	struct doc_key k = { NULL, NULL, NULL };
 	uint8_t dg[32], *der = NULL;
 	size_t dlen, der_len;
@@ -694,11 +711,18 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 			   "'digest' must be the SHA-256 of the byte range, 64 hex digits");
 		goto out;
 	}
-	auth = json_string_value(json_object_get(j, strcmp(purpose, "seal") == 0
-						 ? "seal_code" : "passphrase"));
+	if (strcmp(purpose, "seal") == 0)
+		auth = (struct sign_auth){ AUTH_SEAL_CODE,
+			json_string_value(json_object_get(j, "seal_code")) };
+	else if (json_string_value(json_object_get(j, "otp")) != NULL)
+		auth = (struct sign_auth){ AUTH_OTP,
+			json_string_value(json_object_get(j, "otp")) };
+	else
+		auth = (struct sign_auth){ AUTH_PASSPHRASE,
+			json_string_value(json_object_get(j, "passphrase")) };
 	if (check_level(level, 0, out, &lvl) != 0 ||
 	    doc_key_get(r, out, purpose, key, &k) != 0 ||
-	    doc_cms(r, out, purpose, &k, auth, dg, dlen, lvl >= LVL_T, &der,
+	    doc_cms(r, out, purpose, &k, &auth, dg, dlen, lvl >= LVL_T, &der,
 		    &der_len) != 0)
 		goto out;
 	b64 = esd_b64_encode(der, der_len);
@@ -709,8 +733,8 @@ out:
 	OPENSSL_free(der);
 	doc_key_free(&k);
 	/* A passphrase is not left in freed memory. */
-	if ((auth = json_string_value(json_object_get(j, "passphrase"))) != NULL)
-		OPENSSL_cleanse((char *)auth, strlen(auth));
+	if ((pass = json_string_value(json_object_get(j, "passphrase"))) != NULL)
+		OPENSSL_cleanse((char *)pass, strlen(pass));
 	json_decref(j);
 }
 

@@ -75,6 +75,8 @@ static const struct cmd {
 	  { "id" }, NULL, NULL, NULL },
 	{ "subscriber", "reset", "POST", "/v1/ra/subscribers/{id}/reset",
 	  { "id" }, NULL, NULL, NULL },
+	{ "user", "otp", "POST", "/v1/ra/subscribers/{id}/otp",
+	  { "id", "documents" }, NULL, NULL, NULL },
 	{ "user", "passphrase", "POST", "/v1/ra/passphrase",
 	  { "subscriber", "passphrase-file", "new-passphrase-file" }, NULL, NULL,
 	  NULL },

@@ -134,6 +134,30 @@ static int check_pass(struct keeper *k, struct caller *c, json_t *sub,
 	return 0;
 }
 
+/* An individual's emailed one-time code: a live batch (sub.otp) with
+ * uses left, and the code derived from its nonce; counts a wrong one. */
+static int check_otp(struct keeper *k, struct caller *c, json_t *sub,
+		     const char *code, struct auth_ticket *tk,
+		     struct reply *r)
+{
+	json_t *otp = json_object_get(sub, "otp");
+	int rc;
+
+	if ((rc = locked(sub, r)) != 0)
+		return rc;
+	if (otp == NULL || num(otp, "expires") <= esd_now() ||
+	    num(otp, "remaining") <= 0)
+		return fail(r, ESD_EAUTHZ, "no live one-time code: ask for one");
+	if (!keeper_code_matches(k, str(sub, "id"), str(otp, "nonce"), code)) {
+		count_failure(k, c, str(sub, "id"), "auth.otp");
+		return fail(r, ESD_EAUTHZ, "wrong one-time code");
+	}
+	tk->otp = 1;
+	snprintf(tk->sub, sizeof(tk->sub), "%s", str(sub, "id"));
+	snprintf(tk->nonce, sizeof(tk->nonce), "%s", str(otp, "nonce"));
+	return 0;
+}
+
 static void code_key(const char *code, char key[80])
 {
 	uint8_t h[32];
@@ -148,9 +172,10 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 			const char *auth, struct auth_ticket *tk,
 			struct reply *r)
 {
-	const char *id = str(keyrec, "subscriber");
+	const char *id = str(keyrec, "subscriber"), *val;
 	struct store_txn *t = NULL;
 	json_t *sub = NULL, *code = NULL, *act, *totp;
+	char kind;
 	int rc;
 
 	memset(tk, 0, sizeof(*tk));
@@ -163,18 +188,26 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 			strcmp(str(sub, "key") ?: "", str(keyrec, "label")) != 0))
 		rc = fail(r, ESD_EPERM, "key '%s' is not the current key of an "
 			  "active subscriber", str(keyrec, "label"));
+	kind = auth != NULL ? auth[0] : '\0';
+	val = kind != '\0' ? auth + 1 : "";
 	if (rc == 0 && strcmp(str(sub, "kind"), "individual") == 0) {
 		store_txn_abort(t);
 		t = NULL;
-		rc = check_pass(k, c, sub, auth, r);
+		if (kind == 'P')
+			rc = check_pass(k, c, sub, val, r);
+		else if (kind == 'O')
+			rc = check_otp(k, c, sub, val, tk, r);
+		else
+			rc = fail(r, ESD_EAUTHZ, "the signer's passphrase (or a "
+				  "one-time code) is required");
 		goto out;
 	}
 	if (rc == 0)
 		rc = locked(sub, r);
-	if (rc == 0 && (auth == NULL || auth[0] == '\0'))
+	if (rc == 0 && (kind != 'S' || val[0] == '\0'))
 		rc = fail(r, ESD_EAUTHZ, "a seal code is required ('seal_code')");
 	if (rc == 0) {
-		code_key(auth, tk->code_key);
+		code_key(val, tk->code_key);
 		act = json_object_get(sub, "seal_activation");
 		totp = json_object_get(sub, "totp");
 		if (store_get_json(t, DB_RA_INDEX, tk->code_key, &code) != 0 ||
@@ -194,11 +227,34 @@ out:
 	return rc;
 }
 
+/* Takes one use off the individual's one-time code batch in t. */
+static int consume_otp(struct store_txn *t, struct auth_ticket *tk)
+{
+	json_t *sub = NULL, *otp;
+	int rc = store_get_json(t, DB_SUBSCRIBERS, tk->sub, &sub);
+
+	otp = json_object_get(sub, "otp");
+	if (rc == 0 && (otp == NULL || strcmp(str(otp, "nonce"), tk->nonce) != 0 ||
+			num(otp, "remaining") <= 0 || num(otp, "expires") <= esd_now()))
+		rc = ESD_EAUTHZ;
+	if (rc == 0) {
+		json_object_set_new(otp, "remaining",
+				    json_integer(num(otp, "remaining") - 1));
+		rc = store_put_json(t, DB_SUBSCRIBERS, tk->sub, sub, 0);
+	}
+	json_decref(sub);
+	return rc == ESD_ENOTFOUND ? ESD_EAUTHZ : rc;
+}
+
 int keeper_auth_consume(struct store_txn *t, void *arg)
 {
 	struct auth_ticket *tk = arg;
 	json_t *code = NULL;
-	int rc = store_get_json(t, DB_RA_INDEX, tk->code_key, &code);
+	int rc;
+
+	if (tk->otp)
+		return consume_otp(t, tk);
+	rc = store_get_json(t, DB_RA_INDEX, tk->code_key, &code);
 
 	/* Checked again inside the transaction that makes it count. */
 	if (rc == 0 && (num(code, "remaining") <= 0 ||
@@ -639,4 +695,69 @@ int keeper_passphrase_hash(struct keeper *k, const char *p, char *hash,
 			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		return ESD_ENOMEM;
 	return 0;
+}
+
+/* An individual asks for a one-time code for N documents, emailed to
+ * them (BSrE v2's sign/get/totp): any API client may ask; only the
+ * person's mailbox receives the code. A new request replaces the batch. */
+int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
+		      struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL, *vars = NULL;
+	struct limits l;
+	uint8_t nb[16];
+	char id[64], nonce[33], exp[40], docs_s[24];
+	uint64_t docs;
+	int64_t expires;
+	int rc;
+
+	limits(k, &l);
+	if (esd_parse_u64(str(a, "documents"), 1, l.max_docs, &docs) != 0)
+		return fail(r, ESD_EINVAL, "'documents' is 1..%llu",
+			    (unsigned long long)l.max_docs);
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0 && keeper_subscriber_find(t, str(a, "id"), id, sizeof(id)) != 0)
+		rc = fail(r, ESD_ENOTFOUND, "no subscriber '%.64s'", str(a, "id"));
+	if (rc == 0)
+		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
+			strcmp(str(sub, "status"), "active") != 0))
+		rc = fail(r, ESD_EEXIST, "%s is not an active individual", id);
+	if (rc == 0)
+		rc = locked(sub, r);
+	if (rc == 0)
+		rc = esd_random(nb, sizeof(nb));
+	if (rc != 0)
+		goto out;
+	esd_hex(nb, sizeof(nb), nonce);
+	expires = esd_now() + (int64_t)l.max_secs;
+	json_object_set_new(sub, "otp", json_pack("{s:s, s:I, s:I, s:I}", "nonce",
+						  nonce, "documents", (json_int_t)docs,
+						  "remaining", (json_int_t)docs,
+						  "expires", (json_int_t)expires));
+	kra_fmt_time(expires, exp, sizeof(exp));
+	snprintf(docs_s, sizeof(docs_s), "%llu", (unsigned long long)docs);
+	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
+			 "subscriber", id, "expires", exp, "documents", docs_s);
+	rc = vars ? kra_outbox_add(t, str(sub, "email"), "otp", str(sub, "lang"),
+				   vars, id, nonce)
+		  : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);
+	if (rc == 0)
+		rc = audit(t, c, "auth.otp.issue", id,
+			   json_pack("{s:I}", "documents", (json_int_t)docs));
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:I, s:I}", "subscriber", id, "documents",
+				    (json_int_t)docs, "expires", (json_int_t)expires);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+out:
+	store_txn_abort(t);
+	json_decref(vars);
+	json_decref(sub);
+	return rc;
 }

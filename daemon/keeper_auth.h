@@ -12,6 +12,9 @@
 struct auth_ticket {
 	int seal;              /* a seal code is consumed */
 	char code_key[80];     /* its DB_RA_INDEX key */
+	int otp;               /* an individual's one-time code is consumed */
+	char sub[64];          /* its subscriber */
+	char nonce[33];        /* and the batch it belongs to */
 };
 
 /*
@@ -35,6 +38,8 @@ int keeper_passphrase_hash(struct keeper *k, const char *pass, char *hash,
 			   struct reply *r);
 
 /* MSG_RA operations. */
+int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
+		      struct reply *r);
 int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
 		     struct reply *r);
 int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,

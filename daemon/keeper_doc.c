@@ -341,14 +341,15 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	if (detail == NULL) {
 		rc = rc ? rc : ESD_ENOMEM;
 	} else {
-		int arc = store_audit_sync_apply(k->store, rc == 0 && tk.seal ?
+		int arc = store_audit_sync_apply(k->store, rc == 0 &&
+						 (tk.seal || tk.otp) ?
 						 keeper_auth_consume : NULL, &tk,
 						 c->actor, strcmp(purpose, "seal") == 0
 						 ? "seal" : "sign", label, rc, detail);
 
 		if (arc == ESD_EAUTHZ && rc == 0)
-			snprintf(r->msg, sizeof(r->msg), "the seal code is used "
-				 "up or expired");
+			snprintf(r->msg, sizeof(r->msg), "the %s is used up or "
+				 "expired", tk.otp ? "one-time code" : "seal code");
 		if (arc != 0 && rc == 0)
 			rc = arc == ESD_EAUTHZ ? ESD_EAUTHZ : ESD_ESTORE;
 	}

@@ -506,6 +506,8 @@ static const struct ra_op {
 	{ "seal.code", op_seal_code, WHO_CLIENT, 1,
 	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
 	{ "seal.totp", op_seal_totp, WHO_CLIENT, 1, { "id" } },
+	{ "individual.otp", op_individual_otp, WHO_CLIENT, 1,
+	  { "id", "documents" } },
 	{ "subscriber.status", op_subscriber_status, WHO_CLIENT, 0, { "id" } },
 	{ "user.create", op_user_create, WHO_ADMIN, 1,
 	  { "name", "email", "role", "?lang" } },

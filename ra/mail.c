@@ -67,6 +67,20 @@ static const struct tpl tpls[] = {
 	  "Valid until: {{expires}}\n\n"
 	  "Give this code only to the application allowed to seal on your\n"
 	  "organisation's behalf. The activation can be revoked at any time.\n" },
+	{ "otp", "id", "Kode sekali pakai untuk tanda tangan elektronik",
+	  "Yth. {{name}},\n\n"
+	  "Kode sekali pakai untuk menandatangani {{documents}} dokumen:\n\n"
+	  "  Kode: {{code}}\n"
+	  "  Berlaku sampai: {{expires}}\n\n"
+	  "Jika Anda tidak meminta kode ini, abaikan email ini dan hubungi\n"
+	  "verifikator Anda.\n" },
+	{ "otp", "en", "One-time code for your electronic signature",
+	  "Dear {{name}},\n\n"
+	  "A one-time code to sign {{documents}} documents:\n\n"
+	  "  Code: {{code}}\n"
+	  "  Valid until: {{expires}}\n\n"
+	  "If you did not ask for it, ignore this email and tell your\n"
+	  "verifier.\n" },
 	{ "account", "id", "Akun esignd Anda",
 	  "Yth. {{name}},\n\n"
 	  "Akun {{role}} untuk Anda telah dibuat.\n\n"

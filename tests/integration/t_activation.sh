@@ -79,6 +79,17 @@ eq "with the same key and certificate" "$SER" \
 eq "the reset code works once" 401 "$(https_code /v1/ra/activate -d \
 	"{\"subscriber\":\"$IND\",\"code\":\"$CODE2\",\"passphrase\":\"another long one\"}")"
 
+# A one-time code for one document instead of the passphrase.
+check "esignctl user otp: a code for 1 document is emailed" $VA user otp --id "$IND" --documents 1
+OTP=""
+for _ in $(seq 100); do
+	OTP=$(grep -l '^To: siti@agency.go.id' "$D"/mail/new/* | xargs -r grep -h -o '[CK]ode: [A-Z0-9]\{5\}-[A-Z0-9]\{5\}' | head -1 | cut -d' ' -f2)
+	[ -n "$OTP" ] && break
+	sleep 0.1
+done
+eq "POST /v1/sign with the one-time code: 200" 200 "$(sign -F "key=$IND" -F "otp=$OTP")"
+eq "the code works for one document only: 401" 401 "$(sign -F "key=$IND" -F "otp=$OTP")"
+
 # A seal: activated by email, sealing with seal codes.
 $VA --json seal register --name "Sistem Naskah Dinas" --org "Kementerian Contoh" \
 	--email officer@agency.go.id --letter "$PDF" >"$TMP/seal.json"
