@@ -37,6 +37,7 @@ static const struct {
 	{ "clients_add", "client.add", 201 },
 	{ "clients_list", "client.list", 200 },
 	{ "keys_csr", "key.csr", 200 },
+	{ "keys_rotate", "key.rotate", 200 },
 	{ "ra_seal_activate", "seal.activate", 200 },
 	{ "ra_seal_deactivate", "seal.deactivate", 200 },
 	{ "ra_seal_code", "seal.code", 201 },

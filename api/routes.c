@@ -322,6 +322,7 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/clients", api_ra, ROUTE_AUTH, "clients_add" },
 	{ "GET", "/v1/clients", api_ra, ROUTE_AUTH, "clients_list" },
 	{ "POST", "/v1/keys/*/csr", api_ra, ROUTE_AUTH, "keys_csr" },
+	{ "POST", "/v1/keys/*/rotate", api_ra, ROUTE_AUTH, "keys_rotate" },
 	{ "POST", "/v1/ra/seals/*/activation", api_ra, ROUTE_AUTH,
 	  "ra_seal_activate" },
 	{ "DELETE", "/v1/ra/seals/*/activation", api_ra, ROUTE_AUTH,

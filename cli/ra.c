@@ -88,6 +88,8 @@ static const struct cmd {
 	  { "name", "email", "role", "lang" }, NULL, NULL, NULL },
 	{ "keys", "csr", "POST", "/v1/keys/{label}/csr", { "label", "subject" },
 	  NULL, NULL, "csr" },
+	{ "keys", "rotate", "POST", "/v1/keys/{label}/rotate", { "label" },
+	  NULL, NULL, NULL },
 	{ "keys", "import", "POST", "/v1/keys/{label}/certificate",
 	  { "label", "cert", "chain", "purpose" }, NULL, NULL, NULL },
 };

@@ -243,6 +243,7 @@ struct find_purpose {
 	const char *purpose;
 	char *label;
 	size_t skip;       /* matches to pass over first */
+	int current;       /* pass over keys a rotation superseded */
 };
 
 static int find_purpose_cb(void *arg, const void *key, size_t klen,
@@ -252,7 +253,8 @@ static int find_purpose_cb(void *arg, const void *key, size_t klen,
 	json_t *rec = json_loadb(val, vlen, 0, NULL);
 	const char *p = json_string_value(json_object_get(rec, "purpose"));
 	int found = p != NULL && strcmp(p, f->purpose) == 0 &&
-		    klen <= HSM_LABEL_MAX;
+		    klen <= HSM_LABEL_MAX &&
+		    !(f->current && json_object_get(rec, "superseded_by") != NULL);
 
 	if (found && f->skip > 0) {
 		f->skip--;
@@ -265,15 +267,10 @@ static int find_purpose_cb(void *arg, const void *key, size_t klen,
 	return found;
 }
 
-int keeper_key_by_purpose(struct keeper *k, const char *purpose, char *label)
+static int by_purpose(struct keeper *k, const char *purpose, size_t n,
+		      int current, char *label)
 {
-	return keeper_key_by_purpose_nth(k, purpose, 0, label);
-}
-
-int keeper_key_by_purpose_nth(struct keeper *k, const char *purpose, size_t n,
-			      char *label)
-{
-	struct find_purpose f = { purpose, label, n };
+	struct find_purpose f = { purpose, label, n, current };
 	struct store_txn *t;
 	int rc = store_txn_begin(k->store, 0, &t);
 
@@ -282,6 +279,17 @@ int keeper_key_by_purpose_nth(struct keeper *k, const char *purpose, size_t n,
 	rc = store_walk(t, DB_KEYS, find_purpose_cb, &f);
 	store_txn_abort(t);
 	return rc == 1 ? 0 : rc == 0 ? ESD_ENOTFOUND : rc;
+}
+
+int keeper_key_by_purpose(struct keeper *k, const char *purpose, char *label)
+{
+	return by_purpose(k, purpose, 0, 1, label);
+}
+
+int keeper_key_by_purpose_nth(struct keeper *k, const char *purpose, size_t n,
+			      char *label)
+{
+	return by_purpose(k, purpose, n, 0, label);
 }
 
 int keeper_record_cert(json_t *rec, X509 **out)

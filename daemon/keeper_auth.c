@@ -184,10 +184,11 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0)
 		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
-	if (rc == 0 && (strcmp(str(sub, "status"), "active") != 0 ||
-			strcmp(str(sub, "key") ?: "", str(keyrec, "label")) != 0))
-		rc = fail(r, ESD_EPERM, "key '%s' is not the current key of an "
-			  "active subscriber", str(keyrec, "label"));
+	/* Any key of an active subscriber: after a renewal, a signature
+	 * already under way with the previous key still completes. */
+	if (rc == 0 && strcmp(str(sub, "status"), "active") != 0)
+		rc = fail(r, ESD_EPERM, "key '%s' belongs to a subscriber that is "
+			  "not active", str(keyrec, "label"));
 	kind = auth != NULL ? auth[0] : '\0';
 	val = kind != '\0' ? auth + 1 : "";
 	if (rc == 0 && strcmp(str(sub, "kind"), "individual") == 0) {

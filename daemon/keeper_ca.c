@@ -5,7 +5,9 @@
  * certificate the CA issued, with its chain, and the keeper refuses one
  * whose public key is not the token key's or whose chain does not verify.
  */
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -14,16 +16,11 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/keeper_int.h"
-#include "daemon/keeper_ra.h"
+#include "daemon/keeper_ra_int.h"
 #include "pki/pki.h"
 #include "ra/ra.h"
 
 #define CHAIN_MAX 4
-
-static const char *str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
 
 int op_key_csr(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 {
@@ -237,5 +234,217 @@ out:
 	X509_free(cert[0]);
 	for (i = 0; i < n; i++)
 		X509_free(chain[i]);
+	return rc;
+}
+
+/* ---- rotation ---- */
+
+static const struct {
+	const char *purpose;
+	enum pki_profile profile;
+} rotatable[] = {
+	{ "seal", PKI_PROFILE_SEAL }, { "individual", PKI_PROFILE_INDIVIDUAL },
+	{ "issuing-ca", PKI_PROFILE_ISSUING_CA }, { "tsa", PKI_PROFILE_TSA },
+	{ "ocsp", PKI_PROFILE_OCSP }, { "audit", PKI_PROFILE_AUDIT },
+};
+
+/* The key a label names now: its rotation alias, else itself. */
+static void current_label(struct store_txn *t, const char *label, char *out)
+{
+	char key[HSM_LABEL_MAX + 8];
+	const void *v;
+	size_t n;
+
+	snprintf(key, sizeof(key), "alias:%s", label);
+	if (store_get(t, DB_RA_INDEX, key, strlen(key), &v, &n) == 0 &&
+	    n <= HSM_LABEL_MAX) {
+		memcpy(out, v, n);
+		out[n] = '\0';
+	} else {
+		snprintf(out, HSM_LABEL_MAX + 1, "%s", label);
+	}
+}
+
+/*
+ * esignctl keys rotate: a new key in the token for the label, its
+ * certificate issued like the old one (subject, profile, validity) by the
+ * issuer's current key, and the switch in one transaction: the label then
+ * names the new key ("alias:LABEL"), grants on it follow, and the old key
+ * stays, superseded, for what is under way and for verification.
+ */
+int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
+		  struct reply *r)
+{
+	const char *want = str(a, "id"), *purpose;
+	char logical[HSM_LABEL_MAX + 1], cur[HSM_LABEL_MAX + 1];
+	char fresh[HSM_LABEL_MAX + 1], ca[HSM_LABEL_MAX + 1], serial[64];
+	char base[300], crl[400], ocsp[400], aia[400], ikey[HSM_LABEL_MAX + 8];
+	struct store_txn *t = NULL;
+	json_t *old = NULL, *crec = NULL, *carec = NULL, *nrec = NULL;
+	X509 *oldcert = NULL, *cacert = NULL, *cert = NULL, *chain[4] = { NULL };
+	STACK_OF(X509) *up = NULL;
+	EVP_PKEY *pub = NULL, *cakey = NULL;
+	enum hsm_keytype type;
+	size_t nchain = 0, i;
+	char *subj = NULL;
+	unsigned days;
+	int rc;
+
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0 && (rc = store_get_json(t, DB_KEYS, want, &old)) == ESD_ENOTFOUND)
+		fail(r, rc, "no key labelled '%.64s'", want);
+	if (rc != 0)
+		goto out;
+	/* Rotating "demo-seal.2" rotates "demo-seal". */
+	snprintf(logical, sizeof(logical), "%s", str(old, "alias_of") ?: want);
+	current_label(t, logical, cur);
+	json_decref(old);
+	old = NULL;
+	rc = store_get_json(t, DB_KEYS, cur, &old);
+	purpose = str(old, "purpose");
+	for (i = 0; rc == 0 && i < ESD_ARRAY_LEN(rotatable); i++)
+		if (purpose != NULL && strcmp(purpose, rotatable[i].purpose) == 0)
+			break;
+	if (rc == 0 && (i == ESD_ARRAY_LEN(rotatable) ||
+			str(old, "subscriber") != NULL || str(old, "cert") == NULL))
+		rc = fail(r, ESD_EINVAL, "key '%s' is not rotated here: a "
+			  "subscriber's key is renewed through the registration "
+			  "authority, a root is not rotated, and the key needs a "
+			  "certificate", logical);
+	if (rc == 0)
+		rc = store_get_json(t, DB_CERTS, str(old, "serial"), &crec);
+	if (rc == 0) {
+		current_label(t, str(crec, "issuer") ?: "", ca);
+		rc = store_get_json(t, DB_KEYS, ca, &carec);
+		if (rc != 0 || strcmp(str(crec, "issuer"), "external") == 0)
+			rc = fail(r, ESD_EINVAL, "the issuer of '%s' is not a key "
+				  "here", logical);
+	}
+	/* The new label: "LABEL.N", the first free N from 2. */
+	for (unsigned n = 2; rc == 0; n++) {
+		const void *v;
+		size_t vl;
+
+		snprintf(fresh, sizeof(fresh), "%.56s.%u", logical, n);
+		if (store_get(t, DB_KEYS, fresh, strlen(fresh), &v, &vl) != 0)
+			break;
+	}
+	store_txn_abort(t);
+	t = NULL;
+	if (rc != 0)
+		goto out;
+	rc = keeper_record_cert(old, &oldcert);
+	if (rc == 0)
+		rc = keeper_record_cert(carec, &cacert);
+	if (rc == 0)
+		rc = keeper_record_chain(carec, &up);
+	if (rc == 0)
+		rc = hsm_key_type(k->hsm, cur, &type);
+	if (rc != 0)
+		goto out;
+	subj = X509_NAME_oneline(X509_get_subject_name(oldcert), NULL, 0);
+	{
+		struct tm a1, a2;
+
+		ASN1_TIME_to_tm(X509_get0_notBefore(oldcert), &a1);
+		ASN1_TIME_to_tm(X509_get0_notAfter(oldcert), &a2);
+		days = (unsigned)((timegm(&a2) - timegm(&a1)) / 86400);
+		days = days < 1 ? 1 : days;
+	}
+	pthread_mutex_lock(&k->cfg_mu);
+	if (k->cfg.pki_base_url[0] != '\0')
+		snprintf(base, sizeof(base), "%s", k->cfg.pki_base_url);
+	else
+		snprintf(base, sizeof(base), "https://%s", k->cfg.https_listen);
+	pthread_mutex_unlock(&k->cfg_mu);
+	snprintf(crl, sizeof(crl), "%s/crl/%s.crl", base, ca);
+	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", base);
+	snprintf(aia, sizeof(aia), "%s/ca/%s.crt", base, ca);
+	rc = subj ? hsm_keygen(k->hsm, fresh, type) : ESD_ENOMEM;
+	if (rc == 0)
+		rc = hsm_pubkey(k->hsm, fresh, &pub);
+	if (rc == 0)
+		rc = hsm_privkey(k->hsm, ca, &cakey);
+	if (rc == 0) {
+		struct pki_cert_req req = {
+			.profile = rotatable[i].profile, .subject = subj,
+			.pubkey = pub, .issuer = cacert, .issuer_key = cakey,
+			.days = days, .crl_url = crl, .ca_issuers_url = aia,
+			.ocsp_url = rotatable[i].profile == PKI_PROFILE_OCSP ? NULL
+									  : ocsp,
+		};
+
+		rc = pki_cert_issue(&req, &cert);
+	}
+	if (rc == 0)
+		rc = hsm_store_cert(k->hsm, fresh, cert);
+	if (rc != 0) {
+		if (r->msg[0] == '\0')
+			fail(r, rc, "rotating '%s' failed: %s", logical,
+			     esd_err_msg(rc));
+		goto out;
+	}
+	chain[nchain++] = cacert;
+	X509_up_ref(cacert);
+	for (int j = 0; j < sk_X509_num(up) && nchain < 4; j++) {
+		chain[nchain] = sk_X509_value(up, j);
+		X509_up_ref(chain[nchain++]);
+	}
+	/* The switch: new key recorded, the label pointing at it, the old
+	 * one marked, and the audit record, together. */
+	snprintf(ikey, sizeof(ikey), "alias:%s", logical);
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = ra_record_cert(t, c->actor, fresh, hsm_keytype_name(type),
+				    purpose, cert, ca, chain, nchain, NULL, serial,
+				    sizeof(serial));
+	if (rc == 0)
+		rc = store_get_json(t, DB_KEYS, fresh, &nrec);
+	if (rc == 0) {
+		json_object_set_new(nrec, "alias_of", json_string(logical));
+		rc = store_put_json(t, DB_KEYS, fresh, nrec, 0);
+	}
+	if (rc == 0) {
+		json_object_set_new(old, "superseded_by", json_string(fresh));
+		json_object_set_new(old, "superseded_at", json_integer(esd_now()));
+		rc = store_put_json(t, DB_KEYS, cur, old, 0);
+	}
+	if (rc == 0)
+		rc = store_put(t, DB_RA_INDEX, ikey, strlen(ikey), fresh,
+			       strlen(fresh), 0);
+	if (rc == 0)
+		rc = store_audit(t, c->actor, "keys.rotate", logical, 0,
+				 json_pack("{s:s, s:s, s:s}", "from", cur, "to",
+					   fresh, "serial", serial));
+	if (rc == 0) {
+		rc = store_txn_commit(t);
+		t = NULL;
+	}
+	keeper_keys_changed();
+	if (rc != 0) {
+		log_err("keeper: key '%s' generated to rotate '%s' but not "
+			"recorded: %s", fresh, logical, esd_err_name(rc));
+		goto out;
+	}
+	log_info("keeper: key '%s' rotated: now '%s' (certificate %s)", logical,
+		 fresh, serial);
+	r->json = json_pack("{s:s, s:s, s:s, s:s}", "key", logical, "previous",
+			    cur, "current", fresh, "serial", serial);
+	rc = r->json ? 0 : ESD_ENOMEM;
+out:
+	store_txn_abort(t);
+	for (i = 0; i < nchain; i++)
+		X509_free(chain[i]);
+	sk_X509_pop_free(up, X509_free);
+	X509_free(cert);
+	X509_free(cacert);
+	X509_free(oldcert);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(cakey);
+	OPENSSL_free(subj);
+	json_decref(nrec);
+	json_decref(carec);
+	json_decref(crec);
+	json_decref(old);
 	return rc;
 }

@@ -152,8 +152,35 @@ static int subscriber_key(struct keeper *k, const char *id, char *label)
 	return rc;
 }
 
+/* The key a rotated label now names ("alias:LABEL" in ra_index), into
+ * label; label unchanged when it was never rotated. */
+static void follow_alias(struct keeper *k, char *label)
+{
+	struct store_txn *t;
+	char key[HSM_LABEL_MAX + 8];
+	const void *v;
+	size_t n;
+
+	snprintf(key, sizeof(key), "alias:%s", label);
+	if (store_txn_begin(k->store, 0, &t) != 0)
+		return;
+	if (store_get(t, DB_RA_INDEX, key, strlen(key), &v, &n) == 0 &&
+	    n <= HSM_LABEL_MAX) {
+		memcpy(label, v, n);
+		label[n] = '\0';
+	}
+	store_txn_abort(t);
+}
+
+/*
+ * resolve: follow a rotated label to its current key (MSG_DOC_KEY). The
+ * signature itself (MSG_DOC_SIGN) names the key MSG_DOC_KEY answered, so
+ * a rotation between the two calls signs with the key whose certificate
+ * the front put in the CMS.
+ */
 static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
-		   const char *want, char *label, json_t **rec, struct reply *r)
+		   const char *want, int resolve, char *label, json_t **rec,
+		   struct reply *r)
 {
 	const char *purpose, *pem, *sub;
 	json_t *v;
@@ -187,10 +214,20 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 	} else {
 		snprintf(label, HSM_LABEL_MAX + 1, "%s", want);
 	}
+	/* A grant names the label the client knows, before any rotation. */
 	json_array_foreach(c->keys, i, v)
 		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
 			granted = 1;
+	if (resolve)
+		follow_alias(k, label);
+	nb = na = 0;
 	rc = key_lookup(k, label, rec, &nb, &na);
+	/* A key made by rotating a granted label is granted too. */
+	json_array_foreach(c->keys, i, v)
+		if (rc == 0 && json_is_string(v) &&
+		    strcmp(json_string_value(v), json_string_value(json_object_get(
+				   *rec, "alias_of")) ?: "") == 0)
+			granted = 1;
 	if (rc == 0 && !granted && (sub = json_string_value(json_object_get(
 					    *rec, "subscriber"))) != NULL) {
 		/* An individual's key answers to its passphrase, checked
@@ -252,7 +289,7 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	if (ibuf_get_str(in, purpose, sizeof(purpose)) != 0 ||
 	    ibuf_get_str(in, want, sizeof(want)) != 0 || ibuf_done(in) != 0)
 		return ESD_EINVAL;
-	rc = doc_key(k, c, purpose, want, label, &rec, r);
+	rc = doc_key(k, c, purpose, want, 1, label, &rec, r);
 	if (rc != 0)
 		return rc;
 	/* The answer for this key, built once (grant, purpose, validity
@@ -314,7 +351,7 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		return ESD_EINVAL;
 	rc = keeper_clock_check(k, r);
 	if (rc == 0)
-		rc = doc_key(k, c, purpose, want, label, &rec, r);
+		rc = doc_key(k, c, purpose, want, 0, label, &rec, r);
 	/* The signer's passphrase or the seal code, for a subscriber's key. */
 	if (rc == 0)
 		rc = keeper_auth_prepare(k, c, rec, auth, &tk, r);

@@ -67,9 +67,11 @@ int keeper_cert_revoked(struct keeper *k, const char *serial);
 
 /* The record of the key labelled label (DB_KEYS); caller decrefs. */
 int keeper_key_record(struct keeper *k, const char *label, json_t **rec);
-/* The label of the first key whose purpose is purpose, into label. */
+/* The label of the first key whose purpose is purpose, into label (a
+ * key a rotation superseded is passed over). */
 int keeper_key_by_purpose(struct keeper *k, const char *purpose, char *label);
-/* The same for the n-th such key (from 0), in label order. */
+/* The same for the n-th such key (from 0), in label order, superseded
+ * ones included (they still answer for what they issued). */
 int keeper_key_by_purpose_nth(struct keeper *k, const char *purpose, size_t n,
 			      char *label);
 /* Certificate of a key's record (its "cert" PEM); new X509. */

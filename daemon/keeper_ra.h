@@ -23,6 +23,9 @@ int keeper_ra_code(struct keeper *k, const char *subscriber, const char *nonce,
 int op_key_csr(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_key_import(struct keeper *k, struct caller *c, json_t *a,
 		  struct reply *r);
+/* keys.rotate: a new key and certificate for a label, switched at once. */
+int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
+		  struct reply *r);
 
 /* SHA-256 of a token signature (the "codes" key, RSA PKCS#1 v1.5, so
  * deterministic) over SHA-256(domain NUL a NUL b): a value only the

@@ -497,6 +497,7 @@ static const struct ra_op {
 	  { "name", "role", "?keys", "?default_key" } },
 	{ "client.list", op_client_list, WHO_ADMIN, 0, { NULL } },
 	{ "key.csr", op_key_csr, WHO_ADMIN, 0, { "id", "subject" } },
+	{ "key.rotate", op_key_rotate, WHO_ADMIN, 1, { "id" } },
 	{ "subscriber.unlock", op_unlock, WHO_VERIFIER, 1, { "id" } },
 	{ "subscriber.reset", op_reset, WHO_VERIFIER, 1, { "id" } },
 	{ "individual.passphrase", op_passphrase_change, WHO_ANYONE, 1,
