@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include <gnutls/gnutls.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
@@ -35,6 +36,7 @@ struct api_server {
 	atomic_int inflight;
 	char *cert_pem;
 	char *key_pem;
+	char *client_ca_pem;  /* tls_client_ca: mutual TLS, NULL = off */
 };
 
 static X509_STORE *trust;
@@ -257,6 +259,24 @@ static enum MHD_Result send_resp(struct req *r, struct resp *out)
 	return ret;
 }
 
+/* The TLS peer sent a certificate that verifies against tls_client_ca
+ * (GnuTLS checks it against the trust MHD gave it), valid now. */
+static int client_cert_ok(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	unsigned status = 1;
+
+	if (ci == NULL || ci->tls_session == NULL)
+		return 0;
+	if (gnutls_certificate_verify_peers2(
+		    (gnutls_session_t)ci->tls_session, &status) != 0)
+		return 0;
+	return status == 0 &&
+	       gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session,
+					    &(unsigned){ 0 }) != NULL;
+}
+
 static void dispatch(struct req *r, struct resp *out)
 {
 	int rc;
@@ -268,6 +288,15 @@ static void dispatch(struct req *r, struct resp *out)
 	rc = route(r);
 	if (rc != 0) {
 		resp_error(out, rc, NULL);
+		return;
+	}
+	/* With tls_client_ca, HTTPS callers also prove themselves with a
+	 * certificate from it (health and metrics excepted, for probes). */
+	if (!r->via_unix && r->srv->client_ca_pem != NULL &&
+	    !(api_routes[r->route].flags & ROUTE_NO_LIMIT) &&
+	    !client_cert_ok(r->conn)) {
+		resp_error(out, ESD_EAUTH, "a client certificate from the "
+			   "configured CA (tls_client_ca) is required");
 		return;
 	}
 	rc = credential(r);
@@ -404,6 +433,9 @@ static int start_one(struct listener *l, const struct esd_config *cfg, int fd,
 		  (void *)"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-SHA1:-RSA:%SAFE_RENEGOTIATION" },
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, l->srv->cert_pem },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, l->srv->key_pem },
+		/* Mutual TLS: ask for a client certificate from these CAs. */
+		{ l->srv->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
+		  0, l->srv->client_ca_pem },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
@@ -436,6 +468,9 @@ int api_start(const struct esd_config *cfg, int https_fd, int unix_fd,
 		rc = esd_read_file(cfg->tls_cert, 1 << 20, &s->cert_pem, NULL);
 		if (rc == 0)
 			rc = esd_read_file(cfg->tls_key, 1 << 20, &s->key_pem, NULL);
+		if (rc == 0 && cfg->tls_client_ca[0] != '\0')
+			rc = esd_read_file(cfg->tls_client_ca, 1 << 20,
+					   &s->client_ca_pem, NULL);
 		if (rc != 0) {
 			log_err("front: cannot read tls_cert/tls_key: %s",
 				esd_err_msg(rc));
@@ -477,6 +512,7 @@ void api_drain_and_stop(struct api_server *s, unsigned timeout_s)
 	for (int i = 0; i < 2; i++)
 		if (ls[i]->d != NULL)
 			MHD_stop_daemon(ls[i]->d);
+	free(s->client_ca_pem);
 	if (s->key_pem != NULL) {
 		OPENSSL_cleanse(s->key_pem, strlen(s->key_pem));
 		free(s->key_pem);

@@ -31,6 +31,7 @@ static const struct key keys[] = {
 	{ S(https_listen, C_STR), 0, 0 },
 	{ S(tls_cert, C_PATH), 0, 0 },
 	{ S(tls_key, C_PATH), 0, 0 },
+	{ S(tls_client_ca, C_PATH), 0, 0 },
 	{ S(unix_socket, C_PATH), 0, 0 },
 	{ S(user, C_STR), 0, 0 },
 	{ S(trust_anchors, C_PATH), 0, 0 },

@@ -36,6 +36,7 @@ struct esd_config {
 	char https_listen[128];       /* "host:port", "" = no HTTPS */
 	char tls_cert[PATH_MAX];
 	char tls_key[PATH_MAX];
+	char tls_client_ca[512];      /* mutual TLS on HTTPS: "" = off */
 	char unix_socket[PATH_MAX];   /* "" = no Unix socket */
 	char user[64];                /* front runs as this when started as root */
 	char trust_anchors[PATH_MAX]; /* PEM CA certificates for verification */
