@@ -26,6 +26,37 @@ eq "signing works again" 200 "$(sign_code)"
 check "status counts the reconnect" bash -c \
 	"'$ESIGNCTL' -c '$D/esignd.conf' --json status | grep -q '\"reconnects\": [1-9]'"
 eq "still the same keeper process" "$K" "$(keeper_pid)"
+
+# The same under load: seals run without pause while the token goes away
+# twice and comes back; every answer is 200 or 503, never 500 or a
+# dropped connection, and sealing resumes.
+load() {
+	local i=0
+	while [ ! -e "$TMP/stop" ]; do
+		i=$((i + 1))
+		curl -s -o /dev/null -w '%{http_code}\n' -m 20 --cacert "$D/ca.pem" \
+			-H "Authorization: Bearer $TOKEN" -d "{\"digest\":\"$(printf '%064x' "$1$i")\"}" \
+			"$URL/v1/seal/hash"
+	done >"$TMP/load.$1"
+}
+load 1 & L1=$!
+load 2 & L2=$!
+for _ in 1 2; do
+	sleep 0.7
+	mv "$D/tokens" "$D/tokens.away"
+	sleep 0.7
+	mv "$D/tokens.away" "$D/tokens"
+done
+wait_health 5
+sleep 0.5
+touch "$TMP/stop"
+wait $L1 $L2
+cat "$TMP"/load.* >"$TMP/codes"
+check "under load: answers were given ($(wc -l <"$TMP/codes"))" test "$(wc -l <"$TMP/codes")" -gt 10
+eq "... every one 200 or 503" 0 "$(grep -v -c -E '^(200|503)$' "$TMP/codes")"
+check "... some 503 while the token was away" grep -q '^503$' "$TMP/codes"
+eq "... and the last ones 200 again" 200 "$(tail -1 "$TMP/load.1")"
+eq "the keeper never crashed" "$K" "$(keeper_pid)"
 esd_stop
 
 # Starting while the token is unavailable: serve, degraded, and recover.
