@@ -131,6 +131,8 @@ void api_bsre_seal_revoke(struct req *r, struct resp *out);
 void api_bsre_verify_v2(struct req *r, struct resp *out);
 /* The registration authority's routes (ra.c). */
 void api_ra(struct req *r, struct resp *out);
+/* GET /v1/openapi.json: docs/openapi.yaml as JSON (openapi.c). */
+void api_openapi(struct req *r, struct resp *out);
 
 /* Parses the body as a JSON object whose keys are all in allowed (NULL
  * terminated); NULL with out set to a 400 otherwise. */

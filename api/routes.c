@@ -282,6 +282,7 @@ static void h_key_sign(struct req *r, struct resp *out)
 const struct route api_routes[] = {
 	{ "GET", "/v1/health", h_health, ROUTE_NO_LIMIT, "health" },
 	{ "GET", "/metrics", h_metrics, ROUTE_NO_LIMIT, "metrics" },
+	{ "GET", "/v1/openapi.json", api_openapi, ROUTE_NO_LIMIT, "openapi" },
 	{ "GET", "/v1/status", h_status, ROUTE_AUTH, "status" },
 	{ "GET", "/v1/keys", h_keys_list, ROUTE_AUTH, "keys_list" },
 	{ "POST", "/v1/keys", h_keys_generate, ROUTE_AUTH, "keys_generate" },
