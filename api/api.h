@@ -79,7 +79,8 @@ void api_pdf_error(struct resp *out, int rc, int reason);
  * the keeper checks it), the level and the optional appearance. */
 /* What authorises a signature with a subscriber's key: its kind and the
  * value ("" for keys without a subscriber). */
-enum { AUTH_PASSPHRASE = 'P', AUTH_OTP = 'O', AUTH_SEAL_CODE = 'S' };
+enum { AUTH_PASSPHRASE = 'P', AUTH_OTP = 'O', AUTH_SEAL_CODE = 'S',
+       AUTH_BATCH = 'B' };
 struct sign_auth {
 	char kind;
 	const char *value;

@@ -290,10 +290,12 @@ static void dispatch(struct req *r, struct resp *out)
 		resp_error(out, rc, NULL);
 		return;
 	}
-	/* With tls_client_ca, HTTPS callers also prove themselves with a
-	 * certificate from it (health and metrics excepted, for probes). */
+	/* With tls_client_ca, HTTPS callers of the routes that take a
+	 * credential also prove themselves with a certificate from it;
+	 * public routes (probes, verification, TSA, OCSP, CRLs, CA
+	 * certificates for relying parties) stay open. */
 	if (!r->via_unix && r->srv->client_ca_pem != NULL &&
-	    !(api_routes[r->route].flags & ROUTE_NO_LIMIT) &&
+	    (api_routes[r->route].flags & ROUTE_AUTH) &&
 	    !client_cert_ok(r->conn)) {
 		resp_error(out, ESD_EAUTH, "a client certificate from the "
 			   "configured CA (tls_client_ca) is required");

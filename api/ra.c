@@ -48,6 +48,7 @@ static const struct {
 	{ "ra_subscriber_unlock", "subscriber.unlock", 200 },
 	{ "ra_subscriber_reset", "subscriber.reset", 200 },
 	{ "ra_subscriber_otp", "individual.otp", 201 },
+	{ "ra_subscriber_authorize", "individual.authorize", 200 },
 	{ "ra_passphrase", "individual.passphrase", 200 },
 	{ "keys_import", "key.import", 200 },
 };

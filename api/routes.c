@@ -336,6 +336,8 @@ const struct route api_routes[] = {
 	  "ra_subscriber_reset" },
 	{ "POST", "/v1/ra/subscribers/*/otp", api_ra, ROUTE_AUTH,
 	  "ra_subscriber_otp" },
+	{ "POST", "/v1/ra/subscribers/*/authorize", api_ra, ROUTE_AUTH,
+	  "ra_subscriber_authorize" },
 	{ "POST", "/v1/ra/passphrase", api_ra, 0, "ra_passphrase" },
 	{ "POST", "/v1/users", api_ra, ROUTE_AUTH, "users_add" },
 	{ "POST", "/v1/login", api_ra, 0, "login" },

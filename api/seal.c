@@ -685,7 +685,7 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 {
 	static const char *const allowed[] = { "digest", "key", "level",
 					       "passphrase", "seal_code", "otp",
-					       NULL };
+					       "sad", NULL };
 	json_t *j = api_body_object(r, out, allowed);
 	const char *hex, *key, *level, *pass;
 	struct sign_auth auth = { 0, NULL };
@@ -717,6 +717,9 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 	else if (json_string_value(json_object_get(j, "otp")) != NULL)
 		auth = (struct sign_auth){ AUTH_OTP,
 			json_string_value(json_object_get(j, "otp")) };
+	else if (json_string_value(json_object_get(j, "sad")) != NULL)
+		auth = (struct sign_auth){ AUTH_BATCH,
+			json_string_value(json_object_get(j, "sad")) };
 	else
 		auth = (struct sign_auth){ AUTH_PASSPHRASE,
 			json_string_value(json_object_get(j, "passphrase")) };

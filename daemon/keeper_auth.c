@@ -158,6 +158,44 @@ static int check_otp(struct keeper *k, struct caller *c, json_t *sub,
 	return 0;
 }
 
+static void code_key(const char *code, char key[80]);
+
+/* A batch authorisation (kind 'B'): the passphrase was checked once for a
+ * list of document digests; this document's digest must be one of them,
+ * not used yet. */
+static int check_sad(struct keeper *k, json_t *sub, const char *sad,
+		     const uint8_t dg[32], struct auth_ticket *tk,
+		     struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *rec = NULL, *v;
+	size_t i;
+	int rc, found = 0;
+
+	if ((rc = locked(sub, r)) != 0)
+		return rc;
+	code_key(sad, tk->code_key);
+	memcpy(tk->code_key, "sad:", 4);    /* "sad:" + 64 hex, not "sealcode:" */
+	memmove(tk->code_key + 4, tk->code_key + 9, strlen(tk->code_key + 9) + 1);
+	esd_hex(dg, 32, tk->digest);
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0 && store_get_json(t, DB_RA_INDEX, tk->code_key, &rec) != 0)
+		rc = ESD_EAUTHZ;
+	store_txn_abort(t);
+	if (rc == 0 && (strcmp(str(rec, "subscriber"), str(sub, "id")) != 0 ||
+			num(rec, "expires") <= esd_now()))
+		rc = ESD_EAUTHZ;
+	json_array_foreach(json_object_get(rec, "digests"), i, v)
+		if (rc == 0 && strcmp(json_string_value(v), tk->digest) == 0)
+			found = 1;
+	json_decref(rec);
+	if (rc != 0 || !found)
+		return fail(r, ESD_EAUTHZ, "the authorisation is unknown, expired "
+			    "or does not cover this document");
+	tk->sad = 1;
+	return 0;
+}
+
 static void code_key(const char *code, char key[80])
 {
 	uint8_t h[32];
@@ -169,8 +207,8 @@ static void code_key(const char *code, char key[80])
 }
 
 int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
-			const char *auth, struct auth_ticket *tk,
-			struct reply *r)
+			const char *auth, const uint8_t doc_digest[32],
+			struct auth_ticket *tk, struct reply *r)
 {
 	const char *id = str(keyrec, "subscriber"), *val;
 	struct store_txn *t = NULL;
@@ -198,6 +236,8 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 			rc = check_pass(k, c, sub, val, r);
 		else if (kind == 'O')
 			rc = check_otp(k, c, sub, val, tk, r);
+		else if (kind == 'B')
+			rc = check_sad(k, sub, val, doc_digest, tk, r);
 		else
 			rc = fail(r, ESD_EAUTHZ, "the signer's passphrase (or a "
 				  "one-time code) is required");
@@ -247,6 +287,30 @@ static int consume_otp(struct store_txn *t, struct auth_ticket *tk)
 	return rc == ESD_ENOTFOUND ? ESD_EAUTHZ : rc;
 }
 
+/* Takes the document's digest off the batch authorisation in t. */
+static int consume_sad(struct store_txn *t, struct auth_ticket *tk)
+{
+	json_t *rec = NULL, *left = json_array(), *v;
+	size_t i;
+	int rc = store_get_json(t, DB_RA_INDEX, tk->code_key, &rec), found = 0;
+
+	json_array_foreach(json_object_get(rec, "digests"), i, v) {
+		if (!found && strcmp(json_string_value(v), tk->digest) == 0)
+			found = 1;
+		else
+			json_array_append(left, v);
+	}
+	if (rc == 0 && (!found || num(rec, "expires") <= esd_now()))
+		rc = ESD_EAUTHZ;
+	if (rc == 0) {
+		json_object_set(rec, "digests", left);
+		rc = store_put_json(t, DB_RA_INDEX, tk->code_key, rec, 0);
+	}
+	json_decref(left);
+	json_decref(rec);
+	return rc == ESD_ENOTFOUND ? ESD_EAUTHZ : rc;
+}
+
 int keeper_auth_consume(struct store_txn *t, void *arg)
 {
 	struct auth_ticket *tk = arg;
@@ -255,6 +319,8 @@ int keeper_auth_consume(struct store_txn *t, void *arg)
 
 	if (tk->otp)
 		return consume_otp(t, tk);
+	if (tk->sad)
+		return consume_sad(t, tk);
 	rc = store_get_json(t, DB_RA_INDEX, tk->code_key, &code);
 
 	/* Checked again inside the transaction that makes it count. */
@@ -759,6 +825,92 @@ int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 out:
 	store_txn_abort(t);
 	json_decref(vars);
+	json_decref(sub);
+	return rc;
+}
+
+/*
+ * One passphrase check for a batch of documents (the CSC API's SAD with
+ * numSignatures and hashes): {id, passphrase, digests: [SHA-256 hex of
+ * each document's byte range]} -> a batch authorisation good for exactly
+ * those digests, each once, for seal_code_max_seconds at most 300 s. It
+ * fits the hash-only routes, where the client knows the digests first.
+ */
+int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
+			    struct reply *r)
+{
+	json_t *digests = json_object_get(a, "digests"), *sub = NULL, *rec = NULL,
+	       *v;
+	struct store_txn *t = NULL;
+	struct limits l;
+	uint8_t raw[16];
+	char id[64], sad[33], key[80];
+	int64_t expires;
+	size_t i;
+	int rc;
+
+	limits(k, &l);
+	if (!json_is_array(digests) || json_array_size(digests) == 0 ||
+	    json_array_size(digests) > l.max_docs)
+		return fail(r, ESD_EINVAL, "'digests' is an array of 1..%llu "
+			    "SHA-256 digests in hex", (unsigned long long)l.max_docs);
+	json_array_foreach(digests, i, v) {
+		const char *d = json_string_value(v);
+		size_t j = 0;
+
+		while (d != NULL && ((d[j] >= '0' && d[j] <= '9') ||
+				     (d[j] >= 'a' && d[j] <= 'f')))
+			j++;
+		if (d == NULL || j != 64 || d[64] != '\0')
+			return fail(r, ESD_EINVAL, "'digests' are 64 lowercase hex "
+				    "digits each");
+	}
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0 && keeper_subscriber_find(t, str(a, "id"), id, sizeof(id)) != 0)
+		rc = ESD_EAUTHZ;
+	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, id, &sub) != 0)
+		rc = ESD_EAUTHZ;
+	store_txn_abort(t);
+	t = NULL;
+	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
+			strcmp(str(sub, "status"), "active") != 0))
+		rc = ESD_EAUTHZ;
+	if (rc == ESD_EAUTHZ)
+		fail(r, rc, "no active individual '%.64s'", str(a, "id"));
+	if (rc == 0)
+		rc = check_pass(k, c, sub, str(a, "passphrase"), r);
+	if (rc == 0)
+		rc = esd_random(raw, sizeof(raw));
+	if (rc != 0)
+		goto out;
+	esd_hex(raw, sizeof(raw), sad);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	code_key(sad, key);
+	memcpy(key, "sad:", 4);
+	memmove(key + 4, key + 9, strlen(key + 9) + 1);
+	expires = esd_now() + (int64_t)(l.max_secs < 300 ? l.max_secs : 300);
+	rec = json_pack("{s:s, s:O, s:I, s:s}", "subscriber", id, "digests",
+			digests, "expires", (json_int_t)expires, "by", c->actor);
+	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_put_json(t, DB_RA_INDEX, key, rec, 1);
+	if (rc == 0)
+		rc = audit(t, c, "auth.batch", id,
+			   json_pack("{s:I}", "documents",
+				     (json_int_t)json_array_size(digests)));
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s, s:I, s:I}", "subscriber", id, "sad",
+				    sad, "documents",
+				    (json_int_t)json_array_size(digests), "expires",
+				    (json_int_t)expires);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+out:
+	OPENSSL_cleanse(sad, sizeof(sad));
+	store_txn_abort(t);
+	json_decref(rec);
 	json_decref(sub);
 	return rc;
 }

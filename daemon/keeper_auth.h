@@ -15,6 +15,8 @@ struct auth_ticket {
 	int otp;               /* an individual's one-time code is consumed */
 	char sub[64];          /* its subscriber */
 	char nonce[33];        /* and the batch it belongs to */
+	int sad;               /* a batch authorisation's digest is consumed */
+	char digest[65];       /* (code_key holds the authorisation's key) */
 };
 
 /*
@@ -24,8 +26,8 @@ struct auth_ticket {
  * with keeper_auth_consume in the audit record's transaction.
  */
 int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
-			const char *auth, struct auth_ticket *tk,
-			struct reply *r);
+			const char *auth, const uint8_t doc_digest[32],
+			struct auth_ticket *tk, struct reply *r);
 /* store_apply_fn: takes one document off the ticket's seal code. */
 int keeper_auth_consume(struct store_txn *t, void *tk);
 
@@ -40,6 +42,8 @@ int keeper_passphrase_hash(struct keeper *k, const char *pass, char *hash,
 /* MSG_RA operations. */
 int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 		      struct reply *r);
+int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
+			    struct reply *r);
 int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
 		     struct reply *r);
 int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,

@@ -354,7 +354,7 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		rc = doc_key(k, c, purpose, want, 0, label, &rec, r);
 	/* The signer's passphrase or the seal code, for a subscriber's key. */
 	if (rc == 0)
-		rc = keeper_auth_prepare(k, c, rec, auth, &tk, r);
+		rc = keeper_auth_prepare(k, c, rec, auth, doc, &tk, r);
 	OPENSSL_cleanse(auth, sizeof(auth));
 	if (rc != 0) {
 		json_decref(rec);
@@ -379,14 +379,15 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		rc = rc ? rc : ESD_ENOMEM;
 	} else {
 		int arc = store_audit_sync_apply(k->store, rc == 0 &&
-						 (tk.seal || tk.otp) ?
+						 (tk.seal || tk.otp || tk.sad) ?
 						 keeper_auth_consume : NULL, &tk,
 						 c->actor, strcmp(purpose, "seal") == 0
 						 ? "seal" : "sign", label, rc, detail);
 
 		if (arc == ESD_EAUTHZ && rc == 0)
 			snprintf(r->msg, sizeof(r->msg), "the %s is used up or "
-				 "expired", tk.otp ? "one-time code" : "seal code");
+				 "expired", tk.otp ? "one-time code" : tk.sad
+				 ? "authorisation" : "seal code");
 		if (arc != 0 && rc == 0)
 			rc = arc == ESD_EAUTHZ ? ESD_EAUTHZ : ESD_ESTORE;
 	}

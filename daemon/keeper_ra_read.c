@@ -509,6 +509,8 @@ static const struct ra_op {
 	{ "seal.totp", op_seal_totp, WHO_CLIENT, 1, { "id" } },
 	{ "individual.otp", op_individual_otp, WHO_CLIENT, 1,
 	  { "id", "documents" } },
+	{ "individual.authorize", op_individual_authorize, WHO_CLIENT, 1,
+	  { "id", "passphrase", "?digests" } },
 	{ "subscriber.status", op_subscriber_status, WHO_CLIENT, 0, { "id" } },
 	{ "user.create", op_user_create, WHO_ADMIN, 1,
 	  { "name", "email", "role", "?lang" } },
@@ -541,7 +543,8 @@ static int check_fields(const struct ra_op *op, json_t *a, struct reply *r)
 				break;
 		if (i == 8 || op->fields[i] == NULL)
 			return fail(r, ESD_EINVAL, "unknown field '%.64s'", key);
-		if (!json_is_string(v) && strcmp(key, "keys") != 0)
+		if (!json_is_string(v) && strcmp(key, "keys") != 0 &&
+		    strcmp(key, "digests") != 0)
 			return fail(r, ESD_EINVAL, "'%.64s' must be a string", key);
 	}
 	return 0;

@@ -26,6 +26,10 @@ json_t *kra_sub_public(json_t *sub)
 	if (p != NULL) {
 		json_object_del(p, "passphrase");
 		json_object_del(p, "activation");
+		/* Not secrets alone, but nothing a client needs. */
+		json_object_del(p, "seal_activation");
+		json_object_del(p, "totp");
+		json_object_del(p, "otp");
 	}
 	return p;
 }

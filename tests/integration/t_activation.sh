@@ -90,6 +90,24 @@ done
 eq "POST /v1/sign with the one-time code: 200" 200 "$(sign -F "key=$IND" -F "otp=$OTP")"
 eq "the code works for one document only: 401" 401 "$(sign -F "key=$IND" -F "otp=$OTP")"
 
+# A batch authorisation: one passphrase check for a list of digests.
+D1=$(printf one | sha256sum | cut -d' ' -f1)
+D2=$(printf two | sha256sum | cut -d' ' -f1)
+D3=$(printf three | sha256sum | cut -d' ' -f1)
+eq "POST /v1/ra/subscribers/{id}/authorize for 2 digests: 200" 200 "$(https_code "/v1/ra/subscribers/$IND/authorize" \
+	"${APP[@]}" -d "{\"passphrase\":\"$(cat "$TMP/p3")\",\"digests\":[\"$D1\",\"$D2\"]}")"
+SAD=$(jget "$TMP/body" sad)
+hsign() { https_code /v1/sign/hash "${APP[@]}" -d "{\"digest\":\"$1\",\"key\":\"$IND\",\"sad\":\"$SAD\"}"; }
+eq "the first digest signs with it" 200 "$(hsign "$D1")"
+jget "$TMP/body" cms | base64 -d >"$TMP/batch.cms"
+check "... a CMS (openssl cms -cmsout)" openssl cms -cmsout -inform DER -in "$TMP/batch.cms" -noout
+eq "the second too" 200 "$(hsign "$D2")"
+eq "a digest it does not list: 401" 401 "$(hsign "$D3")"
+eq "a listed digest a second time: 401" 401 "$(hsign "$D1")"
+eq "a wrong passphrase authorises nothing: 401" 401 "$(https_code "/v1/ra/subscribers/$IND/authorize" \
+	"${APP[@]}" -d "{\"passphrase\":\"wrong one here\",\"digests\":[\"$D3\"]}")"
+$VB subscriber unlock --id "$IND" >/dev/null 2>&1 || true
+
 # A seal: activated by email, sealing with seal codes.
 $VA --json seal register --name "Sistem Naskah Dinas" --org "Kementerian Contoh" \
 	--email officer@agency.go.id --letter "$PDF" >"$TMP/seal.json"
