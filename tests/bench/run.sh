@@ -130,6 +130,8 @@ say "creating an instance in $inst (HTTPS port $port)"
 export SOFTHSM2_CONF=$inst/softhsm2.conf
 
 ucurl() { curl -s --max-time 10 --unix-socket "$inst/esignd.sock" "http://localhost$1"; }
+# One seal code covers every seal of the seal-code rows (seal.sh).
+printf 'seal_code_max_documents = 1000000\n' >>"$inst/esignd.conf"
 "$build/esignd" -c "$inst/esignd.conf" -f >"$work/esignd.log" 2>&1 &
 dpid=$!
 ready=0

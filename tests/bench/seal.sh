@@ -249,6 +249,16 @@ seal_measure() {
 		seal_row "hh.$t" "$t" "seal/hash over HTTPS, $t thread(s)" \
 			--mode seal-hash "${https_args[@]}" --key "$key" --seconds "$seal_s"
 	done
+	# A seal of the registration authority, authorised per batch by a
+	# seal code (docs/activation.md): the cost of the authorisation.
+	if seal_code_setup; then
+		for t in $seal_hash_t; do
+			seal_row "hc.$t" "$t" "seal/hash with a seal code over HTTPS, $t thread(s)" \
+				--mode seal-hash "${https_args[@]}" --key "$sc_seal" \
+				--seal-code "$sc_code" --seconds "$seal_s"
+		done
+		passphrase_timing
+	fi
 
 	seal_load=$(cut -d ' ' -f 1-3 /proc/loadavg)
 	# latency at about half the peak HTTPS rate: paced, 2 threads per CPU
@@ -293,6 +303,73 @@ seal_measure() {
 }
 declare -A PEAK
 seal_load='?'
+
+# A seal subscriber (two verifiers, registration, approval, a client
+# granted the seal, the emailed activation code, one seal code for every
+# seal of the rows) and an activated individual for the passphrase
+# timing. Sets sc_seal, sc_code, sc_ind, sc_pass; 1 if anything fails.
+sc_seal='' sc_code='' sc_ind='' sc_pass='bench passphrase 2026'
+seal_code_setup() {
+	local ctl="$build/cli/esignctl -c $inst/esignd.conf" n j mail code
+	jf() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[k]
+print(d)' "$1"; }
+	for n in va vb; do
+		$ctl --json client add --name "bench-$n" --role verifier | jf token >"$work/$n.tok" || return 1
+	done
+	j=$($ctl --token-file "$work/va.tok" --json seal register --name "Bench Seal" \
+		--email seal@bench.test --letter "${SEAL_PDFS[0]:-$corpus/xref-table.pdf}") || return 1
+	sc_seal=$(jf subscriber.id <<<"$j")
+	$ctl --token-file "$work/vb.tok" request approve --id "$(jf request.id <<<"$j")" >/dev/null || return 1
+	j=$($ctl --token-file "$work/va.tok" --json user register --name "Bench Signer" \
+		--nik 3171000000000099 --email signer@bench.test --unit Bench) || return 1
+	sc_ind=$(jf subscriber.id <<<"$j")
+	$ctl --token-file "$work/vb.tok" request approve --id "$(jf request.id <<<"$j")" >/dev/null || return 1
+	$ctl --json client add --name bench-sealer --role client --key "$sc_seal" |
+		jf token >"$work/sealer.tok" || return 1
+	$ctl --token-file "$work/sealer.tok" seal activate --id "$sc_seal" >/dev/null || return 1
+	code() { # the activation code emailed to $1
+		for _ in $(seq 100); do
+			mail=$(grep -l "^To: $1" "$inst"/mail/new/* 2>/dev/null |
+				xargs -r grep -l -i -e 'kode aktivasi' -e 'activation code' | head -1)
+			[ -n "$mail" ] && { grep -i -e 'kode aktivasi' -e 'activation code' "$mail" |
+				grep -o '[A-Z0-9]\{5\}-[A-Z0-9]\{5\}' | head -1; return; }
+			sleep 0.1
+		done
+	}
+	code=$(code seal@bench.test)
+	sc_code=$($ctl --token-file "$work/sealer.tok" seal code --id "$sc_seal" \
+		--activation-code "$code" --documents 1000000) || return 1
+	printf '%s\n' "$sc_pass" >"$work/pass"
+	$ctl user activate --subscriber "$sc_ind" --code "$(code signer@bench.test)" \
+		--passphrase-file "$work/pass" >/dev/null || return 1
+	return 0
+}
+
+# The passphrase check (Argon2id, libsodium's interactive limits) as a
+# signer sees it: mean time of sequential /v1/sign/hash calls with the
+# passphrase, against the same calls on the demo individual key without.
+pp_ms='' np_ms=''
+passphrase_timing() {
+	local n=10 t0 t1 i auth
+	auth="Authorization: Bearer $(cat "$inst/admin.token")"
+	t0=$(date +%s%N)
+	for i in $(seq $n); do
+		curl -s -o /dev/null --cacert "$inst/ca.pem" -H "$auth" \
+			-d "{\"digest\":\"$(printf '%064x' "$i")\",\"key\":\"$sc_ind\",\"passphrase\":\"$sc_pass\"}" \
+			"https://127.0.0.1:$port/v1/sign/hash"
+	done
+	t1=$(date +%s%N)
+	pp_ms=$(( (t1 - t0) / n / 1000000 ))
+	t0=$(date +%s%N)
+	for i in $(seq $n); do
+		curl -s -o /dev/null --cacert "$inst/ca.pem" -H "$auth" \
+			-d "{\"digest\":\"$(printf '%064x' "$i")\",\"key\":\"demo-individual\"}" \
+			"https://127.0.0.1:$port/v1/sign/hash"
+	done
+	t1=$(date +%s%N)
+	np_ms=$(( (t1 - t0) / n / 1000000 ))
+}
 
 # --- report
 best_of() { tr ' ' '\n' <<<"$1" | awk 'NF && $1 != "?" && (b == "" || $1 + 0 > b + 0) { b = $1 } END { print b }'; }
@@ -428,6 +505,17 @@ seal_report() {
 	fi
 	printf '  %-44s %8s\n' "esignd seal/hash HTTPS peak / raw C_Sign peak" \
 		"$(ratio "$(peak_of hh "$seal_hash_t")" "$rawpk")"
+	if [ -n "$sc_code" ]; then
+		printf '  %-44s %8s\n' "seal/hash with a seal code peak / raw C_Sign" \
+			"$(ratio "$(peak_of hc "$seal_hash_t")" "$rawpk")"
+		printf '  %-44s %8s\n' "seal/hash with a seal code / without" \
+			"$(ratio "$(peak_of hc "$seal_hash_t")" "$(peak_of hh "$seal_hash_t")")"
+		echo "  (one seal code authorised every seal of those rows; each seal consumed"
+		echo "  one use in its audit record's transaction)"
+		[ -z "$pp_ms" ] || echo "  sign/hash with the passphrase (Argon2id check): $pp_ms ms per call; without: $np_ms ms"
+	else
+		echo "  (no seal-code rows: the seal subscriber could not be set up)"
+	fi
 	[ -z "$pdfbox_note" ] || echo "  (no PDFBox ratios: the peer was skipped: $pdfbox_note)"
 	echo "  PDFBox seals in process (no HTTP, TLS, upload or audit record) and reserves"
 	echo "  a smaller /Contents; esignd commits an audit record (fsync) before each reply."

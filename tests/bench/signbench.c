@@ -74,6 +74,7 @@ struct opts {
 	const char *cacert;
 	const char *file;       /* seal: the PDF */
 	const char *save;       /* seal: where the warm-up reply goes */
+	const char *seal_code;  /* seal, seal-hash: a seal code (subscriber keys) */
 	char *pdf;              /* seal: its bytes */
 	size_t pdf_len;
 	char auth_header[256];  /* "Authorization: Bearer ..." */
@@ -282,10 +283,11 @@ static int setup(struct worker *w, CURL *c, struct curl_slist **hdr,
 		/* Same rewriting; "key" only when given (HTTPS falls back to
 		   the client's default key, the Unix socket admin has none). */
 		snprintf(json, json_cap, "{\"digest\":\"%064d\"%s%s%s,"
-			 "\"level\":\"%s\"}", 0,
+			 "\"level\":\"%s\"%s%s%s}", 0,
 			 o->key_given ? ",\"key\":\"" : "",
 			 o->key_given ? o->key : "", o->key_given ? "\"" : "",
-			 o->level);
+			 o->level, o->seal_code ? ",\"seal_code\":\"" : "",
+			 o->seal_code ? o->seal_code : "", o->seal_code ? "\"" : "");
 		snprintf(url, url_cap, "%s/v1/seal/hash",
 			 https ? o->url : "http://localhost");
 		break;
@@ -307,6 +309,11 @@ static int setup(struct worker *w, CURL *c, struct curl_slist **hdr,
 		if ((part = curl_mime_addpart(*mime)) == NULL ||
 		    curl_mime_name(part, "level") != CURLE_OK ||
 		    curl_mime_data(part, o->level, CURL_ZERO_TERMINATED) != CURLE_OK)
+			return -1;
+		if (o->seal_code != NULL &&
+		    ((part = curl_mime_addpart(*mime)) == NULL ||
+		     curl_mime_name(part, "seal_code") != CURLE_OK ||
+		     curl_mime_data(part, o->seal_code, CURL_ZERO_TERMINATED) != CURLE_OK))
 			return -1;
 		curl_easy_setopt(c, CURLOPT_MIMEPOST, *mime);
 		/* A client that knows its server sends the body at once. */
@@ -416,7 +423,7 @@ static int usage(void)
 		"       signbench --mode seal --file PDF TRANSPORT [--key LABEL]\n"
 		"                 [--level B-B|B-T] [--save OUT.pdf] [RUN]\n"
 		"       signbench --mode seal-hash TRANSPORT [--key LABEL]\n"
-		"                 [--level B-B|B-T] [RUN]\n"
+		"                 [--level B-B|B-T] [--seal-code CODE] [RUN]\n"
 		"TRANSPORT: --url https://HOST:PORT --cacert FILE --token-file FILE\n"
 		"           or --socket PATH (then give --key: the admin has no\n"
 		"           default key)\n"
@@ -560,6 +567,8 @@ int main(int argc, char **argv)
 			o.file = val;
 		} else if (strcmp(k, "--save") == 0) {
 			o.save = val;
+		} else if (strcmp(k, "--seal-code") == 0) {
+			o.seal_code = val;
 		} else if (strcmp(k, "--url") == 0) {
 			o.url = val;
 		} else if (strcmp(k, "--cacert") == 0) {
