@@ -20,6 +20,7 @@ struct req {
 	const char *method;
 	const char *url;
 	int via_unix;
+	char csrf[65];        /* a session cookie's CSRF token ("" = no cookie) */
 	struct cred cred;
 	char param[2][128];   /* path segments matched by '*' in the route */
 	char *body;           /* NUL-terminated */
@@ -37,7 +38,7 @@ struct resp {
 	const char *content_type;
 	char *body;           /* owned */
 	size_t len;
-	char header[2][80];   /* one extra header: name, value ("" = none) */
+	char header[2][160];  /* one extra header: name, value ("" = none) */
 };
 
 #define ROUTE_AUTH 1u        /* needs a credential (bearer or Unix peer) */
@@ -56,6 +57,10 @@ struct route {
 
 extern const struct route api_routes[];
 extern const size_t api_nroutes;
+
+/* The CSRF token of a login session token (64 hex): what a browser must
+ * echo in X-CSRF-Token with the session cookie (http.c). */
+void api_csrf_of(const char *token_hex, char out[65]);
 
 /* Response helpers (routes.c). */
 void resp_json(struct resp *out, unsigned status, json_t *body); /* steals */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include <gnutls/gnutls.h>
+#include <openssl/evp.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
@@ -189,8 +190,23 @@ out:
 	return rc;
 }
 
-/* Reads "Authorization: Bearer <64 hex>" (or Basic, above) or, on the
- * Unix socket, the peer's uid/gid. ESD_EAUTH for a malformed header. */
+void api_csrf_of(const char *token_hex, char out[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t h[32];
+
+	out[0] = '\0';
+	if (md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(md, "esignd csrf\0", 12) &&
+	    EVP_DigestUpdate(md, token_hex, strlen(token_hex)) &&
+	    EVP_DigestFinal_ex(md, h, NULL))
+		esd_hex(h, sizeof(h), out);
+	EVP_MD_CTX_free(md);
+}
+
+/* Reads "Authorization: Bearer <64 hex>" (or Basic, above), or a staff
+ * login's session cookie on HTTPS, or, on the Unix socket, the peer's
+ * uid/gid. ESD_EAUTH for a malformed header. */
 static int credential(struct req *r)
 {
 	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -210,6 +226,25 @@ static int credential(struct req *r)
 		r->cred.kind = CRED_BEARER;
 		esd_sha256(tok, sizeof(tok), r->cred.token_hash);
 		OPENSSL_cleanse(tok, sizeof(tok));
+		return 0;
+	}
+	/* A browser's session: the cookie the login set (HttpOnly, Secure,
+	 * SameSite=Strict); state-changing calls must also echo its CSRF
+	 * token (dispatch). */
+	auth = r->via_unix ? NULL
+		: MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+					      "esignd_session");
+	if (auth != NULL) {
+		uint8_t tok[32];
+		size_t n;
+
+		if (strlen(auth) != 64 ||
+		    esd_unhex(auth, 64, tok, sizeof(tok), &n) != 0)
+			return ESD_EAUTH;
+		r->cred.kind = CRED_BEARER;
+		esd_sha256(tok, sizeof(tok), r->cred.token_hash);
+		OPENSSL_cleanse(tok, sizeof(tok));
+		api_csrf_of(auth, r->csrf);
 		return 0;
 	}
 	if (r->via_unix) {
@@ -305,6 +340,21 @@ static void dispatch(struct req *r, struct resp *out)
 	if (rc == 0 && (api_routes[r->route].flags & ROUTE_AUTH) &&
 	    r->cred.kind == CRED_NONE)
 		rc = ESD_EAUTH;
+	/* Cookie sessions: anything but a read needs the CSRF token, which
+	 * only the page that logged in knows (a cross-site form cannot set
+	 * the header, nor read the token). */
+	if (rc == 0 && r->csrf[0] != '\0' && strcmp(r->method, "GET") != 0 &&
+	    strcmp(r->method, "HEAD") != 0) {
+		const char *x = MHD_lookup_connection_value(r->conn,
+							    MHD_HEADER_KIND,
+							    "X-CSRF-Token");
+
+		if (x == NULL || strlen(x) != 64 || CRYPTO_memcmp(x, r->csrf, 64) != 0) {
+			resp_error(out, ESD_EPERM, "a session cookie needs the "
+				   "X-CSRF-Token the login answered");
+			return;
+		}
+	}
 	if (rc != 0) {
 		resp_error(out, rc, NULL);
 		return;

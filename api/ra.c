@@ -145,5 +145,24 @@ void api_ra(struct req *r, struct resp *out)
 		resp_text(out, 200, "application/pdf", (char *)pdf, n);
 		return;
 	}
+	/* A login answers its token as a cookie for browsers too, with the
+	 * CSRF token their scripts echo; a logout clears the cookie. */
+	if (strcmp(ops[i].op, "login") == 0 &&
+	    json_string_value(json_object_get(j, "token")) != NULL) {
+		char csrf[65];
+
+		api_csrf_of(json_string_value(json_object_get(j, "token")), csrf);
+		json_object_set_new(j, "csrf", json_string(csrf));
+		snprintf(out->header[0], sizeof(out->header[0]), "Set-Cookie");
+		snprintf(out->header[1], sizeof(out->header[1]),
+			 "esignd_session=%s; Path=/; Secure; HttpOnly; "
+			 "SameSite=Strict",
+			 json_string_value(json_object_get(j, "token")));
+	} else if (strcmp(ops[i].op, "logout") == 0) {
+		snprintf(out->header[0], sizeof(out->header[0]), "Set-Cookie");
+		snprintf(out->header[1], sizeof(out->header[1]),
+			 "esignd_session=; Path=/; Secure; HttpOnly; "
+			 "SameSite=Strict; Max-Age=0");
+	}
 	resp_json(out, ops[i].status, j);
 }

@@ -60,6 +60,26 @@ eq "a new session" 200 "$(https_code /v1/ra/requests -H "Authorization: Bearer $
 echo "$TOKEN2" >"$TMP/session"
 check "logout" $CTL --token-file "$TMP/session" user logout
 eq "the session is gone: 401" 401 "$(https_code /v1/ra/requests -H "Authorization: Bearer $TOKEN2")"
+# Browsers: the same session as an HttpOnly cookie, with a CSRF token.
+while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
+T3=$(oathtool --totp -b "$SECRET")
+[ "$T3" = "$T2" ] && { sleep 30; T3=$(oathtool --totp -b "$SECRET"); }
+curl -s -D "$TMP/h" -o "$TMP/l.json" -c "$TMP/jar" --cacert "$D/ca.pem" \
+	-d "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"$T3\"}" "$URL/v1/login"
+check "the login sets the session cookie HttpOnly, Secure, SameSite=Strict" \
+	grep -qi '^Set-Cookie: esignd_session=[0-9a-f]\{64\}; Path=/; Secure; HttpOnly; SameSite=Strict' "$TMP/h"
+CSRF=$(jget "$TMP/l.json" csrf)
+eq "the cookie reads the queue (GET)" 200 "$(https_code /v1/ra/requests -b "$TMP/jar")"
+eq "a change with the cookie but no CSRF token is 403" 403 "$(https_code /v1/ra/individuals -b "$TMP/jar" \
+	-d '{"name":"Cici","nik":"3171000000000019","email":"cici@agency.go.id","unit":"TU"}')"
+eq "... with a wrong one, 403" 403 "$(https_code /v1/ra/individuals -b "$TMP/jar" -H "X-CSRF-Token: $(printf '%064d' 0)" \
+	-d '{"name":"Cici","nik":"3171000000000019","email":"cici@agency.go.id","unit":"TU"}')"
+eq "... with the login's CSRF token, 201" 201 "$(https_code /v1/ra/individuals -b "$TMP/jar" -H "X-CSRF-Token: $CSRF" \
+	-d '{"name":"Cici","nik":"3171000000000019","email":"cici@agency.go.id","unit":"TU"}')"
+eq "a cookie-session logout (with the CSRF token) is 200" 200 "$(https_code /v1/logout -b "$TMP/jar" -H "X-CSRF-Token: $CSRF" -X POST -D "$TMP/h2")"
+check "... and clears the cookie" grep -qi '^Set-Cookie: esignd_session=; .*Max-Age=0' "$TMP/h2"
+eq "the cookie no longer works" 401 "$(https_code /v1/ra/requests -b "$TMP/jar")"
+
 for i in 1 2 3 4 5; do login "{\"name\":\"siti\",\"password\":\"wrong $i\"}" >/dev/null; done
 eq "after 5 failed logins the account is locked: 403" 403 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"000000\"}")"
 eq "... code 'locked'" locked "$(json_err)"
