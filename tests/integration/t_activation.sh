@@ -194,6 +194,10 @@ check "no passphrase, activation code or seal code in LMDB" bash -c \
 	"! mdb_dump -a -p '$D/state' | grep -q -e 'kopi susu' -e 'teh manis' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SCT'"
 check "... nor in the daemon log" bash -c \
 	"! grep -q -e 'kopi susu' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SECRET' '$TMP/daemon.log'"
+check "strings over the LMDB file finds no PIN, passphrase, TOTP secret or code" bash -c \
+	"! strings '$D/state/data.mdb' | grep -q -e '$(cat "$D/pin")' -e 'kopi susu' -e 'es campur' -e '$SECRET' -e '$AC2' -e '$SC7'"
+check "... nor over the daemon log" bash -c \
+	"! strings '$TMP/daemon.log' | grep -q -e '$(cat "$D/pin")' -e 'kopi susu' -e 'es campur' -e '$SECRET'"
 check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
 check "the seal codes' uses are audited" bash -c "$CTL audit export | grep -q 'seal.code' && \
 	$CTL audit export | grep -q 'seal.deactivate'"
