@@ -32,7 +32,7 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
  * token can make. */
 int keeper_ra_derive(struct keeper *k, const char *domain, const char *a,
 		     const char *b, uint8_t out[32]);
-/* AES-256-GCM under a key derived in the token (keeper_ra_derive), for
+/* AES-256-GCM inside the token (its secret key "esignd-secrets"), for
  * secrets the keeper must read back; aad binds the ciphertext to its
  * record. *b64 is new (IV || ciphertext || tag). */
 int keeper_secret_seal(struct keeper *k, const char *aad, const uint8_t *pt,

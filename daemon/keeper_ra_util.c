@@ -4,7 +4,6 @@
  * subscriber.
  */
 #include <pthread.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -165,55 +164,24 @@ void kra_fmt_time(int64_t t, char *out, size_t cap)
 
 /* ---- secrets at rest ---- */
 
-/*
- * The key that encrypts secrets the keeper must read back (TOTP seeds):
- * SHA-256 of an RSA PKCS#1 v1.5 signature by the token's "codes" key over
- * a fixed label. Only the token can make it; it lives in the keeper's
- * memory (locked, not dumpable) and nowhere else.
- */
-static pthread_mutex_t kek_mu = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t kek[32];
-static int have_kek;
-
-static int get_kek(struct keeper *k, uint8_t out[32])
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&kek_mu);
-	if (!have_kek) {
-		rc = keeper_ra_derive(k, "esignd secrets key", "v1", "", kek);
-		if (rc == 0) {
-			mlock(kek, sizeof(kek));
-			have_kek = 1;
-		}
-	}
-	if (rc == 0)
-		memcpy(out, kek, 32);
-	pthread_mutex_unlock(&kek_mu);
-	return rc;
-}
+/* The token's secret key for them: AES-256, sensitive, not extractable,
+ * made on first use (hsm/secret.c). */
+#define SECRETS_KEY "esignd-secrets"
 
 int keeper_secret_seal(struct keeper *k, const char *aad, const uint8_t *pt,
 		       size_t n, char **b64)
 {
-	uint8_t key[32], *buf = malloc(12 + n + 16);
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int len, rc = buf && ctx ? get_kek(k, key) : ESD_ENOMEM;
+	uint8_t *buf = malloc(12 + n + 16);
+	size_t len = n + 16;
+	int rc = buf ? esd_random(buf, 12) : ESD_ENOMEM;
 
 	if (rc == 0)
-		rc = esd_random(buf, 12);
-	if (rc == 0 &&
-	    (!EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, buf) ||
-	     !EVP_EncryptUpdate(ctx, NULL, &len, (const uint8_t *)aad,
-				(int)strlen(aad)) ||
-	     !EVP_EncryptUpdate(ctx, buf + 12, &len, pt, (int)n) ||
-	     !EVP_EncryptFinal_ex(ctx, buf + 12 + n, &len) ||
-	     !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, buf + 12 + n)))
-		rc = ESD_ECRYPTO;
-	if (rc == 0 && (*b64 = esd_b64_encode(buf, 12 + n + 16)) == NULL)
+		rc = hsm_aes_gcm(k->hsm, SECRETS_KEY, 1, buf, (const uint8_t *)aad,
+				 strlen(aad), pt, n, buf + 12, &len);
+	if (rc == 0 && (*b64 = esd_b64_encode(buf, 12 + len)) == NULL)
 		rc = ESD_ENOMEM;
-	OPENSSL_cleanse(key, sizeof(key));
-	EVP_CIPHER_CTX_free(ctx);
+	if (buf != NULL)
+		OPENSSL_cleanse(buf, 12 + n + 16);
 	free(buf);
 	return rc;
 }
@@ -221,32 +189,20 @@ int keeper_secret_seal(struct keeper *k, const char *aad, const uint8_t *pt,
 int keeper_secret_open(struct keeper *k, const char *aad, const char *b64,
 		       uint8_t *out, size_t cap, size_t *n)
 {
-	uint8_t key[32], *buf = NULL;
+	uint8_t *buf = NULL;
 	size_t blen = 0;
-	EVP_CIPHER_CTX *ctx = NULL;
-	int len, rc;
+	int rc;
 
 	if (b64 == NULL || esd_b64_decode(b64, &buf, &blen) != 0 ||
 	    blen < 12 + 16 || blen - 28 > cap) {
 		free(buf);
 		return ESD_ECRYPTO;
 	}
-	*n = blen - 28;
-	ctx = EVP_CIPHER_CTX_new();
-	rc = ctx ? get_kek(k, key) : ESD_ENOMEM;
-	if (rc == 0 &&
-	    (!EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, buf) ||
-	     !EVP_DecryptUpdate(ctx, NULL, &len, (const uint8_t *)aad,
-				(int)strlen(aad)) ||
-	     !EVP_DecryptUpdate(ctx, out, &len, buf + 12, (int)*n) ||
-	     !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
-				  buf + blen - 16) ||
-	     EVP_DecryptFinal_ex(ctx, out + *n, &len) <= 0))
-		rc = ESD_ECRYPTO;
+	*n = cap;
+	rc = hsm_aes_gcm(k->hsm, SECRETS_KEY, 0, buf, (const uint8_t *)aad,
+			 strlen(aad), buf + 12, blen - 12, out, n);
 	if (rc != 0)
 		OPENSSL_cleanse(out, cap);
-	OPENSSL_cleanse(key, sizeof(key));
-	EVP_CIPHER_CTX_free(ctx);
 	free(buf);
 	return rc;
 }

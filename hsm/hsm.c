@@ -577,6 +577,25 @@ out:
 	return rc;
 }
 
+int hsm_aes_gcm(struct hsm *h, const char *label, int encrypt,
+		const uint8_t iv[12], const uint8_t *aad, size_t aad_len,
+		const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
+{
+	int rc = acquire(h);
+
+	if (rc != 0)
+		return rc;
+	/* The write lock: a first use makes the key. */
+	release(h);
+	pthread_rwlock_wrlock(&h->lock);
+	rc = h->ctx == NULL ? ESD_ETOKEN
+	     : hsm_raw_aes_gcm(h->module, PKCS11_get_slotid_from_slot(h->slot),
+			       label, encrypt, iv, aad, aad_len, in, in_len, out,
+			       out_len);
+	pthread_rwlock_unlock(&h->lock);
+	return rc;
+}
+
 int hsm_sign(struct hsm *h, const char *label, enum hsm_alg alg,
 	     const EVP_MD *md, const uint8_t *dgst, size_t dlen, uint8_t *sig,
 	     size_t *siglen)

@@ -87,6 +87,16 @@ int hsm_sign(struct hsm *h, const char *label, enum hsm_alg alg,
 	     const EVP_MD *md, const uint8_t *dgst, size_t dlen, uint8_t *sig,
 	     size_t *siglen);
 
+/*
+ * AES-256-GCM (96-bit IV, 128-bit tag appended to the ciphertext) with
+ * the token's secret key label, made sensitive and not extractable on
+ * first use. Decryption of a ciphertext whose tag does not verify is
+ * ESD_ECRYPTO.
+ */
+int hsm_aes_gcm(struct hsm *h, const char *label, int encrypt,
+		const uint8_t iv[12], const uint8_t *aad, size_t aad_len,
+		const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len);
+
 /* Stores cert on the token with the key's label and CKA_ID. */
 int hsm_store_cert(struct hsm *h, const char *label, X509 *cert);
 

@@ -184,6 +184,9 @@ eq "a code from 3 steps ago is refused" 1 \
 	"$($SEALER seal code --id "$SEAL" --totp "$OLD" --documents 1 >/dev/null 2>&1; echo $?)"
 eq "both an activation code and a TOTP is 400" 400 "$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
 	-d "{\"activation_code\":\"$AC2\",\"totp\":\"123456\",\"documents\":\"1\"}")"
+check "the encryption key is an AES key in the token, never extractable" bash -c \
+	"pkcs11-tool --module $P11MOD --login --pin \$(cat $D/pin) --list-objects --type secrkey 2>/dev/null | \
+	grep -A10 'label: *esignd-secrets' | grep -q 'never extractable'"
 check "the TOTP secret is stored encrypted (not in base32 or hex)" bash -c \
 	"! mdb_dump -a -p '$D/state' | grep -q -i -e '$SECRET' -e \"\$(echo '$SECRET' | base32 -d 2>/dev/null | xxd -p)\""
 check "deactivation ends the enrolment too" $SEALER seal deactivate --id "$SEAL"
