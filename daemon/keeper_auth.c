@@ -608,8 +608,8 @@ out:
 	return rc;
 }
 
-/* Enrols an authenticator app for a seal: a new secret (encrypted under
- * the token-derived key), answered once as an otpauth:// URI, its base32
+/* Enrols an authenticator app for a seal: a new secret (encrypted in
+ * the token), answered once as an otpauth:// URI, its base32
  * text and a QR code. Enrolling again replaces it. */
 int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 		 struct reply *r)

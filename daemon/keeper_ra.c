@@ -449,6 +449,15 @@ static int load_pending(struct store_txn *t, struct caller *c, const char *id,
 	return rc;
 }
 
+/* Writes a request and its subscriber back in t. */
+static int save(struct store_txn *t, json_t *req, json_t *sub)
+{
+	int rc = store_put_json(t, DB_REQUESTS, str(req, "id"), req, 0);
+
+	return rc == 0 ? store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0)
+		       : rc;
+}
+
 /* Marks req decided (state) by c, clears the subscriber's open request. */
 static void decide(json_t *req, json_t *sub, struct caller *c,
 		   const char *state)
@@ -601,9 +610,7 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 			rc = mail_issued(t, sub, serial);
 	}
 	if (rc == 0)
-		rc = store_put_json(t, DB_REQUESTS, str(req, "id"), req, 0);
-	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		rc = save(t, req, sub);
 	if (rc == 0)
 		rc = audit(t, c, "ra.approve", str(req, "id"),
 			   json_pack("{s:s, s:s}", "subscriber", str(sub, "id"),
@@ -656,9 +663,7 @@ int op_reject(struct keeper *k, struct caller *c, json_t *a,
 			       vars, NULL, NULL)
 		  : ESD_ENOMEM;
 	if (rc == 0)
-		rc = store_put_json(t, DB_REQUESTS, str(req, "id"), req, 0);
-	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		rc = save(t, req, sub);
 	if (rc == 0)
 		rc = audit(t, c, "ra.reject", str(req, "id"),
 			   json_pack("{s:s}", "subscriber", str(sub, "id")));
@@ -833,9 +838,7 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	if (rc == 0)
 		rc = mail_issued(t, sub, serial);
 	if (rc == 0)
-		rc = store_put_json(t, DB_REQUESTS, str(req, "id"), req, 0);
-	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		rc = save(t, req, sub);
 	if (rc == 0)
 		rc = store_audit(t, c->actor, "ra.activate", str(sub, "id"), 0,
 				 NULL);

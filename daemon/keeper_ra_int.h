@@ -87,6 +87,9 @@ static inline int commit(struct store_txn **t)
 int kra_outbox_add(struct store_txn *t, const char *to, const char *tpl,
 		   const char *lang, json_t *vars, const char *code_sub,
 		   const char *code_nonce);
+/* A new bearer token (32 random bytes as hex) and the hex SHA-256 the
+ * store keeps of it. */
+int kra_new_token(char token[65], char hash_hex[65]);
 /* "YYYY-MM-DD HH:MM UTC" */
 void kra_fmt_time(int64_t t, char *out, size_t cap);
 

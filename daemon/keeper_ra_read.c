@@ -391,7 +391,6 @@ static int op_client_add(struct keeper *k, struct caller *c, json_t *a,
 {
 	struct name_walk w = { str(a, "name"), NULL };
 	struct store_txn *t = NULL;
-	uint8_t tok[32], h[32];
 	char token[65], hex[65];
 	json_t *rec = NULL, *keys = json_object_get(a, "keys");
 	const char *role = str(a, "role");
@@ -407,12 +406,8 @@ static int op_client_add(struct keeper *k, struct caller *c, json_t *a,
 		return fail(r, ESD_EINVAL, "'role' is admin, verifier or client");
 	if (keys != NULL && !json_is_array(keys))
 		return fail(r, ESD_EINVAL, "'keys' is an array of key labels");
-	if ((rc = esd_random(tok, sizeof(tok))) != 0)
+	if ((rc = kra_new_token(token, hex)) != 0)
 		return rc;
-	esd_hex(tok, sizeof(tok), token);
-	esd_sha256(tok, sizeof(tok), h);
-	esd_hex(h, sizeof(h), hex);
-	OPENSSL_cleanse(tok, sizeof(tok));
 	rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:O}", "name", w.name, "role",
 			role, "hash", hex, "created", (json_int_t)esd_now(),
 			"default_key", str(a, "default_key") ?: "", "keys",

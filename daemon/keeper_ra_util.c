@@ -259,3 +259,17 @@ int kra_change_sub(struct keeper *k, struct caller *c, const char *id,
 	json_decref(sub);
 	return rc;
 }
+
+int kra_new_token(char token[65], char hash_hex[65])
+{
+	uint8_t tok[32], h[32];
+	int rc = esd_random(tok, sizeof(tok));
+
+	if (rc != 0)
+		return rc;
+	esd_hex(tok, sizeof(tok), token);
+	esd_sha256(tok, sizeof(tok), h);
+	esd_hex(h, sizeof(h), hash_hex);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return 0;
+}

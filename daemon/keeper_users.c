@@ -122,7 +122,6 @@ static int password_ok(struct keeper *k, json_t *u, const char *pw)
 static int new_session(struct keeper *k, struct caller *c, struct store_txn *t,
 		       json_t *u, struct reply *r)
 {
-	uint8_t tok[32], h[32];
 	char token[65], hex[65];
 	uint64_t idle, max;
 	json_t *s;
@@ -132,12 +131,8 @@ static int new_session(struct keeper *k, struct caller *c, struct store_txn *t,
 	idle = k->cfg.session_idle_seconds;
 	max = k->cfg.session_max_seconds;
 	pthread_mutex_unlock(&k->cfg_mu);
-	if ((rc = esd_random(tok, sizeof(tok))) != 0)
+	if ((rc = kra_new_token(token, hex)) != 0)
 		return rc;
-	esd_hex(tok, sizeof(tok), token);
-	esd_sha256(tok, sizeof(tok), h);
-	esd_hex(h, sizeof(h), hex);
-	OPENSSL_cleanse(tok, sizeof(tok));
 	s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "user", str(u, "name"),
 		      "role", str(u, "role"), "hash", hex, "created",
 		      (json_int_t)esd_now(), "seen", (json_int_t)esd_now(),
