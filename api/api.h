@@ -76,6 +76,11 @@ void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
 int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
 		    json_t **j);
 
+/* Calls the keeper and answers its binary payload (DER, a PDF) with
+ * ctype, or the error (services.c). Frees payload. */
+void api_keeper_bin(struct resp *out, uint16_t type, struct ibuf *payload,
+		    const char *ctype);
+
 /* Turns a pdf/ refusal reason into an error response (seal.c). */
 void api_pdf_error(struct resp *out, int rc, int reason);
 
@@ -127,9 +132,11 @@ void api_sign_hash(struct req *r, struct resp *out);
 void api_bsre_sign_v1(struct req *r, struct resp *out);
 void api_bsre_verify_v1(struct req *r, struct resp *out);
 void api_bsre_user_status(struct req *r, struct resp *out);
+void api_bsre_download(struct req *r, struct resp *out);
 void api_bsre_sign_v2(struct req *r, struct resp *out);
 void api_bsre_sign_totp(struct req *r, struct resp *out);
 void api_bsre_check_status(struct req *r, struct resp *out);
+void api_bsre_register(struct req *r, struct resp *out);
 void api_bsre_seal_activation(struct req *r, struct resp *out);
 void api_bsre_seal_totp(struct req *r, struct resp *out);
 void api_bsre_seal_v2(struct req *r, struct resp *out);

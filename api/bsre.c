@@ -35,6 +35,8 @@ static const struct bsre_err {
 	  "Kode segel (TOTP) salah, sudah habis dipakai, atau kedaluwarsa" },
 	{ "locked", "*", 2032, 403,
 	  "Akun terkunci karena terlalu banyak percobaan gagal" },
+	{ "not_found", "download", 2071, 404,
+	  "Dokumen tidak ditemukan atau sudah melewati masa simpan" },
 	{ "not_found", "*", 2021, 404, "Pengguna tidak terdaftar" },
 	{ "forbidden", "*", 2022, 403,
 	  "Sertifikat tidak aktif atau klien tidak berhak" },
@@ -150,6 +152,36 @@ static double num_field(const struct mp_field *f, const char *name)
 	return x != NULL ? strtod(x->data, NULL) : 0;
 }
 
+/* Hands the signed PDF to the keeper for GET /api/sign/download (best
+ * effort: a result the keeper cannot keep is only not downloadable). */
+static void keep_result(struct req *r, const char *id, const char *pdf,
+			size_t len)
+{
+	struct ipc_msg rep;
+	struct ibuf b;
+
+	if (len > IPC_MAX_PAYLOAD - 1024)
+		return;
+	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, id);
+	ibuf_put_bytes(&b, pdf, len);
+	if (kc_call(MSG_RESULT_PUT, &b, &rep, 0) == 0)
+		ipc_msg_clear(&rep);
+	ibuf_free(&b);
+}
+
+/* GET /api/sign/download/{id_dokumen} */
+void api_bsre_download(struct req *r, struct resp *out)
+{
+	struct ibuf b;
+
+	kc_begin(&b, &r->cred);
+	ibuf_put_str(&b, r->param[0]);
+	api_keeper_bin(out, MSG_RESULT_GET, &b, "application/pdf");
+	if (out->status != 200)
+		bsre_translate(out, "download");
+}
+
 /* POST /api/sign/pdf: file, nik, passphrase, tampilan, image, imageTTD,
  * linkQR, page, xAxis, yAxis, width, height, reason, location. */
 void api_bsre_sign_v1(struct req *r, struct resp *out)
@@ -221,6 +253,7 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 		esd_hex(h, sizeof(h), hex);
 		snprintf(out->header[0], sizeof(out->header[0]), "id_dokumen");
 		snprintf(out->header[1], sizeof(out->header[1]), "%s", hex);
+		keep_result(r, hex, out->body, out->len);
 	}
 out:
 	free(vis);

@@ -184,6 +184,33 @@ void api_bsre_sign_totp(struct req *r, struct resp *out)
 	json_decref(j);
 }
 
+/* POST /api/v2/user/register {nama, email, nik?}: a registration that
+ * waits for a verifier (ra.md). */
+void api_bsre_register(struct req *r, struct resp *out)
+{
+	json_t *j = body(r, out, "sign"), *ans, *args;
+
+	if (j == NULL)
+		return;
+	if (sget(j, "nama") == NULL || sget(j, "email") == NULL) {
+		bsre_fail(out, "bad_request", "sign", "'nama' and 'email' are required");
+	} else {
+		args = json_pack("{s:s, s:s}", "name", sget(j, "nama"), "email",
+				 sget(j, "email"));
+		if (sget(j, "nik") != NULL)
+			json_object_set_new(args, "nik", json_string(sget(j, "nik")));
+		if (bsre_ra(r, out, "individual.apply", args, "sign", &ans) == 0) {
+			bsre_ok(out, json_pack("{s:O, s:s}", "idSubscriber",
+					       json_object_get(json_object_get(ans,
+							"subscriber"), "id"),
+					       "status", "WAITING_FOR_VERIFICATION"),
+				"Pendaftaran diterima, menunggu verifikasi");
+			json_decref(ans);
+		}
+	}
+	json_decref(j);
+}
+
 /* POST /api/v2/user/check/status {nik|email} */
 void api_bsre_check_status(struct req *r, struct resp *out)
 {

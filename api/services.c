@@ -15,8 +15,8 @@
 #include "common/err.h"
 #include "pki/pkisvc.h"
 
-/* Calls the keeper and answers its DER payload with ctype. */
-static void keeper_der(struct resp *out, uint16_t type, struct ibuf *payload,
+/* Calls the keeper and answers its binary payload with ctype (api.h). */
+void api_keeper_bin(struct resp *out, uint16_t type, struct ibuf *payload,
 		       const char *ctype)
 {
 	struct ipc_msg rep;
@@ -93,7 +93,7 @@ void api_tsa(struct req *r, struct resp *out)
 	}
 	kc_begin(&b, &none);
 	ibuf_put_bytes(&b, &q, sizeof(q));
-	keeper_der(out, MSG_TSA, &b, "application/timestamp-reply");
+	api_keeper_bin(out, MSG_TSA, &b, "application/timestamp-reply");
 }
 
 void api_ocsp(struct req *r, struct resp *out)
@@ -119,7 +119,7 @@ void api_ocsp(struct req *r, struct resp *out)
 	}
 	kc_begin(&b, &none);
 	ibuf_put_bytes(&b, &q, sizeof(q));
-	keeper_der(out, MSG_OCSP, &b, "application/ocsp-response");
+	api_keeper_bin(out, MSG_OCSP, &b, "application/ocsp-response");
 }
 
 /* "/crl/issuing-ca.crl" -> "issuing-ca" (param[0] without suffix). */
@@ -144,7 +144,7 @@ void api_crl(struct req *r, struct resp *out)
 	}
 	kc_begin(&b, &none);
 	ibuf_put_str(&b, r->param[0]);
-	keeper_der(out, MSG_CRL, &b, "application/pkix-crl");
+	api_keeper_bin(out, MSG_CRL, &b, "application/pkix-crl");
 }
 
 void api_ca_cert(struct req *r, struct resp *out)
@@ -158,7 +158,7 @@ void api_ca_cert(struct req *r, struct resp *out)
 	}
 	kc_begin(&b, &none);
 	ibuf_put_str(&b, r->param[0]);
-	keeper_der(out, MSG_CA_CERT, &b, "application/pkix-cert");
+	api_keeper_bin(out, MSG_CA_CERT, &b, "application/pkix-cert");
 }
 
 void api_certs_list(struct req *r, struct resp *out)

@@ -64,6 +64,7 @@ static const struct key keys[] = {
 	{ S(seal_activation_hours, C_U64), 1, 24 * 366 },
 	{ S(seal_code_max_documents, C_U64), 1, 1000000 },
 	{ S(seal_code_max_seconds, C_U64), 1, 86400 * 7 },
+	{ S(bsre_retention_seconds, C_U64), 0, 86400 * 30 },
 	{ S(session_idle_seconds, C_U64), 5, 86400 },
 	{ S(session_max_seconds, C_U64), 5, 86400 * 7 },
 	{ S(sla_individual_days, C_U64), 1, 365 },
@@ -133,6 +134,7 @@ void config_defaults(struct esd_config *c)
 	c->seal_activation_hours = 24 * 30;
 	c->seal_code_max_documents = 10000;
 	c->seal_code_max_seconds = 3600;
+	c->bsre_retention_seconds = 3600;
 	c->session_idle_seconds = 900;
 	c->session_max_seconds = 8 * 3600;
 	c->sla_individual_days = 3;

@@ -76,6 +76,7 @@ struct esd_config {
 	uint64_t seal_activation_hours; /* a seal activation's lifetime */
 	uint64_t seal_code_max_documents; /* documents one seal code may seal */
 	uint64_t seal_code_max_seconds;   /* and its lifetime */
+	uint64_t bsre_retention_seconds;  /* signed results kept for download */
 	uint64_t session_idle_seconds;    /* a login session ends when idle */
 	uint64_t session_max_seconds;     /* ... or this long after login */
 	uint64_t sla_individual_days, sla_seal_days; /* working days */

@@ -70,6 +70,9 @@ static const struct {
 	/* The RA checks roles per operation (keeper_ra.c). */
 	{ MSG_RA, h_ra, 9, IPC_MAX_PAYLOAD, NEED_NONE, "ra" },
 	{ MSG_CERT_EXPIRY, h_cert_expiry, 1, 64, NEED_NONE, "certs.expiry" },
+	{ MSG_RESULT_PUT, h_result_put, 9, IPC_MAX_PAYLOAD, NEED_CLIENT,
+	  "result.put" },
+	{ MSG_RESULT_GET, h_result_get, 5, 256, NEED_CLIENT, "result.get" },
 };
 
 static int read_cred(struct ibuf *in, struct cred *c)

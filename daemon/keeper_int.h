@@ -113,6 +113,11 @@ int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
 		  struct reply *r);
 int h_cert_expiry(struct keeper *k, struct caller *c, struct ibuf *in,
 		  struct reply *r);
+/* keeper_results.c: signed documents kept for BSrE's download route. */
+int h_result_put(struct keeper *k, struct caller *c, struct ibuf *in,
+		 struct reply *r);
+int h_result_get(struct keeper *k, struct caller *c, struct ibuf *in,
+		 struct reply *r);
 /* Revokes the certificate serial in the write transaction t: its status,
  * the audit record and the issuer's new CRL. ESD_EEXIST if already
  * revoked (msg says why). */

@@ -310,19 +310,19 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 		if (rc == 0)
 			rc = store_put(t, DB_RA_INDEX, ikey, strlen(ikey),
 				       str(sub, "id"), strlen(str(sub, "id")), 0);
-		/* An individual is also found by email (BSrE v2). */
-		if (rc == 0) {
-			char ekey[300];
-			size_t i;
+	}
+	/* An individual is also found by email (BSrE v2). */
+	if (rc == 0 && strcmp(str(sub, "kind"), "individual") == 0) {
+		char ekey[300];
+		size_t i;
 
-			i = (size_t)snprintf(ekey, sizeof(ekey), "email:%s",
-					     str(sub, "email"));
-			for (size_t j = 6; j < i && j < sizeof(ekey); j++)
-				if (ekey[j] >= 'A' && ekey[j] <= 'Z')
-					ekey[j] = (char)(ekey[j] + 32);
-			rc = store_put(t, DB_RA_INDEX, ekey, strlen(ekey),
-				       str(sub, "id"), strlen(str(sub, "id")), 0);
-		}
+		i = (size_t)snprintf(ekey, sizeof(ekey), "email:%s",
+				     str(sub, "email"));
+		for (size_t j = 6; j < i && j < sizeof(ekey); j++)
+			if (ekey[j] >= 'A' && ekey[j] <= 'Z')
+				ekey[j] = (char)(ekey[j] + 32);
+		rc = store_put(t, DB_RA_INDEX, ekey, strlen(ekey),
+			       str(sub, "id"), strlen(str(sub, "id")), 0);
 	}
 	if (rc == 0)
 		rc = create_request(t, c, sub, "register", service, NULL, &req);
@@ -363,26 +363,45 @@ static json_t *new_sub(const char *prefix, const char *kind, json_t *a,
 	return sub;
 }
 
-int op_register_individual(struct keeper *k, struct caller *c,
-				  json_t *a, struct reply *r)
+/* A registration of a person: by a verifier (the profile's roles), or
+ * asked for by an agency application (apply: BSrE's user/register, with
+ * NIK and unit optional); either way a verifier decides it. */
+static int register_individual(struct keeper *k, struct caller *c, json_t *a,
+			       int apply, struct reply *r)
 {
 	json_t *sub;
 	int rc;
 
-	if ((rc = profile_allows(k, c, "individual", r)) != 0)
+	if (!apply && (rc = profile_allows(k, c, "individual", r)) != 0)
 		return rc;
 	if (check_common(a, r) != 0 ||
-	    ra_check_nik(str(a, "nik"), r->msg, sizeof(r->msg)) != 0 ||
-	    ra_check_text("unit", str(a, "unit"), 128, r->msg, sizeof(r->msg)))
+	    ((!apply || str(a, "nik") != NULL) &&
+	     ra_check_nik(str(a, "nik"), r->msg, sizeof(r->msg)) != 0) ||
+	    ((!apply || str(a, "unit") != NULL) &&
+	     ra_check_text("unit", str(a, "unit"), 128, r->msg, sizeof(r->msg))))
 		return ESD_EINVAL;
 	sub = new_sub("ind-", "individual", a, c);
 	if (sub == NULL)
 		return ESD_ENOMEM;
-	json_object_set_new(sub, "nik", json_string(str(a, "nik")));
-	json_object_set_new(sub, "unit", json_string(str(a, "unit")));
+	if (str(a, "nik") != NULL)
+		json_object_set_new(sub, "nik", json_string(str(a, "nik")));
+	if (str(a, "unit") != NULL)
+		json_object_set_new(sub, "unit", json_string(str(a, "unit")));
 	rc = register_sub(k, c, sub, "individual", r);
 	json_decref(sub);
 	return rc;
+}
+
+int op_register_individual(struct keeper *k, struct caller *c,
+				  json_t *a, struct reply *r)
+{
+	return register_individual(k, c, a, 0, r);
+}
+
+int op_apply_individual(struct keeper *k, struct caller *c, json_t *a,
+			struct reply *r)
+{
+	return register_individual(k, c, a, 1, r);
 }
 
 int op_register_seal(struct keeper *k, struct caller *c, json_t *a,

@@ -111,6 +111,8 @@ int op_register_individual(struct keeper *k, struct caller *c, json_t *a,
 			   struct reply *r);
 int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 		     struct reply *r);
+int op_apply_individual(struct keeper *k, struct caller *c, json_t *a,
+			struct reply *r);
 int op_approve(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_reject(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_renew(struct keeper *k, struct caller *c, json_t *a, struct reply *r);

@@ -470,6 +470,8 @@ static const struct ra_op {
 } ops[] = {
 	{ "individual.register", op_register_individual, WHO_CLIENT, 1,
 	  { "name", "nik", "email", "unit", "?org", "?lang" } },
+	{ "individual.apply", op_apply_individual, WHO_CLIENT, 1,
+	  { "name", "email", "?nik", "?unit", "?org", "?lang" } },
 	{ "seal.register", op_register_seal, WHO_CLIENT, 1,
 	  { "name", "email", "letter", "?org", "?lang" } },
 	{ "request.approve", op_approve, WHO_VERIFIER, 1, { "id" } },

@@ -49,6 +49,9 @@ enum msg_type {
 			       * registration authority (daemon/keeper_ra.c) */
 	MSG_CERT_EXPIRY = 18, /* -> {"certs":[{"key","serial","not_after"}]}:
 			       * valid certificates, for /metrics */
+	MSG_RESULT_PUT = 19,  /* client: str id (SHA-256 hex), bytes PDF ->
+			       * {"kept":bool} (BSrE download retention) */
+	MSG_RESULT_GET = 20,  /* client: str id -> the PDF (binary) */
 	MSG__COUNT
 };
 

@@ -52,6 +52,12 @@ check "the answer is the signed PDF (pdfsig: valid, the signer's name)" bash -c 
 	"pdfsig '$TMP/v1.pdf' | grep -q 'Signature is Valid' && pdfsig '$TMP/v1.pdf' | grep -q 'Rina Wati'"
 check "qpdf --check" qpdf --check "$TMP/v1.pdf"
 check "with an id_dokumen header" grep -qi '^id_dokumen: [0-9a-f]\{64\}' "$TMP/headers"
+IDDOK=$(sed -n 's/^id_dokumen: *\([0-9a-f]*\).*/\1/Ip' "$TMP/headers" | tr -d '\r')
+eq "GET /api/sign/download/{id_dokumen}: 200" 200 "$(post /api/sign/download/$IDDOK -X GET)"
+check "... the same signed PDF" cmp "$TMP/body" "$TMP/v1.pdf"
+eq "an unknown id: 404 2071" "404 2071" "$(post /api/sign/download/$(printf '%064d' 0) -X GET) $(sc)"
+eq "another client may not download it: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" \
+	-u "va:$(cat "$TMP/va.tok")" "$URL/api/sign/download/$IDDOK")"
 pdftoppm -r 30 -f 1 -l 1 -png "$PDF" "$TMP/ttd" >/dev/null 2>&1
 TTD=$(ls "$TMP"/ttd*.png | head -1)
 eq "v1 visible with imageTTD and linkQR: 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
@@ -129,6 +135,15 @@ check "... valid (pdfsig)" bash -c "pdfsig '$TMP/otp.pdf' | grep -q 'Signature i
 eq "a third file: refused (400 2031)" "400 2031" "$(v2sign "{\"nik\":\"$NIK\",\"totp\":\"$OTP\",\"file\":[\"$B64\"]}") $(sc)"
 eq "v2 /api/v2/user/check/status by email: ISSUE" ISSUE \
 	"$(post /api/v2/user/check/status -d '{"email":"rina@agency.go.id"}' >/dev/null; jget "$TMP/body" status)"
+
+# v2 registration: waits for a verifier.
+eq "v2 /api/v2/user/register: 200" 200 "$(post /api/v2/user/register -d '{"nama":"Joko","email":"joko@agency.go.id"}')"
+eq "... WAITING_FOR_VERIFICATION" WAITING_FOR_VERIFICATION "$(jget "$TMP/body" status)"
+JOKO=$(jget "$TMP/body" idSubscriber)
+eq "v2 check status by email says so too" WAITING_FOR_VERIFICATION \
+	"$(post /api/v2/user/check/status -d '{"email":"joko@agency.go.id"}' >/dev/null; jget "$TMP/body" status)"
+check "a verifier sees it in the queue" bash -c "$VA --json request list --subscriber $JOKO | grep -q pending"
+eq "without nama: 400 2055" "400 2055" "$(post /api/v2/user/register -d '{"email":"x@agency.go.id"}') $(sc)"
 
 # v2 seals: activation by email, a seal code for N files, sealing.
 eq "v2 /api/v2/seal/get/activation: 200" 200 "$(post /api/v2/seal/get/activation -d "{\"idSubscriber\":\"$SEAL\"}")"
