@@ -98,10 +98,16 @@ static const char *pades_level(const struct pdf_sig_info *s,
 	if (!is_sub(s, "ETSI.CAdES.detached") || !v->parsed ||
 	    !v->has_signed_attrs || v->ess_version == 0 || !v->ess_match)
 		return "none";
-	if (v->tst.present && v->tst.parsed && v->tst.imprint_ok &&
-	    v->tst.signature_ok)
-		return "B-T";
-	return "B-B";
+	if (!(v->tst.present && v->tst.parsed && v->tst.imprint_ok &&
+	      v->tst.signature_ok))
+		return "B-B";
+	/* B-LT: the document carries validation data that answers for the
+	 * signer (its issuer's CRL in the /DSS). B-LTA is decided over the
+	 * whole document (api_verify_pdf: a valid document timestamp after
+	 * it). */
+	if (v->dss_revocation != PKI_REV_UNKNOWN)
+		return "B-LT";
+	return "B-T";
 }
 
 static int add_warning(json_t *warnings, const char *msg)
@@ -175,7 +181,8 @@ static json_t *one_doc_timestamp(const struct pdf_sig_info *s,
 /* One signature's report; *verdict gets 0 valid, 1 indeterminate,
  * 2 invalid. NULL on allocation failure. */
 static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
-		   size_t len, X509_STORE *anchors, int *verdict)
+		   size_t len, X509_STORE *anchors, const struct pki_vdata *vd,
+		   int *verdict)
 {
 	struct pki_verify_result *v = calloc(1, sizeof(*v));
 	struct pki_seg seg[2];
@@ -208,8 +215,8 @@ static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
 		seg[0].len = (size_t)s->byte_range[1];
 		seg[1].p = buf + s->byte_range[2];
 		seg[1].len = (size_t)s->byte_range[3];
-		rc = pki_verify_detached(s->contents, s->contents_len, seg, 2,
-					 anchors, 0, v);
+		rc = pki_verify_detached_vd(s->contents, s->contents_len, seg, 2,
+					    anchors, 0, vd, v);
 		if (rc != 0)
 			goto fail;
 		ran = 1;
@@ -232,6 +239,13 @@ static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
 		*verdict = 1;
 	if (ran)
 		level = pades_level(s, v);
+	/* What the document's own validation data says of the signer. */
+	if (ran && v->chain.revocation == PKI_REV_UNKNOWN)
+		v->chain.revocation = v->dss_revocation;
+	if (ran && v->dss_revocation == PKI_REV_REVOKED &&
+	    add_warning(warnings, "the signer's certificate is listed in a CRL "
+			"the document carries (/DSS)") != 0)
+		goto fail;
 
 	if (!s->covers_whole_file &&
 	    add_warning(warnings, "the document was changed after this "
@@ -340,11 +354,46 @@ fail:
 	return NULL;
 }
 
+/* B-LTA (ETSI EN 319 142-1 §6.5): a B-LT signature followed by a valid
+ * document timestamp over the document with its validation data. */
+static void lta(json_t *list)
+{
+	json_t *s, *t;
+	size_t i, j;
+
+	json_array_foreach(list, i, s) {
+		const char *lvl = json_string_value(json_object_get(s, "pades_level"));
+		json_t *br = json_object_get(s, "byte_range");
+		json_int_t end = json_integer_value(json_array_get(br, 2)) +
+				 json_integer_value(json_array_get(br, 3));
+
+		if (lvl == NULL || strcmp(lvl, "B-LT") != 0)
+			continue;
+		json_array_foreach(list, j, t) {
+			json_t *tb = json_object_get(t, "byte_range");
+			const char *ty = json_string_value(json_object_get(t, "type"));
+			const char *vd = json_string_value(json_object_get(t, "verdict"));
+
+			if (ty != NULL && strcmp(ty, "document_timestamp") == 0 &&
+			    vd != NULL && strcmp(vd, "valid") == 0 &&
+			    json_integer_value(json_array_get(tb, 2)) +
+			    json_integer_value(json_array_get(tb, 3)) > end) {
+				json_object_set_new(s, "pades_level",
+						    json_string("B-LTA"));
+				break;
+			}
+		}
+	}
+}
+
 int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
 		   json_t **result)
 {
 	const struct pdf_sig_info *sigs = NULL;
 	struct pdf_doc *doc = NULL;
+	struct pdf_vdata dss = { 0 };
+	struct pki_der vcerts[PDF_VDATA_MAX], vcrls[PDF_VDATA_MAX];
+	struct pki_vdata vd = { 0 };
 	json_t *list = NULL, *sj;
 	size_t n = 0;
 	char msg[256];
@@ -368,13 +417,23 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
 	list = json_array();
 	if (list == NULL)
 		goto nomem;
+	/* The /DSS: validation data for B-LT. */
+	if (pdf_dss_read(doc, &dss) == 0) {
+		for (size_t i = 0; i < dss.certs.n; i++)
+			vcerts[i] = (struct pki_der){ dss.certs.v[i].p, dss.certs.v[i].len };
+		for (size_t i = 0; i < dss.crls.n; i++)
+			vcrls[i] = (struct pki_der){ dss.crls.v[i].p, dss.crls.v[i].len };
+		vd = (struct pki_vdata){ vcerts, dss.certs.n, vcrls, dss.crls.n };
+	}
 	for (size_t i = 0; i < n; i++) {
-		sj = one(&sigs[i], pdf, len, api_trust(), &v);
+		sj = one(&sigs[i], pdf, len, api_trust(), dss.present ? &vd : NULL,
+			 &v);
 		if (sj == NULL || json_array_append_new(list, sj) != 0)
 			goto nomem;
 		if (v > worst)
 			worst = v;
 	}
+	lta(list);
 	*result = json_pack("{s:s, s:I, s:o}",
 			    "verdict", n == 0 ? "unsigned" : worst == 0 ? "valid" :
 				       worst == 1 ? "indeterminate" : "invalid",
@@ -387,6 +446,7 @@ nomem:
 	resp_error(out, rc, NULL);
 out:
 	json_decref(list);
+	pdf_vdata_free(&dss);
 	pdf_doc_free(doc);
 	return rc;
 }

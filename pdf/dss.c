@@ -340,3 +340,58 @@ out:
 	pdf_upd_free(&c.u);
 	return rc;
 }
+
+/* Appends the decoded streams of the array src to *out. */
+static int read_streams(struct pdf_doc *d, struct pdf_obj *src,
+			struct pdf_vdata_list *out)
+{
+	struct pdf_obj *arr, *st;
+	int rc = pdf_resolve(d, src, &arr);
+
+	if (rc != 0 || arr == NULL || arr->t != PDF_ARRAY)
+		return rc;
+	for (size_t i = 0; i < arr->u.a.n && out->n < PDF_VDATA_MAX; i++) {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+
+		if (pdf_resolve(d, arr->u.a.v[i], &st) != 0 || st == NULL ||
+		    st->t != PDF_STREAM || pdf_stream_decode(d, st, &buf, &len) != 0)
+			continue;
+		out->v[out->n].p = buf;
+		out->v[out->n++].len = len;
+	}
+	return 0;
+}
+
+int pdf_dss_read(struct pdf_doc *d, struct pdf_vdata *out)
+{
+	struct pdf_obj *root_ref = pdf_dict_get(d->trailer, "Root"), *root, *dss;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = pdf_resolve(d, root_ref, &root)) != 0 || root == NULL ||
+	    root->t != PDF_DICT)
+		return rc;
+	if ((rc = pdf_resolve(d, pdf_dict_get(root, "DSS"), &dss)) != 0 ||
+	    dss == NULL || dss->t != PDF_DICT)
+		return rc;
+	out->present = 1;
+	rc = read_streams(d, pdf_dict_get(dss, "Certs"), &out->certs);
+	if (rc == 0)
+		rc = read_streams(d, pdf_dict_get(dss, "OCSPs"), &out->ocsps);
+	if (rc == 0)
+		rc = read_streams(d, pdf_dict_get(dss, "CRLs"), &out->crls);
+	if (rc != 0)
+		pdf_vdata_free(out);
+	return rc;
+}
+
+void pdf_vdata_free(struct pdf_vdata *v)
+{
+	struct pdf_vdata_list *l[3] = { &v->certs, &v->ocsps, &v->crls };
+
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < l[k]->n; i++)
+			free((void *)l[k]->v[i].p);
+	memset(v, 0, sizeof(*v));
+}

@@ -183,6 +183,20 @@ struct pdf_blob {
 	size_t len;
 };
 
+/* A document's /DSS as read back (PAdES B-LT validation data): the
+ * decoded streams, owned (pdf_vdata_free). */
+#define PDF_VDATA_MAX 64
+struct pdf_vdata_list {
+	struct pdf_blob v[PDF_VDATA_MAX];
+	size_t n;
+};
+struct pdf_vdata {
+	int present;                    /* the catalog has a /DSS */
+	struct pdf_vdata_list certs, ocsps, crls;
+};
+int pdf_dss_read(struct pdf_doc *d, struct pdf_vdata *out);
+void pdf_vdata_free(struct pdf_vdata *v);
+
 /* What pdf_dss_append adds; all borrowed. Zero-initialise. */
 struct pdf_dss_data {
 	const struct pdf_blob *certs;   /* DER X.509 certificates */

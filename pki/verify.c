@@ -418,10 +418,83 @@ static int feed(BIO *chain, const struct pki_seg *segs, size_t nsegs)
 	return 0;
 }
 
+/* The signer's status in a CRL of vd issued (and signed) by its issuer,
+ * found among the CMS certificates, vd's and the anchors. */
+static enum pki_revocation dss_revocation(X509 *signer, STACK_OF(X509) *certs,
+					  X509_STORE *anchors,
+					  const struct pki_vdata *vd)
+{
+	enum pki_revocation rev = PKI_REV_UNKNOWN;
+	STACK_OF(X509) *pool = sk_X509_new_null();
+	STACK_OF(X509_OBJECT) *objs;
+	int base;
+
+	if (pool == NULL)
+		return rev;
+	for (int i = 0; i < sk_X509_num(certs); i++)
+		sk_X509_push(pool, sk_X509_value(certs, i));
+	objs = anchors ? X509_STORE_get0_objects(anchors) : NULL;
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (x != NULL)
+			sk_X509_push(pool, x);
+	}
+	base = sk_X509_num(pool);
+	for (size_t i = 0; i < vd->ncerts; i++) {
+		const unsigned char *p = vd->certs[i].p;
+		X509 *x = d2i_X509(NULL, &p, (long)vd->certs[i].len);
+
+		if (x != NULL && sk_X509_push(pool, x) > 0)
+			continue;
+		X509_free(x);
+	}
+	for (size_t i = 0; i < vd->ncrls && rev != PKI_REV_REVOKED; i++) {
+		const unsigned char *p = vd->crls[i].p;
+		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)vd->crls[i].len);
+		X509_REVOKED *entry = NULL;
+
+		if (crl == NULL ||
+		    X509_NAME_cmp(X509_CRL_get_issuer(crl),
+				  X509_get_issuer_name(signer)) != 0) {
+			X509_CRL_free(crl);
+			continue;
+		}
+		for (int j = 0; j < sk_X509_num(pool); j++) {
+			X509 *is = sk_X509_value(pool, j);
+
+			if (X509_NAME_cmp(X509_get_subject_name(is),
+					  X509_CRL_get_issuer(crl)) == 0 &&
+			    X509_CRL_verify(crl, X509_get0_pubkey(is)) == 1) {
+				rev = X509_CRL_get0_by_cert(crl, &entry, signer) == 1
+				      ? PKI_REV_REVOKED : PKI_REV_GOOD;
+				break;
+			}
+		}
+		X509_CRL_free(crl);
+	}
+	/* The certificates vd added were ours to free. */
+	for (int i = base; i < sk_X509_num(pool); i++)
+		X509_free(sk_X509_value(pool, i));
+	sk_X509_free(pool);
+	ERR_clear_error();
+	return rev;
+}
+
 int pki_verify_detached(const uint8_t *der, size_t len,
 			const struct pki_seg *segs, size_t nsegs,
 			X509_STORE *anchors, time_t at,
 			struct pki_verify_result *res)
+{
+	return pki_verify_detached_vd(der, len, segs, nsegs, anchors, at, NULL,
+				      res);
+}
+
+int pki_verify_detached_vd(const uint8_t *der, size_t len,
+			   const struct pki_seg *segs, size_t nsegs,
+			   X509_STORE *anchors, time_t at,
+			   const struct pki_vdata *vd,
+			   struct pki_verify_result *res)
 {
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
@@ -553,6 +626,8 @@ int pki_verify_detached(const uint8_t *der, size_t len,
 	check_tst(si, anchors, at, &res->tst);
 	if (signer != NULL)
 		check_chain(anchors, signer, certs, at, &res->chain);
+	if (signer != NULL && vd != NULL)
+		res->dss_revocation = dss_revocation(signer, certs, anchors, vd);
 out:
 	EVP_MD_CTX_free(copy);
 	BIO_free_all(mdbio);

@@ -114,6 +114,23 @@ struct pki_verify_result {
 
 	struct pki_tst_result tst;
 	struct pki_chain_result chain;
+
+	/* From validation data the document carries (PAdES /DSS), when
+	 * given: the signer certificate's status in a CRL of its issuer
+	 * that verifies with the issuer's key. */
+	enum pki_revocation dss_revocation;
+};
+
+/* DER blobs: a document's validation data (PAdES /DSS). */
+struct pki_der {
+	const uint8_t *p;
+	size_t len;
+};
+struct pki_vdata {
+	const struct pki_der *certs;
+	size_t ncerts;
+	const struct pki_der *crls;
+	size_t ncrls;
 };
 
 /*
@@ -131,6 +148,13 @@ int pki_verify_detached(const uint8_t *der, size_t len,
 			const struct pki_seg *segs, size_t nsegs,
 			X509_STORE *anchors, time_t at,
 			struct pki_verify_result *res);
+/* The same, also judging the signer's revocation from vd (may be NULL):
+ * res->dss_revocation. */
+int pki_verify_detached_vd(const uint8_t *der, size_t len,
+			   const struct pki_seg *segs, size_t nsegs,
+			   X509_STORE *anchors, time_t at,
+			   const struct pki_vdata *vd,
+			   struct pki_verify_result *res);
 
 /* ISO 8601 UTC ("2024-05-01T10:20:30Z") of t into out (cap >= 21). */
 void pki_time_iso(time_t t, char *out, size_t cap);

@@ -131,6 +131,10 @@ check "a CRL from the /DSS verifies with openssl crl" bash -c \
 ocsp=$(sed -n 's/.*\/OCSPs \[ \([0-9]*\) 0 R.*/\1/p' "$TMP/dss.txt")
 check "the /DSS holds OCSP responses" test -n "$ocsp"
 qpdf --show-object="$ocsp" --filtered-stream-data "$TMP/lt.pdf" >"$TMP/dss-ocsp.der" 2>/dev/null
+curl -s -o "$TMP/lt.json" --cacert "$D/ca.pem" -F "file=@$TMP/lt.pdf" "$URL/v1/verify"
+check "POST /v1/verify reports B-LT (the /DSS answers for the signer)" \
+	grep -q '"pades_level":"B-LT","verdict":"valid"' "$TMP/lt.json"
+check "... with revocation 'good' from the /DSS CRL" grep -q '"revocation":"good"' "$TMP/lt.json"
 check "an OCSP response from the /DSS verifies (openssl ocsp) and says good" bash -c \
 	"openssl ocsp -respin '$TMP/dss-ocsp.der' -CAfile '$D/ca.pem' -verify_other '$D/issuing-ca.pem' -resp_text 2>&1 | grep -q 'Response verify OK' && openssl ocsp -respin '$TMP/dss-ocsp.der' -resp_text -noverify | grep -q 'Cert Status: good'"
 
@@ -151,6 +155,7 @@ check "qpdf --check accepts the B-LTA file (exit $q)" test "$q" -ne 2
 curl -s -o "$TMP/lta.json" --cacert "$D/ca.pem" -F "file=@$TMP/lta.pdf" "$URL/v1/verify"
 check "POST /v1/verify: the B-LTA document is valid" grep -q '^{"verdict":"valid"' "$TMP/lta.json"
 check "... with a valid document timestamp" grep -q '"type":"document_timestamp".*"verdict":"valid"' "$TMP/lta.json"
+check "... and the seal reported as B-LTA" grep -q '"pades_level":"B-LTA","verdict":"valid"' "$TMP/lta.json"
 eq "hash-only calls cannot make B-LT (400)" 400 "$(https_code /v1/seal/hash -H "$AUTH" \
 	-d "{\"digest\":\"$(printf '%064d' 0)\",\"level\":\"B-LT\"}")"
 
