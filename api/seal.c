@@ -230,6 +230,7 @@ static int tsa_token(struct resp *out, const uint8_t dg[32], uint8_t **tst,
 	q.cert_req = 1;
 	kc_begin(&b, &none);
 	ibuf_put_bytes(&b, &q, sizeof(q));
+	ibuf_put_u8(&b, 1);     /* for a signature: tsa_url may serve it */
 	rc = kc_call(MSG_TSA, &b, &rep, 0);
 	ibuf_free(&b);
 	if (rc != 0) {

@@ -36,6 +36,8 @@ static const struct key keys[] = {
 	{ S(user, C_STR), 0, 0 },
 	{ S(trust_anchors, C_PATH), 0, 0 },
 	{ S(tsa_policy, C_STR), 0, 0 },
+	{ S(tsa_url, C_STR), 0, 0 },
+	{ S(tsa_ca_file, C_PATH), 0, 0 },
 	{ S(admin_uids, C_UIDS), 0, 0 },
 	{ S(max_body, C_U64), 1024, 1ull << 32 },
 	{ S(max_connections, C_U64), 1, 100000 },

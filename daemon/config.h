@@ -41,6 +41,9 @@ struct esd_config {
 	char user[64];                /* front runs as this when started as root */
 	char trust_anchors[PATH_MAX]; /* PEM CA certificates for verification */
 	char tsa_policy[65];          /* TSA policy OID; "" = the demo one */
+	char tsa_url[256];            /* B-T stamps from this outside TSA;
+				       * "" = the appliance's own */
+	char tsa_ca_file[512];        /* CAs for its HTTPS certificate */
 	uid_t admin_uids[CONF_MAX_UIDS];
 	size_t n_admin_uids;
 	uint64_t max_body;            /* bytes */

@@ -107,6 +107,10 @@ int h_ca_cert(struct keeper *k, struct caller *c, struct ibuf *in,
 	      struct reply *r);
 int h_lt_data(struct keeper *k, struct caller *c, struct ibuf *in,
 	      struct reply *r);
+/* keeper_tsa.c: the stamp for q from the TSA at tsa_url (binary reply). */
+struct pki_tsq;
+int keeper_outside_tsa(struct keeper *k, struct caller *c,
+		       const struct pki_tsq *q, struct reply *r);
 int h_cert_list(struct keeper *k, struct caller *c, struct ibuf *in,
 		struct reply *r);
 int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,

@@ -217,6 +217,12 @@ int pki_tsq_parse(const uint8_t *der, size_t len, struct pki_tsq *q,
 int pki_tsq_build(const EVP_MD *md, const uint8_t *digest, size_t dlen,
 		  const uint8_t *nonce, size_t nonce_len, struct pki_tsq *q);
 
+/* The DER TimeStampReq of q (an outside TSA's request); *der is
+ * OPENSSL_malloc'ed. */
+int pki_tsq_encode(const struct pki_tsq *q, uint8_t **der, size_t *len);
+/* 1 if the TimeStampResp der grants a token for q's imprint and nonce. */
+int pki_tsr_matches(const uint8_t *der, size_t len, const struct pki_tsq *q);
+
 /*
  * Keeper: a TimeStampResp for q. Granted: a TSTInfo with policy_oid (the
  * TSA's, dotted), q's messageImprint and nonce, serialNumber from serial

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include <openssl/asn1t.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
@@ -132,6 +133,77 @@ out:
 			*fail = f;
 	}
 	return rc;
+}
+
+int pki_tsq_encode(const struct pki_tsq *q, uint8_t **der, size_t *len)
+{
+	TS_REQ *req = TS_REQ_new();
+	TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+	X509_ALGOR *alg = X509_ALGOR_new();
+	ASN1_INTEGER *nonce = NULL;
+	BIGNUM *bn = NULL;
+	unsigned char *out = NULL;
+	int n, rc = ESD_ECRYPTO;
+
+	*der = NULL;
+	if (req == NULL || mi == NULL || alg == NULL ||
+	    !TS_REQ_set_version(req, 1) ||
+	    !X509_ALGOR_set0(alg, OBJ_nid2obj(q->md_nid), V_ASN1_NULL, NULL) ||
+	    !TS_MSG_IMPRINT_set_algo(mi, alg) ||
+	    !TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)q->imprint,
+				    (int)q->imprint_len) ||
+	    !TS_REQ_set_msg_imprint(req, mi) ||
+	    !TS_REQ_set_cert_req(req, q->cert_req))
+		goto out;
+	if (q->has_nonce) {
+		bn = BN_bin2bn(q->nonce, (int)q->nonce_len, NULL);
+		nonce = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+		if (nonce == NULL || !TS_REQ_set_nonce(req, nonce))
+			goto out;
+	}
+	n = i2d_TS_REQ(req, &out);
+	if (n <= 0)
+		goto out;
+	*der = out;
+	*len = (size_t)n;
+	rc = 0;
+out:
+	ASN1_INTEGER_free(nonce);
+	BN_free(bn);
+	X509_ALGOR_free(alg);
+	TS_MSG_IMPRINT_free(mi);
+	TS_REQ_free(req);
+	ERR_clear_error();
+	return rc;
+}
+
+int pki_tsr_matches(const uint8_t *der, size_t len, const struct pki_tsq *q)
+{
+	const unsigned char *p = der;
+	TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
+	TS_TST_INFO *info = resp ? TS_RESP_get_tst_info(resp) : NULL;
+	ASN1_OCTET_STRING *imp;
+	const ASN1_INTEGER *nonce;
+	int ok = 0;
+
+	if (info != NULL) {
+		imp = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(info));
+		nonce = TS_TST_INFO_get_nonce(info);
+		ok = imp != NULL && (size_t)ASN1_STRING_length(imp) == q->imprint_len &&
+		     memcmp(ASN1_STRING_get0_data(imp), q->imprint, q->imprint_len) == 0;
+		if (ok && q->has_nonce) {
+			BIGNUM *bn = nonce ? ASN1_INTEGER_to_BN(nonce, NULL) : NULL;
+			uint8_t buf[PKI_TSQ_NONCE_MAX];
+
+			ok = bn != NULL && (size_t)BN_num_bytes(bn) == q->nonce_len &&
+			     BN_bn2bin(bn, buf) == (int)q->nonce_len &&
+			     memcmp(buf, q->nonce, q->nonce_len) == 0;
+			BN_free(bn);
+		}
+	}
+	TS_RESP_free(resp);
+	ERR_clear_error();
+	return ok;
 }
 
 int pki_tsq_build(const EVP_MD *md, const uint8_t *digest, size_t dlen,
