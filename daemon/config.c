@@ -61,6 +61,8 @@ static const struct key keys[] = {
 	{ S(ra_issuing_ca, C_STR), 0, 0 },
 	{ S(activation_hours, C_U64), 1, 24 * 365 },
 	{ S(passphrase_min_length, C_U64), 8, 256 },
+	{ S(argon2_opslimit, C_U64), 1, 64 },
+	{ S(argon2_memlimit_kib, C_U64), 8, 4u << 20 },
 	{ S(auth_max_failures, C_U64), 1, 100 },
 	{ S(auth_lock_seconds, C_U64), 1, 86400 * 30 },
 	{ S(seal_activation_hours, C_U64), 1, 24 * 366 },
@@ -131,6 +133,8 @@ void config_defaults(struct esd_config *c)
 	c->max_clock_error_ms = 1000;
 	c->activation_hours = 72;
 	c->passphrase_min_length = 10;
+	c->argon2_opslimit = 2;           /* crypto_pwhash_OPSLIMIT_INTERACTIVE */
+	c->argon2_memlimit_kib = 64 * 1024; /* crypto_pwhash_MEMLIMIT_INTERACTIVE */
 	c->auth_max_failures = 5;
 	c->auth_lock_seconds = 900;
 	c->seal_activation_hours = 24 * 30;

@@ -7,6 +7,7 @@
 # requests). Emails are read from the demo instance's maildir.
 . "$(dirname "$0")/lib.sh"
 esd_init
+printf 'argon2_memlimit_kib = 32768\n' >>"$D/esignd.conf"
 esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"
 PY=/usr/bin/python3
@@ -197,6 +198,8 @@ check "no passphrase, activation code or seal code in LMDB" bash -c \
 	"! mdb_dump -a -p '$D/state' | grep -q -e 'kopi susu' -e 'teh manis' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SCT'"
 check "... nor in the daemon log" bash -c \
 	"! grep -q -e 'kopi susu' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SECRET' '$TMP/daemon.log'"
+check "passphrases are Argon2id with the configured memory (m=32768)" bash -c \
+	"mdb_dump -a -p '$D/state' | grep -q 'argon2id.v=19.m=32768,'"
 check "strings over the LMDB file finds no PIN, passphrase, TOTP secret or code" bash -c \
 	"! strings '$D/state/data.mdb' | grep -q -e '$(cat "$D/pin")' -e 'kopi susu' -e 'es campur' -e '$SECRET' -e '$AC2' -e '$SC7'"
 check "... nor over the daemon log" bash -c \

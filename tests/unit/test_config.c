@@ -617,6 +617,8 @@ static void test_ra_keys(void **state)
 	assert_int_equal(cfg.sla_seal_days, 4);
 	assert_int_equal(cfg.activation_hours, 72);
 	assert_int_equal(cfg.smtp_require_tls, 1);
+	assert_int_equal(cfg.argon2_opslimit, 2);
+	assert_int_equal(cfg.argon2_memlimit_kib, 65536);
 	assert_int_equal(parse(MINIMAL "profile.seal.key_type = ec-p256\n"
 			       "profile.seal.days = 365\n"
 			       "profile.seal.policies = 2.16.360.1.1.1, 1.2.3\n"
