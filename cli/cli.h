@@ -20,6 +20,9 @@ struct init_opts {
 	const char *module;
 };
 
+/* Removes dir and everything below it (init.c). */
+void cli_rm_tree(const char *dir);
+
 /* esignctl init: creates a self-contained instance in o->dir. */
 int cli_init(const struct init_opts *o);
 

@@ -83,6 +83,11 @@ static int rm_entry(const char *p, const struct stat *st, int flag,
 	return remove(p);
 }
 
+void cli_rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static int random_pin(char *out, size_t bytes)
 {
 	uint8_t r[32];
@@ -469,7 +474,7 @@ int cli_init(const struct init_opts *o)
 	if (rc != 0) {
 		fprintf(stderr, "esignctl: init failed: %s; removing %s\n",
 			esd_err_msg(rc), dir);
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		cli_rm_tree(dir);
 		OPENSSL_cleanse(pin, sizeof(pin));
 		OPENSSL_cleanse(so_pin, sizeof(so_pin));
 		OPENSSL_cleanse(token, sizeof(token));

@@ -88,15 +88,6 @@ int cli_backup(const char *conf, const char *out)
 	return EXIT_OK;
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 /* Copies from to a new file to, durably (the backup may be large: in
  * blocks, not in memory). */
 static int copy_file(const char *from, const char *to)
@@ -180,7 +171,7 @@ int cli_restore(const char *from, const char *dir)
 		fprintf(stderr, "esignctl: %s is not a usable backup (%s%s); "
 			"nothing restored\n", from, esd_err_msg(rc),
 			bad ? ": the audit chain breaks" : "");
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		cli_rm_tree(dir);
 		return EXIT_LOCAL;
 	}
 	printf("restored %s into %s: the audit chain is intact\n"
@@ -294,7 +285,7 @@ int cli_diag(const char *conf, const char *sock, const char *out,
 	if (rc == 0 && (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 			WEXITSTATUS(st) != 0))
 		rc = -1;
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	cli_rm_tree(dir);
 	if (rc != 0) {
 		fprintf(stderr, "esignctl: cannot write %s\n", out);
 		return EXIT_LOCAL;

@@ -192,3 +192,21 @@ cms_of() {
 		count=$((c - b - 2)) status=none | xxd -r -p >"$out.der"
 	{ head -c "$b" "$f"; tail -c +$((c + 1)) "$f"; } >"$out.data"
 }
+
+# tst_of CMS_DER_PREFIX: from PREFIX.der (a signature's CMS), writes
+# PREFIX.tst (its signature timestamp token) and PREFIX.sigval (the
+# signature value the token stamps); fails if there is no token.
+tst_of() {
+	local tl tok off hl len
+	openssl asn1parse -inform DER -in "$1.der" -i >"$1.asn1" || return 1
+	tl=$(grep -n 'id-smime-aa-timeStampToken' "$1.asn1" | cut -d: -f1 | head -1)
+	[ -n "$tl" ] || return 1
+	# The token is the SEQUENCE inside the attribute's SET; the signature
+	# value is the OCTET STRING right before the unsigned attributes.
+	tok=$(sed -n "$((tl + 2))p" "$1.asn1")
+	off=${tok%%:*}
+	hl=$(echo "$tok" | sed -n 's/.*hl=\([0-9]*\).*/\1/p')
+	len=$(echo "$tok" | sed -n 's/.*l= *\([0-9]*\) cons.*/\1/p')
+	dd if="$1.der" of="$1.tst" bs=1 skip=$((off)) count=$((hl + len)) status=none
+	sed -n "$((tl - 3))p" "$1.asn1" | sed 's/.*HEX DUMP\]://' | xxd -r -p >"$1.sigval"
+}
