@@ -22,14 +22,10 @@
 #include "daemon/keeper_ra_int.h"
 #include "ra/ra.h"
 
-#define SEAL_CODE_BYTES 16
 #define LOCK_FOREVER INT64_MAX
 
-struct limits {
-	uint64_t max_failures, lock_seconds, activation_hours, max_docs, max_secs;
-};
 
-static void limits(struct keeper *k, struct limits *l)
+void auth_limits(struct keeper *k, struct auth_limits *l)
 {
 	pthread_mutex_lock(&k->cfg_mu);
 	l->max_failures = k->cfg.auth_max_failures;
@@ -40,7 +36,7 @@ static void limits(struct keeper *k, struct limits *l)
 	pthread_mutex_unlock(&k->cfg_mu);
 }
 
-static int locked(json_t *sub, struct reply *r)
+int auth_locked(json_t *sub, struct reply *r)
 {
 	int64_t until = num(sub, "locked_until");
 
@@ -59,16 +55,16 @@ static int locked(json_t *sub, struct reply *r)
  * write transaction, so concurrent failures all count), locks it at the
  * limit, and audits the refusal as action.
  */
-static void count_failure(struct keeper *k, struct caller *c, const char *id,
-			  const char *action)
+void auth_count_failure(struct keeper *k, struct caller *c, const char *id,
+			const char *action)
 {
 	struct store_txn *t = NULL;
-	struct limits l;
+	struct auth_limits l;
 	json_t *sub = NULL;
 	int64_t n;
 	int rc;
 
-	limits(k, &l);
+	auth_limits(k, &l);
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
 		rc = store_get_json(t, DB_SUBSCRIBERS, id, &sub);
@@ -93,7 +89,7 @@ static void count_failure(struct keeper *k, struct caller *c, const char *id,
 }
 
 /* Clears the failure count after a success. */
-static void clear_failures(struct keeper *k, const char *id)
+void auth_clear_failures(struct keeper *k, const char *id)
 {
 	struct store_txn *t = NULL;
 	json_t *sub = NULL;
@@ -118,7 +114,7 @@ static int check_pass(struct keeper *k, struct caller *c, json_t *sub,
 	const char *hash = str(sub, "passphrase");
 	int rc;
 
-	if ((rc = locked(sub, r)) != 0)
+	if ((rc = auth_locked(sub, r)) != 0)
 		return rc;
 	if (hash == NULL)
 		return fail(r, ESD_EPERM, "subscriber %s has no passphrase: it "
@@ -126,11 +122,11 @@ static int check_pass(struct keeper *k, struct caller *c, json_t *sub,
 	if (pass == NULL || pass[0] == '\0')
 		return fail(r, ESD_EAUTHZ, "the signer's passphrase is required");
 	if (crypto_pwhash_str_verify(hash, pass, strlen(pass)) != 0) {
-		count_failure(k, c, str(sub, "id"), "auth.passphrase");
+		auth_count_failure(k, c, str(sub, "id"), "auth.passphrase");
 		return fail(r, ESD_EAUTHZ, "wrong passphrase");
 	}
 	if (num(sub, "failures") > 0)
-		clear_failures(k, str(sub, "id"));
+		auth_clear_failures(k, str(sub, "id"));
 	return 0;
 }
 
@@ -143,13 +139,13 @@ static int check_otp(struct keeper *k, struct caller *c, json_t *sub,
 	json_t *otp = json_object_get(sub, "otp");
 	int rc;
 
-	if ((rc = locked(sub, r)) != 0)
+	if ((rc = auth_locked(sub, r)) != 0)
 		return rc;
 	if (otp == NULL || num(otp, "expires") <= esd_now() ||
 	    num(otp, "remaining") <= 0)
 		return fail(r, ESD_EAUTHZ, "no live one-time code: ask for one");
 	if (!keeper_code_matches(k, str(sub, "id"), str(otp, "nonce"), code)) {
-		count_failure(k, c, str(sub, "id"), "auth.otp");
+		auth_count_failure(k, c, str(sub, "id"), "auth.otp");
 		return fail(r, ESD_EAUTHZ, "wrong one-time code");
 	}
 	tk->otp = 1;
@@ -158,7 +154,6 @@ static int check_otp(struct keeper *k, struct caller *c, json_t *sub,
 	return 0;
 }
 
-static void code_key(const char *code, char key[80]);
 
 /* A batch authorisation (kind 'B'): the passphrase was checked once for a
  * list of document digests; this document's digest must be one of them,
@@ -172,9 +167,9 @@ static int check_sad(struct keeper *k, json_t *sub, const char *sad,
 	size_t i;
 	int rc, found = 0;
 
-	if ((rc = locked(sub, r)) != 0)
+	if ((rc = auth_locked(sub, r)) != 0)
 		return rc;
-	code_key(sad, tk->code_key);
+	auth_code_key(sad, tk->code_key);
 	memcpy(tk->code_key, "sad:", 4);    /* "sad:" + 64 hex, not "sealcode:" */
 	memmove(tk->code_key + 4, tk->code_key + 9, strlen(tk->code_key + 9) + 1);
 	esd_hex(dg, 32, tk->digest);
@@ -196,7 +191,7 @@ static int check_sad(struct keeper *k, json_t *sub, const char *sad,
 	return 0;
 }
 
-static void code_key(const char *code, char key[80])
+void auth_code_key(const char *code, char key[80])
 {
 	uint8_t h[32];
 	char hex[65];
@@ -244,11 +239,11 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 		goto out;
 	}
 	if (rc == 0)
-		rc = locked(sub, r);
+		rc = auth_locked(sub, r);
 	if (rc == 0 && (kind != 'S' || val[0] == '\0'))
 		rc = fail(r, ESD_EAUTHZ, "a seal code is required ('seal_code')");
 	if (rc == 0) {
-		code_key(val, tk->code_key);
+		auth_code_key(val, tk->code_key);
 		act = json_object_get(sub, "seal_activation");
 		totp = json_object_get(sub, "totp");
 		if (store_get_json(t, DB_RA_INDEX, tk->code_key, &code) != 0 ||
@@ -340,111 +335,6 @@ int keeper_auth_consume(struct store_txn *t, void *arg)
 
 /* ---- operations ---- */
 
-/* The seal subscriber a caller may act for: an admin, a verifier, or an
- * API client granted the subscriber (its id in the client's keys). */
-static int seal_for(struct keeper *k, struct caller *c, const char *id,
-		    struct store_txn *t, json_t **sub, struct reply *r)
-{
-	int granted = c->admin || strcmp(c->role, "verifier") == 0;
-	json_t *v;
-	size_t i;
-	int rc;
-
-	(void)k;
-	json_array_foreach(c->keys, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
-			granted = 1;
-	if (!granted)
-		return fail(r, ESD_EPERM, "this client may not act for seal %.64s",
-			    id);
-	rc = load(t, DB_SUBSCRIBERS, id, "subscriber", sub, r);
-	if (rc == 0 && (strcmp(str(*sub, "kind"), "seal") != 0 ||
-			strcmp(str(*sub, "status"), "active") != 0))
-		rc = fail(r, ESD_EEXIST, "%s is not an active seal", id);
-	return rc;
-}
-
-int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
-		     struct reply *r)
-{
-	struct store_txn *t = NULL;
-	json_t *sub = NULL, *vars = NULL;
-	struct limits l;
-	uint8_t nb[16];
-	char nonce[33], exp[40];
-	int64_t expires;
-	int rc;
-
-	limits(k, &l);
-	rc = store_txn_begin(k->store, 1, &t);
-	if (rc == 0)
-		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
-	if (rc == 0)
-		rc = locked(sub, r);
-	if (rc == 0)
-		rc = esd_random(nb, sizeof(nb));
-	if (rc != 0)
-		goto out;
-	esd_hex(nb, sizeof(nb), nonce);
-	/* Never past the certificate. */
-	expires = esd_now() + (int64_t)l.activation_hours * 3600;
-	if (num(sub, "expires") > 0 && num(sub, "expires") < expires)
-		expires = num(sub, "expires");
-	json_object_set_new(sub, "seal_activation",
-			    json_pack("{s:s, s:I, s:I, s:s}", "nonce", nonce,
-				      "expires", (json_int_t)expires, "created",
-				      (json_int_t)esd_now(), "by", c->actor));
-	kra_fmt_time(expires, exp, sizeof(exp));
-	vars = json_pack("{s:s, s:s, s:s}", "name", str(sub, "name"),
-			 "subscriber", str(sub, "id"), "expires", exp);
-	rc = vars ? kra_outbox_add(t, str(sub, "email"), "seal_activation",
-				   str(sub, "lang"), vars, str(sub, "id"), nonce)
-		  : ESD_ENOMEM;
-	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
-	if (rc == 0)
-		rc = audit(t, c, "seal.activate", str(sub, "id"), NULL);
-	if (rc == 0)
-		rc = commit(&t);
-	if (rc == 0) {
-		r->json = json_pack("{s:s, s:I, s:s}", "subscriber", str(sub, "id"),
-				    "expires", (json_int_t)expires, "sent_to",
-				    str(sub, "email"));
-		rc = r->json ? 0 : ESD_ENOMEM;
-	}
-out:
-	store_txn_abort(t);
-	json_decref(vars);
-	json_decref(sub);
-	return rc;
-}
-
-/* Every seal code names its activation or enrolment: they end with it. */
-static int deactivate(struct keeper *k, struct caller *c, struct store_txn *t,
-		      json_t *sub, void *arg, struct reply *r)
-{
-	json_t *tmp = NULL;
-	int rc;
-
-	(void)arg;
-	/* The same grant check as for activating. */
-	rc = seal_for(k, c, str(sub, "id"), t, &tmp, r);
-	json_decref(tmp);
-	if (rc == 0 && json_object_get(sub, "seal_activation") == NULL &&
-	    json_object_get(sub, "totp") == NULL)
-		rc = fail(r, ESD_EEXIST, "seal %s is not activated", str(sub, "id"));
-	json_object_del(sub, "seal_activation");
-	json_object_del(sub, "totp");
-	return rc;
-}
-
-int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
-		       struct reply *r)
-{
-	return kra_change_sub(k, c, str(a, "id"), "seal.deactivate", deactivate,
-			      NULL, r);
-}
-
 /* The activation code as the officer may type it: case and the dash
  * do not matter. Into out (RA_CODE_LEN + 1), zero-filled. */
 static void normalise(const char *g, char *out)
@@ -471,204 +361,6 @@ int keeper_code_matches(struct keeper *k, const char *id, const char *nonce,
 	OPENSSL_cleanse(want, sizeof(want));
 	OPENSSL_cleanse(got, sizeof(got));
 	return ok;
-}
-
-/*
- * Checks the officer's proof for a new seal code: the emailed activation
- * code of a live activation, or a current authenticator code (TOTP) of
- * an enrolled seal, each TOTP step accepted once. *nonce gets the
- * activation (or enrolment) the seal code will belong to, *until the
- * latest expiry it allows, *step the TOTP step to record (0: none).
- */
-static int seal_proof(struct keeper *k, json_t *sub, json_t *a, char *nonce,
-		      int64_t *until, int64_t *step, struct reply *r)
-{
-	json_t *act = json_object_get(sub, "seal_activation");
-	json_t *totp = json_object_get(sub, "totp");
-	const char *id = str(sub, "id");
-	uint8_t secret[64];
-	size_t n;
-	int ok = 0;
-
-	*step = 0;
-	if ((str(a, "activation_code") == NULL) == (str(a, "totp") == NULL))
-		return fail(r, ESD_EINVAL, "give 'activation_code' or 'totp'");
-	if (str(a, "totp") != NULL) {
-		if (totp == NULL)
-			return fail(r, ESD_EAUTHZ, "seal %s has no authenticator "
-				    "enrolled", id);
-		if (keeper_secret_open(k, id, str(totp, "secret"), secret,
-				       sizeof(secret), &n) != 0)
-			return fail(r, ESD_EINTERNAL, "the enrolment of seal %s "
-				    "cannot be read", id);
-		ok = ra_totp_check(secret, n, esd_now(), str(a, "totp"),
-				   num(totp, "last_step"), step);
-		OPENSSL_cleanse(secret, sizeof(secret));
-		snprintf(nonce, 33, "%s", str(totp, "nonce"));
-		*until = num(sub, "expires");
-	} else {
-		if (act == NULL || num(act, "expires") <= esd_now())
-			return fail(r, ESD_EAUTHZ, "seal %s has no live activation: "
-				    "ask for one (activation code by email)", id);
-		ok = keeper_code_matches(k, id, str(act, "nonce"),
-					 str(a, "activation_code"));
-		snprintf(nonce, 33, "%s", str(act, "nonce"));
-		*until = num(act, "expires");
-	}
-	return ok ? 0 : ESD_EAUTHZ;
-}
-
-int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
-		 struct reply *r)
-{
-	struct store_txn *t = NULL;
-	json_t *sub = NULL, *rec = NULL, *cur = NULL;
-	struct limits l;
-	uint8_t raw[SEAL_CODE_BYTES];
-	char code[2 * SEAL_CODE_BYTES + 1], key[80], nonce[33] = "";
-	uint64_t docs, secs;
-	int64_t expires, until = 0, step = 0;
-	int rc;
-
-	limits(k, &l);
-	if (esd_parse_u64(str(a, "documents"), 1, l.max_docs, &docs) != 0)
-		return fail(r, ESD_EINVAL, "'documents' is 1..%llu",
-			    (unsigned long long)l.max_docs);
-	secs = l.max_secs;
-	if (str(a, "seconds") != NULL &&
-	    esd_parse_u64(str(a, "seconds"), 1, l.max_secs, &secs) != 0)
-		return fail(r, ESD_EINVAL, "'seconds' is 1..%llu",
-			    (unsigned long long)l.max_secs);
-	rc = store_txn_begin(k->store, 0, &t);
-	if (rc == 0)
-		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
-	store_txn_abort(t);
-	t = NULL;
-	if (rc == 0)
-		rc = locked(sub, r);
-	if (rc == 0)
-		rc = seal_proof(k, sub, a, nonce, &until, &step, r);
-	if (rc == ESD_EAUTHZ && r->msg[0] == '\0') {
-		count_failure(k, c, str(sub, "id"), "seal.code");
-		rc = fail(r, ESD_EAUTHZ, "wrong %s", str(a, "totp") ?
-			  "or reused authenticator code" : "activation code");
-	}
-	if (rc != 0)
-		goto out;
-	if ((rc = esd_random(raw, sizeof(raw))) != 0)
-		goto out;
-	esd_hex(raw, sizeof(raw), code);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	code_key(code, key);
-	expires = esd_now() + (int64_t)secs;
-	if (until > 0 && expires > until)
-		expires = until;
-	rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "subscriber",
-			str(sub, "id"), "activation", nonce, "documents",
-			(json_int_t)docs, "remaining", (json_int_t)docs, "expires",
-			(json_int_t)expires, "created", (json_int_t)esd_now(),
-			"by", c->actor);
-	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
-	/* A TOTP step counts once, even against a concurrent request. */
-	if (rc == 0 && step != 0) {
-		rc = store_get_json(t, DB_SUBSCRIBERS, str(sub, "id"), &cur);
-		if (rc == 0 && num(json_object_get(cur, "totp"), "last_step") >= step)
-			rc = fail(r, ESD_EAUTHZ, "that authenticator code was used");
-		if (rc == 0) {
-			json_object_set_new(json_object_get(cur, "totp"), "last_step",
-					    json_integer(step));
-			json_object_del(cur, "failures");
-			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), cur, 0);
-		}
-	}
-	if (rc == 0)
-		rc = store_put_json(t, DB_RA_INDEX, key, rec, 1);
-	if (rc == 0)
-		rc = audit(t, c, "seal.code", str(sub, "id"),
-			   json_pack("{s:I, s:I, s:s}", "documents", (json_int_t)docs,
-				     "expires", (json_int_t)expires, "by",
-				     step ? "totp" : "activation_code"));
-	if (rc == 0)
-		rc = commit(&t);
-	if (rc == 0 && step == 0 && num(sub, "failures") > 0)
-		clear_failures(k, str(sub, "id"));
-	/* The code is answered once; the store keeps its SHA-256. */
-	if (rc == 0) {
-		r->json = json_pack("{s:s, s:s, s:I, s:I}", "subscriber",
-				    str(sub, "id"), "seal_code", code, "documents",
-				    (json_int_t)docs, "expires", (json_int_t)expires);
-		rc = r->json ? 0 : ESD_ENOMEM;
-	}
-out:
-	OPENSSL_cleanse(code, sizeof(code));
-	store_txn_abort(t);
-	json_decref(cur);
-	json_decref(rec);
-	json_decref(sub);
-	return rc;
-}
-
-/* Enrols an authenticator app for a seal: a new secret (encrypted in
- * the token), answered once as an otpauth:// URI, its base32
- * text and a QR code. Enrolling again replaces it. */
-int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
-		 struct reply *r)
-{
-	struct store_txn *t = NULL;
-	json_t *sub = NULL;
-	uint8_t secret[20], nb[16], *png = NULL;
-	char b32[40], nonce[33], uri[300], *enc = NULL, *png64 = NULL;
-	size_t plen = 0;
-	int rc = store_txn_begin(k->store, 1, &t);
-
-	if (rc == 0)
-		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
-	if (rc == 0)
-		rc = locked(sub, r);
-	if (rc == 0)
-		rc = esd_random(secret, sizeof(secret));
-	if (rc == 0)
-		rc = esd_random(nb, sizeof(nb));
-	if (rc == 0)
-		rc = keeper_secret_seal(k, str(sub, "id"), secret, sizeof(secret),
-					&enc);
-	if (rc != 0)
-		goto out;
-	esd_hex(nb, sizeof(nb), nonce);
-	ra_base32(secret, sizeof(secret), b32);
-	snprintf(uri, sizeof(uri), "otpauth://totp/esignd:%s?secret=%s"
-		 "&issuer=esignd&algorithm=SHA1&digits=6&period=%d",
-		 str(sub, "id"), b32, RA_TOTP_PERIOD);
-	rc = ra_qr_png(uri, 4, &png, &plen);
-	if (rc == 0 && (png64 = esd_b64_encode(png, plen)) == NULL)
-		rc = ESD_ENOMEM;
-	if (rc == 0) {
-		json_object_set_new(sub, "totp", json_pack(
-			"{s:s, s:s, s:I, s:i, s:s}", "secret", enc, "nonce", nonce,
-			"enrolled", (json_int_t)esd_now(), "last_step", 0, "by",
-			c->actor));
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
-	}
-	if (rc == 0)
-		rc = audit(t, c, "seal.totp.enrol", str(sub, "id"), NULL);
-	if (rc == 0)
-		rc = commit(&t);
-	if (rc == 0) {
-		r->json = json_pack("{s:s, s:s, s:s, s:s}", "subscriber",
-				    str(sub, "id"), "secret", b32, "uri", uri,
-				    "qr_png", png64);
-		rc = r->json ? 0 : ESD_ENOMEM;
-	}
-out:
-	OPENSSL_cleanse(secret, sizeof(secret));
-	OPENSSL_cleanse(b32, sizeof(b32));
-	OPENSSL_cleanse(uri, sizeof(uri));
-	store_txn_abort(t);
-	free(enc);
-	free(png);
-	free(png64);
-	json_decref(sub);
-	return rc;
 }
 
 static int unlock(struct keeper *k, struct caller *c, struct store_txn *t,
@@ -775,14 +467,14 @@ int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 {
 	struct store_txn *t = NULL;
 	json_t *sub = NULL, *vars = NULL;
-	struct limits l;
+	struct auth_limits l;
 	uint8_t nb[16];
 	char id[64], nonce[33], exp[40], docs_s[24];
 	uint64_t docs;
 	int64_t expires;
 	int rc;
 
-	limits(k, &l);
+	auth_limits(k, &l);
 	if (esd_parse_u64(str(a, "documents"), 1, l.max_docs, &docs) != 0)
 		return fail(r, ESD_EINVAL, "'documents' is 1..%llu",
 			    (unsigned long long)l.max_docs);
@@ -795,7 +487,7 @@ int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 			strcmp(str(sub, "status"), "active") != 0))
 		rc = fail(r, ESD_EEXIST, "%s is not an active individual", id);
 	if (rc == 0)
-		rc = locked(sub, r);
+		rc = auth_locked(sub, r);
 	if (rc == 0)
 		rc = esd_random(nb, sizeof(nb));
 	if (rc != 0)
@@ -845,14 +537,14 @@ int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
 	json_t *digests = json_object_get(a, "digests"), *sub = NULL, *rec = NULL,
 	       *v;
 	struct store_txn *t = NULL;
-	struct limits l;
+	struct auth_limits l;
 	uint8_t raw[16];
 	char id[64], sad[33], key[80];
 	int64_t expires;
 	size_t i;
 	int rc;
 
-	limits(k, &l);
+	auth_limits(k, &l);
 	if (!json_is_array(digests) || json_array_size(digests) == 0 ||
 	    json_array_size(digests) > l.max_docs)
 		return fail(r, ESD_EINVAL, "'digests' is an array of 1..%llu "
@@ -888,7 +580,7 @@ int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	esd_hex(raw, sizeof(raw), sad);
 	OPENSSL_cleanse(raw, sizeof(raw));
-	code_key(sad, key);
+	auth_code_key(sad, key);
 	memcpy(key, "sad:", 4);
 	memmove(key + 4, key + 9, strlen(key + 9) + 1);
 	expires = esd_now() + (int64_t)(l.max_secs < 300 ? l.max_secs : 300);

@@ -31,6 +31,22 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 /* store_apply_fn: takes one document off the ticket's seal code. */
 int keeper_auth_consume(struct store_txn *t, void *tk);
 
+/* Shared by keeper_auth.c and keeper_seal.c. */
+struct auth_limits {
+	uint64_t max_failures, lock_seconds, activation_hours, max_docs, max_secs;
+};
+void auth_limits(struct keeper *k, struct auth_limits *l);
+/* ESD_ELOCKED (with r->msg) while sub is locked, else 0. */
+int auth_locked(json_t *sub, struct reply *r);
+/* Counts a wrong passphrase or code of subscriber id (locks it at the
+ * limit) and audits the refusal as action. */
+void auth_count_failure(struct keeper *k, struct caller *c, const char *id,
+			const char *action);
+void auth_clear_failures(struct keeper *k, const char *id);
+/* ra_index key of a seal code or batch authorisation: "sealcode:" +
+ * hex SHA-256 of code. */
+void auth_code_key(const char *code, char key[80]);
+
 /* 1 if given is the activation code of subscriber id for nonce. */
 int keeper_code_matches(struct keeper *k, const char *id, const char *nonce,
 			const char *given);

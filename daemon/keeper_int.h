@@ -79,6 +79,14 @@ int keeper_record_cert(json_t *rec, X509 **out);
 /* The issuers in a key's record ("chain" PEMs, nearest first); new stack. */
 int keeper_record_chain(json_t *rec, STACK_OF(X509) **out);
 
+/* keeper_keys.c: the key list, key generation, raw signing. */
+int h_keys_list(struct keeper *k, struct caller *c, struct ibuf *in,
+		struct reply *r);
+int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
+		   struct reply *r);
+int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
+	       struct reply *r);
+
 /* keeper_audit.c: verification, export, signed checkpoints. */
 int h_audit_verify(struct keeper *k, struct caller *c, struct ibuf *in,
 		   struct reply *r);

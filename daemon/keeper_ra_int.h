@@ -15,6 +15,8 @@
 #include "common/util.h"
 #include "daemon/keeper_int.h"
 #include "daemon/keeper_ra.h"
+#include "hsm/hsm.h"
+#include <openssl/x509.h>
 
 static inline const char *str(json_t *o, const char *key)
 {
@@ -103,6 +105,27 @@ typedef int (*kra_sub_fn)(struct keeper *k, struct caller *c,
 int kra_change_sub(struct keeper *k, struct caller *c, const char *id,
 		   const char *action, kra_sub_fn fn, void *arg,
 		   struct reply *r);
+
+/* keeper_issue.c: what a renewal, a seal's approval or an individual's
+ * activation issues. */
+struct issued {
+	char label[HSM_LABEL_MAX + 1];
+	char type[16];
+	char ca_label[HSM_LABEL_MAX + 1];
+	X509 *cert;
+	X509 *chain[4];
+	size_t nchain;
+};
+void kra_issued_free(struct issued *is);
+/* Generates a key for sub in the token and issues its certificate under
+ * the subscriber's profile; nothing is written to the store. */
+int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
+	      struct reply *r);
+/* Records what kra_issue made in t and points sub at it. */
+int kra_record_issued(struct store_txn *t, struct caller *c, json_t *sub,
+		      struct issued *is, char *serial, size_t cap);
+/* The "issued" email for sub, with what the subscriber does next. */
+int kra_mail_issued(struct store_txn *t, json_t *sub, const char *serial);
 
 typedef int (*kra_op_fn)(struct keeper *k, struct caller *c, json_t *a,
 			 struct reply *r);

@@ -1,0 +1,319 @@
+/*
+ * Seals' authorisations (docs/activation.md "Seals"): the activation the
+ * officer asks for (an emailed code, or an enrolled authenticator app),
+ * and the seal codes it buys, each good for N documents. The check of a
+ * seal code at signing time is keeper_auth.c's.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+#include "daemon/keeper_auth.h"
+#include "daemon/keeper_ra_int.h"
+#include "ra/ra.h"
+
+#define SEAL_CODE_BYTES 16
+
+/* The seal subscriber a caller may act for: an admin, a verifier, or an
+ * API client granted the subscriber (its id in the client's keys). */
+static int seal_for(struct keeper *k, struct caller *c, const char *id,
+		    struct store_txn *t, json_t **sub, struct reply *r)
+{
+	int granted = c->admin || strcmp(c->role, "verifier") == 0;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	(void)k;
+	json_array_foreach(c->keys, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			granted = 1;
+	if (!granted)
+		return fail(r, ESD_EPERM, "this client may not act for seal %.64s",
+			    id);
+	rc = load(t, DB_SUBSCRIBERS, id, "subscriber", sub, r);
+	if (rc == 0 && (strcmp(str(*sub, "kind"), "seal") != 0 ||
+			strcmp(str(*sub, "status"), "active") != 0))
+		rc = fail(r, ESD_EEXIST, "%s is not an active seal", id);
+	return rc;
+}
+
+int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
+		     struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL, *vars = NULL;
+	struct auth_limits l;
+	uint8_t nb[16];
+	char nonce[33], exp[40];
+	int64_t expires;
+	int rc;
+
+	auth_limits(k, &l);
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
+	if (rc == 0)
+		rc = auth_locked(sub, r);
+	if (rc == 0)
+		rc = esd_random(nb, sizeof(nb));
+	if (rc != 0)
+		goto out;
+	esd_hex(nb, sizeof(nb), nonce);
+	/* Never past the certificate. */
+	expires = esd_now() + (int64_t)l.activation_hours * 3600;
+	if (num(sub, "expires") > 0 && num(sub, "expires") < expires)
+		expires = num(sub, "expires");
+	json_object_set_new(sub, "seal_activation",
+			    json_pack("{s:s, s:I, s:I, s:s}", "nonce", nonce,
+				      "expires", (json_int_t)expires, "created",
+				      (json_int_t)esd_now(), "by", c->actor));
+	kra_fmt_time(expires, exp, sizeof(exp));
+	vars = json_pack("{s:s, s:s, s:s}", "name", str(sub, "name"),
+			 "subscriber", str(sub, "id"), "expires", exp);
+	rc = vars ? kra_outbox_add(t, str(sub, "email"), "seal_activation",
+				   str(sub, "lang"), vars, str(sub, "id"), nonce)
+		  : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+	if (rc == 0)
+		rc = audit(t, c, "seal.activate", str(sub, "id"), NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:I, s:s}", "subscriber", str(sub, "id"),
+				    "expires", (json_int_t)expires, "sent_to",
+				    str(sub, "email"));
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+out:
+	store_txn_abort(t);
+	json_decref(vars);
+	json_decref(sub);
+	return rc;
+}
+
+/* Every seal code names its activation or enrolment: they end with it. */
+static int deactivate(struct keeper *k, struct caller *c, struct store_txn *t,
+		      json_t *sub, void *arg, struct reply *r)
+{
+	json_t *tmp = NULL;
+	int rc;
+
+	(void)arg;
+	/* The same grant check as for activating. */
+	rc = seal_for(k, c, str(sub, "id"), t, &tmp, r);
+	json_decref(tmp);
+	if (rc == 0 && json_object_get(sub, "seal_activation") == NULL &&
+	    json_object_get(sub, "totp") == NULL)
+		rc = fail(r, ESD_EEXIST, "seal %s is not activated", str(sub, "id"));
+	json_object_del(sub, "seal_activation");
+	json_object_del(sub, "totp");
+	return rc;
+}
+
+int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
+		       struct reply *r)
+{
+	return kra_change_sub(k, c, str(a, "id"), "seal.deactivate", deactivate,
+			      NULL, r);
+}
+
+/*
+ * Checks the officer's proof for a new seal code: the emailed activation
+ * code of a live activation, or a current authenticator code (TOTP) of
+ * an enrolled seal, each TOTP step accepted once. *nonce gets the
+ * activation (or enrolment) the seal code will belong to, *until the
+ * latest expiry it allows, *step the TOTP step to record (0: none).
+ */
+static int seal_proof(struct keeper *k, json_t *sub, json_t *a, char *nonce,
+		      int64_t *until, int64_t *step, struct reply *r)
+{
+	json_t *act = json_object_get(sub, "seal_activation");
+	json_t *totp = json_object_get(sub, "totp");
+	const char *id = str(sub, "id");
+	uint8_t secret[64];
+	size_t n;
+	int ok = 0;
+
+	*step = 0;
+	if ((str(a, "activation_code") == NULL) == (str(a, "totp") == NULL))
+		return fail(r, ESD_EINVAL, "give 'activation_code' or 'totp'");
+	if (str(a, "totp") != NULL) {
+		if (totp == NULL)
+			return fail(r, ESD_EAUTHZ, "seal %s has no authenticator "
+				    "enrolled", id);
+		if (keeper_secret_open(k, id, str(totp, "secret"), secret,
+				       sizeof(secret), &n) != 0)
+			return fail(r, ESD_EINTERNAL, "the enrolment of seal %s "
+				    "cannot be read", id);
+		ok = ra_totp_check(secret, n, esd_now(), str(a, "totp"),
+				   num(totp, "last_step"), step);
+		OPENSSL_cleanse(secret, sizeof(secret));
+		snprintf(nonce, 33, "%s", str(totp, "nonce"));
+		*until = num(sub, "expires");
+	} else {
+		if (act == NULL || num(act, "expires") <= esd_now())
+			return fail(r, ESD_EAUTHZ, "seal %s has no live activation: "
+				    "ask for one (activation code by email)", id);
+		ok = keeper_code_matches(k, id, str(act, "nonce"),
+					 str(a, "activation_code"));
+		snprintf(nonce, 33, "%s", str(act, "nonce"));
+		*until = num(act, "expires");
+	}
+	return ok ? 0 : ESD_EAUTHZ;
+}
+
+int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
+		 struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL, *rec = NULL, *cur = NULL;
+	struct auth_limits l;
+	uint8_t raw[SEAL_CODE_BYTES];
+	char code[2 * SEAL_CODE_BYTES + 1], key[80], nonce[33] = "";
+	uint64_t docs, secs;
+	int64_t expires, until = 0, step = 0;
+	int rc;
+
+	auth_limits(k, &l);
+	if (esd_parse_u64(str(a, "documents"), 1, l.max_docs, &docs) != 0)
+		return fail(r, ESD_EINVAL, "'documents' is 1..%llu",
+			    (unsigned long long)l.max_docs);
+	secs = l.max_secs;
+	if (str(a, "seconds") != NULL &&
+	    esd_parse_u64(str(a, "seconds"), 1, l.max_secs, &secs) != 0)
+		return fail(r, ESD_EINVAL, "'seconds' is 1..%llu",
+			    (unsigned long long)l.max_secs);
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0)
+		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
+	store_txn_abort(t);
+	t = NULL;
+	if (rc == 0)
+		rc = auth_locked(sub, r);
+	if (rc == 0)
+		rc = seal_proof(k, sub, a, nonce, &until, &step, r);
+	if (rc == ESD_EAUTHZ && r->msg[0] == '\0') {
+		auth_count_failure(k, c, str(sub, "id"), "seal.code");
+		rc = fail(r, ESD_EAUTHZ, "wrong %s", str(a, "totp") ?
+			  "or reused authenticator code" : "activation code");
+	}
+	if (rc != 0)
+		goto out;
+	if ((rc = esd_random(raw, sizeof(raw))) != 0)
+		goto out;
+	esd_hex(raw, sizeof(raw), code);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	auth_code_key(code, key);
+	expires = esd_now() + (int64_t)secs;
+	if (until > 0 && expires > until)
+		expires = until;
+	rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "subscriber",
+			str(sub, "id"), "activation", nonce, "documents",
+			(json_int_t)docs, "remaining", (json_int_t)docs, "expires",
+			(json_int_t)expires, "created", (json_int_t)esd_now(),
+			"by", c->actor);
+	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+	/* A TOTP step counts once, even against a concurrent request. */
+	if (rc == 0 && step != 0) {
+		rc = store_get_json(t, DB_SUBSCRIBERS, str(sub, "id"), &cur);
+		if (rc == 0 && num(json_object_get(cur, "totp"), "last_step") >= step)
+			rc = fail(r, ESD_EAUTHZ, "that authenticator code was used");
+		if (rc == 0) {
+			json_object_set_new(json_object_get(cur, "totp"), "last_step",
+					    json_integer(step));
+			json_object_del(cur, "failures");
+			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), cur, 0);
+		}
+	}
+	if (rc == 0)
+		rc = store_put_json(t, DB_RA_INDEX, key, rec, 1);
+	if (rc == 0)
+		rc = audit(t, c, "seal.code", str(sub, "id"),
+			   json_pack("{s:I, s:I, s:s}", "documents", (json_int_t)docs,
+				     "expires", (json_int_t)expires, "by",
+				     step ? "totp" : "activation_code"));
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0 && step == 0 && num(sub, "failures") > 0)
+		auth_clear_failures(k, str(sub, "id"));
+	/* The code is answered once; the store keeps its SHA-256. */
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s, s:I, s:I}", "subscriber",
+				    str(sub, "id"), "seal_code", code, "documents",
+				    (json_int_t)docs, "expires", (json_int_t)expires);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+out:
+	OPENSSL_cleanse(code, sizeof(code));
+	store_txn_abort(t);
+	json_decref(cur);
+	json_decref(rec);
+	json_decref(sub);
+	return rc;
+}
+
+/* Enrols an authenticator app for a seal: a new secret (encrypted in
+ * the token), answered once as an otpauth:// URI, its base32
+ * text and a QR code. Enrolling again replaces it. */
+int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
+		 struct reply *r)
+{
+	struct store_txn *t = NULL;
+	json_t *sub = NULL;
+	uint8_t secret[20], nb[16], *png = NULL;
+	char b32[40], nonce[33], uri[300], *enc = NULL, *png64 = NULL;
+	size_t plen = 0;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc == 0)
+		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
+	if (rc == 0)
+		rc = auth_locked(sub, r);
+	if (rc == 0)
+		rc = esd_random(secret, sizeof(secret));
+	if (rc == 0)
+		rc = esd_random(nb, sizeof(nb));
+	if (rc == 0)
+		rc = keeper_secret_seal(k, str(sub, "id"), secret, sizeof(secret),
+					&enc);
+	if (rc != 0)
+		goto out;
+	esd_hex(nb, sizeof(nb), nonce);
+	ra_base32(secret, sizeof(secret), b32);
+	snprintf(uri, sizeof(uri), "otpauth://totp/esignd:%s?secret=%s"
+		 "&issuer=esignd&algorithm=SHA1&digits=6&period=%d",
+		 str(sub, "id"), b32, RA_TOTP_PERIOD);
+	rc = ra_qr_png(uri, 4, &png, &plen);
+	if (rc == 0 && (png64 = esd_b64_encode(png, plen)) == NULL)
+		rc = ESD_ENOMEM;
+	if (rc == 0) {
+		json_object_set_new(sub, "totp", json_pack(
+			"{s:s, s:s, s:I, s:i, s:s}", "secret", enc, "nonce", nonce,
+			"enrolled", (json_int_t)esd_now(), "last_step", 0, "by",
+			c->actor));
+		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+	}
+	if (rc == 0)
+		rc = audit(t, c, "seal.totp.enrol", str(sub, "id"), NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	if (rc == 0) {
+		r->json = json_pack("{s:s, s:s, s:s, s:s}", "subscriber",
+				    str(sub, "id"), "secret", b32, "uri", uri,
+				    "qr_png", png64);
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(b32, sizeof(b32));
+	OPENSSL_cleanse(uri, sizeof(uri));
+	store_txn_abort(t);
+	free(enc);
+	free(png);
+	free(png64);
+	json_decref(sub);
+	return rc;
+}
+
