@@ -33,12 +33,18 @@ struct req {
 	uint64_t t0;
 };
 
+/* A response header whose name and value outlive the response. */
+struct resp_hdr {
+	const char *name, *value;
+};
+
 struct resp {
 	unsigned status;
 	const char *content_type;
 	char *body;           /* owned */
 	size_t len;
 	char header[2][160];  /* one extra header: name, value ("" = none) */
+	const struct resp_hdr *more;  /* static headers, {NULL} ends; or NULL */
 };
 
 #define ROUTE_AUTH 1u        /* needs a credential (bearer or Unix peer) */
@@ -146,6 +152,9 @@ void api_bsre_verify_v2(struct req *r, struct resp *out);
 void api_ra(struct req *r, struct resp *out);
 /* GET /v1/openapi.json: docs/openapi.yaml as JSON (openapi.c). */
 void api_openapi(struct req *r, struct resp *out);
+/* The web console's embedded files under /console/, and the redirects
+ * of / and /console to it (console.c, docs/console.md). */
+void api_console(struct req *r, struct resp *out);
 
 /* Parses the body as a JSON object whose keys are all in allowed (NULL
  * terminated); NULL with out set to a 400 otherwise. */

@@ -283,6 +283,9 @@ static enum MHD_Result send_resp(struct req *r, struct resp *out)
 	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
 	if (out->header[0][0] != '\0')
 		MHD_add_response_header(mr, out->header[0], out->header[1]);
+	for (const struct resp_hdr *h = out->more; h != NULL && h->name != NULL;
+	     h++)
+		MHD_add_response_header(mr, h->name, h->value);
 	if (out->status == 405 && r->allow[0] != '\0')
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
 	/* 503: the token or keeper is coming back; 429: slow down. */

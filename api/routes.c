@@ -367,5 +367,10 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v2/verify/pdf", api_bsre_verify_v2, ROUTE_AUTH,
 	  "bsre_verify_v2" },
 	{ "POST", "/v1/keys/*/certificate", api_ra, ROUTE_AUTH, "keys_import" },
+	/* The web console's static files (console.c, docs/console.md). */
+	{ "GET", "/", api_console, ROUTE_NO_LIMIT, "console_root" },
+	{ "GET", "/console", api_console, ROUTE_NO_LIMIT, "console_redirect" },
+	{ "GET", "/console/", api_console, ROUTE_NO_LIMIT, "console_index" },
+	{ "GET", "/console/*", api_console, ROUTE_NO_LIMIT, "console_file" },
 };
 const size_t api_nroutes = ESD_ARRAY_LEN(api_routes);

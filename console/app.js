@@ -1,0 +1,210 @@
+/*
+ * The console's frame: pages by URL fragment (#verify, #queue, …), the
+ * language switch, the login (password, first-login change and
+ * authenticator enrolment, TOTP), logout and the public activation page.
+ */
+'use strict';
+
+/* Pages, and whether they need a staff login. */
+const PAGES = {
+  login: { staff: false },
+  verify: { staff: false, init: verifyInit },
+  activate: { staff: false, show: activateShow },
+  queue: { staff: true, show: queueShow },
+  register: { staff: true },
+  certs: { staff: true },
+  seal: { staff: true },
+  audit: { staff: true, show: auditShow },
+  sla: { staff: true, show: slaShow },
+};
+
+function flash(msg, cls) {
+  const f = $('flash');
+  f.textContent = msg || '';
+  f.className = 'flash ' + (cls || '');
+  f.hidden = !msg;
+}
+
+/* "#activate?subscriber=…&code=…" → {page, args} */
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '');
+  const q = raw.indexOf('?');
+  const page = (q < 0 ? raw : raw.slice(0, q)) || '';
+  return { page: page, args: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+}
+
+function frame() {
+  const s = Session.get();
+  document.body.classList.toggle('signed-in', !!s);
+  $('who').textContent = s ? t('signed_in_as', { user: s.user, role: s.role }) : '';
+  document.querySelectorAll('.lang button').forEach(function (b) {
+    b.setAttribute('aria-pressed', b.dataset.lang === LANG ? 'true' : 'false');
+  });
+}
+
+function route() {
+  const s = Session.get();
+  const hp = parseHash();
+  let name = PAGES[hp.page] ? hp.page : (s ? 'queue' : 'verify');
+
+  if (PAGES[name].staff && !s)
+    name = 'login';
+  Object.keys(PAGES).forEach(function (p) {
+    $('page-' + p).hidden = p !== name;
+  });
+  document.querySelectorAll('#nav a').forEach(function (a) {
+    if (a.getAttribute('href') === '#' + name)
+      a.setAttribute('aria-current', 'page');
+    else
+      a.removeAttribute('aria-current');
+  });
+  frame();
+  if (PAGES[name].show)
+    PAGES[name].show(hp.args);
+  document.title = t('nav_' + name) + ' · esignd';
+}
+
+/* ---- login ---- */
+
+let loginStage = 'password';   /* or 'change' (first login) */
+
+function loginMsg(text, cls) {
+  $('login-msg').textContent = text || '';
+  $('login-msg').className = 'msg ' + (cls || '');
+}
+
+/* Shows or hides the new-password fields of a first login. */
+function loginChange(on) {
+  loginStage = on ? 'change' : 'password';
+  $('login-change').hidden = !on;
+  $('login-new').required = $('login-new2').required = on;
+  if (!on)
+    $('login-new').value = $('login-new2').value = '';
+}
+
+function showEnrol(totp) {
+  $('enrol-qr').src = 'data:image/png;base64,' + totp.qr_png;
+  $('enrol-qr').alt = t('enrol_qr_alt');
+  $('enrol-secret').textContent = totp.secret;
+  $('enrol-uri').textContent = totp.uri;
+  $('login-form').hidden = true;
+  $('enrol').hidden = false;
+  $('enrol-continue').focus();
+}
+
+async function loginSubmit(ev) {
+  const body = { name: $('login-name').value, password: $('login-password').value };
+  ev.preventDefault();
+  if (loginStage === 'change') {
+    if ($('login-new').value !== $('login-new2').value) {
+      loginMsg(t('login_mismatch'), 'bad');
+      return;
+    }
+    body.new_password = $('login-new').value;
+  } else if ($('login-totp').value) {
+    body.totp = $('login-totp').value.trim();
+  }
+  loginMsg(t('loading'));
+  const r = await api('POST', '/v1/login', body, { pub: true });
+  if (r.status === 200 && r.data.enrol_required) {
+    /* The password is the new one from now on. */
+    $('login-password').value = body.new_password || body.password;
+    loginChange(false);
+    loginMsg('');
+    showEnrol(r.data.totp);
+    return;
+  }
+  if (r.status === 200 && r.data.csrf) {
+    Session.set({ csrf: r.data.csrf, user: r.data.user, role: r.data.role,
+                  expires: r.data.expires });
+    $('login-form').reset();
+    loginMsg('');
+    location.hash = r.data.role === 'admin' ? '#audit' : '#queue';
+    route();
+    return;
+  }
+  const code = r.data && r.data.error ? r.data.error.code : '';
+  if (r.status === 403 && code === 'locked') {
+    loginMsg(t('login_locked'), 'bad');
+  } else if (r.status === 403 && loginStage === 'password') {
+    loginChange(true);
+    loginMsg(t('login_change'));
+    $('login-new').focus();
+  } else if (r.status === 401) {
+    loginMsg(t('login_wrong'), 'bad');
+  } else {
+    loginMsg(errText(r), 'bad');
+  }
+}
+
+async function logout() {
+  await api('POST', '/v1/logout');
+  Session.clear();
+  loginChange(false);
+  $('login-form').reset();
+  location.hash = '#login';
+  route();
+}
+
+/* ---- activation (public: the person with the emailed code) ---- */
+
+function activateShow(args) {
+  if (args.get('subscriber'))
+    $('act-sub').value = args.get('subscriber');
+  if (args.get('code'))
+    $('act-code').value = args.get('code');
+}
+
+async function activateSubmit(ev) {
+  ev.preventDefault();
+  const msg = $('act-msg');
+  msg.textContent = t('loading');
+  msg.className = 'msg';
+  const r = await api('POST', '/v1/ra/activate', {
+    subscriber: $('act-sub').value.trim(),
+    code: $('act-code').value.trim().toUpperCase(),
+    passphrase: $('act-pass').value,
+  }, { pub: true });
+  $('act-pass').value = '';
+  if (r.status === 200) {
+    msg.textContent = t('activate_ok', { serial: r.data.subscriber.serial || '' });
+    msg.className = 'msg good';
+  } else {
+    msg.textContent = errText(r);
+    msg.className = 'msg bad';
+  }
+}
+
+function init() {
+  i18nApply(document);
+  document.querySelectorAll('.lang button').forEach(function (b) {
+    b.addEventListener('click', function () {
+      i18nSet(b.dataset.lang);
+      route();
+    });
+  });
+  onSessionEnded = function () {
+    flash(t('session_ended'), 'bad');
+    location.hash = '#login';
+  };
+  $('login-form').addEventListener('submit', loginSubmit);
+  $('enrol-continue').addEventListener('click', function () {
+    $('enrol').hidden = true;
+    $('login-form').hidden = false;
+    $('login-totp').focus();
+  });
+  $('logout').addEventListener('click', logout);
+  $('activate-form').addEventListener('submit', activateSubmit);
+  Object.keys(PAGES).forEach(function (p) {
+    if (PAGES[p].init)
+      PAGES[p].init();
+  });
+  pagesInit();
+  window.addEventListener('hashchange', function () {
+    flash('');
+    route();
+  });
+  route();
+}
+
+document.addEventListener('DOMContentLoaded', init);

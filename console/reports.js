@@ -1,0 +1,191 @@
+/*
+ * The seal officer's page (activation), the audit log with its chain
+ * status, and the SLA per week as an SVG chart drawn here.
+ */
+'use strict';
+
+/* ---- seal officer ---- */
+
+async function sealShow(ev) {
+  if (ev)
+    ev.preventDefault();
+  const id = $('seal-id').value.trim();
+  const out = clear($('seal-out'));
+  const r = await api('GET', '/v1/ra/subscribers/' + encodeURIComponent(id));
+  if (r.status !== 200 || r.data.kind !== 'seal') {
+    append(out, h('p.msg.bad', { text: r.status === 200 ? t('error', { msg: id }) : errText(r) }));
+    return;
+  }
+  const s = r.data;
+  append(out, h('dl.card', { id: 'seal-detail', 'data-status': s.status },
+    row('c_id', s.id), row('f_name', s.name), row('c_status', status(s.status)),
+    row('f_officer_email', s.email), row('k_serial', s.serial),
+    row('c_expires', when(s.expires))),
+  h('p.msg', { id: 'seal-state', role: 'status' }),
+  h('div.buttons', {},
+    h('button', { type: 'button', id: 'seal-activate', text: t('seal_activate'),
+      disabled: s.status !== 'active', onclick: function () { sealAct(s.id, 'POST'); } }),
+    h('button.danger', { type: 'button', id: 'seal-deactivate', text: t('seal_deactivate'),
+      disabled: s.status !== 'active', onclick: function () { sealAct(s.id, 'DELETE'); } })));
+}
+
+async function sealAct(id, method) {
+  const what = method === 'POST' ? 'what_seal_activate' : 'what_seal_deactivate';
+  if (!await confirmAction(t(method === 'POST' ? 'seal_activate' : 'seal_deactivate'),
+    t(what, { id: id })))
+    return;
+  const r = await api(method, '/v1/ra/seals/' + encodeURIComponent(id) + '/activation');
+  const el = $('seal-state');
+  if (r.status !== 200)
+    return setMsg(el, errText(r), 'bad');
+  if (method === 'POST')
+    setMsg(el, t('seal_active_until', { expires: when(r.data.expires),
+                                         sent_to: r.data.sent_to }), 'good');
+  else
+    setMsg(el, t('seal_deactivated'), 'good');
+}
+
+/* ---- audit ---- */
+
+async function auditChain() {
+  const el = $('audit-chain');
+  const r = await api('GET', '/v1/audit/verify');
+  if (r.status !== 200)
+    return setMsg(el, errText(r), 'bad');
+  el.dataset.ok = r.data.ok ? 'true' : 'false';
+  if (r.data.ok)
+    setMsg(el, t('audit_chain') + ': ' + t('audit_ok', r.data), 'good');
+  else
+    setMsg(el, t('audit_chain') + ': ' + t('audit_bad', {
+      detail: JSON.stringify(r.data) }), 'bad');
+}
+
+async function auditShow(ev) {
+  if (ev && ev.preventDefault)
+    ev.preventDefault();
+  const out = clear($('audit-out'));
+  const q = $('audit-q').value.trim().toLowerCase();
+  const since = Math.max(1, parseInt($('audit-since').value, 10) || 1);
+  auditChain();
+  const r = await api('GET', '/v1/audit?since=' + since + '&limit=500');
+  if (r.status !== 200) {
+    append(out, h('p.msg.bad', { text: errText(r) }));
+    return;
+  }
+  const recs = r.data.records.filter(function (x) {
+    return !q || [x.action, x.actor, x.target, x.result].join(' ').toLowerCase().indexOf(q) >= 0;
+  });
+  append(out, h('table.list', { id: 'audit-table' },
+    h('thead', {}, h('tr', {}, ['a_seq', 'a_time', 'a_actor', 'a_action', 'a_target', 'a_result']
+      .map(function (k) { return h('th', { scope: 'col', text: t(k) }); }))),
+    h('tbody', {}, recs.reverse().map(function (x) {
+      return h('tr', {},
+        h('td', { 'data-label': t('a_seq') }, x.seq),
+        h('td', { 'data-label': t('a_time') }, when(x.time)),
+        h('td', { 'data-label': t('a_actor') }, x.actor),
+        h('td', { 'data-label': t('a_action') }, x.action),
+        h('td', { 'data-label': t('a_target') }, x.target || ''),
+        h('td', { 'data-label': t('a_result') }, x.result));
+    }))));
+}
+
+/* ---- SLA ---- */
+
+function ymd(d) {
+  return d.toISOString().slice(0, 10);
+}
+
+/* The Mondays (UTC) of the last n weeks, oldest first. */
+function mondays(n) {
+  const d = new Date();
+  d.setUTCHours(0, 0, 0, 0);
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  const out = [];
+  for (let i = n - 1; i >= 0; i--)
+    out.push(new Date(d.getTime() - i * 7 * 86400000));
+  return out;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg(tag, attrs, text) {
+  const el = document.createElementNS(SVG, tag);
+  Object.keys(attrs).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+  if (text !== undefined)
+    el.textContent = text;
+  return el;
+}
+
+/* A stacked bar per week: met, breached, open. */
+function slaChart(weeks) {
+  const W = 640, H = 260, left = 36, bottom = 40, top = 12;
+  const max = Math.max(1, ...weeks.map(function (w) { return w.met + w.breached + w.open; }));
+  const bw = (W - left - 8) / weeks.length;
+  const scale = (H - bottom - top) / max;
+  const root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', id: 'sla-svg',
+                            'aria-labelledby': 'sla-svg-title' });
+  root.appendChild(svg('title', { id: 'sla-svg-title' }, t('sla_chart')));
+  for (let g = 0; g <= 4; g++) {
+    const v = Math.round(max * g / 4);
+    const y = H - bottom - v * scale;
+    root.appendChild(svg('line', { x1: left, x2: W - 4, y1: y, y2: y, class: 'grid' }));
+    root.appendChild(svg('text', { x: left - 4, y: y + 4, class: 'axis', 'text-anchor': 'end' }, String(v)));
+  }
+  weeks.forEach(function (w, i) {
+    let y = H - bottom;
+    const x = left + i * bw + bw * 0.15;
+    ['met', 'breached', 'open'].forEach(function (k) {
+      const hgt = w[k] * scale;
+      if (!w[k])
+        return;
+      y -= hgt;
+      const r = svg('rect', { x: x, y: y, width: bw * 0.7, height: hgt, class: 'bar-' + k });
+      r.appendChild(svg('title', {}, t('sla_week', { day: w.from }) + ': ' + w[k] + ' ' + t('sla_' + k)));
+      root.appendChild(r);
+    });
+    root.appendChild(svg('text', { x: x + bw * 0.35, y: H - bottom + 16, class: 'axis',
+                                   'text-anchor': 'middle' }, w.from.slice(5)));
+  });
+  return root;
+}
+
+async function slaShow(ev) {
+  if (ev && ev.preventDefault)
+    ev.preventDefault();
+  const n = Math.min(26, Math.max(1, parseInt($('sla-weeks').value, 10) || 8));
+  const out = clear($('sla-out'));
+  const weeks = await Promise.all(mondays(n).map(async function (m) {
+    const to = new Date(m.getTime() + 6 * 86400000);
+    const r = await api('GET', '/v1/ra/sla?from=' + ymd(m) + '&to=' + ymd(to));
+    const w = { from: ymd(m), met: 0, breached: 0, open: 0, ok: r.status === 200, r: r };
+    if (w.ok)
+      Object.keys(r.data.services).forEach(function (k) {
+        w.met += r.data.services[k].met;
+        w.breached += r.data.services[k].breached;
+        w.open += r.data.services[k].open;
+      });
+    return w;
+  }));
+  const bad = weeks.find(function (w) { return !w.ok; });
+  if (bad) {
+    append(out, h('p.msg.bad', { text: errText(bad.r) }));
+    return;
+  }
+  append(out, h('figure.card', {}, slaChart(weeks),
+    h('figcaption.legend', {}, ['met', 'breached', 'open'].map(function (k) {
+      return h('span.key.' + k, { text: t('sla_' + k) });
+    }))),
+  h('table.list', { id: 'sla-table' },
+    h('thead', {}, h('tr', {}, [h('th', { scope: 'col', text: t('sla_weeks') }),
+      ['met', 'breached', 'open'].map(function (k) { return h('th', { scope: 'col', text: t('sla_' + k) }); })])),
+    h('tbody', {}, weeks.map(function (w) {
+      return h('tr', {}, h('td', { text: t('sla_week', { day: w.from }) }),
+        h('td', { text: w.met }), h('td', { text: w.breached }), h('td', { text: w.open }));
+    }))));
+}
+
+function reportsInit() {
+  $('seal-form').addEventListener('submit', sealShow);
+  $('audit-form').addEventListener('submit', auditShow);
+  $('sla-form').addEventListener('submit', slaShow);
+}
