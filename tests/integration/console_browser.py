@@ -1,0 +1,471 @@
+#!/usr/bin/python3
+"""The web console in headless Chromium over WebDriver (t_console.sh).
+
+Runs against a daemon t_console.sh started; prints one "ok - …" or
+"not ok - …" line per check. Environment: ESD_URL, ESD_DIR (the
+instance), ESD_TMP (scratch, removed by the caller), ESD_CORPUS (PDFs),
+ESD_CONSOLE_SHOTS (optional: a folder for a screenshot of each page).
+
+Two browsers (separate profiles, so separate cookies) stand for two
+verifiers at two desks: the four-eyes rule needs a second person, and
+a TOTP step works once per account.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+URL = os.environ["ESD_URL"]
+D = os.environ["ESD_DIR"]
+TMP = os.environ["ESD_TMP"]
+CORPUS = os.environ["ESD_CORPUS"]
+SHOTS = os.environ.get("ESD_CONSOLE_SHOTS", "")
+ADMIN = open(os.path.join(D, "admin.token")).read().strip()
+FAILED = 0
+
+
+def ok(what, cond, detail=""):
+    global FAILED
+    if cond:
+        print("ok - " + what)
+    else:
+        FAILED += 1
+        print("not ok - " + what + (" (%s)" % detail if detail else ""))
+    sys.stdout.flush()
+    return cond
+
+
+def shot(d, name):
+    if SHOTS:
+        d.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def browser(name, width=1280, height=900):
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+              "--disable-gpu", "--no-first-run", "--disable-extensions",
+              "--disable-sync", "--disable-background-networking",
+              "--disable-component-update", "--lang=en-US",
+              "--hide-scrollbars",
+              "--user-data-dir=%s/chrome-%s" % (TMP, name),
+              "--window-size=%d,%d" % (width, height)):
+        o.add_argument(a)
+    # The instance's own CA signed the TLS certificate.
+    o.set_capability("acceptInsecureCerts", True)
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    svc = Service("/usr/bin/chromedriver",
+                  log_path="%s/chromedriver-%s.log" % (TMP, name))
+    d = webdriver.Chrome(service=svc, options=o)
+    d.set_page_load_timeout(20)
+    d.set_script_timeout(20)
+    return d
+
+
+def wait(d, cond, what, timeout=10):
+    try:
+        return WebDriverWait(d, timeout).until(cond)
+    except TimeoutException:
+        ok(what, False, "timed out; page says: %s" % d.find_element(
+            By.TAG_NAME, "main").text[:800].replace("\n", " | "))
+        raise
+
+
+def el(d, css):
+    return d.find_element(By.CSS_SELECTOR, css)
+
+
+def visible(css):
+    def f(d):
+        e = d.find_elements(By.CSS_SELECTOR, css)
+        return e[0] if e and e[0].is_displayed() else False
+    return f
+
+
+def fill(d, css, text):
+    e = el(d, css)
+    e.clear()
+    e.send_keys(text)
+
+
+def go(d, page):
+    d.get(URL + "/console/#" + page)
+    wait(d, visible("#page-" + page), "page %s shows" % page)
+
+
+def fetch(d, method, path, body=None, csrf=True):
+    """A request from the page's own origin, with the session cookie;
+    the CSRF header only when csrf is true. Answers the status."""
+    return d.execute_async_script("""
+        const [method, path, body, csrf, done] = arguments;
+        const s = JSON.parse(sessionStorage.getItem('esignd.session') || '{}');
+        const headers = {'Content-Type': 'application/json'};
+        if (csrf && s.csrf) headers['X-CSRF-Token'] = s.csrf;
+        fetch(path, {method, headers, credentials: 'same-origin',
+                     body: body === null ? undefined : JSON.stringify(body)})
+          .then(r => done(r.status), e => done(String(e)));
+    """, method, path, body, csrf)
+
+
+def confirm(d, expect, accept=True):
+    """The dialog that says what an action does: its text, then go ahead
+    (or Escape)."""
+    dlg = wait(d, lambda d: el(d, "#confirm") if el(d, "#confirm").get_attribute("open")
+               is not None else False, "the confirmation dialog opens")
+    text = el(d, "#confirm-text").text
+    ok("it says first what it will do: %r" % expect, expect in text, text)
+    if accept:
+        el(d, "#confirm-ok").click()
+    else:
+        dlg.send_keys(Keys.ESCAPE)
+    wait(d, lambda d: el(d, "#confirm").get_attribute("open") is None,
+         "the dialog closes")
+    return text
+
+
+def totp(secret):
+    # Not the last seconds of a step: the keeper takes each step once.
+    while time.time() % 30 > 27:
+        time.sleep(0.5)
+    return subprocess.check_output(["oathtool", "--totp", "-b", secret],
+                                   text=True).strip()
+
+
+def first_login(d, user, new_password, shots=False):
+    """Initial password → change → enrolment (QR + secret) → TOTP."""
+    initial = open("%s/%s.initial" % (TMP, user)).read().strip()
+    go(d, "login")
+    fill(d, "#login-name", user)
+    fill(d, "#login-password", initial)
+    if shots:
+        shot(d, "login")
+    el(d, "#login-submit").click()
+    wait(d, visible("#login-new"), "the first login asks for a new password")
+    ok("%s: the initial password alone asks for a change" % user, True)
+    fill(d, "#login-new", new_password)
+    fill(d, "#login-new2", new_password)
+    el(d, "#login-submit").click()
+    wait(d, visible("#enrol"), "the enrolment shows")
+    src = el(d, "#enrol-qr").get_attribute("src")
+    secret = el(d, "#enrol-secret").text.strip()
+    uri = el(d, "#enrol-uri").text.strip()
+    if shots:
+        shot(d, "enrol")
+    ok("%s: the enrolment shows a QR code and the secret as text" % user,
+       src.startswith("data:image/png;base64,") and re.fullmatch(r"[A-Z2-7]{32}", secret))
+    png = "%s/%s-qr.png" % (TMP, user)
+    with open(png, "wb") as f:
+        import base64
+        f.write(base64.b64decode(src.split(",", 1)[1]))
+    qr = subprocess.run(["zbarimg", "-q", png], capture_output=True, text=True).stdout.strip()
+    ok("%s: zbarimg reads the page's QR code as the otpauth URI it shows" % user,
+       qr == "QR-Code:" + uri and ("secret=" + secret) in uri, qr)
+    el(d, "#enrol-continue").click()
+    wait(d, visible("#login-totp"), "back to the login form")
+    return secret
+
+
+def totp_login(d, user, secret, wrong_first=False):
+    if wrong_first:
+        fill(d, "#login-totp", "000000" if totp(secret) != "000000" else "111111")
+        el(d, "#login-submit").click()
+        wait(d, lambda d: el(d, "#login-msg").text.startswith("Wrong"),
+             "a wrong code is refused")
+        ok("%s: a wrong authenticator code is refused, no session" % user,
+           "signed-in" not in el(d, "body").get_attribute("class")
+           and d.execute_script("return sessionStorage.getItem('esignd.session')") is None)
+    fill(d, "#login-totp", totp(secret))
+    el(d, "#login-totp").send_keys(Keys.ENTER)   # the keyboard submits
+    wait(d, lambda d: "signed-in" in el(d, "body").get_attribute("class"),
+         "%s logs in" % user)
+    ok("%s: password + oathtool code log in" % user,
+       el(d, "#who").text.startswith("Signed in as " + user))
+
+
+def mail_to(addr, pattern, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        for m in sorted(glob.glob(D + "/mail/new/*")):
+            text = open(m, encoding="utf-8", errors="replace").read()
+            if re.search(r"^To: " + re.escape(addr), text, re.M) and re.search(pattern, text):
+                return text
+        time.sleep(0.1)
+    return ""
+
+
+def curl(*args):
+    return subprocess.run(["curl", "-s", "-S", "--cacert", D + "/ca.pem"] + list(args),
+                          capture_output=True, text=True)
+
+
+def csp_errors(d):
+    return [e["message"] for e in d.get_log("browser")
+            if "Content Security Policy" in e["message"] or "Refused to" in e["message"]]
+
+
+def row_of(d, table, attr, value):
+    rows = d.find_elements(By.CSS_SELECTOR, "#%s tr[%s='%s']" % (table, attr, value))
+    return rows[0] if rows else False
+
+
+def run(a, b):
+    # ---- public pages, language ----
+    go(a, "verify")
+    ok("the console opens on the public verify page, in Indonesian",
+       el(a, "#h-verify").text == "Verifikasi dokumen" and
+       a.execute_script("return document.documentElement.lang") == "id")
+    el(a, "#lang-en").click()
+    ok("the language switch turns it to English",
+       el(a, "#h-verify").text == "Verify a document" and
+       a.execute_script("return document.documentElement.lang") == "en")
+    a.get(URL + "/console/#queue")
+    wait(a, visible("#page-login"), "a staff page without a session shows the login")
+    ok("a staff page without a session shows the login", True)
+
+    # ---- siti logs in (first login, a wrong code first) ----
+    s_secret = first_login(a, "siti", "nasi goreng pedas 99", shots=True)
+    totp_login(a, "siti", s_secret, wrong_first=True)
+    ok("the session cookie is HttpOnly: scripts cannot read it",
+       "esignd_session" not in a.execute_script("return document.cookie"))
+
+    # ---- register a person ----
+    go(a, "register")
+    fill(a, "#ri-name", "Andi Wijaya")
+    fill(a, "#ri-nik", "3171000000000042")
+    fill(a, "#ri-email", "andi@agency.go.id")
+    fill(a, "#ri-unit", "Biro Umum")
+    fill(a, "#ri-org", "Kementerian Contoh")
+    Select(el(a, "#ri-lang")).select_by_value("en")
+    shot(a, "register")
+    el(a, "#reg-ind button[type=submit]").click()
+    confirm(a, "NIK 3171000000000042")
+    wait(a, lambda d: el(d, "#reg-msg").get_attribute("data-subscriber"), "registered")
+    ind = el(a, "#reg-msg").get_attribute("data-subscriber")
+    ok("siti registers Andi: a pending subscriber " + ind, ind.startswith("ind-"))
+
+    ok("a change with the session cookie but no X-CSRF-Token is refused (403)",
+       fetch(a, "POST", "/v1/ra/individuals", {"name": "Cici", "nik": "3171000000000043",
+             "email": "cici@agency.go.id", "unit": "TU"}, csrf=False) == 403)
+    ok("... a read with the cookie works (200)", fetch(a, "GET", "/v1/ra/requests", csrf=False) == 200)
+
+    go(a, "queue")
+    row = wait(a, lambda d: row_of(d, "queue-table", "data-subscriber", ind),
+               "the registration is in siti's queue")
+    rid = row.get_attribute("data-request")
+    ok("siti cannot approve her own registration: the button is disabled",
+       not row.find_element(By.CSS_SELECTOR, "button.approve").is_enabled())
+    ok("... and the server refuses it too (409, four eyes)",
+       fetch(a, "POST", "/v1/ra/requests/%s/approve" % rid) == 409)
+
+    # ---- budi approves (second browser) ----
+    go(b, "verify")
+    el(b, "#lang-en").click()
+    b_secret = first_login(b, "budi", "sate ayam madura 77")
+    totp_login(b, "budi", b_secret)
+    go(b, "queue")
+    row = wait(b, lambda d: row_of(d, "queue-table", "data-request", rid),
+               "budi sees the request")
+    shot(b, "queue")
+    row.find_element(By.CSS_SELECTOR, "button.approve").click()
+    confirm(b, "activation code goes to andi@agency.go.id", accept=False)
+    ok("Escape cancels: nothing is sent, the request is still in the queue",
+       row_of(b, "queue-table", "data-request", rid) and
+       "approved" not in el(b, "#flash").text)
+    row_of(b, "queue-table", "data-request", rid).find_element(
+        By.CSS_SELECTOR, "button.approve").click()
+    confirm(b, "activation code goes to andi@agency.go.id")
+    wait(b, lambda d: "approved" in el(d, "#flash").text, "approved")
+    ok("budi approves it (four eyes)", True)
+
+    # ---- Andi activates from the emailed link ----
+    m = mail_to("andi@agency.go.id", r"#activate\?subscriber=")
+    link = re.search(r"(https://\S+/console/#activate\?subscriber=\S+&code=[A-Z0-9-]+)", m)
+    ok("the activation email links to the console's activation page", link is not None)
+    a.get(link.group(1))
+    wait(a, visible("#page-activate"), "the activation page")
+    ok("the link fills in the subscriber and the code",
+       el(a, "#act-sub").get_attribute("value") == ind and
+       len(el(a, "#act-code").get_attribute("value")) == 11)
+    fill(a, "#act-pass", "kopi tubruk manis 42")
+    shot(a, "activate")
+    el(a, "#activate-form button[type=submit]").click()
+    wait(a, lambda d: "good" in el(d, "#act-msg").get_attribute("class") or
+         "bad" in el(d, "#act-msg").get_attribute("class"), "activation answers")
+    msg = el(a, "#act-msg").text
+    serial = (re.search(r"Certificate ([0-9a-f]+) was issued", msg) or [None, ""])[1]
+    ok("Andi activates: the certificate is issued", serial != "", msg)
+
+    # A document Andi signs now (B-B), before the revocation.
+    pdf = CORPUS + "/libreoffice-letter.pdf"
+    r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@" + pdf, "-F", "key=" + ind,
+             "-F", "passphrase=kopi tubruk manis 42", "-o", TMP + "/andi.pdf",
+             "-w", "%{http_code}", URL + "/v1/sign")
+    ok("Andi signs a PDF with his new key (200)", r.stdout == "200", r.stdout + r.stderr)
+
+    # ---- certificates: search, detail, revoke (budi asks, siti approves) ----
+    go(b, "certs")
+    fill(b, "#certs-q", "Andi")
+    el(b, "#certs-form button[type=submit]").click()
+    row = wait(b, lambda d: row_of(d, "certs-table", "data-subscriber", ind),
+               "the search finds Andi")
+    ok("the search lists him active with the serial",
+       row.find_element(By.CSS_SELECTOR, "td.status").text == "active" and
+       row.find_element(By.CSS_SELECTOR, "td.serial").text == serial)
+    row.find_element(By.CSS_SELECTOR, "button.link").click()
+    wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, ".cert[data-serial='%s']" % serial),
+         "the detail shows the certificate")
+    shot(b, "certificates")
+    el(b, "#revoke").click()
+    Select(wait(b, visible("#revoke-reason"), "the reason list")).select_by_value("keyCompromise")
+    confirm(b, "Another verifier must approve")
+    wait(b, lambda d: "Request" in el(d, "#flash").text, "the revocation request is made")
+    ok("budi asks for the revocation", True)
+
+    go(a, "queue")
+    el(a, "#queue-refresh").click()
+    row = wait(a, lambda d: row_of(d, "queue-table", "data-subscriber", ind),
+               "the revocation is in siti's queue")
+    row.find_element(By.CSS_SELECTOR, "button.approve").click()
+    confirm(a, "revoked NOW")
+    wait(a, lambda d: "done" in el(d, "#flash").text, "revoked")
+    ok("siti approves the revocation", True)
+    go(a, "certs")
+    fill(a, "#certs-q", "3171000000000042")
+    el(a, "#certs-form button[type=submit]").click()
+    row = wait(a, lambda d: row_of(d, "certs-table", "data-subscriber", ind), "found by NIK")
+    ok("found by NIK, the subscriber is revoked",
+       row.find_element(By.CSS_SELECTOR, "td.status").text == "revoked")
+    r = curl("-o", TMP + "/ind.crl", URL + "/crl/issuing-ca.crl")
+    crl = subprocess.run(["openssl", "crl", "-inform", "DER", "-in", TMP + "/ind.crl",
+                          "-noout", "-text"], capture_output=True, text=True).stdout
+    ok("openssl: the issuing CA's CRL lists the serial", serial.upper() in crl.upper().replace(":", ""))
+
+    # ---- verify: the revoked signer ----
+    # A later B-LT signature (the demo signer) carries the issuing CA's
+    # current CRL in the /DSS: the verifier learns of the revocation there.
+    r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@" + TMP + "/andi.pdf",
+             "-F", "key=demo-individual", "-F", "level=B-LT", "-o", TMP + "/andi-lt.pdf",
+             "-w", "%{http_code}", URL + "/v1/sign")
+    ok("a second signature at B-LT on it (200)", r.stdout == "200", r.stdout + r.stderr)
+    go(a, "verify")
+    el(a, "#verify-file").send_keys(TMP + "/andi-lt.pdf")
+    wait(a, visible("#verify-verdict"), "the verify page answers")
+    sigs = a.find_elements(By.CSS_SELECTOR, "article.sig")
+    ok("the verify page shows both signatures", len(sigs) >= 2, str(len(sigs)))
+    first = sigs[0] if sigs else None
+    ok("Andi's signature is reported revoked, in English and Indonesian",
+       first is not None and first.get_attribute("data-revocation") == "revoked" and
+       "REVOKED" in first.text and "DICABUT" in first.text,
+       first.text[:300] if first else "")
+    ok("... intact (integrity yes) and named by its subject",
+       first is not None and "Andi Wijaya" in first.text and
+       first.get_attribute("data-verdict") in ("valid", "indeterminate"))
+    a.execute_script("window.scrollTo(0, 0)")
+    shot(a, "verify")
+    el(a, "#lang-id").click()
+    el(a, "#verify-file").send_keys(TMP + "/andi-lt.pdf")
+    wait(a, lambda d: el(d, "#verify-out").text.startswith("Hasil"), "the report in Indonesian")
+    ok("in Indonesian, the verdict says DICABUT first",
+       el(a, "article.sig .say").text.startswith("DICABUT"))
+    el(a, "#lang-en").click()
+    el(a, "#verify-file").send_keys(CORPUS + "/ghostscript-from-ps.pdf")
+    wait(a, lambda d: el(d, "#verify-verdict").get_attribute("data-verdict") == "unsigned",
+         "an unsigned PDF is reported unsigned")
+    ok("an unsigned PDF: 'carries no electronic signature'",
+       "carries no electronic signature" in el(a, "#verify-out").text)
+
+    # ---- a seal: register (siti, with the letter), approve (budi), activate ----
+    go(a, "register")
+    fill(a, "#rs-name", "Segel Biro Umum")
+    fill(a, "#rs-email", "officer@agency.go.id")
+    el(a, "#rs-letter").send_keys(CORPUS + "/real-reportlab.pdf")
+    el(a, "#reg-seal button[type=submit]").click()
+    confirm(a, "real-reportlab.pdf")
+    wait(a, lambda d: (el(d, "#reg-msg").get_attribute("data-subscriber") or "").startswith("seal-"),
+         "the seal is registered")
+    seal = el(a, "#reg-msg").get_attribute("data-subscriber")
+    go(b, "queue")
+    el(b, "#queue-refresh").click()
+    row = wait(b, lambda d: row_of(d, "queue-table", "data-subscriber", seal),
+               "budi sees the seal")
+    ok("the seal's row offers its recommendation letter",
+       len(row.find_elements(By.CSS_SELECTOR, "button.secondary")) == 1)
+    row.find_element(By.CSS_SELECTOR, "button.approve").click()
+    confirm(b, "seal certificate issued now")
+    wait(b, lambda d: "done" in el(d, "#flash").text, "the seal is approved")
+    go(a, "seal")
+    fill(a, "#seal-id", seal)
+    el(a, "#seal-form button[type=submit]").click()
+    wait(a, visible("#seal-activate"), "the seal officer page shows the seal")
+    el(a, "#seal-activate").click()
+    confirm(a, "activation code is emailed")
+    wait(a, lambda d: "valid until" in el(d, "#seal-state").text, "activation answered")
+    ok("the seal officer page requests an activation (code to the officer)",
+       "officer@agency.go.id" in el(a, "#seal-state").text)
+    shot(a, "seal")
+
+    # ---- SLA (verifier) ----
+    go(a, "sla")
+    wait(a, lambda d: d.find_elements(By.CSS_SELECTOR, "#sla-svg rect"), "the SLA chart")
+    ok("the SLA page draws a per-week SVG chart with bars",
+       len(a.find_elements(By.CSS_SELECTOR, "#sla-svg rect")) >= 1)
+    shot(a, "sla")
+
+    # ---- audit, as an admin (budi logs out, rina logs in) ----
+    el(b, "#logout").click()
+    wait(b, visible("#page-login"), "logged out")
+    ok("budi logs out: the cookie no longer reads the queue (401)",
+       fetch(b, "GET", "/v1/ra/requests", csrf=False) == 401)
+    r_secret = first_login(b, "rina", "rendang padang 2026")
+    totp_login(b, "rina", r_secret)
+    wait(b, visible("#page-audit"), "an admin lands on the audit page")
+    wait(b, lambda d: "Chain intact" in el(d, "#audit-chain").text, "the chain status")
+    ok("the audit page: chain intact, records listed with the logins",
+       "login" in el(b, "#audit-table").text and "user:siti" in el(b, "#audit-table").text)
+    shot(b, "audit")
+
+    # ---- a phone ----
+    a.set_window_size(390, 844)
+    go(a, "verify")
+    a.find_element(By.ID, "verify-file").send_keys(TMP + "/andi-lt.pdf")
+    wait(a, visible("#verify-verdict"), "verify on a phone")
+    ok("on a phone-sized window nothing scrolls sideways",
+       a.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"))
+    a.execute_script("window.scrollTo(0, 0)")
+    shot(a, "verify-phone")
+
+    for name, d in (("first", a), ("second", b)):
+        errs = csp_errors(d)
+        ok("the %s browser logged no Content-Security-Policy violation" % name,
+           not errs, "; ".join(errs)[:300])
+
+
+def main():
+    a = b = None
+    try:
+        a = browser("a")
+        b = browser("b")
+        run(a, b)
+    except (WebDriverException, TimeoutException, AttributeError, IndexError) as e:
+        ok("the browser run completes", False, repr(e)[:400])
+    finally:
+        for d in (a, b):
+            if d is not None:
+                try:
+                    d.quit()
+                except WebDriverException:
+                    pass
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
