@@ -6,6 +6,69 @@
 
 /* ---- seal officer ---- */
 
+/* What the seal's record says of its activation and authenticator. */
+function sealState(s) {
+  const a = s.seal_activation;
+  const lines = [];
+  if (!a)
+    lines.push(t('seal_state_none'));
+  else if (a.expires * 1000 < Date.now())
+    lines.push(t('seal_state_expired', { expires: when(a.expires) }));
+  else
+    lines.push(t('seal_state_active', { expires: when(a.expires), by: a.by }));
+  if (s.authenticator)
+    lines.push(t('seal_auth', { when: when(s.authenticator.enrolled), by: s.authenticator.by }));
+  return lines.join(' ');
+}
+
+function sealCodeForm(id) {
+  const act = h('input', { id: 'sc-act', maxlength: 11, autocomplete: 'off' });
+  const otp = h('input', { id: 'sc-totp', maxlength: 6, inputmode: 'numeric', autocomplete: 'one-time-code' });
+  const n = h('input', { id: 'sc-docs', type: 'number', min: 1, value: 10 });
+  const msg = h('p.msg', { id: 'sc-msg', role: 'status', 'aria-live': 'polite' });
+  const form = h('form.card', { id: 'seal-code-form' },
+    h('h2', { text: t('seal_code_title') }),
+    h('label', { for: 'sc-act', text: t('f_act_code') }), act,
+    h('label', { for: 'sc-totp', text: t('f_totp_code') }), otp,
+    h('label', { for: 'sc-docs', text: t('f_documents') }), n,
+    h('button', { type: 'submit', text: t('seal_code_get') }), msg);
+  form.addEventListener('submit', async function (ev) {
+    ev.preventDefault();
+    const body = { documents: String(parseInt(n.value, 10) || 1) };
+    if (act.value.trim())
+      body.activation_code = act.value.trim().toUpperCase();
+    else if (otp.value.trim())
+      body.totp = otp.value.trim();
+    else
+      return setMsg(msg, t('seal_code_need'), 'bad');
+    if (!await confirmAction(t('seal_code_get'), t('what_seal_code', { n: body.documents })))
+      return;
+    const r = await api('POST', '/v1/ra/seals/' + encodeURIComponent(id) + '/codes', body);
+    act.value = otp.value = '';
+    if (r.status === 201)
+      setMsg(msg, t('seal_code_ok', { code: r.data.seal_code, n: r.data.documents,
+                                      expires: when(r.data.expires) }), 'good');
+    else
+      setMsg(msg, errText(r), 'bad');
+  });
+  return form;
+}
+
+async function sealEnrol(id) {
+  if (!await confirmAction(t('seal_totp_enrol'), t('what_seal_totp', { id: id })))
+    return;
+  const r = await api('POST', '/v1/ra/seals/' + encodeURIComponent(id) + '/totp');
+  const out = clear($('seal-enrol'));
+  if (r.status !== 201)
+    return append(out, h('p.msg.bad', { text: errText(r) }));
+  append(out, h('div.card', {},
+    h('img', { id: 'seal-qr', src: 'data:image/png;base64,' + r.data.qr_png,
+               alt: t('enrol_qr_alt'), width: 240, height: 240 }),
+    h('p', { text: t('enrol_secret') }),
+    h('p', {}, h('code.secret', { id: 'seal-secret', text: r.data.secret })),
+    h('p', {}, h('code.uri', { text: r.data.uri }))));
+}
+
 async function sealShow(ev) {
   if (ev)
     ev.preventDefault();
@@ -17,16 +80,22 @@ async function sealShow(ev) {
     return;
   }
   const s = r.data;
+  const off = s.status !== 'active';
   append(out, h('dl.card', { id: 'seal-detail', 'data-status': s.status },
     row('c_id', s.id), row('f_name', s.name), row('c_status', status(s.status)),
     row('f_officer_email', s.email), row('k_serial', s.serial),
     row('c_expires', when(s.expires))),
-  h('p.msg', { id: 'seal-state', role: 'status' }),
+  h('p.msg', { id: 'seal-state', role: 'status', text: sealState(s),
+               'data-active': s.seal_activation ? 'true' : 'false' }),
   h('div.buttons', {},
     h('button', { type: 'button', id: 'seal-activate', text: t('seal_activate'),
-      disabled: s.status !== 'active', onclick: function () { sealAct(s.id, 'POST'); } }),
+      disabled: off, onclick: function () { sealAct(s.id, 'POST'); } }),
+    h('button.secondary', { type: 'button', id: 'seal-enrol-btn', text: t('seal_totp_enrol'),
+      disabled: off, onclick: function () { sealEnrol(s.id); } }),
     h('button.danger', { type: 'button', id: 'seal-deactivate', text: t('seal_deactivate'),
-      disabled: s.status !== 'active', onclick: function () { sealAct(s.id, 'DELETE'); } })));
+      disabled: off, onclick: function () { sealAct(s.id, 'DELETE'); } })),
+  h('div', { id: 'seal-enrol', 'aria-live': 'polite' }),
+  off ? null : sealCodeForm(s.id));
 }
 
 async function sealAct(id, method) {
@@ -35,14 +104,12 @@ async function sealAct(id, method) {
     t(what, { id: id })))
     return;
   const r = await api(method, '/v1/ra/seals/' + encodeURIComponent(id) + '/activation');
-  const el = $('seal-state');
   if (r.status !== 200)
-    return setMsg(el, errText(r), 'bad');
-  if (method === 'POST')
-    setMsg(el, t('seal_active_until', { expires: when(r.data.expires),
-                                         sent_to: r.data.sent_to }), 'good');
-  else
-    setMsg(el, t('seal_deactivated'), 'good');
+    return flash(errText(r), 'bad');
+  flash(method === 'POST' ? t('seal_active_until', { expires: when(r.data.expires),
+                                                     sent_to: r.data.sent_to })
+                          : t('seal_deactivated'), 'good');
+  await sealShow();
 }
 
 /* ---- audit ---- */

@@ -17,18 +17,41 @@
 #include "pki/pkisvc.h"
 #include "ra/ra.h"
 
-/* A subscriber as the API shows it: without its secrets. */
+/* The members of src named in keys (NULL-terminated), copied; NULL
+ * when src is not an object. */
+static json_t *pick(json_t *src, const char *const *keys)
+{
+	json_t *o;
+
+	if (!json_is_object(src) || (o = json_object()) == NULL)
+		return NULL;
+	for (; *keys != NULL; keys++)
+		if (json_object_get(src, *keys) != NULL)
+			json_object_set(o, *keys, json_object_get(src, *keys));
+	return o;
+}
+
+/* A subscriber as the API shows it: without its secrets. A seal's
+ * activation and authenticator enrolment show only when and by whom
+ * (the console's seal officer page), never their nonce or secret. */
 json_t *kra_sub_public(json_t *sub)
 {
+	static const char *const act[] = { "expires", "created", "by", NULL };
+	static const char *const enr[] = { "enrolled", "by", NULL };
 	json_t *p = json_deep_copy(sub);
 
 	if (p != NULL) {
 		json_object_del(p, "passphrase");
 		json_object_del(p, "activation");
-		/* Not secrets alone, but nothing a client needs. */
 		json_object_del(p, "seal_activation");
 		json_object_del(p, "totp");
 		json_object_del(p, "otp");
+		if (json_object_get(sub, "seal_activation") != NULL)
+			json_object_set_new(p, "seal_activation", pick(
+				json_object_get(sub, "seal_activation"), act));
+		if (json_object_get(sub, "totp") != NULL)
+			json_object_set_new(p, "authenticator", pick(
+				json_object_get(sub, "totp"), enr));
 	}
 	return p;
 }
