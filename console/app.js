@@ -183,9 +183,11 @@ function init() {
       route();
     });
   });
+  /* No hashchange (it would clear the message). */
   onSessionEnded = function () {
+    history.replaceState(null, '', '#login');
+    route();
     flash(t('session_ended'), 'bad');
-    location.hash = '#login';
   };
   $('login-form').addEventListener('submit', loginSubmit);
   $('enrol-continue').addEventListener('click', function () {

@@ -63,9 +63,14 @@ def browser(name, width=1280, height=900):
     # The instance's own CA signed the TLS certificate.
     o.set_capability("acceptInsecureCerts", True)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    os.makedirs("%s/dl-%s" % (TMP, name), exist_ok=True)
+    o.add_experimental_option("prefs", {
+        "download.default_directory": "%s/dl-%s" % (TMP, name),
+        "download.prompt_for_download": False})
     svc = Service("/usr/bin/chromedriver",
                   log_path="%s/chromedriver-%s.log" % (TMP, name))
     d = webdriver.Chrome(service=svc, options=o)
+    d.esd_name = name
     d.set_page_load_timeout(20)
     d.set_script_timeout(20)
     return d
@@ -217,6 +222,29 @@ def row_of(d, table, attr, value):
     return rows[0] if rows else False
 
 
+def ind_form(d, name, nik, email):
+    go(d, "register")
+    fill(d, "#ri-name", name)
+    fill(d, "#ri-nik", nik)
+    fill(d, "#ri-email", email)
+    fill(d, "#ri-unit", "Biro Umum")
+    el(d, "#reg-ind button[type=submit]").click()
+
+
+def downloaded(d, name, timeout=10):
+    path = "%s/dl-%s/%s" % (TMP, d.esd_name, name)
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return path
+        time.sleep(0.1)
+    return None
+
+
+def openssl_ok(*args):
+    return subprocess.run(["openssl"] + list(args), capture_output=True, text=True)
+
+
 def run(a, b):
     # ---- public pages, language ----
     go(a, "verify")
@@ -257,6 +285,16 @@ def run(a, b):
              "email": "cici@agency.go.id", "unit": "TU"}, csrf=False) == 403)
     ok("... a read with the cookie works (200)", fetch(a, "GET", "/v1/ra/requests", csrf=False) == 200)
 
+    ind_form(a, "Andi Kedua", "3171000000000042", "andi2@agency.go.id")
+    confirm(a, "NIK 3171000000000042")
+    wait(a, lambda d: "bad" in el(d, "#reg-msg").get_attribute("class"), "refused")
+    ok("the same NIK again: the page shows the server's 409",
+       "409" in el(a, "#reg-msg").text, el(a, "#reg-msg").text)
+    ind_form(a, "Cici Lestari", "3171000000000043", "cici@agency.go.id")
+    confirm(a, "NIK 3171000000000043")
+    wait(a, lambda d: (el(d, "#reg-msg").get_attribute("data-subscriber") or "") not in ("", ind),
+         "Cici is registered")
+    cici = el(a, "#reg-msg").get_attribute("data-subscriber")
     go(a, "queue")
     row = wait(a, lambda d: row_of(d, "queue-table", "data-subscriber", ind),
                "the registration is in siti's queue")
@@ -285,6 +323,20 @@ def run(a, b):
     confirm(b, "activation code goes to andi@agency.go.id")
     wait(b, lambda d: "approved" in el(d, "#flash").text, "approved")
     ok("budi approves it (four eyes)", True)
+
+    row = wait(b, lambda d: row_of(d, "queue-table", "data-subscriber", cici),
+               "budi sees Cici's registration")
+    row.find_element(By.CSS_SELECTOR, "button.reject").click()
+    wait(b, visible("#reject-reason"), "the rejection asks for a reason")
+    el(b, "#confirm-ok").click()
+    ok("a rejection without a reason is not sent: the dialog stays, asking for one",
+       el(b, "#confirm").get_attribute("open") is not None and
+       "Write a reason" in el(b, "#confirm-text").text)
+    el(b, "#reject-reason").send_keys("NIK tidak cocok dengan KTP")
+    el(b, "#confirm-ok").click()
+    wait(b, lambda d: "rejected" in el(d, "#flash").text, "Cici is rejected")
+    m = mail_to("cici@agency.go.id", "NIK tidak cocok dengan KTP")
+    ok("budi rejects Cici with a reason; her email carries it", m != "")
 
     # ---- Andi activates from the emailed link ----
     m = mail_to("andi@agency.go.id", r"#activate\?subscriber=")
@@ -324,6 +376,15 @@ def run(a, b):
     wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, ".cert[data-serial='%s']" % serial),
          "the detail shows the certificate")
     shot(b, "certificates")
+    card = el(b, ".cert[data-serial='%s']" % serial)
+    card.find_elements(By.CSS_SELECTOR, "button")[0].click()
+    leaf = downloaded(b, serial + ".pem")
+    card.find_elements(By.CSS_SELECTOR, "button")[1].click()
+    chain = downloaded(b, serial + "-chain.pem")
+    r = openssl_ok("verify", "-CAfile", D + "/ca.pem", "-untrusted", chain or "/dev/null",
+                   "-purpose", "any", leaf or "/dev/null")
+    ok("the downloaded certificate and chain verify with openssl up to the demo root",
+       leaf and chain and r.returncode == 0, r.stdout + r.stderr)
     el(b, "#revoke").click()
     Select(wait(b, visible("#revoke-reason"), "the reason list")).select_by_value("keyCompromise")
     confirm(b, "Another verifier must approve")
@@ -344,6 +405,13 @@ def run(a, b):
     row = wait(a, lambda d: row_of(d, "certs-table", "data-subscriber", ind), "found by NIK")
     ok("found by NIK, the subscriber is revoked",
        row.find_element(By.CSS_SELECTOR, "td.status").text == "revoked")
+    fill(a, "#certs-q", "")
+    fill(a, "#certs-serial", serial)
+    el(a, "#certs-form button[type=submit]").click()
+    wait(a, lambda d: d.find_elements(By.CSS_SELECTOR, ".cert[data-serial='%s']" % serial),
+         "found by serial")
+    ok("found by serial, the certificate itself is revoked",
+       el(a, ".cert[data-serial='%s']" % serial).get_attribute("data-status") == "revoked")
     r = curl("-o", TMP + "/ind.crl", URL + "/crl/issuing-ca.crl")
     crl = subprocess.run(["openssl", "crl", "-inform", "DER", "-in", TMP + "/ind.crl",
                           "-noout", "-text"], capture_output=True, text=True).stdout
@@ -475,6 +543,13 @@ def run(a, b):
        a.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"))
     a.execute_script("window.scrollTo(0, 0)")
     shot(a, "verify-phone")
+
+    ok("siti's session ends (logout from the page's script, with the CSRF token)",
+       fetch(a, "POST", "/v1/logout") == 200)
+    a.get(URL + "/console/#queue")
+    wait(a, visible("#page-login"), "back to the login")
+    ok("the next staff page finds the session gone and returns to the login, saying so",
+       "session ended" in el(a, "#flash").text)
 
     for name, d in (("first", a), ("second", b)):
         errs = csp_errors(d)
