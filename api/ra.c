@@ -93,12 +93,32 @@ static json_t *arguments(struct req *r, struct resp *out)
 	return a;
 }
 
+/* A login's "session": "cookie" (the console): the front takes it out of
+ * the keeper's arguments and answers the token only as the HttpOnly
+ * cookie, so no script ever sees it. 0, or a 400 in out. */
+static int login_mode(json_t *a, struct resp *out, int *cookie_only)
+{
+	json_t *v = json_object_get(a, "session");
+
+	*cookie_only = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || strcmp(json_string_value(v), "cookie") != 0) {
+		resp_error(out, ESD_EINVAL, "'session' may only be \"cookie\"");
+		return ESD_EINVAL;
+	}
+	*cookie_only = 1;
+	json_object_del(a, "session");
+	return 0;
+}
+
 void api_ra(struct req *r, struct resp *out)
 {
 	const char *name = api_routes[r->route].name;
 	json_t *a, *j;
 	char *text;
 	size_t i;
+	int cookie_only = 0;
 	struct ibuf b;
 
 	for (i = 0; i < ESD_ARRAY_LEN(ops); i++)
@@ -116,6 +136,11 @@ void api_ra(struct req *r, struct resp *out)
 	a = arguments(r, out);
 	if (a == NULL)
 		return;
+	if (strcmp(ops[i].op, "login") == 0 &&
+	    login_mode(a, out, &cookie_only) != 0) {
+		json_decref(a);
+		return;
+	}
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	if (text == NULL) {
@@ -158,6 +183,8 @@ void api_ra(struct req *r, struct resp *out)
 			 "esignd_session=%s; Path=/; Secure; HttpOnly; "
 			 "SameSite=Strict",
 			 json_string_value(json_object_get(j, "token")));
+		if (cookie_only)
+			json_object_del(j, "token");
 	} else if (strcmp(ops[i].op, "logout") == 0) {
 		snprintf(out->header[0], sizeof(out->header[0]), "Set-Cookie");
 		snprintf(out->header[1], sizeof(out->header[1]),

@@ -93,7 +93,9 @@ function showEnrol(totp) {
 }
 
 async function loginSubmit(ev) {
-  const body = { name: $('login-name').value, password: $('login-password').value };
+  /* session: "cookie": the token stays in the HttpOnly cookie only. */
+  const body = { name: $('login-name').value, password: $('login-password').value,
+                 session: 'cookie' };
   ev.preventDefault();
   if (loginStage === 'change') {
     if ($('login-new').value !== $('login-new2').value) {

@@ -62,7 +62,7 @@ def browser(name, width=1280, height=900):
         o.add_argument(a)
     # The instance's own CA signed the TLS certificate.
     o.set_capability("acceptInsecureCerts", True)
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     os.makedirs("%s/dl-%s" % (TMP, name), exist_ok=True)
     o.add_experimental_option("prefs", {
         "download.default_directory": "%s/dl-%s" % (TMP, name),
@@ -245,6 +245,22 @@ def openssl_ok(*args):
     return subprocess.run(["openssl"] + list(args), capture_output=True, text=True)
 
 
+def login_answer(d):
+    """The body of the last 200 answer to POST /v1/login, from the
+    browser's own network log (DevTools protocol)."""
+    import json
+    rid = None
+    for e in d.get_log("performance"):
+        m = json.loads(e["message"])["message"]
+        if m.get("method") == "Network.responseReceived":
+            resp = m["params"]["response"]
+            if resp["url"].endswith("/v1/login") and resp["status"] == 200:
+                rid = m["params"]["requestId"]
+    if rid is None:
+        return ""
+    return d.execute_cdp_cmd("Network.getResponseBody", {"requestId": rid})["body"]
+
+
 def run(a, b):
     # ---- public pages, language ----
     go(a, "verify")
@@ -264,6 +280,9 @@ def run(a, b):
     totp_login(a, "siti", s_secret, wrong_first=True)
     ok("the session cookie is HttpOnly: scripts cannot read it",
        "esignd_session" not in a.execute_script("return document.cookie"))
+    body = login_answer(a)
+    ok("the console's login answer carries the CSRF token but not the session token",
+       '"csrf"' in body and '"token"' not in body, body[:200])
 
     # ---- register a person ----
     go(a, "register")

@@ -40,6 +40,9 @@ for u in siti budi rina; do
 	check "$u's initial password arrives by email" test "$(wc -c <"$TMP/$u.initial")" -eq 12
 done
 
+eq "a login's 'session' other than \"cookie\" is 400" 400 \
+	"$(https_code /v1/login -d '{"name":"siti","password":"x","session":"jar"}')"
+
 # The browser run prints its own "ok"/"not ok" lines; count them here.
 ESD_URL=$URL ESD_DIR=$D ESD_TMP=$TMP ESD_CTL=$ESIGNCTL ESD_CORPUS=$CORPUS \
 	timeout 150 "$PY" "$SRC/tests/integration/console_browser.py" >"$TMP/browser.out" 2>&1
