@@ -267,6 +267,13 @@ def run(a, b):
     ok("the console opens on the public verify page, in Indonesian",
        el(a, "#h-verify").text == "Verifikasi dokumen" and
        a.execute_script("return document.documentElement.lang") == "id")
+    el(a, "body").send_keys(Keys.TAB)
+    first = a.switch_to.active_element
+    ok("the keyboard's first stop is the skip link",
+       first.get_attribute("class") == "skip", first.get_attribute("outerHTML")[:80])
+    first.send_keys(Keys.ENTER)
+    ok("... which moves the focus to the content",
+       a.switch_to.active_element.get_attribute("id") == "main")
     el(a, "#lang-en").click()
     ok("the language switch turns it to English",
        el(a, "#h-verify").text == "Verify a document" and
@@ -532,6 +539,34 @@ def run(a, b):
              "-F", "key=" + seal, "-F", "seal_code=" + (sc.group(1) if sc else "x"),
              "-o", "/dev/null", "-w", "%{http_code}", URL + "/v1/seal")
     ok("... and the seal code left is refused (401)", r.stdout == "401", r.stdout)
+
+    # ---- renewal of the seal (budi asks, siti approves) ----
+    go(b, "certs")
+    fill(b, "#certs-q", seal)
+    el(b, "#certs-form button[type=submit]").click()
+    wait(b, lambda d: row_of(d, "certs-table", "data-subscriber", seal), "the seal is found")
+    row_of(b, "certs-table", "data-subscriber", seal).find_element(By.CSS_SELECTOR, "button.link").click()
+    wait(b, visible("#renew"), "the seal's detail")
+    el(b, "#renew").click()
+    confirm(b, "then a new key and certificate are made")
+    wait(b, lambda d: "Request" in el(d, "#flash").text, "the renewal request")
+    go(a, "queue")
+    row = wait(a, lambda d: row_of(d, "queue-table", "data-subscriber", seal),
+               "the renewal is in siti's queue")
+    ok("the queue names it a renewal", row.text.startswith("renewal"), row.text[:60])
+    row.find_element(By.CSS_SELECTOR, "button.approve").click()
+    confirm(a, "a new key is generated in the token")
+    wait(a, lambda d: "done" in el(d, "#flash").text, "renewed")
+    go(b, "certs")
+    fill(b, "#certs-q", seal)
+    el(b, "#certs-form button[type=submit]").click()
+    wait(b, lambda d: row_of(d, "certs-table", "data-subscriber", seal), "the seal again")
+    row_of(b, "certs-table", "data-subscriber", seal).find_element(By.CSS_SELECTOR, "button.link").click()
+    wait(b, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#cert-detail .cert")) == 2,
+         "two certificates")
+    ok("after the renewal the seal's detail lists two certificates, both valid",
+       [c.get_attribute("data-status") for c in b.find_elements(By.CSS_SELECTOR, "#cert-detail .cert")]
+       == ["valid", "valid"])
 
     # ---- SLA (verifier) ----
     go(a, "sla")

@@ -40,6 +40,33 @@ for u in siti budi rina; do
 	check "$u's initial password arrives by email" test "$(wc -c <"$TMP/$u.initial")" -eq 12
 done
 
+# The files as served: types, the policy, redirects, nothing else.
+CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+hdr() { curl -s -o /dev/null -D - --cacert "$D/ca.pem" "$URL$1" | tr -d '\r'; }
+hdr /console/ >"$TMP/h.index"
+check "/console/ is the page, text/html in UTF-8" grep -qx 'Content-Type: text/html; charset=utf-8' "$TMP/h.index"
+check "... with the Content-Security-Policy" grep -qxF "Content-Security-Policy: $CSP" "$TMP/h.index"
+check "... nosniff, no framing, no referrer" bash -c "grep -qx 'X-Content-Type-Options: nosniff' '$TMP/h.index' && \
+	grep -qx 'X-Frame-Options: DENY' '$TMP/h.index' && grep -qx 'Referrer-Policy: no-referrer' '$TMP/h.index'"
+for f in app.js:text/javascript style.css:text/css logo.svg:image/svg+xml; do
+	hdr "/console/${f%%:*}" >"$TMP/h.file"
+	check "/console/${f%%:*} is ${f#*:}, with the policy" bash -c "grep -q '^Content-Type: ${f#*:}' '$TMP/h.file' && \
+		grep -q '^Content-Security-Policy: ' '$TMP/h.file'"
+done
+check "the served page is console/index.html byte for byte" bash -c \
+	"curl -s --cacert '$D/ca.pem' '$URL/console/' | cmp - '$SRC/console/index.html'"
+for p in / /console; do
+	hdr "$p" >"$TMP/h.redir"
+	check "$p redirects to /console/ (303)" bash -c "grep -q '^HTTP/1.1 303' '$TMP/h.redir' && grep -qx 'Location: /console/' '$TMP/h.redir'"
+done
+eq "an unknown console file is 404" 404 "$(https_code /console/nope.js)"
+eq "a file in a subfolder is 404" 404 "$(https_code /console/x/app.js)"
+eq "POST /console/ is 405" 405 "$(https_code /console/ -X POST)"
+check "no inline script, style or event handler in the console's HTML" bash -c \
+	"! grep -Eqi '<script>|<script [^>]*>[^<]|<style|style=| on[a-z]+=' '$SRC'/console/*.html"
+check "no script writes HTML (innerHTML, outerHTML, insertAdjacentHTML, document.write, eval)" bash -c \
+	"! grep -Eq 'innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function' '$SRC'/console/*.js"
+
 eq "a login's 'session' other than \"cookie\" is 400" 400 \
 	"$(https_code /v1/login -d '{"name":"siti","password":"x","session":"jar"}')"
 
