@@ -13,6 +13,7 @@ a TOTP step works once per account.
 import glob
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -611,7 +612,12 @@ def run(a, b):
            not errs, "; ".join(errs)[:300])
 
 
+def on_term(signum, frame):
+    raise SystemExit("terminated")   # runs main()'s finally: browsers quit
+
+
 def main():
+    signal.signal(signal.SIGTERM, on_term)
     a = b = None
     try:
         a = browser("a")

@@ -18,6 +18,15 @@ for tool in chromium chromedriver oathtool zbarimg; do
 done
 "$PY" -c 'import selenium' 2>/dev/null || { echo "Bail out! python3-selenium is missing"; exit 1; }
 
+# Browsers this test started (their profiles and logs are under $TMP):
+# by process id, whatever the browser run left.
+browser_pids() { pgrep -f -- "[-]-user-data-dir=$TMP/|[c]hromedriver.*$TMP/"; }
+kill_browsers() {
+	local p
+	for p in $(browser_pids); do kill "$p" 2>/dev/null; done
+}
+trap 'kill_browsers; esd_stop; rm -rf "$TMP"' INT TERM
+
 esd_init
 esd_start
 
@@ -72,7 +81,7 @@ eq "a login's 'session' other than \"cookie\" is 400" 400 \
 
 # The browser run prints its own "ok"/"not ok" lines; count them here.
 ESD_URL=$URL ESD_DIR=$D ESD_TMP=$TMP ESD_CTL=$ESIGNCTL ESD_CORPUS=$CORPUS \
-	timeout 150 "$PY" "$SRC/tests/integration/console_browser.py" >"$TMP/browser.out" 2>&1
+	timeout "${ESD_CONSOLE_TIMEOUT:-150}" "$PY" "$SRC/tests/integration/console_browser.py" >"$TMP/browser.out" 2>&1
 RC=$?
 cat "$TMP/browser.out"
 PASS=$((PASS + $(grep -c '^ok - ' "$TMP/browser.out")))
@@ -87,10 +96,11 @@ check "the audit chain verifies" bash -c "$CTL --json audit verify | grep -q '\"
 # (the brackets keep the pattern from matching this shell's own line)
 gone() {
 	for _ in $(seq 50); do
-		pgrep -f -- "[-]-user-data-dir=$TMP/" >/dev/null || return 0
+		[ -z "$(browser_pids)" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
-check "no chromium left behind" gone
+check "no chromium or chromedriver left behind" gone
+kill_browsers
 finish
