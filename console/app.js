@@ -118,7 +118,8 @@ async function loginSubmit(ev) {
   }
   if (r.status === 200 && r.data.csrf) {
     Session.set({ csrf: r.data.csrf, user: r.data.user, role: r.data.role,
-                  expires: r.data.expires });
+                  expires: r.data.expires, idle: r.data.idle_seconds });
+    lastActivity = Date.now();
     $('login-form').reset();
     loginMsg('');
     location.hash = r.data.role === 'admin' ? '#audit' : '#queue';
@@ -136,6 +137,22 @@ async function loginSubmit(ev) {
     loginMsg(t('login_wrong'), 'bad');
   } else {
     loginMsg(errText(r), 'bad');
+  }
+}
+
+/* The page's own idle timeout: after the session's idle time without a
+ * key or a click it logs out, so a console left open does not stay
+ * usable (the keeper counts idleness from the last request instead). */
+let lastActivity = Date.now();
+
+async function idleCheck() {
+  const s = Session.get();
+  if (!s || !s.idle || Date.now() - lastActivity < s.idle * 1000)
+    return;
+  await api('POST', '/v1/logout');
+  if (Session.get()) {   /* the logout answered 200, not 401 */
+    Session.clear();
+    onSessionEnded();
   }
 }
 
@@ -204,6 +221,10 @@ function init() {
       PAGES[p].init();
   });
   pagesInit();
+  ['keydown', 'pointerdown'].forEach(function (ev) {
+    document.addEventListener(ev, function () { lastActivity = Date.now(); }, true);
+  });
+  setInterval(idleCheck, 1000);
   window.addEventListener('hashchange', function () {
     flash('');
     route();

@@ -268,6 +268,16 @@ def run(a, b):
     ok("the console opens on the public verify page, in Indonesian",
        el(a, "#h-verify").text == "Verifikasi dokumen" and
        a.execute_script("return document.documentElement.lang") == "id")
+    missing = a.execute_script("""
+        const id = Object.keys(I18N.id), en = Object.keys(I18N.en), out = [];
+        id.forEach(k => { if (!(k in I18N.en)) out.push('en:' + k); });
+        en.forEach(k => { if (!(k in I18N.id)) out.push('id:' + k); });
+        document.querySelectorAll('[data-i18n],[data-i18n-label],[data-i18n-placeholder]')
+          .forEach(e => { const k = e.dataset.i18n || e.dataset.i18nLabel ||
+                                    e.dataset.i18nPlaceholder;
+                          if (!(k in I18N.id)) out.push('page:' + k); });
+        return out;""")
+    ok("every word of the page exists in Indonesian and English", not missing, " ".join(missing))
     el(a, "body").send_keys(Keys.TAB)
     first = a.switch_to.active_element
     ok("the keyboard's first stop is the skip link",
@@ -492,8 +502,18 @@ def run(a, b):
     el(b, "#queue-refresh").click()
     row = wait(b, lambda d: row_of(d, "queue-table", "data-subscriber", seal),
                "budi sees the seal")
-    ok("the seal's row offers its recommendation letter",
-       len(row.find_elements(By.CSS_SELECTOR, "button.secondary")) == 1)
+    letters = row.find_elements(By.CSS_SELECTOR, "button.secondary")
+    ok("the seal's row offers its recommendation letter", len(letters) == 1)
+    letters[0].click()
+    got = glob.glob("%s/dl-b/letter-*.pdf" % TMP)
+    for _ in range(50):
+        got = [g for g in glob.glob("%s/dl-b/letter-*.pdf" % TMP)
+               if os.path.getsize(g) > 0]
+        if got:
+            break
+        time.sleep(0.1)
+    ok("... which downloads the very PDF uploaded",
+       got and open(got[0], "rb").read() == open(CORPUS + "/real-reportlab.pdf", "rb").read())
     row.find_element(By.CSS_SELECTOR, "button.approve").click()
     confirm(b, "seal certificate issued now")
     wait(b, lambda d: "done" in el(d, "#flash").text, "the seal is approved")
@@ -588,6 +608,15 @@ def run(a, b):
     ok("the audit page: chain intact, records listed with the logins",
        "login" in el(b, "#audit-table").text and "user:siti" in el(b, "#audit-table").text)
     shot(b, "audit")
+
+    # The page's idle timeout: shortened to 2 s in this tab's session.
+    b.execute_script("""const s = JSON.parse(sessionStorage.getItem('esignd.session'));
+        s.idle = 2; sessionStorage.setItem('esignd.session', JSON.stringify(s));""")
+    wait(b, visible("#page-login"), "the idle page logs out", timeout=8)
+    ok("left idle, the page logs out by itself and says the session ended",
+       "session ended" in el(b, "#flash").text)
+    ok("... and the server session is gone too (401)",
+       fetch(b, "GET", "/v1/ra/requests", csrf=False) == 401)
 
     # ---- a phone ----
     a.set_window_size(390, 844)
