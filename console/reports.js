@@ -121,9 +121,9 @@ async function auditChain() {
     return setMsg(el, errText(r), 'bad');
   el.dataset.ok = r.data.ok ? 'true' : 'false';
   if (r.data.ok)
-    setMsg(el, t('audit_chain') + ': ' + t('audit_ok', r.data), 'good');
+    setMsg(el, t('audit_ok', r.data), 'good');
   else
-    setMsg(el, t('audit_chain') + ': ' + t('audit_bad', {
+    setMsg(el, t('audit_bad', {
       detail: JSON.stringify(r.data) }), 'bad');
 }
 

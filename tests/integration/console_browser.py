@@ -166,8 +166,9 @@ def first_login(d, user, new_password, shots=False):
     uri = el(d, "#enrol-uri").text.strip()
     if shots:
         shot(d, "enrol")
-    ok("%s: the enrolment shows a QR code and the secret as text" % user,
-       src.startswith("data:image/png;base64,") and re.fullmatch(r"[A-Z2-7]{32}", secret))
+    ok("%s: the enrolment shows a QR code and the secret as text, in place of the form" % user,
+       src.startswith("data:image/png;base64,") and re.fullmatch(r"[A-Z2-7]{32}", secret)
+       and not el(d, "#login-form").is_displayed())
     png = "%s/%s-qr.png" % (TMP, user)
     with open(png, "wb") as f:
         import base64
