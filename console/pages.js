@@ -9,7 +9,8 @@
 const REVOKE_REASONS = ['unspecified', 'keyCompromise', 'affiliationChanged',
   'superseded', 'cessationOfOperation', 'privilegeWithdrawn'];
 
-function status(s) {
+/* A subscriber's or certificate's state in the page's language. */
+function stateWord(s) {
   return I18N[LANG]['st_' + s] ? t('st_' + s) : s;
 }
 
@@ -192,7 +193,7 @@ async function certsSearch(ev) {
           onclick: function () { subscriberDetail(s.id); } })),
         h('td', { 'data-label': t('f_name') }, s.name),
         h('td', { 'data-label': t('c_kind') }, t('s_' + s.kind)),
-        h('td.status', { 'data-label': t('c_status') }, status(s.status)),
+        h('td.status', { 'data-label': t('c_status') }, stateWord(s.status)),
         h('td', { 'data-label': t('c_expires') }, when(s.expires)),
         h('td.serial', { 'data-label': t('k_serial') }, s.serial || ''));
     }))));
@@ -225,7 +226,7 @@ function certCard(c) {
   return h('div.card.cert', { 'data-serial': c.serial, 'data-status': c.status },
     h('dl', {},
       row('k_serial', c.serial), row('k_signer', c.subject),
-      row('k_issuer', c.issuer), row('c_status', status(c.status)),
+      row('k_issuer', c.issuer), row('c_status', stateWord(c.status)),
       row('c_expires', when(c.not_after)),
       row('f_revoke_reason', c.revocation_reason || c.reason)),
     h('div.buttons', {},
@@ -265,7 +266,7 @@ async function subscriberDetail(id) {
   append(out, h('h2', { id: 'detail-title', tabindex: -1, text: t('detail') + ': ' + s.name }),
     h('dl.card', { id: 'subscriber-detail', 'data-status': s.status },
       row('c_id', s.id), row('c_kind', t('s_' + s.kind)),
-      row('c_status', status(s.status)), row('f_nik', s.nik), row('f_email', s.email),
+      row('c_status', stateWord(s.status)), row('f_nik', s.nik), row('f_email', s.email),
       row('f_unit', s.unit), row('f_org', s.org), row('k_serial', s.serial),
       row('c_expires', when(s.expires))),
     s.status === 'active' ? h('div.buttons', {},

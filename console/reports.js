@@ -82,7 +82,7 @@ async function sealShow(ev) {
   const s = r.data;
   const off = s.status !== 'active';
   append(out, h('dl.card', { id: 'seal-detail', 'data-status': s.status },
-    row('c_id', s.id), row('f_name', s.name), row('c_status', status(s.status)),
+    row('c_id', s.id), row('f_name', s.name), row('c_status', stateWord(s.status)),
     row('f_officer_email', s.email), row('k_serial', s.serial),
     row('c_expires', when(s.expires))),
   h('p.msg', { id: 'seal-state', role: 'status', text: sealState(s),

@@ -628,6 +628,15 @@ def run(a, b):
        a.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"))
     a.execute_script("window.scrollTo(0, 0)")
     shot(a, "verify-phone")
+    go(a, "certs")
+    fill(a, "#certs-q", "")
+    fill(a, "#certs-serial", "")
+    el(a, "#certs-form button[type=submit]").click()
+    wait(a, lambda d: row_of(d, "certs-table", "data-subscriber", ind), "the list on a phone")
+    ok("on a phone the certificate list is cards (no table header), nothing scrolls sideways",
+       not el(a, "#certs-table thead").is_displayed() and
+       a.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"))
+    shot(a, "certificates-phone")
 
     ok("siti's session ends (logout from the page's script, with the CSRF token)",
        fetch(a, "POST", "/v1/logout") == 200)
