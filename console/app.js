@@ -194,6 +194,24 @@ async function activateSubmit(ev) {
   }
 }
 
+async function passphraseSubmit(ev) {
+  ev.preventDefault();
+  const msg = $('pass-msg');
+  const r = await api('POST', '/v1/ra/passphrase', {
+    subscriber: $('pass-sub').value.trim(),
+    passphrase: $('pass-old').value,
+    new_passphrase: $('pass-new').value,
+  }, { pub: true });
+  $('pass-old').value = $('pass-new').value = '';
+  if (r.status === 200) {
+    msg.textContent = t('pass_ok');
+    msg.className = 'msg good';
+  } else {
+    msg.textContent = errText(r);
+    msg.className = 'msg bad';
+  }
+}
+
 function init() {
   i18nApply(document);
   document.querySelectorAll('.lang button').forEach(function (b) {
@@ -216,6 +234,7 @@ function init() {
   });
   $('logout').addEventListener('click', logout);
   $('activate-form').addEventListener('submit', activateSubmit);
+  $('pass-form').addEventListener('submit', passphraseSubmit);
   Object.keys(PAGES).forEach(function (p) {
     if (PAGES[p].init)
       PAGES[p].init();

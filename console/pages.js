@@ -75,16 +75,23 @@ function queueRow(req) {
     h('td.actions', { 'data-label': t('q_actions') },
       sub.letter_sha256 ? h('button.secondary', { type: 'button', text: t('q_letter'),
         onclick: function () { letter(sub.letter_sha256); } }) : null,
-      h('button.approve', { type: 'button', text: t('approve'), disabled: mine,
-        onclick: function () { decide(req, 'approve'); } }),
-      h('button.danger.reject', { type: 'button', text: t('reject'), disabled: mine,
-        onclick: function () { decide(req, 'reject'); } })));
+      req.state === 'pending' ? [
+        h('button.approve', { type: 'button', text: t('approve'), disabled: mine,
+          onclick: function () { decide(req, 'approve'); } }),
+        h('button.danger.reject', { type: 'button', text: t('reject'), disabled: mine,
+          onclick: function () { decide(req, 'reject'); } })]
+        : h('span.decided', { text: stateWord(req.state) + ' · ' +
+            t('q_decided', { by: req.decided_by || '', when: when(req.decided_at) }) +
+            (req.reason ? ' · ' + req.reason : '') })));
 }
 
-async function queueShow() {
+async function queueShow(ev) {
+  if (ev && ev.preventDefault)
+    ev.preventDefault();
   const out = clear($('queue-out'));
   append(out, h('p', { text: t('loading') }));
-  const r = await api('GET', '/v1/ra/requests?state=pending&limit=200');
+  const state = $('queue-state').value || 'pending';
+  const r = await api('GET', '/v1/ra/requests?limit=200&state=' + encodeURIComponent(state));
   if (r.status !== 200) {
     append(clear(out), h('p.msg.bad', { text: errText(r) }));
     return;
@@ -280,7 +287,7 @@ async function subscriberDetail(id) {
 }
 
 function pagesInit() {
-  $('queue-refresh').addEventListener('click', queueShow);
+  $('queue-form').addEventListener('submit', queueShow);
   $('reg-ind').addEventListener('submit', registerIndividual);
   $('reg-seal').addEventListener('submit', registerSeal);
   $('certs-form').addEventListener('submit', certsSearch);

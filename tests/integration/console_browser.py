@@ -375,6 +375,15 @@ def run(a, b):
     wait(b, lambda d: "rejected" in el(d, "#flash").text, "Cici is rejected")
     m = mail_to("cici@agency.go.id", "NIK tidak cocok dengan KTP")
     ok("budi rejects Cici with a reason; her email carries it", m != "")
+    Select(el(b, "#queue-state")).select_by_value("rejected")
+    el(b, "#queue-refresh").click()
+    row = wait(b, lambda d: row_of(d, "queue-table", "data-subscriber", cici),
+               "the decided requests")
+    ok("the queue's history: Cici's request rejected by budi, with the reason",
+       "rejected" in row.text and "user:budi" in row.text and
+       "NIK tidak cocok dengan KTP" in row.text and
+       not row.find_elements(By.CSS_SELECTOR, "button.approve"), row.text)
+    Select(el(b, "#queue-state")).select_by_value("pending")
 
     # ---- Andi activates from the emailed link ----
     m = mail_to("andi@agency.go.id", r"#activate\?subscriber=")
@@ -394,12 +403,25 @@ def run(a, b):
     serial = (re.search(r"Certificate ([0-9a-f]+) was issued", msg) or [None, ""])[1]
     ok("Andi activates: the certificate is issued", serial != "", msg)
 
+    fill(a, "#pass-sub", ind)
+    fill(a, "#pass-old", "kopi tubruk manis 42")
+    fill(a, "#pass-new", "teh tarik hangat 77")
+    el(a, "#pass-form button[type=submit]").click()
+    wait(a, lambda d: "good" in el(d, "#pass-msg").get_attribute("class") or
+         "bad" in el(d, "#pass-msg").get_attribute("class"), "the change answers")
+    ok("Andi changes his passphrase on the same page", el(a, "#pass-msg").text ==
+       "The passphrase is changed.", el(a, "#pass-msg").text)
+    r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@%s/libreoffice-letter.pdf" % CORPUS,
+             "-F", "key=" + ind, "-F", "passphrase=kopi tubruk manis 42", "-o", "/dev/null",
+             "-w", "%{http_code}", URL + "/v1/sign")
+    ok("... the old passphrase no longer signs (401)", r.stdout == "401", r.stdout)
+
     # A document Andi signs now (B-B), before the revocation.
     pdf = CORPUS + "/libreoffice-letter.pdf"
     r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@" + pdf, "-F", "key=" + ind,
-             "-F", "passphrase=kopi tubruk manis 42", "-o", TMP + "/andi.pdf",
+             "-F", "passphrase=teh tarik hangat 77", "-o", TMP + "/andi.pdf",
              "-w", "%{http_code}", URL + "/v1/sign")
-    ok("Andi signs a PDF with his new key (200)", r.stdout == "200", r.stdout + r.stderr)
+    ok("Andi signs a PDF with his new key and new passphrase (200)", r.stdout == "200", r.stdout + r.stderr)
 
     # ---- certificates: search, detail, revoke (budi asks, siti approves) ----
     go(b, "certs")
