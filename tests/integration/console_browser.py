@@ -263,6 +263,31 @@ def login_answer(d):
     return d.execute_cdp_cmd("Network.getResponseBody", {"requestId": rid})["body"]
 
 
+UNNAMED_JS = """
+        const out = [];
+        document.querySelectorAll('input, select, textarea').forEach(e => {
+          if (!(e.id && document.querySelector('label[for="' + e.id + '"]')) &&
+              !e.getAttribute('aria-label') && !e.closest('label'))
+            out.push(e.id || e.outerHTML.slice(0, 40));
+        });
+        document.querySelectorAll('button, a').forEach(e => {
+          if (!e.textContent.trim() && !e.getAttribute('aria-label'))
+            out.push(e.outerHTML.slice(0, 40));
+        });
+        document.querySelectorAll('img').forEach(e => {
+          if (!e.hasAttribute('alt')) out.push(e.outerHTML.slice(0, 40));
+        });
+        return out;"""
+
+
+def names(d, where):
+    """Every field labelled, every button and link named, every image
+    with an alt: what a screen reader needs, on what the page shows."""
+    unnamed = d.execute_script(UNNAMED_JS)
+    ok("%s: every field has a label, every button and link a name, every image an alt"
+       % where, not unnamed, " ".join(unnamed))
+
+
 def run(a, b):
     # ---- public pages, language ----
     go(a, "verify")
@@ -279,6 +304,7 @@ def run(a, b):
                           if (!(k in I18N.id)) out.push('page:' + k); });
         return out;""")
     ok("every word of the page exists in Indonesian and English", not missing, " ".join(missing))
+    names(a, "the static page")
     el(a, "body").send_keys(Keys.TAB)
     first = a.switch_to.active_element
     ok("the keyboard's first stop is the skip link",
@@ -351,6 +377,7 @@ def run(a, b):
     row = wait(b, lambda d: row_of(d, "queue-table", "data-request", rid),
                "budi sees the request")
     shot(b, "queue")
+    names(b, "the queue")
     row.find_element(By.CSS_SELECTOR, "button.approve").click()
     confirm(b, "activation code goes to andi@agency.go.id", accept=False)
     ok("Escape cancels: nothing is sent, the request is still in the queue",
@@ -659,6 +686,8 @@ def run(a, b):
        not el(a, "#certs-table thead").is_displayed() and
        a.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"))
     shot(a, "certificates-phone")
+    names(a, "the certificate list and detail")
+    names(b, "the audit page")
 
     ok("siti's session ends (logout from the page's script, with the CSRF token)",
        fetch(a, "POST", "/v1/logout") == 200)
