@@ -216,16 +216,64 @@ function pemOf(buf, what) {
   return '-----BEGIN ' + what + '-----\n' + b64 + '\n-----END ' + what + '-----\n';
 }
 
+/* One DER element at off: its tag and where its content starts and ends. */
+function tlv(b, off) {
+  let len = b[off + 1];
+  let p = off + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++)
+      len = len * 256 + b[p++];
+  }
+  return { tag: b[off], start: p, end: p + len };
+}
+
+/* A DER certificate's serial number as the store writes it (lower-case
+ * hex, no leading zero bytes): Certificate → tbsCertificate →
+ * [0] version (optional) → serialNumber. */
+function serialOf(der) {
+  const b = new Uint8Array(der);
+  const tbs = tlv(b, tlv(b, 0).start);
+  let f = tlv(b, tbs.start);
+  let hex = '';
+  if (f.tag === 0xa0)
+    f = tlv(b, f.end);
+  let i = f.start;
+  while (i < f.end - 1 && b[i] === 0)
+    i++;
+  for (; i < f.end; i++)
+    hex += (b[i] < 16 ? '0' : '') + b[i].toString(16);
+  return hex;
+}
+
+/* The CA certificates above a certificate, issuer first, up to the one
+ * that issued itself: each from /ca/{label}.crt, the next label from its
+ * record in the store. */
+async function chainPem(issuer) {
+  let text = '';
+  let label = issuer;
+  for (let depth = 0; label && depth < 4; depth++) {
+    const ca = await fetch('/ca/' + encodeURIComponent(label) + '.crt');
+    if (!ca.ok)
+      break;
+    const der = await ca.arrayBuffer();
+    text += pemOf(der, 'CERTIFICATE');
+    const rec = await api('GET', '/v1/ra/certs/' + serialOf(der));
+    if (rec.status !== 200 || !rec.data.issuer || rec.data.issuer === rec.data.key)
+      break;
+    label = rec.data.issuer;
+  }
+  return text;
+}
+
 async function downloadCert(serial, withChain) {
   const c = await api('GET', '/v1/ra/certs/' + encodeURIComponent(serial));
   if (c.status !== 200)
     return flash(errText(c), 'bad');
   let text = c.data.pem;
-  if (withChain && c.data.issuer) {
-    const ca = await fetch('/ca/' + encodeURIComponent(c.data.issuer) + '.crt');
-    if (ca.ok)
-      text += pemOf(await ca.arrayBuffer(), 'CERTIFICATE');
-  }
+  if (withChain && c.data.issuer)
+    text += await chainPem(c.data.issuer);
   download(serial + (withChain ? '-chain' : '') + '.pem', text, 'application/x-pem-file');
 }
 

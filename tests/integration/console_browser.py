@@ -472,6 +472,12 @@ def run(a, b):
                    "-purpose", "any", leaf or "/dev/null")
     ok("the downloaded certificate and chain verify with openssl up to the demo root",
        leaf and chain and r.returncode == 0, r.stdout + r.stderr)
+    pems = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n",
+                      open(chain).read() if chain else "", re.S)
+    fp = lambda pem: subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256"],
+                                    input=pem, capture_output=True, text=True).stdout
+    ok("... the chain is the certificate, the issuing CA and the root, which is the demo root",
+       len(pems) == 3 and fp(pems[2]) == fp(open(D + "/ca.pem").read()), str(len(pems)))
     el(b, "#revoke").click()
     Select(wait(b, visible("#revoke-reason"), "the reason list")).select_by_value("keyCompromise")
     confirm(b, "Another verifier must approve")
