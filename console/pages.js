@@ -73,8 +73,11 @@ function queueRow(req) {
     h('td', { 'data-label': t('q_by') }, req.created_by),
     h('td', { 'data-label': t('q_when') }, when(req.created)),
     h('td.actions', { 'data-label': t('q_actions') },
-      sub.letter_sha256 ? h('button.secondary', { type: 'button', text: t('q_letter'),
-        onclick: function () { letter(sub.letter_sha256); } }) : null,
+      sub.letter_sha256 ? [
+        h('a.button.secondary.view-letter', { href: '/v1/ra/letters/' + encodeURIComponent(sub.letter_sha256),
+          target: '_blank', rel: 'noopener', text: t('q_letter_view') }),
+        h('button.secondary', { type: 'button', text: t('q_letter'),
+          onclick: function () { letter(sub.letter_sha256); } })] : null,
       req.state === 'pending' ? [
         h('button.approve', { type: 'button', text: t('approve'), disabled: mine,
           onclick: function () { decide(req, 'approve'); } }),

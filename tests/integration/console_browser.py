@@ -560,6 +560,15 @@ def run(a, b):
                "budi sees the seal")
     letters = row.find_elements(By.CSS_SELECTOR, "button.secondary")
     ok("the seal's row offers its recommendation letter", len(letters) == 1)
+    view = row.find_element(By.CSS_SELECTOR, "a.view-letter")
+    size = b.execute_async_script("""
+        const [href, done] = arguments;
+        fetch(href, {credentials: 'same-origin'}).then(async r =>
+          done(r.headers.get('Content-Type') + ' ' + (await r.arrayBuffer()).byteLength),
+          e => done(String(e)));""", view.get_attribute("href"))
+    ok("... to view in a new tab: its link answers the PDF itself",
+       view.get_attribute("target") == "_blank" and
+       size == "application/pdf %d" % os.path.getsize(CORPUS + "/real-reportlab.pdf"), size)
     letters[0].click()
     got = glob.glob("%s/dl-b/letter-*.pdf" % TMP)
     for _ in range(50):
