@@ -62,6 +62,8 @@ int sandbox_seccomp_front(void)
 		/* memory */
 		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
 		SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
+		/* glibc's qsort asks for the physical memory size */
+		SCMP_SYS(sysinfo),
 		/* threads */
 		SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list),
 		SCMP_SYS(rseq), SCMP_SYS(futex), SCMP_SYS(sched_yield),

@@ -21,17 +21,35 @@
 #define AP_GAP 3.0
 #define AP_MAX_FONT 10.0
 #define AP_MAX_LINES 5
+#define AP_MAX_TEXT 512
 
-/* Helvetica advance widths for 0x20..0x7e (AFM, 1/1000 em). */
-static const unsigned short helv_w[95] = {
-	278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333,
-	278, 278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278,
-	584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278,
-	500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944,
-	667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556,
-	278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500,
-	278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-};
+/* The caller's text as lines (text strings) in the plan. */
+static int text_lines(struct pdf_arena *a, struct sign_plan *pl,
+		      const char *text, int *why)
+{
+	const char *p = text;
+	size_t n = strlen(text);
+
+	*why = PDF_R_BAD_OPTION;
+	if (n == 0 || n > AP_MAX_TEXT)
+		return ESD_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if ((text[i] < 0x20 || text[i] > 0x7e) && text[i] != '\n')
+			return ESD_EINVAL;
+	while (*p != '\0') {
+		size_t len = strcspn(p, "\n");
+
+		if (pl->nlines == AP_MAX_LINES)
+			return ESD_EINVAL;
+		pl->lines[pl->nlines] = pdf_obj_str(a, p, len);
+		if (pl->lines[pl->nlines++] == NULL)
+			return ESD_ENOMEM;
+		p += len + (p[len] == '\n');
+	}
+	*why = PDF_R_NONE;
+	return 0;
+}
+
 
 int pdf_ap_prepare(struct pdf_arena *a, struct sign_plan *pl,
 		   const struct pdf_sign_opts *o, int *why)
@@ -39,6 +57,8 @@ int pdf_ap_prepare(struct pdf_arena *a, struct sign_plan *pl,
 	QRcode *qr;
 	int rc;
 
+	if (o->text != NULL && (rc = text_lines(a, pl, o->text, why)) != 0)
+		return rc;
 	if (o->image != NULL) {
 		rc = pdf_image_load(a, o->image, o->image_len, &pl->img, NULL);
 		if (rc != 0) {
@@ -104,10 +124,10 @@ static double line_width(const struct line *l)
 	unsigned w = 0;
 
 	for (const char *c = l->pre; *c != '\0'; c++)
-		w += helv_w[(unsigned char)*c - 0x20];
+		w += (unsigned)pdf_std_width("Helvetica", (unsigned char)*c);
 	if (l->s != NULL)
 		for (size_t i = 0; i < l->s->u.s.len; i++)
-			w += helv_w[l->s->u.s.p[i] - 0x20];
+			w += (unsigned)pdf_std_width("Helvetica", l->s->u.s.p[i]);
 	return w / 1000.0;
 }
 
@@ -142,14 +162,19 @@ static void put_text(struct pdf_buf *c, const struct sign_plan *pl,
 	date[0] = '\0';
 	if (gmtime_r(&pl->time, &tm) != NULL)
 		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	ln[n++] = (struct line){ "Digitally signed", NULL };
-	if (ascii_text(pl->name))
-		ln[n++] = (struct line){ "by ", pl->name };
-	ln[n++] = (struct line){ date, NULL };
-	if (ascii_text(pl->reason))
-		ln[n++] = (struct line){ "Reason: ", pl->reason };
-	if (ascii_text(pl->location))
-		ln[n++] = (struct line){ "Location: ", pl->location };
+	if (pl->nlines > 0) {
+		for (; n < pl->nlines; n++)
+			ln[n] = (struct line){ "", pl->lines[n] };
+	} else {
+		ln[n++] = (struct line){ "Digitally signed", NULL };
+		if (ascii_text(pl->name))
+			ln[n++] = (struct line){ "by ", pl->name };
+		ln[n++] = (struct line){ date, NULL };
+		if (ascii_text(pl->reason))
+			ln[n++] = (struct line){ "Reason: ", pl->reason };
+		if (ascii_text(pl->location))
+			ln[n++] = (struct line){ "Location: ", pl->location };
+	}
 	for (int i = 0; i < n; i++) {
 		double lw = line_width(&ln[i]);
 

@@ -24,6 +24,7 @@ const char *pdf_reason_name(int reason)
 		[PDF_R_NO_PAGE] = "no_page",
 		[PDF_R_CERTIFIED] = "certified",
 		[PDF_R_BAD_OPTION] = "bad_option",
+		[PDF_R_TEXT_NOT_FOUND] = "text_not_found",
 	};
 
 	if (reason < 0 || (size_t)reason >= sizeof(names) / sizeof(names[0]) ||

@@ -34,6 +34,7 @@ enum pdf_reason {
 	PDF_R_NO_PAGE,            /* ESD_EINVAL: page index out of range */
 	PDF_R_CERTIFIED,          /* ESD_EPERM: DocMDP P=1 forbids changes */
 	PDF_R_BAD_OPTION,         /* ESD_EINVAL: bad option (UTF-8, rect..) */
+	PDF_R_TEXT_NOT_FOUND,     /* ESD_ENOTFOUND: pdf_find_text found none */
 };
 
 /* Stable snake_case name of a reason ("encrypted"); never NULL. */
@@ -122,6 +123,10 @@ struct pdf_sign_opts {
 	const uint8_t *image;
 	size_t image_len;
 	const char *qr_text;
+	/* The appearance's text instead of the default lines ("Digitally
+	 * signed by", date, reason, location): printable ASCII, lines
+	 * separated by '\n', at most 5 lines and 512 bytes; needs a rect. */
+	const char *text;
 };
 
 /*
@@ -152,6 +157,26 @@ int pdf_prepared_digest(const struct pdf_prepared *p, const EVP_MD *md,
  * error. */
 int pdf_prepared_set_contents(struct pdf_prepared *p, const uint8_t *der,
 			      size_t len, int *reason);
+
+/* ---- placing a signature at a text ---- */
+
+/* Where a text is shown: the page (0-based) and the start of its
+ * baseline in default user space (points). */
+struct pdf_text_pos {
+	unsigned page;
+	double x, y;
+};
+
+/*
+ * Finds the first place, in page order, where text (UTF-8) is shown: each
+ * page's content streams (and the forms they draw) are interpreted, shown
+ * strings decoded through the font's /ToUnicode map or, for a simple font
+ * without one, as Latin-1; white space is ignored on both sides.
+ * ESD_ENOTFOUND with PDF_R_TEXT_NOT_FOUND if the text is not there;
+ * ESD_EINVAL with PDF_R_BAD_OPTION for empty or non-UTF-8 text.
+ */
+int pdf_find_text(struct pdf_doc *d, const char *text,
+		  struct pdf_text_pos *pos, int *reason);
 
 /* ---- images for visible appearances ---- */
 

@@ -152,7 +152,11 @@ int pdf_xref_repair(struct pdf_doc *d, int *reason);
 int pdf_get_obj(struct pdf_doc *d, uint32_t num, struct pdf_obj **out);
 /* Follows a reference (one level chain, bounded); direct objects pass. */
 int pdf_resolve(struct pdf_doc *d, struct pdf_obj *o, struct pdf_obj **out);
-/* Decodes a stream (FlateDecode + predictors, or no filter). */
+/* An integer entry of dict (following one reference), or dflt. */
+int64_t pdf_dict_int(struct pdf_doc *d, const struct pdf_obj *dict,
+		     const char *key, int64_t dflt);
+/* Decodes a stream through its filters (filter.c); ESD_EUNSUPP for a
+ * filter other than FlateDecode, ASCII85Decode and ASCIIHexDecode. */
 int pdf_stream_decode(struct pdf_doc *d, const struct pdf_obj *st,
 		      uint8_t **out, size_t *outlen);
 uint32_t pdf_obj_gen(const struct pdf_doc *d, uint32_t num);
@@ -161,6 +165,10 @@ int pdf_read_indirect(struct pdf_doc *d, uint64_t off, uint32_t *num_out,
 int pdf_xref_grow(struct pdf_doc *d, uint64_t need);
 int pdf_objstm_load(struct pdf_doc *d, uint32_t snum,
 		    struct pdf_objstm **out);
+
+/* afm.c: a standard font's width of a printable ASCII code (1/1000 em)
+ * by its /BaseFont name, or -1 if unknown. */
+double pdf_std_width(const char *base, unsigned code);
 
 /* doc.c */
 int pdf_find_page(struct pdf_doc *d, unsigned index, struct pdf_obj **ref);

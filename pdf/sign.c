@@ -424,8 +424,10 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 		     o->rect[3] - o->rect[1] >= 1.0;
 	/* a document timestamp has no appearance; image and QR need one */
 	if ((o->sub_filter == PDF_SUBFILTER_RFC3161 &&
-	     (pl.visible || o->image != NULL || o->qr_text != NULL)) ||
-	    (!pl.visible && (o->image != NULL || o->qr_text != NULL)))
+	     (pl.visible || o->image != NULL || o->qr_text != NULL ||
+	      o->text != NULL)) ||
+	    (!pl.visible && (o->image != NULL || o->qr_text != NULL ||
+			     o->text != NULL)))
 		goto out;
 	why = PDF_R_NONE;
 	if (pl.visible && (rc = pdf_ap_prepare(&d->arena, &pl, o,

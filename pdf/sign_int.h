@@ -35,6 +35,8 @@ struct sign_plan {
 	double w, h;
 	int has_img;
 	struct pdf_img img;
+	struct pdf_obj *lines[5]; /* the caller's appearance text, or none */
+	int nlines;
 	uint8_t *qr;          /* qr_w * qr_w modules, 1 = dark (arena) */
 	unsigned qr_w;
 	struct sign_mod mods[SIGN_MAX_MODS];
@@ -52,8 +54,8 @@ struct pdf_prepared {
 int pdf_sign_write(struct pdf_doc *d, struct sign_plan *pl,
 		   struct pdf_prepared **out);
 
-/* appearance.c: checks and loads opts->image and opts->qr_text into the
- * plan (PDF_R_BAD_OPTION in *why when refused). */
+/* appearance.c: checks and loads opts->image, opts->qr_text and
+ * opts->text into the plan (PDF_R_BAD_OPTION in *why when refused). */
 int pdf_ap_prepare(struct pdf_arena *a, struct sign_plan *pl,
 		   const struct pdf_sign_opts *o, int *why);
 /* Writes the appearance stream (ap_num) and the image (img_num). */

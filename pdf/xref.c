@@ -7,7 +7,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "common/err.h"
 #include "pdf/pdf_int.h"
@@ -65,195 +64,6 @@ uint32_t pdf_obj_gen(const struct pdf_doc *d, uint32_t num)
 {
 	if (num < d->nx && d->x[num].kind == XE_OFFSET)
 		return d->x[num].gen;
-	return 0;
-}
-
-/* ---- streams ---- */
-
-static int inflate_all(const uint8_t *in, size_t inlen, uint8_t **out,
-		       size_t *outlen)
-{
-	z_stream z;
-	uint8_t *buf = NULL, *nb;
-	size_t cap = inlen * 4 + 1024, len = 0;
-	int zr, rc = ESD_EINVAL;
-
-	memset(&z, 0, sizeof(z));
-	if (inflateInit(&z) != Z_OK)
-		return ESD_ENOMEM;
-	z.next_in = (Bytef *)in;
-	do {
-		if (cap > PDF_MAX_STREAM)
-			cap = PDF_MAX_STREAM;
-		nb = realloc(buf, cap);
-		if (nb == NULL) {
-			rc = ESD_ENOMEM;
-			goto out;
-		}
-		buf = nb;
-		do {
-			size_t chunk_in = inlen - (size_t)(z.next_in - in);
-
-			z.avail_in = chunk_in > UINT32_MAX ? UINT32_MAX :
-				     (uInt)chunk_in;
-			z.next_out = buf + len;
-			z.avail_out = (uInt)(cap - len > UINT32_MAX ?
-					     UINT32_MAX : cap - len);
-			zr = inflate(&z, Z_NO_FLUSH);
-			len = (size_t)(z.next_out - buf);
-		} while (zr == Z_OK && z.avail_out > 0 &&
-			 (size_t)(z.next_in - in) < inlen);
-		if (zr == Z_STREAM_END)
-			break;
-		if (zr == Z_BUF_ERROR && (size_t)(z.next_in - in) == inlen &&
-		    len < cap)
-			break; /* input ended without a final block: lenient */
-		if (zr != Z_OK && zr != Z_BUF_ERROR)
-			goto out;
-		if ((size_t)(z.next_in - in) == inlen && len < cap)
-			break;
-		if (cap >= PDF_MAX_STREAM) {
-			rc = ESD_ETOOBIG;
-			goto out;
-		}
-		cap *= 2;
-	} while (1);
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-	rc = 0;
-out:
-	inflateEnd(&z);
-	free(buf);
-	return rc;
-}
-
-static int64_t dict_int(struct pdf_doc *d, const struct pdf_obj *dict,
-			const char *key, int64_t dflt)
-{
-	struct pdf_obj *v = pdf_dict_get(dict, key);
-
-	if (v != NULL && v->t == PDF_REF && pdf_resolve(d, v, &v) != 0)
-		return dflt;
-	return v != NULL && v->t == PDF_INT ? v->u.i : dflt;
-}
-
-static int unpredict(struct pdf_doc *d, const struct pdf_obj *parms,
-		     uint8_t **buf, size_t *len)
-{
-	int64_t pred = dict_int(d, parms, "Predictor", 1);
-	int64_t colors = dict_int(d, parms, "Colors", 1);
-	int64_t bpc = dict_int(d, parms, "BitsPerComponent", 8);
-	int64_t cols = dict_int(d, parms, "Columns", 1);
-	size_t bpp, row, nrows, o = 0;
-	uint8_t *in = *buf, *prev, *cur;
-
-	if (pred == 1)
-		return 0;
-	if (colors < 1 || colors > 32 || cols < 1 || cols > (1 << 20) ||
-	    (bpc != 1 && bpc != 2 && bpc != 4 && bpc != 8 && bpc != 16))
-		return ESD_EUNSUPP;
-	bpp = (size_t)((colors * bpc + 7) / 8);
-	row = (size_t)((cols * colors * bpc + 7) / 8);
-	if (row == 0 || row > (64u << 20))
-		return ESD_EUNSUPP;
-	if (pred == 2) {
-		if (bpc != 8)
-			return ESD_EUNSUPP;
-		for (size_t i = 0; i < *len; i++)
-			if (i % row >= bpp)
-				in[i] = (uint8_t)(in[i] + in[i - bpp]);
-		return 0;
-	}
-	if (pred < 10 || pred > 15)
-		return ESD_EUNSUPP;
-	/* PNG: every row has a filter-type byte, decoded in place */
-	nrows = *len / (row + 1);
-	prev = calloc(row, 1);
-	if (prev == NULL)
-		return ESD_ENOMEM;
-	for (size_t r = 0; r < nrows; r++) {
-		uint8_t ft = in[r * (row + 1)];
-
-		cur = in + r * (row + 1) + 1;
-		for (size_t i = 0; i < row; i++) {
-			unsigned a = i >= bpp ? in[o + i - bpp] : 0;
-			unsigned b = prev[i];
-			unsigned c = i >= bpp ? prev[i - bpp] : 0;
-			unsigned x = cur[i];
-
-			switch (ft) {
-			case 0: break;
-			case 1: x += a; break;
-			case 2: x += b; break;
-			case 3: x += (a + b) / 2; break;
-			case 4: {
-				int p = (int)a + (int)b - (int)c;
-				int pa = abs(p - (int)a), pb = abs(p - (int)b);
-				int pc = abs(p - (int)c);
-
-				x += (pa <= pb && pa <= pc) ? a :
-				     (pb <= pc ? b : c);
-				break;
-			}
-			default:
-				free(prev);
-				return ESD_EINVAL;
-			}
-			in[o + i] = (uint8_t)x;
-		}
-		memcpy(prev, in + o, row);
-		o += row;
-	}
-	free(prev);
-	*len = o;
-	return 0;
-}
-
-int pdf_stream_decode(struct pdf_doc *d, const struct pdf_obj *st,
-		      uint8_t **out, size_t *outlen)
-{
-	struct pdf_obj *f, *parms;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (st == NULL || st->t != PDF_STREAM)
-		return ESD_EINVAL;
-	f = pdf_dict_get(st, "Filter");
-	parms = pdf_dict_get(st, "DecodeParms");
-	if ((rc = pdf_resolve(d, f, &f)) != 0 ||
-	    (rc = pdf_resolve(d, parms, &parms)) != 0)
-		return rc;
-	if (f != NULL && f->t == PDF_ARRAY) {
-		if (f->u.a.n > 1)
-			return ESD_EUNSUPP;
-		f = f->u.a.n ? f->u.a.v[0] : NULL;
-		if (parms != NULL && parms->t == PDF_ARRAY)
-			parms = parms->u.a.n ? parms->u.a.v[0] : NULL;
-		if ((rc = pdf_resolve(d, parms, &parms)) != 0)
-			return rc;
-	}
-	if (f == NULL || f->t == PDF_NULL) {
-		buf = malloc(st->u.st.len ? st->u.st.len : 1);
-		if (buf == NULL)
-			return ESD_ENOMEM;
-		memcpy(buf, st->u.st.data, st->u.st.len);
-		len = st->u.st.len;
-	} else if (pdf_name_is(f, "FlateDecode") || pdf_name_is(f, "Fl")) {
-		rc = inflate_all(st->u.st.data, st->u.st.len, &buf, &len);
-		if (rc != 0)
-			return rc;
-		if (parms != NULL && parms->t == PDF_DICT &&
-		    (rc = unpredict(d, parms, &buf, &len)) != 0) {
-			free(buf);
-			return rc;
-		}
-	} else {
-		return ESD_EUNSUPP;
-	}
-	*out = buf;
-	*outlen = len;
 	return 0;
 }
 
@@ -378,8 +188,8 @@ int pdf_objstm_load(struct pdf_doc *d, uint32_t snum,
 	if (st == NULL || st->t != PDF_STREAM ||
 	    !pdf_name_is(pdf_dict_get(st, "Type"), "ObjStm"))
 		return ESD_EINVAL;
-	n = dict_int(d, st, "N", -1);
-	first = dict_int(d, st, "First", -1);
+	n = pdf_dict_int(d, st, "N", -1);
+	first = pdf_dict_int(d, st, "First", -1);
 	if (n < 0 || n > 1000000 || first < 0)
 		return ESD_EINVAL;
 	s = calloc(1, sizeof(*s));
@@ -553,7 +363,7 @@ static int load_xref_stream(struct pdf_doc *d, uint64_t off, uint32_t sec,
 		return rc;
 	w = pdf_dict_get(st, "W");
 	idx = pdf_dict_get(st, "Index");
-	size = dict_int(d, st, "Size", -1);
+	size = pdf_dict_int(d, st, "Size", -1);
 	if (w == NULL || w->t != PDF_ARRAY || w->u.a.n != 3 || size < 0)
 		return rc;
 	for (int i = 0; i < 3; i++) {

@@ -75,6 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pdf_doc_signatures(d, &sigs, &nsigs) == 0)
 		check_sigs(sigs, nsigs);
 	(void)pdf_doc_page_count(d, &n);
+	/* Content streams, fonts and /ToUnicode maps: the text finder (on
+	 * small inputs: it reads every page of a large corpus file). */
+	if (size <= 65536) {
+		struct pdf_text_pos pos;
+
+		(void)pdf_find_text(d, "#ttd#", &pos, &reason);
+	}
 
 	memset(&o, 0, sizeof(o));
 	o.signing_time = 1700000000;

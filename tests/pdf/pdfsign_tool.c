@@ -19,6 +19,8 @@
  *                RFC 3161 TimeStampToken's messageImprint is that digest
  *                and writes it into /Contents
  *   pdfsign_tool probe IMAGE   (pdf_image_probe: kind, size, or why not)
+ *   pdfsign_tool findtext IN TEXT
+ *                pdf_find_text: "page P x X y Y" (page 1-based)
  *
  * Exit 0 on success, 2 when the document is refused (one line
  * "refused: <reason> (<error>)" on stdout, no output written), 1 on any
@@ -577,6 +579,24 @@ static int cmd_probe(const char *path)
 	return 0;
 }
 
+static int cmd_findtext(const char *path, const char *text)
+{
+	struct input in = { 0 };
+	struct pdf_doc *d = NULL;
+	struct pdf_text_pos pos;
+	int reason = 0, rc, ret = open_doc(path, &in, &d);
+
+	if (ret != 0)
+		return ret;
+	rc = pdf_find_text(d, text, &pos, &reason);
+	if (rc == 0)
+		printf("page %u x %.2f y %.2f\n", pos.page + 1, pos.x, pos.y);
+	else
+		printf("refused: %s (%d)\n", pdf_reason_name(reason), rc);
+	pdf_doc_free(d);
+	return rc == 0 ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "count") == 0)
@@ -593,7 +613,9 @@ int main(int argc, char **argv)
 		return cmd_timestamp(argc - 2, argv + 2);
 	if (argc == 3 && strcmp(argv[1], "probe") == 0)
 		return cmd_probe(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "findtext") == 0)
+		return cmd_findtext(argv[2], argv[3]);
 	fprintf(stderr, "usage: pdfsign_tool count|list|verify|sign|dss|"
-		"timestamp|probe ...\n");
+		"timestamp|probe|findtext ...\n");
 	return 1;
 }

@@ -1,0 +1,835 @@
+/*
+ * Finding a text in the pages, for signatures placed at an anchor (the
+ * BSrE API's tag_koordinat): a small content-stream interpreter that
+ * follows the graphics and text matrices (ISO 32000-1 §8.4.4, §9.4.2) and
+ * decodes each shown string through its font's /ToUnicode map (§9.10.3),
+ * or byte by byte as Latin-1 for a simple font without one. It draws
+ * nothing and reads only what positions need: q Q cm, BT Tf Td TD Tm T*
+ * TL Tc Tw Tz, Tj TJ ' ", inline images (skipped) and Do of form XObjects
+ * (nested up to FORM_DEPTH).
+ *
+ * Glyph advances use the font's /Widths (simple fonts) or /W and /DW
+ * (composite fonts); a font without widths advances half an em. Matching
+ * ignores white space on both sides, since PDF producers rarely show it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdf/pdf_int.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#define FORM_DEPTH 4
+#define GS_DEPTH 32
+#define NOPS 16                    /* operands kept for one operator */
+#define OP_BUDGET 20000000u        /* operators interpreted per search */
+#define GLYPH_CAP (4u << 20)       /* glyphs remembered per page */
+#define CMAP_CAP 65536u            /* ranges in one /ToUnicode map */
+
+struct mtx {
+	double a, b, c, d, e, f;
+};
+
+static const struct mtx ident = { 1, 0, 0, 1, 0, 0 };
+
+/* m × n (row vectors, as in §8.3.4). */
+static struct mtx mul(struct mtx m, struct mtx n)
+{
+	return (struct mtx){ m.a * n.a + m.b * n.c, m.a * n.b + m.b * n.d,
+			     m.c * n.a + m.d * n.c, m.c * n.b + m.d * n.d,
+			     m.e * n.a + m.f * n.c + n.e,
+			     m.e * n.b + m.f * n.d + n.f };
+}
+
+static struct mtx shift(double tx, double ty)
+{
+	return (struct mtx){ 1, 0, 0, 1, tx, ty };
+}
+
+/* A code range of a /ToUnicode map or of composite widths. */
+struct rng {
+	uint32_t lo, hi;
+	uint32_t cp[4];    /* code points of lo (the last one counts up) */
+	uint8_t ncp;
+	double w;          /* width, for width ranges */
+};
+
+struct font {
+	struct font *next;
+	const struct pdf_obj *dict;
+	int nbytes;                    /* code length: 1, or 2 for Type0 */
+	struct rng *map, *wid;
+	size_t nmap, nwid;
+	int64_t first;                 /* simple fonts: /FirstChar */
+	const struct pdf_obj *widths;  /* simple fonts: /Widths */
+	double dw;                     /* default width (glyph space) */
+	char base[40];                 /* /BaseFont, for standard widths */
+	double wscale;                 /* glyph space to text space: 1/1000,
+					* or a Type3 font's /FontMatrix */
+};
+
+struct glyph {
+	uint32_t cp;
+	double x, y;
+};
+
+struct gstate {
+	struct mtx ctm;
+	struct font *font;
+	double fs, tc, tw, th, tl;
+};
+
+struct finder {
+	struct pdf_doc *d;
+	struct font *fonts;
+	struct glyph *g;
+	size_t ng, capg;
+	unsigned ops;
+	struct gstate gs[GS_DEPTH];
+	int top, lost;                 /* lost: q beyond GS_DEPTH */
+	struct mtx tm, tlm;
+};
+
+static double num(const struct pdf_obj *o)
+{
+	char tmp[64];
+	double v;
+	size_t n;
+
+	if (o == NULL)
+		return 0;
+	if (o->t == PDF_INT)
+		return (double)o->u.i;
+	if (o->t != PDF_REAL)
+		return 0;
+	n = o->u.real.len < sizeof(tmp) - 1 ? o->u.real.len : sizeof(tmp) - 1;
+	memcpy(tmp, o->u.real.p, n);
+	tmp[n] = '\0';
+	v = strtod(tmp, NULL);
+	return isfinite(v) ? v : 0;
+}
+
+static struct pdf_obj *get(struct pdf_doc *d, const struct pdf_obj *dict,
+			   const char *key)
+{
+	struct pdf_obj *o = NULL;
+
+	if (dict == NULL || (dict->t != PDF_DICT && dict->t != PDF_STREAM) ||
+	    pdf_resolve(d, pdf_dict_get(dict, key), &o) != 0)
+		return NULL;
+	return o;
+}
+
+static uint32_t be(const uint8_t *p, size_t n)
+{
+	uint32_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* ---- tokens of content streams and CMaps ---- */
+
+/* 1 and an operand in *obj or an operator in op (NUL-terminated, at most
+ * 23 bytes) for each token; 0 at the end. */
+static int next_tok(struct pdf_lex *l, struct pdf_obj **obj, char op[24])
+{
+	for (;;) {
+		pdf_lex_skip_ws(l);
+		if (l->p >= l->end)
+			return 0;
+		uint8_t c = *l->p;
+
+		*obj = NULL;
+		op[0] = '\0';
+		if (c == '/' || c == '(' || c == '<' || c == '[' ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.') {
+			const uint8_t *at = l->p;
+
+			l->depth = 0;
+			if (pdf_parse_obj(l, obj) == 0)
+				return 1;
+			l->p = at + 1;          /* not an object: skip a byte */
+			continue;
+		}
+		if (pdf_is_delim(c)) {          /* stray ) ] > { } */
+			l->p++;
+			continue;
+		}
+		size_t n = 0;
+
+		while (l->p < l->end && !pdf_is_ws(*l->p) && !pdf_is_delim(*l->p)) {
+			if (n < 23)
+				op[n++] = (char)*l->p;
+			l->p++;
+		}
+		op[n] = '\0';
+		return 1;
+	}
+}
+
+/* After "ID": the image data up to white space, "EI", white space. */
+static void skip_inline_image(struct pdf_lex *l)
+{
+	const uint8_t *p = l->p + 1;
+
+	for (; p + 2 <= l->end; p++)
+		if (p[0] == 'E' && p[1] == 'I' && pdf_is_ws(p[-1]) &&
+		    (p + 2 == l->end || pdf_is_ws(p[2]) || pdf_is_delim(p[2]))) {
+			l->p = p + 2;
+			return;
+		}
+	l->p = l->end;
+}
+
+/* ---- fonts ---- */
+
+static int rng_cmp(const void *a, const void *b)
+{
+	const struct rng *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static const struct rng *rng_find(const struct rng *r, size_t n, uint32_t code)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r[mid].lo > code)
+			hi = mid;
+		else if (r[mid].hi < code)
+			lo = mid + 1;
+		else
+			return &r[mid];
+	}
+	return NULL;
+}
+
+static int rng_push(struct rng **r, size_t *n, struct rng v)
+{
+	struct rng *nr;
+
+	if (*n >= CMAP_CAP)
+		return 0;          /* the rest of a huge map is ignored */
+	if ((*n & (*n - 1)) == 0 || *n == 0) {
+		nr = realloc(*r, (*n ? *n * 2 : 16) * sizeof(**r));
+		if (nr == NULL)
+			return ESD_ENOMEM;
+		*r = nr;
+	}
+	(*r)[(*n)++] = v;
+	return 0;
+}
+
+/* A UTF-16BE destination string into code points. */
+static void utf16_cps(const struct pdf_obj *s, struct rng *v)
+{
+	v->ncp = 0;
+	for (size_t i = 0; i + 1 < s->u.s.len && v->ncp < 4; i += 2) {
+		uint32_t u = be(s->u.s.p + i, 2);
+
+		if (u >= 0xd800 && u < 0xdc00 && i + 3 < s->u.s.len) {
+			uint32_t lo = be(s->u.s.p + i + 2, 2);
+
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+			i += 2;
+		}
+		v->cp[v->ncp++] = u;
+	}
+}
+
+/* The entries collected before "endbfchar" or "endbfrange". */
+static int cmap_entries(struct font *f, struct pdf_obj **a, size_t n,
+			int range)
+{
+	size_t step = range ? 3 : 2;
+
+	for (size_t i = 0; i + step <= n; i += step) {
+		struct pdf_obj *lo = a[i], *hi = a[i + 1], *dst = a[i + step - 1];
+		struct rng v = { 0 };
+		int rc = 0;
+
+		if (lo->t != PDF_STR || hi->t != PDF_STR || lo->u.s.len > 4 ||
+		    hi->u.s.len > 4)
+			continue;
+		v.lo = be(lo->u.s.p, lo->u.s.len);
+		v.hi = range ? be(hi->u.s.p, hi->u.s.len) : v.lo;
+		if (v.hi < v.lo || v.hi - v.lo > 0xffff)
+			continue;
+		if (dst->t == PDF_STR) {
+			utf16_cps(dst, &v);
+			rc = rng_push(&f->map, &f->nmap, v);
+		} else if (dst->t == PDF_ARRAY && range) {
+			for (size_t k = 0; k < dst->u.a.n && rc == 0 &&
+			     v.lo + k <= v.hi; k++) {
+				struct rng one = { v.lo + (uint32_t)k,
+						   v.lo + (uint32_t)k, { 0 }, 0, 0 };
+
+				if (dst->u.a.v[k]->t == PDF_STR) {
+					utf16_cps(dst->u.a.v[k], &one);
+					rc = rng_push(&f->map, &f->nmap, one);
+				}
+			}
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int cmap_parse(struct finder *fd, struct font *f,
+		      const struct pdf_obj *st)
+{
+	struct pdf_arena ar = { NULL };
+	struct pdf_obj *a[3 * 100 + 3], *o;
+	uint8_t *data = NULL;
+	size_t len = 0, n = 0;
+	char op[24];
+	int rc;
+
+	if (pdf_stream_decode(fd->d, st, &data, &len) != 0)
+		return 0;          /* an unreadable map: codes stay unknown */
+	struct pdf_lex l = { data, data + len, data, &ar, 0 };
+
+	rc = 0;
+	while (rc == 0 && next_tok(&l, &o, op) == 1) {
+		if (o != NULL) {
+			if (n < ESD_ARRAY_LEN(a))
+				a[n++] = o;
+			continue;
+		}
+		if (strcmp(op, "endcodespacerange") == 0 && n >= 1 &&
+		    a[0]->t == PDF_STR && a[0]->u.s.len >= 1 &&
+		    a[0]->u.s.len <= 2)
+			f->nbytes = (int)a[0]->u.s.len;
+		else if (strcmp(op, "endbfchar") == 0)
+			rc = cmap_entries(f, a, n, 0);
+		else if (strcmp(op, "endbfrange") == 0)
+			rc = cmap_entries(f, a, n, 1);
+		n = 0;
+	}
+	pdf_arena_free(&ar);
+	free(data);
+	if (rc == 0 && f->nmap > 1)
+		qsort(f->map, f->nmap, sizeof(*f->map), rng_cmp);
+	return rc;
+}
+
+/* Composite widths (§9.7.4.3): [c [w1 w2 …] c1 c2 w …]. */
+static int cid_widths(struct finder *fd, struct font *f,
+		      const struct pdf_obj *w)
+{
+	int rc = 0;
+
+	for (size_t i = 0; w != NULL && w->t == PDF_ARRAY && i + 1 < w->u.a.n &&
+	     rc == 0;) {
+		struct pdf_obj *c = w->u.a.v[i], *x = NULL;
+
+		if (pdf_resolve(fd->d, w->u.a.v[i + 1], &x) != 0 || x == NULL)
+			return 0;
+		if (x->t == PDF_ARRAY) {
+			for (size_t k = 0; k < x->u.a.n && rc == 0; k++) {
+				uint32_t code = (uint32_t)num(c) + (uint32_t)k;
+
+				rc = rng_push(&f->wid, &f->nwid, (struct rng){
+					code, code, { 0 }, 0, num(x->u.a.v[k]) });
+			}
+			i += 2;
+		} else if (i + 2 < w->u.a.n) {
+			double lo = num(c), hi = num(x);
+
+			if (lo >= 0 && hi >= lo && hi <= 0xffff)
+				rc = rng_push(&f->wid, &f->nwid, (struct rng){
+					(uint32_t)lo, (uint32_t)hi, { 0 }, 0,
+					num(w->u.a.v[i + 2]) });
+			i += 3;
+		} else {
+			break;
+		}
+	}
+	if (rc == 0 && f->nwid > 1)
+		qsort(f->wid, f->nwid, sizeof(*f->wid), rng_cmp);
+	return rc;
+}
+
+static int font_get(struct finder *fd, const struct pdf_obj *dict,
+		    struct font **out)
+{
+	struct font *f;
+	struct pdf_obj *x;
+	int rc = 0;
+
+	for (f = fd->fonts; f != NULL; f = f->next)
+		if (f->dict == dict) {
+			*out = f;
+			return 0;
+		}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return ESD_ENOMEM;
+	f->dict = dict;
+	f->nbytes = 1;
+	f->dw = 500;
+	f->wscale = 0.001;
+	x = get(fd->d, dict, "BaseFont");
+	if (x != NULL && x->t == PDF_NAME)
+		snprintf(f->base, sizeof(f->base), "%.*s",
+			 (int)(x->u.s.len < 39 ? x->u.s.len : 39), x->u.s.p);
+	x = get(fd->d, dict, "FontMatrix");
+	if (x != NULL && x->t == PDF_ARRAY && x->u.a.n == 6 &&
+	    num(x->u.a.v[0]) > 0) {
+		f->wscale = num(x->u.a.v[0]);
+		f->dw = 0.5 / f->wscale;
+	}
+	f->next = fd->fonts;
+	fd->fonts = f;
+	if (pdf_name_is(get(fd->d, dict, "Subtype"), "Type0")) {
+		struct pdf_obj *desc = get(fd->d, dict, "DescendantFonts");
+
+		f->nbytes = 2;
+		if (desc != NULL && desc->t == PDF_ARRAY && desc->u.a.n > 0 &&
+		    pdf_resolve(fd->d, desc->u.a.v[0], &desc) == 0) {
+			x = get(fd->d, desc, "DW");
+			f->dw = x != NULL ? num(x) : 1000;
+			rc = cid_widths(fd, f, get(fd->d, desc, "W"));
+		}
+	} else {
+		f->widths = get(fd->d, dict, "Widths");
+		f->first = (int64_t)num(get(fd->d, dict, "FirstChar"));
+	}
+	x = get(fd->d, dict, "ToUnicode");
+	if (rc == 0 && x != NULL && x->t == PDF_STREAM)
+		rc = cmap_parse(fd, f, x);
+	*out = f;
+	return rc;
+}
+
+static double font_width(struct finder *fd, const struct font *f,
+			 uint32_t code)
+{
+	struct pdf_obj *w = NULL;
+
+	if (f->nbytes == 2) {
+		const struct rng *r = rng_find(f->wid, f->nwid, code);
+
+		return r != NULL ? r->w : f->dw;
+	}
+	if (f->widths != NULL && f->widths->t == PDF_ARRAY &&
+	    (int64_t)code >= f->first &&
+	    (int64_t)code - f->first < (int64_t)f->widths->u.a.n &&
+	    pdf_resolve(fd->d, f->widths->u.a.v[code - f->first], &w) == 0)
+		return num(w);
+	double std = pdf_std_width(f->base, code);
+
+	return std >= 0 ? std : f->dw;
+}
+
+static void fonts_free(struct font *f)
+{
+	while (f != NULL) {
+		struct font *next = f->next;
+
+		free(f->map);
+		free(f->wid);
+		free(f);
+		f = next;
+	}
+}
+
+/* ---- showing text ---- */
+
+static int glyph_push(struct finder *fd, uint32_t cp, double x, double y)
+{
+	if (fd->ng == fd->capg) {
+		size_t cap = fd->capg ? fd->capg * 2 : 256;
+		struct glyph *g;
+
+		if (cap > GLYPH_CAP)
+			return 0;           /* a page with more text: the rest is not searched */
+		g = realloc(fd->g, cap * sizeof(*g));
+		if (g == NULL)
+			return ESD_ENOMEM;
+		fd->g = g;
+		fd->capg = cap;
+	}
+	fd->g[fd->ng++] = (struct glyph){ cp, x, y };
+	return 0;
+}
+
+static int show(struct finder *fd, const struct pdf_obj *s)
+{
+	struct gstate *gs = &fd->gs[fd->top];
+	struct font *f = gs->font;
+	int nb = f != NULL ? f->nbytes : 1;
+	int rc = 0;
+
+	for (size_t i = 0; i + (size_t)nb <= s->u.s.len && rc == 0; i += (size_t)nb) {
+		uint32_t code = be(s->u.s.p + i, (size_t)nb);
+		struct mtx trm = mul(fd->tm, gs->ctm);
+		const struct rng *r = f != NULL ?
+			rng_find(f->map, f->nmap, code) : NULL;
+
+		if (r != NULL) {
+			for (int k = 0; k < r->ncp && rc == 0; k++)
+				rc = glyph_push(fd, r->cp[k] + (k == r->ncp - 1 ?
+						code - r->lo : 0), trm.e, trm.f);
+		} else {
+			/* No map: a simple font's byte as Latin-1; a
+			 * composite font's CID is no character. */
+			rc = glyph_push(fd, nb == 1 ? code : 0xfffd, trm.e,
+					trm.f);
+		}
+		double w = f != NULL ? font_width(fd, f, code) * f->wscale : 0.5;
+		double tx = (w * gs->fs + gs->tc +
+			     (nb == 1 && code == 32 ? gs->tw : 0)) * gs->th;
+
+		fd->tm = mul(shift(tx, 0), fd->tm);
+	}
+	return rc;
+}
+
+static void next_line(struct finder *fd, double tx, double ty)
+{
+	fd->tlm = mul(shift(tx, ty), fd->tlm);
+	fd->tm = fd->tlm;
+}
+
+/* ---- the interpreter ---- */
+
+static int run(struct finder *fd, const uint8_t *data, size_t len,
+	       const struct pdf_obj *res, int depth);
+
+static int do_form(struct finder *fd, const struct pdf_obj *res,
+		   const struct pdf_obj *name, int depth)
+{
+	struct pdf_obj *xo, *m, *fres;
+	uint8_t *data = NULL;
+	size_t len = 0, n;
+	char key[128];
+	int rc;
+
+	if (name == NULL || name->t != PDF_NAME || depth >= FORM_DEPTH ||
+	    fd->top + 1 >= GS_DEPTH)
+		return 0;
+	n = name->u.s.len < sizeof(key) - 1 ? name->u.s.len : sizeof(key) - 1;
+	memcpy(key, name->u.s.p, n);
+	key[n] = '\0';
+	xo = get(fd->d, get(fd->d, res, "XObject"), key);
+	if (xo == NULL || xo->t != PDF_STREAM ||
+	    !pdf_name_is(get(fd->d, xo, "Subtype"), "Form") ||
+	    pdf_stream_decode(fd->d, xo, &data, &len) != 0)
+		return 0;
+	fd->gs[fd->top + 1] = fd->gs[fd->top];
+	fd->top++;
+	m = get(fd->d, xo, "Matrix");
+	if (m != NULL && m->t == PDF_ARRAY && m->u.a.n == 6)
+		fd->gs[fd->top].ctm = mul((struct mtx){ num(m->u.a.v[0]),
+			num(m->u.a.v[1]), num(m->u.a.v[2]), num(m->u.a.v[3]),
+			num(m->u.a.v[4]), num(m->u.a.v[5]) }, fd->gs[fd->top].ctm);
+	fres = get(fd->d, xo, "Resources");
+	rc = run(fd, data, len, fres != NULL ? fres : res, depth + 1);
+	fd->top--;
+	free(data);
+	return rc;
+}
+
+static int set_font(struct finder *fd, const struct pdf_obj *res,
+		    struct pdf_obj **a, int n)
+{
+	struct gstate *gs = &fd->gs[fd->top];
+	struct pdf_obj *fo;
+	char key[128];
+	size_t len;
+
+	if (n < 2 || a[n - 2]->t != PDF_NAME)
+		return 0;
+	gs->fs = num(a[n - 1]);
+	len = a[n - 2]->u.s.len < sizeof(key) - 1 ? a[n - 2]->u.s.len :
+		sizeof(key) - 1;
+	memcpy(key, a[n - 2]->u.s.p, len);
+	key[len] = '\0';
+	gs->font = NULL;
+	fo = get(fd->d, get(fd->d, res, "Font"), key);
+	if (fo == NULL || fo->t != PDF_DICT)
+		return 0;
+	return font_get(fd, fo, &gs->font);
+}
+
+/* One operator with its operands a[0..n-1]. */
+static int op_apply(struct finder *fd, const char *op, struct pdf_obj **a,
+		    int n, const struct pdf_obj *res, int depth)
+{
+	struct gstate *gs = &fd->gs[fd->top];
+	double v[6] = { 0 };
+
+	for (int i = 0; i < n && i < 6; i++)
+		v[i] = num(a[n - (n < 6 ? n : 6) + i]);
+	if (strcmp(op, "q") == 0) {
+		if (fd->top + 1 < GS_DEPTH) {
+			fd->gs[fd->top + 1] = *gs;
+			fd->top++;
+		} else {
+			fd->lost++;
+		}
+	} else if (strcmp(op, "Q") == 0) {
+		if (fd->lost > 0)
+			fd->lost--;
+		else if (fd->top > 0)
+			fd->top--;
+	} else if (strcmp(op, "cm") == 0 && n >= 6) {
+		gs->ctm = mul((struct mtx){ v[0], v[1], v[2], v[3], v[4], v[5] },
+			      gs->ctm);
+	} else if (strcmp(op, "BT") == 0) {
+		fd->tm = fd->tlm = ident;
+	} else if (strcmp(op, "Tf") == 0) {
+		return set_font(fd, res, a, n);
+	} else if (strcmp(op, "Td") == 0 && n >= 2) {
+		next_line(fd, v[n - 2], v[n - 1]);
+	} else if (strcmp(op, "TD") == 0 && n >= 2) {
+		gs->tl = -v[n - 1];
+		next_line(fd, v[n - 2], v[n - 1]);
+	} else if (strcmp(op, "Tm") == 0 && n >= 6) {
+		fd->tm = fd->tlm = (struct mtx){ v[0], v[1], v[2], v[3], v[4], v[5] };
+	} else if (strcmp(op, "T*") == 0) {
+		next_line(fd, 0, -gs->tl);
+	} else if (strcmp(op, "TL") == 0 && n >= 1) {
+		gs->tl = v[n - 1];
+	} else if (strcmp(op, "Tc") == 0 && n >= 1) {
+		gs->tc = v[n - 1];
+	} else if (strcmp(op, "Tw") == 0 && n >= 1) {
+		gs->tw = v[n - 1];
+	} else if (strcmp(op, "Tz") == 0 && n >= 1) {
+		gs->th = v[n - 1] / 100;
+	} else if ((strcmp(op, "Tj") == 0 || strcmp(op, "'") == 0 ||
+		    strcmp(op, "\"") == 0) && n >= 1 && a[n - 1]->t == PDF_STR) {
+		if (op[0] != 'T')
+			next_line(fd, 0, -gs->tl);
+		if (op[0] == '"' && n >= 3) {
+			gs->tw = num(a[n - 3]);
+			gs->tc = num(a[n - 2]);
+		}
+		return show(fd, a[n - 1]);
+	} else if (strcmp(op, "TJ") == 0 && n >= 1 && a[n - 1]->t == PDF_ARRAY) {
+		const struct pdf_obj *arr = a[n - 1];
+		int rc = 0;
+
+		for (size_t i = 0; i < arr->u.a.n && rc == 0; i++) {
+			if (arr->u.a.v[i]->t == PDF_STR)
+				rc = show(fd, arr->u.a.v[i]);
+			else
+				fd->tm = mul(shift(-num(arr->u.a.v[i]) / 1000 *
+						   gs->fs * gs->th, 0), fd->tm);
+		}
+		return rc;
+	} else if (strcmp(op, "Do") == 0 && n >= 1) {
+		return do_form(fd, res, a[n - 1], depth);
+	}
+	return 0;
+}
+
+static int run(struct finder *fd, const uint8_t *data, size_t len,
+	       const struct pdf_obj *res, int depth)
+{
+	struct pdf_arena ar = { NULL };
+	struct pdf_lex l = { data, data, data, &ar, 0 };
+	struct pdf_obj *a[NOPS], *o;
+	char op[24];
+	int n = 0, rc = 0, base = fd->top;
+
+	if (data == NULL)
+		return 0;
+	l.end = data + len;
+	while (rc == 0 && next_tok(&l, &o, op) == 1) {
+		if (o != NULL) {
+			if (n == NOPS) {
+				memmove(a, a + 1, (NOPS - 1) * sizeof(*a));
+				n--;
+			}
+			a[n++] = o;
+			continue;
+		}
+		if (++fd->ops > OP_BUDGET)
+			break;
+		if (strcmp(op, "ID") == 0)
+			skip_inline_image(&l);
+		else
+			rc = op_apply(fd, op, a, n, res, depth);
+		n = 0;
+	}
+	fd->top = base;            /* unbalanced q inside a stream */
+	pdf_arena_free(&ar);
+	return rc;
+}
+
+/* ---- pages ---- */
+
+/* The page's /Resources, inherited from its ancestors (§7.7.3.4). */
+static const struct pdf_obj *page_resources(struct pdf_doc *d,
+					    const struct pdf_obj *page)
+{
+	for (int i = 0; i < PDF_MAX_DEPTH && page != NULL; i++) {
+		struct pdf_obj *r = get(d, page, "Resources");
+
+		if (r != NULL)
+			return r;
+		page = get(d, page, "Parent");
+	}
+	return NULL;
+}
+
+/* The page's content streams, decoded and joined by newlines. */
+static int page_contents(struct pdf_doc *d, const struct pdf_obj *page,
+			 struct pdf_buf *b)
+{
+	struct pdf_obj *c = get(d, page, "Contents"), *one;
+	size_t n = c == NULL ? 0 : c->t == PDF_ARRAY ? c->u.a.n : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *data = NULL;
+		size_t len = 0;
+
+		one = c;
+		if (c->t == PDF_ARRAY &&
+		    pdf_resolve(d, c->u.a.v[i], &one) != 0)
+			continue;
+		if (pdf_stream_decode(d, one, &data, &len) != 0)
+			continue;   /* a filter we do not read: no text from it */
+		if (b->len + len > PDF_MAX_STREAM) {
+			free(data);
+			break;
+		}
+		pdf_buf_put(b, data, len);
+		pdf_buf_put(b, "\n", 1);
+		free(data);
+	}
+	return b->err;
+}
+
+/* UTF-8 into code points without white space; n the count, -1 if bad. */
+static long needle_cps(const char *s, uint32_t *out, size_t cap)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t n = 0;
+
+	while (*p != '\0') {
+		uint32_t cp;
+		int k;
+
+		if (*p < 0x80) {
+			cp = *p;
+			k = 0;
+		} else if ((*p & 0xe0) == 0xc0) {
+			cp = *p & 0x1f;
+			k = 1;
+		} else if ((*p & 0xf0) == 0xe0) {
+			cp = *p & 0x0f;
+			k = 2;
+		} else if ((*p & 0xf8) == 0xf0) {
+			cp = *p & 0x07;
+			k = 3;
+		} else {
+			return -1;
+		}
+		p++;
+		for (int i = 0; i < k; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return -1;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		if (cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n')
+			continue;
+		if (n == cap)
+			return -1;
+		out[n++] = cp;
+	}
+	return (long)n;
+}
+
+static int is_space(uint32_t cp)
+{
+	return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == 0xa0;
+}
+
+/* Index of the first glyph where the needle starts, or -1. */
+static long match(const struct glyph *g, size_t ng, const uint32_t *nd,
+		  size_t nn)
+{
+	for (size_t i = 0; i < ng; i++) {
+		size_t k = 0, j = i;
+
+		if (is_space(g[i].cp))
+			continue;
+		while (j < ng && k < nn) {
+			if (is_space(g[j].cp)) {
+				j++;
+				continue;
+			}
+			if (g[j].cp != nd[k])
+				break;
+			j++;
+			k++;
+		}
+		if (k == nn)
+			return (long)i;
+	}
+	return -1;
+}
+
+int pdf_find_text(struct pdf_doc *d, const char *text,
+		  struct pdf_text_pos *pos, int *reason)
+{
+	struct finder fd = { .d = d };
+	uint32_t nd[256];
+	unsigned pages = 0;
+	long nn = needle_cps(text != NULL ? text : "", nd, ESD_ARRAY_LEN(nd));
+	int rc;
+
+	if (reason != NULL)
+		*reason = PDF_R_NONE;
+	if (nn <= 0) {
+		if (reason != NULL)
+			*reason = PDF_R_BAD_OPTION;
+		return ESD_EINVAL;
+	}
+	rc = pdf_doc_page_count(d, &pages);
+	for (unsigned p = 0; rc == 0 && p < pages; p++) {
+		struct pdf_obj *page = NULL;
+		struct pdf_buf b = { NULL, 0, 0, 0 };
+		long at;
+
+		if ((rc = pdf_find_page(d, p, &page)) != 0 ||
+		    (rc = pdf_resolve(d, page, &page)) != 0)
+			break;
+		fd.ng = 0;
+		fd.top = fd.lost = 0;
+		fd.gs[0] = (struct gstate){ ident, NULL, 0, 0, 0, 1, 0 };
+		rc = page_contents(d, page, &b);
+		if (rc == 0)
+			rc = run(&fd, b.p, b.len, page_resources(d, page), 0);
+		free(b.p);
+		if (rc != 0)
+			break;
+		at = match(fd.g, fd.ng, nd, (size_t)nn);
+		if (at >= 0) {
+			pos->page = p;
+			pos->x = fd.g[at].x;
+			pos->y = fd.g[at].y;
+			goto out;
+		}
+	}
+	if (rc == 0) {
+		rc = ESD_ENOTFOUND;
+		if (reason != NULL)
+			*reason = PDF_R_TEXT_NOT_FOUND;
+	}
+out:
+	fonts_free(fd.fonts);
+	free(fd.g);
+	return rc;
+}
