@@ -107,10 +107,12 @@ struct sign_input {
 	size_t pdf_len;
 	struct sign_auth auth;
 	const char *key, *level, *reason, *location;
-	const char *visible;          /* {"page": N, "rect": [x1,y1,x2,y2]} */
+	const char *visible;          /* {"page": N, "rect": [x1,y1,x2,y2]}
+				       * or {"anchor": T, "size": [w,h], ...} */
 	const uint8_t *image;
 	size_t image_len;
 	const char *qr;
+	const char *text;             /* the appearance's lines, or NULL */
 };
 /* Signs in->pdf for purpose ("seal", "individual"); out gets the signed
  * PDF (200) or the error response. */

@@ -50,6 +50,8 @@ static const struct bsre_err {
 	{ "bad_request", "*", 2055, 400, "Permintaan tidak valid" },
 	{ "malformed_json", "*", 2055, 400, "Permintaan tidak valid" },
 	{ "unsupported", "*", 2057, 400, "Fitur belum didukung" },
+	{ "anchor_not_found", "*", 2058, 400,
+	  "Tag koordinat tidak ditemukan di dokumen" },
 	{ "payload_too_large", "*", 2056, 413, "Dokumen terlalu besar" },
 	{ "conflict", "*", 2061, 409, "Status tidak mengizinkan permintaan ini" },
 	{ "rate_limited", "*", 2092, 429, "Terlalu banyak permintaan" },
@@ -133,10 +135,14 @@ void bsre_time(int64_t t, char *out, size_t cap)
 }
 
 /* The native "visible" JSON of a box given as origin and size. */
-char *bsre_visible(long page, double x, double y, double w, double h)
+char *bsre_visible(const char *tag, long page, double x, double y, double w,
+		   double h)
 {
-	json_t *v = json_pack("{s:I, s:[f,f,f,f]}", "page", (json_int_t)page,
-			      "rect", x, y, x + w, y + h);
+	json_t *v = tag != NULL && tag[0] != '\0' ?
+		json_pack("{s:s, s:[f,f], s:[f,f]}", "anchor", tag, "size", w, h,
+			  "offset", x, y) :
+		json_pack("{s:I, s:[f,f,f,f]}", "page", (json_int_t)page,
+			  "rect", x, y, x + w, y + h);
 	char *s = json_dumps(v, JSON_COMPACT);
 
 	json_decref(v);
@@ -183,7 +189,8 @@ void api_bsre_download(struct req *r, struct resp *out)
 }
 
 /* POST /api/sign/pdf: file, nik, passphrase, tampilan, image, imageTTD,
- * linkQR, page, xAxis, yAxis, width, height, reason, location. */
+ * linkQR, page, xAxis, yAxis, width, height, tag_koordinat, reason,
+ * location, text. */
 void api_bsre_sign_v1(struct req *r, struct resp *out)
 {
 	struct mp_field f[] = {
@@ -219,14 +226,12 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 	in.reason = (x = mp_get(f, "reason")) != NULL ? x->data : NULL;
 	in.location = (x = mp_get(f, "location")) != NULL ? x->data : NULL;
 	t = mp_get(f, "tampilan");
-	if (mp_get(f, "tag_koordinat") != NULL) {
-		bsre_fail(out, "unsupported", "sign", "tag_koordinat");
-		goto out;
-	}
 	if (t != NULL && strcasecmp(t->data, "visible") == 0) {
 		long page = (long)num_field(f, "page");
 
-		vis = bsre_visible(page > 0 ? page : 1, num_field(f, "xAxis"),
+		x = mp_get(f, "tag_koordinat");
+		vis = bsre_visible(x != NULL ? x->data : NULL,
+				   page > 0 ? page : 1, num_field(f, "xAxis"),
 			      num_field(f, "yAxis"), num_field(f, "width"),
 			      num_field(f, "height"));
 		in.visible = vis;
@@ -237,6 +242,7 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 			in.image_len = x->len;
 		}
 		in.qr = (x = mp_get(f, "linkQR")) != NULL ? x->data : NULL;
+		in.text = (x = mp_get(f, "text")) != NULL ? x->data : NULL;
 	} else if (t != NULL && strcasecmp(t->data, "invisible") != 0) {
 		bsre_fail(out, "bad_request", "sign", "tampilan: visible|invisible");
 		goto out;

@@ -25,8 +25,10 @@ int bsre_ra(struct req *r, struct resp *out, const char *op, json_t *args,
 /* "YYYY-MM-DDTHH:MM:SSZ" */
 void bsre_time(int64_t t, char *out, size_t cap);
 /* The native "visible" JSON of a box (page from 1, origin and size in
- * points); new string. */
-char *bsre_visible(long page, double x, double y, double w, double h);
+ * points), or, with a tag (tag_koordinat), of a box of that size placed
+ * at the tag's text with the origin as its offset; new string. */
+char *bsre_visible(const char *tag, long page, double x, double y, double w,
+		   double h);
 /* VALID, WARNING, INVALID or NO_SIGNATURE for a native verdict. */
 const char *bsre_summary(const char *verdict);
 /* The subscriber's status (ref "nik:…" or "email:…") as BSrE answers it. */

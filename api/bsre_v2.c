@@ -97,7 +97,8 @@ static void sign_files(struct req *r, struct resp *out, json_t *j,
 		if (t != NULL && strcasecmp(t, "VISIBLE") == 0) {
 			json_int_t page = json_integer_value(json_object_get(p, "page"));
 
-			vis = bsre_visible(page > 0 ? (long)page : 1,
+			vis = bsre_visible(sget(p, "tag_koordinat"),
+					   page > 0 ? (long)page : 1,
 					   json_number_value(json_object_get(p, "originX")),
 					   json_number_value(json_object_get(p, "originY")),
 					   json_number_value(json_object_get(p, "width")),

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "api/api.h"
+#include "api/visible.h"
 #include "api/keeper_client.h"
 #include "api/multipart.h"
 #include "common/err.h"
@@ -58,7 +59,9 @@ void api_pdf_error(struct resp *out, int rc, int reason)
 		  "a signature field with that name exists" },
 		{ PDF_R_NO_PAGE, ESD_EINVAL, "the document has no such page" },
 		{ PDF_R_BAD_OPTION, ESD_EINVAL,
-		  "invalid signature options (text must be UTF-8)" },
+		  "invalid signature options (reason and location must be "
+		  "UTF-8; 'text' printable ASCII, at most 5 lines and 512 "
+		  "bytes)" },
 	};
 
 	for (size_t i = 0; i < ESD_ARRAY_LEN(map); i++)
@@ -67,46 +70,6 @@ void api_pdf_error(struct resp *out, int rc, int reason)
 			return;
 		}
 	resp_error(out, rc, NULL);
-}
-
-/* "visible": {"page": 1, "rect": [x1, y1, x2, y2]} (PDF points, page 1 =
- * the first page). */
-static int parse_visible(const char *text, struct pdf_sign_opts *o,
-			 struct resp *out)
-{
-	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *rect;
-	json_int_t page;
-	int rc = ESD_EINVAL;
-
-	if (j == NULL || !json_is_object(j))
-		goto out;
-	page = json_integer_value(json_object_get(j, "page"));
-	rect = json_object_get(j, "rect");
-	if (json_object_get(j, "page") != NULL &&
-	    (!json_is_integer(json_object_get(j, "page")) || page < 1 ||
-	     page > 100000))
-		goto out;
-	if (!json_is_array(rect) || json_array_size(rect) != 4)
-		goto out;
-	for (size_t i = 0; i < 4; i++) {
-		json_t *v = json_array_get(rect, i);
-
-		if (!json_is_number(v) || json_number_value(v) < 0 ||
-		    json_number_value(v) > 14400)
-			goto out;
-		o->rect[i] = json_number_value(v);
-	}
-	if (o->rect[2] <= o->rect[0] || o->rect[3] <= o->rect[1])
-		goto out;
-	o->page = page > 0 ? (unsigned)page - 1 : 0;
-	rc = 0;
-out:
-	if (rc != 0)
-		resp_error(out, ESD_EINVAL,
-			   "'visible' must be {\"page\": N, \"rect\": [x1, y1, "
-			   "x2, y2]} with x2 > x1, y2 > y1, in points");
-	json_decref(j);
-	return rc;
 }
 
 /* The signer certificate and chain the keeper answered, as X509s. */
@@ -516,6 +479,7 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 		  const struct sign_input *in)
 {
 	struct pdf_sign_opts o = { 0 };
+	struct anchor an = { "", 0, 0, 0, 0 };
 	struct pdf_doc *doc = NULL;
 	struct pdf_prepared *prep = NULL;
 	struct doc_key k = { NULL, NULL, NULL };
@@ -533,12 +497,14 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 	}
 	if (check_level(in->level, 1, out, &lvl) != 0)
 		goto out;
-	if (in->visible != NULL && parse_visible(in->visible, &o, out) != 0)
+	if (in->visible != NULL &&
+	    api_parse_visible(in->visible, &o, &an, out) != 0)
 		goto out;
-	if ((in->image != NULL || in->qr != NULL) && in->visible == NULL) {
+	if ((in->image != NULL || in->qr != NULL || in->text != NULL) &&
+	    in->visible == NULL) {
 		resp_error(out, ESD_EINVAL,
-			   "'image' and 'qr' go into a visible signature: give "
-			   "'visible' too");
+			   "'image', 'qr' and 'text' go into a visible signature: "
+			   "give 'visible' too");
 		goto out;
 	}
 	if (in->image != NULL) {
@@ -555,11 +521,14 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 		o.image_len = in->image_len;
 	}
 	o.qr_text = in->qr;
+	o.text = in->text;
 	rc = pdf_doc_open(in->pdf, in->pdf_len, &doc, &reason);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
+	if (an.text[0] != '\0' && api_place_at_anchor(doc, &an, &o, out) != 0)
+		goto out;
 	if (doc_key_get(r, out, purpose, in->key, &k) != 0)
 		goto out;
 	subject_cn(k.cert, cn, sizeof(cn));
@@ -630,6 +599,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		{ "visible", 512, NULL, 0, 0 },
 		{ "image", 2u << 20, NULL, 0, 0 },
 		{ "qr", 512, NULL, 0, 0 },
+		{ "text", 600, NULL, 0, 0 },
 		{ "passphrase", 256, NULL, 0, 0 },
 		{ "seal_code", 128, NULL, 0, 0 },
 		{ "otp", 32, NULL, 0, 0 },
@@ -659,6 +629,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	in.location = FIELD("location");
 	in.visible = FIELD("visible");
 	in.qr = FIELD("qr");
+	in.text = FIELD("text");
 	in.auth = doc_auth(f, purpose);
 #undef FIELD
 	api_sign_pdf(r, out, purpose, &in);

@@ -35,6 +35,7 @@ static const struct {
 	[27] = { "unsupported_media_type", "unsupported media type", 415 },
 	[28] = { "locked", "locked after too many wrong passphrases or codes", 403 },
 	[29] = { "authorization_failed", "the signer's passphrase or code is wrong", 401 },
+	[30] = { "anchor_not_found", "the anchor text is not in the document", 422 },
 };
 
 static unsigned idx(int err)

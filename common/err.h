@@ -40,7 +40,9 @@ enum esd_err {
 	ESD_ELOCKED = -28,     /* locked: too many wrong passphrases or codes */
 	ESD_EAUTHZ = -29,      /* authorization_failed: wrong or missing
 				* passphrase, seal code or activation code */
-	ESD_ERR_MIN = -29
+	ESD_EANCHOR = -30,     /* anchor_not_found: the text a visible
+				* signature is placed at is not in the PDF */
+	ESD_ERR_MIN = -30
 };
 
 /* Stable snake_case name of an error ("bad_request"); never NULL. */

@@ -180,6 +180,17 @@ trap 'esd_stop; rm -rf "$TMP"' INT TERM
 
 # The shared PDF corpus: $ESD_CORPUS, else <parent of the repository>/shared/corpus.
 CORPUS=${ESD_CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/corpus}
+# The test helpers in tests/tools/ (letter_pdf.py).
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
+
+widget_rect() { # the signature widget's /Rect, rounded: "x1 y1 x2 y2"
+	qpdf --json=2 --json-key=qpdf "$1" | /usr/bin/python3 -c 'import json,sys
+o=json.load(sys.stdin)["qpdf"][1]
+for v in o.values():
+	d=v.get("value",{})
+	if isinstance(d,dict) and d.get("/FT")=="/Sig" and "/Rect" in d:
+		print(" ".join(str(round(float(x))) for x in d["/Rect"]))'
+}
 
 # cms_of PDF OUT_PREFIX: writes OUT_PREFIX.der (the last signature's
 # /Contents, DER) and OUT_PREFIX.data (the bytes its /ByteRange covers).

@@ -67,7 +67,24 @@ eq "v1 visible with imageTTD and linkQR: 200" 200 "$(post /api/sign/pdf -F "file
 cp "$TMP/body" "$TMP/v1vis.pdf"
 check "... valid, with the reason in the signature dictionary" bash -c \
 	"pdfsig '$TMP/v1vis.pdf' | grep -q 'Signature is Valid' && grep -a -q '/Reason *(Setuju)' '$TMP/v1vis.pdf'"
+# tag_koordinat: the box goes where the letter shows its marker; text
+# replaces the box's lines.
+$PY "$TOOLS/letter_pdf.py" "$TMP/letter.pdf" '#ttd#' 360 160
+eq "v1 visible at tag_koordinat, with text: 200" 200 "$(post /api/sign/pdf -F "file=@$TMP/letter.pdf" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F 'tag_koordinat=#ttd#' -F width=150 \
+	-F height=60 -F yAxis=-10 -F "text=$(printf 'Ditandatangani secara elektronik\noleh Rina Wati')")"
+cp "$TMP/body" "$TMP/v1tag.pdf"
+check "... valid (pdfsig) and intact (qpdf --check)" bash -c \
+	"pdfsig '$TMP/v1tag.pdf' | grep -q 'Signature is Valid' && qpdf --check '$TMP/v1tag.pdf' >/dev/null"
+eq "... its box starts at the marker, moved down by yAxis" "360 150 510 210" "$(widget_rect "$TMP/v1tag.pdf")"
+qpdf --qdf --object-streams=disable "$TMP/v1tag.pdf" "$TMP/v1tag-qdf.pdf"
+check "... and shows the caller's text, not the default lines" bash -c \
+	"grep -a -q '(Ditandatangani secara elektronik) Tj' '$TMP/v1tag-qdf.pdf' && \
+	 grep -a -q '(oleh Rina Wati) Tj' '$TMP/v1tag-qdf.pdf' && ! grep -a -q '(Digitally signed' '$TMP/v1tag-qdf.pdf'"
 S0=$(state_sum)
+eq "text that is not printable ASCII: 400 2055" "400 2055" "$(post /api/sign/pdf -F "file=@$TMP/letter.pdf" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F 'tag_koordinat=#ttd#' -F width=150 \
+	-F height=60 -F "text=$(printf 'tab\there')") $(sc)"
 eq "an unknown NIK: 404" 404 "$(post /api/sign/pdf -F "file=@$PDF" -F nik=3171000000009999 -F "passphrase=$PHRASE")"
 eq "... status_code 2021" 2021 "$(sc)"
 eq "not a PDF: 400" 400 "$(post /api/sign/pdf -F "file=@$CORPUS/bad-not-pdf.txt" -F nik=$NIK -F "passphrase=$PHRASE")"
@@ -79,8 +96,8 @@ eq "a wrong Basic password: 401" 401 "$(curl -s -o "$TMP/body" -w '%{http_code}'
 eq "... status_code 2011" 2011 "$(sc)"
 eq "the right token under another name: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" \
 	-u "va:$APPTOK" -F "file=@$PDF" -F nik=$NIK -F "passphrase=$PHRASE" "$URL/api/sign/pdf")"
-eq "tag_koordinat (not built): 400 2057" "400 2057" "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK \
-	-F "passphrase=$PHRASE" -F tag_koordinat='#ttd') $(sc)"
+eq "tag_koordinat not in the document: 400 2058" "400 2058" "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F width=150 -F height=60 -F tag_koordinat='#ttd#') $(sc)"
 eq "... and none of these refusals changed LMDB" "$S0" "$(state_sum)"
 eq "a wrong passphrase: 400" 400 "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK -F passphrase=salah)"
 eq "... {\"error\":\"Passphrase anda salah\",\"status_code\":2031}" "Passphrase anda salah 2031" \
@@ -111,6 +128,17 @@ for i in 0 1 2; do
 	check "file $i is signed and valid (pdfsig, qpdf)" bash -c \
 		"pdfsig '$TMP/v2-$i.pdf' | grep -q 'Signature is Valid' && qpdf --check '$TMP/v2-$i.pdf' >/dev/null"
 done
+B64L=$(base64 -w0 "$TMP/letter.pdf")
+eq "v2 with tag_koordinat: 200" 200 "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"tag_koordinat\":\"#ttd#\",\"width\":120,\"height\":50}],
+	\"file\":[\"$B64L\"]}")"
+jget "$TMP/body" file.0 | base64 -d >"$TMP/v2tag.pdf"
+check "... valid (pdfsig)" bash -c "pdfsig '$TMP/v2tag.pdf' | grep -q 'Signature is Valid'"
+eq "... its box at the marker" "360 160 480 210" "$(widget_rect "$TMP/v2tag.pdf")"
+eq "v2 with a tag not in one of the files: 400 2058, nothing signed" "400 2058" \
+	"$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",
+	\"tag_koordinat\":\"#ttd#\",\"width\":120,\"height\":50},{\"tampilan\":\"VISIBLE\",\"tag_koordinat\":\"#ttd#\",
+	\"width\":120,\"height\":50}],\"file\":[\"$B64L\",\"$B64\"]}") $(sc)"
 eq "by email instead of NIK: 200" 200 "$(v2sign "{\"email\":\"RINA@agency.go.id\",\"passphrase\":\"$PHRASE\",\"file\":[\"$B64\"]}")"
 S1=$(state_sum)
 eq "bad base64: 400 2055" "400 2055" "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",\"file\":[\"@@@\"]}") $(sc)"

@@ -199,4 +199,17 @@ printf 'GIF89a not really' >"$TMP/bad.gif"
 refuse "an image that is not JPEG or PNG" "$CORPUS/xref-table.pdf" 400 bad_request \
 	-F 'visible={"page":1,"rect":[40,40,300,120]}' -F "image=@$TMP/bad.gif"
 refuse "a QR code without a visible rectangle" "$CORPUS/xref-table.pdf" 400 bad_request -F 'qr=x'
+
+# A seal placed at a text the letter shows (pdftotext -bbox puts the word
+# "Pemanfaatan" at x 158.8, baseline 776.8), with its own lines.
+eq "a seal at an anchor text, with 'text' (200)" 200 "$(seal "$CORPUS/libreoffice-letter.pdf" "$TMP/anchor.pdf" \
+	-F 'visible={"anchor":"Pemanfaatan","size":[150,40],"offset":[0,-30]}' -F 'text=Disegel oleh sistem')"
+check "it is valid (pdfsig)" bash -c "pdfsig '$TMP/anchor.pdf' | grep -q 'Signature is Valid'"
+eq "its box starts at the word, moved by the offset" "159 747 309 787" "$(widget_rect "$TMP/anchor.pdf")"
+refuse "an anchor the document does not show" "$CORPUS/libreoffice-letter.pdf" 422 anchor_not_found \
+	-F 'visible={"anchor":"#ttd#","size":[150,40]}'
+refuse "an anchor with a rect too" "$CORPUS/libreoffice-letter.pdf" 400 bad_request \
+	-F 'visible={"anchor":"Surat","size":[150,40],"rect":[1,2,3,4]}'
+refuse "an anchor without a size" "$CORPUS/libreoffice-letter.pdf" 400 bad_request -F 'visible={"anchor":"Surat"}'
+refuse "text without a visible box" "$CORPUS/xref-table.pdf" 400 bad_request -F 'text=hello'
 finish
