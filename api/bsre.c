@@ -37,6 +37,8 @@ static const struct bsre_err {
 	  "Akun terkunci karena terlalu banyak percobaan gagal" },
 	{ "not_found", "download", 2071, 404,
 	  "Dokumen tidak ditemukan atau sudah melewati masa simpan" },
+	{ "not_found", "front", 2093, 404, "Alamat API tidak dikenal" },
+	{ "method_not_allowed", "*", 2094, 405, "Metode HTTP tidak diizinkan" },
 	{ "not_found", "*", 2021, 404, "Pengguna tidak terdaftar" },
 	{ "forbidden", "*", 2022, 403,
 	  "Sertifikat tidak aktif atau klien tidak berhak" },
@@ -288,6 +290,14 @@ void api_bsre_user_status(struct req *r, struct resp *out)
 	bsre_user_status(r, out, ref);
 }
 
+/* The native chain report says the signer is revoked. */
+int bsre_revoked(json_t *chain)
+{
+	const char *r = json_string_value(json_object_get(chain, "revocation"));
+
+	return r != NULL && strcmp(r, "revoked") == 0;
+}
+
 /* One native verification report in v1's shape. */
 static json_t *v1_details(json_t *sigs)
 {
@@ -315,7 +325,8 @@ static json_t *v1_details(json_t *sigs)
 			"signer_dn", json_object_get(signer, "subject") ?: json_null(),
 			"signer_cert_validity",
 			json_object_get(signer, "not_after") ?: json_null(),
-			"cert_user_certified", cs != NULL && strcmp(cs, "trusted") == 0,
+			"cert_user_certified", cs != NULL && strcmp(cs, "trusted") == 0 &&
+				!bsre_revoked(chain),
 			"signature_document", "signed_using_tsa",
 			ts != NULL && !json_is_null(ts),
 			"reason", json_object_get(s, "reason"),

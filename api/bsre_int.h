@@ -22,6 +22,8 @@ void bsre_ok(struct resp *out, json_t *j, const char *msg);
  * caller; 0 and *ans, or out holds the BSrE error. */
 int bsre_ra(struct req *r, struct resp *out, const char *op, json_t *args,
 	    const char *ctx, json_t **ans);
+/* 1 if a native verification's chain report says "revoked". */
+int bsre_revoked(json_t *chain);
 /* "YYYY-MM-DDTHH:MM:SSZ" */
 void bsre_time(int64_t t, char *out, size_t cap);
 /* The native "visible" JSON of a box (page from 1, origin and size in

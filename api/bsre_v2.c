@@ -349,7 +349,8 @@ void api_bsre_verify_v2(struct req *r, struct resp *out)
 				"fieldName", json_object_get(s, "field"),
 				"integrityValid", json_is_true(json_object_get(
 					json_object_get(s, "integrity"), "ok")),
-				"certificateTrusted", cs != NULL && strcmp(cs, "trusted") == 0,
+				"certificateTrusted", cs != NULL && strcmp(cs, "trusted") == 0 &&
+				!bsre_revoked(chain),
 				"modified", !json_is_true(json_object_get(s,
 							  "covers_whole_document")),
 				"signatureFormat", json_object_get(s, "sub_filter"),

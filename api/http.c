@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 
 #include "api/api.h"
+#include "api/bsre_int.h"
 #include "api/ratelimit.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -315,7 +316,7 @@ static int client_cert_ok(struct MHD_Connection *conn)
 					    &(unsigned){ 0 }) != NULL;
 }
 
-static void dispatch(struct req *r, struct resp *out)
+static void dispatch_route(struct req *r, struct resp *out)
 {
 	int rc;
 
@@ -370,6 +371,18 @@ static void dispatch(struct req *r, struct resp *out)
 		return;
 	}
 	api_routes[r->route].fn(r, out);
+}
+
+/* The BSrE-compatible routes answer every refusal in their own form
+ * ({"error": message, "status_code": N}), those the front makes before
+ * the route's handler runs (credential, size, rate) included. */
+static void dispatch(struct req *r, struct resp *out)
+{
+	dispatch_route(r, out);
+	if (strncmp(r->url, "/api/", 5) == 0 && out->status >= 400 &&
+	    out->body != NULL && out->len >= 10 &&
+	    strncmp(out->body, "{\"error\":{", 10) == 0)
+		bsre_translate(out, "front");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/keeper_client.h"
 #include "api/multipart.h"
 #include "api/verify.h"
 #include "common/err.h"
@@ -246,6 +247,20 @@ static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
 	    add_warning(warnings, "the signer's certificate is listed in a CRL "
 			"the document carries (/DSS)") != 0)
 		goto fail;
+	/* What its issuer says now, when the issuer is this appliance. */
+	if (ran && v->issuer_revocation == PKI_REV_REVOKED) {
+		v->chain.revocation = PKI_REV_REVOKED;
+		if (add_warning(warnings, "the signer's certificate is revoked: "
+				"its issuer (this appliance) lists it in its "
+				"current CRL") != 0)
+			goto fail;
+	} else if (ran && v->chain.revocation == PKI_REV_UNKNOWN) {
+		v->chain.revocation = v->issuer_revocation;
+	}
+	/* A revoked signer is not a valid signature: no proof here that it
+	 * signed before the revocation. */
+	if (ran && v->chain.revocation == PKI_REV_REVOKED && *verdict == 0)
+		*verdict = 1;
 
 	if (!s->covers_whole_file &&
 	    add_warning(warnings, "the document was changed after this "
@@ -386,6 +401,45 @@ static void lta(json_t *list)
 	}
 }
 
+/* pki_vdata.crl_at: the appliance's own CRL when the URI names one
+ * ("…/crl/LABEL.crl", as pki_base_url makes them), from the keeper. */
+static int own_crl(void *arg, const char *uri, uint8_t **der, size_t *len)
+{
+	const char *p = strstr(uri, "/crl/");
+	struct cred none = { 0 };
+	struct ipc_msg rep;
+	struct ibuf b;
+	char label[65];
+	size_t n;
+	int rc;
+
+	(void)arg;
+	if (p == NULL)
+		return -1;
+	p += 5;
+	n = strlen(p);
+	if (n <= 4 || n - 4 >= sizeof(label) || strcmp(p + n - 4, ".crl") != 0 ||
+	    strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789._-") != n)
+		return -1;
+	memcpy(label, p, n - 4);
+	label[n - 4] = '\0';
+	kc_begin(&b, &none);
+	ibuf_put_str(&b, label);
+	rc = kc_call(MSG_CRL, &b, &rep, 0);
+	ibuf_free(&b);
+	if (rc != 0)
+		return -1;
+	rc = -1;
+	if (rep.status == 0 && rep.len > 0 && (*der = malloc(rep.len)) != NULL) {
+		memcpy(*der, rep.data, rep.len);
+		*len = rep.len;
+		rc = 0;
+	}
+	ipc_msg_clear(&rep);
+	return rc;
+}
+
 int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
 		   json_t **result)
 {
@@ -393,7 +447,7 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
 	struct pdf_doc *doc = NULL;
 	struct pdf_vdata dss = { 0 };
 	struct pki_der vcerts[PDF_VDATA_MAX], vcrls[PDF_VDATA_MAX];
-	struct pki_vdata vd = { 0 };
+	struct pki_vdata vd = { NULL, 0, NULL, 0, own_crl, NULL };
 	json_t *list = NULL, *sj;
 	size_t n = 0;
 	char msg[256];
@@ -423,11 +477,11 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
 			vcerts[i] = (struct pki_der){ dss.certs.v[i].p, dss.certs.v[i].len };
 		for (size_t i = 0; i < dss.crls.n; i++)
 			vcrls[i] = (struct pki_der){ dss.crls.v[i].p, dss.crls.v[i].len };
-		vd = (struct pki_vdata){ vcerts, dss.certs.n, vcrls, dss.crls.n };
+		vd = (struct pki_vdata){ vcerts, dss.certs.n, vcrls, dss.crls.n,
+					 own_crl, NULL };
 	}
 	for (size_t i = 0; i < n; i++) {
-		sj = one(&sigs[i], pdf, len, api_trust(), dss.present ? &vd : NULL,
-			 &v);
+		sj = one(&sigs[i], pdf, len, api_trust(), &vd, &v);
 		if (sj == NULL || json_array_append_new(list, sj) != 0)
 			goto nomem;
 		if (v > worst)

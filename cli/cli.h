@@ -3,6 +3,7 @@
 #define ESD_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 enum {
@@ -46,6 +47,15 @@ extern const char *cli_bearer;
 /* The daemon's socket: sock if given, else unix_socket of conf (or of
  * $ESIGND_CONF, or /etc/esignd/esignd.conf), into out. */
 int cli_socket(const char *sock, const char *conf, char *out, size_t cap);
+
+/* textpdf.c: an A4 PDF of Helvetica text lines (printable ASCII; other
+ * bytes print as '?'), 48 lines a page; *out is malloc'd. */
+int cli_text_pdf(const char *const *lines, size_t n, uint8_t **out,
+		 size_t *len);
+
+/* conformance.c: runs "conformance run" if argv names it (*handled = 1);
+ * returns its exit code (docs/conformance.md). */
+int cli_conformance_main(int argc, char **argv, int *handled);
 
 /* Runs a registration-authority or client command if argv names one
  * (*handled = 1); returns its exit code. */

@@ -59,6 +59,12 @@ static void usage(FILE *f)
 		"             [--key LABEL]... [--default-key LABEL]  (admin)\n"
 		"  client list                                    (admin)\n"
 		"\n"
+		"conformance kit (an API client, over HTTPS; docs/conformance.md):\n"
+		"  conformance run --url URL --client NAME --token-file F\n"
+		"                  --nik NIK --passphrase-file F --seal ID\n"
+		"                  [--cacert PEM] [--maildir DIR --officer EMAIL]\n"
+		"                  [--revoked-pdf PDF] [--sandbox] [--out PDF]\n"
+		"\n"
 		"The socket comes from -s, else from -c CONF (unix_socket), else\n"
 		"from $ESIGND_CONF, else /etc/esignd/esignd.conf.\n"
 		"Exit codes: 0 ok, 1 refused by esignd, 2 usage, 3 esignd\n"
@@ -382,6 +388,10 @@ int main(int argc, char **argv)
 
 	/* The registration authority's and client commands (ra.c). */
 	rc = cli_ra_main(argc, argv, &handled);
+	if (handled)
+		return rc;
+	/* The integration checklist against a deployment (conformance.c). */
+	rc = cli_conformance_main(argc, argv, &handled);
 	if (handled)
 		return rc;
 

@@ -490,6 +490,46 @@ int pki_verify_detached(const uint8_t *der, size_t len,
 				      res);
 }
 
+/* The signer's status in the CRL vd->crl_at gives for its first CRL
+ * distribution point URI. */
+static enum pki_revocation issuer_revocation(X509 *signer,
+					     STACK_OF(X509) *certs,
+					     X509_STORE *anchors,
+					     const struct pki_vdata *vd)
+{
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(signer, NID_crl_distribution_points,
+						     NULL, NULL);
+	enum pki_revocation rev = PKI_REV_UNKNOWN;
+	const char *uri = NULL;
+
+	for (int i = 0; i < sk_DIST_POINT_num(dps) && uri == NULL; i++) {
+		DIST_POINT_NAME *n = sk_DIST_POINT_value(dps, i)->distpoint;
+
+		for (int j = 0; n != NULL && n->type == 0 &&
+		     j < sk_GENERAL_NAME_num(n->name.fullname) && uri == NULL; j++) {
+			GENERAL_NAME *g = sk_GENERAL_NAME_value(n->name.fullname, j);
+
+			if (g->type == GEN_URI)
+				uri = (const char *)ASN1_STRING_get0_data(
+					g->d.uniformResourceIdentifier);
+		}
+	}
+	if (uri != NULL) {
+		uint8_t *der = NULL;
+		size_t len = 0;
+
+		if (vd->crl_at(vd->crl_arg, uri, &der, &len) == 0) {
+			struct pki_der crl = { der, len };
+			struct pki_vdata one = { NULL, 0, &crl, 1, NULL, NULL };
+
+			rev = dss_revocation(signer, certs, anchors, &one);
+			free(der);
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return rev;
+}
+
 int pki_verify_detached_vd(const uint8_t *der, size_t len,
 			   const struct pki_seg *segs, size_t nsegs,
 			   X509_STORE *anchors, time_t at,
@@ -628,6 +668,9 @@ int pki_verify_detached_vd(const uint8_t *der, size_t len,
 		check_chain(anchors, signer, certs, at, &res->chain);
 	if (signer != NULL && vd != NULL)
 		res->dss_revocation = dss_revocation(signer, certs, anchors, vd);
+	if (signer != NULL && vd != NULL && vd->crl_at != NULL)
+		res->issuer_revocation = issuer_revocation(signer, certs, anchors,
+							   vd);
 out:
 	EVP_MD_CTX_free(copy);
 	BIO_free_all(mdbio);

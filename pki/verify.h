@@ -119,6 +119,9 @@ struct pki_verify_result {
 	 * given: the signer certificate's status in a CRL of its issuer
 	 * that verifies with the issuer's key. */
 	enum pki_revocation dss_revocation;
+	/* From the CRL vd->crl_at gave for the signer's distribution point
+	 * (verified with the issuer's key, like the /DSS CRLs). */
+	enum pki_revocation issuer_revocation;
 };
 
 /* DER blobs: a document's validation data (PAdES /DSS). */
@@ -131,6 +134,12 @@ struct pki_vdata {
 	size_t ncerts;
 	const struct pki_der *crls;
 	size_t ncrls;
+	/* Optional: the CRL at the signer certificate's first CRL
+	 * distribution point (a URI), as the caller can get it (esignd asks
+	 * its keeper for its own CRLs; nothing is fetched from the network).
+	 * Returns 0 and a malloc'd DER, or non-zero for none. */
+	int (*crl_at)(void *arg, const char *uri, uint8_t **der, size_t *len);
+	void *crl_arg;
 };
 
 /*
