@@ -54,6 +54,9 @@ curl -s -o "$TMP/revoked.pdf" -w '%{http_code}' --cacert "$D/ca.pem" -u "agency-
 eq "a document signed before the revocation" 200 "$(cat "$TMP/code")"
 $VA --json cert revoke --subscriber "$REV" --reason keyCompromise >"$TMP/rv.json"
 $VB request approve --id "$(jget "$TMP/rv.json" request.id)" >/dev/null
+curl -s -o "$TMP/body" --cacert "$D/ca.pem" -F "file=@$TMP/revoked.pdf" "$URL/v1/verify"
+eq "native verify: the appliance's own CRL says revoked" "indeterminate revoked" \
+	"$(jget "$TMP/body" verdict) $(jget "$TMP/body" signatures.0.chain.revocation)"
 
 kit() { # kit [extra options]: the kit against this deployment
 	$ESIGNCTL conformance run --url "$URL" --client agency-app --token-file "$TMP/app.tok" \
