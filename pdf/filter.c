@@ -152,45 +152,21 @@ static int unpredict(struct pdf_doc *d, const struct pdf_obj *parms,
 	return 0;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
 /* ASCIIHexDecode (§7.4.2): pairs of hex digits up to '>'. */
 static int ahx_decode(const uint8_t *in, size_t n, uint8_t **out,
 		      size_t *outlen)
 {
+	const uint8_t *e = memchr(in, '>', n);
 	uint8_t *buf = malloc(n / 2 + 2);
-	size_t len = 0;
-	int hi = -1;
 
 	if (buf == NULL)
 		return ESD_ENOMEM;
-	for (size_t i = 0; i < n && in[i] != '>'; i++) {
-		int v = hexval(in[i]);
-
-		if (v < 0) {
-			if (pdf_is_ws(in[i]))
-				continue;
-			free(buf);
-			return ESD_EINVAL;
-		}
-		if (hi < 0) {
-			hi = v;
-		} else {
-			buf[len++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
+	*outlen = pdf_hex_decode(in, e != NULL ? e : in + n, buf);
+	if (*outlen == SIZE_MAX) {
+		free(buf);
+		return ESD_EINVAL;
 	}
-	if (hi >= 0)
-		buf[len++] = (uint8_t)(hi << 4);
 	*out = buf;
-	*outlen = len;
 	return 0;
 }
 

@@ -84,26 +84,18 @@ static int hexval(uint8_t c)
 	return -1;
 }
 
-static int parse_hexstr(struct pdf_lex *l, struct pdf_obj *o)
+size_t pdf_hex_decode(const uint8_t *s, const uint8_t *e, uint8_t *out)
 {
-	const uint8_t *s = ++l->p, *e;
 	size_t n = 0;
-	uint8_t *out;
 	int hi = -1;
 
-	e = memchr(s, '>', (size_t)(l->end - s));
-	if (e == NULL)
-		return ESD_EINVAL;
-	out = pdf_arena_alloc(l->arena, (size_t)(e - s) / 2 + 2);
-	if (out == NULL)
-		return ESD_ENOMEM;
 	for (const uint8_t *q = s; q < e; q++) {
 		int v = hexval(*q);
 
 		if (v < 0) {
 			if (pdf_is_ws(*q))
 				continue;
-			return ESD_EINVAL;
+			return SIZE_MAX;
 		}
 		if (hi < 0) {
 			hi = v;
@@ -114,6 +106,24 @@ static int parse_hexstr(struct pdf_lex *l, struct pdf_obj *o)
 	}
 	if (hi >= 0)
 		out[n++] = (uint8_t)(hi << 4);
+	return n;
+}
+
+static int parse_hexstr(struct pdf_lex *l, struct pdf_obj *o)
+{
+	const uint8_t *s = ++l->p, *e;
+	size_t n;
+	uint8_t *out;
+
+	e = memchr(s, '>', (size_t)(l->end - s));
+	if (e == NULL)
+		return ESD_EINVAL;
+	out = pdf_arena_alloc(l->arena, (size_t)(e - s) / 2 + 2);
+	if (out == NULL)
+		return ESD_ENOMEM;
+	n = pdf_hex_decode(s, e, out);
+	if (n == SIZE_MAX)
+		return ESD_EINVAL;
 	o->t = PDF_STR;
 	o->u.s.p = out;
 	o->u.s.len = n;

@@ -103,6 +103,10 @@ int pdf_parse_obj(struct pdf_lex *l, struct pdf_obj **out);
 /* "N G obj" header at the current position. */
 int pdf_parse_obj_header(struct pdf_lex *l, uint32_t *num, uint32_t *gen);
 int pdf_is_ws(uint8_t c);
+/* Hex digits in [s, e) (white space skipped, an odd last digit padded
+ * with 0) into out (room for (e - s) / 2 + 1); the length, or SIZE_MAX
+ * for a character that is neither. */
+size_t pdf_hex_decode(const uint8_t *s, const uint8_t *e, uint8_t *out);
 int pdf_is_delim(uint8_t c);
 
 /* ---- document ---- */

@@ -183,6 +183,18 @@ CORPUS=${ESD_CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shar
 # The test helpers in tests/tools/ (letter_pdf.py).
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
 
+# mail_code ADDR: the newest code (XXXXX-XXXXX) emailed to ADDR (the
+# instance's maildir), waiting up to 10 s.
+mail_code() {
+	for _ in $(seq 100); do
+		local c
+		c=$(grep -l "^To: $1" "$D"/mail/new/* 2>/dev/null | xargs -r ls -t | head -1 | \
+			xargs -r grep -h -o '[A-Z0-9]\{5\}-[A-Z0-9]\{5\}' | head -1)
+		[ -n "$c" ] && { echo "$c"; return; }
+		sleep 0.1
+	done
+}
+
 widget_rect() { # the signature widget's /Rect, rounded: "x1 y1 x2 y2"
 	qpdf --json=2 --json-key=qpdf "$1" | /usr/bin/python3 -c 'import json,sys
 o=json.load(sys.stdin)["qpdf"][1]

@@ -10,15 +10,6 @@ esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"
 PY=/usr/bin/python3
 PDF="$CORPUS/xref-table.pdf"
-mail_code() { # mail_code ADDR: the newest activation code sent to ADDR
-	for _ in $(seq 100); do
-		local c
-		c=$(grep -l "^To: $1" "$D"/mail/new/* 2>/dev/null | xargs -r ls -t | head -1 | \
-			xargs -r grep -h -o '[A-Z0-9]\{5\}-[A-Z0-9]\{5\}' | head -1)
-		[ -n "$c" ] && { echo "$c"; return; }
-		sleep 0.1
-	done
-}
 esd_verifiers
 
 # An individual and a seal, as the registration authority makes them.
