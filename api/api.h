@@ -87,6 +87,12 @@ int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
 void api_keeper_bin(struct resp *out, uint16_t type, struct ibuf *payload,
 		    const char *ctype);
 
+/* The certificate a base64 DER string parses to, from a cache shared by
+ * the front's threads (certcache.c); a new reference, NULL if it is not
+ * one certificate. */
+typedef struct x509_st X509;
+X509 *api_cert_b64(const char *b64);
+
 /* Turns a pdf/ refusal reason into an error response (seal.c). */
 void api_pdf_error(struct resp *out, int rc, int reason);
 

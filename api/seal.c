@@ -84,34 +84,14 @@ static int load_certs(json_t *key, X509 **cert, STACK_OF(X509) **chain)
 	if (*chain == NULL)
 		return ESD_ENOMEM;
 	json_array_foreach(json_object_get(key, "chain"), i, v) {
-		const char *b64 = json_string_value(v);
-		uint8_t *der = NULL;
-		const unsigned char *p;
-		size_t len;
-		X509 *x = NULL;
+		X509 *x = api_cert_b64(json_string_value(v));
 
-		if (b64 != NULL && esd_b64_decode(b64, &der, &len) == 0) {
-			p = der;
-			x = d2i_X509(NULL, &p, (long)len);
-		}
-		free(der);
 		if (x == NULL || !sk_X509_push(*chain, x)) {
 			X509_free(x);
 			goto out;
 		}
 	}
-	{
-		const char *b64 = json_string_value(json_object_get(key, "cert"));
-		uint8_t *der = NULL;
-		const unsigned char *p;
-		size_t len;
-
-		if (b64 != NULL && esd_b64_decode(b64, &der, &len) == 0) {
-			p = der;
-			*cert = d2i_X509(NULL, &p, (long)len);
-		}
-		free(der);
-	}
+	*cert = api_cert_b64(json_string_value(json_object_get(key, "cert")));
 	rc = *cert != NULL ? 0 : ESD_EPROTO;
 out:
 	if (rc != 0) {
