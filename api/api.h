@@ -93,6 +93,10 @@ void api_keeper_bin(struct resp *out, uint16_t type, struct ibuf *payload,
 typedef struct x509_st X509;
 X509 *api_cert_b64(const char *b64);
 
+/* Wipes and frees the request body once a handler has parsed it (the
+ * fields keep what they need): a document is not held twice (http.c). */
+void api_body_drop(struct req *r);
+
 /* Turns a pdf/ refusal reason into an error response (seal.c). */
 void api_pdf_error(struct resp *out, int rc, int reason);
 

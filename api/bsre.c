@@ -211,6 +211,7 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 	char msg[256], key[64], *vis = NULL;
 	int rc = mp_parse(r, f, msg, sizeof(msg));
 
+	api_body_drop(r);
 	if (rc != 0) {
 		bsre_fail(out, esd_err_name(rc), "sign", msg);
 		return;
@@ -357,6 +358,7 @@ void api_bsre_verify_v1(struct req *r, struct resp *out)
 	char msg[256];
 	int rc = mp_parse(r, f, msg, sizeof(msg));
 
+	api_body_drop(r);
 	if (rc != 0 || (x = mp_get(f, "signed_file")) == NULL) {
 		bsre_fail(out, rc ? esd_err_name(rc) : "bad_request", "sign",
 			  rc ? msg : "'signed_file' is required");

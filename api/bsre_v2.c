@@ -19,6 +19,7 @@ static json_t *body(struct req *r, struct resp *out, const char *ctx)
 	json_t *j = r->body_len ? json_loadb(r->body, r->body_len,
 					     JSON_REJECT_DUPLICATES, NULL) : NULL;
 
+	api_body_drop(r);   /* the JSON holds what is needed */
 	if (j == NULL || !json_is_object(j)) {
 		json_decref(j);
 		bsre_fail(out, "malformed_json", ctx, "the body must be a JSON object");

@@ -385,6 +385,20 @@ static void dispatch(struct req *r, struct resp *out)
 		bsre_translate(out, "front");
 }
 
+/* Content-Length + 1 if the request announces at most max bytes, else
+ * dflt. */
+static size_t content_length(struct MHD_Connection *conn, uint64_t max,
+			     size_t dflt)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t n;
+
+	if (v == NULL || esd_parse_u64(v, 1, max, &n) != 0)
+		return dflt;
+	return (size_t)n + 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -433,6 +447,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			size_t cap = r->body_cap ? r->body_cap : 4096;
 			char *nb;
 
+			/* The announced length, when it fits: one allocation of
+			 * the right size instead of doubling past it. */
+			if (r->body_cap == 0)
+				cap = content_length(conn, max, cap);
 			while (cap < r->body_len + n + 1)
 				cap *= 2;
 			nb = realloc(r->body, cap);
@@ -452,6 +470,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return send_resp(r, &out);
 }
 
+void api_body_drop(struct req *r)
+{
+	if (r->body != NULL) {
+		OPENSSL_cleanse(r->body, r->body_len);
+		free(r->body);
+	}
+	r->body = NULL;
+	r->body_len = r->body_cap = 0;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **con_cls, enum MHD_RequestTerminationCode toe)
 {
@@ -462,10 +490,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	(void)toe;
 	if (r == NULL)
 		return;
-	if (r->body != NULL) {
-		OPENSSL_cleanse(r->body, r->body_cap);
-		free(r->body);
-	}
+	api_body_drop(r);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&l->srv->inflight, 1);

@@ -547,15 +547,17 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 		pdf_out = lta;
 		pdf_len = lta_len;
 	}
-	{
-		char *body = malloc(pdf_len ? pdf_len : 1);
+	/* The answer takes the newest buffer over: no copy of the document. */
+	if (lta != NULL) {
+		resp_text(out, 200, "application/pdf", (char *)lta, lta_len);
+		lta = NULL;
+	} else if (lt != NULL) {
+		resp_text(out, 200, "application/pdf", (char *)lt, lt_len);
+		lt = NULL;
+	} else {
+		uint8_t *body = pdf_prepared_take(prep, &pdf_len);
 
-		if (body == NULL) {
-			resp_error(out, ESD_ENOMEM, NULL);
-			goto out;
-		}
-		memcpy(body, pdf_out, pdf_len);
-		resp_text(out, 200, "application/pdf", body, pdf_len);
+		resp_text(out, 200, "application/pdf", (char *)body, pdf_len);
 	}
 out:
 	free(lta);
@@ -590,6 +592,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	char msg[256];
 	int rc = mp_parse(r, f, msg, sizeof(msg));
 
+	api_body_drop(r);
 	if (rc != 0) {
 		resp_error(out, rc, msg);
 		return;

@@ -517,9 +517,11 @@ void api_verify(struct req *r, struct resp *out)
 	int rc;
 
 	/* The body is already bounded by max_body (http.c); the one copy
-	 * mp_parse makes is the document the reader borrows. */
+	 * mp_parse makes is the document the reader borrows; the body goes
+	 * once it is parsed. */
 	f[0].max = r->body_len;
 	rc = mp_parse(r, f, msg, sizeof(msg));
+	api_body_drop(r);
 	if (rc != 0) {
 		resp_error(out, rc, msg);
 		return;

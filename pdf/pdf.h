@@ -143,6 +143,9 @@ void pdf_prepared_free(struct pdf_prepared *p);
 /* The whole output file; owned by p. Changes only through set_contents. */
 void pdf_prepared_output(const struct pdf_prepared *p, const uint8_t **buf,
 			 size_t *len);
+/* Takes the output file over (malloc'd; the caller frees it): p keeps
+ * nothing. Call it last, before pdf_prepared_free. */
+uint8_t *pdf_prepared_take(struct pdf_prepared *p, size_t *len);
 /* ISO 32000-1 §12.8.1: /ByteRange [0 a b c] covers everything but the
  * /Contents hex string "<...>". */
 void pdf_prepared_byte_range(const struct pdf_prepared *p, uint64_t br[4]);

@@ -554,6 +554,16 @@ void pdf_prepared_output(const struct pdf_prepared *p, const uint8_t **buf,
 	*len = p->len;
 }
 
+uint8_t *pdf_prepared_take(struct pdf_prepared *p, size_t *len)
+{
+	uint8_t *b = p->buf;
+
+	*len = p->len;
+	p->buf = NULL;
+	p->len = 0;
+	return b;
+}
+
 void pdf_prepared_byte_range(const struct pdf_prepared *p, uint64_t br[4])
 {
 	memcpy(br, p->br, sizeof(p->br));
