@@ -58,6 +58,8 @@ static void usage(FILE *f)
 		"  client add --name N --role admin|verifier|client\n"
 		"             [--key LABEL]... [--default-key LABEL]  (admin)\n"
 		"  client list                                    (admin)\n"
+		"  user create --name N --email E --role verifier|admin|officer\n"
+		"              [--seal ID]... [--lang id|en]  (admin; an officer's seals)\n"
 		"\n"
 		"conformance kit (an API client, over HTTPS; docs/conformance.md):\n"
 		"  conformance run --url URL --client NAME --token-file F\n"

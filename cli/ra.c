@@ -84,8 +84,9 @@ static const struct cmd {
 	  { "name", "password-file", "new-password-file", "totp" }, NULL, NULL,
 	  "token" },
 	{ "user", "logout", "POST", "/v1/logout", { NULL }, NULL, NULL, NULL },
+	/* An officer's account names its seals: --seal ID, repeated. */
 	{ "user", "create", "POST", "/v1/users",
-	  { "name", "email", "role", "lang" }, NULL, NULL, NULL },
+	  { "name", "email", "role", "lang", "seal" }, NULL, NULL, NULL },
 	{ "keys", "csr", "POST", "/v1/keys/{label}/csr", { "label", "subject" },
 	  NULL, NULL, "csr" },
 	{ "keys", "rotate", "POST", "/v1/keys/{label}/rotate", { "label" },
@@ -200,6 +201,17 @@ static char *file_value(const char *opt, const char *path)
 	return v;
 }
 
+/* Options that may repeat, each one an element of an array field:
+ * "--key A --key B" -> "keys": ["A", "B"]. NULL for the others. */
+static const char *list_field(const char *opt)
+{
+	if (strcmp(opt, "key") == 0)
+		return "keys";
+	if (strcmp(opt, "seal") == 0)
+		return "seals";
+	return NULL;
+}
+
 static int build(const struct cmd *c, const struct opt *o, size_t n,
 		 char *path, size_t cap, char **body)
 {
@@ -236,12 +248,13 @@ static int build(const struct cmd *c, const struct opt *o, size_t n,
 						"%c%s=%s", strchr(path, '?') ? '&' : '?',
 						field, esc ? esc : "");
 			curl_free(esc);
-		} else if (rc == 0 && strcmp(o[i].name, "key") == 0) {
-			json_t *keys = json_object_get(j, "keys");
+		} else if (rc == 0 && list_field(o[i].name) != NULL) {
+			const char *lf = list_field(o[i].name);
+			json_t *arr = json_object_get(j, lf);
 
-			if (keys == NULL)
-				json_object_set_new(j, "keys", keys = json_array());
-			json_array_append_new(keys, json_string(v));
+			if (arr == NULL)
+				json_object_set_new(j, lf, arr = json_array());
+			json_array_append_new(arr, json_string(v));
 		} else if (rc == 0) {
 			json_object_set_new(j, field, json_string(v));
 		}

@@ -435,6 +435,14 @@ static void handle(struct keeper *k, int fd, struct ipc_msg *m)
 				 "raw signing is for an admin on the Unix socket");
 		goto reply;
 	}
+	/* An officer manages their seals' activation and codes; the seal
+	 * code is for the application that seals (docs/activation.md). */
+	if (dispatch[i].need == NEED_CLIENT && strcmp(c.role, "officer") == 0) {
+		rc = ESD_EPERM;
+		snprintf(r.msg, sizeof(r.msg), "a seal officer's session does not "
+			 "sign or seal documents");
+		goto reply;
+	}
 	rc = dispatch[i].fn(k, &c, &in, &r);
 reply:
 	if (rc == 0 && r.bin != NULL) {
@@ -455,6 +463,7 @@ reply:
 	json_decref(r.json);
 	OPENSSL_free(r.bin);
 	json_decref(c.keys);
+	json_decref(c.seals);
 	OPENSSL_cleanse(&c, sizeof(c));
 }
 

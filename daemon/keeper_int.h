@@ -32,9 +32,11 @@ struct caller {
 	struct cred cred;
 	char actor[96];    /* for the audit log: "uid:1000", "client:admin" */
 	int admin;
-	char role[16];     /* "admin", "verifier", "client" or "" */
+	char role[16];     /* "admin", "verifier", "officer", "client" or "" */
 	char default_key[HSM_LABEL_MAX + 1];
 	json_t *keys;      /* the client's key grants (array of labels) */
+	json_t *seals;     /* an officer's seals (array of subscriber ids):
+			    * activation and codes only, never key grants */
 };
 
 struct reply {

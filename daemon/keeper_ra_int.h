@@ -52,6 +52,9 @@ static inline int load(struct store_txn *t, enum store_db db,
 /* A subscriber as the API shows it: without its secrets. */
 json_t *kra_sub_public(json_t *sub);
 
+/* 1 if arr, an array of strings (or NULL), holds id. */
+int kra_holds(json_t *arr, const char *id);
+
 static inline int64_t num(json_t *o, const char *key)
 {
 	return (int64_t)json_integer_value(json_object_get(o, key));

@@ -457,8 +457,15 @@ static int op_client_list(struct keeper *k, struct caller *c, json_t *a,
 
 /* ---- dispatch ---- */
 
+/* A seal officer's session may call the WHO_ANYONE and WHO_SESSION rows
+ * and the *_SEAL ones, for a seal their account names ("id"), and
+ * nothing else. */
 enum who { WHO_ANYONE, WHO_CLIENT /* any credential: the op decides */,
-	   WHO_VERIFIER, WHO_STAFF /* verifier or admin */, WHO_ADMIN };
+	   WHO_SESSION /* WHO_CLIENT, an officer's session too */,
+	   WHO_SEAL /* WHO_CLIENT, or an officer for their seal */,
+	   WHO_VERIFIER, WHO_STAFF /* verifier or admin */,
+	   WHO_STAFF_SEAL /* WHO_STAFF, or an officer for their seal */,
+	   WHO_ADMIN };
 
 static const struct ra_op {
 	const char *name;
@@ -485,7 +492,7 @@ static const struct ra_op {
 	{ "request.show", op_request_show, WHO_STAFF, 0, { "id" } },
 	{ "subscriber.list", op_subscriber_list, WHO_STAFF, 0,
 	  { "?kind", "?status", "?q", "?limit" } },
-	{ "subscriber.show", op_subscriber_show, WHO_STAFF, 0, { "id" } },
+	{ "subscriber.show", op_subscriber_show, WHO_STAFF_SEAL, 0, { "id" } },
 	{ "cert.show", op_cert_show, WHO_STAFF, 0, { "id" } },
 	{ "letter.get", op_letter, WHO_STAFF, 0, { "id" } },
 	{ "sla.report", op_sla, WHO_STAFF, 0, { "from", "to" } },
@@ -499,27 +506,27 @@ static const struct ra_op {
 	{ "subscriber.reset", op_reset, WHO_VERIFIER, 1, { "id" } },
 	{ "individual.passphrase", op_passphrase_change, WHO_ANYONE, 1,
 	  { "subscriber", "passphrase", "new_passphrase" } },
-	{ "seal.activate", op_seal_activate, WHO_CLIENT, 1, { "id" } },
-	{ "seal.deactivate", op_seal_deactivate, WHO_CLIENT, 1, { "id" } },
-	{ "seal.code", op_seal_code, WHO_CLIENT, 1,
+	{ "seal.activate", op_seal_activate, WHO_SEAL, 1, { "id" } },
+	{ "seal.deactivate", op_seal_deactivate, WHO_SEAL, 1, { "id" } },
+	{ "seal.code", op_seal_code, WHO_SEAL, 1,
 	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
-	{ "seal.totp", op_seal_totp, WHO_CLIENT, 1, { "id" } },
+	{ "seal.totp", op_seal_totp, WHO_SEAL, 1, { "id" } },
 	{ "individual.otp", op_individual_otp, WHO_CLIENT, 1,
 	  { "id", "documents" } },
 	{ "individual.authorize", op_individual_authorize, WHO_CLIENT, 1,
 	  { "id", "passphrase", "?digests" } },
 	{ "subscriber.status", op_subscriber_status, WHO_CLIENT, 0, { "id" } },
 	{ "user.create", op_user_create, WHO_ADMIN, 1,
-	  { "name", "email", "role", "?lang" } },
+	  { "name", "email", "role", "?lang", "?seals" } },
 	{ "login", op_login, WHO_ANYONE, 1,
 	  { "name", "password", "?new_password", "?totp" } },
-	{ "logout", op_logout, WHO_CLIENT, 1, { NULL } },
+	{ "logout", op_logout, WHO_SESSION, 1, { NULL } },
 	{ "key.import", op_key_import, WHO_ADMIN, 1,
 	  { "id", "cert", "chain", "purpose" } },
 };
 
 /* Every field known to op, the required ones present, and every value a
- * string (but "keys", an array). */
+ * string (but "keys", "digests" and "seals", arrays). */
 static int check_fields(const struct ra_op *op, json_t *a, struct reply *r)
 {
 	const char *key;
@@ -541,10 +548,42 @@ static int check_fields(const struct ra_op *op, json_t *a, struct reply *r)
 		if (i == 8 || op->fields[i] == NULL)
 			return fail(r, ESD_EINVAL, "unknown field '%.64s'", key);
 		if (!json_is_string(v) && strcmp(key, "keys") != 0 &&
-		    strcmp(key, "digests") != 0)
+		    strcmp(key, "digests") != 0 && strcmp(key, "seals") != 0)
 			return fail(r, ESD_EINVAL, "'%.64s' must be a string", key);
 	}
 	return 0;
+}
+
+/* Whether the caller's role may call op at all: 0, or the error. */
+static int role_may(const struct ra_op *op, struct caller *c, struct reply *r)
+{
+	if (op->who != WHO_ANYONE && c->cred.kind == CRED_NONE)
+		return ESD_EAUTH;
+	if (strcmp(c->role, "officer") == 0)
+		return op->who == WHO_ANYONE || op->who == WHO_SESSION ||
+		       op->who == WHO_SEAL || op->who == WHO_STAFF_SEAL ? 0
+		       : fail(r, ESD_EPERM, "%s is not for a seal officer, who "
+			      "manages the activation of their seals", op->name);
+	if ((op->who == WHO_VERIFIER && strcmp(c->role, "verifier") != 0) ||
+	    ((op->who == WHO_STAFF || op->who == WHO_STAFF_SEAL) &&
+	     strcmp(c->role, "verifier") != 0 && !c->admin) ||
+	    (op->who == WHO_ADMIN && !c->admin))
+		return fail(r, ESD_EPERM, "%s needs the %s role", op->name,
+			    op->who == WHO_ADMIN ? "admin"
+			    : op->who == WHO_VERIFIER ? "verifier"
+						      : "verifier or admin");
+	return 0;
+}
+
+/* An officer acts for the seals their account names, and no other. */
+static int officer_seal(const struct ra_op *op, struct caller *c, json_t *a,
+			struct reply *r)
+{
+	if (strcmp(c->role, "officer") != 0 || op->who == WHO_ANYONE ||
+	    op->who == WHO_SESSION || kra_holds(c->seals, str(a, "id")))
+		return 0;
+	return fail(r, ESD_EPERM, "this officer may not act for %.64s",
+		    str(a, "id") ?: "this");
 }
 
 int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
@@ -563,22 +602,16 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 			break;
 	if (i == ESD_ARRAY_LEN(ops))
 		return fail(r, ESD_ENOTFOUND, "no operation '%s'", name);
-	if (ops[i].who != WHO_ANYONE && c->cred.kind == CRED_NONE)
-		return ESD_EAUTH;
-	if ((ops[i].who == WHO_VERIFIER && strcmp(c->role, "verifier") != 0) ||
-	    (ops[i].who == WHO_STAFF && strcmp(c->role, "verifier") != 0 &&
-	     !c->admin) ||
-	    (ops[i].who == WHO_ADMIN && !c->admin))
-		return fail(r, ESD_EPERM, "%s needs the %s role", name,
-			    ops[i].who == WHO_ADMIN ? "admin"
-			    : ops[i].who == WHO_VERIFIER ? "verifier"
-							 : "verifier or admin");
+	if ((rc = role_may(&ops[i], c, r)) != 0)
+		return rc;
 	a = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
 	if (a == NULL || !json_is_object(a)) {
 		json_decref(a);
 		return fail(r, ESD_EJSON, "the arguments must be a JSON object");
 	}
-	rc = check_fields(&ops[i], a, r);
+	rc = officer_seal(&ops[i], c, a, r);
+	if (rc == 0)
+		rc = check_fields(&ops[i], a, r);
 	if (rc == 0 && ops[i].changes) {
 		pthread_mutex_lock(&ra_mu);
 		rc = ops[i].fn(k, c, a, r);

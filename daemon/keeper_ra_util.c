@@ -56,6 +56,18 @@ json_t *kra_sub_public(json_t *sub)
 	return p;
 }
 
+int kra_holds(json_t *arr, const char *id)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (id != NULL && json_is_string(v) &&
+		    strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
 /* ---- the outbox ---- */
 
 int kra_outbox_add(struct store_txn *t, const char *to, const char *tpl,

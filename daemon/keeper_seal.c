@@ -14,20 +14,17 @@
 
 #define SEAL_CODE_BYTES 16
 
-/* The seal subscriber a caller may act for: an admin, a verifier, or an
- * API client granted the subscriber (its id in the client's keys). */
+/* The seal subscriber a caller may act for: an admin, a verifier, an
+ * API client granted the subscriber (its id in the client's keys), or
+ * an officer whose account names the seal. */
 static int seal_for(struct keeper *k, struct caller *c, const char *id,
 		    struct store_txn *t, json_t **sub, struct reply *r)
 {
-	int granted = c->admin || strcmp(c->role, "verifier") == 0;
-	json_t *v;
-	size_t i;
+	int granted = c->admin || strcmp(c->role, "verifier") == 0 ||
+		      kra_holds(c->keys, id) || kra_holds(c->seals, id);
 	int rc;
 
 	(void)k;
-	json_array_foreach(c->keys, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
-			granted = 1;
 	if (!granted)
 		return fail(r, ESD_EPERM, "this client may not act for seal %.64s",
 			    id);

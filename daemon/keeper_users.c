@@ -1,6 +1,7 @@
 /*
- * Logins of verifiers and admins (docs/activation.md "Staff logins"): an
- * admin creates the account and its initial password is emailed (derived
+ * Logins of verifiers, admins and seal officers (docs/activation.md
+ * "Staff logins"): an admin creates the account (an officer's names its
+ * seals) and its initial password is emailed (derived
  * in the token, never stored); the first login changes it and enrols an
  * authenticator app; every later login needs the password and a current
  * TOTP, and answers a session token with an idle and an absolute expiry.
@@ -16,27 +17,73 @@
 #include "daemon/keeper_ra_int.h"
 #include "ra/ra.h"
 
-static const char *const staff_roles[] = { "verifier", "admin", NULL };
+static const char *const staff_roles[] = { "verifier", "admin", "officer",
+					   NULL };
+
+#define OFFICER_SEALS_MAX 16
+
+/* The seals an account names: an officer 1..OFFICER_SEALS_MAX distinct
+ * ids of seal subscribers that exist in t, any other role none. 0, or
+ * the error with r->msg (400, or 404 for an unknown subscriber). */
+static int check_seals(struct store_txn *t, const char *role, json_t *seals,
+		       struct reply *r)
+{
+	json_t *v, *sub = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (strcmp(role, "officer") != 0)
+		return seals == NULL ? 0 : fail(r, ESD_EINVAL, "only an officer's "
+						"account names 'seals'");
+	if (!json_is_array(seals) || json_array_size(seals) == 0 ||
+	    json_array_size(seals) > OFFICER_SEALS_MAX)
+		return fail(r, ESD_EINVAL, "an officer names 1..%d seal subscribers "
+			    "('seals', an array of ids)", OFFICER_SEALS_MAX);
+	json_array_foreach(seals, i, v) {
+		const char *id = json_string_value(v);
+
+		if (id == NULL || strlen(id) > 64)
+			return fail(r, ESD_EINVAL, "'seals' holds subscriber ids");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_array_get(seals, j)),
+				   id) == 0)
+				return fail(r, ESD_EINVAL, "seal %s is named twice",
+					    id);
+		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+		if (rc == 0 && strcmp(str(sub, "kind") ?: "", "seal") != 0)
+			rc = fail(r, ESD_EINVAL, "subscriber %s is not a seal", id);
+		json_decref(sub);
+		sub = NULL;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int check_role(const char *role, struct reply *r)
+{
+	for (size_t i = 0; role != NULL && staff_roles[i] != NULL; i++)
+		if (strcmp(role, staff_roles[i]) == 0)
+			return 0;
+	return fail(r, ESD_EINVAL, "'role' is verifier, admin or officer");
+}
 
 int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 		   struct reply *r)
 {
 	const char *name = str(a, "name"), *role = str(a, "role");
+	json_t *seals = json_object_get(a, "seals");
 	struct store_txn *t = NULL;
 	json_t *u = NULL, *vars = NULL;
 	uint8_t nb[16];
 	char nonce[33], who[96];
-	size_t i;
 	int rc;
 
 	if (ra_check_text("name", name, 64, r->msg, sizeof(r->msg)) != 0 ||
 	    ra_check_email(str(a, "email"), r->msg, sizeof(r->msg)) != 0)
 		return ESD_EINVAL;
-	for (i = 0; role != NULL && staff_roles[i] != NULL; i++)
-		if (strcmp(role, staff_roles[i]) == 0)
-			break;
-	if (role == NULL || staff_roles[i] == NULL)
-		return fail(r, ESD_EINVAL, "'role' is verifier or admin");
+	if ((rc = check_role(role, r)) != 0)
+		return rc;
 	if ((rc = esd_random(nb, sizeof(nb))) != 0)
 		return rc;
 	esd_hex(nb, sizeof(nb), nonce);
@@ -44,9 +91,13 @@ int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 		      "email", str(a, "email"), "role", role, "lang",
 		      str(a, "lang") ?: "id", "initial", nonce, "must_change", 1,
 		      "created", (json_int_t)esd_now(), "created_by", c->actor);
+	if (u != NULL && seals != NULL)
+		json_object_set(u, "seals", seals);
 	snprintf(who, sizeof(who), "user:%s", name);
 	vars = json_pack("{s:s, s:s}", "name", name, "role", role);
 	rc = u && vars ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+	if (rc == 0)
+		rc = check_seals(t, role, seals, r);
 	if (rc == 0) {
 		rc = store_put_json(t, DB_USERS, name, u, 1);
 		if (rc == ESD_EEXIST)
@@ -59,12 +110,12 @@ int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 				    vars, who, nonce);
 	if (rc == 0)
 		rc = audit(t, c, "user.create", name,
-			   json_pack("{s:s}", "role", role));
+			   json_pack("{s:s, s:O*}", "role", role, "seals", seals));
 	if (rc == 0)
 		rc = commit(&t);
 	if (rc == 0) {
-		r->json = json_pack("{s:s, s:s, s:s}", "name", name, "role", role,
-				    "sent_to", str(a, "email"));
+		r->json = json_pack("{s:s, s:s, s:s, s:O*}", "name", name, "role",
+				    role, "sent_to", str(a, "email"), "seals", seals);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 	store_txn_abort(t);
@@ -133,20 +184,23 @@ static int new_session(struct keeper *k, struct caller *c, struct store_txn *t,
 	pthread_mutex_unlock(&k->cfg_mu);
 	if ((rc = kra_new_token(token, hex)) != 0)
 		return rc;
-	s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "user", str(u, "name"),
-		      "role", str(u, "role"), "hash", hex, "created",
-		      (json_int_t)esd_now(), "seen", (json_int_t)esd_now(),
-		      "expires", (json_int_t)(esd_now() + (int64_t)max), "idle",
-		      (json_int_t)idle);
+	/* An officer's session carries the seals the account names. */
+	s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:O*}", "user",
+		      str(u, "name"), "role", str(u, "role"), "hash", hex,
+		      "created", (json_int_t)esd_now(), "seen",
+		      (json_int_t)esd_now(), "expires",
+		      (json_int_t)(esd_now() + (int64_t)max), "idle",
+		      (json_int_t)idle, "seals", json_object_get(u, "seals"));
 	rc = s ? store_put_json(t, DB_SESSIONS, hex, s, 1) : ESD_ENOMEM;
 	if (rc == 0)
 		rc = store_audit(t, c->actor, "login", str(u, "name"), 0, NULL);
 	if (rc == 0) {
-		r->json = json_pack("{s:s, s:s, s:s, s:I, s:I}", "user",
+		r->json = json_pack("{s:s, s:s, s:s, s:I, s:I, s:O*}", "user",
 				    str(u, "name"), "role", str(u, "role"),
 				    "token", token, "expires",
 				    (json_int_t)(esd_now() + (int64_t)max),
-				    "idle_seconds", (json_int_t)idle);
+				    "idle_seconds", (json_int_t)idle, "seals",
+				    json_object_get(u, "seals"));
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 	OPENSSL_cleanse(token, sizeof(token));
@@ -324,6 +378,7 @@ int keeper_session_auth(struct keeper *k, struct store_txn *t, const char *hex,
 	snprintf(c->actor, sizeof(c->actor), "user:%s", str(s, "user"));
 	snprintf(c->role, sizeof(c->role), "%s", str(s, "role"));
 	c->admin = strcmp(c->role, "admin") == 0;
+	c->seals = json_incref(json_object_get(s, "seals"));
 	/* Activity moves the idle deadline; a write at most each minute. */
 	if (num(s, "seen") + 60 <= now) {
 		struct store_txn *w = NULL;

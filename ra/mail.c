@@ -90,7 +90,7 @@ static const struct tpl tpls[] = {
 	  "mendaftarkan aplikasi autentikator.\n" },
 	{ "account", "en", "Your esignd account",
 	  "Dear {{name}},\n\n"
-	  "A {{role}} account was created for you.\n\n"
+	  "An account with the {{role}} role was created for you.\n\n"
 	  "  User name       : {{name}}\n"
 	  "  Initial password: {{code}}\n\n"
 	  "At your first login you must change the password and enrol an\n"

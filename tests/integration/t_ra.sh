@@ -168,6 +168,66 @@ eq "approving a rejected request is 409" 409 "$(https_code "/v1/ra/requests/$R3/
 	-H "Authorization: Bearer $(cat "$TMP/vb.tok")" -X POST)"
 eq "... and LMDB is unchanged" "$S3" "$(state_sum)"
 
+# A seal officer: a staff login bound to the seal, for its activation
+# and codes only. The account names existing seals, or nothing is made.
+SEAL3=$(jget "$TMP/seal3.json" subscriber.id)
+user() { unix_code /v1/users -d "{\"name\":\"tono\",\"email\":\"officer@agency.go.id\",\"role\":\"$1\"$2}"; }
+S5=$(state_sum)
+eq "an officer naming an unknown seal is 404" 404 "$(user officer ',"seals":["seal-00000000deadbeef"]')"
+eq "... naming a person is 400" 400 "$(user officer ",\"seals\":[\"$IND\"]")"
+eq "... naming no seal is 400" 400 "$(user officer '')"
+eq "... naming a seal twice is 400" 400 "$(user officer ",\"seals\":[\"$SEAL\",\"$SEAL\"]")"
+eq "... 'seals' not an array is 400" 400 "$(user officer ",\"seals\":\"$SEAL\"")"
+eq "a verifier naming seals is 400" 400 "$(user verifier ",\"seals\":[\"$SEAL\"]")"
+eq "a verifier may not create accounts: 403" 403 "$(https_code /v1/users "${auth_a[@]}" \
+	-d "{\"name\":\"tono\",\"email\":\"officer@agency.go.id\",\"role\":\"officer\",\"seals\":[\"$SEAL\"]}")"
+eq "... and none of them wrote anything" "$S5" "$(state_sum)"
+check "the admin creates the seal's officer (esignctl user create --role officer --seal)" \
+	$CTL user create --name tono --email officer@agency.go.id --role officer --seal "$SEAL" --lang en
+M=$(mail_wait officer@agency.go.id account)
+OINIT=$(sed -n 's/.*Initial password: *\([A-Z0-9-]*\).*/\1/p' "$M" | tr -d '\r')
+check "the officer's initial password arrives by email" test ${#OINIT} -eq 11
+OPW='kopi tubruk manis 45'
+eq "the officer's first login changes the password and enrols: 200" 200 "$(https_code /v1/login \
+	-d "{\"name\":\"tono\",\"password\":\"$OINIT\",\"new_password\":\"$OPW\"}")"
+OSECRET=$(jget "$TMP/body" totp.secret)
+while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
+printf '%s\n' "$OPW" >"$TMP/opw"
+$CTL --json user login --name tono --password-file "$TMP/opw" --totp "$(oathtool --totp -b "$OSECRET")" >"$TMP/ologin.json"
+eq "password + TOTP give the officer a session, role officer" officer "$(jget "$TMP/ologin.json" role)"
+eq "... naming the seal" "$SEAL" "$(jget "$TMP/ologin.json" seals.0)"
+OAUTH=(-H "Authorization: Bearer $(jget "$TMP/ologin.json" token)")
+eq "the officer reads their seal: 200" 200 "$(https_code "/v1/ra/subscribers/$SEAL" "${OAUTH[@]}")"
+eq "... its activation state among it" seal "$(jget "$TMP/body" kind)"
+S6=$(state_sum)
+for r in "/v1/ra/requests" "/v1/ra/requests/$RSEAL" "/v1/ra/subscribers" "/v1/ra/subscribers/$SEAL3" \
+	"/v1/ra/subscribers/$IND" "/v1/audit" "/v1/status" "/v1/clients" "/v1/ra/sla?from=2026-01-01&to=2026-12-31" \
+	"/v1/ra/certs/$SSER"; do
+	eq "the officer is 403 forbidden on GET $r" "403 forbidden" "$(https_code "$r" "${OAUTH[@]}") $(json_err)"
+done
+for r in "/v1/ra/requests/$R3/approve" "/v1/ra/requests/$R3/reject" "/v1/ra/seals/$SEAL3/activation" \
+	"/v1/ra/seals/$SEAL3/totp" "/v1/ra/subscribers/$IND/otp" "/v1/ra/subscribers/$SEAL/unlock" \
+	"/v1/ra/subscribers/$SEAL/renew" "/v1/ra/subscribers/$SEAL/revoke" "/v1/users" "/v1/clients" \
+	"/v1/ra/individuals" "/v1/ra/seals"; do
+	eq "the officer is 403 forbidden on POST $r" "403 forbidden" \
+		"$(https_code "$r" "${OAUTH[@]}" -d '{"reason":"x","documents":"1"}') $(json_err)"
+done
+eq "the officer may not seal with the seal (403)" "403 forbidden" "$(https_code /v1/seal "${OAUTH[@]}" \
+	-F "file=@$LETTER" -F "key=$SEAL" -F seal_code=x) $(json_err)"
+eq "... nor sign (403)" "403 forbidden" "$(https_code /v1/sign "${OAUTH[@]}" \
+	-F "file=@$LETTER" -F "key=$IND" -F passphrase=x) $(json_err)"
+eq "... and LMDB is unchanged" "$S6" "$(state_sum)"
+OA="$CTL --token-file $TMP/otok"
+jget "$TMP/ologin.json" token >"$TMP/otok"
+check "the officer asks for the seal's activation" $OA seal activate --id "$SEAL"
+M=$(mail_wait officer@agency.go.id "kode aktivasi\\|activation code")
+OAC=$(sed -n 's/.*\(Activation code\|Kode aktivasi\): *\([A-Z0-9]\{5\}-[A-Z0-9]\{5\}\).*/\2/p' "$M" | tr -d '\r' | tail -1)
+OSC=$($OA seal code --id "$SEAL" --activation-code "$OAC" --documents 1)
+check "... exchanges the emailed code for a seal code" test ${#OSC} -eq 32
+check "... and revokes the activation" $OA seal deactivate --id "$SEAL"
+check "the officer logs out" $OA user logout
+eq "... the session is gone: 401" 401 "$(https_code "/v1/ra/subscribers/$SEAL" "${OAUTH[@]}")"
+
 # Revocation of the individual: OCSP good, then revoked; the CRL lists it.
 ocsp_curl() {
 	openssl ocsp -issuer "$D/issuing-ca.pem" -sha256 -cert "$1" -reqout "$TMP/o.req" >/dev/null 2>&1
