@@ -5,18 +5,30 @@
  */
 'use strict';
 
-/* Pages, and whether they need a staff login. */
+/* Pages, and the staff roles that use them (none: a public page). A seal
+ * officer's login uses the seal officer page only. */
+const RA_STAFF = ['verifier', 'admin'];
 const PAGES = {
-  login: { staff: false },
-  verify: { staff: false, init: verifyInit },
-  activate: { staff: false, show: activateShow },
-  queue: { staff: true, show: queueShow },
-  register: { staff: true },
-  certs: { staff: true },
-  seal: { staff: true },
-  audit: { staff: true, show: auditShow },
-  sla: { staff: true, show: slaShow },
+  login: { staff: null },
+  verify: { staff: null, init: verifyInit },
+  activate: { staff: null, show: activateShow },
+  queue: { staff: RA_STAFF, show: queueShow },
+  register: { staff: RA_STAFF },
+  certs: { staff: RA_STAFF },
+  seal: { staff: RA_STAFF.concat('officer'), show: sealPageShow },
+  audit: { staff: RA_STAFF, show: auditShow },
+  sla: { staff: RA_STAFF, show: slaShow },
 };
+
+/* Whether session s may use page name. */
+function mayUse(name, s) {
+  return !PAGES[name].staff || (!!s && PAGES[name].staff.indexOf(s.role) >= 0);
+}
+
+/* Where a login lands. */
+function home(s) {
+  return s.role === 'admin' ? 'audit' : s.role === 'officer' ? 'seal' : 'queue';
+}
 
 function flash(msg, cls) {
   const f = $('flash');
@@ -37,6 +49,12 @@ function frame() {
   const s = Session.get();
   document.body.classList.toggle('signed-in', !!s);
   $('who').textContent = s ? t('signed_in_as', { user: s.user, role: s.role }) : '';
+  /* The menu offers what the login may use. */
+  document.querySelectorAll('#nav a').forEach(function (a) {
+    const p = a.getAttribute('href').slice(1);
+    if (PAGES[p] && PAGES[p].staff)
+      a.parentNode.hidden = !!s && !mayUse(p, s);
+  });
   document.querySelectorAll('.lang button').forEach(function (b) {
     b.setAttribute('aria-pressed', b.dataset.lang === LANG ? 'true' : 'false');
   });
@@ -45,10 +63,12 @@ function frame() {
 function route() {
   const s = Session.get();
   const hp = parseHash();
-  let name = PAGES[hp.page] ? hp.page : (s ? 'queue' : 'verify');
+  let name = PAGES[hp.page] ? hp.page : (s ? home(s) : 'verify');
 
   if (PAGES[name].staff && !s)
     name = 'login';
+  else if (!mayUse(name, s))
+    name = home(s);
   Object.keys(PAGES).forEach(function (p) {
     $('page-' + p).hidden = p !== name;
   });
@@ -118,11 +138,12 @@ async function loginSubmit(ev) {
   }
   if (r.status === 200 && r.data.csrf) {
     Session.set({ csrf: r.data.csrf, user: r.data.user, role: r.data.role,
-                  expires: r.data.expires, idle: r.data.idle_seconds });
+                  seals: r.data.seals || [], expires: r.data.expires,
+                  idle: r.data.idle_seconds });
     lastActivity = Date.now();
     $('login-form').reset();
     loginMsg('');
-    location.hash = r.data.role === 'admin' ? '#audit' : '#queue';
+    location.hash = '#' + home(r.data);
     route();
     return;
   }

@@ -69,10 +69,35 @@ async function sealEnrol(id) {
     h('p', {}, h('code.uri', { text: r.data.uri }))));
 }
 
+/* A seal officer picks one of their own seals; staff type any seal id. */
+function sealOfficer() {
+  const s = Session.get();
+  return !!s && s.role === 'officer';
+}
+
+function sealPageShow() {
+  const officer = sealOfficer();
+  const pick = $('seal-pick');
+  const cur = pick.value;
+  const seals = officer ? Session.get().seals || [] : [];
+
+  $('seal-id-field').hidden = officer;
+  $('seal-id').required = !officer;
+  $('seal-pick-field').hidden = !officer;
+  clear(pick);
+  seals.forEach(function (id) {
+    append(pick, h('option', { value: id, text: id }));
+  });
+  if (seals.indexOf(cur) >= 0)
+    pick.value = cur;
+  if (officer && seals.length > 0)
+    sealShow();
+}
+
 async function sealShow(ev) {
   if (ev)
     ev.preventDefault();
-  const id = $('seal-id').value.trim();
+  const id = sealOfficer() ? $('seal-pick').value : $('seal-id').value.trim();
   const out = clear($('seal-out'));
   const r = await api('GET', '/v1/ra/subscribers/' + encodeURIComponent(id));
   if (r.status !== 200 || r.data.kind !== 'seal') {
@@ -253,6 +278,7 @@ async function slaShow(ev) {
 
 function reportsInit() {
   $('seal-form').addEventListener('submit', sealShow);
+  $('seal-pick').addEventListener('change', sealShow);
   $('audit-form').addEventListener('submit', auditShow);
   $('sla-form').addEventListener('submit', slaShow);
 }

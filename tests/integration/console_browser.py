@@ -8,7 +8,7 @@ ESD_CONSOLE_SHOTS (optional: a folder for a screenshot of each page).
 
 Two browsers (separate profiles, so separate cookies) stand for two
 verifiers at two desks: the four-eyes rule needs a second person, and
-a TOTP step works once per account.
+a TOTP step works once per account. A third is the seal's officer.
 """
 import glob
 import os
@@ -19,7 +19,9 @@ import sys
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (NoSuchElementException,
+                                        StaleElementReferenceException,
+                                        TimeoutException, WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -78,8 +80,11 @@ def browser(name, width=1280, height=900):
 
 
 def wait(d, cond, what, timeout=10):
+    # A page that re-renders under the check (a slow machine, parallel
+    # tests) leaves stale elements: the condition is simply asked again.
     try:
-        return WebDriverWait(d, timeout).until(cond)
+        return WebDriverWait(d, timeout, ignored_exceptions=(
+            NoSuchElementException, StaleElementReferenceException)).until(cond)
     except TimeoutException:
         ok(what, False, "timed out; page says: %s" % d.find_element(
             By.TAG_NAME, "main").text[:800].replace("\n", " | "))
@@ -88,6 +93,16 @@ def wait(d, cond, what, timeout=10):
 
 def el(d, css):
     return d.find_element(By.CSS_SELECTOR, css)
+
+
+def text(d, css):
+    """An element's text, looked up again if the page re-rendered it."""
+    for _ in range(20):
+        try:
+            return el(d, css).text
+        except (NoSuchElementException, StaleElementReferenceException):
+            time.sleep(0.1)
+    return ""
 
 
 def visible(css):
@@ -198,10 +213,11 @@ def totp_login(d, user, secret, wrong_first=False):
        el(d, "#who").text.startswith("Signed in as " + user))
 
 
-def mail_to(addr, pattern, timeout=10):
+def mail_to(addr, pattern, timeout=10, skip=()):
+    """The first message to addr matching pattern, but those in skip."""
     end = time.time() + timeout
     while time.time() < end:
-        for m in sorted(glob.glob(D + "/mail/new/*")):
+        for m in sorted(set(glob.glob(D + "/mail/new/*")) - set(skip)):
             text = open(m, encoding="utf-8", errors="replace").read()
             if re.search(r"^To: " + re.escape(addr), text, re.M) and re.search(pattern, text):
                 return text
@@ -288,7 +304,91 @@ def names(d, where):
        % where, not unnamed, " ".join(unnamed))
 
 
-def run(a, b):
+def officer(c, seal):
+    """The seal's responsible officer: an officer account for the seal,
+    its own login, the seal officer page for that seal only."""
+    ctl = [os.environ["ESD_CTL"], "-c", D + "/esignd.conf"]
+    r = subprocess.run(ctl + ["user", "create", "--name", "tono", "--email",
+                              "officer@agency.go.id", "--role", "officer",
+                              "--seal", seal, "--lang", "en"],
+                       capture_output=True, text=True)
+    ok("the admin creates the seal's officer (esignctl user create --role officer --seal)",
+       r.returncode == 0, r.stdout + r.stderr)
+    m = re.search(r"Initial password: *([A-Z0-9-]+)",
+                  mail_to("officer@agency.go.id", r"Initial password: *[A-Z0-9-]+"))
+    ok("the officer's initial password arrives by email", m is not None)
+    with open(TMP + "/tono.initial", "w") as f:
+        f.write(m.group(1) if m else "")
+    go(c, "verify")
+    el(c, "#lang-en").click()
+    secret = first_login(c, "tono", "kopi tubruk manis 45")
+    totp_login(c, "tono", secret)
+    wait(c, visible("#seal-state"), "the officer lands on their seal")
+    ok("the officer lands on the seal officer page, their seal picked, no id to type",
+       c.execute_script("return location.hash") == "#seal" and
+       el(c, "#seal-pick").get_attribute("value") == seal and
+       not el(c, "#seal-id").is_displayed())
+    menu = [a.get_attribute("href").split("#")[1]
+            for a in c.find_elements(By.CSS_SELECTOR, "#nav a") if a.is_displayed()]
+    ok("the menu offers the officer the public pages and the seal officer page only",
+       menu == ["verify", "activate", "seal"], str(menu))
+    c.get(URL + "/console/#queue")
+    wait(c, visible("#seal-state"), "the seal page instead of the queue")
+    ok("a page not for an officer (#queue) shows the seal officer page instead",
+       el(c, "#page-seal").is_displayed() and not el(c, "#page-queue").is_displayed())
+    ok("the server refuses the officer the queue (403)",
+       fetch(c, "GET", "/v1/ra/requests", csrf=False) == 403)
+    ok("the officer sees the activation state: not activated",
+       text(c, "#seal-state") == "Not activated.", text(c, "#seal-state"))
+    before = glob.glob(D + "/mail/new/*")
+    el(c, "#seal-activate").click()
+    confirm(c, "activation code is emailed")
+    wait(c, lambda d: el(d, "#seal-state").get_attribute("data-active") == "true",
+         "the officer's activation shows")
+    ok("the officer requests an activation: the state shows its expiry and who asked",
+       text(c, "#seal-state").startswith("Active until") and "user:tono" in text(c, "#seal-state"),
+       text(c, "#seal-state"))
+    m = mail_to("officer@agency.go.id", r"(Activation code|Kode aktivasi): *[A-Z0-9]{5}-",
+                skip=before)
+    code = re.search(r"(?:Activation code|Kode aktivasi): *([A-Z0-9]{5}-[A-Z0-9]{5})", m)
+    ok("the officer's mailbox receives the activation code", code is not None)
+    fill(c, "#sc-act", code.group(1) if code else "x")
+    fill(c, "#sc-docs", "1")
+    el(c, "#seal-code-form button[type=submit]").click()
+    confirm(c, "good for 1 documents")
+    wait(c, lambda d: "good" in el(d, "#sc-msg").get_attribute("class") or
+         "bad" in el(d, "#sc-msg").get_attribute("class"), "the officer's seal code")
+    sc = re.search(r"shown once\): ([0-9a-f]{32})", text(c, "#sc-msg"))
+    ok("the officer exchanges it for a seal code, shown once", sc is not None, text(c, "#sc-msg"))
+    r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@%s/real-qt-test.pdf" % CORPUS,
+             "-F", "key=" + seal, "-F", "seal_code=" + (sc.group(1) if sc else "x"),
+             "-o", "/dev/null", "-w", "%{http_code}", URL + "/v1/seal")
+    ok("... which the sealing application uses (200)", r.stdout == "200", r.stdout + r.stderr)
+    el(c, "#lang-id").click()
+    wait(c, lambda d: text(d, "#seal-state").startswith("Aktif sampai"), "the page in Indonesian")
+    ok("in Indonesian: the officer's seal list and the state",
+       text(c, "label[for=seal-pick]") == "Segel yang Anda tangani")
+    el(c, "#lang-en").click()
+    wait(c, lambda d: text(d, "#seal-state").startswith("Active until"), "back in English")
+    names(c, "the officer's seal page")
+    el(c, "#seal-deactivate").click()
+    confirm(c, "every seal code of it is refused")
+    wait(c, lambda d: text(d, "#seal-state") == "Not activated.", "the officer's revocation")
+    ok("the officer revokes the activation: the state says not activated", True)
+    r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@%s/real-qt-test.pdf" % CORPUS,
+             "-F", "key=" + seal, "-F", "seal_code=" + (sc.group(1) if sc else "x"),
+             "-o", "/dev/null", "-w", "%{http_code}", URL + "/v1/seal")
+    ok("... and the seal code left is refused (401)", r.stdout == "401", r.stdout)
+    el(c, "#logout").click()
+    wait(c, visible("#page-login"), "the officer logs out")
+    ok("the officer logs out: the cookie no longer reads the seal (401)",
+       fetch(c, "GET", "/v1/ra/subscribers/" + seal, csrf=False) == 401)
+    errs = csp_errors(c)
+    ok("the officer's browser logged no Content-Security-Policy violation",
+       not errs, "; ".join(errs)[:300])
+
+
+def run(a, b, c):
     # ---- public pages, language ----
     go(a, "verify")
     ok("the console opens on the public verify page, in Indonesian",
@@ -625,6 +725,7 @@ def run(a, b):
              "-F", "key=" + seal, "-F", "seal_code=" + (sc.group(1) if sc else "x"),
              "-o", "/dev/null", "-w", "%{http_code}", URL + "/v1/seal")
     ok("... and the seal code left is refused (401)", r.stdout == "401", r.stdout)
+    officer(c, seal)
 
     # ---- renewal of the seal (budi asks, siti approves) ----
     go(b, "certs")
@@ -723,15 +824,16 @@ def on_term(signum, frame):
 
 def main():
     signal.signal(signal.SIGTERM, on_term)
-    a = b = None
+    a = b = c = None
     try:
         a = browser("a")
         b = browser("b")
-        run(a, b)
+        c = browser("c")
+        run(a, b, c)
     except (WebDriverException, TimeoutException, AttributeError, IndexError) as e:
         ok("the browser run completes", False, repr(e)[:400])
     finally:
-        for d in (a, b):
+        for d in (a, b, c):
             if d is not None:
                 try:
                     d.quit()

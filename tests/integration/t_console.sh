@@ -6,7 +6,9 @@
 # from oathtool), one registers a person, the other approves (four eyes),
 # the person activates from the emailed link, the certificate is found,
 # revoked through the queue, and the verify page reports the revoked
-# signer. A wrong code and a CSRF-less change are refused. Screenshots
+# signer. A seal's officer logs in with an account for the seal, lands
+# on its page, activates it, gets a seal code and revokes the activation.
+# A wrong code and a CSRF-less change are refused. Screenshots
 # go to docs/console/ when ESD_CONSOLE_SHOTS is set to that folder.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
