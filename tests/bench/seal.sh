@@ -481,12 +481,12 @@ passphrase_timing() {
 # The BSrE v2 rows: per document, so that one call of ten files and ten
 # calls of one file compare directly.
 v2_report() {
-	local i t line d k docs rate ms cf ck cc trip
+	local i t line d k docs rate cf ck cc trip hf hk
 	echo
 	echo "BSrE v2 POST /api/v2/seal/pdf (HTTP Basic, base64 JSON), $v2_files files per call, against"
 	echo "one file per call and the native /v1/seal, all on seal $sc_seal with one seal code:"
-	printf '  %-24s %7s %3s %6s %6s %4s %8s %9s %9s | %6s %6s %6s %6s\n' "route" "PDF" "thr" \
-		"calls" "docs" "fail" "docs/s" "p50/call" "p99/call" "front" "keeper" "client" "trip"
+	printf '  %-24s %7s %3s %6s %6s %4s %8s %9s %9s | %6s %6s %6s %6s | %7s\n' "route" "PDF" "thr" \
+		"calls" "docs" "fail" "docs/s" "p50/call" "p99/call" "front" "keeper" "client" "trip" "HWM f/k"
 	for i in 0 1; do
 		[ -n "${SEAL_PDFS[$i]:-}" ] || continue
 		for t in $v2_t; do
@@ -497,21 +497,22 @@ v2_report() {
 				[ "$k" != vb ] || d=$v2_files
 				docs=$(( $(field "$line" ok) * d ))
 				rate=$(awk -v r="$(field "$line" rps)" -v d="$d" 'BEGIN { printf "%.1f", r * d }')
-				read -r cf ck trip _ <<<"${SX[$k$i.$t]:-- - - -}"
+				read -r cf ck trip hf hk _ <<<"${SX[$k$i.$t]:-- - - - - -}"
 				cc=$(awk -v c="$(field "$line" client_cpu_ms)" -v d="$d" \
 					'BEGIN { if (c != "") printf "%.2f", c / d; else print "-" }')
-				printf '  %-24s %7s %3s %6s %6s %4s %8s %9.2f %9.2f | %6s %6s %6s %6s%s\n' \
+				printf '  %-24s %7s %3s %6s %6s %4s %8s %9.2f %9.2f | %6s %6s %6s %6s | %7s%s\n' \
 					"$(case $k in vn) echo "native /v1/seal" ;; vs) echo "v2, 1 file/call" ;;
 						vb) echo "v2, $v2_files files/call" ;; esac)" \
 					"${SEAL_LABEL[$i]}" "$t" "$(field "$line" ok)" "$docs" \
 					"$(field "$line" failures)" "$rate" "$(field "$line" p50_ms)" \
-					"$(field "$line" p99_ms)" "$cf" "$ck" "$cc" "$trip" \
+					"$(field "$line" p99_ms)" "$cf" "$ck" "$cc" "$trip" "$hf/$hk" \
 					"$([ "$(field "$line" complete)" = yes ] || echo " (capped)")"
 			done
 		done
 	done
 	echo "  docs/s: documents sealed per second (calls/s x files per call); p50/p99 per call;"
-	echo "  front, keeper, client: CPU ms per document; trip: keeper round trip per signature."
+	echo "  front, keeper, client: CPU ms per document; trip: keeper round trip per signature;"
+	echo "  HWM: VmHWM (MiB) of the front and the keeper during the row."
 	echo "  native /v1/seal: multipart, bearer token of the same client, seal_code field."
 	echo
 	echo "  ratios per document (docs/s over docs/s or signatures/s; 'peak' = best thread count):"
