@@ -926,7 +926,8 @@ int main(int argc, char **argv)
 			o.files = 10;
 		break;
 	}
-	if (o.basic_user != NULL && o.mode != MODE_V2_SEAL)
+	if (o.mode != MODE_V2_SEAL &&
+	    (o.basic_user != NULL || o.subscriber != NULL || o.files != 0))
 		return usage();
 	if (o.url != NULL &&
 	    (strlen(o.url) > 400 || o.cacert == NULL || token_file == NULL))
