@@ -17,13 +17,16 @@ if [ "$size" = quick ]; then
 	seal_unix_t="$((2 * ncpu))"
 	seal_hash_t="$((2 * ncpu))"
 	pdfbox_t="$ncpu"
+	v2_t="$((2 * ncpu))"
 else
 	seal_s=4 lat_s=5 pdfbox_s=6
 	seal_https_t="1 $ncpu $((2 * ncpu))"
 	seal_unix_t="1 $ncpu $((2 * ncpu))"
 	seal_hash_t="1 $ncpu $((2 * ncpu))"
 	pdfbox_t="1 $ncpu"
+	v2_t="1 $ncpu $((2 * ncpu))"
 fi
+v2_files=10 # files per call of the BSrE v2 batch rows
 seal_s=${BENCH_SEAL_SECONDS:-$seal_s}
 # thread lists without repeats (1 CPU: "1 1 2" -> "1 2")
 uniq_t() { tr ' ' '\n' <<<"$1" | awk 'NF && !seen[$1]++' | tr '\n' ' '; }
@@ -31,6 +34,7 @@ seal_https_t=$(uniq_t "$seal_https_t")
 seal_unix_t=$(uniq_t "$seal_unix_t")
 seal_hash_t=$(uniq_t "$seal_hash_t")
 pdfbox_t=$(uniq_t "$pdfbox_t")
+v2_t=$(uniq_t "$v2_t")
 lat_t=$((2 * ncpu))
 clk_tck=$(getconf CLK_TCK)
 corpus=${BENCH_CORPUS:-$shared/corpus}
@@ -98,10 +102,13 @@ hwm_clear() {
 # seal_row KEY THREADS DESCRIPTION SIGNBENCH-ARGS...: one measurement of
 # esignd, with the front's and the keeper's CPU time, the keeper round
 # trip of the signature (esignd_sign_seconds), the peak RSS of both and
-# the audit check: one record per request, warm-ups included.
+# the audit check: one record per request, warm-ups included. With
+# seal_docs=N (the v2 batch rows) a request seals N documents: N records
+# per request, and the CPU columns are per document.
 declare -A SX
+seal_docs=1
 seal_row() {
-	local k=$1 t=$2 what=$3 f0 f1 k0 k1 s0 s1 c0 c1 a0 a1 line n ok fails
+	local k=$1 t=$2 what=$3 f0 f1 k0 k1 s0 s1 c0 c1 a0 a1 line n ok fails d=$seal_docs
 	shift 3
 	seal_pids
 	hwm_clear "$fpid" "$kpid"
@@ -116,11 +123,11 @@ seal_row() {
 	[ "$kept" = 1 ] && [ -n "$line" ] || return 0
 	ok=$(field "$line" ok) n=$(field "$line" requests) fails=$(field "$line" failures)
 	if [ -n "$a0" ] && [ -n "$a1" ] && [ "$fails" = 0 ] &&
-		[ $((a1 - a0)) -ne $((n + t)) ]; then
-		say "$what: $((a1 - a0)) audit records for $((n + t)) seals (warm-ups included)"
+		[ $((a1 - a0)) -ne $(((n + t) * d)) ]; then
+		say "$what: $((a1 - a0)) audit records for $(((n + t) * d)) seals (warm-ups included)"
 		failed=1
 	fi
-	SX[$k]=$(awk -v ok="$ok" -v f0="$f0" -v f1="$f1" -v k0="$k0" -v k1="$k1" \
+	SX[$k]=$(awk -v ok="$((ok * d))" -v f0="$f0" -v f1="$f1" -v k0="$k0" -v k1="$k1" \
 		-v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v hz="$clk_tck" \
 		-v hf="$(hwm_kb "$fpid")" -v hk="$(hwm_kb "$kpid")" 'BEGIN {
 		if (ok > 0 && f0 != "" && f1 != "") printf "%.2f ", (f1 - f0) * 1000 / hz / ok; else printf "- "
@@ -258,6 +265,15 @@ seal_measure() {
 				--seal-code "$sc_code" --seconds "$seal_s"
 		done
 		passphrase_timing
+		# The same seal through BSrE's v2 route, one file and ten
+		# files per call, against the native route with the same key
+		# and seal code (after the rows above: a new activation).
+		if v2_setup; then
+			v2_measure
+		else
+			seal_note+=("BSrE v2 rows: skipped: the v2 activation or seal code failed (see above)")
+			failed=1
+		fi
 	fi
 
 	seal_load=$(cut -d ' ' -f 1-3 /proc/loadavg)
@@ -346,6 +362,102 @@ print(d)' "$1"; }
 	return 0
 }
 
+# The BSrE v2 seal flow of an agency integration (docs/bsre-compat.md,
+# tests/integration/t_bsre.sh), HTTP Basic as the client bench-sealer:
+# /api/v2/seal/get/activation (a new activation: the code is emailed to
+# the seal's officer), then /api/v2/seal/get/totp with data = the most
+# files a seal code may cover here (seal_code_max_documents, run.sh) for
+# one seal code that every v2 row and the native comparison row use.
+v2_code='' v2_basic=()
+v2_setup() {
+	local before mail ac i
+	v2_basic=(-u "bench-sealer:$(head -n 1 "$work/sealer.tok")")
+	v2post() {
+		curl -s -o "$work/v2.body" -w '%{http_code}' --max-time 30 --cacert "$inst/ca.pem" \
+			"${v2_basic[@]}" -H 'Content-Type: application/json' -d "$2" \
+			"https://127.0.0.1:$port$1"
+	}
+	# a mail that was not there before: not the activation code that
+	# seal_code_setup used
+	before=$(find "$inst/mail/new" -type f 2>/dev/null | sort)
+	if [ "$(v2post /api/v2/seal/get/activation "{\"idSubscriber\":\"$sc_seal\"}")" != 200 ]; then
+		say "v2 seal/get/activation: $(cat "$work/v2.body")"
+		return 1
+	fi
+	ac=
+	for i in $(seq 100); do
+		for mail in $(find "$inst/mail/new" -type f 2>/dev/null | sort | comm -13 <(echo "$before") -); do
+			grep -q '^To: seal@bench.test' "$mail" || continue
+			ac=$(grep -i -e 'kode aktivasi' -e 'activation code' "$mail" |
+				grep -o '[A-Z0-9]\{5\}-[A-Z0-9]\{5\}' | head -n 1)
+			[ -z "$ac" ] || break 2
+		done
+		sleep 0.1
+	done
+	[ -n "$ac" ] || { say "v2: no activation mail for seal@bench.test"; return 1; }
+	if [ "$(v2post /api/v2/seal/get/totp \
+		"{\"idSubscriber\":\"$sc_seal\",\"data\":1000000,\"totp\":\"$ac\"}")" != 200 ]; then
+		say "v2 seal/get/totp: $(cat "$work/v2.body")"
+		return 1
+	fi
+	v2_code=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["totp"])' <"$work/v2.body") ||
+		return 1
+	[ -n "$v2_code" ]
+}
+
+# Per document (the 20 KB one, and the 140 KB one in the default mode)
+# and thread count: the native /v1/seal with the same seal, client and
+# seal code (bearer), then v2 with one file per call, then v2 with
+# $v2_files, close together so that they share the background load;
+# all of it `rounds` times (default 2, quick 1), the best rate of each
+# row kept, as for the signing rows. The first reply's files of the
+# first 1-file and batch rows are kept for pdfsig.
+v2_measure() {
+	local i t v2args save1 saveb
+	for i in "${!SEAL_PDFS[@]}"; do
+		[ "$i" -le 1 ] || continue
+		[ "$size" != quick ] || [ "$i" = 0 ] || continue
+		v2args=(--mode v2-seal --file "${SEAL_PDFS[$i]}" --url "https://127.0.0.1:$port"
+			--cacert "$inst/ca.pem" --basic-user bench-sealer --token-file "$work/sealer.tok"
+			--subscriber "$sc_seal" --seal-code "$v2_code" --seconds "$seal_s")
+		for round in $(seq "$rounds"); do
+			for t in $v2_t; do
+				save1=() saveb=()
+				if [ "$round" = 1 ] && [ "$t" = "${v2_t%% *}" ]; then
+					save1=(--save "$work/v2single$i") saveb=(--save "$work/v2batch$i")
+				fi
+				seal_row "vn$i.$t" "$t" "native /v1/seal with the seal code, ${SEAL_LABEL[$i]} PDF, $t thread(s)" \
+					--mode seal --file "${SEAL_PDFS[$i]}" --url "https://127.0.0.1:$port" \
+					--cacert "$inst/ca.pem" --token-file "$work/sealer.tok" --key "$sc_seal" \
+					--seal-code "$v2_code" --seconds "$seal_s"
+				seal_row "vs$i.$t" "$t" "v2 seal/pdf, 1 file per call, ${SEAL_LABEL[$i]} PDF, $t thread(s)" \
+					"${v2args[@]}" --files 1 "${save1[@]}"
+				seal_docs=$v2_files
+				seal_row "vb$i.$t" "$t" "v2 seal/pdf, $v2_files files per call, ${SEAL_LABEL[$i]} PDF, $t thread(s)" \
+					"${v2args[@]}" --files "$v2_files" "${saveb[@]}"
+				seal_docs=1
+			done
+		done
+		round=
+	done
+	# the files of the first reply of each kind, as a verifier sees them
+	if command -v pdfsig >/dev/null; then
+		local f n=0 r
+		for f in "$work"/v2single*.pdf "$work"/v2batch*.pdf; do
+			[ -s "$f" ] || continue
+			n=$((n + 1))
+			r=$(pdfsig "$f" 2>&1 || true)
+			if ! grep -q 'Signature is Valid' <<<"$r"; then
+				say "a file of a v2 reply does not verify: ${f##*/}"
+				echo "$r" >&2
+				failed=1
+			fi
+		done
+		v2_checked=$n
+	fi
+}
+v2_checked=0
+
 # The passphrase check (Argon2id, libsodium's interactive limits) as a
 # signer sees it: mean time of sequential /v1/sign/hash calls with the
 # passphrase, against the same calls on the demo individual key without.
@@ -369,6 +481,104 @@ passphrase_timing() {
 	done
 	t1=$(date +%s%N)
 	np_ms=$(( (t1 - t0) / n / 1000000 ))
+}
+
+# The BSrE v2 rows: per document, so that one call of ten files and ten
+# calls of one file compare directly.
+v2_report() {
+	local i t line d k docs rate cf ck cc trip hf hk
+	echo
+	echo "BSrE v2 POST /api/v2/seal/pdf (HTTP Basic, base64 JSON), $v2_files files per call, against"
+	echo "one file per call and the native /v1/seal, all on seal $sc_seal with one seal code"
+	echo "(${seal_s} s per row, best of $rounds round(s), interleaved):"
+	printf '  %-24s %7s %3s %6s %6s %4s %8s %9s %9s | %6s %6s %6s %6s | %7s\n' "route" "PDF" "thr" \
+		"calls" "docs" "fail" "docs/s" "p50/call" "p99/call" "front" "keeper" "client" "trip" "HWM f/k"
+	for i in 0 1; do
+		[ -n "${SEAL_PDFS[$i]:-}" ] || continue
+		for t in $v2_t; do
+			for k in vn vs vb; do
+				line=${R[$k$i.$t]:-}
+				[ -n "$line" ] || continue
+				d=1
+				[ "$k" != vb ] || d=$v2_files
+				docs=$(( $(field "$line" ok) * d ))
+				rate=$(awk -v r="$(field "$line" rps)" -v d="$d" 'BEGIN { printf "%.1f", r * d }')
+				read -r cf ck trip hf hk _ <<<"${SX[$k$i.$t]:-- - - - - -}"
+				cc=$(awk -v c="$(field "$line" client_cpu_ms)" -v d="$d" \
+					'BEGIN { if (c != "") printf "%.2f", c / d; else print "-" }')
+				printf '  %-24s %7s %3s %6s %6s %4s %8s %9.2f %9.2f | %6s %6s %6s %6s | %7s%s\n' \
+					"$(case $k in vn) echo "native /v1/seal" ;; vs) echo "v2, 1 file/call" ;;
+						vb) echo "v2, $v2_files files/call" ;; esac)" \
+					"${SEAL_LABEL[$i]}" "$t" "$(field "$line" ok)" "$docs" \
+					"$(field "$line" failures)" "$rate" "$(field "$line" p50_ms)" \
+					"$(field "$line" p99_ms)" "$cf" "$ck" "$cc" "$trip" "$hf/$hk" \
+					"$([ "$(field "$line" complete)" = yes ] || echo " (capped)")"
+			done
+		done
+	done
+	echo "  docs/s: documents sealed per second (calls/s x files per call); p50/p99 per call;"
+	echo "  front, keeper, client: CPU ms per document; trip: keeper round trip per signature;"
+	echo "  HWM: VmHWM (MiB) of the front and the keeper during the row."
+	echo "  native /v1/seal: multipart, bearer token of the same client, seal_code field."
+	echo
+	echo "  ratios per document (docs/s over docs/s or signatures/s; 'peak' = best thread count):"
+	printf '  %-46s' ""
+	for i in 0 1; do [ -z "${R[vb$i.${v2_t%% *}]:-}" ] || printf ' %8s' "${SEAL_LABEL[$i]}"; done
+	echo
+	v2r() {  # v2r LABEL NUM-PREFIX DEN-PREFIX|raw [T]: per-document ratio
+		local lbl=$1 a b v=() i x y
+		for i in 0 1; do
+			[ -n "${R[vb$i.${v2_t%% *}]:-}" ] || continue
+			if [ -n "${4:-}" ]; then
+				x=$(v2docs "$2$i.$4")
+				if [ "$3" = raw ]; then
+					y=$(rate "raw$4")
+					[ -n "$y" ] || y=$(best_of "$(rate raw1) $(rate "raw$ncpu")")
+				else
+					y=$(v2docs "$3$i.$4")
+				fi
+			else
+				x=$(v2peak "$2$i")
+				if [ "$3" = raw ]; then
+					y=$(best_of "$(rate raw1) $(rate "raw$ncpu")")
+				else
+					y=$(v2peak "$3$i")
+				fi
+			fi
+			v+=("$(ratio "$x" "$y")")
+		done
+		ratio_row "$lbl" "${v[@]}"
+	}
+	for t in $v2_t; do
+		v2r "v2 batch per document / v2 single, $t thr" vb vs "$t"
+	done
+	v2r "v2 batch per document / v2 single, peak" vb vs
+	v2r "v2 batch per document / native /v1/seal, peak" vb vn
+	v2r "v2 single / native /v1/seal, peak" vs vn
+	for t in $v2_t; do
+		v2r "v2 batch per document / raw C_Sign, $t thr" vb raw "$t"
+	done
+	v2r "v2 batch per document / raw C_Sign, peak" vb raw
+	echo "  (raw C_Sign is measured with 1 and $ncpu thread(s); more client threads are"
+	echo "  divided by the better of the two)"
+	if [ "$v2_checked" -gt 0 ]; then
+		echo "  v2 replies: every file of every reply checked (%PDF- ... %%EOF, longer than the"
+		echo "  upload, one per file sent); the $v2_checked files of the first reply of each v2 row"
+		echo "  kind decoded and checked with pdfsig (Signature is Valid)"
+	fi
+}
+v2docs() {  # documents per second of a v2 or native row
+	local line=${R[$1]:-}
+	[ -n "$line" ] || return 0
+	case $1 in
+	vb*) field "$line" docs_rps ;;
+	*) field "$line" rps ;;
+	esac
+}
+v2peak() {  # v2peak PREFIX: the best documents per second over $v2_t
+	local t l=
+	for t in $v2_t; do l="$l $(v2docs "$1.$t")"; done
+	best_of "$l"
 }
 
 # --- report
@@ -517,6 +727,7 @@ seal_report() {
 		echo "  (no seal-code rows: the seal subscriber could not be set up)"
 	fi
 	[ -z "$pdfbox_note" ] || echo "  (no PDFBox ratios: the peer was skipped: $pdfbox_note)"
+	[ -z "$v2_code" ] || v2_report
 	echo "  PDFBox seals in process (no HTTP, TLS, upload or audit record) and reserves"
 	echo "  a smaller /Contents; esignd commits an audit record (fsync) before each reply."
 	[ "${#seal_note[@]}" -eq 0 ] || printf '%s\n' "${seal_note[@]}"

@@ -20,6 +20,20 @@
  *   seal-hash     POST /v1/seal/hash {"digest": hex, "key", "level"} over
  *                 HTTPS or the Unix socket; a different digest each time;
  *                 ok = HTTP 200 and a "cms" member.
+ *   v2-seal       POST /api/v2/seal/pdf (docs/bsre-compat.md) over HTTPS
+ *                 with HTTP Basic (--basic-user NAME, the client's token
+ *                 from --token-file as the password): JSON {"idSubscriber",
+ *                 "totp": the seal code, "signatureProperties": one
+ *                 {"tampilan":"INVISIBLE"} per file, "file": --files N
+ *                 copies of --file in base64}; the body is built once and
+ *                 sent as it is every time. ok = HTTP 200, a JSON body
+ *                 whose "file" array holds exactly N strings, each a
+ *                 base64 PDF: its first bytes decode to %PDF-, its last
+ *                 ones contain %%EOF, and it decodes to more bytes than
+ *                 the upload (checked on every reply without decoding all
+ *                 of it; --save decodes the warm-up reply's files in full,
+ *                 for a real verifier). The RESULT line gains files=N and
+ *                 docs_rps= (documents sealed per second).
  *
  * How long: --requests N per thread (default 1000), stopping early at
  * --max-seconds (complete=no); or --seconds S: as many as fit in S
@@ -56,7 +70,8 @@
 
 #include "bench_stats.h"
 
-enum mode { MODE_UNIX_SIGN, MODE_HTTPS_STATUS, MODE_SEAL, MODE_SEAL_HASH };
+enum mode { MODE_UNIX_SIGN, MODE_HTTPS_STATUS, MODE_SEAL, MODE_SEAL_HASH,
+	    MODE_V2_SEAL };
 
 struct opts {
 	enum mode mode;
@@ -77,7 +92,12 @@ struct opts {
 	const char *seal_code;  /* seal, seal-hash: a seal code (subscriber keys) */
 	char *pdf;              /* seal: its bytes */
 	size_t pdf_len;
-	char auth_header[256];  /* "Authorization: Bearer ..." */
+	unsigned files;         /* v2-seal: files per call */
+	const char *subscriber; /* v2-seal: idSubscriber */
+	const char *basic_user; /* v2-seal: the API client's name */
+	char *v2_body;          /* v2-seal: the JSON request, built once */
+	size_t v2_len;
+	char auth_header[512];  /* "Authorization: Bearer|Basic ..." */
 };
 
 struct worker {
@@ -101,6 +121,9 @@ struct buf {
 	uint64_t total;         /* body bytes */
 	FILE *save;             /* copy of the whole body, or NULL */
 	int save_failed;
+	int keep_all;           /* v2-seal: keep the whole body in all */
+	char *all;
+	size_t all_len, all_cap;
 };
 
 /* Keeps the first 4 KiB and the last 16 bytes of a reply body: enough to
@@ -128,6 +151,22 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		b->tail_len = keep + len;
 	}
 	b->total += len;
+	if (b->keep_all) {
+		if (b->all_len + len + 1 > b->all_cap) {
+			size_t cap = b->all_cap ? b->all_cap : 1 << 16;
+			char *n;
+
+			while (cap < b->all_len + len + 1)
+				cap *= 2;
+			if ((n = realloc(b->all, cap)) == NULL)
+				return 0; /* curl fails the transfer */
+			b->all = n;
+			b->all_cap = cap;
+		}
+		memcpy(b->all + b->all_len, p, len);
+		b->all_len += len;
+		b->all[b->all_len] = '\0';
+	}
 	if (b->save != NULL && fwrite(p, 1, len, b->save) != len)
 		b->save_failed = 1;
 	return len;
@@ -139,6 +178,7 @@ static void buf_reset(struct buf *b)
 	b->data[0] = '\0';
 	b->tail_len = 0;
 	b->total = 0;
+	b->all_len = 0;
 }
 
 static void note_error(struct worker *w, const char *fmt, long a,
@@ -146,6 +186,168 @@ static void note_error(struct worker *w, const char *fmt, long a,
 {
 	if (w->first_error[0] == '\0')
 		snprintf(w->first_error, sizeof(w->first_error), fmt, a, s);
+}
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Standard base64 with padding; a malloc'ed string or NULL. */
+static char *b64_encode(const unsigned char *p, size_t n, size_t *out_len)
+{
+	size_t len = (n + 2) / 3 * 4, i, k = 0;
+	char *s = malloc(len + 1);
+
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+		s[k++] = b64_alphabet[v >> 18];
+		s[k++] = b64_alphabet[v >> 12 & 63];
+		s[k++] = b64_alphabet[v >> 6 & 63];
+		s[k++] = b64_alphabet[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)p[i] << 16 |
+			     (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+
+		s[k++] = b64_alphabet[v >> 18];
+		s[k++] = b64_alphabet[v >> 12 & 63];
+		s[k++] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
+		s[k++] = '=';
+	}
+	s[k] = '\0';
+	if (out_len != NULL)
+		*out_len = k;
+	return s;
+}
+
+static int b64_val(char c)
+{
+	const char *p = c ? strchr(b64_alphabet, c) : NULL;
+
+	return p ? (int)(p - b64_alphabet) : -1;
+}
+
+/* Decodes n characters of base64 (n a multiple of 4, '=' only as the
+ * last one or two) into out, which holds n / 4 * 3 bytes; the number of
+ * bytes written, or -1 if it is not base64. */
+static long b64_decode(const char *s, size_t n, unsigned char *out)
+{
+	size_t i, k = 0;
+
+	if (n % 4 != 0)
+		return -1;
+	for (i = 0; i < n; i += 4) {
+		int v[4], pad = 0;
+
+		for (int j = 0; j < 4; j++) {
+			if (s[i + j] == '=' && i + 4 == n && j >= 2) {
+				v[j] = 0;
+				pad++;
+			} else if (pad > 0 || (v[j] = b64_val(s[i + j])) < 0) {
+				return -1;
+			}
+		}
+		out[k++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[k++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (pad < 1)
+			out[k++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	return (long)k;
+}
+
+/* The strings of the "file" array of a v2 reply, in place: sets *at to
+ * the next one's first character and *len to its length; 1 if there is
+ * one, 0 at the array's end, -1 if the reply is not of that shape.
+ * *pos starts at 0. Base64 needs no JSON escapes except "\/", which
+ * jansson does not write. */
+static int next_file(const char *body, size_t *pos, const char **at,
+		     size_t *len)
+{
+	const char *p = body + *pos, *q;
+
+	if (*pos == 0) {
+		if ((p = strstr(body, "\"file\":")) == NULL)
+			return -1;
+		p += 7;
+		while (*p == ' ')
+			p++;
+		if (*p++ != '[')
+			return -1;
+	}
+	while (*p == ' ' || *p == ',')
+		p++;
+	if (*p == ']')
+		return 0;
+	if (*p++ != '"' || (q = strchr(p, '"')) == NULL)
+		return -1;
+	*at = p;
+	*len = (size_t)(q - p);
+	*pos = (size_t)(q + 1 - body);
+	return 1;
+}
+
+/* Is this v2 reply N sealed PDFs in base64? The reason if not. */
+static const char *not_v2_seals(const struct opts *o, CURL *c,
+				const struct buf *b)
+{
+	char *ct = NULL;
+	const char *f;
+	unsigned char head[6], tail[18];
+	size_t pos = 0, len;
+	unsigned n = 0;
+	long k;
+	int more;
+
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+		return "Content-Type is not application/json";
+	if (b->all == NULL)
+		return "no body";
+	while ((more = next_file(b->all, &pos, &f, &len)) == 1) {
+		n++;
+		if (len < 32 || len % 4 != 0 || b64_decode(f, 8, head) != 6 ||
+		    memcmp(head, "%PDF-", 5) != 0)
+			return "a file does not start with %PDF-";
+		if ((k = b64_decode(f + len - 24, 24, tail)) < 5 ||
+		    memmem(tail, (size_t)k, "%%EOF", 5) == NULL)
+			return "a file does not end with %%EOF";
+		if (len / 4 * 3 - (f[len - 1] == '=') - (f[len - 2] == '=') <=
+		    o->pdf_len)
+			return "a file is not longer than the document sent";
+	}
+	if (more < 0)
+		return "the body has no \"file\" array of strings";
+	if (n != o->files)
+		return "the \"file\" array does not hold one PDF per file sent";
+	return NULL;
+}
+
+/* Writes the files of a v2 reply, decoded, to PREFIX.K.pdf; 0 or -1. */
+static int save_v2(const char *prefix, const char *body)
+{
+	const char *f;
+	size_t pos = 0, len;
+	unsigned k = 0;
+	int more, rc = 0;
+
+	while (rc == 0 && (more = next_file(body, &pos, &f, &len)) == 1) {
+		unsigned char *pdf = malloc(len / 4 * 3 + 3);
+		char path[600];
+		long n = pdf ? b64_decode(f, len, pdf) : -1;
+		FILE *out;
+
+		snprintf(path, sizeof(path), "%s.%u.pdf", prefix, k++);
+		if (n < 0 || (out = fopen(path, "wb")) == NULL)
+			rc = -1;
+		else if (fwrite(pdf, 1, (size_t)n, out) != (size_t)n ||
+			 fclose(out) != 0)
+			rc = -1;
+		free(pdf);
+	}
+	return rc;
 }
 
 /* Is this reply a sealed PDF? The reason if not. */
@@ -209,6 +411,10 @@ static int one(struct worker *w, CURL *c, struct buf *b, char *json,
 		return 0;
 	}
 	if (o->mode == MODE_SEAL && (why = not_a_seal(o, c, b)) != NULL) {
+		note_error(w, "HTTP %ld but %s", status, why);
+		return 0;
+	}
+	if (o->mode == MODE_V2_SEAL && (why = not_v2_seals(o, c, b)) != NULL) {
 		note_error(w, "HTTP %ld but %s", status, why);
 		return 0;
 	}
@@ -324,10 +530,25 @@ static int setup(struct worker *w, CURL *c, struct curl_slist **hdr,
 			 https ? o->url : "http://localhost");
 		break;
 	}
+	case MODE_V2_SEAL:
+		/* The same body for every call (read-only, shared by the
+		   threads); no Expect round trip for bodies over 1 MiB. */
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->v2_body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)o->v2_len);
+		if ((h = curl_slist_append(*hdr, "Expect:")) == NULL)
+			return -1;
+		*hdr = h;
+		snprintf(url, url_cap, "%s/api/v2/seal/pdf", o->url);
+		break;
 	}
-	if (o->mode == MODE_UNIX_SIGN || o->mode == MODE_SEAL_HASH) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+	if (o->mode == MODE_UNIX_SIGN || o->mode == MODE_SEAL_HASH ||
+	    o->mode == MODE_V2_SEAL) {
+		if (o->mode != MODE_V2_SEAL) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+					 (long)strlen(json));
+		}
 		if ((h = curl_slist_append(*hdr,
 					   "Content-Type: application/json")) == NULL)
 			return -1;
@@ -359,13 +580,20 @@ static void *run(void *arg)
 	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	b.keep_all = o->mode == MODE_V2_SEAL;
 
 	/* Warm-up: opens the connection (and the TLS session), untimed;
 	   the timed phase should then open none. */
-	if (w->id == 0 && o->save != NULL && (b.save = fopen(o->save, "wb")) == NULL)
+	if (w->id == 0 && o->save != NULL && o->mode != MODE_V2_SEAL &&
+	    (b.save = fopen(o->save, "wb")) == NULL)
 		note_error(w, "cannot write (errno %ld) %s", errno, o->save);
 	if (!one(w, c, &b, json, UINT64_MAX) || b.save_failed)
 		w->warmup_failed = 1;
+	else if (w->id == 0 && o->save != NULL && o->mode == MODE_V2_SEAL &&
+		 save_v2(o->save, b.all) != 0) {
+		note_error(w, "cannot write (errno %ld) %s.K.pdf", errno, o->save);
+		w->warmup_failed = 1;
+	}
 	if (b.save != NULL && fclose(b.save) != 0)
 		w->warmup_failed = 1;
 	b.save = NULL;
@@ -409,6 +637,7 @@ static void *run(void *arg)
 out:
 	if (c != NULL)
 		curl_easy_cleanup(c);
+	free(b.all);
 	curl_mime_free(mime);
 	curl_slist_free_all(hdr);
 	return NULL;
@@ -424,6 +653,10 @@ static int usage(void)
 		"                 [--level B-B|B-T] [--save OUT.pdf] [RUN]\n"
 		"       signbench --mode seal-hash TRANSPORT [--key LABEL]\n"
 		"                 [--level B-B|B-T] [--seal-code CODE] [RUN]\n"
+		"       signbench --mode v2-seal --file PDF --url https://HOST:PORT\n"
+		"                 --cacert FILE --basic-user NAME --token-file FILE\n"
+		"                 --subscriber ID --seal-code CODE [--files N]\n"
+		"                 [--save PREFIX] [RUN]   (files: PREFIX.K.pdf)\n"
 		"TRANSPORT: --url https://HOST:PORT --cacert FILE --token-file FILE\n"
 		"           or --socket PATH (then give --key: the admin has no\n"
 		"           default key)\n"
@@ -449,17 +682,88 @@ static int load_token(struct opts *o, const char *path)
 	if (fgets(tok, sizeof(tok), f) != NULL) {
 		n = strcspn(tok, "\r\n");
 		tok[n] = '\0';
-		if (n > 0 && (size_t)snprintf(o->auth_header,
+		if (n > 0 && o->basic_user != NULL) {
+			/* HTTP Basic: the client's name and its token */
+			char pair[300];
+			char *b64 = NULL;
+			int m = snprintf(pair, sizeof(pair), "%s:%s",
+					 o->basic_user, tok);
+
+			if (m > 0 && (size_t)m < sizeof(pair) &&
+			    (b64 = b64_encode((unsigned char *)pair, (size_t)m,
+					      NULL)) != NULL &&
+			    (size_t)snprintf(o->auth_header,
+					     sizeof(o->auth_header),
+					     "Authorization: Basic %s", b64) <
+				    sizeof(o->auth_header))
+				rc = 0;
+			explicit_bzero(pair, sizeof(pair));
+			if (b64 != NULL)
+				explicit_bzero(b64, strlen(b64));
+			free(b64);
+		} else if (n > 0 && (size_t)snprintf(o->auth_header,
 					      sizeof(o->auth_header),
 					      "Authorization: Bearer %s", tok) <
-				     sizeof(o->auth_header))
+				     sizeof(o->auth_header)) {
 			rc = 0;
+		}
 	}
 	if (rc != 0)
 		fprintf(stderr, "%s: no usable token\n", path);
 	explicit_bzero(tok, sizeof(tok));
 	fclose(f);
 	return rc;
+}
+
+/* Is s safe to put between JSON quotes as it is? */
+static int json_plain(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+			return 0;
+	return 1;
+}
+
+/* The v2 seal request: o->files copies of the PDF in base64. 0 or -1. */
+static int build_v2_body(struct opts *o)
+{
+	static const char prop[] = "{\"tampilan\":\"INVISIBLE\"}";
+	size_t b64_len, cap, k;
+	char *b64 = b64_encode((unsigned char *)o->pdf, o->pdf_len, &b64_len);
+	char *p;
+	int n;
+
+	if (b64 == NULL)
+		return -1;
+	cap = 200 + strlen(o->subscriber) + strlen(o->seal_code) +
+	      o->files * (sizeof(prop) + 1 + b64_len + 3);
+	if ((p = malloc(cap)) == NULL) {
+		free(b64);
+		return -1;
+	}
+	n = snprintf(p, cap, "{\"idSubscriber\":\"%s\",\"totp\":\"%s\","
+		     "\"signatureProperties\":[", o->subscriber, o->seal_code);
+	k = (size_t)n;
+	for (unsigned i = 0; i < o->files; i++) {
+		memcpy(p + k, prop, sizeof(prop) - 1);
+		k += sizeof(prop) - 1;
+		p[k++] = i + 1 < o->files ? ',' : ']';
+	}
+	memcpy(p + k, ",\"file\":[", 9);
+	k += 9;
+	for (unsigned i = 0; i < o->files; i++) {
+		p[k++] = '"';
+		memcpy(p + k, b64, b64_len);
+		k += b64_len;
+		p[k++] = '"';
+		p[k++] = i + 1 < o->files ? ',' : ']';
+	}
+	p[k++] = '}';
+	p[k] = '\0';
+	free(b64);
+	o->v2_body = p;
+	o->v2_len = k;
+	return 0;
 }
 
 /* Reads the whole PDF into o->pdf. */
@@ -531,6 +835,8 @@ int main(int argc, char **argv)
 				o.mode = MODE_SEAL;
 			else if (strcmp(val, "seal-hash") == 0)
 				o.mode = MODE_SEAL_HASH;
+			else if (strcmp(val, "v2-seal") == 0)
+				o.mode = MODE_V2_SEAL;
 			else
 				return usage();
 		} else if (strcmp(k, "--threads") == 0) {
@@ -569,6 +875,14 @@ int main(int argc, char **argv)
 			o.save = val;
 		} else if (strcmp(k, "--seal-code") == 0) {
 			o.seal_code = val;
+		} else if (strcmp(k, "--files") == 0) {
+			if (bench_parse_u64(val, 1, 50, &v) != 0)
+				return usage();
+			o.files = (unsigned)v;
+		} else if (strcmp(k, "--subscriber") == 0) {
+			o.subscriber = val;
+		} else if (strcmp(k, "--basic-user") == 0) {
+			o.basic_user = val;
 		} else if (strcmp(k, "--url") == 0) {
 			o.url = val;
 		} else if (strcmp(k, "--cacert") == 0) {
@@ -602,14 +916,30 @@ int main(int argc, char **argv)
 		    (o.socket_path != NULL && !o.key_given))
 			return usage();
 		break;
+	case MODE_V2_SEAL:
+		if (o.file == NULL || o.url == NULL || o.basic_user == NULL ||
+		    o.subscriber == NULL || o.seal_code == NULL ||
+		    !json_plain(o.subscriber) || !json_plain(o.seal_code) ||
+		    strchr(o.basic_user, ':') != NULL)
+			return usage();
+		if (o.files == 0)
+			o.files = 10;
+		break;
 	}
+	if (o.mode != MODE_V2_SEAL &&
+	    (o.basic_user != NULL || o.subscriber != NULL || o.files != 0))
+		return usage();
 	if (o.url != NULL &&
 	    (strlen(o.url) > 400 || o.cacert == NULL || token_file == NULL))
 		return usage();
 	if (o.url != NULL && load_token(&o, token_file) != 0)
 		return 2;
-	if (o.mode == MODE_SEAL && load_pdf(&o) != 0)
+	if ((o.mode == MODE_SEAL || o.mode == MODE_V2_SEAL) && load_pdf(&o) != 0)
 		return 2;
+	if (o.mode == MODE_V2_SEAL && build_v2_body(&o) != 0) {
+		fprintf(stderr, "signbench: out of memory\n");
+		return 2;
+	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "signbench: curl_global_init failed\n");
@@ -685,9 +1015,15 @@ int main(int argc, char **argv)
 		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
 				      " offered_rps=%.1f late=%llu", o.rate,
 				      (unsigned long long)late);
-	if (o.mode == MODE_SEAL)
-		snprintf(extra + n, sizeof(extra) - n, " reply_bytes=%llu",
-			 (unsigned long long)w[0].reply_bytes);
+	if (o.mode == MODE_SEAL || o.mode == MODE_V2_SEAL)
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+				      " reply_bytes=%llu",
+				      (unsigned long long)w[0].reply_bytes);
+	if (o.mode == MODE_V2_SEAL)
+		snprintf(extra + n, sizeof(extra) - n,
+			 " files=%u docs_rps=%.1f request_bytes=%zu", o.files,
+			 seconds > 0 ? (double)ok * o.files / seconds : 0.0,
+			 o.v2_len);
 	bench_report("signbench", o.mode_name, o.threads, done, ok, failures,
 		     seconds, all, (size_t)ok, complete, extra);
 	/* Running into --max-seconds is not a failure: the rate stands. */
@@ -702,6 +1038,7 @@ out:
 	free(th);
 	free(w);
 	free(o.pdf);
+	free(o.v2_body);
 	curl_global_cleanup();
 	explicit_bzero(o.auth_header, sizeof(o.auth_header));
 	return rc;
