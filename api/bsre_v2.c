@@ -3,9 +3,12 @@
  * engine like v1 (bsre.c). Several files go in one call, each with its
  * signatureProperties entry; the first refusal ends the call.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "api/bsre_int.h"
 #include "common/err.h"
@@ -47,21 +50,74 @@ static int signer_ref(json_t *j, char *ref, size_t cap)
 
 /* Signs every file of the call with key and auth; answers
  * {"file": [base64 …], "time": ms}. */
+/* The answer {"file": ["…", …], "time": ms}, written directly: base64
+ * needs no JSON escaping, so each signed file is encoded once, straight
+ * into its place (docs/performance.md, the v2 batch profile). */
+struct answer {
+	char *p;
+	size_t len, cap;
+};
+
+/* Room for n more bytes and a NUL. */
+static int answer_room(struct answer *a, size_t n)
+{
+	if (a->len + n + 1 > a->cap) {
+		size_t cap = (a->len + n + 1) * 3 / 2 + 256;
+		char *np = realloc(a->p, cap);
+
+		if (np == NULL)
+			return ESD_ENOMEM;
+		a->p = np;
+		a->cap = cap;
+	}
+	return 0;
+}
+
+static int answer_put(struct answer *a, const void *s, size_t n)
+{
+	if (answer_room(a, n) != 0)
+		return ESD_ENOMEM;
+	memcpy(a->p + a->len, s, n);
+	a->len += n;
+	a->p[a->len] = '\0';
+	return 0;
+}
+
+/* ,"BASE64" (no comma before the first file). */
+static int answer_file(struct answer *a, size_t i, const uint8_t *pdf,
+		       size_t len)
+{
+	size_t enc = 4 * ((len + 2) / 3);
+
+	if (len > INT_MAX || answer_put(a, i ? ",\"" : "\"", i ? 2 : 1) != 0 ||
+	    answer_room(a, enc + 1) != 0)
+		return ESD_ENOMEM;
+	/* EVP_EncodeBlock writes enc characters and a NUL, no newlines. */
+	a->len += (size_t)EVP_EncodeBlock((unsigned char *)a->p + a->len, pdf,
+					  (int)len);
+	return answer_put(a, "\"", 1);
+}
+
 static void sign_files(struct req *r, struct resp *out, json_t *j,
 		       const char *purpose, const char *key,
 		       struct sign_auth auth, const char *ctx)
 {
-	json_t *files = json_object_get(j, "file"), *props, *res = json_array();
+	json_t *files = json_object_get(j, "file"), *props;
+	struct answer res = { NULL, 0, 0 };
+	char tail[48];
 	uint64_t t0 = esd_mono_ns();
 	size_t n = json_array_size(files);
 
 	props = json_object_get(j, "signatureProperties");
-	if (!json_is_array(files) || n == 0 || n > MAX_FILES || res == NULL ||
+	if (!json_is_array(files) || n == 0 || n > MAX_FILES ||
 	    (props != NULL && (!json_is_array(props) ||
 			       json_array_size(props) != n))) {
 		bsre_fail(out, "bad_request", ctx, "'file' is an array of 1-50 "
 			  "base64 PDFs, 'signatureProperties' one object each");
-		json_decref(res);
+		return;
+	}
+	if (answer_put(&res, "{\"file\":[", 9) != 0) {
+		bsre_fail(out, "out_of_memory", ctx, NULL);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -71,22 +127,25 @@ static void sign_files(struct req *r, struct resp *out, json_t *j,
 		struct sign_input in = { 0 };
 		uint8_t *pdf = NULL, *image = NULL;
 		size_t len = 0, ilen = 0;
-		char *vis = NULL, *enc;
+		char *vis = NULL;
+		int rc;
 		struct resp one = { 0 };
 
 		if (b64 == NULL || esd_b64_decode(b64, &pdf, &len) != 0 ||
 		    (img != NULL && img[0] && esd_b64_decode(img, &image, &ilen) != 0)) {
 			free(pdf);
 			bsre_fail(out, "bad_request", ctx, "bad base64");
-			json_decref(res);
+			free(res.p);
 			return;
 		}
+		/* The request's copy of this file is not needed any more. */
+		json_array_set_new(files, i, json_null());
 		if (sget(p, "pdfPassword") != NULL && sget(p, "pdfPassword")[0]) {
 			free(pdf);
 			free(image);
 			bsre_fail(out, "pdf_encrypted", ctx, "encrypted PDFs are "
 				  "not signed");
-			json_decref(res);
+			free(res.p);
 			return;
 		}
 		in.pdf = pdf;
@@ -115,21 +174,25 @@ static void sign_files(struct req *r, struct resp *out, json_t *j,
 		if (one.status != 200) {
 			*out = one;
 			bsre_translate(out, ctx);
-			json_decref(res);
+			free(res.p);
 			return;
 		}
-		enc = esd_b64_encode((const uint8_t *)one.body, one.len);
+		rc = answer_file(&res, i, (const uint8_t *)one.body, one.len);
 		free(one.body);
-		if (enc == NULL || json_array_append_new(res, json_string(enc)) != 0) {
-			free(enc);
+		if (rc != 0) {
 			bsre_fail(out, "out_of_memory", ctx, NULL);
-			json_decref(res);
+			free(res.p);
 			return;
 		}
-		free(enc);
 	}
-	resp_json(out, 200, json_pack("{s:o, s:I}", "file", res, "time",
-				      (json_int_t)((esd_mono_ns() - t0) / 1000000)));
+	snprintf(tail, sizeof(tail), "],\"time\":%llu}",
+		 (unsigned long long)((esd_mono_ns() - t0) / 1000000));
+	if (answer_put(&res, tail, strlen(tail)) != 0) {
+		bsre_fail(out, "out_of_memory", ctx, NULL);
+		free(res.p);
+		return;
+	}
+	resp_text(out, 200, "application/json", res.p, res.len);
 }
 
 /* POST /api/v2/sign/pdf {nik|email, passphrase, signatureProperties, file} */
