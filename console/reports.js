@@ -92,6 +92,22 @@ function sealPageShow() {
     pick.value = cur;
   if (officer && seals.length > 0)
     sealShow();
+  /* The login names the seals by id; each one's name comes with it. */
+  if (seals.length > 1)
+    seals.forEach(sealName);
+}
+
+async function sealName(id) {
+  const r = await api('GET', '/v1/ra/subscribers/' + encodeURIComponent(id));
+  if (r.status === 200)
+    sealLabel(r.data);
+}
+
+function sealLabel(s) {
+  Array.prototype.forEach.call($('seal-pick').options, function (o) {
+    if (o.value === s.id)
+      o.textContent = s.name + ' (' + s.id + ')';
+  });
 }
 
 async function sealShow(ev) {
@@ -106,6 +122,7 @@ async function sealShow(ev) {
   }
   const s = r.data;
   const off = s.status !== 'active';
+  sealLabel(s);
   append(out, h('dl.card', { id: 'seal-detail', 'data-status': s.status },
     row('c_id', s.id), row('f_name', s.name), row('c_status', stateWord(s.status)),
     row('f_officer_email', s.email), row('k_serial', s.serial),

@@ -324,7 +324,8 @@ def officer(c, seal):
     secret = first_login(c, "tono", "kopi tubruk manis 45")
     totp_login(c, "tono", secret)
     wait(c, visible("#seal-state"), "the officer lands on their seal")
-    ok("the officer lands on the seal officer page, their seal picked, no id to type",
+    wait(c, lambda d: "Segel Biro Umum" in text(d, "#seal-pick"), "the seal's name in the list")
+    ok("the officer lands on the seal officer page, their seal picked by name, no id to type",
        c.execute_script("return location.hash") == "#seal" and
        el(c, "#seal-pick").get_attribute("value") == seal and
        not el(c, "#seal-id").is_displayed())

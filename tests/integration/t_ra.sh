@@ -184,6 +184,10 @@ eq "a verifier may not create accounts: 403" 403 "$(https_code /v1/users "${auth
 eq "... and none of them wrote anything" "$S5" "$(state_sum)"
 check "the admin creates the seal's officer (esignctl user create --role officer --seal)" \
 	$CTL user create --name tono --email officer@agency.go.id --role officer --seal "$SEAL" --lang en
+$CTL --json user create --name wati --email wati@agency.go.id --role officer \
+	--seal "$SEAL" --seal "$SEAL3" >"$TMP/wati.json"
+eq "an officer may answer for several seals (--seal, repeated)" "$SEAL $SEAL3" \
+	"$(jget "$TMP/wati.json" seals.0) $(jget "$TMP/wati.json" seals.1)"
 M=$(mail_wait officer@agency.go.id account)
 OINIT=$(sed -n 's/.*Initial password: *\([A-Z0-9-]*\).*/\1/p' "$M" | tr -d '\r')
 check "the officer's initial password arrives by email" test ${#OINIT} -eq 11
