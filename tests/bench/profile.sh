@@ -119,7 +119,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # shellcheck disable=SC2046  # pkg-config's flags are words
-cc -O2 -g -Wall -Wextra -Werror -pthread -o "$work/signbench" "$here/signbench.c" \
+cc -O2 -g -Wall -Wextra -Werror -pthread -o "$work/signbench" "$here/signbench.c" "$here/v2body.c" \
 	$(pkg-config --cflags --libs libcurl)
 
 port=

@@ -92,7 +92,7 @@ trap 'exit 1' INT TERM HUP
 # --- build the load generator and the raw baseline (never through meson)
 cflags="-O2 -g -Wall -Wextra -Werror -pthread"
 # shellcheck disable=SC2046,SC2086
-cc $cflags -o "$work/signbench" "$here/signbench.c" \
+cc $cflags -o "$work/signbench" "$here/signbench.c" "$here/v2body.c" \
 	$(pkg-config --cflags --libs libcurl)
 # shellcheck disable=SC2046,SC2086
 cc $cflags -o "$work/p11_baseline" "$here/p11_baseline.c" \
