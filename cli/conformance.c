@@ -105,7 +105,7 @@ static const char *js(json_t *j, const char *path)
 
 /* ---- codes from the officer's mail ---- */
 
-/* The first XXXXX-XXXXX (A-Z, 0-9) in s, into code. */
+/* The first activation code in s (five of A-Z 0-9, a dash, five more). */
 static int find_code(const char *s, char code[12])
 {
 	for (const char *p = s; *p != '\0'; p++) {
