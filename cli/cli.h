@@ -41,6 +41,15 @@ int cli_restore(const char *from, const char *dir);
 int cli_diag(const char *conf, const char *sock, const char *out,
 	     const char *log);
 
+/* A reply body collected by libcurl (CURLOPT_WRITEFUNCTION cli_body_append,
+ * CURLOPT_WRITEDATA a struct cli_body): NUL-terminated, at most max
+ * bytes (the transfer fails past it); p is malloc'd. */
+struct cli_body {
+	char *p;
+	size_t len, max;
+};
+size_t cli_body_append(char *d, size_t sz, size_t n, void *arg);
+
 /* A bearer token cli_http sends (NULL: none, the peer credential). */
 extern const char *cli_bearer;
 

@@ -6,18 +6,13 @@
 
 #include "cli/cli.h"
 
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static size_t on_data(char *d, size_t sz, size_t n, void *arg)
+size_t cli_body_append(char *d, size_t sz, size_t n, void *arg)
 {
-	struct buf *b = arg;
+	struct cli_body *b = arg;
 	size_t add = sz * n;
 	char *np;
 
-	if (b->len + add > (64u << 20))
+	if (b->len + add > b->max)
 		return 0;
 	np = realloc(b->p, b->len + add + 1);
 	if (np == NULL)
@@ -35,7 +30,7 @@ int cli_http(const char *sock, const char *method, const char *path,
 	     const char *body, long *status, json_t **out)
 {
 	struct curl_slist *hdr = NULL;
-	struct buf b = { NULL, 0 };
+	struct cli_body b = { NULL, 0, 64u << 20 };
 	char url[1024];
 	CURL *c;
 	CURLcode cr;
@@ -49,7 +44,7 @@ int cli_http(const char *sock, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cli_body_append);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
 	if (cli_bearer != NULL) {

@@ -8,27 +8,10 @@
 
 #include <curl/curl.h>
 
+#include "cli/cli.h"
 #include "cli/kit.h"
 
 #define KIT_MAX_BODY (256u << 20)
-
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
-{
-	struct kit_resp *r = arg;
-	size_t add = sz * n;
-	char *nb;
-
-	if (r->len + add > KIT_MAX_BODY)
-		return 0;
-	nb = realloc(r->body, r->len + add + 1);
-	if (nb == NULL)
-		return 0;
-	memcpy(nb + r->len, p, add);
-	r->body = nb;
-	r->len += add;
-	r->body[r->len] = '\0';
-	return add;
-}
 
 /* The Date and id_dokumen headers. */
 static size_t on_header(char *p, size_t sz, size_t n, void *arg)
@@ -93,6 +76,7 @@ static void peer_info(CURL *h, struct kit_resp *r)
 static int perform(struct kit_conn *c, const char *path, struct kit_resp *r)
 {
 	CURL *h = c->curl;
+	struct cli_body b = { NULL, 0, KIT_MAX_BODY };
 	char url[1024];
 	CURLcode rc;
 
@@ -106,13 +90,15 @@ static int perform(struct kit_conn *c, const char *path, struct kit_resp *r)
 	curl_easy_setopt(h, CURLOPT_USERNAME, c->client);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, c->wrong_password ?
 			 "not-the-token" : c->token);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cli_body_append);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->err);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
 	rc = curl_easy_perform(h);
+	r->body = b.p;
+	r->len = b.len;
 	if (rc != CURLE_OK) {
 		if (r->err[0] == '\0')
 			snprintf(r->err, sizeof(r->err), "%s",
