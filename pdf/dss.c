@@ -330,7 +330,7 @@ int pdf_dss_append(struct pdf_doc *d, const struct pdf_dss_data *v,
 	pdf_upd_obj(&c.u, dss_num, 0, dss);
 	pdf_upd_obj(&c.u, root_ref->u.r.num, pdf_obj_gen(d, root_ref->u.r.num),
 		    nr);
-	rc = pdf_upd_finish(&c.u, c.next, out, out_len);
+	rc = pdf_upd_finish(&c.u, c.next, v->tail_only, out, out_len);
 out:
 	if (rc != 0 && why == PDF_R_NONE)
 		why = rc == ESD_EUNSUPP ? PDF_R_UNSUPPORTED :

@@ -127,6 +127,11 @@ struct pdf_sign_opts {
 	 * signed by", date, reason, location): printable ASCII, lines
 	 * separated by '\n', at most 5 lines and 512 bytes; needs a rect. */
 	const char *text;
+	/* 1: the prepared file is the update alone, to be written after the
+	 * document's own bytes (pdf_prepared_base() of them), for a caller
+	 * that keeps the document elsewhere (a file) and never wants it
+	 * copied. Offsets (/ByteRange) stay those of the whole file. */
+	int tail_only;
 };
 
 /*
@@ -140,7 +145,8 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 		     struct pdf_prepared **out, int *reason);
 void pdf_prepared_free(struct pdf_prepared *p);
 
-/* The whole output file; owned by p. Changes only through set_contents. */
+/* The whole output file (with tail_only: the update); owned by p.
+ * Changes only through set_contents. */
 void pdf_prepared_output(const struct pdf_prepared *p, const uint8_t **buf,
 			 size_t *len);
 /* Takes the output file over (malloc'd; the caller frees it): p keeps
@@ -152,9 +158,17 @@ void pdf_prepared_byte_range(const struct pdf_prepared *p, uint64_t br[4]);
 /* Capacity of /Contents in DER bytes. */
 size_t pdf_prepared_contents_cap(const struct pdf_prepared *p);
 /* Digest over the byte range with md (e.g. EVP_sha256()); out must hold
- * EVP_MAX_MD_SIZE bytes or EVP_MD_get_size(md); *outlen gets the size. */
+ * EVP_MAX_MD_SIZE bytes or EVP_MD_get_size(md); *outlen gets the size.
+ * ESD_EINVAL for a tail_only file (see pdf_prepared_digest_tail). */
 int pdf_prepared_digest(const struct pdf_prepared *p, const EVP_MD *md,
 			uint8_t *out, size_t cap, size_t *outlen);
+/* File offset of the prepared buffer: 0, or with tail_only the length of
+ * the document the update goes after. */
+uint64_t pdf_prepared_base(const struct pdf_prepared *p);
+/* Feeds ctx the byte range's bytes that lie in the prepared buffer; with
+ * tail_only the caller has fed the document's pdf_prepared_base() bytes
+ * first. 0 or ESD_ECRYPTO. */
+int pdf_prepared_digest_tail(const struct pdf_prepared *p, EVP_MD_CTX *ctx);
 /* Writes der as hex into the reserved /Contents (zero padded). ESD_ETOOBIG
  * with PDF_R_CONTENTS_TOO_SMALL if it does not fit; nothing changes on
  * error. */
@@ -235,6 +249,7 @@ struct pdf_dss_data {
 	size_t ncrls;
 	int flate;  /* 1: store the streams with /FlateDecode */
 	int vri;    /* 1: also a /VRI entry for the last signature */
+	int tail_only; /* 1: *out is the update alone (pdf_sign_opts) */
 };
 
 /*

@@ -410,6 +410,7 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 	pl.subfilter = o->sub_filter;
 	pl.time = o->signing_time ? o->signing_time : time(NULL);
 	pl.contents = o->contents_size ? o->contents_size : DEFAULT_CONTENTS;
+	pl.tail_only = o->tail_only;
 	rc = ESD_EINVAL;
 	why = PDF_R_BAD_OPTION;
 	if (pl.contents > MAX_CONTENTS ||
@@ -574,6 +575,24 @@ size_t pdf_prepared_contents_cap(const struct pdf_prepared *p)
 	return p->hex_len / 2;
 }
 
+uint64_t pdf_prepared_base(const struct pdf_prepared *p)
+{
+	return p->base;
+}
+
+int pdf_prepared_digest_tail(const struct pdf_prepared *p, EVP_MD_CTX *ctx)
+{
+	uint64_t a_end = p->br[1], b = p->br[2] - p->base;
+
+	/* The range before /Contents: what lies in buf of [0, br[1]). */
+	if (a_end > p->base &&
+	    EVP_DigestUpdate(ctx, p->buf, (size_t)(a_end - p->base)) != 1)
+		return ESD_ECRYPTO;
+	if (EVP_DigestUpdate(ctx, p->buf + b, p->br[3]) != 1)
+		return ESD_ECRYPTO;
+	return 0;
+}
+
 int pdf_prepared_digest(const struct pdf_prepared *p, const EVP_MD *md,
 			uint8_t *out, size_t cap, size_t *outlen)
 {
@@ -582,13 +601,12 @@ int pdf_prepared_digest(const struct pdf_prepared *p, const EVP_MD *md,
 	int rc = ESD_EINVAL;
 
 	if (md == NULL || EVP_MD_get_size(md) <= 0 ||
-	    cap < (size_t)EVP_MD_get_size(md))
+	    cap < (size_t)EVP_MD_get_size(md) || p->base != 0)
 		goto out;
 	rc = ESD_ECRYPTO;
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL || EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, p->buf + p->br[0], p->br[1]) != 1 ||
-	    EVP_DigestUpdate(ctx, p->buf + p->br[2], p->br[3]) != 1 ||
+	    pdf_prepared_digest_tail(p, ctx) != 0 ||
 	    EVP_DigestFinal_ex(ctx, out, &n) != 1)
 		goto out;
 	*outlen = n;

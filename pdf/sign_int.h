@@ -41,13 +41,15 @@ struct sign_plan {
 	unsigned qr_w;
 	struct sign_mod mods[SIGN_MAX_MODS];
 	size_t nmods;
+	int tail_only;        /* the prepared file is the update alone */
 };
 
 struct pdf_prepared {
-	uint8_t *buf;
+	uint8_t *buf;             /* the file, or only the update (tail_only) */
 	size_t len;
-	size_t hex_off, hex_len;  /* hex digits inside "<...>" */
-	uint64_t br[4];
+	uint64_t base;            /* file offset of buf[0]: 0, or the input's length */
+	size_t hex_off, hex_len;  /* hex digits inside "<...>", in buf */
+	uint64_t br[4];           /* file offsets */
 };
 
 /* Serialises the plan after the original bytes; write.c. */

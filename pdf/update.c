@@ -295,8 +295,8 @@ static void write_xref_stream(struct pdf_upd *u, uint32_t xnum)
 	free(nums);
 }
 
-int pdf_upd_finish(struct pdf_upd *u, uint32_t size, uint8_t **out,
-		   size_t *outlen)
+int pdf_upd_finish(struct pdf_upd *u, uint32_t size, int tail_only,
+		   uint8_t **out, size_t *outlen)
 {
 	struct pdf_doc *d = u->d;
 	uint8_t *p;
@@ -317,6 +317,14 @@ int pdf_upd_finish(struct pdf_upd *u, uint32_t size, uint8_t **out,
 		write_table(u, size);
 	if (u->b.err != 0)
 		return u->b.err;
+	if (tail_only) {
+		/* The update alone: the buffer is handed over. */
+		*out = u->b.p;
+		*outlen = u->b.len;
+		u->b.p = NULL;
+		u->b.len = u->b.cap = 0;
+		return 0;
+	}
 	if (d->len > SIZE_MAX - u->b.len)
 		return ESD_ENOMEM;
 	len = d->len + u->b.len;

@@ -36,9 +36,10 @@ void pdf_upd_stream(struct pdf_upd *u, uint32_t num,
 /* Ends the update with an xref section in the form of the file's last one
  * (/Prev to it; complete and without /Prev for a repaired file); size is
  * the new /Size before an xref stream takes number `size` for itself.
- * *out (malloc) is the original bytes followed by the update. */
-int pdf_upd_finish(struct pdf_upd *u, uint32_t size, uint8_t **out,
-		   size_t *outlen);
+ * *out (malloc) is the original bytes followed by the update, or with
+ * tail_only the update alone (to be written after the original bytes). */
+int pdf_upd_finish(struct pdf_upd *u, uint32_t size, int tail_only,
+		   uint8_t **out, size_t *outlen);
 /* First object number free for an update: above /Size and above anything
  * in use. 0 when the file has no room left. */
 uint32_t pdf_upd_first_free(const struct pdf_doc *d);

@@ -93,16 +93,17 @@ int pdf_sign_write(struct pdf_doc *d, struct sign_plan *pl,
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		goto out;
-	rc = pdf_upd_finish(&u, size, &p->buf, &p->len);
+	rc = pdf_upd_finish(&u, size, pl->tail_only, &p->buf, &p->len);
 	if (rc != 0)
 		goto out;
-	p->hex_off = d->len + hex_pos;
+	p->base = pl->tail_only ? d->len : 0;
+	p->hex_off = (pl->tail_only ? 0 : d->len) + hex_pos;
 	p->hex_len = pl->contents * 2;
 	/* §12.8.1: the gap is exactly the hex string with its delimiters */
 	p->br[0] = 0;
-	p->br[1] = p->hex_off - 1;
-	p->br[2] = p->hex_off + p->hex_len + 1;
-	p->br[3] = p->len - p->br[2];
+	p->br[1] = p->base + p->hex_off - 1;
+	p->br[2] = p->base + p->hex_off + p->hex_len + 1;
+	p->br[3] = p->base + p->len - p->br[2];
 	n = snprintf(br, sizeof(br), "0 %llu %llu %llu",
 		     (unsigned long long)p->br[1],
 		     (unsigned long long)p->br[2],
@@ -110,7 +111,7 @@ int pdf_sign_write(struct pdf_doc *d, struct sign_plan *pl,
 	rc = ESD_EINTERNAL;
 	if (n < 0 || n > BR_WIDTH)
 		goto out;
-	memcpy(p->buf + d->len + br_pos, br, (size_t)n);
+	memcpy(p->buf + (p->hex_off - hex_pos) + br_pos, br, (size_t)n);
 	*out = p;
 	p = NULL;
 	rc = 0;

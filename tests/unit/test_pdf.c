@@ -796,6 +796,94 @@ static void test_dss_append_merges_and_keeps_bytes(void **state)
 	free(b.p);
 }
 
+/* tail_only: the same update as the whole-file mode, without the
+ * document's bytes; the same byte range and digest, for a signature and
+ * for a /DSS. */
+static void test_tail_only_matches_whole_file(void **state)
+{
+	static const uint8_t c1[] = { 0x30, 0x01, 0x01 };
+	struct pdf_blob cert = { c1, 3 };
+	struct pdf_sign_opts o;
+	struct pdf_dss_data v;
+	struct pdf_doc *d = NULL;
+	struct pdf_prepared *whole = NULL, *tail = NULL;
+	struct mbuf b;
+	const uint8_t *wb, *tb;
+	uint8_t md[EVP_MAX_MD_SIZE], md2[EVP_MAX_MD_SIZE], *w2, *t2;
+	size_t wl, tl, mdlen, wl2, tl2;
+	uint64_t br[4], br2[4];
+	unsigned mdlen2;
+	EVP_MD_CTX *ctx;
+	int reason;
+
+	(void)state;
+	for (int stream = 0; stream < 2; stream++) {
+		if (stream)
+			build_stream_pdf(&b, 1);
+		else
+			build_table_pdf(&b, "", 0);
+		memset(&o, 0, sizeof(o));
+		o.contents_size = 100;
+		o.signing_time = 1700000000;
+		assert_int_equal(pdf_doc_open(b.p, b.len, &d, &reason), 0);
+		assert_int_equal(pdf_sign_prepare(d, &o, &whole, &reason), 0);
+		pdf_doc_free(d);
+		o.tail_only = 1;
+		assert_int_equal(pdf_doc_open(b.p, b.len, &d, &reason), 0);
+		assert_int_equal(pdf_sign_prepare(d, &o, &tail, &reason), 0);
+		pdf_doc_free(d);
+		pdf_prepared_output(whole, &wb, &wl);
+		pdf_prepared_output(tail, &tb, &tl);
+		assert_int_equal(pdf_prepared_base(whole), 0);
+		assert_int_equal(pdf_prepared_base(tail), b.len);
+		assert_int_equal(wl, b.len + tl);
+		assert_memory_equal(wb + b.len, tb, tl);
+		pdf_prepared_byte_range(whole, br);
+		pdf_prepared_byte_range(tail, br2);
+		assert_memory_equal(br, br2, sizeof(br));
+		/* a tail has no whole-file digest; fed the document first, the
+		 * same one */
+		assert_int_equal(pdf_prepared_digest(tail, EVP_sha256(), md,
+						     sizeof(md), &mdlen),
+				 ESD_EINVAL);
+		assert_int_equal(pdf_prepared_digest(whole, EVP_sha256(), md,
+						     sizeof(md), &mdlen), 0);
+		ctx = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+		EVP_DigestUpdate(ctx, b.p, b.len);
+		assert_int_equal(pdf_prepared_digest_tail(tail, ctx), 0);
+		EVP_DigestFinal_ex(ctx, md2, &mdlen2);
+		EVP_MD_CTX_free(ctx);
+		assert_memory_equal(md, md2, 32);
+		assert_int_equal(pdf_prepared_set_contents(tail, fake_der,
+							   sizeof(fake_der),
+							   &reason), 0);
+		assert_int_equal(pdf_prepared_set_contents(whole, fake_der,
+							   sizeof(fake_der),
+							   &reason), 0);
+		assert_memory_equal(wb + b.len, tb, tl);
+
+		/* a /DSS after the signed file, both ways */
+		memset(&v, 0, sizeof(v));
+		v.certs = &cert;
+		v.ncerts = 1;
+		assert_int_equal(pdf_doc_open(wb, wl, &d, &reason), 0);
+		assert_int_equal(pdf_dss_append(d, &v, &w2, &wl2, &reason), 0);
+		pdf_doc_free(d);
+		v.tail_only = 1;
+		assert_int_equal(pdf_doc_open(wb, wl, &d, &reason), 0);
+		assert_int_equal(pdf_dss_append(d, &v, &t2, &tl2, &reason), 0);
+		pdf_doc_free(d);
+		assert_int_equal(wl2, wl + tl2);
+		assert_memory_equal(w2 + wl, t2, tl2);
+		free(w2);
+		free(t2);
+		pdf_prepared_free(whole);
+		pdf_prepared_free(tail);
+		free(b.p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -816,6 +904,7 @@ int main(void)
 		cmocka_unit_test(test_prepare_refuses_bad_appearance_options),
 		cmocka_unit_test(test_timestamp_dictionary_and_read_back),
 		cmocka_unit_test(test_dss_append_merges_and_keeps_bytes),
+		cmocka_unit_test(test_tail_only_matches_whole_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
