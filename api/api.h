@@ -23,9 +23,11 @@ struct req {
 	char csrf[65];        /* a session cookie's CSRF token ("" = no cookie) */
 	struct cred cred;
 	char param[2][128];   /* path segments matched by '*' in the route */
-	char *body;           /* NUL-terminated */
+	char *body;           /* NUL-terminated; not kept for multipart bodies */
 	size_t body_len;
 	size_t body_cap;
+	uint64_t upload_len;  /* bytes received */
+	struct mp_stream *mp; /* a multipart body being parsed (multipart.c) */
 	int too_big;
 	int route;            /* index in the route table, -1 = none */
 	struct api_server *srv;
@@ -44,6 +46,9 @@ struct resp {
 	char *body;           /* owned */
 	size_t len;
 	char header[2][160];  /* one extra header: name, value ("" = none) */
+	int file;             /* 1: the body is the first len bytes of file fd
+			       * (owned), not body */
+	int fd;
 	const struct resp_hdr *more;  /* static headers, {NULL} ends; or NULL */
 };
 
@@ -115,6 +120,12 @@ struct sign_auth {
 struct sign_input {
 	const uint8_t *pdf;
 	size_t pdf_len;
+	/* spooled: pdf maps the first pdf_len bytes of spool file fd
+	 * (multipart.h); the signed file is written there after them and
+	 * answered from it (out->file), so memory does not grow with the
+	 * document. Otherwise the answer is a buffer. */
+	int spooled;
+	int fd;
 	struct sign_auth auth;
 	const char *key, *level, *reason, *location;
 	const char *visible;          /* {"page": N, "rect": [x1,y1,x2,y2]}
@@ -130,9 +141,10 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 		  const struct sign_input *in);
 
 /* Verifies every signature of a PDF (verify.c): 0 and the report in
- * *result (docs/verify.md), or an error response in out. */
-int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
-		   json_t **result);
+ * *result (docs/verify.md), or an error response in out. mapped: pdf is
+ * a spooled document's mapping, whose pages are dropped once hashed. */
+int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
+		   struct resp *out, json_t **result);
 
 /* Document routes (seal.c, verify.c). */
 void api_seal(struct req *r, struct resp *out);

@@ -196,15 +196,15 @@ void api_bsre_download(struct req *r, struct resp *out)
 void api_bsre_sign_v1(struct req *r, struct resp *out)
 {
 	struct mp_field f[] = {
-		{ "file", SIZE_MAX, NULL, 0, 0 }, { "nik", 32, NULL, 0, 0 },
-		{ "passphrase", 256, NULL, 0, 0 }, { "tampilan", 16, NULL, 0, 0 },
-		{ "image", 8, NULL, 0, 0 }, { "imageTTD", 2u << 20, NULL, 0, 0 },
-		{ "linkQR", 512, NULL, 0, 0 }, { "page", 8, NULL, 0, 0 },
-		{ "xAxis", 16, NULL, 0, 0 }, { "yAxis", 16, NULL, 0, 0 },
-		{ "width", 16, NULL, 0, 0 }, { "height", 16, NULL, 0, 0 },
-		{ "tag_koordinat", 256, NULL, 0, 0 }, { "reason", 512, NULL, 0, 0 },
-		{ "location", 512, NULL, 0, 0 }, { "text", 512, NULL, 0, 0 },
-		{ NULL, 0, NULL, 0, 0 },
+		MP_FIELD("file", SIZE_MAX), MP_FIELD("nik", 32),
+		MP_FIELD("passphrase", 256), MP_FIELD("tampilan", 16),
+		MP_FIELD("image", 8), MP_FIELD("imageTTD", 2u << 20),
+		MP_FIELD("linkQR", 512), MP_FIELD("page", 8),
+		MP_FIELD("xAxis", 16), MP_FIELD("yAxis", 16),
+		MP_FIELD("width", 16), MP_FIELD("height", 16),
+		MP_FIELD("tag_koordinat", 256), MP_FIELD("reason", 512),
+		MP_FIELD("location", 512), MP_FIELD("text", 512),
+		MP_END,
 	};
 	const struct mp_field *x, *t;
 	struct sign_input in = { 0 };
@@ -351,8 +351,8 @@ const char *bsre_summary(const char *verdict)
 /* POST /api/sign/verify: signed_file */
 void api_bsre_verify_v1(struct req *r, struct resp *out)
 {
-	struct mp_field f[] = { { "signed_file", SIZE_MAX, NULL, 0, 0 },
-				{ NULL, 0, NULL, 0, 0 } };
+	struct mp_field f[] = { MP_FIELD("signed_file", SIZE_MAX),
+				MP_END };
 	const struct mp_field *x;
 	json_t *rep;
 	char msg[256];
@@ -365,7 +365,8 @@ void api_bsre_verify_v1(struct req *r, struct resp *out)
 		mp_free(f);
 		return;
 	}
-	if (api_verify_pdf((const uint8_t *)x->data, x->len, out, &rep) != 0) {
+	if (api_verify_pdf((const uint8_t *)x->data, x->len, x->spooled, out,
+			   &rep) != 0) {
 		bsre_translate(out, "sign");
 	} else {
 		const char *v = json_string_value(json_object_get(rep, "verdict"));

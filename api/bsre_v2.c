@@ -395,7 +395,7 @@ void api_bsre_verify_v2(struct req *r, struct resp *out)
 		return;
 	if (sget(j, "file") == NULL || esd_b64_decode(sget(j, "file"), &pdf, &len) != 0) {
 		bsre_fail(out, "bad_request", "sign", "'file' must be a base64 PDF");
-	} else if (api_verify_pdf(pdf, len, out, &rep) != 0) {
+	} else if (api_verify_pdf(pdf, len, 0, out, &rep) != 0) {
 		bsre_translate(out, "sign");
 	} else {
 		const char *v = json_string_value(json_object_get(rep, "verdict"));

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/front.h"
 #include "api/keeper_client.h"
+#include "api/spool.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "daemon/child.h"
@@ -52,14 +53,17 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 	/* The TLS key is read before privileges are dropped. */
 	if (api_start(cfg, https_fd, unix_fd, &srv) != 0)
 		return 2;
+	/* Large uploads go to unnamed files there (api/spool.h). */
+	spool_init(cfg->state_dir, cfg->user);
 	if (sandbox_drop_to(cfg->user) != 0)
 		return 2;
+	spool_check();
 	sandbox_no_dumps();
 	/* Seed OpenSSL's DRBG now: its first use opens the random device,
 	 * which the filter would forbid later. */
 	if (RAND_bytes(&seed, 1) != 1)
 		return 2;
-	if (cfg->seccomp && sandbox_seccomp_front() != 0)
+	if (cfg->seccomp && sandbox_seccomp_front(spool_dirfd()) != 0)
 		return 2;
 	hooks.arg = srv;
 	child_ready(ctl);

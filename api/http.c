@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/bsre_int.h"
+#include "api/multipart.h"
 #include "api/ratelimit.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -270,11 +271,22 @@ static enum MHD_Result send_resp(struct req *r, struct resp *out)
 	struct MHD_Response *mr;
 	enum MHD_Result ret;
 
-	mr = MHD_create_response_from_buffer(out->len, out->body,
-					     MHD_RESPMEM_MUST_FREE);
-	if (mr == NULL) {
+	if (out->file) {
+		/* A spooled document: MHD reads it from the file and closes it. */
 		free(out->body);
-		return MHD_NO;
+		out->body = NULL;
+		mr = MHD_create_response_from_fd64(out->len, out->fd);
+		if (mr == NULL) {
+			close(out->fd);
+			return MHD_NO;
+		}
+	} else {
+		mr = MHD_create_response_from_buffer(out->len, out->body,
+						     MHD_RESPMEM_MUST_FREE);
+		if (mr == NULL) {
+			free(out->body);
+			return MHD_NO;
+		}
 	}
 	out->body = NULL;
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -435,11 +447,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	if (*upload_size > 0) {
 		size_t n = *upload_size;
+		int rc;
 
 		*upload_size = 0;
 		if (r->too_big)
 			return MHD_YES;
-		if (r->body_len + n > max) {
+		r->upload_len += n;
+		if (r->upload_len > max) {
+			r->too_big = 1;
+			mp_stream_free(r);
+			api_body_drop(r);
+			return MHD_YES;
+		}
+		/* A form is parsed as it comes, its document spooled. */
+		rc = mp_stream_feed(r, upload, n);
+		if (rc == 0)
+			return MHD_YES;
+		if (rc != -1) {
 			r->too_big = 1;
 			return MHD_YES;
 		}
@@ -491,6 +515,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (r == NULL)
 		return;
 	api_body_drop(r);
+	mp_stream_free(r);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&l->srv->inflight, 1);

@@ -11,21 +11,41 @@
 struct mp_field {
 	const char *name;   /* NULL ends the list */
 	size_t max;         /* longest accepted value, bytes */
-	char *data;         /* NUL-terminated after mp_parse; owned */
+	char *data;         /* after mp_parse: NUL-terminated, owned; or a
+			     * spooled value's read-only mapping */
 	size_t len;
 	int seen;
+	int spooled;        /* the value is in the spool file fd (spool.h) */
+	int fd;
 };
 
+/* An entry of a handler's field list, and its end. */
+#define MP_FIELD(name, max) { (name), (max), NULL, 0, 0, 0, -1 }
+#define MP_END MP_FIELD(NULL, 0)
+
 /*
- * Parses r's body into fields. A field not in the list, a value over its
+ * The body of a multipart/form-data request is parsed while it arrives
+ * (http.c calls mp_stream_feed for each piece): values are kept in
+ * memory, or in a spool file once longer than SPOOL_ABOVE, so no copy of
+ * the whole body is ever held. mp_stream_free releases what a request
+ * collected and no handler took.
+ */
+struct mp_stream;
+/* 0 when r's body is multipart (taken, errors kept for mp_parse), -1 when
+ * it is not (the caller keeps it), ESD_ENOMEM. */
+int mp_stream_feed(struct req *r, const char *data, size_t n);
+void mp_stream_free(struct req *r);
+
+/*
+ * Hands r's body over as fields. A field not in the list, a value over its
  * max, a repeated field or a body that is not multipart/form-data is
  * refused: ESD_EINVAL (ESD_EMEDIA for another media type, ESD_ETOOBIG for a value
- * over its max) with a
+ * over its max, ESD_EIO when the spool could not be written) with a
  * message in msg. Fields not sent keep seen == 0.
  */
 int mp_parse(struct req *r, struct mp_field *fields, char *msg, size_t msglen);
 
-/* Frees (and wipes) every field's data. */
+/* Frees (and wipes) every field's data; unmaps and closes spooled ones. */
 void mp_free(struct mp_field *fields);
 
 /* The field named name, or NULL if absent or not sent. */

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <microhttpd.h>
 
 #include "api/api.h"
@@ -16,6 +17,11 @@
 void resp_text(struct resp *out, unsigned status, const char *ctype,
 	       char *body, size_t len)
 {
+	if (out->file) {          /* an error after all: not the file */
+		close(out->fd);
+		out->file = 0;
+	}
+	free(out->body);
 	out->status = status;
 	out->content_type = ctype;
 	out->body = body;

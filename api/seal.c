@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
@@ -21,6 +22,7 @@
 #include "api/visible.h"
 #include "api/keeper_client.h"
 #include "api/multipart.h"
+#include "api/spool.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -212,6 +214,121 @@ static int add_timestamp(struct resp *out, struct pki_cms *cms)
 	return rc;
 }
 
+/*
+ * The signed document as it grows: the input, then each update after it
+ * (the signature; the /DSS of B-LT; the document timestamp of B-LTA). A
+ * spooled input grows in its file and is read through a new mapping,
+ * whose pages are dropped once read, and hashed with pread: the front's
+ * memory does not depend on the document's size. One in memory is copied
+ * once, at the first update, into a buffer that then grows.
+ */
+struct grow {
+	const uint8_t *p;     /* the whole document so far */
+	size_t len;
+	int fd;               /* spooled: the file; else -1 */
+	int own_map;          /* p is a mapping of ours */
+	uint8_t *buf;         /* in memory, after the first update */
+};
+
+static void grow_init(struct grow *g, const struct sign_input *in)
+{
+	memset(g, 0, sizeof(*g));
+	g->p = in->pdf;
+	g->len = in->pdf_len;
+	g->fd = in->spooled ? in->fd : -1;
+}
+
+static void grow_free(struct grow *g)
+{
+	if (g->own_map)
+		spool_unmap(g->p, g->len);
+	free(g->buf);
+	memset(g, 0, sizeof(*g));
+	g->fd = -1;
+}
+
+/* Pages the reader touched need not stay in memory. */
+static void grow_drop(const struct grow *g)
+{
+	if (g->fd >= 0)
+		spool_drop(g->p, g->len);
+}
+
+static int grow_append(struct grow *g, const uint8_t *tail, size_t n)
+{
+	const uint8_t *np;
+	uint8_t *nb;
+	int rc;
+
+	if (n > SIZE_MAX - g->len)
+		return ESD_ENOMEM;
+	if (g->fd >= 0) {
+		if ((rc = spool_pwrite(g->fd, tail, n, g->len)) != 0 ||
+		    (rc = spool_map(g->fd, g->len + n, &np)) != 0)
+			return rc;
+		if (g->own_map)
+			spool_unmap(g->p, g->len);
+		g->own_map = 1;
+		g->p = np;
+		g->len += n;
+		return 0;
+	}
+	nb = realloc(g->buf, g->len + n);
+	if (nb == NULL)
+		return ESD_ENOMEM;
+	if (g->buf == NULL)
+		memcpy(nb, g->p, g->len);
+	memcpy(nb + g->len, tail, n);
+	g->buf = nb;
+	g->p = nb;
+	g->len += n;
+	return 0;
+}
+
+/* SHA-256 over prep's byte range: g's bytes, then the update's. */
+static int grow_digest(const struct grow *g, const struct pdf_prepared *prep,
+		       uint8_t dg[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc = ESD_ECRYPTO;
+
+	if (ctx == NULL || pdf_prepared_base(prep) != g->len ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	rc = g->fd >= 0 ? spool_digest(g->fd, g->len, ctx)
+			: EVP_DigestUpdate(ctx, g->p, g->len) == 1 ? 0
+								   : ESD_ECRYPTO;
+	if (rc == 0)
+		rc = pdf_prepared_digest_tail(prep, ctx);
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, dg, NULL) != 1)
+		rc = ESD_ECRYPTO;
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* The answer: the file (a new descriptor of it, which MHD closes) or the
+ * buffer, taken over. */
+static int grow_answer(struct grow *g, struct resp *out)
+{
+	static const char ctype[] = "application/pdf";
+
+	if (g->fd >= 0) {
+		int fd = dup(g->fd);
+
+		if (fd < 0)
+			return ESD_EIO;
+		resp_text(out, 200, ctype, NULL, 0);
+		out->file = 1;
+		out->fd = fd;
+		out->len = g->len;
+		return 0;
+	}
+	resp_text(out, 200, ctype, (char *)g->buf, g->len);
+	g->buf = NULL;
+	return 0;
+}
+
 /* Appends the base64 strings of arr, decoded, to blobs (and the buffers
  * to owned, for freeing), as far as both have room. */
 static void decode_blobs(json_t *arr, struct pdf_blob *blobs, size_t *n,
@@ -237,10 +354,9 @@ static void decode_blobs(json_t *arr, struct pdf_blob *blobs, size_t *n,
  * PAdES B-LT: an incremental update with a /DSS holding what a validator
  * needs: the signer's chain, the TSA's certificate, every CA's current
  * CRL and OCSP responses for the signer's and the TSA's certificates
- * (ETSI EN 319 142-1 §5.4.2). *lt is malloc'ed.
+ * (ETSI EN 319 142-1 §5.4.2), appended to g.
  */
-static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
-		  size_t len, uint8_t **lt, size_t *lt_len)
+static int add_lt(struct resp *out, struct doc_key *k, struct grow *g)
 {
 	struct pdf_blob certs[32], crls[16], ocsps[8];
 	uint8_t *der[48] = { NULL };
@@ -250,7 +366,8 @@ static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
 	struct cred none = { 0 };
 	json_t *j = NULL;
 	struct ibuf b;
-	size_t i;
+	uint8_t *lt = NULL;
+	size_t i, lt_len = 0;
 	int rc, reason = 0, n;
 
 	kc_begin(&b, &none);
@@ -284,12 +401,16 @@ static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
 	v.nocsps = nocsps;
 	v.flate = 1;
 	v.vri = 1;
-	rc = pdf_doc_open(pdf, len, &doc, &reason);
+	v.tail_only = 1;
+	rc = pdf_doc_open(g->p, g->len, &doc, &reason);
 	if (rc == 0)
-		rc = pdf_dss_append(doc, &v, lt, lt_len, &reason);
+		rc = pdf_dss_append(doc, &v, &lt, &lt_len, &reason);
+	pdf_doc_free(doc);
 	if (rc != 0)
 		api_pdf_error(out, rc, reason);
-	pdf_doc_free(doc);
+	else if ((rc = grow_append(g, lt, lt_len)) != 0)
+		resp_error(out, rc, "cannot store the signed document");
+	free(lt);
 	for (i = 0; i < nder; i++) {
 		if (i < nx509)
 			OPENSSL_free(der[i]);
@@ -302,27 +423,30 @@ static int add_lt(struct resp *out, struct doc_key *k, const uint8_t *pdf,
 
 /*
  * PAdES B-LTA: a document timestamp (/DocTimeStamp, /ETSI.RFC3161) over
- * the whole B-LT document (ETSI EN 319 142-1 §5.4.3). *lta is malloc'ed.
+ * the whole B-LT document (ETSI EN 319 142-1 §5.4.3), appended to g.
  */
-static int add_doc_timestamp(struct resp *out, const uint8_t *pdf, size_t len,
-			     uint8_t **lta, size_t *lta_len)
+static int add_doc_timestamp(struct resp *out, struct grow *g)
 {
 	struct pdf_sign_opts o = { 0 };
 	struct pdf_doc *doc = NULL;
 	struct pdf_prepared *prep = NULL;
-	uint8_t dg[EVP_MAX_MD_SIZE], *tst = NULL;
+	uint8_t dg[32], *tst = NULL;
 	const uint8_t *p;
-	size_t dlen, tst_len, plen;
+	size_t tst_len, plen;
 	int rc, reason = 0;
 
 	o.sub_filter = PDF_SUBFILTER_RFC3161;
-	rc = pdf_doc_open(pdf, len, &doc, &reason);
+	o.tail_only = 1;
+	rc = pdf_doc_open(g->p, g->len, &doc, &reason);
 	if (rc == 0)
 		rc = pdf_sign_prepare(doc, &o, &prep, &reason);
-	if (rc == 0)
-		rc = pdf_prepared_digest(prep, EVP_sha256(), dg, sizeof(dg), &dlen);
+	pdf_doc_free(doc);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
+		goto out;
+	}
+	if ((rc = grow_digest(g, prep, dg)) != 0) {
+		resp_error(out, rc, NULL);
 		goto out;
 	}
 	rc = tsa_token(out, dg, &tst, &tst_len);
@@ -334,18 +458,11 @@ static int add_doc_timestamp(struct resp *out, const uint8_t *pdf, size_t len,
 		goto out;
 	}
 	pdf_prepared_output(prep, &p, &plen);
-	*lta = malloc(plen ? plen : 1);
-	if (*lta == NULL) {
-		rc = ESD_ENOMEM;
-		resp_error(out, rc, NULL);
-		goto out;
-	}
-	memcpy(*lta, p, plen);
-	*lta_len = plen;
+	if ((rc = grow_append(g, p, plen)) != 0)
+		resp_error(out, rc, "cannot store the signed document");
 out:
 	OPENSSL_free(tst);
 	pdf_prepared_free(prep);
-	pdf_doc_free(doc);
 	return rc;
 }
 
@@ -463,14 +580,14 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 	struct pdf_doc *doc = NULL;
 	struct pdf_prepared *prep = NULL;
 	struct doc_key k = { NULL, NULL, NULL };
-	uint8_t dg[EVP_MAX_MD_SIZE], *der = NULL;
-	size_t dlen, der_len, pdf_len;
-	const uint8_t *pdf_out;
+	struct grow g;
+	uint8_t dg[32], *der = NULL;
+	size_t der_len, tail_len;
+	const uint8_t *tail;
 	char msg[256], cn[256];
 	int rc, reason = 0, lvl;
-	uint8_t *lt = NULL, *lta = NULL;
-	size_t lt_len = 0, lta_len = 0;
 
+	grow_init(&g, in);
 	if (in->pdf == NULL || in->pdf_len == 0) {
 		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
 		goto out;
@@ -502,7 +619,7 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 	}
 	o.qr_text = in->qr;
 	o.text = in->text;
-	rc = pdf_doc_open(in->pdf, in->pdf_len, &doc, &reason);
+	rc = pdf_doc_open(g.p, g.len, &doc, &reason);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;
@@ -519,53 +636,46 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 	o.sub_filter = PDF_SUBFILTER_CADES;
 	o.contents_size = CONTENTS_RESERVE;
 	o.refuse_if_signed = strcmp(purpose, "seal") == 0;
+	/* The update alone: the document is never copied for it. */
+	o.tail_only = 1;
 	rc = pdf_sign_prepare(doc, &o, &prep, &reason);
-	if (rc == 0)
-		rc = pdf_prepared_digest(prep, EVP_sha256(), dg, sizeof(dg), &dlen);
+	pdf_doc_free(doc);
+	doc = NULL;
+	grow_drop(&g);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-	if (doc_cms(r, out, purpose, &k, &in->auth, dg, dlen, lvl >= LVL_T, &der,
-		    &der_len) != 0)
+	if ((rc = grow_digest(&g, prep, dg)) != 0) {
+		resp_error(out, rc, NULL);
+		goto out;
+	}
+	if (doc_cms(r, out, purpose, &k, &in->auth, dg, sizeof(dg),
+		    lvl >= LVL_T, &der, &der_len) != 0)
 		goto out;
 	rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;
 	}
-	pdf_prepared_output(prep, &pdf_out, &pdf_len);
-	if (lvl >= LVL_LT) {
-		if (add_lt(out, &k, pdf_out, pdf_len, &lt, &lt_len) != 0)
-			goto out;
-		pdf_out = lt;
-		pdf_len = lt_len;
+	pdf_prepared_output(prep, &tail, &tail_len);
+	if ((rc = grow_append(&g, tail, tail_len)) != 0) {
+		resp_error(out, rc, "cannot store the signed document");
+		goto out;
 	}
-	if (lvl == LVL_LTA) {
-		if (add_doc_timestamp(out, pdf_out, pdf_len, &lta, &lta_len) != 0)
-			goto out;
-		pdf_out = lta;
-		pdf_len = lta_len;
-	}
-	/* The answer takes the newest buffer over: no copy of the document. */
-	if (lta != NULL) {
-		resp_text(out, 200, "application/pdf", (char *)lta, lta_len);
-		lta = NULL;
-	} else if (lt != NULL) {
-		resp_text(out, 200, "application/pdf", (char *)lt, lt_len);
-		lt = NULL;
-	} else {
-		uint8_t *body = pdf_prepared_take(prep, &pdf_len);
-
-		resp_text(out, 200, "application/pdf", (char *)body, pdf_len);
-	}
+	if (lvl >= LVL_LT && add_lt(out, &k, &g) != 0)
+		goto out;
+	if (lvl == LVL_LTA && add_doc_timestamp(out, &g) != 0)
+		goto out;
+	grow_drop(&g);
+	if ((rc = grow_answer(&g, out)) != 0)
+		resp_error(out, rc, "cannot answer the signed document");
 out:
-	free(lta);
-	free(lt);
 	OPENSSL_free(der);
 	doc_key_free(&k);
 	pdf_prepared_free(prep);
 	pdf_doc_free(doc);
+	grow_free(&g);
 }
 
 /* purpose: "seal" or "individual" (the keeper's key purpose). The
@@ -573,19 +683,19 @@ out:
 static void sign_document(struct req *r, struct resp *out, const char *purpose)
 {
 	struct mp_field f[] = {
-		{ "file", SIZE_MAX, NULL, 0, 0 },
-		{ "key", 300, NULL, 0, 0 },
-		{ "level", 8, NULL, 0, 0 },
-		{ "reason", 512, NULL, 0, 0 },
-		{ "location", 512, NULL, 0, 0 },
-		{ "visible", 512, NULL, 0, 0 },
-		{ "image", 2u << 20, NULL, 0, 0 },
-		{ "qr", 512, NULL, 0, 0 },
-		{ "text", 600, NULL, 0, 0 },
-		{ "passphrase", 256, NULL, 0, 0 },
-		{ "seal_code", 128, NULL, 0, 0 },
-		{ "otp", 32, NULL, 0, 0 },
-		{ NULL, 0, NULL, 0, 0 },
+		MP_FIELD("file", SIZE_MAX),
+		MP_FIELD("key", 300),
+		MP_FIELD("level", 8),
+		MP_FIELD("reason", 512),
+		MP_FIELD("location", 512),
+		MP_FIELD("visible", 512),
+		MP_FIELD("image", 2u << 20),
+		MP_FIELD("qr", 512),
+		MP_FIELD("text", 600),
+		MP_FIELD("passphrase", 256),
+		MP_FIELD("seal_code", 128),
+		MP_FIELD("otp", 32),
+		MP_END,
 	};
 	const struct mp_field *x;
 	struct sign_input in = { 0 };
@@ -601,6 +711,8 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	if ((x = mp_get(f, "file")) != NULL) {
 		in.pdf = (const uint8_t *)x->data;
 		in.pdf_len = x->len;
+		in.spooled = x->spooled;
+		in.fd = x->fd;
 	}
 	if ((x = mp_get(f, "image")) != NULL) {
 		in.image = (const uint8_t *)x->data;

@@ -126,12 +126,22 @@ static int range_in_file(const struct pdf_sig_info *s, size_t len)
 	       br[2] <= len && br[3] <= len - br[2];
 }
 
+/* The two pieces /ByteRange covers (range_in_file checked). */
+static void byte_range_segs(const struct pdf_sig_info *s, const uint8_t *buf,
+			    int mapped, struct pki_seg seg[2])
+{
+	seg[0] = (struct pki_seg){ buf + s->byte_range[0],
+				   (size_t)s->byte_range[1], mapped };
+	seg[1] = (struct pki_seg){ buf + s->byte_range[2],
+				   (size_t)s->byte_range[3], mapped };
+}
+
 /*
  * A document timestamp (/ETSI.RFC3161, PAdES B-LTA): the token's imprint
  * over the byte range, its signature and the TSA's chain.
  */
 static json_t *one_doc_timestamp(const struct pdf_sig_info *s,
-				 const uint8_t *buf, size_t len,
+				 const uint8_t *buf, size_t len, int mapped,
 				 X509_STORE *anchors, int *verdict)
 {
 	struct pki_tst_result t;
@@ -146,10 +156,7 @@ static json_t *one_doc_timestamp(const struct pdf_sig_info *s,
 		problem = "the /ByteRange does not exclude exactly the /Contents "
 			  "string";
 	else {
-		seg[0].p = buf + s->byte_range[0];
-		seg[0].len = (size_t)s->byte_range[1];
-		seg[1].p = buf + s->byte_range[2];
-		seg[1].len = (size_t)s->byte_range[3];
+		byte_range_segs(s, buf, mapped, seg);
 		pki_verify_doc_timestamp(s->contents, s->contents_len, seg, 2,
 					 anchors, 0, &t);
 		intact = t.parsed && t.imprint_ok && t.signature_ok;
@@ -182,8 +189,8 @@ static json_t *one_doc_timestamp(const struct pdf_sig_info *s,
 /* One signature's report; *verdict gets 0 valid, 1 indeterminate,
  * 2 invalid. NULL on allocation failure. */
 static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
-		   size_t len, X509_STORE *anchors, const struct pki_vdata *vd,
-		   int *verdict)
+		   size_t len, int mapped, X509_STORE *anchors,
+		   const struct pki_vdata *vd, int *verdict)
 {
 	struct pki_verify_result *v = calloc(1, sizeof(*v));
 	struct pki_seg seg[2];
@@ -197,7 +204,8 @@ static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
 	if (is_sub(s, "ETSI.RFC3161")) {
 		free(v);
 		json_decref(warnings);
-		return one_doc_timestamp(s, buf, len, anchors, verdict);
+		return one_doc_timestamp(s, buf, len, mapped, anchors,
+					 verdict);
 	}
 	supported = is_sub(s, "ETSI.CAdES.detached") ||
 		    is_sub(s, "adbe.pkcs7.detached");
@@ -212,10 +220,7 @@ static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
 	} else if (!range_in_file(s, len)) {
 		problem = "the /ByteRange is missing or lies outside the file";
 	} else {
-		seg[0].p = buf + s->byte_range[0];
-		seg[0].len = (size_t)s->byte_range[1];
-		seg[1].p = buf + s->byte_range[2];
-		seg[1].len = (size_t)s->byte_range[3];
+		byte_range_segs(s, buf, mapped, seg);
 		rc = pki_verify_detached_vd(s->contents, s->contents_len, seg, 2,
 					    anchors, 0, vd, v);
 		if (rc != 0)
@@ -440,8 +445,8 @@ static int own_crl(void *arg, const char *uri, uint8_t **der, size_t *len)
 	return rc;
 }
 
-int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
-		   json_t **result)
+int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
+		   struct resp *out, json_t **result)
 {
 	const struct pdf_sig_info *sigs = NULL;
 	struct pdf_doc *doc = NULL;
@@ -481,7 +486,7 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, struct resp *out,
 					 own_crl, NULL };
 	}
 	for (size_t i = 0; i < n; i++) {
-		sj = one(&sigs[i], pdf, len, api_trust(), &vd, &v);
+		sj = one(&sigs[i], pdf, len, mapped, api_trust(), &vd, &v);
 		if (sj == NULL || json_array_append_new(list, sj) != 0)
 			goto nomem;
 		if (v > worst)
@@ -508,18 +513,16 @@ out:
 void api_verify(struct req *r, struct resp *out)
 {
 	struct mp_field f[] = {
-		{ "file", SIZE_MAX, NULL, 0, 0 },
-		{ NULL, 0, NULL, 0, 0 },
+		MP_FIELD("file", SIZE_MAX),
+		MP_END,
 	};
 	const struct mp_field *file;
 	json_t *j;
 	char msg[256];
 	int rc;
 
-	/* The body is already bounded by max_body (http.c); the one copy
-	 * mp_parse makes is the document the reader borrows; the body goes
-	 * once it is parsed. */
-	f[0].max = r->body_len;
+	/* The body is already bounded by max_body (http.c); a large document
+	 * is read from its spool file's mapping. */
 	rc = mp_parse(r, f, msg, sizeof(msg));
 	api_body_drop(r);
 	if (rc != 0) {
@@ -529,7 +532,8 @@ void api_verify(struct req *r, struct resp *out)
 	file = mp_get(f, "file");
 	if (file == NULL || file->len == 0)
 		resp_error(out, ESD_EINVAL, "field 'file' (the PDF) is required");
-	else if (api_verify_pdf((const uint8_t *)file->data, file->len, out,
+	else if (api_verify_pdf((const uint8_t *)file->data, file->len,
+				file->spooled, out,
 				&j) == 0)
 		resp_json(out, 200, j);
 	mp_free(f);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <seccomp.h>
@@ -39,7 +40,7 @@ int sandbox_drop_to(const char *user)
 	return 0;
 }
 
-int sandbox_seccomp_front(void)
+int sandbox_seccomp_front(int spool_dir)
 {
 	/* What libmicrohttpd (thread per connection), GnuTLS, OpenSSL,
 	 * jansson and glibc use while serving; found with strace -ff over
@@ -48,6 +49,10 @@ int sandbox_seccomp_front(void)
 		/* I/O on descriptors the front already holds */
 		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv),
 		SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(lseek),
+		/* spool files: written, hashed, answered (sendfile on the
+		 * Unix socket), handed to libmicrohttpd as a new descriptor */
+		SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(sendfile),
+		SCMP_SYS(dup),
 		SCMP_SYS(fcntl), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
 		SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
 		SCMP_SYS(pselect6), SCMP_SYS(epoll_create1),
@@ -91,9 +96,25 @@ int sandbox_seccomp_front(void)
 			goto out;
 	/* Opening a file fails instead of killing: libraries probe files
 	 * lazily (OpenSSL the random device, glibc's malloc
-	 * /proc/sys/vm/overcommit_memory) and cope with a refusal. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0) != 0)
+	 * /proc/sys/vm/overcommit_memory) and cope with a refusal. The one
+	 * open allowed makes an unnamed file in the spool directory. */
+	if (spool_dir >= 0) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)spool_dir),
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, O_TMPFILE,
+					     O_TMPFILE)) != 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 1,
+				     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)spool_dir)) != 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 2,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)spool_dir),
+				     SCMP_A2(SCMP_CMP_MASKED_EQ,
+					     O_TMPFILE & ~O_DIRECTORY, 0)) != 0)
+			goto out;
+	} else if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+				    SCMP_SYS(openat), 0) != 0) {
+		goto out;
+	}
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0) != 0)
 		goto out;
 	if (seccomp_load(ctx) != 0)
 		goto out;

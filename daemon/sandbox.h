@@ -17,10 +17,11 @@ int sandbox_drop_to(const char *user);
  * Confines the calling process (all its threads, present and future) to
  * the system calls the front needs once it serves: socket I/O on the
  * descriptors it has, memory, threads, time, signals. Opening a file
- * fails with EACCES; anything else (exec, socket, connect, ptrace, ...)
- * kills the process. Returns 0, or
+ * fails with EACCES, except an unnamed file (O_TMPFILE) in the directory
+ * spool_dir (a descriptor; -1 for none); anything else (exec, socket,
+ * connect, ptrace, ...) kills the process. Returns 0, or
  * ESD_EPERM if the filter cannot be loaded.
  */
-int sandbox_seccomp_front(void);
+int sandbox_seccomp_front(int spool_dir);
 
 #endif

@@ -6,6 +6,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -22,7 +24,8 @@
 #include "pki/verify.h"
 
 /* BIO_write takes an int: feed large segments in pieces. */
-#define CHUNK ((size_t)1 << 30)
+/* Hashed at a time: a mapped segment's pages go after each piece. */
+#define CHUNK ((size_t)1 << 22)
 
 const char *pki_chain_name(enum pki_chain c)
 {
@@ -283,6 +286,53 @@ static void check_signing_time(CMS_SignerInfo *si,
 		res->has_signing_time = 1;
 }
 
+/* Drops the hashed piece [p, p+n) of a mapped segment from memory. */
+static void hashed(const struct pki_seg *s, const uint8_t *p, size_t n)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a;
+
+	if (!s->mapped || n == 0)
+		return;
+	a = (uintptr_t)p & ~(pg - 1);
+	madvise((void *)a, (uintptr_t)(p + n) - a, MADV_DONTNEED);
+}
+
+/* Streams the segments through an md BIO (no copy of the content). */
+static int feed(BIO *chain, const struct pki_seg *segs, size_t nsegs)
+{
+	for (size_t i = 0; i < nsegs; i++) {
+		const uint8_t *p = segs[i].p;
+		size_t left = segs[i].len;
+
+		while (left > 0) {
+			size_t n = left < CHUNK ? left : CHUNK;
+
+			if (BIO_write(chain, p, (int)n) != (int)n)
+				return ESD_ECRYPTO;
+			hashed(&segs[i], p, n);
+			p += n;
+			left -= n;
+		}
+	}
+	return 0;
+}
+
+/* The same into a digest context. */
+static int digest_segs(EVP_MD_CTX *c, const struct pki_seg *segs,
+		       size_t nsegs)
+{
+	for (size_t i = 0; i < nsegs; i++)
+		for (size_t off = 0; off < segs[i].len; off += CHUNK) {
+			size_t n = segs[i].len - off < CHUNK ? segs[i].len - off
+							     : CHUNK;
+
+			if (EVP_DigestUpdate(c, segs[i].p + off, n) != 1)
+				return 0;
+			hashed(&segs[i], segs[i].p + off, n);
+		}
+	return 1;
+}
+
 /*
  * A TimeStampToken (DER ContentInfo at p): a SignedData whose eContent is
  * a TSTInfo. Its messageImprint must be the hash of data (a signature
@@ -325,10 +375,9 @@ static void eval_token(const unsigned char *p, long len, X509_STORE *anchors,
 	else if (md != NULL) {
 		EVP_MD_CTX *c = EVP_MD_CTX_new();
 
-		have = c != NULL && EVP_DigestInit_ex(c, md, NULL) == 1;
-		for (size_t i = 0; have && i < nsegs; i++)
-			have = EVP_DigestUpdate(c, segs[i].p, segs[i].len) == 1;
-		have = have && EVP_DigestFinal_ex(c, h, &hl) == 1;
+		have = c != NULL && EVP_DigestInit_ex(c, md, NULL) == 1 &&
+		       digest_segs(c, segs, nsegs) &&
+		       EVP_DigestFinal_ex(c, h, &hl) == 1;
 		EVP_MD_CTX_free(c);
 	}
 	if (have && imp != NULL)
@@ -399,24 +448,6 @@ int pki_verify_doc_timestamp(const uint8_t *der, size_t len,
 	return 0;
 }
 
-/* Streams the segments through an md BIO (no copy of the content). */
-static int feed(BIO *chain, const struct pki_seg *segs, size_t nsegs)
-{
-	for (size_t i = 0; i < nsegs; i++) {
-		const uint8_t *p = segs[i].p;
-		size_t left = segs[i].len;
-
-		while (left > 0) {
-			size_t n = left < CHUNK ? left : CHUNK;
-
-			if (BIO_write(chain, p, (int)n) != (int)n)
-				return ESD_ECRYPTO;
-			p += n;
-			left -= n;
-		}
-	}
-	return 0;
-}
 
 /* The signer's status in a CRL of vd issued (and signed) by its issuer,
  * found among the CMS certificates, vd's and the anchors. */

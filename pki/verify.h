@@ -17,10 +17,13 @@
 #include <time.h>
 #include <openssl/x509.h>
 
-/* One piece of the signed content, borrowed. */
+/* One piece of the signed content, borrowed. mapped: p lies in a
+ * read-only file mapping whose pages are dropped from memory once hashed
+ * (a spooled document: memory does not grow with its size). */
 struct pki_seg {
 	const uint8_t *p;
 	size_t len;
+	int mapped;
 };
 
 /* Certificate path status (X509_verify_cert from the signer certificate,
