@@ -12,6 +12,8 @@
 #        BENCH_SEAL_SECONDS=S  seconds per sealing row (default 4, quick 1)
 #        BENCH_PDFS="A B C"  the documents to seal (default: the corpus
 #                        files nearest to 20 KB, 140 KB and 2 MB)
+#        BENCH_LARGE_MB=N  size of the generated large document sealed
+#                        once at the end (default 1024, quick 256; 0: none)
 #        ESD_SHARED=DIR  where peers/ and corpus/ live
 #                        (default: <repo>/../shared)
 #        TMPDIR          where the throw-away instance (token, LMDB) goes;
@@ -130,8 +132,12 @@ say "creating an instance in $inst (HTTPS port $port)"
 export SOFTHSM2_CONF=$inst/softhsm2.conf
 
 ucurl() { curl -s --max-time 10 --unix-socket "$inst/esignd.sock" "http://localhost$1"; }
-# One seal code covers every seal of the seal-code rows (seal.sh).
+# One seal code covers every seal of the seal-code rows (seal.sh); the
+# large document needs a larger body limit.
 printf 'seal_code_max_documents = 1000000\n' >>"$inst/esignd.conf"
+large_mb=${BENCH_LARGE_MB:-$([ "$size" = quick ] && echo 256 || echo 1024)}
+[ "$large_mb" -le 0 ] ||
+	sed -i "s/^max_body = .*/max_body = $(((large_mb + 64) << 20))/" "$inst/esignd.conf"
 "$build/esignd" -c "$inst/esignd.conf" -f >"$work/esignd.log" 2>&1 &
 dpid=$!
 ready=0
