@@ -9,6 +9,7 @@
 #include "api/multipart.h"
 #include "api/spool.h"
 #include "common/err.h"
+#include "common/util.h"
 
 #define MP_MAX_PARTS 32
 
@@ -22,6 +23,7 @@ struct mp_part {
 
 struct mp_stream {
 	struct MHD_PostProcessor *pp;
+	size_t hint;            /* Content-Length, if it is under SPOOL_ABOVE */
 	struct mp_part part[MP_MAX_PARTS];
 	size_t n;
 	int err;
@@ -75,9 +77,13 @@ static int part_add(struct mp_stream *st, struct mp_part *p, const char *data,
 		return MHD_YES;
 	}
 	if (p->len + size + 1 > p->cap) {
-		size_t cap = p->cap ? p->cap : 256;
+		/* A value that comes in pieces is most likely the document: its
+		 * buffer is sized by the body's length at once. */
+		size_t cap = p->cap ? p->cap : p->len + size < 4096 ? 256 : st->hint;
 		char *nd;
 
+		if (cap < 256)
+			cap = 256;
 		while (cap < p->len + size + 1)
 			cap *= 2;
 		nd = realloc(p->data, cap);
@@ -126,11 +132,17 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind,
 static struct mp_stream *stream_new(struct req *r)
 {
 	struct mp_stream *st = calloc(1, sizeof(*st));
+	const char *cl;
+	uint64_t n;
 
 	if (st == NULL)
 		return NULL;
 	for (size_t i = 0; i < MP_MAX_PARTS; i++)
 		st->part[i].fd = -1;
+	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL && esd_parse_u64(cl, 1, SPOOL_ABOVE, &n) == 0)
+		st->hint = (size_t)n + 1;
 	st->pp = MHD_create_post_processor(r->conn, 65536, on_part, st);
 	if (st->pp == NULL)
 		fail(st, ESD_EINVAL, "malformed multipart/form-data header");

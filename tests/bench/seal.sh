@@ -320,7 +320,7 @@ seal_measure() {
 }
 
 # --- one large generated document (tests/tools/big_pdf.py), sealed once
-# over HTTPS at B-B: its time against sha256sum of the same file, and the
+# over HTTPS at B-B: its time against openssl dgst -sha256 of the same file, and the
 # peak RSS of the front and the keeper.
 large_line=''
 large_measure() {
@@ -331,7 +331,7 @@ large_measure() {
 		failed=1
 		return 0
 	fi
-	h=$(TIMEFORMAT=%R; { time sha256sum "$f" >/dev/null; } 2>&1 | tail -1)
+	h=$(TIMEFORMAT=%R; { time openssl dgst -sha256 "$f" >/dev/null; } 2>&1 | tail -1)
 	seal_pids
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$fpid/status")
 	hwm_clear "$fpid" "$kpid"
@@ -355,7 +355,7 @@ large_measure() {
 			failed=1
 		fi
 	fi
-	large_line=$(printf '  %d MB (%d bytes; sealed %d): %.2f s over HTTPS (sha256sum of the file: %s s, %.1fx);\n  front VmRSS before %d MiB, VmHWM %d MiB; keeper VmHWM %d MiB; %s' \
+	large_line=$(printf '  %d MB (%d bytes; sealed %d): %.2f s over HTTPS (openssl dgst -sha256 of the file: %s s, %.1fx);\n  front VmRSS before %d MiB, VmHWM %d MiB; keeper VmHWM %d MiB; %s' \
 		"$large_mb" "$(stat -c %s "$f")" "$(stat -c %s "$work/large.sealed.pdf")" "$t" "$h" \
 		"$(awk -v a="$t" -v b="$h" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
 		$((rss / 1024)) $((hf / 1024)) $((hk / 1024)) "$v")
