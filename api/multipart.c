@@ -12,6 +12,9 @@
 #include "common/util.h"
 
 #define MP_MAX_PARTS 32
+/* Values up to this size are wiped when freed: passphrases, codes. A
+ * document is not a secret, and wiping megabytes costs. */
+#define MP_WIPE_MAX 4096
 
 /* One value as it arrives: in memory, or in a spool file (fd >= 0). */
 struct mp_part {
@@ -33,7 +36,8 @@ struct mp_stream {
 static void part_free(struct mp_part *p)
 {
 	if (p->data != NULL) {
-		OPENSSL_cleanse(p->data, p->len);
+		if (p->len <= MP_WIPE_MAX)
+			OPENSSL_cleanse(p->data, p->len);
 		free(p->data);
 	}
 	if (p->fd >= 0)
@@ -63,7 +67,6 @@ static int part_add(struct mp_stream *st, struct mp_part *p, const char *data,
 				close(fd);
 				return fail(st, ESD_EIO, "cannot store the upload");
 			}
-			OPENSSL_cleanse(p->data, p->len);
 			free(p->data);
 			p->data = NULL;
 			p->cap = 0;
@@ -280,7 +283,8 @@ void mp_free(struct mp_field *fields)
 			spool_unmap((const uint8_t *)f->data, f->len);
 			close(f->fd);
 		} else if (f->data != NULL) {
-			OPENSSL_cleanse(f->data, f->len);
+			if (f->len <= MP_WIPE_MAX)
+				OPENSSL_cleanse(f->data, f->len);
 			free(f->data);
 		}
 		f->data = NULL;

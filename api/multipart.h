@@ -45,7 +45,8 @@ void mp_stream_free(struct req *r);
  */
 int mp_parse(struct req *r, struct mp_field *fields, char *msg, size_t msglen);
 
-/* Frees (and wipes) every field's data; unmaps and closes spooled ones. */
+/* Frees every field's data, wiping values up to 4 KiB (passphrases,
+ * codes; not documents); unmaps and closes spooled ones. */
 void mp_free(struct mp_field *fields);
 
 /* The field named name, or NULL if absent or not sent. */
