@@ -23,7 +23,7 @@ corpus=${ESD_CORPUS:-$(dirname "$repo")/shared/corpus}
 secs=${1:-${FUZZ_SECONDS:-60}}
 out=${2:-}
 cc=${CC:-clang}
-targets=${FUZZ_TARGETS:-"fuzz_pdf fuzz_ipc fuzz_config fuzz_json fuzz_ocsp fuzz_tsq"}
+targets=${FUZZ_TARGETS:-"fuzz_pdf fuzz_ipc fuzz_config fuzz_json fuzz_ocsp fuzz_tsq fuzz_v2files"}
 
 case "$secs" in
 '' | *[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET] [OUTDIR]" >&2; exit 2 ;;
@@ -51,6 +51,7 @@ sources() {
 	fuzz_ipc) echo "$common daemon/ipc.c" ;;
 	fuzz_config) echo "$common daemon/config.c" ;;
 	fuzz_json) echo "" ;;
+	fuzz_v2files) echo "$common api/v2files.c" ;;
 	esac
 }
 pkgs() {
@@ -59,6 +60,7 @@ pkgs() {
 	fuzz_ocsp | fuzz_tsq) echo "libcrypto" ;;
 	fuzz_ipc | fuzz_config) echo "libcrypto" ;;
 	fuzz_json) echo "jansson" ;;
+	fuzz_v2files) echo "jansson libcrypto" ;;
 	esac
 }
 max_len() {

@@ -204,6 +204,10 @@ eq "'file' given twice: 400 2055" "400 2055" \
 	"$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"file\":[\"$B64\"],\"file\":[\"$B64\"]}") $(sc)"
 eq "an unterminated file string: 400 2055" "400 2055" \
 	"$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"file\":[\"$B64") $(sc)"
+printf '{"a":[\0],"file":["QUJD"]}' >"$TMP/nul.json"
+eq "a NUL before the files (a hang the fuzzer found): 400 2055" "400 2055" \
+	"$(post /api/v2/seal/pdf -H 'Content-Type: application/json' --max-time 10 \
+		--data-binary @"$TMP/nul.json") $(sc)"
 eq "v2 verify of an escaped document: 200 VALID" "200 VALID" \
 	"$(v2 /api/v2/verify/pdf "{\"file\":\"$(base64 -w0 "$TMP/sealed.pdf" | sed 's|/|\\/|g')\"}") $(jget "$TMP/body" conclusion)"
 eq "v2 /api/v2/seal/revoke/activation: 200" 200 "$(post /api/v2/seal/revoke/activation \
