@@ -28,6 +28,7 @@ struct req {
 	size_t body_cap;
 	uint64_t upload_len;  /* bytes received */
 	struct mp_stream *mp; /* a multipart body being parsed (multipart.c) */
+	struct key_memo *key_memo; /* the signing key fetched last (seal.c) */
 	int too_big;
 	int route;            /* index in the route table, -1 = none */
 	struct api_server *srv;
@@ -101,6 +102,9 @@ X509 *api_cert_b64(const char *b64);
 /* Wipes and frees the request body once a handler has parsed it (the
  * fields keep what they need): a document is not held twice (http.c). */
 void api_body_drop(struct req *r);
+
+/* Releases the signing key a request kept between documents (seal.c). */
+void api_key_memo_free(struct req *r);
 
 /* Turns a pdf/ refusal reason into an error response (seal.c). */
 void api_pdf_error(struct resp *out, int rc, int reason);
