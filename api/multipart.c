@@ -80,13 +80,13 @@ static int part_add(struct mp_stream *st, struct mp_part *p, const char *data,
 		return MHD_YES;
 	}
 	if (p->len + size + 1 > p->cap) {
-		/* A value that comes in pieces is most likely the document: its
-		 * buffer is sized by the body's length at once. */
-		size_t cap = p->cap ? p->cap : p->len + size < 4096 ? 256 : st->hint;
+		/* A value past 4 KiB is most likely the document: its buffer
+		 * is sized by the body's length at once. */
+		size_t cap = p->cap ? p->cap * 2 : 256;
 		char *nd;
 
-		if (cap < 256)
-			cap = 256;
+		if (p->len + size + 1 > 4096 && st->hint > cap)
+			cap = st->hint;
 		while (cap < p->len + size + 1)
 			cap *= 2;
 		nd = realloc(p->data, cap);
