@@ -493,27 +493,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			r->too_big = 1;
 			return MHD_YES;
 		}
-		if (r->body_len + n + 1 > r->body_cap) {
-			size_t cap = r->body_cap ? r->body_cap : 4096;
-			char *nb;
-
-			/* The announced length, when it fits: one allocation of
-			 * the right size instead of doubling past it. */
-			if (r->body_cap == 0)
-				cap = content_length(conn, max, cap);
-			while (cap < r->body_len + n + 1)
-				cap *= 2;
-			nb = realloc(r->body, cap);
-			if (nb == NULL) {
-				r->too_big = 1;
-				return MHD_YES;
-			}
-			r->body = nb;
-			r->body_cap = cap;
-		}
-		memcpy(r->body + r->body_len, upload, n);
-		r->body_len += n;
-		r->body[r->body_len] = '\0';
+		/* The announced length, when it fits: one allocation of the
+		 * right size instead of doubling past it. */
+		if (esd_append(&r->body, &r->body_len, &r->body_cap, upload, n,
+			       r->body_cap ? 0 : content_length(conn, max, 4096)) != 0)
+			r->too_big = 1;
 		return MHD_YES;
 	}
 	dispatch(r, &out);

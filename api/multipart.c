@@ -79,25 +79,11 @@ static int part_add(struct mp_stream *st, struct mp_part *p, const char *data,
 		p->len += size;
 		return MHD_YES;
 	}
-	if (p->len + size + 1 > p->cap) {
-		/* A value past 4 KiB is most likely the document: its buffer
-		 * is sized by the body's length at once. */
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		char *nd;
-
-		if (p->len + size + 1 > 4096 && st->hint > cap)
-			cap = st->hint;
-		while (cap < p->len + size + 1)
-			cap *= 2;
-		nd = realloc(p->data, cap);
-		if (nd == NULL)
-			return fail(st, ESD_ENOMEM, "out of memory");
-		p->data = nd;
-		p->cap = cap;
-	}
-	memcpy(p->data + p->len, data, size);
-	p->len += size;
-	p->data[p->len] = '\0';
+	/* A value past 4 KiB is most likely the document: its buffer is
+	 * sized by the body's length at once. */
+	if (esd_append(&p->data, &p->len, &p->cap, data, size,
+		       p->len + size + 1 > 4096 ? st->hint : 0) != 0)
+		return fail(st, ESD_ENOMEM, "out of memory");
 	return MHD_YES;
 }
 

@@ -234,6 +234,31 @@ int esd_b64_decode(const char *in, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+int esd_append(char **p, size_t *len, size_t *cap, const void *data,
+	       size_t n, size_t hint)
+{
+	if (n > SIZE_MAX / 2 - *len)
+		return ESD_ENOMEM;
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		char *np;
+
+		if (hint > c)
+			c = hint;
+		while (c < *len + n + 1)
+			c *= 2;
+		np = realloc(*p, c);
+		if (np == NULL)
+			return ESD_ENOMEM;
+		*p = np;
+		*cap = c;
+	}
+	memcpy(*p + *len, data, n);
+	*len += n;
+	(*p)[*len] = '\0';
+	return 0;
+}
+
 char *esd_trim(char *s)
 {
 	char *e;

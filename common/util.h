@@ -41,6 +41,13 @@ uint64_t esd_mono_ns(void);
 char *esd_b64_encode(const uint8_t *in, size_t len);
 int esd_b64_decode(const char *in, uint8_t **out, size_t *outlen);
 
+/* Appends n bytes to the NUL-terminated buffer *p of *len bytes in *cap.
+ * When it must grow, it doubles, or jumps to hint if that is larger (an
+ * announced length: one allocation of the right size). 0, or ESD_ENOMEM
+ * with the buffer unchanged. */
+int esd_append(char **p, size_t *len, size_t *cap, const void *data,
+	       size_t n, size_t hint);
+
 /* Trims leading and trailing ASCII whitespace in place; returns s. */
 char *esd_trim(char *s);
 

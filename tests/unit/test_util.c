@@ -509,6 +509,32 @@ static void test_err_out_of_range_maps_to_internal_error(void **state)
 	}
 }
 
+/* esd_append: NUL-terminated, doubling, or one jump to the hint. */
+static void test_append_grows_by_hint_or_doubling(void **state)
+{
+	char *p = NULL, pad[44];
+	size_t len = 0, cap = 0;
+
+	(void)state;
+	memset(pad, 'x', sizeof(pad));
+	assert_int_equal(esd_append(&p, &len, &cap, "ab", 2, 0), 0);
+	assert_int_equal(cap, 256);
+	assert_string_equal(p, "ab");
+	assert_int_equal(esd_append(&p, &len, &cap, "cd", 2, 100000), 0);
+	assert_int_equal(cap, 256);          /* fits: the hint is not used */
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(esd_append(&p, &len, &cap, "0123456789", 10, 0), 0);
+	assert_int_equal(len, 2004);
+	assert_int_equal(cap, 2048);         /* doubled */
+	assert_int_equal(p[len], '\0');
+	assert_int_equal(esd_append(&p, &len, &cap, pad, sizeof(pad), 100000), 0);
+	assert_int_equal(cap, 100000);       /* one jump to the hint */
+	assert_int_equal(esd_append(&p, &len, &cap, pad, SIZE_MAX / 2, 0),
+			 ESD_ENOMEM);
+	assert_int_equal(len, 2048);         /* unchanged */
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_err_names_and_http_statuses_are_stable),
 		cmocka_unit_test(test_err_every_code_has_distinct_name_and_message),
 		cmocka_unit_test(test_err_out_of_range_maps_to_internal_error),
+		cmocka_unit_test(test_append_grows_by_hint_or_doubling),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
