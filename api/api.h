@@ -28,7 +28,6 @@ struct req {
 	size_t body_cap;
 	uint64_t upload_len;  /* bytes received */
 	struct mp_stream *mp; /* a multipart body being parsed (multipart.c) */
-	struct key_memo *key_memo; /* the signing key fetched last (seal.c) */
 	int too_big;
 	int route;            /* index in the route table, -1 = none */
 	struct api_server *srv;
@@ -83,6 +82,11 @@ void resp_text(struct resp *out, unsigned status, const char *ctype,
 /* Calls the keeper and turns its reply into a response. */
 void api_keeper_reply(struct req *r, struct resp *out, uint16_t type,
 		      struct ibuf *payload);
+/* Calls the keeper; on success (0) *rep holds its answer (the caller
+ * clears it), otherwise out holds the error response and the error is
+ * returned. Frees payload. */
+int api_keeper_call(struct resp *out, uint16_t type, struct ibuf *payload,
+		    struct ipc_msg *rep);
 /* Calls the keeper; on success *j is its JSON answer (caller decrefs) and
  * 0 is returned; otherwise out holds the error response. Frees payload. */
 int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
@@ -93,18 +97,9 @@ int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
 void api_keeper_bin(struct resp *out, uint16_t type, struct ibuf *payload,
 		    const char *ctype);
 
-/* The certificate a base64 DER string parses to, from a cache shared by
- * the front's threads (certcache.c); a new reference, NULL if it is not
- * one certificate. */
-typedef struct x509_st X509;
-X509 *api_cert_b64(const char *b64);
-
 /* Wipes and frees the request body once a handler has parsed it (the
  * fields keep what they need): a document is not held twice (http.c). */
 void api_body_drop(struct req *r);
-
-/* Releases the signing key a request kept between documents (seal.c). */
-void api_key_memo_free(struct req *r);
 
 /* Turns a pdf/ refusal reason into an error response (seal.c). */
 void api_pdf_error(struct resp *out, int rc, int reason);

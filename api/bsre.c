@@ -59,6 +59,7 @@ static const struct bsre_err {
 	{ "rate_limited", "*", 2092, 429, "Terlalu banyak permintaan" },
 	{ "unavailable", "*", 2091, 503, "Layanan sedang tidak tersedia" },
 	{ "token_unavailable", "*", 2091, 503, "Layanan sedang tidak tersedia" },
+	{ "key_changed", "*", 2091, 503, "Layanan sedang tidak tersedia" },
 	{ "*", "*", 2099, 500, "Kesalahan internal" },
 };
 

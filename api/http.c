@@ -526,7 +526,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		return;
 	api_body_drop(r);
 	mp_stream_free(r);
-	api_key_memo_free(r);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&l->srv->inflight, 1);

@@ -48,15 +48,12 @@ void resp_error(struct resp *out, int err, const char *msg)
 			    "message", msg ? msg : esd_err_msg(err)));
 }
 
-int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
-		    json_t **j)
+int api_keeper_call(struct resp *out, uint16_t type, struct ibuf *payload,
+		    struct ipc_msg *rep)
 {
-	struct ipc_msg rep;
 	uint64_t t0 = esd_mono_ns();
-	int rc;
+	int rc = kc_call(type, payload, rep, 0);
 
-	*j = NULL;
-	rc = kc_call(type, payload, &rep, 0);
 	ibuf_free(payload);
 	if (rc != 0) {
 		resp_error(out, ESD_EUNAVAIL, "the keeper is not answering");
@@ -64,22 +61,34 @@ int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
 	}
 	if (type == MSG_KEY_SIGN || type == MSG_DOC_SIGN)
 		metrics_sign(esd_mono_ns() - t0);
-	if (rep.status == ESD_ETOKEN)
+	if (rep->status == ESD_ETOKEN)
 		metrics_token_error();
-	if (rep.status != 0) {
+	if (rep->status != 0) {
 		char msg[257];
-		size_t n = rep.len < 256 ? rep.len : 256;
+		size_t n = rep->len < 256 ? rep->len : 256;
 
-		memcpy(msg, rep.data, n);
+		memcpy(msg, rep->data, n);
 		msg[n] = '\0';
-		resp_error(out, rep.status, msg);
-		rc = rep.status;
-	} else {
-		*j = json_loadb((const char *)rep.data, rep.len, 0, NULL);
-		if (*j == NULL) {
-			resp_error(out, ESD_EPROTO, NULL);
-			rc = ESD_EPROTO;
-		}
+		resp_error(out, rep->status, msg);
+		rc = rep->status;
+		ipc_msg_clear(rep);
+	}
+	return rc;
+}
+
+int api_keeper_json(struct resp *out, uint16_t type, struct ibuf *payload,
+		    json_t **j)
+{
+	struct ipc_msg rep;
+	int rc = api_keeper_call(out, type, payload, &rep);
+
+	*j = NULL;
+	if (rc != 0)
+		return rc;
+	*j = json_loadb((const char *)rep.data, rep.len, 0, NULL);
+	if (*j == NULL) {
+		resp_error(out, ESD_EPROTO, NULL);
+		rc = ESD_EPROTO;
 	}
 	ipc_msg_clear(&rep);
 	return rc;

@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/visible.h"
+#include "api/keycache.h"
 #include "api/keeper_client.h"
 #include "api/multipart.h"
 #include "api/spool.h"
@@ -74,35 +75,6 @@ void api_pdf_error(struct resp *out, int rc, int reason)
 	resp_error(out, rc, NULL);
 }
 
-/* The signer certificate and chain the keeper answered, as X509s. */
-static int load_certs(json_t *key, X509 **cert, STACK_OF(X509) **chain)
-{
-	json_t *v;
-	size_t i;
-	int rc = ESD_EPROTO;
-
-	*cert = NULL;
-	*chain = sk_X509_new_null();
-	if (*chain == NULL)
-		return ESD_ENOMEM;
-	json_array_foreach(json_object_get(key, "chain"), i, v) {
-		X509 *x = api_cert_b64(json_string_value(v));
-
-		if (x == NULL || !sk_X509_push(*chain, x)) {
-			X509_free(x);
-			goto out;
-		}
-	}
-	*cert = api_cert_b64(json_string_value(json_object_get(key, "cert")));
-	rc = *cert != NULL ? 0 : ESD_EPROTO;
-out:
-	if (rc != 0) {
-		sk_X509_pop_free(*chain, X509_free);
-		*chain = NULL;
-	}
-	return rc;
-}
-
 /* Common name of the subject, for /Name. */
 static void subject_cn(X509 *cert, char *out, size_t cap)
 {
@@ -111,91 +83,35 @@ static void subject_cn(X509 *cert, char *out, size_t cap)
 				  out, (int)cap);
 }
 
-/* The signing key the keeper grants for purpose, with its certificate and
- * chain. On failure out holds the error response. */
-struct doc_key {
-	json_t *kj;
-	X509 *cert;
-	STACK_OF(X509) *chain;
-};
-
-static void doc_key_free(struct doc_key *k)
-{
-	sk_X509_pop_free(k->chain, X509_free);
-	X509_free(k->cert);
-	json_decref(k->kj);
-	memset(k, 0, sizeof(*k));
-}
-
 /*
- * The key a request fetched last, kept for its next document: a BSrE v2
- * call signs up to 50 files with one key, and MSG_DOC_KEY once per call
- * is enough, since MSG_DOC_SIGN checks grant, purpose, validity and
- * revocation again for every file.
+ * The signing key the keeper grants for purpose, with its certificate and
+ * chain: the one kept from an earlier request (keycache.c), or asked for
+ * (fresh, or when there is none). On failure out holds the error
+ * response.
  */
-struct key_memo {
-	char purpose[16], want[300];
-	struct doc_key k;
-};
-
-void api_key_memo_free(struct req *r)
-{
-	if (r->key_memo == NULL)
-		return;
-	doc_key_free(&r->key_memo->k);
-	free(r->key_memo);
-	r->key_memo = NULL;
-}
-
-/* *dst gets its own references to src's answer and certificates. */
-static int doc_key_ref(const struct doc_key *src, struct doc_key *dst)
-{
-	dst->chain = X509_chain_up_ref(src->chain);
-	if (dst->chain == NULL || !X509_up_ref(src->cert)) {
-		sk_X509_pop_free(dst->chain, X509_free);
-		dst->chain = NULL;
-		return ESD_ENOMEM;
-	}
-	dst->cert = src->cert;
-	dst->kj = json_incref(src->kj);
-	return 0;
-}
-
 static int doc_key_get(struct req *r, struct resp *out, const char *purpose,
-		       const char *want, struct doc_key *k)
+		       const char *want, int fresh, struct api_key *k)
 {
-	struct key_memo *m = r->key_memo;
+	json_t *j = NULL;
 	struct ibuf b;
+	int rc;
 
-	memset(k, 0, sizeof(*k));
 	want = want ? want : "";
-	if (m != NULL && strcmp(m->purpose, purpose) == 0 &&
-	    strcmp(m->want, want) == 0 && doc_key_ref(&m->k, k) == 0)
+	if (!fresh && api_key_find(&r->cred, purpose, want, k) == 0)
 		return 0;
+	api_key_forget(&r->cred, purpose, want);
 	kc_begin(&b, &r->cred);
 	ibuf_put_str(&b, purpose);
 	ibuf_put_str(&b, want);
-	if (api_keeper_json(out, MSG_DOC_KEY, &b, &k->kj) != 0)
+	if (api_keeper_json(out, MSG_DOC_KEY, &b, &j) != 0)
 		return ESD_EPERM;
-	if (load_certs(k->kj, &k->cert, &k->chain) != 0) {
-		resp_error(out, ESD_EPROTO, NULL);
-		doc_key_free(k);
-		return ESD_EPROTO;
+	rc = api_key_parse(j, k);
+	json_decref(j);
+	if (rc != 0) {
+		resp_error(out, rc, NULL);
+		return rc;
 	}
-	/* Kept for the request's next document (a failure here only means
-	 * the next one asks the keeper again). */
-	if (strlen(purpose) < sizeof(m->purpose) &&
-	    strlen(want) < sizeof(m->want) &&
-	    (m = calloc(1, sizeof(*m))) != NULL) {
-		if (doc_key_ref(k, &m->k) == 0) {
-			snprintf(m->purpose, sizeof(m->purpose), "%s", purpose);
-			snprintf(m->want, sizeof(m->want), "%s", want);
-			api_key_memo_free(r);
-			r->key_memo = m;
-		} else {
-			free(m);
-		}
-	}
+	api_key_keep(&r->cred, purpose, want, k);
 	return 0;
 }
 
@@ -409,7 +325,7 @@ static void decode_blobs(json_t *arr, struct pdf_blob *blobs, size_t *n,
  * CRL and OCSP responses for the signer's and the TSA's certificates
  * (ETSI EN 319 142-1 §5.4.2), appended to g.
  */
-static int add_lt(struct resp *out, struct doc_key *k, struct grow *g)
+static int add_lt(struct resp *out, const struct api_key *k, struct grow *g)
 {
 	struct pdf_blob certs[32], crls[16], ocsps[8];
 	uint8_t *der[48] = { NULL };
@@ -424,7 +340,7 @@ static int add_lt(struct resp *out, struct doc_key *k, struct grow *g)
 	int rc, reason = 0, n;
 
 	kc_begin(&b, &none);
-	ibuf_put_str(&b, json_string_value(json_object_get(k->kj, "key")));
+	ibuf_put_str(&b, k->label);
 	if (api_keeper_json(out, MSG_LT_DATA, &b, &j) != 0)
 		return ESD_EUNAVAIL;
 	/* The signer's certificate and chain, then the keeper's CA and TSA
@@ -519,19 +435,24 @@ out:
 	return rc;
 }
 
-/* auth: what authorises the signature (struct sign_input); the keeper
- * checks it. */
+/*
+ * The CMS for digest dg with key k (want: the caller's "key", as given),
+ * signed by the keeper; auth (struct sign_input) is what authorises it,
+ * the keeper checks it. ESD_ESTALE, with out untouched, when k was kept
+ * from an earlier request and the keeper no longer signs with that label
+ * or certificate: the caller asks for the key again and starts over.
+ */
 static int doc_cms(struct req *r, struct resp *out, const char *purpose,
-		   struct doc_key *k, const struct sign_auth *auth,
-		   const uint8_t *dg, size_t dlen, int stamp, uint8_t **der,
-		   size_t *der_len)
+		   const char *want, const struct api_key *k,
+		   const struct sign_auth *auth, const uint8_t *dg, size_t dlen,
+		   int stamp, uint8_t **der, size_t *der_len)
 {
 	char typed[300];
 	struct pki_cms *cms = NULL;
-	uint8_t tbs[EVP_MAX_MD_SIZE], *sig = NULL;
-	size_t tbs_len, sig_len;
-	const char *sig64;
-	json_t *sj = NULL;
+	uint8_t tbs[EVP_MAX_MD_SIZE];
+	size_t tbs_len;
+	struct ipc_msg rep = { 0 };
+	struct resp stale = { 0 };
 	struct ibuf b;
 	int rc;
 
@@ -544,7 +465,9 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 	}
 	kc_begin(&b, &r->cred);
 	ibuf_put_str(&b, purpose);
-	ibuf_put_str(&b, json_string_value(json_object_get(k->kj, "key")));
+	ibuf_put_str(&b, want ? want : "");
+	ibuf_put_str(&b, k->label);
+	ibuf_put_bytes(&b, k->cert_id, sizeof(k->cert_id));
 	ibuf_put_bytes(&b, tbs, tbs_len);
 	ibuf_put_bytes(&b, dg, dlen);
 	ibuf_put_str(&b, "");
@@ -554,16 +477,19 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 		snprintf(typed, sizeof(typed), "%c%s", auth->kind, auth->value);
 	ibuf_put_str(&b, typed);
 	OPENSSL_cleanse(typed, sizeof(typed));
-	rc = api_keeper_json(out, MSG_DOC_SIGN, &b, &sj);
+	rc = api_keeper_call(k->kept ? &stale : out, MSG_DOC_SIGN, &b, &rep);
+	if (rc != 0 && k->kept) {
+		if (rc == ESD_ESTALE) {
+			free(stale.body);
+			goto out;
+		}
+		resp_text(out, stale.status, stale.content_type, stale.body,
+			  stale.len);
+	}
 	if (rc != 0)
 		goto out;
-	sig64 = json_string_value(json_object_get(sj, "signature"));
-	if (sig64 == NULL || esd_b64_decode(sig64, &sig, &sig_len) != 0) {
-		rc = ESD_EPROTO;
-		resp_error(out, rc, NULL);
-		goto out;
-	}
-	rc = pki_cms_set_signature(cms, sig, sig_len);
+	/* The answer is the signature value itself. */
+	rc = pki_cms_set_signature(cms, rep.data, rep.len);
 	if (rc == 0 && stamp && add_timestamp(out, cms) != 0) {
 		rc = ESD_EUNAVAIL;
 		goto out;
@@ -573,8 +499,7 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 	if (rc != 0)
 		resp_error(out, rc, NULL);
 out:
-	free(sig);
-	json_decref(sj);
+	ipc_msg_clear(&rep);
 	pki_cms_free(cms);
 	return rc;
 }
@@ -632,13 +557,13 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 	struct anchor an = { "", 0, 0, 0, 0 };
 	struct pdf_doc *doc = NULL;
 	struct pdf_prepared *prep = NULL;
-	struct doc_key k = { NULL, NULL, NULL };
+	struct api_key k = { 0 };
 	struct grow g;
 	uint8_t dg[32], *der = NULL;
 	size_t der_len, tail_len;
 	const uint8_t *tail;
 	char msg[256], cn[256];
-	int rc, reason = 0, lvl;
+	int rc, reason = 0, lvl, fresh = 0;
 
 	grow_init(&g, in);
 	if (in->pdf == NULL || in->pdf_len == 0) {
@@ -672,6 +597,9 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 	}
 	o.qr_text = in->qr;
 	o.text = in->text;
+	/* Once more, with the key asked for again, if the one kept from an
+	 * earlier request changed (doc_cms). */
+again:
 	rc = pdf_doc_open(g.p, g.len, &doc, &reason);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
@@ -679,7 +607,7 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 	}
 	if (an.text[0] != '\0' && api_place_at_anchor(doc, &an, &o, out) != 0)
 		goto out;
-	if (doc_key_get(r, out, purpose, in->key, &k) != 0)
+	if (doc_key_get(r, out, purpose, in->key, fresh, &k) != 0)
 		goto out;
 	subject_cn(k.cert, cn, sizeof(cn));
 	o.reason = in->reason;
@@ -703,8 +631,16 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 		resp_error(out, rc, NULL);
 		goto out;
 	}
-	if (doc_cms(r, out, purpose, &k, &in->auth, dg, sizeof(dg),
-		    lvl >= LVL_T, &der, &der_len) != 0)
+	rc = doc_cms(r, out, purpose, in->key, &k, &in->auth, dg, sizeof(dg),
+		     lvl >= LVL_T, &der, &der_len);
+	if (rc == ESD_ESTALE && !fresh) {
+		api_key_free(&k);
+		pdf_prepared_free(prep);
+		prep = NULL;
+		fresh = 1;
+		goto again;
+	}
+	if (rc != 0)
 		goto out;
 	rc = pdf_prepared_set_contents(prep, der, der_len, &reason);
 	if (rc != 0) {
@@ -725,7 +661,7 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 		resp_error(out, rc, "cannot answer the signed document");
 out:
 	OPENSSL_free(der);
-	doc_key_free(&k);
+	api_key_free(&k);
 	pdf_prepared_free(prep);
 	pdf_doc_free(doc);
 	grow_free(&g);
@@ -809,11 +745,11 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 	json_t *j = api_body_object(r, out, allowed);
 	const char *hex, *key, *level, *pass;
 	struct sign_auth auth = { 0, NULL };
-	struct doc_key k = { NULL, NULL, NULL };
+	struct api_key k = { 0 };
 	uint8_t dg[32], *der = NULL;
 	size_t dlen, der_len;
 	char *b64;
-	int lvl;
+	int lvl, rc, fresh = 0;
 
 	if (j == NULL)
 		return;
@@ -843,18 +779,23 @@ static void hash_sign(struct req *r, struct resp *out, const char *purpose)
 	else
 		auth = (struct sign_auth){ AUTH_PASSPHRASE,
 			json_string_value(json_object_get(j, "passphrase")) };
-	if (check_level(level, 0, out, &lvl) != 0 ||
-	    doc_key_get(r, out, purpose, key, &k) != 0 ||
-	    doc_cms(r, out, purpose, &k, &auth, dg, dlen, lvl >= LVL_T, &der,
-		    &der_len) != 0)
+	if (check_level(level, 0, out, &lvl) != 0)
+		goto out;
+	do {
+		api_key_free(&k);
+		if (doc_key_get(r, out, purpose, key, fresh, &k) != 0)
+			goto out;
+		rc = doc_cms(r, out, purpose, key, &k, &auth, dg, dlen,
+			     lvl >= LVL_T, &der, &der_len);
+	} while (rc == ESD_ESTALE && !fresh++);
+	if (rc != 0)
 		goto out;
 	b64 = esd_b64_encode(der, der_len);
-	resp_json(out, 200, json_pack("{s:O, s:s*}", "key",
-				      json_object_get(k.kj, "key"), "cms", b64));
+	resp_json(out, 200, json_pack("{s:s, s:s*}", "key", k.label, "cms", b64));
 	free(b64);
 out:
 	OPENSSL_free(der);
-	doc_key_free(&k);
+	api_key_free(&k);
 	/* A passphrase is not left in freed memory. */
 	if ((pass = json_string_value(json_object_get(j, "passphrase"))) != NULL)
 		OPENSSL_cleanse((char *)pass, strlen(pass));

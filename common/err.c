@@ -36,6 +36,8 @@ static const struct {
 	[28] = { "locked", "locked after too many wrong passphrases or codes", 403 },
 	[29] = { "authorization_failed", "the signer's passphrase or code is wrong", 401 },
 	[30] = { "anchor_not_found", "the anchor text is not in the document", 422 },
+	[31] = { "key_changed", "the signing key changed during the request; "
+		 "send it again", 409 },
 };
 
 static unsigned idx(int err)

@@ -42,7 +42,10 @@ enum esd_err {
 				* passphrase, seal code or activation code */
 	ESD_EANCHOR = -30,     /* anchor_not_found: the text a visible
 				* signature is placed at is not in the PDF */
-	ESD_ERR_MIN = -30
+	ESD_ESTALE = -31,      /* key_changed: the signing key or its
+				* certificate changed while the front built
+				* the signature (the front asks again) */
+	ESD_ERR_MIN = -31
 };
 
 /* Stable snake_case name of an error ("bad_request"); never NULL. */

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "daemon/keeper_auth.h"
 #include "daemon/keeper_int.h"
@@ -60,6 +61,7 @@ static struct key_cache {
 	char label[HSM_LABEL_MAX + 1];
 	json_t *rec;
 	time_t not_before, not_after;
+	uint8_t cert_id[32]; /* certs_id() of the record */
 	json_t *reply;       /* MSG_DOC_KEY's answer, built once */
 } cache[KEY_CACHE];
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -76,10 +78,45 @@ void keeper_keys_changed(void)
 	pthread_mutex_unlock(&cache_mu);
 }
 
-/* The record of label and its certificate's validity, from the cache or
- * the store (then cached). *rec is a new reference. */
+/*
+ * What identifies the certificates a key signs with: SHA-256 over the DER
+ * of its certificate, then of each chain certificate. The front computes
+ * the same over what MSG_DOC_KEY answered (api/keycache.c), and
+ * MSG_DOC_SIGN compares the two.
+ */
+static int certs_id(json_t *rec, uint8_t id[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	json_t *chain = json_object_get(rec, "chain");
+	int rc = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1
+		 ? 0 : ESD_ECRYPTO;
+
+	for (size_t i = 0; rc == 0 && i <= json_array_size(chain); i++) {
+		json_t *v = i == 0 ? json_object_get(rec, "cert")
+				   : json_array_get(chain, i - 1);
+		const char *pem = json_string_value(v);
+		unsigned char *der = NULL;
+		X509 *x = NULL;
+		int n = -1;
+
+		if (pem != NULL && pki_cert_from_pem(pem, strlen(pem), &x) == 0)
+			n = i2d_X509(x, &der);
+		if (n <= 0 || EVP_DigestUpdate(ctx, der, (size_t)n) != 1)
+			rc = ESD_ECRYPTO;
+		OPENSSL_free(der);
+		X509_free(x);
+	}
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, id, NULL) != 1)
+		rc = ESD_ECRYPTO;
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* The record of label, its certificate's validity and certs_id (all
+ * zero without a certificate), from the cache or the store (then
+ * cached). *rec is a new reference. */
 static int key_lookup(struct keeper *k, const char *label, json_t **rec,
-		      time_t *nb, time_t *na)
+		      time_t *nb, time_t *na, uint8_t cert_id[32])
 {
 	struct store_txn *t;
 	struct key_cache *e;
@@ -94,6 +131,7 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 			*rec = json_incref(cache[i].rec);
 			*nb = cache[i].not_before;
 			*na = cache[i].not_after;
+			memcpy(cert_id, cache[i].cert_id, 32);
 			pthread_mutex_unlock(&cache_mu);
 			return 0;
 		}
@@ -106,6 +144,7 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 	if (rc != 0)
 		return rc;
 	*nb = *na = 0;
+	memset(cert_id, 0, 32);
 	pem = json_string_value(json_object_get(*rec, "cert"));
 	if (pem != NULL && pki_cert_from_pem(pem, strlen(pem), &x) == 0) {
 		if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1)
@@ -113,6 +152,8 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
 			*na = timegm(&tm);
 		X509_free(x);
+		if (certs_id(*rec, cert_id) != 0)
+			*nb = *na = 0; /* not usable: "not valid now" */
 	}
 	pthread_mutex_lock(&cache_mu);
 	e = &cache[cache_next++ % KEY_CACHE];
@@ -123,6 +164,7 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 	e->rec = json_incref(*rec);
 	e->not_before = *nb;
 	e->not_after = *na;
+	memcpy(e->cert_id, cert_id, 32);
 	pthread_mutex_unlock(&cache_mu);
 	return 0;
 }
@@ -173,14 +215,13 @@ static void follow_alias(struct keeper *k, char *label)
 }
 
 /*
- * resolve: follow a rotated label to its current key (MSG_DOC_KEY). The
- * signature itself (MSG_DOC_SIGN) names the key MSG_DOC_KEY answered, so
- * a rotation between the two calls signs with the key whose certificate
- * the front put in the CMS.
+ * A rotated label is followed to its current key. cert_id gets the
+ * SHA-256 of the key's certificate: MSG_DOC_SIGN compares it, and the
+ * label, with those the front built its CMS for.
  */
 static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
-		   const char *want, int resolve, char *label, json_t **rec,
-		   struct reply *r)
+		   const char *want, char *label, json_t **rec,
+		   uint8_t cert_id[32], struct reply *r)
 {
 	const char *purpose, *pem, *sub;
 	json_t *v;
@@ -218,10 +259,9 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 	json_array_foreach(c->keys, i, v)
 		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
 			granted = 1;
-	if (resolve)
-		follow_alias(k, label);
+	follow_alias(k, label);
 	nb = na = 0;
-	rc = key_lookup(k, label, rec, &nb, &na);
+	rc = key_lookup(k, label, rec, &nb, &na, cert_id);
 	/* A key made by rotating a granted label is granted too. */
 	json_array_foreach(c->keys, i, v)
 		if (rc == 0 && json_is_string(v) &&
@@ -283,13 +323,14 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	char want[300], label[HSM_LABEL_MAX + 1], purpose[16];
 	json_t *rec = NULL, *chain, *v;
 	enum hsm_keytype type;
+	uint8_t cert_id[32];
 	size_t i;
 	int rc;
 
 	if (ibuf_get_str(in, purpose, sizeof(purpose)) != 0 ||
 	    ibuf_get_str(in, want, sizeof(want)) != 0 || ibuf_done(in) != 0)
 		return ESD_EINVAL;
-	rc = doc_key(k, c, purpose, want, 1, label, &rec, r);
+	rc = doc_key(k, c, purpose, want, label, &rec, cert_id, r);
 	if (rc != 0)
 		return rc;
 	/* The answer for this key, built once (grant, purpose, validity
@@ -327,31 +368,52 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	return rc;
 }
 
+/*
+ * The front names the key as its caller did (want), and the label and
+ * the certs_id it built the CMS with, from an MSG_DOC_KEY answer it may
+ * have kept. The key is resolved and checked again here; if it is no
+ * longer that label or those certificates (a rotation or a renewal
+ * since), the answer is ESD_ESTALE and nothing is signed,
+ * consumed or audited: the front asks MSG_DOC_KEY again.
+ */
 int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r)
 {
 	char want[300], label[HSM_LABEL_MAX + 1], name[256];
-	char purpose[16], auth[257];
-	char tbs_hex[65], doc_hex[65], *sig64 = NULL;
+	char purpose[16], auth[257], front_label[HSM_LABEL_MAX + 1];
+	char tbs_hex[65], doc_hex[65];
 	struct auth_ticket tk;
-	const uint8_t *tbs, *doc;
-	size_t tlen, dlen, siglen;
-	uint8_t sig[1024];
+	const uint8_t *tbs, *doc, *front_id;
+	size_t tlen, dlen, idlen, siglen;
+	uint8_t sig[1024], cert_id[32];
 	enum hsm_keytype type;
 	json_t *rec = NULL, *detail = NULL;
 	int rc;
 
 	if (ibuf_get_str(in, purpose, sizeof(purpose)) != 0 ||
 	    ibuf_get_str(in, want, sizeof(want)) != 0 ||
+	    ibuf_get_str(in, front_label, sizeof(front_label)) != 0 ||
+	    ibuf_get_bytes(in, &front_id, &idlen) != 0 ||
 	    ibuf_get_bytes(in, &tbs, &tlen) != 0 ||
 	    ibuf_get_bytes(in, &doc, &dlen) != 0 ||
 	    ibuf_get_str(in, name, sizeof(name)) != 0 ||
 	    ibuf_get_str(in, auth, sizeof(auth)) != 0 || ibuf_done(in) != 0 ||
-	    tlen != 32 || dlen != 32)
+	    idlen != 32 || tlen != 32 || dlen != 32) {
+		OPENSSL_cleanse(auth, sizeof(auth));
 		return ESD_EINVAL;
+	}
 	rc = keeper_clock_check(k, r);
 	if (rc == 0)
-		rc = doc_key(k, c, purpose, want, 0, label, &rec, r);
+		rc = doc_key(k, c, purpose, want, label, &rec, cert_id, r);
+	if (rc == 0 && (strcmp(label, front_label) != 0 ||
+			CRYPTO_memcmp(cert_id, front_id, 32) != 0)) {
+		snprintf(r->msg, sizeof(r->msg), "key '%s' or its certificate "
+			 "changed during the request", label);
+		log_info("keeper: doc.sign: the front named key '%s' for '%s'; "
+			 "it is now '%s' or has new certificates, so the front "
+			 "asks again", front_label, want, label);
+		rc = ESD_ESTALE;
+	}
 	/* The signer's passphrase or the seal code, for a subscriber's key. */
 	if (rc == 0)
 		rc = keeper_auth_prepare(k, c, rec, auth, doc, &tk, r);
@@ -391,12 +453,12 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		if (arc != 0 && rc == 0)
 			rc = arc == ESD_EAUTHZ ? ESD_EAUTHZ : ESD_ESTORE;
 	}
+	/* The signature itself is the answer (no JSON). */
 	if (rc == 0) {
-		sig64 = esd_b64_encode(sig, siglen);
-		r->json = sig64 ? json_pack("{s:s}", "signature", sig64) : NULL;
-		rc = r->json ? 0 : ESD_ENOMEM;
+		r->bin = OPENSSL_memdup(sig, siglen);
+		r->bin_len = siglen;
+		rc = r->bin ? 0 : ESD_ENOMEM;
 	}
-	free(sig64);
 	json_decref(detail);
 	json_decref(rec);
 	return rc;

@@ -403,8 +403,11 @@ int master_run(const struct esd_config *cfg, int ready_fd)
 	m.c[0].ctl = m.c[1].ctl = -1;
 	m.pid = getpid();
 	m.https_fd = m.unix_fd = -1;
+	/* Four per CPU: a worker waiting for the audit commit's fsync
+	 * leaves its CPU to another's C_Sign, and the waiting ones share
+	 * one commit (docs/performance.md, "Keeper threads"). */
 	m.nchans = cfg->keeper_threads ? cfg->keeper_threads
-				       : (size_t)(ncpu > 0 ? ncpu : 2);
+				       : (size_t)(ncpu > 0 ? 4 * ncpu : 8);
 	if (m.nchans > MAX_CHANS)
 		m.nchans = MAX_CHANS;
 	signal(SIGPIPE, SIG_IGN);

@@ -13,18 +13,20 @@
 # --- sizes
 if [ "$size" = quick ]; then
 	seal_s=1 lat_s=2 pdfbox_s=3
-	seal_https_t="1 $((2 * ncpu))"
-	seal_unix_t="$((2 * ncpu))"
-	seal_hash_t="$((2 * ncpu))"
+	seal_https_t="1 $((4 * ncpu))"
+	seal_unix_t="$((4 * ncpu))"
+	seal_hash_t="$((4 * ncpu))"
 	pdfbox_t="$ncpu"
-	v2_t="$((2 * ncpu))"
+	v2_t="$((4 * ncpu))"
 else
+	# Up to four client threads per CPU: as many as the keeper has
+	# workers by default, so its audit commits are shared.
 	seal_s=4 lat_s=5 pdfbox_s=6
-	seal_https_t="1 $ncpu $((2 * ncpu))"
-	seal_unix_t="1 $ncpu $((2 * ncpu))"
-	seal_hash_t="1 $ncpu $((2 * ncpu))"
+	seal_https_t="1 $ncpu $((2 * ncpu)) $((4 * ncpu))"
+	seal_unix_t="1 $ncpu $((2 * ncpu)) $((4 * ncpu))"
+	seal_hash_t="1 $ncpu $((2 * ncpu)) $((4 * ncpu))"
 	pdfbox_t="1 $ncpu"
-	v2_t="1 $ncpu $((2 * ncpu))"
+	v2_t="1 $ncpu $((2 * ncpu)) $((4 * ncpu))"
 fi
 v2_files=10 # files per call of the BSrE v2 batch rows
 seal_s=${BENCH_SEAL_SECONDS:-$seal_s}

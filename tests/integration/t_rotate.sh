@@ -58,6 +58,10 @@ eq "a seal after the rotations: 200" 200 "$(curl -s -o "$TMP/after.pdf" -w '%{ht
 	-H "$AUTH" -F "file=@$PDF" -F level=B-T "$URL/v1/seal")"
 NEW=$(signer_serial "$TMP/after.pdf")
 check "it is signed by a new certificate" test -n "$NEW" -a "$NEW" != "$OLD"
+# The front kept demo-seal's certificates from the seals before; the
+# keeper refused them (key_changed), the front asked again, no client saw it.
+check "the front's kept key was refused and asked for again" \
+	grep -aq "for ''; it is now 'demo-seal.4'" "$TMP/daemon.log"
 check "pdfsig: valid" bash -c "pdfsig '$TMP/after.pdf' | grep -q 'Signature is Valid'"
 $CTL --json cert list >"$TMP/certs.json"
 /usr/bin/python3 - "$TMP/certs.json" "$NEW" "$OLD" "$TMP" <<'PY'
