@@ -30,9 +30,14 @@ enum msg_type {
 	MSG_DOC_KEY = 7,      /* str purpose ("seal" | "individual"), str key
 			       * ("" = the client's default seal key) ->
 			       * {"key","alg","cert":b64 DER,"chain":[b64 DER]} */
-	MSG_DOC_SIGN = 8,     /* str purpose, str key, bytes tbs digest (SHA-256
-			       * of the CMS signed attributes), bytes document
-			       * digest, str document name -> {"signature": b64} */
+	MSG_DOC_SIGN = 8,     /* str purpose, str key (as for MSG_DOC_KEY), str
+			       * label and bytes certs id (SHA-256 over the
+			       * certificate's and the chain's DER) the front
+			       * used, bytes tbs digest (SHA-256 of the CMS
+			       * signed attributes), bytes document digest, str
+			       * document name, str authorisation -> the
+			       * signature value (binary); ESD_ESTALE if the key
+			       * is no longer that label and those certificates */
 	MSG_TSA = 9,          /* bytes struct pki_tsq -> TimeStampResp DER */
 	MSG_OCSP = 10,        /* bytes struct pki_ocsp_query -> OCSPResponse DER */
 	MSG_CRL = 11,         /* str CA key label -> CRL DER */
