@@ -45,6 +45,9 @@ struct resp {
 	const char *content_type;
 	char *body;           /* owned */
 	size_t len;
+	char *head;           /* owned, or NULL: sent before body (a signed
+			       * document's original bytes, not copied) */
+	size_t head_len;
 	char header[2][160];  /* one extra header: name, value ("" = none) */
 	int file;             /* 1: the body is the first len bytes of file fd
 			       * (owned), not body */
@@ -125,6 +128,11 @@ struct sign_input {
 	 * document. Otherwise the answer is a buffer. */
 	int spooled;
 	int fd;
+	/* Not spooled: where the caller keeps pdf's malloc'ed buffer, or
+	 * NULL. A B-B or B-T answer then takes the buffer over (*own set to
+	 * NULL) and sends it with the update after it, without copying the
+	 * document; otherwise the document is copied into the answer. */
+	char **own;
 	struct sign_auth auth;
 	const char *key, *level, *reason, *location;
 	const char *visible;          /* {"page": N, "rect": [x1,y1,x2,y2]}

@@ -286,6 +286,15 @@ static void file_close(void *cls)
 	close((int)(intptr_t)cls);
 }
 
+static void free_both(void *cls)
+{
+	char **both = cls;
+
+	free(both[0]);
+	free(both[1]);
+	free(both);
+}
+
 static enum MHD_Result send_resp(struct req *r, struct resp *out)
 {
 	struct MHD_Response *mr;
@@ -304,6 +313,26 @@ static enum MHD_Result send_resp(struct req *r, struct resp *out)
 				(void *)(intptr_t)out->fd, file_close);
 		if (mr == NULL) {
 			close(out->fd);
+			return MHD_NO;
+		}
+	} else if (out->head != NULL) {
+		/* The document as it came, then the update. */
+		const struct MHD_IoVec iov[2] = { { out->head, out->head_len },
+						  { out->body, out->len } };
+		char **both = malloc(2 * sizeof(char *));
+
+		if (both == NULL) {
+			free(out->head);
+			free(out->body);
+			out->head = out->body = NULL;
+			return MHD_NO;
+		}
+		both[0] = out->head;
+		both[1] = out->body;
+		out->head = out->body = NULL;
+		mr = MHD_create_response_from_iovec(iov, 2, free_both, both);
+		if (mr == NULL) {
+			free_both(both);
 			return MHD_NO;
 		}
 	} else {

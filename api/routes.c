@@ -22,6 +22,9 @@ void resp_text(struct resp *out, unsigned status, const char *ctype,
 		out->file = 0;
 	}
 	free(out->body);
+	free(out->head);
+	out->head = NULL;
+	out->head_len = 0;
 	out->status = status;
 	out->content_type = ctype;
 	out->body = body;

@@ -298,6 +298,26 @@ static int grow_answer(struct grow *g, struct resp *out)
 	return 0;
 }
 
+/* A B-B or B-T answer of a document in memory whose buffer the caller
+ * lets go (in->own): that buffer, then a copy of the update; the
+ * document itself is not copied. 1 if answered so, 0 if the caller
+ * appends and answers as usual. */
+static int answer_parts(struct resp *out, const struct sign_input *in,
+			const uint8_t *tail, size_t n)
+{
+	char *copy;
+
+	if (in->spooled || in->own == NULL ||
+	    *in->own != (const char *)in->pdf || (copy = malloc(n)) == NULL)
+		return 0;
+	memcpy(copy, tail, n);
+	resp_text(out, 200, "application/pdf", copy, n);
+	out->head = *in->own;
+	out->head_len = in->pdf_len;
+	*in->own = NULL;
+	return 1;
+}
+
 /* Appends the base64 strings of arr, decoded, to blobs (and the buffers
  * to owned, for freeing), as far as both have room. */
 static void decode_blobs(json_t *arr, struct pdf_blob *blobs, size_t *n,
@@ -648,6 +668,8 @@ again:
 		goto out;
 	}
 	pdf_prepared_output(prep, &tail, &tail_len);
+	if (lvl < LVL_LT && answer_parts(out, in, tail, tail_len))
+		goto out;
 	if ((rc = grow_append(&g, tail, tail_len)) != 0) {
 		resp_error(out, rc, "cannot store the signed document");
 		goto out;
@@ -702,6 +724,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		in.pdf_len = x->len;
 		in.spooled = x->spooled;
 		in.fd = x->fd;
+		in.own = &f[0].data;    /* "file" */
 	}
 	if ((x = mp_get(f, "image")) != NULL) {
 		in.image = (const uint8_t *)x->data;

@@ -46,6 +46,18 @@ for name in pdftex-1.5-objstm xref-table libreoffice-letter linearized ghostscri
 	check "$name: B-T: openssl cms -verify, with a timestamp token inside" bash -c \
 		"openssl cms -verify -binary -inform DER -in '$TMP/cmsbt.der' -content '$TMP/cmsbt.data' -CAfile '$D/ca.pem' -out /dev/null && openssl asn1parse -inform DER -in '$TMP/cmsbt.der' | grep -q id-smime-aa-timeStampToken"
 done
+# Over the Unix socket (the answer sent from the upload's buffer and the
+# update after it, with sendmsg), twice on one connection.
+in="$CORPUS/real-prawn-large.pdf"
+eq "Unix socket: two seals on one keep-alive connection (200 200)" "200 200" "$(curl -s \
+	--unix-socket "$SOCK" -w '%{http_code} ' -F "file=@$in" -F key=demo-seal -o "$TMP/u1.pdf" \
+	http://localhost/v1/seal --next --unix-socket "$SOCK" -w '%{http_code}' -F "file=@$in" \
+	-F key=demo-seal -o "$TMP/u2.pdf" http://localhost/v1/seal)"
+for u in u1 u2; do
+	check "Unix socket $u: the original bytes are unchanged" cmp -n "$(stat -c %s "$in")" "$in" "$TMP/$u.pdf"
+	check "Unix socket $u: pdfsig: Signature is Valid" bash -c \
+		"pdfsig '$TMP/$u.pdf' | grep -q 'Signature Validation: Signature is Valid.'"
+done
 openssl cms -cmsout -print -inform DER -in "$TMP/cms.der" >"$TMP/cms.txt"
 check "signed attributes include ESS signing-certificate-v2" grep -q "id-smime-aa-signingCertificateV2" "$TMP/cms.txt"
 check "signed attributes include content-type and message-digest" \
@@ -56,7 +68,8 @@ check "the signer is the demo seal certificate" \
 check "reason and location are in the signature dictionary" \
 	bash -c "grep -a -q '/Reason *(Approved)' '$TMP/libreoffice-letter.sealed.pdf' && grep -a -q '/Location *(Jakarta)' '$TMP/libreoffice-letter.sealed.pdf'"
 A1=$("$ESIGNCTL" -c "$D/esignd.conf" --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
-eq "two audit records per B-B and B-T pair of seals, one per timestamp" "$((n * 3))" "$((A1 - A0))"
+eq "two audit records per B-B and B-T pair of seals, one per timestamp, two Unix socket seals" \
+	"$((n * 3 + 2))" "$((A1 - A0))"
 
 # Refusals: a stable error code, nothing written.
 refuse() { # refuse NAME FILE STATUS CODE [curl args]
