@@ -109,24 +109,34 @@ hwm_clear() {
 # per request, and the CPU columns are per document.
 declare -A SX
 seal_docs=1
+# seal_prog: the load generator, signbench or wrk_seal.sh (same options,
+# same RESULT line). wrk sends no warm-up and may leave up to one request
+# per connection in flight when its time is up, which esignd still seals:
+# its rows expect between n and n + T audit records, not exactly n + T.
+seal_prog=''
+wrk_ok=''
 seal_row() {
-	local k=$1 t=$2 what=$3 f0 f1 k0 k1 s0 s1 c0 c1 a0 a1 line n ok fails d=$seal_docs
+	local k=$1 t=$2 what=$3 f0 f1 k0 k1 s0 s1 c0 c1 a0 a1 line n ok fails lo d=$seal_docs
 	shift 3
 	seal_pids
 	hwm_clear "$fpid" "$kpid"
 	f0=$(ticks "$fpid") k0=$(ticks "$kpid")
 	s0=$(metric esignd_sign_seconds_sum) c0=$(metric esignd_sign_seconds_count)
 	a0=$(audit_records)
-	measure "$k" "$what" "$work/signbench" --threads "$t" "$@"
+	measure "$k" "$what" "${seal_prog:-$work/signbench}" --threads "$t" "$@"
+	[ -z "$seal_prog" ] || sleep 0.5  # what wrk left in flight is sealed now
 	f1=$(ticks "$fpid") k1=$(ticks "$kpid")
 	s1=$(metric esignd_sign_seconds_sum) c1=$(metric esignd_sign_seconds_count)
 	a1=$(audit_records)
 	line=${R[$k]:-}
 	[ "$kept" = 1 ] && [ -n "$line" ] || return 0
 	ok=$(field "$line" ok) n=$(field "$line" requests) fails=$(field "$line" failures)
+	lo=$t
+	[ -z "$seal_prog" ] || lo=0
 	if [ -n "$a0" ] && [ -n "$a1" ] && [ "$fails" = 0 ] &&
-		[ $((a1 - a0)) -ne $(((n + t) * d)) ]; then
-		say "$what: $((a1 - a0)) audit records for $(((n + t) * d)) seals (warm-ups included)"
+		{ [ $((a1 - a0)) -gt $(((n + t) * d)) ] || [ $((a1 - a0)) -lt $(((n + lo) * d)) ]; }; then
+		say "$what: $((a1 - a0)) audit records for $(((n + lo) * d))$([ "$lo" = "$t" ] ||
+			echo "-$(((n + t) * d))") seals (warm-ups included)"
 		failed=1
 	fi
 	SX[$k]=$(awk -v ok="$((ok * d))" -v f0="$f0" -v f1="$f1" -v k0="$k0" -v k1="$k1" \
@@ -234,6 +244,12 @@ seal_measure() {
 	fi
 	# the raw figure the ratios use: 1 thread and one per CPU
 	[ -n "${R[raw$ncpu]:-}" ] || raw "$ncpu"
+	wrk_ok=
+	if command -v wrk >/dev/null; then
+		wrk_ok=1
+	else
+		seal_note+=("wrk rows: skipped: no wrk here (Debian package wrk, in scripts/deps.txt)")
+	fi
 
 	# per document: esignd over HTTPS, over the Unix socket, then the
 	# peer, close together so that they see the same background load; the
@@ -245,6 +261,15 @@ seal_measure() {
 				--mode seal --file "${SEAL_PDFS[$i]}" "${https_args[@]}" --key "$key" \
 				--seconds "$seal_s" --save "$work/sealed$i.pdf"
 		done
+		if [ -n "$wrk_ok" ]; then
+			seal_prog=$here/wrk_seal.sh
+			for t in $seal_https_t; do
+				seal_row "sw$i.$t" "$t" "seal over HTTPS with wrk, ${SEAL_LABEL[$i]} PDF, $t connection(s)" \
+					--file "${SEAL_PDFS[$i]}" --url "https://127.0.0.1:$port" \
+					--token-file "$inst/admin.token" --key "$key" --seconds "$seal_s"
+			done
+			seal_prog=''
+		fi
 		for t in $seal_unix_t; do
 			seal_row "su$i.$t" "$t" "seal over the Unix socket, ${SEAL_LABEL[$i]} PDF, $t thread(s)" \
 				--mode seal --file "${SEAL_PDFS[$i]}" --socket "$inst/esignd.sock" \
@@ -645,6 +670,25 @@ ratio_row() {
 	printf ' %8s' "$@"
 	echo
 }
+peak_t() {  # peak_t PREFIX THREAD-LIST -> the thread count of the best rate
+	local t b='' bt=''
+	for t in $2; do
+		r=$(rate "$1.$t")
+		if [ -n "$r" ] && awk -v a="$r" -v b="${b:-0}" 'BEGIN { exit !(a > b) }'; then
+			b=$r bt=$t
+		fi
+	done
+	echo "$bt"
+}
+# cpu_at KEY -> front + keeper + client CPU ms per seal of row KEY, or -
+cpu_at() {
+	local cf ck cc
+	read -r cf ck _ <<<"${SX[$1]:-- - -}"
+	cc=$(field "${R[$1]:-}" client_cpu_ms)
+	awk -v f="$cf" -v k="$ck" -v c="$cc" 'BEGIN {
+		if (f ~ /^[0-9.]+$/ && k ~ /^[0-9.]+$/ && c ~ /^[0-9.]+$/) printf "%.2f", f + k + c
+		else print "-" }'
+}
 pdfbox_peak_line() {  # LABEL PREFIX THREAD-LIST
 	local i t l v=()
 	for i in "${!SEAL_PDFS[@]}"; do
@@ -690,6 +734,11 @@ seal_report() {
 	[ "$ncpu" = 1 ] || xrow "raw C_Sign (p11_baseline)" "-" "raw$ncpu"
 	for i in "${!SEAL_PDFS[@]}"; do
 		for t in $seal_https_t; do xrow "esignd seal, HTTPS" "${SEAL_LABEL[$i]}" "sh$i.$t"; done
+	done
+	for i in "${!SEAL_PDFS[@]}"; do
+		for t in $seal_https_t; do
+			[ -z "$wrk_ok" ] || xrow "esignd seal, HTTPS, wrk" "${SEAL_LABEL[$i]}" "sw$i.$t"
+		done
 	done
 	for i in "${!SEAL_PDFS[@]}"; do
 		for t in $seal_unix_t; do xrow "esignd seal, Unix socket" "${SEAL_LABEL[$i]}" "su$i.$t"; done
@@ -748,8 +797,32 @@ seal_report() {
 	for i in "${!SEAL_PDFS[@]}"; do v+=("$(ratio "$(peak_of "sh$i" "$seal_https_t")" "$rawpk")"); done
 	ratio_row "esignd HTTPS peak / raw C_Sign peak" "${v[@]}"
 	v=()
+	for i in "${!SEAL_PDFS[@]}"; do v+=("$(ratio "$(peak_of "sw$i" "$seal_https_t")" "$rawpk")"); done
+	ratio_row "esignd HTTPS (wrk) peak / raw C_Sign peak" "${v[@]}"
+	v=()
 	for i in "${!SEAL_PDFS[@]}"; do v+=("$(ratio "$(peak_of "su$i" "$seal_unix_t")" "$rawpk")"); done
 	ratio_row "esignd Unix socket peak / raw C_Sign peak" "${v[@]}"
+	# When the CPUs are the limit, a peak rate is CPUs / CPU per operation,
+	# so a peak ratio can be no better than the raw CPU per signature over
+	# the CPU per seal (front, keeper and the load generator together).
+	rawcpu=$(field "${R[raw$ncpu]:-}" client_cpu_ms)
+	v=() w=()
+	for i in "${!SEAL_PDFS[@]}"; do
+		x=$(cpu_at "sh$i.$(peak_t "sh$i" "$seal_https_t")")
+		v+=("$x") w+=("$(ratio "$rawcpu" "$x")")
+	done
+	ratio_row "CPU ms per seal at the HTTPS peak, all" "${v[@]}"
+	ratio_row "CPU-bound ceiling of HTTPS peak / raw peak" "${w[@]}"
+	v=() w=()
+	for i in "${!SEAL_PDFS[@]}"; do
+		x=$(cpu_at "sw$i.$(peak_t "sw$i" "$seal_https_t")")
+		v+=("$x") w+=("$(ratio "$rawcpu" "$x")")
+	done
+	ratio_row "the same with wrk: CPU ms per seal" "${v[@]}"
+	ratio_row "the same with wrk: ceiling" "${w[@]}"
+	[ -z "$rawcpu" ] || printf '  %s\n' \
+		"(the ceiling: raw C_Sign's $rawcpu ms of CPU per signature with $ncpu thread(s)" \
+		"over the CPU per seal of the front, the keeper and the load generator)"
 	if [ -z "$pdfbox_note" ]; then
 		for t in $pdfbox_t; do
 			v=()
@@ -761,6 +834,9 @@ seal_report() {
 	fi
 	printf '  %-44s %8s\n' "esignd seal/hash HTTPS peak / raw C_Sign peak" \
 		"$(ratio "$(peak_of hh "$seal_hash_t")" "$rawpk")"
+	x=$(cpu_at "hh.$(peak_t hh "$seal_hash_t")")
+	printf '  %-44s %8s\n' "seal/hash CPU ms per seal at its peak, all" "$x" \
+		"seal/hash CPU-bound ceiling (as above)" "$(ratio "$rawcpu" "$x")"
 	if [ -n "$sc_code" ]; then
 		printf '  %-44s %8s\n' "seal/hash with a seal code peak / raw C_Sign" \
 			"$(ratio "$(peak_of hc "$seal_hash_t")" "$rawpk")"

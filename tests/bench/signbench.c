@@ -66,7 +66,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 
 #include "bench_stats.h"
 #include "v2body.h"
@@ -604,16 +603,6 @@ static int load_pdf(struct opts *o)
 	return 0;
 }
 
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 static int label_ok(const char *s)
 {
 	return strlen(s) <= 64 &&
@@ -790,11 +779,11 @@ int main(int argc, char **argv)
 	while (!gate.open)
 		pthread_cond_wait(&gate.cv, &gate.mu);
 	pthread_mutex_unlock(&gate.mu);
-	cpu0 = cpu_seconds();
+	cpu0 = bench_cpu_seconds();
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	t_end = bench_now();
-	cpu1 = cpu_seconds();
+	cpu1 = bench_cpu_seconds();
 	if (started < o.threads)
 		goto out;
 	seconds = t_end - gate.t0;
