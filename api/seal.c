@@ -724,7 +724,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		in.pdf_len = x->len;
 		in.spooled = x->spooled;
 		in.fd = x->fd;
-		in.own = &f[0].data;    /* "file" */
+		in.own = &f[x - f].data;        /* the answer may take it */
 	}
 	if ((x = mp_get(f, "image")) != NULL) {
 		in.image = (const uint8_t *)x->data;
