@@ -689,6 +689,18 @@ cpu_at() {
 		if (f ~ /^[0-9.]+$/ && k ~ /^[0-9.]+$/ && c ~ /^[0-9.]+$/) printf "%.2f", f + k + c
 		else print "-" }'
 }
+# ceiling_rows PREFIX CPU-LABEL CEILING-LABEL: per document, the CPU per
+# seal at the peak of the HTTPS rows PREFIX and raw C_Sign's CPU per
+# signature ($rawcpu) over it
+ceiling_rows() {
+	local i x v=() w=()
+	for i in "${!SEAL_PDFS[@]}"; do
+		x=$(cpu_at "$1$i.$(peak_t "$1$i" "$seal_https_t")")
+		v+=("$x") w+=("$(ratio "$rawcpu" "$x")")
+	done
+	ratio_row "$2" "${v[@]}"
+	ratio_row "$3" "${w[@]}"
+}
 pdfbox_peak_line() {  # LABEL PREFIX THREAD-LIST
 	local i t l v=()
 	for i in "${!SEAL_PDFS[@]}"; do
@@ -806,20 +818,9 @@ seal_report() {
 	# so a peak ratio can be no better than the raw CPU per signature over
 	# the CPU per seal (front, keeper and the load generator together).
 	rawcpu=$(field "${R[raw$ncpu]:-}" client_cpu_ms)
-	v=() w=()
-	for i in "${!SEAL_PDFS[@]}"; do
-		x=$(cpu_at "sh$i.$(peak_t "sh$i" "$seal_https_t")")
-		v+=("$x") w+=("$(ratio "$rawcpu" "$x")")
-	done
-	ratio_row "CPU ms per seal at the HTTPS peak, all" "${v[@]}"
-	ratio_row "CPU-bound ceiling of HTTPS peak / raw peak" "${w[@]}"
-	v=() w=()
-	for i in "${!SEAL_PDFS[@]}"; do
-		x=$(cpu_at "sw$i.$(peak_t "sw$i" "$seal_https_t")")
-		v+=("$x") w+=("$(ratio "$rawcpu" "$x")")
-	done
-	ratio_row "the same with wrk: CPU ms per seal" "${v[@]}"
-	ratio_row "the same with wrk: ceiling" "${w[@]}"
+	ceiling_rows sh "CPU ms per seal at the HTTPS peak, all" \
+		"CPU-bound ceiling of HTTPS peak / raw peak"
+	ceiling_rows sw "the same with wrk: CPU ms per seal" "the same with wrk: ceiling"
 	[ -z "$rawcpu" ] || printf '  %s\n' \
 		"(the ceiling: raw C_Sign's $rawcpu ms of CPU per signature with $ncpu thread(s)" \
 		"over the CPU per seal of the front, the keeper and the load generator)"
