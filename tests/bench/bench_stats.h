@@ -100,6 +100,16 @@ static inline void bench_gate_wait(struct bench_gate *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
+/* Blocks until the gate is open, without counting as a worker (the
+ * main thread, to start its CPU clock with the workers'). */
+static inline void bench_gate_await(struct bench_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	while (!g->open)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
 /* Releases the waiting threads when not all of them could be started. */
 static inline void bench_gate_force_open(struct bench_gate *g)
 {

@@ -318,10 +318,7 @@ int main(int argc, char **argv)
 	if (started < o.threads)
 		bench_gate_force_open(&gate);
 	/* CPU from the gate on: the sessions' set-up is left out. */
-	pthread_mutex_lock(&gate.mu);
-	while (!gate.open)
-		pthread_cond_wait(&gate.cv, &gate.mu);
-	pthread_mutex_unlock(&gate.mu);
+	bench_gate_await(&gate);
 	cpu0 = bench_cpu_seconds();
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);

@@ -168,6 +168,7 @@ rm -f "$inst/state/fsync-probe"
 declare -A R                # key -> best RESULT line so far
 failed=0
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+rate() { field "${R[$1]:-}" rps; }
 
 # measure KEY DESCRIPTION COMMAND...: runs a tool that prints a RESULT
 # line; keeps it in R[KEY] if its rate beats the one there, and then sets
@@ -293,7 +294,6 @@ row() {  # row LABEL KEY
 		"$(field "$line" failures)" "$(field "$line" rps)" \
 		"$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$mark"
 }
-rate() { field "${R[$1]:-}" rps; }
 ratio() {  # ratio NUM DEN -> "0.53" or "-"
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.2f", a / b; else print "-" }'
 }

@@ -310,14 +310,9 @@ seal_measure() {
 		[ "$size" = quick ] && [ "$i" != 1 ] && continue
 		pk=hh
 		[ "$i" = hash ] || pk=sh$i
-		best='' bt=''
-		for t in $([ "$i" = hash ] && echo "$seal_hash_t" || echo "$seal_https_t"); do
-			r=$(field "${R[$pk.$t]:-}" rps)
-			if [ -n "$r" ] && awk -v a="$r" -v b="${best:-0}" 'BEGIN { exit !(a > b) }'; then
-				best=$r bt=$t
-			fi
-		done
-		[ -n "$best" ] || continue
+		bt=$(peak_t "$pk" "$([ "$i" = hash ] && echo "$seal_hash_t" || echo "$seal_https_t")")
+		[ -n "$bt" ] || continue
+		best=$(rate "$pk.$bt")
 		r=$(awk -v b="$best" 'BEGIN { printf "%.1f", b / 2 }')
 		PEAK[$i]="$best $bt"
 		if [ "$i" = hash ]; then
@@ -655,9 +650,9 @@ v2peak() {  # v2peak PREFIX: the best documents per second over $v2_t
 # --- report
 best_of() { tr ' ' '\n' <<<"$1" | awk 'NF && $1 != "?" && (b == "" || $1 + 0 > b + 0) { b = $1 } END { print b }'; }
 peak_of() {  # peak_of PREFIX THREAD-LIST -> the best rate of PREFIX.T
-	local t l=
-	for t in $2; do l="$l $(rate "$1.$t")"; done
-	best_of "$l"
+	local t
+	t=$(peak_t "$1" "$2")
+	[ -z "$t" ] || rate "$1.$t"
 }
 
 # ratio_row LABEL VALUE...: one line, left out when no value is known
@@ -671,7 +666,7 @@ ratio_row() {
 	echo
 }
 peak_t() {  # peak_t PREFIX THREAD-LIST -> the thread count of the best rate
-	local t b='' bt=''
+	local t r b='' bt=''
 	for t in $2; do
 		r=$(rate "$1.$t")
 		if [ -n "$r" ] && awk -v a="$r" -v b="${b:-0}" 'BEGIN { exit !(a > b) }'; then

@@ -775,10 +775,7 @@ int main(int argc, char **argv)
 		bench_gate_force_open(&gate);
 	/* CPU from the gate on (the warm-ups and set-up excluded, roughly:
 	   the last warm-up may still be finishing). */
-	pthread_mutex_lock(&gate.mu);
-	while (!gate.open)
-		pthread_cond_wait(&gate.cv, &gate.mu);
-	pthread_mutex_unlock(&gate.mu);
+	bench_gate_await(&gate);
 	cpu0 = bench_cpu_seconds();
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
