@@ -116,7 +116,12 @@ void kc_begin(struct ibuf *b, const struct cred *c)
 	}
 }
 
-static int borrow(unsigned timeout_ms, struct chanset **sp, size_t *ip)
+/* Takes a free channel of the current set: the set, its index and its
+ * descriptor. The descriptor is read here, under the lock, because
+ * kc_add_channel may move the set's arrays (realloc) while the channel
+ * is in use; the descriptor itself stays open until give_back. */
+static int borrow(unsigned timeout_ms, struct chanset **sp, size_t *ip,
+		  int *fdp)
 {
 	struct timespec dl;
 	int rc = 0;
@@ -138,6 +143,7 @@ static int borrow(unsigned timeout_ms, struct chanset **sp, size_t *ip)
 					cur->borrowed++;
 					*sp = cur;
 					*ip = i;
+					*fdp = cur->fds[i];
 					goto out;
 				}
 		if (pthread_cond_timedwait(&cv, &mu, &dl) == ETIMEDOUT) {
@@ -178,22 +184,22 @@ int kc_call(uint16_t type, const struct ibuf *payload, struct ipc_msg *rep,
 	struct chanset *s;
 	struct pollfd p;
 	size_t i;
-	int rc;
+	int rc, fd;
 
 	memset(rep, 0, sizeof(*rep));
 	if (payload->err != 0)
 		return payload->err;
 	if (timeout_ms == 0 || timeout_ms > max_wait_ms)
 		timeout_ms = max_wait_ms;
-	rc = borrow(timeout_ms, &s, &i);
+	rc = borrow(timeout_ms, &s, &i, &fd);
 	if (rc != 0)
 		return rc;
-	rc = ipc_send(s->fds[i], type, 0, payload->data, payload->len);
+	rc = ipc_send(fd, type, 0, payload->data, payload->len);
 	if (rc == 0) {
 		uint64_t deadline = esd_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 		int n;
 
-		p.fd = s->fds[i];
+		p.fd = fd;
 		p.events = POLLIN;
 		do {
 			uint64_t now = esd_mono_ns();
@@ -205,7 +211,7 @@ int kc_call(uint16_t type, const struct ibuf *payload, struct ipc_msg *rep,
 		if (n != 1)
 			rc = ESD_EUNAVAIL;
 		else
-			rc = ipc_recv(s->fds[i], rep, IPC_MAX_PAYLOAD);
+			rc = ipc_recv(fd, rep, IPC_MAX_PAYLOAD);
 	}
 	if (rc == 0 && rep->type != type) {
 		ipc_msg_clear(rep);
