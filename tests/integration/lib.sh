@@ -19,7 +19,11 @@ MASTER=
 
 # The daemon and its children inherit these under a sanitizer build:
 # a sanitizer report ends the process and is caught by finish().
-export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0:abort_on_error=1
+# color=never: deciding on colours asks isatty (ioctl), which the front's
+# seccomp filter does not allow, so the report would die after its first
+# line; without colours it is written in full, frames as module+offset
+# (addr2line -e build-asan/esignd OFFSET names them).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0:abort_on_error=1:color=never
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-}:halt_on_error=1:print_stacktrace=1
 
 ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
