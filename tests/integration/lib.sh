@@ -182,8 +182,8 @@ finish() {
 
 trap 'esd_stop; rm -rf "$TMP"' INT TERM
 
-# The shared PDF corpus: $ESD_CORPUS, else <parent of the repository>/shared/corpus.
-CORPUS=${ESD_CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/corpus}
+# The PDF corpus: $ESD_CORPUS, else the repository's tests/corpus.
+CORPUS=${ESD_CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../corpus" && pwd)}
 # The test helpers in tests/tools/ (letter_pdf.py).
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
 
