@@ -160,8 +160,10 @@ state_sum() { mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 EXPECTED_SIGSYS=0
 
 finish() {
+	local sigsys
 	esd_stop
-	if [ "$(grep -c 'killed by signal 31' "$TMP/daemon.log" 2>/dev/null)" -gt "$EXPECTED_SIGSYS" ]; then
+	sigsys=$(grep -c 'killed by signal 31' "$TMP/daemon.log" 2>/dev/null)
+	if [ "${sigsys:-0}" -gt "$EXPECTED_SIGSYS" ]; then
 		not_ok "no front was killed by the seccomp filter unexpectedly"
 		grep 'killed by signal 31' "$TMP/daemon.log"
 	fi

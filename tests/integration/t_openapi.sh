@@ -155,4 +155,10 @@ while read -r p; do
 	fi
 done <"$TMP/public"
 
+# tests/README.md describes every integration script that meson runs.
+undocumented=$(for t in $(grep -o "'t_[a-z_]*'" "$SRC/tests/meson.build" | tr -d "'"); do
+	grep -q "^| \`$t.sh\` |" "$SRC/tests/README.md" || echo "$t"
+done)
+eq "tests/README.md describes every integration test" "" "$undocumented"
+
 finish
