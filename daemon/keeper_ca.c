@@ -86,7 +86,8 @@ static int chain_ok(X509 *cert, X509 **chain, size_t n, char *msg, size_t cap)
 	    !X509_STORE_add_cert(st, chain[n - 1]))
 		goto out;
 	for (size_t i = 0; i + 1 < n; i++)
-		sk_X509_push(untrusted, chain[i]);
+		if (!sk_X509_push(untrusted, chain[i]))
+			goto out;
 	if (!X509_STORE_CTX_init(ctx, st, cert, untrusted))
 		goto out;
 	ok = X509_verify_cert(ctx) == 1;
@@ -188,7 +189,11 @@ int op_key_import(struct keeper *k, struct caller *c, json_t *a,
 		struct tm tm = { 0 };
 		json_t *crec;
 
-		ASN1_TIME_to_tm(X509_get0_notAfter(cert[0]), &tm);
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(cert[0]), &tm) != 1) {
+			rc = ESD_EINVAL;
+			snprintf(r->msg, sizeof(r->msg), "the certificate's notAfter cannot be read");
+			goto out;
+		}
 		json_object_set_new(rec, "cert", json_string(pem));
 		json_object_set_new(rec, "serial", json_string(serial));
 		json_object_set(rec, "chain", arr);
@@ -344,11 +349,13 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	subj = X509_NAME_oneline(X509_get_subject_name(oldcert), NULL, 0);
 	{
-		struct tm a1, a2;
+		struct tm a1 = { 0 }, a2 = { 0 };
 
-		ASN1_TIME_to_tm(X509_get0_notBefore(oldcert), &a1);
-		ASN1_TIME_to_tm(X509_get0_notAfter(oldcert), &a2);
-		days = (unsigned)((timegm(&a2) - timegm(&a1)) / 86400);
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(oldcert), &a1) != 1 ||
+		    ASN1_TIME_to_tm(X509_get0_notAfter(oldcert), &a2) != 1)
+			days = 1;
+		else
+			days = (unsigned)((timegm(&a2) - timegm(&a1)) / 86400);
 		days = days < 1 ? 1 : days;
 	}
 	pthread_mutex_lock(&k->cfg_mu);
