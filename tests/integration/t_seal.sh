@@ -229,7 +229,7 @@ refuse "text without a visible box" "$CORPUS/xref-table.pdf" 400 bad_request -F 
 # operand array once held (a fuzzer's input): a clean refusal, and the
 # front is still there to seal the next document.
 refuse "a content stream with 16 operands before Td, at an anchor" \
-	"$(dirname "$0")/../fuzz/regress/fuzz_pdf/text-td-more-than-six-operands.pdf" 422 anchor_not_found \
+	"$(dirname "$0")/../fuzz/regress/pdf/text-td-more-than-six-operands.pdf" 422 anchor_not_found \
 	-F 'visible={"anchor":"#ttd#","size":[150,40]}'
 eq "the front seals the next document (200)" 200 "$(seal "$CORPUS/xref-table.pdf" "$TMP/after-ttd.pdf")"
 finish

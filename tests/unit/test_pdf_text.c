@@ -4,7 +4,7 @@
  * and ASCII85 content made mostly of 'z' groups. Positions on real text
  * are judged by poppler in tests/pdf/findtext.py; these pin the
  * interpreter's bounds. The fuzzer's regression input for the first case
- * is tests/fuzz/regress/fuzz_pdf/text-td-more-than-six-operands.pdf.
+ * is tests/fuzz/regress/pdf/text-td-more-than-six-operands.pdf.
  */
 #include <setjmp.h>
 #include <stdarg.h>
