@@ -165,6 +165,7 @@ for t in $targets; do
 	execs=0
 	crashes=0
 	cov=
+	cpu=0
 	fam=$(family "$t")
 	art=$out/artifacts/$t
 	mkdir -p "$art" "$out/corpus/$t"
@@ -180,13 +181,18 @@ for t in $targets; do
 		rm -rf "$seeds"
 		seed "$t" "$seeds"
 		before=$(find "$art" -type f ! -name 'slow-unit-*' | wc -l)
+		# The CPU time it got (user + system) as well as the wall time:
+		# on a shared machine executions per CPU second is what the
+		# target costs, executions per second what the run achieved.
+		TIMEFORMAT='%U %S'
 		# shellcheck disable=SC2086
-		"$out/$t" $opts -max_total_time="$tsecs" -print_final_stats=1 \
+		{ time "$out/$t" $opts -max_total_time="$tsecs" -print_final_stats=1 \
 			-artifact_prefix="$art/" "$out/corpus/$t" "$seeds" \
-			>"$out/$t.log" 2>&1
+			>"$out/$t.log" 2>&1; } 2>"$out/$t.cpu"
 		rc=$?
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 			"$out/$t.log" | tail -1)
+		cpu=$(awk '{ printf "%d", $1 + $2 + 0.5 }' "$out/$t.cpu")
 		cov=$(grep -oE '(DONE|#[0-9]+) +cov: [0-9]+ ft: [0-9]+' \
 			"$out/$t.log" | tail -1 | sed 's/.*cov/cov/')
 		crashes=$(($(find "$art" -type f ! -name 'slow-unit-*' | wc -l) - before))
@@ -218,7 +224,11 @@ for t in $targets; do
 		fi
 	done
 
-	echo "$t: ${execs:-?} executions in ${tsecs}s${execs:+ ($((execs / (tsecs > 0 ? tsecs : 1)))/s)}," \
+	rate=
+	if [ -n "$execs" ] && [ "$tsecs" -gt 0 ]; then
+		rate=" ($((execs / tsecs))/s, $((execs / (cpu > 0 ? cpu : 1))) per CPU second)"
+	fi
+	echo "$t: ${execs:-?} executions in ${tsecs}s$rate," \
 		"${cov:+$cov, }$crashes crash(es), regressions $rpass passed $rfail failed"
 	if [ "$ok" -eq 1 ]; then
 		pass=$((pass + 1))
