@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/keeper_auth.h"
+#include "daemon/keeper_lockout.h"
 #include "daemon/keeper_ra_int.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
@@ -609,8 +610,15 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	char hash[crypto_pwhash_STRBYTES], serial[64];
 	const char *g = str(a, "code"), *pass = str(a, "passphrase");
 	struct issued is = { 0 };
+	struct lockout lo;
 	int rc, reset;
 
+	/* The code's check and its count are one step per subscriber
+	 * (keeper_lockout.h); its own count voids the code. */
+	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(a, "subscriber"),
+				  LOCKOUT_ONE_AT_A_TIME, r);
+	if (rc != 0)
+		return rc;
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, str(a, "subscriber"),
 				      &sub) != 0)
@@ -705,6 +713,7 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 out:
 	sodium_memzero(hash, sizeof(hash));
 	store_txn_abort(t);
+	keeper_lockout_leave(&lo);
 	kra_issued_free(&is);
 	json_decref(req);
 	json_decref(sub);
