@@ -53,3 +53,15 @@ int pol_sign_for_individual(enum pol_role role, struct pol_verdict *v)
 			  "a subscriber: the application the person uses does",
 			  role == POL_ROLE_NONE ? "caller" : pol_role_name(role));
 }
+
+int pol_register_individual(int nik_taken, int email_taken,
+			    struct pol_verdict *v)
+{
+	if (nik_taken)
+		return pol_refuse(v, ESD_EEXIST, "NIK already registered as a "
+				  "living subscriber");
+	if (email_taken)
+		return pol_refuse(v, ESD_EEXIST, "this official email is another "
+				  "person's; each person registers with their own");
+	return pol_allow(v);
+}

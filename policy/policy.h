@@ -156,4 +156,11 @@ int pol_seal_code_use(const struct pol_seal_code_facts *f, int64_t now,
  * RA staff and does not sign for subscribers (docs/security.md). */
 int pol_sign_for_individual(enum pol_role role, struct pol_verdict *v);
 
+/* Registering a person: the NIK is new, or its holder's registration
+ * was rejected or revoked (nik_taken: a living subscriber holds it); and
+ * the official email is no other living person's (email_taken), so that
+ * an email: lookup names one person. ESD_EEXIST otherwise. */
+int pol_register_individual(int nik_taken, int email_taken,
+			    struct pol_verdict *v);
+
 #endif

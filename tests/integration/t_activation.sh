@@ -235,6 +235,19 @@ eq "... once: 409" 409 "$(unix_code "/v1/ra/seals/$SEAL/totp" -X DELETE)"
 eq "... the officer may not: 403" 403 "$(https_code "/v1/ra/seals/$SEAL/totp" -H "Authorization: Bearer $(cat "$TMP/otok")" -X DELETE)"
 check "the removal is audited" bash -c "$CTL audit export | grep -q 'seal.totp.reset'"
 
+# A certificate revoked directly (POST /v1/certs/SERIAL/revoke) takes its
+# subscriber along, in the same transaction.
+$OFF seal activate --id "$SEAL" >/dev/null
+SSER=$($VA --json subscriber show --id "$SEAL" | $PY -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+check "the admin revokes the seal's only certificate" $CTL cert revoke --serial "$SSER" --reason keyCompromise
+eq "the seal is revoked with it" revoked \
+	"$($VA --json subscriber show --id "$SEAL" | $PY -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
+eq "... its activation is gone: a new one is refused (409)" 409 "$(https_code "/v1/ra/seals/$SEAL/activation" \
+	-H "Authorization: Bearer $(cat "$TMP/otok")" -X POST -d '{}')"
+eq "... as is an enrolment (409)" 409 "$(https_code "/v1/ra/seals/$SEAL/totp" \
+	-H "Authorization: Bearer $(cat "$TMP/otok")" -X POST -d '{}')"
+check "... audited as subscriber.revoke" bash -c "$CTL audit export | grep -q '\"action\":\"subscriber.revoke\"'"
+
 # Secrets at rest and in the logs.
 check "no passphrase, activation code or seal code in LMDB" bash -c \
 	"! mdb_dump -a -p '$D/state' | grep -q -e 'kopi susu' -e 'teh manis' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SCT'"

@@ -298,6 +298,19 @@ static void test_seal_code_use(void **state)
 			fail_msg("%s", rows[i].what);
 }
 
+static void test_register_one_living_person_per_nik_and_email(void **state)
+{
+	struct pol_verdict v;
+
+	(void)state;
+	assert_int_equal(pol_register_individual(0, 0, &v), 0);
+	assert_int_equal(pol_register_individual(1, 0, &v), ESD_EEXIST);
+	assert_non_null(strstr(v.msg, "NIK"));
+	assert_int_equal(pol_register_individual(0, 1, &v), ESD_EEXIST);
+	assert_non_null(strstr(v.msg, "email"));
+	assert_int_equal(pol_register_individual(1, 1, &v), ESD_EEXIST);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_seal_role_by_operation),
 		cmocka_unit_test(test_seal_state_refusals),
 		cmocka_unit_test(test_seal_code_use),
+		cmocka_unit_test(test_register_one_living_person_per_nik_and_email),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
