@@ -233,6 +233,12 @@ eq "a deactivated seal mints nothing, even for its officer's authenticator: 401"
 	-d "{\"totp\":\"$T2\",\"documents\":\"1\"}") $(json_err)"
 eq "... nor with the old emailed code: 401" "401 authorization_failed" \
 	"$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" -d "{\"activation_code\":\"$AC2\",\"documents\":\"1\"}") $(json_err)"
+eq "after the deactivation the application enrols no authenticator of its own: 403" 403 \
+	"$(https_code "/v1/ra/seals/$SEAL/totp" "${SH[@]}" -X POST -d '{}')"
+ASEC=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("secret",""))' "$TMP/body" 2>/dev/null)
+eq "... and mints nothing for the deactivated seal with an authenticator code: 403" 403 \
+	"$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
+	-d "{\"totp\":\"$( [ -n "$ASEC" ] && oathtool --totp -b "$ASEC" || echo 123456)\",\"documents\":\"10000\"}")"
 eq "the officer's enrolment outlives the activation (a second enrolment replaces it): 201" 201 \
 	"$(https_code "/v1/ra/seals/$SEAL/totp" -H "Authorization: Bearer $(cat "$TMP/otok")" -X POST -d '{}')"
 eq "the admin removes an enrolment: 200" 200 "$(unix_code "/v1/ra/seals/$SEAL/totp" -X DELETE)"
