@@ -152,8 +152,10 @@ int pol_seal_code_use(const struct pol_seal_code_facts *f, int64_t now,
 /* ---- separation of duties ---- */
 
 /* Signing for an individual (a passphrase, one-time code or batch): an
- * application's credential only; a verifier's or admin's credential is
- * RA staff and does not sign for subscribers (docs/security.md). */
+ * application's credential, or an admin's (who could make one at will);
+ * a verifier registers, approves and unlocks people and does not also
+ * sign in their name; an officer's session, or a Unix-socket peer that
+ * is no admin, neither (docs/security.md). */
 int pol_sign_for_individual(enum pol_role role, struct pol_verdict *v);
 
 /* Registering a person: the NIK is new, or its holder's registration
