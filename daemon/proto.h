@@ -6,7 +6,9 @@
  *   CRED_BEARER: bytes[32]      SHA-256 of the bearer token
  *   CRED_BASIC: bytes[32], str  SHA-256 of the Basic password (the client's
  *                               token) and the user name (the client's)
- *   CRED_PEER:   u32 uid, u32 gid  (SO_PEERCRED of a Unix socket client)
+ *   CRED_PEER:   nothing: the frame carries the Unix-socket client's
+ *                connection (SCM_RIGHTS), and the keeper reads its
+ *                SO_PEERCRED itself; no uid in a frame is believed
  *
  * then the message's own fields (see keeper.c's dispatch table). A reply
  * has status 0 and a JSON document (or, for the DER services MSG_TSA,
@@ -82,8 +84,9 @@ struct cred {
 	enum cred_kind kind;
 	uint8_t token_hash[32];
 	char user[65];            /* CRED_BASIC: the client's name */
-	uid_t uid;
+	uid_t uid;                /* CRED_PEER: as the keeper read them */
 	gid_t gid;
+	int peer_fd;              /* CRED_PEER, front only: the connection */
 };
 
 #endif
