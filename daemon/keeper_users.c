@@ -268,9 +268,11 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 
 	if (rc == 0 && store_get_json(t, DB_USERS, name, &u) != 0)
 		rc = fail(r, ESD_EAUTH, "wrong user name or password");
+	/* A locked account answers as an unknown name or a wrong password
+	 * do, right password or not: a distinct "locked" would tell which
+	 * names exist (docs/security.md). */
 	if (rc == 0 && num(u, "locked_until") > esd_now())
-		rc = fail(r, ESD_ELOCKED, "the account is locked after too many "
-			  "failed logins");
+		rc = fail(r, ESD_EAUTH, "wrong user name or password");
 	if (rc == 0 && !password_ok(k, u, str(a, "password"))) {
 		store_txn_abort(t);
 		t = NULL;
