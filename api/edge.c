@@ -204,10 +204,11 @@ static void *watchdog(void *arg)
 {
 	struct edge *e = arg;
 	const struct timespec tick = { 0, 100 * 1000 * 1000 };
+	uint64_t logged = 0;
+	unsigned shed = 0;
 
 	while (!atomic_load(&e->stop)) {
 		uint64_t now = esd_mono_ns();
-		unsigned shed = 0;
 
 		pthread_mutex_lock(&e->mu);
 		for (struct edge_conn *c = e->head; c != NULL; c = c->next)
@@ -219,9 +220,13 @@ static void *watchdog(void *arg)
 				shed++;
 			}
 		pthread_mutex_unlock(&e->mu);
-		if (shed > 0)
+		/* At most one line in 10 s, however long a flood lasts. */
+		if (shed > 0 && now - logged >= 10000000000ull) {
 			log_info("front: closed %u connection(s) past the header "
 				 "deadline or below the body rate", shed);
+			shed = 0;
+			logged = now;
+		}
 		nanosleep(&tick, NULL);
 	}
 	return NULL;
