@@ -233,13 +233,21 @@ def case3():
            "a body at 20 B/s is closed by the rate floor (%s s)"
            % ("%.1f" % closed if closed else "never"))
 
-    # The flood: 1,024 slow-header connections from 127.0.0.10-19, each
-    # reopened when the server closes it; health from 127.0.0.1 meanwhile.
-    N, HOLD = 1024, 12.0
+
+
+def case3_flood():
+    """1,024 slow-header connections from 127.0.0.10-19, each reopened
+    when the server closes it, all opened (within 90 s) and then held
+    for 8 s more; /v1/health from 127.0.0.1 meanwhile, every 0.25 s.
+    t_edge.sh runs this with header_timeout = 120, so they stay."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+    N, HOLD, MAXT = 1024, 8.0, 90.0
     socks = [None] * N
     lock = threading.Lock()
     stop = threading.Event()
-    opened = [0]
+    opened, tried = [0], [0]
 
     def opener():
         while not stop.is_set():
@@ -258,6 +266,7 @@ def case3():
                 with lock:
                     socks[i] = s
                     opened[0] += s is not None
+                    tried[0] += 1
             time.sleep(0.2)
 
     def trickler():
@@ -281,7 +290,12 @@ def case3():
         t.start()
     t0 = time.monotonic()
     worst, bad, checks, peak = 0.0, 0, 0, 0
-    while time.monotonic() - t0 < HOLD:
+    full = None   # when every slot had been opened once
+    while time.monotonic() - t0 < MAXT:
+        if full is None and tried[0] >= N:
+            full = time.monotonic()
+        if full is not None and time.monotonic() - full > HOLD:
+            break
         st, ms = health_ms()
         checks += 1
         worst = max(worst, ms)
@@ -295,9 +309,10 @@ def case3():
     for s in socks:
         if s is not None:
             s.close()
-    report(opened[0] >= N and peak >= 900,
-           "the flood opened %d slow-header connections (held at most %d at once)"
-           % (opened[0], peak))
+    report(tried[0] >= N and peak >= 900,
+           "the flood tried %d slow-header connections at once, %d were "
+           "opened, the server holding up to %d at once (max_connections "
+           "1024 less connection_reserve 64 = 960)" % (N, opened[0], peak))
     report(bad == 0 and checks > 10,
            "/v1/health from another address answered 200 in < 1 s throughout "
            "(%d checks, %d failed, slowest %.0f ms)" % (checks, bad, worst))
@@ -439,7 +454,8 @@ def case6_login():
            "... the first five are 401 for both")
 
 
-CASES = {"1": case1, "2": case2, "3": case3, "4": case4, "5": case5,
+CASES = {"1": case1, "2": case2, "3": case3, "3flood": case3_flood,
+         "4": case4, "5": case5,
          "6": case6, "6login": case6_login}
 CASES[CASE]()
 sys.exit(1 if FAILED else 0)
