@@ -116,7 +116,7 @@ jget "$TMP/cert.json" pem >"$TMP/ind.pem"
 check "openssl verify: the individual chain" openssl verify -CAfile "$D/ca.pem" \
 	-untrusted "$D/issuing-ca.pem" -purpose any "$TMP/ind.pem"
 check "its subject comes from the profile" bash -c "openssl x509 -in '$TMP/ind.pem' -noout -subject | \
-	grep -q 'O = Kementerian Contoh, OU = Biro Umum, CN = Budi Santoso'"
+	grep -q 'O = Kementerian Contoh, OU = Biro Umum, GN = Budi, SN = Santoso, serialNumber = $IND, CN = Budi Santoso'"
 check "its subjectAltName is the official email" bash -c \
 	"openssl x509 -in '$TMP/ind.pem' -noout -ext subjectAltName | grep -q 'email:budi@agency.go.id'"
 check "the key is in the token, private and not extractable" bash -c \
