@@ -273,6 +273,8 @@ static const char conf_template[] =
 	"# under a DNS name before issuing real certificates (operations.md).\n"
 	"public_listen = 127.0.0.1:%u\n"
 	"pki_base_url = http://127.0.0.1:%u\n"
+	"# The console's address in activation emails (default: HTTPS above).\n"
+	"# console_url = https://esign.agency.go.id\n"
 	"tls_cert = tls/server.crt\n"
 	"tls_key = tls/server.key\n"
 	"unix_socket = esignd.sock\n"

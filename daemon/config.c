@@ -59,6 +59,7 @@ static const struct key keys[] = {
 	{ S(max_clock_error_ms, C_U64), 1, 3600000 },
 	{ S(pki_base_url, C_STR), 0, 0 },
 	{ S(public_listen, C_STR), 0, 0 },
+	{ S(console_url, C_STR), 0, 0 },
 	{ S(ra_issuing_ca, C_STR), 0, 0 },
 	{ S(activation_hours, C_U64), 1, 24 * 365 },
 	{ S(passphrase_min_length, C_U64), 8, 256 },

@@ -71,6 +71,8 @@ struct esd_config {
 	uint64_t max_clock_error_ms;  /* ... or one whose error bound is larger */
 
 	/* Registration authority (docs/ra.md). */
+	char console_url[256];        /* base of the activation link;
+				       * "" = https://<https_listen> */
 	char public_listen[128];      /* "host:port" of the plain-HTTP
 				       * distribution point; "" = none */
 	char pki_base_url[256];       /* CDP/AIA/OCSP URLs of issued certificates;

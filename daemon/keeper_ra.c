@@ -343,9 +343,9 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 
 	pthread_mutex_lock(&k->cfg_mu);
 	hours = k->cfg.activation_hours;
-	if (k->cfg.pki_base_url[0] != '\0')
+	if (k->cfg.console_url[0] != '\0')
 		snprintf(link, sizeof(link), "%s/console/#activate?subscriber=%s",
-			 k->cfg.pki_base_url, str(sub, "id"));
+			 k->cfg.console_url, str(sub, "id"));
 	else
 		snprintf(link, sizeof(link), "https://%s/console/#activate?subscriber=%s",
 			 k->cfg.https_listen, str(sub, "id"));

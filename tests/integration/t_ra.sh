@@ -90,7 +90,7 @@ M=$(mail_wait budi@agency.go.id activate)
 check "the activation email arrives over SMTP" test -n "$M"
 CODE=$(sed -n 's/.*Activation code: *\([A-Z0-9-]*\).*/\1/p' "$M" | tr -d '\r')
 check "it carries the subscriber id, a code and a link" bash -c \
-	"grep -q '$IND' '$M' && [ ${#CODE} -eq 11 ] && grep -q 'activate?subscriber=$IND&code=$CODE' '$M'"
+	"grep -q '$IND' '$M' && [ ${#CODE} -eq 11 ] && grep -q '$URL/console/#activate?subscriber=$IND&code=$CODE' '$M'"
 check "the code is stored nowhere in LMDB" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$CODE'"
 printf 'Subject: plain\r\n\r\nx\r\n' >"$TMP/plain.eml"
 check "the SMTP server refuses mail without STARTTLS (so esignd used it)" bash -c \
