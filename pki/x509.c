@@ -160,7 +160,7 @@ static int der_put_oid(uint8_t *buf, size_t cap, size_t *n, const char *oid)
  * esign or eseal, QcPDS (§4.3.4) with the PKI disclosure statement. */
 static int add_qc(X509 *cert, const struct pki_cert_req *r)
 {
-	uint8_t all[1200], st[600], in[600], in2[600];
+	uint8_t all[1200], outer[1210], st[600], in[600], in2[600];
 	size_t n = 0, sn, in_n, in2_n;
 	ASN1_OCTET_STRING *os = NULL;
 	X509_EXTENSION *ex = NULL;
@@ -195,14 +195,12 @@ static int add_qc(X509 *cert, const struct pki_cert_req *r)
 		    !der_put(all, sizeof(all), &n, 0x30, st, sn))
 			return 0;
 	}
-	/* The outer SEQUENCE OF: shift the statements up by its header. */
-	memcpy(st, all, n);
-	sn = n;
-	n = 0;
-	if (sn > sizeof(st) || !der_put(all, sizeof(all), &n, 0x30, st, sn))
+	/* The outer SEQUENCE OF around the statements. */
+	sn = 0;
+	if (!der_put(outer, sizeof(outer), &sn, 0x30, all, n))
 		return 0;
 	os = ASN1_OCTET_STRING_new();
-	if (os != NULL && ASN1_OCTET_STRING_set(os, all, (int)n))
+	if (os != NULL && ASN1_OCTET_STRING_set(os, outer, (int)sn))
 		ex = X509_EXTENSION_create_by_NID(NULL, NID_qcStatements, 0, os);
 	ok = ex != NULL && X509_add_ext(cert, ex, -1);
 	X509_EXTENSION_free(ex);
