@@ -157,8 +157,21 @@ front_pid() {
 	done
 }
 
-# State fingerprint: every record of every LMDB database.
-state_sum() { mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+# State fingerprint: every record of every LMDB database, once it has
+# settled (two reads 0.2 s apart agree): the keeper's own background
+# work (the mail outbox marking a delivered email) may still commit
+# after the change a test waited for.
+state_sum() {
+	local a b
+	b=$(mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1)
+	for _ in $(seq 25); do
+		a=$b
+		sleep 0.2
+		b=$(mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1)
+		[ "$a" = "$b" ] && break
+	done
+	echo "$b"
+}
 
 # Fronts killed by the seccomp filter (SIGSYS) that a test caused on purpose.
 EXPECTED_SIGSYS=0
