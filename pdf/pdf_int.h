@@ -137,6 +137,10 @@ struct pdf_doc {
 	struct pdf_objstm **stm; /* decoded object streams by number */
 	struct pdf_obj *trailer; /* newest trailer (dict) */
 	uint64_t startxref;
+	/* offsets of the xref sections followed from startxref (/Prev
+	 * chain), newest first; none after a repair */
+	uint64_t *sections;
+	size_t nsections;
 	int last_is_stream;      /* newest xref section is an xref stream */
 	int repaired;
 	int scanning;            /* repair scan: no lookups yet */
