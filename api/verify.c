@@ -693,7 +693,7 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 	*result = NULL;
 	rc = pdf_doc_open(pdf, len, &doc, &reason);
 	if (rc == 0)
-		rc = pdf_doc_signatures(doc, &sigs, &n);
+		rc = pdf_doc_signatures_all(doc, &sigs, &n);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;

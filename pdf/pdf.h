@@ -93,8 +93,9 @@ struct pdf_sig_info {
 	int padding_not_zero;
 	/* /ByteRange is not four non-negative integers (or is missing). */
 	int byte_range_malformed;
-	/* The /ByteRange gap is exactly this dictionary's /Contents string
-	 * (checked in its signed revision by pdf_revision_diff). */
+	/* Listed by pdf_doc_signatures_all from an earlier revision: the
+	 * document as it is now no longer shows this signature. */
+	int removed;
 };
 
 /* Fills *out with an array of *n entries owned by the document (valid until
@@ -153,6 +154,13 @@ struct pdf_rev_diff {
  */
 int pdf_revision_diff(struct pdf_doc *d, const struct pdf_sig_info *si,
 		      struct pdf_rev_diff *out);
+
+/* Like pdf_doc_signatures, then every signature an earlier revision (a
+ * prefix ending in %%EOF that opens without repair) has and the document
+ * no longer lists (removed = 1): a swapped /Root cannot hide one. Owned
+ * by the document. */
+int pdf_doc_signatures_all(struct pdf_doc *d, const struct pdf_sig_info **out,
+			   size_t *n);
 
 enum pdf_subfilter {
 	PDF_SUBFILTER_CADES = 0,  /* /ETSI.CAdES.detached (PAdES) */

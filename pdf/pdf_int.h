@@ -151,6 +151,9 @@ struct pdf_doc {
 	struct pdf_sig_info *sigs;
 	size_t nsigs;
 	int sigs_done;
+	struct pdf_sig_info *allsigs;  /* pdf_doc_signatures_all */
+	size_t nallsigs;
+	int allsigs_done;
 };
 
 /* xref.c */
