@@ -306,6 +306,11 @@ def build(sealdir, outdir):
              'modified_after_signing')]:
         emit(name, update(bb, {sig: re.sub(a, b_, sd)}), 'invalid',
              'invalid/' + fail, 'signature dictionary re-declared: ' + name)
+    # /M edited in place to month 13 (the digest breaks too): the date is
+    # refused, not read as another one
+    m = re.search(rb'/M\s*\(D:(\d{4})(\d{2})', bb)
+    emit('m-malformed', bb[:m.start(2)] + b'13' + bb[m.end(2):], 'invalid',
+         'invalid/digest_mismatch', '/M with month 13')
     # a /Sig field whose dictionary does not parse: listed, not dropped
     emit('sigdict-redeclared-unparsable',
          update(bb, {sig: b'<< /Type /Sig /ByteRange [0 ( '}), 'invalid', mod,

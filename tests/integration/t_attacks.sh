@@ -86,11 +86,16 @@ while IFS=$'\t' read -r name want sigs what; do
 	echo "# $name | ours: $got | pdfsig: $(pdfsig_says "$f")"
 done <"$A/expected.tsv"
 check "at least 30 attack files" test "$n" -ge 30
+# ATTACKS_OUT=DIR keeps the corpus (fuzzing seeds, a look with other tools)
+if [ -n "${ATTACKS_OUT:-}" ]; then mkdir -p "$ATTACKS_OUT" && cp "$A"/* "$S"/*.pdf "$ATTACKS_OUT"/; fi
 
 # the forged metadata of a re-declared signature dictionary is not shown
 verify "$A/sigdict-redeclared.pdf" >/dev/null
 check "sigdict-redeclared: /Reason is the signed one" grep -q '"reason":"Approved"' "$TMP/body"
 check "sigdict-redeclared: the forged /Reason is not shown" bash -c "! grep -q 'Forged' '$TMP/body'"
+verify "$A/m-malformed.pdf" >/dev/null
+check "m-malformed: /M refused (signing_time null, a warning)" bash -c \
+	"grep -q '\"signing_time\":null' '$TMP/body' && grep -q '/M is not a PDF date' '$TMP/body'"
 verify "$A/isa-replace-stream.pdf" >/dev/null
 check "isa-replace-stream: page 1 named as changed" grep -q '"pages":\[1\]' "$TMP/body"
 check "isa-replace-stream: TOTAL_FAILED / HASH_FAILURE" \
