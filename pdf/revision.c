@@ -140,7 +140,7 @@ static int obj_eq(const struct pdf_obj *x, const struct pdf_obj *y, int depth)
 		return x->u.r.num == y->u.r.num && x->u.r.gen == y->u.r.gen;
 	case PDF_STREAM:
 		return x->u.st.len == y->u.st.len &&
-		       (x->u.st.len == 0 ||
+		       (x->u.st.len == 0 || x->u.st.data == y->u.st.data ||
 			memcmp(x->u.st.data, y->u.st.data, x->u.st.len) == 0) &&
 		       obj_eq(x->u.st.dict, y->u.st.dict, depth + 1);
 	}
@@ -794,6 +794,12 @@ int pdf_revision_diff(struct pdf_doc *b, const struct pdf_sig_info *si,
 
 		if (w.role[n] == R_NONE || n == rb->u.r.num)
 			continue;
+		/* the same bytes in both: equal without parsing (a spooled
+		 * document's pages are not read back in) */
+		if (n < a->nx && a->x[n].kind == XE_OFFSET &&
+		    b->x[n].kind == XE_OFFSET && a->x[n].off == b->x[n].off &&
+		    a->x[n].gen == b->x[n].gen)
+			continue;
 		ob = get(b, n);
 		oa = get(a, n);
 		if (obj_eq(oa, ob, 0) &&
@@ -829,6 +835,8 @@ const char *pdf_change_name(unsigned bit)
 /* ---- signatures of every revision ---- */
 
 #define MAX_REVISIONS 256
+#define SCAN_ALL (32u << 20)   /* files scanned whole for %%EOF */
+#define SCAN_TAIL (1u << 20)   /* how far after an xref section */
 
 static int same_sig(const struct pdf_sig_info *x, const struct pdf_sig_info *y)
 {
@@ -859,26 +867,53 @@ int pdf_doc_signatures_all(struct pdf_doc *d, const struct pdf_sig_info **out,
 	v = pdf_arena_alloc(&d->arena, cap * sizeof(*v));
 	if (v == NULL)
 		return ESD_ENOMEM;
-	memcpy(v, cur, ncur * sizeof(*v));
+	if (ncur > 0)
+		memcpy(v, cur, ncur * sizeof(*v));
 	nv = ncur;
 	/* every earlier revision that opens on its own: a signature it has
 	 * and the document no longer lists (its field removed, the /Root
-	 * swapped) is listed all the same */
-	while (revs < MAX_REVISIONS &&
-	       (p = memmem(p, (size_t)(e - p), "%%EOF", 5)) != NULL) {
-		size_t end = (size_t)(p + 5 - d->buf);
+	 * swapped) is listed all the same. The revisions: each %%EOF of a
+	 * file up to SCAN_ALL bytes; of a larger one (spooled, whose pages
+	 * are not all read in), the %%EOF after each xref section the
+	 * reader follows. */
+	for (;;) {
+		size_t end;
 		struct pdf_doc *a = NULL;
 		const struct pdf_sig_info *as;
 		size_t na;
 
+		if (revs >= MAX_REVISIONS)
+			break;
+		if (d->len <= SCAN_ALL) {
+			p = memmem(p, (size_t)(e - p), "%%EOF", 5);
+		} else {
+			size_t s;
+
+			if (revs >= d->nsections)
+				break;
+			s = (size_t)d->sections[d->nsections - 1 - revs];
+			p = s < d->len ? memmem(d->buf + s, (d->len - s) < SCAN_TAIL ?
+					 d->len - s : SCAN_TAIL, "%%EOF", 5) :
+					 NULL;
+			if (p == NULL) {
+				revs++;
+				continue;
+			}
+		}
+		if (p == NULL)
+			break;
+		end = (size_t)(p + 5 - d->buf);
 		p += 5;
 		if (end < d->len && d->buf[end] == '\r')
 			end++;
 		if (end < d->len && d->buf[end] == '\n')
 			end++;
-		if (end >= d->len)
-			break;
 		revs++;
+		if (end >= d->len) {
+			if (d->len <= SCAN_ALL)
+				break;
+			continue;
+		}
 		rc = pdf_doc_open(d->buf, end, &a, NULL);
 		if (rc == ESD_ENOMEM)
 			return rc;
