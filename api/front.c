@@ -46,6 +46,7 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 
 	log_init("front", cfg->log_level);
 	log_set_format(strcmp(cfg->log_format, "json") == 0);
+	child_json_wipe_on_free();
 	child_signals();
 	if (kc_set_channels(chans, nchans) != 0)
 		return 2;

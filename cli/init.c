@@ -395,10 +395,10 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 			rc = hsm_store_cert(h, k->label, certs[i]);
 		if (rc == 0) {
 			/* Issuers nearest first: the issuing CA, then the root. */
-			X509 *issuers[2] = { i >= 2 ? certs[1] : certs[0], certs[0] };
+			X509 *chain[2] = { i >= 2 ? certs[1] : certs[0], certs[0] };
 
 			rc = record_key(t, k, certs[i], i == 0 ? "root-ca" : ca,
-					issuers, i < 2 ? i : 2);
+					chain, i < 2 ? i : 2);
 		}
 		EVP_PKEY_free(pub);
 		EVP_PKEY_free(signer);

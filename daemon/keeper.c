@@ -453,6 +453,9 @@ reply:
 
 		if (text == NULL || ipc_send(fd, m->type, 0, text, strlen(text)) != 0)
 			log_warn("keeper: cannot send reply");
+		/* A reply may carry a new secret (a token, a TOTP seed). */
+		if (text != NULL)
+			OPENSSL_cleanse(text, strlen(text));
 		free(text);
 	} else {
 		const char *msg = r.msg[0] ? r.msg : esd_err_msg(rc);
@@ -592,6 +595,7 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 
 	log_init("keeper", cfg->log_level);
 	log_set_format(strcmp(cfg->log_format, "json") == 0);
+	child_json_wipe_on_free();
 	memset(&k, 0, sizeof(k));
 	memcpy(&k.cfg, cfg, sizeof(*cfg));
 	pthread_mutex_init(&k.cfg_mu, NULL);

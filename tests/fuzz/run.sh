@@ -9,8 +9,8 @@
 # removed at the end) keeps the binaries, the grown corpus in
 # OUTDIR/corpus/<target>/, crash artifacts in OUTDIR/artifacts/<target>/ and
 # the logs; reuse it to continue a campaign.
-# Seeds: seeds/<target>/, plus the shared PDF corpus ($ESD_CORPUS, else
-# <parent of the repository>/shared/corpus) for fuzz_pdf, and IPC frames
+# Seeds: seeds/<target>/, plus the PDF corpus ($ESD_CORPUS, else the
+# repository's tests/corpus) for fuzz_pdf, and IPC frames
 # generated below for fuzz_ipc.
 # Environment: CC (default clang), FUZZ_TARGETS (default all of them).
 # Prints one line per target and "N passed, M failed"; exits non-zero on
@@ -19,7 +19,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-corpus=${ESD_CORPUS:-$(dirname "$repo")/shared/corpus}
+corpus=${ESD_CORPUS:-$repo/tests/corpus}
 secs=${1:-${FUZZ_SECONDS:-60}}
 out=${2:-}
 cc=${CC:-clang}

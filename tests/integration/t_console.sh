@@ -27,7 +27,7 @@ kill_browsers() {
 	local p
 	for p in $(browser_pids); do kill "$p" 2>/dev/null; done
 }
-trap 'kill_browsers; esd_stop; rm -rf "$TMP"' INT TERM
+on_exit kill_browsers
 
 esd_init
 esd_start

@@ -17,7 +17,6 @@ $PY -m aiosmtpd -n -l "127.0.0.1:$SPORT" --tlscert "$D/tls/server.crt" \
 	--tlskey "$D/tls/server.key" -c aiosmtpd.handlers.Mailbox "$SINK" \
 	>"$TMP/smtp.log" 2>&1 &
 SMTPD=$!
-trap 'kill $SMTPD 2>/dev/null; esd_stop; rm -rf "$TMP"' INT TERM
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null && break; sleep 0.1; done
 sed -i -e 's/^mail_maildir = mail$//' -e 's/^mail_from = .*$/mail_from = ra@esignd.test/' "$D/esignd.conf"
 cat >>"$D/esignd.conf" <<EOF
