@@ -33,8 +33,22 @@ const char *pdf_reason_name(int reason)
 	return names[reason];
 }
 
+static int doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
+		    int *reason, int may_repair);
+
 int pdf_doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
 		 int *reason)
+{
+	return doc_open(buf, len, out, reason, 1);
+}
+
+int pdf_doc_open_exact(const uint8_t *buf, size_t len, struct pdf_doc **out)
+{
+	return doc_open(buf, len, out, NULL, 0);
+}
+
+static int doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
+		    int *reason, int may_repair)
 {
 	struct pdf_doc *d = NULL;
 	struct pdf_obj *root;
@@ -53,7 +67,7 @@ int pdf_doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
 	d->buf = buf;
 	d->len = len;
 	rc = pdf_xref_load(d, &why);
-	if (rc != 0 && why == PDF_R_DAMAGED)
+	if (rc != 0 && why == PDF_R_DAMAGED && may_repair)
 		rc = pdf_xref_repair(d, &why);
 	if (rc != 0)
 		goto out;
@@ -61,7 +75,7 @@ int pdf_doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
 	rc = pdf_resolve(d, pdf_dict_get(d->trailer, "Root"), &root);
 	if (rc == 0 && (root == NULL || root->t != PDF_DICT))
 		rc = ESD_EINVAL;
-	if (rc != 0 && !d->repaired) {
+	if (rc != 0 && !d->repaired && may_repair) {
 		/* the xref looked fine but the catalog is not there */
 		rc = pdf_xref_repair(d, &why);
 		if (rc == 0)

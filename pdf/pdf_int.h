@@ -182,6 +182,9 @@ int pdf_objstm_load(struct pdf_doc *d, uint32_t snum,
 double pdf_std_width(const char *base, unsigned code);
 
 /* doc.c */
+/* pdf_doc_open without repair: a revision as its own xref describes it,
+ * or an error (revision.c opens every earlier revision this way). */
+int pdf_doc_open_exact(const uint8_t *buf, size_t len, struct pdf_doc **out);
 int pdf_find_page(struct pdf_doc *d, unsigned index, struct pdf_obj **ref);
 /* Calls cb for each terminal field; full is its qualified name (UTF-8). */
 int pdf_fields_walk(struct pdf_doc *d,

@@ -693,7 +693,7 @@ int pdf_revision_diff(struct pdf_doc *b, const struct pdf_sig_info *si,
 	struct pdf_obj *ra, *rb, *rootb;
 	uint64_t end;
 	int32_t npages = 0;
-	int rc = 0, why;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!si->has_byte_range || si->byte_range[2] > b->len ||
@@ -702,7 +702,7 @@ int pdf_revision_diff(struct pdf_doc *b, const struct pdf_sig_info *si,
 	end = si->byte_range[2] + si->byte_range[3];
 	if (!ends_revision(b->buf, end))
 		return 0;
-	rc = pdf_doc_open(b->buf, (size_t)end, &a, &why);
+	rc = pdf_doc_open_exact(b->buf, (size_t)end, &a);
 	if (rc == ESD_ENOMEM)
 		return rc;
 	if (rc != 0 || a->repaired) {
@@ -914,7 +914,7 @@ int pdf_doc_signatures_all(struct pdf_doc *d, const struct pdf_sig_info **out,
 				break;
 			continue;
 		}
-		rc = pdf_doc_open(d->buf, end, &a, NULL);
+		rc = pdf_doc_open_exact(d->buf, end, &a);
 		if (rc == ESD_ENOMEM)
 			return rc;
 		if (rc != 0)
