@@ -372,7 +372,7 @@ static json_t *one(const struct pdf_sig_info *s,
 	} else if (doc_ts) {
 		byte_range_segs(s, buf, mapped, seg);
 		pki_verify_doc_timestamp(s->contents, s->contents_len, seg, 2,
-					 anchors, 0, &t);
+					 anchors, 0, vd, &t);
 		ran_ts = 1;
 		intact = t.parsed && t.imprint_ok && t.signature_ok;
 		if (!t.parsed)
@@ -452,8 +452,13 @@ static json_t *one(const struct pdf_sig_info *s,
 				    "SIG_CONSTRAINTS_FAILURE", "several_signers",
 				    "the CMS has more than one SignerInfo");
 	}
-	if (ran_ts && intact)
+	if (ran_ts && intact) {
 		chain_outcome(&t.chain, &oc);
+		if (t.chain.revocation == PKI_REV_REVOKED)
+			set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
+				    "tsa_revoked", "the TSA's certificate is "
+				    "listed in a CRL the document carries");
+	}
 	*verdict = oc.ind;
 
 	if ((rd->changes & (PDF_CHANGE_OTHER | PDF_CHANGE_FORM |

@@ -67,6 +67,8 @@ done
 verify "$S/lta.pdf" >/dev/null
 check "lta: the seal says validation data was added, content unchanged" \
 	grep -q '"summary":"validation data and timestamps were added after signing; the signed content is unchanged"' "$TMP/body"
+check "lta: every chain's revocation (signer, both TSAs) known from the /DSS" bash -c \
+	"[ \$(grep -o '\"revocation\":\"good\"' '$TMP/body' | wc -l) -eq 3 ] && ! grep -q '\"revocation\":\"unknown\"' '$TMP/body'"
 check "lta: levels B-LTA and document timestamp" \
 	grep -q '"pades_level":"B-LTA","verdict":"valid"' "$TMP/body"
 
