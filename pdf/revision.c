@@ -724,8 +724,16 @@ int pdf_revision_diff(struct pdf_doc *b, const struct pdf_sig_info *si,
 			cs == si->byte_range[1] && ce == si->byte_range[2] &&
 			b->buf[cs] == '<' && b->buf[ce - 1] == '>';
 	}
-	if (end == b->len)
-		goto out;
+	/* white space after the last revision (a transfer that added an
+	 * end of line) is no update */
+	{
+		uint64_t i = end;
+
+		while (i < b->len && pdf_is_ws(b->buf[i]))
+			i++;
+		if (i == b->len)
+			goto out;
+	}
 	tail_check(b, end, out);
 
 	w.a = a;

@@ -385,6 +385,18 @@ static void test_revision_diff_classifies_later_updates(void **state)
 	assert_int_equal(rd.changes, PDF_CHANGE_SIGNATURE);
 	pdf_doc_free(d);
 	free(o2);
+	/* white space appended: no update at all */
+	o2 = malloc(l1 + 3);
+	assert_non_null(o2);
+	memcpy(o2, o1, l1);
+	memcpy(o2 + l1, "\r\n\n", 3);
+	assert_int_equal(pdf_doc_open(o2, l1 + 3, &d, &reason), 0);
+	assert_int_equal(pdf_doc_signatures(d, &s, &n), 0);
+	assert_int_equal(pdf_revision_diff(d, &s[0], &rd), 0);
+	assert_true(rd.complete && rd.sig_found);
+	assert_int_equal(rd.changes, 0);
+	pdf_doc_free(d);
+	free(o2);
 	/* bytes appended without an xref section: OTHER, unfollowed */
 	o2 = malloc(l1 + 40);
 	assert_non_null(o2);
