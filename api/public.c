@@ -49,20 +49,6 @@ struct pub_req {
 	int too_big;
 };
 
-/* A label of a CA key: what keys are named (letters, digits, '-', '_',
- * '.'), at most 64 bytes. */
-static int label_ok(const char *s, size_t n)
-{
-	if (n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
-		      s[i] == '.'))
-			return 0;
-	return 1;
-}
-
 /* "/PREFIX/LABEL.SUFFIX" -> LABEL into out; 0 if it is that form. */
 static int path_label(const char *url, const char *prefix, const char *suffix,
 		      char *out, size_t cap)
@@ -71,7 +57,7 @@ static int path_label(const char *url, const char *prefix, const char *suffix,
 
 	if (n <= pl + sl || strncmp(url, prefix, pl) != 0 ||
 	    strcmp(url + n - sl, suffix) != 0 || n - pl - sl >= cap ||
-	    !label_ok(url + pl, n - pl - sl))
+	    !esd_label_ok(url + pl, n - pl - sl, 64))
 		return -1;
 	memcpy(out, url + pl, n - pl - sl);
 	out[n - pl - sl] = '\0';

@@ -81,20 +81,6 @@ int h_keys_list(struct keeper *k, struct caller *c, struct ibuf *in,
 	return r->json ? 0 : ESD_ENOMEM;
 }
 
-static int valid_label(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > HSM_LABEL_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
-		      s[i] == '.'))
-			return 0;
-	return 1;
-}
-
 int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
 		   struct reply *r)
 {
@@ -106,7 +92,7 @@ int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
 
 	if (ibuf_get_str(in, label, sizeof(label)) != 0 ||
 	    ibuf_get_str(in, tname, sizeof(tname)) != 0 || ibuf_done(in) != 0 ||
-	    !valid_label(label)) {
+	    !esd_label_ok(label, strlen(label), HSM_LABEL_MAX)) {
 		snprintf(r->msg, sizeof(r->msg),
 			 "label must be 1-%d characters of [A-Za-z0-9._-]",
 			 HSM_LABEL_MAX);
