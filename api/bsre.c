@@ -55,6 +55,8 @@ static const struct bsre_err {
 	{ "anchor_not_found", "*", 2058, 400,
 	  "Tag koordinat tidak ditemukan di dokumen" },
 	{ "payload_too_large", "*", 2056, 413, "Dokumen terlalu besar" },
+	{ "unsupported_media_type", "*", 2059, 415,
+	  "Jenis konten tidak didukung (kirim multipart/form-data)" },
 	{ "conflict", "*", 2061, 409, "Status tidak mengizinkan permintaan ini" },
 	{ "rate_limited", "*", 2092, 429, "Terlalu banyak permintaan" },
 	{ "unavailable", "*", 2091, 503, "Layanan sedang tidak tersedia" },

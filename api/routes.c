@@ -363,8 +363,9 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/login", api_ra, 0, "login" },
 	{ "POST", "/v1/logout", api_ra, ROUTE_AUTH, "logout" },
 	/* The BSrE eSign Client API (docs/bsre-compat.md). */
-	{ "POST", "/api/sign/pdf", api_bsre_sign_v1, ROUTE_AUTH, "bsre_sign_v1" },
-	{ "POST", "/api/sign/verify", api_bsre_verify_v1, ROUTE_AUTH,
+	{ "POST", "/api/sign/pdf", api_bsre_sign_v1, ROUTE_AUTH | ROUTE_MULTIPART,
+	  "bsre_sign_v1" },
+	{ "POST", "/api/sign/verify", api_bsre_verify_v1, ROUTE_AUTH | ROUTE_MULTIPART,
 	  "bsre_verify_v1" },
 	{ "GET", "/api/user/status/*", api_bsre_user_status, ROUTE_AUTH,
 	  "bsre_user_status" },

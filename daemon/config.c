@@ -46,6 +46,9 @@ static const struct key keys[] = {
 	{ S(rate_limit, C_U64), 0, 1000000 },
 	{ S(rate_burst, C_U64), 1, 1000000 },
 	{ S(request_timeout, C_U64), 1, 3600 },
+	{ S(header_timeout, C_U64), 1, 3600 },
+	{ S(body_min_rate, C_U64), 0, 1ull << 30 },
+	{ S(connection_reserve, C_U64), 0, 100000 },
 	{ S(keeper_timeout, C_U64), 1, 600 },
 	{ S(keeper_threads, C_U64), 0, 64 },
 	{ S(drain_timeout, C_U64), 0, 3600 },
@@ -120,6 +123,9 @@ void config_defaults(struct esd_config *c)
 	c->rate_limit = 0;
 	c->rate_burst = 100;
 	c->request_timeout = 60;
+	c->header_timeout = 20;
+	c->body_min_rate = 1024;
+	c->connection_reserve = 64;
 	c->keeper_timeout = 30;
 	c->keeper_threads = 0;
 	c->drain_timeout = 30;

@@ -53,6 +53,12 @@ struct esd_config {
 	uint64_t rate_limit;          /* requests/s per client, 0 = none */
 	uint64_t rate_burst;          /* bucket size */
 	uint64_t request_timeout;     /* seconds */
+	uint64_t header_timeout;      /* seconds for a whole request header
+				       * block (and the TLS handshake) */
+	uint64_t body_min_rate;       /* bytes/s a body must average after
+				       * header_timeout seconds; 0 = none */
+	uint64_t connection_reserve;  /* of max_connections, slots kept for
+				       * addresses holding few connections */
 	uint64_t keeper_timeout;      /* seconds the front waits for the keeper */
 	uint64_t keeper_threads;      /* 0 = number of cores */
 	uint64_t drain_timeout;       /* seconds */

@@ -56,7 +56,7 @@ static const struct {
 	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
 	{ MSG_AUDIT_EXPORT, h_audit_export, 13, 64, NEED_ADMIN, "audit.export" },
 	{ MSG_DOC_KEY, h_doc_key, 9, 512, NEED_CLIENT, "doc.key" },
-	{ MSG_DOC_SIGN, h_doc_sign, 17, 1536, NEED_CLIENT, "doc.sign" },
+	{ MSG_DOC_SIGN, h_doc_sign, 17, 4096, NEED_CLIENT, "doc.sign" },
 	{ MSG_TSA, h_tsa, 5, 512, NEED_NONE, "tsa" },
 	{ MSG_OCSP, h_ocsp, 5, 2048, NEED_NONE, "ocsp" },
 	{ MSG_CRL, h_crl, 5, 256, NEED_NONE, "crl" },

@@ -27,7 +27,9 @@ enum msg_type {
 	MSG_KEYS_LIST = 3,    /* admin */
 	MSG_KEY_GENERATE = 4, /* admin: str label, str type */
 	MSG_KEY_SIGN = 5,     /* admin over the Unix socket: str label,
-			       * str alg, str hash, bytes digest */
+			       * str alg, str hash, bytes digest; raw: the
+			       * digest is signed as given (not for documents,
+			       * whose keys take MSG_DOC_SIGN's checks) */
 	MSG_AUDIT_VERIFY = 6, /* admin -> {"ok":bool,"records":n,"first_bad":n} */
 	MSG_DOC_KEY = 7,      /* str purpose ("seal" | "individual"), str key
 			       * ("" = the client's default seal key) ->
@@ -35,11 +37,15 @@ enum msg_type {
 	MSG_DOC_SIGN = 8,     /* str purpose, str key (as for MSG_DOC_KEY), str
 			       * label and bytes certs id (SHA-256 over the
 			       * certificate's and the chain's DER) the front
-			       * used, bytes tbs digest (SHA-256 of the CMS
-			       * signed attributes), bytes document digest, str
-			       * document name, str authorisation -> the
-			       * signature value (binary); ESD_ESTALE if the key
-			       * is no longer that label and those certificates */
+			       * used, bytes signed attributes (the DER of the
+			       * CMS SignedAttributes, SET OF form, at most
+			       * PKI_SATTRS_MAX), bytes document digest (the
+			       * one authorised; the attributes' messageDigest
+			       * must equal it), str document name, str
+			       * authorisation -> the signature value (binary);
+			       * ESD_ESTALE if the key is no longer that label
+			       * and those certificates; ESD_ESATTRS if the
+			       * attributes are refused (pki/signedattrs.h) */
 	MSG_TSA = 9,          /* bytes struct pki_tsq -> TimeStampResp DER */
 	MSG_OCSP = 10,        /* bytes struct pki_ocsp_query -> OCSPResponse DER */
 	MSG_CRL = 11,         /* str CA key label -> CRL DER */

@@ -94,8 +94,8 @@ eq "with the stale cookie, the right password and TOTP log in: 200" 200 "$(https
 check "... with a new session cookie" grep -qi '^Set-Cookie: esignd_session=[0-9a-f]\{64\}; Path=/' "$TMP/h4"
 
 for i in 1 2 3 4 5; do login "{\"name\":\"siti\",\"password\":\"wrong $i\"}" >/dev/null; done
-eq "after 5 failed logins the account is locked: 403" 403 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"000000\"}")"
-eq "... code 'locked'" locked "$(json_err)"
+eq "after 5 failed logins the account is locked: even the right password is 401" 401 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"000000\"}")"
+eq "... code 'unauthorized', as for an unknown name (no 'locked' to tell that it exists)" unauthorized "$(json_err)"
 check "the TOTP secret is stored encrypted" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$SECRET'"
 check "no password or token in the log" bash -c "! grep -q -e 'nasi goreng' -e '$TOKEN' '$TMP/daemon.log'"
 check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
