@@ -117,7 +117,7 @@ static int check_sad(struct keeper *k, json_t *sub, const char *sad,
 	if (rc == 0 && store_get_json(t, DB_RA_INDEX, tk->code_key, &rec) != 0)
 		rc = ESD_EAUTHZ;
 	store_txn_abort(t);
-	if (rc == 0 && (strcmp(str(rec, "subscriber"), str(sub, "id")) != 0 ||
+	if (rc == 0 && (!kra_str_is(rec, "subscriber", str(sub, "id")) ||
 			num(rec, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
 	json_array_foreach(json_object_get(rec, "digests"), i, v)
@@ -168,11 +168,11 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
 	if (rc != 0)
 		goto out;
-	kind = strcmp(str(sub, "kind"), "individual") == 0 ? POL_SUBJECT_INDIVIDUAL
+	kind = kra_str_is(sub, "kind", "individual") ? POL_SUBJECT_INDIVIDUAL
 							   : POL_SUBJECT_SEAL;
 	/* Any key of an active subscriber: after a renewal, a signature
 	 * already under way with the previous key still completes. */
-	rc = pol_authz_fits(kind, strcmp(str(sub, "status"), "active") == 0, &az,
+	rc = pol_authz_fits(kind, kra_str_is(sub, "status", "active"), &az,
 			    &v);
 	if (rc == 0 && kind == POL_SUBJECT_INDIVIDUAL)
 		rc = pol_sign_for_individual(role_of(c), &v);
@@ -199,10 +199,9 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 		act = json_object_get(sub, "seal_activation");
 		memset(&f, 0, sizeof(f));
 		if (store_get_json(t, DB_RA_INDEX, tk->code_key, &code) == 0) {
-			f.same_subscriber = strcmp(str(code, "subscriber"), id) == 0;
+			f.same_subscriber = kra_str_is(code, "subscriber", id);
 			f.names_current_activation = act != NULL &&
-				strcmp(str(code, "activation"),
-				       str(act, "nonce") ?: "-") == 0;
+				kra_str_is(code, "activation", str(act, "nonce") ?: "-");
 			f.activation_expires = num(act, "expires");
 			f.code_expires = num(code, "expires");
 			f.remaining = num(code, "remaining");
@@ -227,7 +226,7 @@ static int consume_otp(struct store_txn *t, struct auth_ticket *tk)
 	int rc = store_get_json(t, DB_SUBSCRIBERS, tk->sub, &sub);
 
 	otp = json_object_get(sub, "otp");
-	if (rc == 0 && (otp == NULL || strcmp(str(otp, "nonce"), tk->nonce) != 0 ||
+	if (rc == 0 && (otp == NULL || !kra_str_is(otp, "nonce", tk->nonce) ||
 			num(otp, "remaining") <= 0 || num(otp, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
 	if (rc == 0) {
@@ -354,8 +353,8 @@ int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
 		rc = fail(r, ESD_EAUTH, "wrong subscriber or passphrase");
 	store_txn_abort(t);
 	t = NULL;
-	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
-			strcmp(str(sub, "status"), "active") != 0))
+	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
+			!kra_str_is(sub, "status", "active")))
 		rc = fail(r, ESD_EAUTH, "wrong subscriber or passphrase");
 	if (rc == 0)
 		rc = check_pass(k, c, sub, str(a, "passphrase"), r);
@@ -440,8 +439,8 @@ int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 		rc = fail(r, ESD_ENOTFOUND, "no subscriber '%.64s'", str(a, "id"));
 	if (rc == 0)
 		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
-	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
-			strcmp(str(sub, "status"), "active") != 0))
+	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
+			!kra_str_is(sub, "status", "active")))
 		rc = fail(r, ESD_EEXIST, "%s is not an active individual", id);
 	if (rc == 0)
 		rc = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, sub, r);
@@ -524,8 +523,8 @@ int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
 		rc = ESD_EAUTHZ;
 	store_txn_abort(t);
 	t = NULL;
-	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
-			strcmp(str(sub, "status"), "active") != 0))
+	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
+			!kra_str_is(sub, "status", "active")))
 		rc = ESD_EAUTHZ;
 	if (rc == ESD_EAUTHZ)
 		fail(r, rc, "no active individual '%.64s'", str(a, "id"));

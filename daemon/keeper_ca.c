@@ -323,7 +323,7 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 	if (rc == 0) {
 		current_label(t, str(crec, "issuer") ?: "", ca);
 		rc = store_get_json(t, DB_KEYS, ca, &carec);
-		if (rc != 0 || strcmp(str(crec, "issuer"), "external") == 0)
+		if (rc != 0 || kra_str_is(crec, "issuer", "external"))
 			rc = fail(r, ESD_EINVAL, "the issuer of '%s' is not a key "
 				  "here", logical);
 	}

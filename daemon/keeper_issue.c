@@ -87,7 +87,7 @@ int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
 	     : keeper_key_by_purpose(k, "issuing-ca", is->ca_label);
 	if (rc == 0)
 		rc = keeper_key_record(k, is->ca_label, &ca_rec);
-	if (rc == 0 && strcmp(str(ca_rec, "purpose") ?: "", "issuing-ca") != 0)
+	if (rc == 0 && !kra_str_is(ca_rec, "purpose", "issuing-ca"))
 		rc = ESD_ENOTFOUND;
 	if (rc == 0)
 		rc = keeper_record_cert(ca_rec, &ca);
@@ -180,7 +180,7 @@ int kra_record_issued(struct store_txn *t, struct caller *c, json_t *sub,
 int kra_mail_issued(struct store_txn *t, json_t *sub, const char *serial)
 {
 	const char *lang = str(sub, "lang");
-	int seal = strcmp(str(sub, "kind"), "seal") == 0;
+	int seal = kra_str_is(sub, "kind", "seal");
 	int en = lang != NULL && strcmp(lang, "en") == 0;
 	char na[40];
 	json_t *vars;

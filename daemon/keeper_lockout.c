@@ -42,7 +42,7 @@ static void limits_of(struct keeper *k, enum lockout_table t, json_t *rec,
 	pthread_mutex_unlock(&k->cfg_mu);
 	/* A seal stays locked until a verifier unlocks it. */
 	l->forever = t == LOCKOUT_SUBSCRIBER &&
-		     strcmp(str(rec, "kind") ?: "", "seal") == 0;
+		     kra_str_is(rec, "kind", "seal");
 }
 
 static void state_of(json_t *rec, struct pol_lockout_state *s)

@@ -124,8 +124,8 @@ static int living_holder(struct store_txn *t, const char *key, char *id,
 	memcpy(id, v, vl);
 	id[vl] = '\0';
 	if (store_get_json(t, DB_SUBSCRIBERS, id, &old) == 0 &&
-	    str(old, "status") != NULL && strcmp(str(old, "status"), "rejected") != 0 &&
-	    strcmp(str(old, "status"), "revoked") != 0)
+	    str(old, "status") != NULL && !kra_str_is(old, "status", "rejected") &&
+	    !kra_str_is(old, "status", "revoked"))
 		snprintf(st, stcap, "%s", str(old, "status"));
 	else
 		id[0] = '\0';
@@ -154,7 +154,7 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 	}
 	/* An individual is also found by email (BSrE v2): one living person
 	 * per official address, so that lookup names one person. */
-	if (rc == 0 && strcmp(str(sub, "kind"), "individual") == 0) {
+	if (rc == 0 && kra_str_is(sub, "kind", "individual")) {
 		char ekey[300], eid[64] = "", est[24] = "";
 		size_t i;
 
@@ -311,10 +311,10 @@ static int load_pending(struct store_txn *t, struct caller *c, const char *id,
 {
 	int rc = load(t, DB_REQUESTS, id, "request", req, r);
 
-	if (rc == 0 && strcmp(str(*req, "state"), "pending") != 0)
+	if (rc == 0 && !kra_str_is(*req, "state", "pending"))
 		rc = fail(r, ESD_EEXIST, "request %s is %s, not pending", id,
 			  str(*req, "state"));
-	if (rc == 0 && strcmp(str(*req, "created_by"), c->actor) == 0)
+	if (rc == 0 && kra_str_is(*req, "created_by", c->actor))
 		rc = fail(r, ESD_EEXIST, "request %s was made by %s: a second "
 			  "verifier decides it", id, c->actor);
 	if (rc == 0)
@@ -404,8 +404,8 @@ static int reset(struct keeper *k, struct caller *c, struct store_txn *t,
 {
 	(void)c;
 	(void)arg;
-	if (strcmp(str(sub, "kind"), "individual") != 0 ||
-	    strcmp(str(sub, "status"), "active") != 0)
+	if (!kra_str_is(sub, "kind", "individual") ||
+	    !kra_str_is(sub, "status", "active"))
 		return fail(r, ESD_EEXIST, "%s is not an active individual",
 			    str(sub, "id"));
 	json_object_del(sub, "passphrase");
@@ -438,7 +438,7 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 	type = str(req, "type");
 	kind = str(sub, "kind");
 	if (strcmp(type, "register") != 0 &&
-	    strcmp(str(sub, "status"), "active") != 0) {
+	    !kra_str_is(sub, "status", "active")) {
 		rc = fail(r, ESD_EEXIST, "subscriber %s is %s, not active",
 			  str(sub, "id"), str(sub, "status"));
 		goto out;
@@ -528,7 +528,7 @@ int op_reject(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	decide(req, sub, c, "rejected");
 	json_object_set_new(req, "reason", json_string(reason));
-	if (strcmp(str(req, "type"), "register") == 0)
+	if (kra_str_is(req, "type", "register"))
 		json_object_set_new(sub, "status", json_string("rejected"));
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
 			 "subscriber", str(sub, "id"), "request", str(req, "type"),
@@ -572,7 +572,7 @@ static int lifecycle_request(struct keeper *k, struct caller *c, json_t *a,
 	if (rc != 0)
 		goto out;
 	snprintf(key, sizeof(key), "open_%s", type);
-	if (strcmp(str(sub, "status"), "active") != 0)
+	if (!kra_str_is(sub, "status", "active"))
 		rc = fail(r, ESD_EEXIST, "subscriber %s is %s, not active",
 			  str(sub, "id"), str(sub, "status"));
 	else if (str(sub, key) != NULL)
@@ -651,8 +651,8 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	act = json_object_get(sub, "activation");
 	/* A first activation, or a passphrase reset a verifier started. */
 	reset = act != NULL && json_is_true(json_object_get(act, "reset"));
-	if (rc == 0 && (strcmp(str(sub, "status"), reset ? "active"
-					: "awaiting_activation") != 0 ||
+	if (rc == 0 && (!kra_str_is(sub, "status", reset ? "active"
+					: "awaiting_activation") ||
 			act == NULL || num(act, "attempts") >= CODE_ATTEMPTS))
 		rc = ESD_EAUTH;
 	if (rc == ESD_EAUTH)

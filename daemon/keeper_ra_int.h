@@ -23,6 +23,15 @@ static inline const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* Whether o's member key is the string want (NULL-safe: a missing or
+ * non-string member, or a NULL want, is never equal). */
+static inline int kra_str_is(json_t *o, const char *key, const char *want)
+{
+	const char *v = str(o, key);
+
+	return v != NULL && want != NULL && strcmp(v, want) == 0;
+}
+
 static inline int fail(struct reply *r, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -44,7 +44,7 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 	(void)klen;
 	json_object_foreach(w->filter, f, v)
 		if (keep && (str(o, f) == NULL ||
-			     strcmp(str(o, f), json_string_value(v)) != 0))
+			     !kra_str_is(o, f, json_string_value(v))))
 			keep = 0;
 	if (keep && w->q != NULL) {
 		static const char *const fields[] = { "id", "name", "nik", "email" };
@@ -375,7 +375,7 @@ static int client_cb(void *arg, const void *key, size_t klen, const void *val,
 	(void)key;
 	(void)klen;
 	if (o != NULL && w->name != NULL)
-		found = strcmp(str(o, "name") ?: "", w->name) == 0;
+		found = kra_str_is(o, "name", w->name);
 	if (o != NULL && w->out != NULL) {
 		json_object_del(o, "hash");
 		json_array_append(w->out, o);

@@ -43,8 +43,8 @@ static int seal_for(struct keeper *k, struct caller *c, enum pol_seal_op op,
 	rc = load(t, DB_SUBSCRIBERS, id, "subscriber", sub, r);
 	if (rc != 0)
 		return rc;
-	f.is_seal = strcmp(str(*sub, "kind"), "seal") == 0;
-	f.active = strcmp(str(*sub, "status"), "active") == 0;
+	f.is_seal = kra_str_is(*sub, "kind", "seal");
+	f.active = kra_str_is(*sub, "status", "active");
 	memset(&tmp, 0, sizeof(tmp));
 	f.locked = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, *sub, &tmp) != 0;
 	f.activation_expires = json_object_get(*sub, "seal_activation") == NULL ? 0

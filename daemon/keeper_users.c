@@ -51,7 +51,7 @@ static int check_seals(struct store_txn *t, const char *role, json_t *seals,
 				return fail(r, ESD_EINVAL, "seal %s is named twice",
 					    id);
 		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
-		if (rc == 0 && strcmp(str(sub, "kind") ?: "", "seal") != 0)
+		if (rc == 0 && !kra_str_is(sub, "kind", "seal"))
 			rc = fail(r, ESD_EINVAL, "subscriber %s is not a seal", id);
 		json_decref(sub);
 		sub = NULL;
