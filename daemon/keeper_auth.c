@@ -229,9 +229,10 @@ static int consume_otp(struct store_txn *t, struct auth_ticket *tk)
 	if (rc == 0 && (otp == NULL || !kra_str_is(otp, "nonce", tk->nonce) ||
 			num(otp, "remaining") <= 0 || num(otp, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
+	if (rc == 0)
+		rc = keeper_json_set(otp, "remaining",
+				     json_integer(num(otp, "remaining") - 1));
 	if (rc == 0) {
-		json_object_set_new(otp, "remaining",
-				    json_integer(num(otp, "remaining") - 1));
 		rc = store_put_json(t, DB_SUBSCRIBERS, tk->sub, sub, 0);
 	}
 	json_decref(sub);
@@ -245,18 +246,24 @@ static int consume_sad(struct store_txn *t, struct auth_ticket *tk)
 	size_t i;
 	int rc = store_get_json(t, DB_RA_INDEX, tk->code_key, &rec), found = 0;
 
+	if (rc == 0 && left == NULL)
+		rc = ESD_ENOMEM;
 	json_array_foreach(json_object_get(rec, "digests"), i, v) {
-		if (!found && strcmp(json_string_value(v), tk->digest) == 0)
+		const char *d = json_string_value(v);
+
+		if (rc != 0)
+			break;
+		if (!found && d != NULL && strcmp(d, tk->digest) == 0)
 			found = 1;
-		else
-			json_array_append(left, v);
+		else if (json_array_append(left, v) != 0)
+			rc = ESD_ENOMEM;
 	}
 	if (rc == 0 && (!found || num(rec, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
-	if (rc == 0) {
-		json_object_set(rec, "digests", left);
+	if (rc == 0)
+		rc = keeper_json_set(rec, "digests", json_incref(left));
+	if (rc == 0)
 		rc = store_put_json(t, DB_RA_INDEX, tk->code_key, rec, 0);
-	}
 	json_decref(left);
 	json_decref(rec);
 	return rc == ESD_ENOTFOUND ? ESD_EAUTHZ : rc;
@@ -280,9 +287,10 @@ int keeper_auth_consume(struct store_txn *t, void *arg)
 		rc = ESD_EAUTHZ;
 	if (rc == ESD_ENOTFOUND)
 		rc = ESD_EAUTHZ;
+	if (rc == 0)
+		rc = keeper_json_set(code, "remaining",
+				     json_integer(num(code, "remaining") - 1));
 	if (rc == 0) {
-		json_object_set_new(code, "remaining",
-				    json_integer(num(code, "remaining") - 1));
 		rc = store_put_json(t, DB_RA_INDEX, tk->code_key, code, 0);
 	}
 	json_decref(code);
@@ -360,11 +368,12 @@ int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
 		rc = check_pass(k, c, sub, str(a, "passphrase"), r);
 	if (rc == 0)
 		rc = keeper_passphrase_hash(k, str(a, "new_passphrase"), hash, r);
-	if (rc == 0) {
-		json_object_set_new(sub, "passphrase", json_string(hash));
-		stamp(sub, "passphrase_changed");
+	if (rc == 0)
+		rc = keeper_json_set(sub, "passphrase", json_string(hash));
+	if (rc == 0)
+		rc = stamp(sub, "passphrase_changed");
+	if (rc == 0)
 		rc = store_txn_begin(k->store, 1, &t);
-	}
 	if (rc == 0)
 		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
 	if (rc == 0)
@@ -450,10 +459,12 @@ int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	esd_hex(nb, sizeof(nb), nonce);
 	expires = esd_now() + (int64_t)l.max_secs;
-	json_object_set_new(sub, "otp", json_pack("{s:s, s:I, s:I, s:I}", "nonce",
-						  nonce, "documents", (json_int_t)docs,
-						  "remaining", (json_int_t)docs,
-						  "expires", (json_int_t)expires));
+	rc = keeper_json_set(sub, "otp", json_pack("{s:s, s:I, s:I, s:I}", "nonce",
+						   nonce, "documents", (json_int_t)docs,
+						   "remaining", (json_int_t)docs,
+						   "expires", (json_int_t)expires));
+	if (rc != 0)
+		goto out;
 	kra_fmt_time(expires, exp, sizeof(exp));
 	snprintf(docs_s, sizeof(docs_s), "%llu", (unsigned long long)docs);
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),

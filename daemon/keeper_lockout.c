@@ -180,11 +180,12 @@ void keeper_lockout_failed(struct keeper *k, struct caller *c,
 		limits_of(k, lo->table, rec, &l);
 		state_of(rec, &s);
 		pol_lockout_failed(&s, &l, esd_now());
-		json_object_set_new(rec, "failures", json_integer(s.failures));
-		if (s.locked_until != 0)
-			json_object_set_new(rec, "locked_until",
-					    json_integer(s.locked_until));
-		rc = store_put_json(t, table_db(lo->table), lo->id, rec, 0);
+		rc = keeper_json_set(rec, "failures", json_integer(s.failures));
+		if (rc == 0 && s.locked_until != 0)
+			rc = keeper_json_set(rec, "locked_until",
+					     json_integer(s.locked_until));
+		if (rc == 0)
+			rc = store_put_json(t, table_db(lo->table), lo->id, rec, 0);
 	}
 	if (rc == 0)
 		rc = store_audit(t, c->actor, action, lo->id, result, NULL);

@@ -49,11 +49,13 @@ static int create_request(struct store_txn *t, struct caller *c, json_t *sub,
 			"created_by", c->actor);
 	if (req == NULL)
 		return ESD_ENOMEM;
-	if (extra != NULL)
-		json_object_update(req, extra);
+	if (extra != NULL && json_object_update(req, extra) != 0)
+		rc = ESD_ENOMEM;
 	snprintf(key, sizeof(key), "open_%s", type);
-	json_object_set_new(sub, key, json_string(rid));
-	rc = store_put_json(t, DB_REQUESTS, rid, req, 1);
+	if (rc == 0)
+		rc = keeper_json_set(sub, key, json_string(rid));
+	if (rc == 0)
+		rc = store_put_json(t, DB_REQUESTS, rid, req, 1);
 	if (rc == 0)
 		rc = audit(t, c, "ra.request", rid,
 			   json_pack("{s:s, s:s, s:s}", "type", type, "service",
@@ -177,10 +179,11 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 	}
 	if (rc == 0)
 		rc = create_request(t, c, sub, "register", service, NULL, &req);
-	if (rc == 0) {
-		json_object_set(sub, "request", json_object_get(req, "id"));
+	if (rc == 0)
+		rc = keeper_json_set(sub, "request",
+				     json_incref(json_object_get(req, "id")));
+	if (rc == 0)
 		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 1);
-	}
 	if (rc == 0)
 		rc = audit(t, c, "ra.register", str(sub, "id"),
 			   json_pack("{s:s}", "kind", str(sub, "kind")));
@@ -209,8 +212,11 @@ static json_t *new_sub(const char *prefix, const char *kind, json_t *a,
 			str(a, "email"), "lang", str(a, "lang") ?: "id", "status",
 			"pending", "created", (json_int_t)esd_now(),
 			"registered_by", c->actor, "certs");
-	if (sub != NULL && str(a, "org") != NULL)
-		json_object_set_new(sub, "org", json_string(str(a, "org")));
+	if (sub != NULL && str(a, "org") != NULL &&
+	    keeper_json_set(sub, "org", json_string(str(a, "org"))) != 0) {
+		json_decref(sub);
+		sub = NULL;
+	}
 	return sub;
 }
 
@@ -234,11 +240,13 @@ static int register_individual(struct keeper *k, struct caller *c, json_t *a,
 	sub = new_sub("ind-", "individual", a, c);
 	if (sub == NULL)
 		return ESD_ENOMEM;
+	rc = 0;
 	if (str(a, "nik") != NULL)
-		json_object_set_new(sub, "nik", json_string(str(a, "nik")));
-	if (str(a, "unit") != NULL)
-		json_object_set_new(sub, "unit", json_string(str(a, "unit")));
-	rc = register_sub(k, c, sub, "individual", r);
+		rc = keeper_json_set(sub, "nik", json_string(str(a, "nik")));
+	if (rc == 0 && str(a, "unit") != NULL)
+		rc = keeper_json_set(sub, "unit", json_string(str(a, "unit")));
+	if (rc == 0)
+		rc = register_sub(k, c, sub, "individual", r);
 	json_decref(sub);
 	return rc;
 }
@@ -293,13 +301,12 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 	sub = rc == 0 ? new_sub("seal-", "seal", a, c) : NULL;
 	if (rc == 0 && sub == NULL)
 		rc = ESD_ENOMEM;
-	if (rc == 0) {
-		json_object_set_new(sub, "letter_sha256", json_string(hex));
-		if (str(a, "org_id") != NULL)
-			json_object_set_new(sub, "org_id",
-					    json_string(str(a, "org_id")));
+	if (rc == 0)
+		rc = keeper_json_set(sub, "letter_sha256", json_string(hex));
+	if (rc == 0 && str(a, "org_id") != NULL)
+		rc = keeper_json_set(sub, "org_id", json_string(str(a, "org_id")));
+	if (rc == 0)
 		rc = register_sub(k, c, sub, "seal", r);
-	}
 	json_decref(sub);
 	return rc;
 }
@@ -333,19 +340,20 @@ static int save(struct store_txn *t, json_t *req, json_t *sub)
 }
 
 /* Marks req decided (state) by c, clears the subscriber's open request. */
-static void decide(json_t *req, json_t *sub, struct caller *c,
-		   const char *state)
+static int decide(json_t *req, json_t *sub, struct caller *c,
+		  const char *state)
 {
 	char key[48];
+	int rc;
 
-	json_object_set_new(req, "state", json_string(state));
-	json_object_set_new(req, "decided_by", json_string(c->actor));
-	stamp(req, "decided_at");
-	if (strcmp(state, "approved") != 0) {
-		stamp(req, "done_at");
-		snprintf(key, sizeof(key), "open_%s", str(req, "type"));
+	rc = keeper_json_update(req, json_pack("{s:s, s:s, s:I}", "state", state,
+			"decided_by", c->actor, "decided_at", (json_int_t)esd_now()));
+	if (rc == 0 && strcmp(state, "approved") != 0) {
+		rc = stamp(req, "done_at");
+		snprintf(key, sizeof(key), "open_%s", str(req, "type") ?: "");
 		json_object_del(sub, key);
 	}
+	return rc;
 }
 
 /* Puts a new activation (a nonce and an expiry) on sub and queues the
@@ -374,10 +382,12 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 		return rc;
 	esd_hex(nb, sizeof(nb), nonce);
 	expires = esd_now() + (int64_t)hours * 3600;
-	json_object_set_new(sub, "activation",
-			    json_pack("{s:s, s:I, s:i, s:b}", "nonce", nonce,
-				      "expires", (json_int_t)expires,
-				      "attempts", 0, "reset", reset));
+	rc = keeper_json_set(sub, "activation",
+			     json_pack("{s:s, s:I, s:i, s:b}", "nonce", nonce,
+				       "expires", (json_int_t)expires,
+				       "attempts", 0, "reset", reset));
+	if (rc != 0)
+		return rc;
 	kra_fmt_time(expires, exp, sizeof(exp));
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
 			 "subscriber", str(sub, "id"), "expires", exp, "link",
@@ -392,9 +402,12 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 static int approve_individual(struct keeper *k, struct caller *c,
 			      struct store_txn *t, json_t *req, json_t *sub)
 {
-	decide(req, sub, c, "approved");
-	json_object_set_new(sub, "status", json_string("awaiting_activation"));
-	return send_activation(k, t, sub, 0);
+	int rc = decide(req, sub, c, "approved");
+
+	if (rc == 0)
+		rc = keeper_json_set(sub, "status",
+				     json_string("awaiting_activation"));
+	return rc ? rc : send_activation(k, t, sub, 0);
 }
 
 /* A verifier resets an individual's passphrase: the old one stops
@@ -459,9 +472,11 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 		reason = (int)num(req, "reason_code");
 		rc = keeper_revoke_in(k, t, c->actor, str(sub, "serial"), reason,
 				      r->msg, sizeof(r->msg));
-		decide(req, sub, c, "done");
-		json_object_set_new(sub, "status", json_string("revoked"));
-		stamp(sub, "revoked_at");
+		if (rc == 0)
+			rc = decide(req, sub, c, "done");
+		if (rc == 0)
+			rc = keeper_json_update(sub, json_pack("{s:s, s:I}", "status",
+					"revoked", "revoked_at", (json_int_t)esd_now()));
 		if (rc == 0) {
 			char when[40];
 			json_t *vars;
@@ -478,8 +493,10 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 			json_decref(vars);
 		}
 	} else {
-		decide(req, sub, c, "done");
-		rc = kra_record_issued(t, c, sub, &is, serial, sizeof(serial));
+		rc = decide(req, sub, c, "done");
+		if (rc == 0)
+			rc = kra_record_issued(t, c, sub, &is, serial,
+					       sizeof(serial));
 		if (rc == 0)
 			rc = kra_mail_issued(t, sub, serial);
 	}
@@ -526,10 +543,13 @@ int op_reject(struct keeper *k, struct caller *c, json_t *a,
 		rc = load_pending(t, c, str(a, "id"), &req, &sub, r);
 	if (rc != 0)
 		goto out;
-	decide(req, sub, c, "rejected");
-	json_object_set_new(req, "reason", json_string(reason));
-	if (kra_str_is(req, "type", "register"))
-		json_object_set_new(sub, "status", json_string("rejected"));
+	rc = decide(req, sub, c, "rejected");
+	if (rc == 0)
+		rc = keeper_json_set(req, "reason", json_string(reason));
+	if (rc == 0 && kra_str_is(req, "type", "register"))
+		rc = keeper_json_set(sub, "status", json_string("rejected"));
+	if (rc != 0)
+		goto out;
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
 			 "subscriber", str(sub, "id"), "request", str(req, "type"),
 			 "reason", reason);
@@ -660,9 +680,10 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	if (rc != 0)
 		goto out;
 	if (!keeper_code_matches(k, str(sub, "id"), str(act, "nonce"), g)) {
-		json_object_set_new(act, "attempts",
-				    json_integer(num(act, "attempts") + 1));
-		rc = store_txn_begin(k->store, 1, &t);
+		rc = keeper_json_set(act, "attempts",
+				     json_integer(num(act, "attempts") + 1));
+		if (rc == 0)
+			rc = store_txn_begin(k->store, 1, &t);
 		if (rc == 0)
 			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
 		if (rc == 0)
@@ -685,9 +706,10 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 		json_object_del(sub, "activation");
 		json_object_del(sub, "failures");
 		json_object_del(sub, "locked_until");
-		json_object_set_new(sub, "passphrase", json_string(hash));
-		stamp(sub, "passphrase_changed");
-		rc = store_txn_begin(k->store, 1, &t);
+		rc = keeper_json_update(sub, json_pack("{s:s, s:I}", "passphrase",
+				hash, "passphrase_changed", (json_int_t)esd_now()));
+		if (rc == 0)
+			rc = store_txn_begin(k->store, 1, &t);
 		if (rc == 0)
 			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
 		if (rc == 0)
@@ -707,15 +729,17 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
 		rc = load(t, DB_REQUESTS, str(sub, "request"), "request", &req, r);
+	if (rc == 0)
+		rc = keeper_json_update(req, json_pack("{s:s, s:I}", "state", "done",
+				"done_at", (json_int_t)esd_now()));
 	if (rc == 0) {
-		json_object_set_new(req, "state", json_string("done"));
-		stamp(req, "done_at");
 		json_object_del(sub, "open_register");
 		json_object_del(sub, "activation");
-		json_object_set_new(sub, "passphrase", json_string(hash));
-		stamp(sub, "activated_at");
-		rc = kra_record_issued(t, c, sub, &is, serial, sizeof(serial));
+		rc = keeper_json_update(sub, json_pack("{s:s, s:I}", "passphrase",
+				hash, "activated_at", (json_int_t)esd_now()));
 	}
+	if (rc == 0)
+		rc = kra_record_issued(t, c, sub, &is, serial, sizeof(serial));
 	if (rc == 0)
 		rc = kra_mail_issued(t, sub, serial);
 	if (rc == 0)

@@ -69,9 +69,11 @@ static inline int64_t num(json_t *o, const char *key)
 	return (int64_t)json_integer_value(json_object_get(o, key));
 }
 
-static inline void stamp(json_t *o, const char *key)
+/* Sets key to now: 0 or ESD_ENOMEM. */
+static inline int __attribute__((warn_unused_result))
+stamp(json_t *o, const char *key)
 {
-	json_object_set_new(o, key, json_integer(esd_now()));
+	return keeper_json_set(o, key, json_integer(esd_now()));
 }
 
 /* store_audit with a detail object it takes over (NULL: none). */

@@ -82,10 +82,12 @@ int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
 	expires = esd_now() + (int64_t)l.activation_hours * 3600;
 	if (num(sub, "expires") > 0 && num(sub, "expires") < expires)
 		expires = num(sub, "expires");
-	json_object_set_new(sub, "seal_activation",
-			    json_pack("{s:s, s:I, s:I, s:s}", "nonce", nonce,
-				      "expires", (json_int_t)expires, "created",
-				      (json_int_t)esd_now(), "by", c->actor));
+	rc = keeper_json_set(sub, "seal_activation",
+			     json_pack("{s:s, s:I, s:I, s:s}", "nonce", nonce,
+				       "expires", (json_int_t)expires, "created",
+				       (json_int_t)esd_now(), "by", c->actor));
+	if (rc != 0)
+		goto out;
 	kra_fmt_time(expires, exp, sizeof(exp));
 	vars = json_pack("{s:s, s:s, s:s}", "name", str(sub, "name"),
 			 "subscriber", str(sub, "id"), "expires", exp);
@@ -260,9 +262,10 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 		rc = store_get_json(t, DB_SUBSCRIBERS, str(sub, "id"), &cur);
 		if (rc == 0 && num(json_object_get(cur, "totp"), "last_step") >= step)
 			rc = fail(r, ESD_EAUTHZ, "that authenticator code was used");
+		if (rc == 0)
+			rc = keeper_json_set(json_object_get(cur, "totp"),
+					     "last_step", json_integer(step));
 		if (rc == 0) {
-			json_object_set_new(json_object_get(cur, "totp"), "last_step",
-					    json_integer(step));
 			json_object_del(cur, "failures");
 			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), cur, 0);
 		}
@@ -327,13 +330,13 @@ int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 	rc = ra_qr_png(uri, 4, &png, &plen);
 	if (rc == 0 && (png64 = esd_b64_encode(png, plen)) == NULL)
 		rc = ESD_ENOMEM;
-	if (rc == 0) {
-		json_object_set_new(sub, "totp", json_pack(
+	if (rc == 0)
+		rc = keeper_json_set(sub, "totp", json_pack(
 			"{s:s, s:s, s:I, s:i, s:s}", "secret", enc, "nonce", nonce,
 			"enrolled", (json_int_t)esd_now(), "last_step", 0, "by",
 			c->actor));
+	if (rc == 0)
 		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
-	}
 	if (rc == 0)
 		rc = audit(t, c, "seal.totp.enrol", str(sub, "id"), NULL);
 	if (rc == 0)
