@@ -245,9 +245,10 @@ static int credential(struct req *r)
 		uint8_t tok[32];
 		size_t n;
 
+		/* A cookie that is not one of ours is no credential. */
 		if (strlen(auth) != 64 ||
 		    esd_unhex(auth, 64, tok, sizeof(tok), &n) != 0)
-			return ESD_EAUTH;
+			return 0;
 		r->cred.kind = CRED_BEARER;
 		esd_sha256(tok, sizeof(tok), r->cred.token_hash);
 		OPENSSL_cleanse(tok, sizeof(tok));
@@ -260,12 +261,15 @@ static int credential(struct req *r)
 		struct ucred uc;
 		socklen_t len = sizeof(uc);
 
+		/* The keeper reads the peer's uid from the connection
+		 * itself; the front's copy is for logs and rate limits. */
 		if (ci != NULL &&
 		    getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc,
 			       &len) == 0) {
 			r->cred.kind = CRED_PEER;
 			r->cred.uid = uc.uid;
 			r->cred.gid = uc.gid;
+			r->cred.peer_fd = ci->connect_fd;
 		}
 	}
 	return 0;
@@ -394,7 +398,7 @@ static int client_cert_ok(struct MHD_Connection *conn)
  * handler may run, else out holds the refusal. */
 static int precheck(struct req *r, struct resp *out)
 {
-	int rc;
+	int rc, stale = 0;
 
 	rc = route(r);
 	if (rc != 0) {
@@ -413,6 +417,16 @@ static int precheck(struct req *r, struct resp *out)
 		return ESD_EAUTH;
 	}
 	rc = credential(r);
+	/* A public route takes no session: a browser's cookie (perhaps
+	 * expired, or of a keeper restored from a backup) is ignored there,
+	 * so it neither needs the CSRF token nor blocks a new login; a
+	 * login that does not set a new cookie clears it. */
+	if (!(api_routes[r->route].flags & ROUTE_AUTH) && r->csrf[0] != '\0') {
+		memset(&r->cred, 0, sizeof(r->cred));
+		r->csrf[0] = '\0';
+		stale = strcmp(api_routes[r->route].name, "login") == 0;
+		rc = 0;
+	}
 	if (rc == 0 && (api_routes[r->route].flags & ROUTE_AUTH) &&
 	    r->cred.kind == CRED_NONE)
 		rc = ESD_EAUTH;
@@ -454,6 +468,12 @@ static void dispatch_route(struct req *r, struct resp *out)
 	if (!r->prechecked && precheck(r, out) != 0)
 		return;
 	api_routes[r->route].fn(r, out);
+	if (stale && out->header[0][0] == '\0') {
+		snprintf(out->header[0], sizeof(out->header[0]), "Set-Cookie");
+		snprintf(out->header[1], sizeof(out->header[1]),
+			 "esignd_session=; Path=/; Secure; HttpOnly; "
+			 "SameSite=Strict; Max-Age=0");
+	}
 }
 
 /* The BSrE-compatible routes answer every refusal in their own form

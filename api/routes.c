@@ -348,6 +348,8 @@ const struct route api_routes[] = {
 	  "ra_seal_deactivate" },
 	{ "POST", "/v1/ra/seals/*/codes", api_ra, ROUTE_AUTH, "ra_seal_code" },
 	{ "POST", "/v1/ra/seals/*/totp", api_ra, ROUTE_AUTH, "ra_seal_totp" },
+	{ "DELETE", "/v1/ra/seals/*/totp", api_ra, ROUTE_AUTH,
+	  "ra_seal_totp_reset" },
 	{ "POST", "/v1/ra/subscribers/*/unlock", api_ra, ROUTE_AUTH,
 	  "ra_subscriber_unlock" },
 	{ "POST", "/v1/ra/subscribers/*/reset", api_ra, ROUTE_AUTH,

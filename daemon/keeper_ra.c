@@ -21,6 +21,8 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/keeper_auth.h"
+#include "daemon/keeper_lockout.h"
+#include "policy/policy.h"
 #include "daemon/keeper_ra_int.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
@@ -106,6 +108,31 @@ static int profile_allows(struct keeper *k, struct caller *c,
 		    service, c->role[0] ? c->role : "anonymous");
 }
 
+/* The living subscriber (not rejected or revoked) that ra_index key
+ * names, into id and its status into st; both "" if none. */
+static int living_holder(struct store_txn *t, const char *key, char *id,
+			 size_t idcap, char *st, size_t stcap)
+{
+	const void *v;
+	json_t *old = NULL;
+	size_t vl;
+
+	id[0] = st[0] = '\0';
+	if (store_get(t, DB_RA_INDEX, key, strlen(key), &v, &vl) != 0 ||
+	    vl >= idcap)
+		return 0;
+	memcpy(id, v, vl);
+	id[vl] = '\0';
+	if (store_get_json(t, DB_SUBSCRIBERS, id, &old) == 0 &&
+	    str(old, "status") != NULL && strcmp(str(old, "status"), "rejected") != 0 &&
+	    strcmp(str(old, "status"), "revoked") != 0)
+		snprintf(st, stcap, "%s", str(old, "status"));
+	else
+		id[0] = '\0';
+	json_decref(old);
+	return 0;
+}
+
 /* Stores a new subscriber with its registration request. */
 static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 			const char *service, struct reply *r)
@@ -113,38 +140,22 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 	struct store_txn *t = NULL;
 	json_t *req = NULL;
 	const char *nik = str(sub, "nik");
-	char ikey[40];
+	char ikey[40], oid[64] = "", st[24] = "";
+	struct pol_verdict v;
 	int rc;
 
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0 && nik != NULL) {
-		json_t *old = NULL;
-		const void *v;
-		size_t vl;
-
-		/* One living registration per NIK. */
 		snprintf(ikey, sizeof(ikey), "nik:%s", nik);
-		if (store_get(t, DB_RA_INDEX, ikey, strlen(ikey), &v, &vl) == 0 &&
-		    vl < 64) {
-			char oid[64];
-			const char *st;
-
-			memcpy(oid, v, vl);
-			oid[vl] = '\0';
-			if (store_get_json(t, DB_SUBSCRIBERS, oid, &old) == 0 &&
-			    (st = str(old, "status")) != NULL &&
-			    strcmp(st, "rejected") != 0 && strcmp(st, "revoked") != 0)
-				rc = fail(r, ESD_EEXIST, "NIK already registered as "
-					  "subscriber %s (%s)", oid, st);
-			json_decref(old);
-		}
+		rc = living_holder(t, ikey, oid, sizeof(oid), st, sizeof(st));
 		if (rc == 0)
 			rc = store_put(t, DB_RA_INDEX, ikey, strlen(ikey),
 				       str(sub, "id"), strlen(str(sub, "id")), 0);
 	}
-	/* An individual is also found by email (BSrE v2). */
+	/* An individual is also found by email (BSrE v2): one living person
+	 * per official address, so that lookup names one person. */
 	if (rc == 0 && strcmp(str(sub, "kind"), "individual") == 0) {
-		char ekey[300];
+		char ekey[300], eid[64] = "", est[24] = "";
 		size_t i;
 
 		i = (size_t)snprintf(ekey, sizeof(ekey), "email:%s",
@@ -152,8 +163,17 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 		for (size_t j = 6; j < i && j < sizeof(ekey); j++)
 			if (ekey[j] >= 'A' && ekey[j] <= 'Z')
 				ekey[j] = (char)(ekey[j] + 32);
-		rc = store_put(t, DB_RA_INDEX, ekey, strlen(ekey),
-			       str(sub, "id"), strlen(str(sub, "id")), 0);
+		rc = living_holder(t, ekey, eid, sizeof(eid), est, sizeof(est));
+		if (rc == 0 && pol_register_individual(oid[0] != '\0',
+						       eid[0] != '\0', &v) != 0)
+			rc = fail(r, v.code, "%s: subscriber %s (%s)", v.msg,
+				  oid[0] ? oid : eid, oid[0] ? st : est);
+		if (rc == 0)
+			rc = store_put(t, DB_RA_INDEX, ekey, strlen(ekey),
+				       str(sub, "id"), strlen(str(sub, "id")), 0);
+	} else if (rc == 0 && oid[0] != '\0') {
+		rc = fail(r, ESD_EEXIST, "NIK already registered as subscriber "
+			  "%s (%s)", oid, st);
 	}
 	if (rc == 0)
 		rc = create_request(t, c, sub, "register", service, NULL, &req);
@@ -609,8 +629,15 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	char hash[crypto_pwhash_STRBYTES], serial[64];
 	const char *g = str(a, "code"), *pass = str(a, "passphrase");
 	struct issued is = { 0 };
+	struct lockout lo;
 	int rc, reset;
 
+	/* The code's check and its count are one step per subscriber
+	 * (keeper_lockout.h); its own count voids the code. */
+	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(a, "subscriber"),
+				  LOCKOUT_ONE_AT_A_TIME, r);
+	if (rc != 0)
+		return rc;
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, str(a, "subscriber"),
 				      &sub) != 0)
@@ -705,6 +732,7 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 out:
 	sodium_memzero(hash, sizeof(hash));
 	store_txn_abort(t);
+	keeper_lockout_leave(&lo);
 	kra_issued_free(&is);
 	json_decref(req);
 	json_decref(sub);

@@ -511,6 +511,7 @@ static const struct ra_op {
 	{ "seal.code", op_seal_code, WHO_SEAL, 1,
 	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
 	{ "seal.totp", op_seal_totp, WHO_SEAL, 1, { "id" } },
+	{ "seal.totp.reset", op_seal_totp_reset, WHO_SEAL, 1, { "id" } },
 	{ "individual.otp", op_individual_otp, WHO_CLIENT, 1,
 	  { "id", "documents" } },
 	{ "individual.authorize", op_individual_authorize, WHO_CLIENT, 1,

@@ -40,6 +40,49 @@ int sandbox_drop_to(const char *user)
 	return 0;
 }
 
+/*
+ * Sanitizer builds (ASan, UBSan) must print a report under the filter,
+ * or a memory error in the front shows as SIGSYS and nothing else. A
+ * report names each frame by module and offset (tests/integration/lib.sh
+ * sets symbolize=0 and names them afterwards), and the module list needs
+ * the executable's name from readlink("/proc/self/exe"). ASan reads its
+ * options at start and its sandbox hook, called before the filter, reads
+ * the name and the memory map. UBSan in GCC is a library of its own that
+ * initialises on its first report, in the front under the filter: it
+ * cannot open /proc/self/environ for UBSAN_OPTIONS (so it would ask
+ * isatty for colours and start a symbolizer, both killed), and it reads
+ * the name again. So sanitizer builds, and only they, allow readlink and
+ * give UBSan the options below as defaults (UBSAN_OPTIONS, where it can
+ * be read, still overrides them).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || \
+	__has_feature(undefined_behavior_sanitizer)
+#define SANITIZER_BUILD 1
+#endif
+#endif
+
+#ifdef SANITIZER_BUILD
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "print_stacktrace=1:halt_on_error=1:color=never:symbolize=0";
+}
+#endif
+
+/* NULL without a sanitizer runtime */
+struct __sanitizer_sandbox_arguments;
+void __sanitizer_sandbox_on_notify(struct __sanitizer_sandbox_arguments *args)
+	__attribute__((weak));
+
+static void sanitizer_before_filter(void)
+{
+	if (__sanitizer_sandbox_on_notify != NULL)
+		__sanitizer_sandbox_on_notify(NULL);
+}
+
 int sandbox_seccomp_front(int spool_dir)
 {
 	/* What libmicrohttpd (thread per connection), GnuTLS, OpenSSL,
@@ -82,10 +125,19 @@ int sandbox_seccomp_front(int spool_dir)
 		SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
 		SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
 		SCMP_SYS(getrandom),
+#ifdef SANITIZER_BUILD
+		SCMP_SYS(readlink),
+#endif
 	};
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	static int loaded;
+	scmp_filter_ctx ctx;
 	int rc = ESD_EPERM;
 
+	/* Once per process: a second load would itself be a seccomp(2)
+	 * call, which the first filter kills. */
+	if (loaded)
+		return 0;
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (ctx == NULL)
 		return ESD_EPERM;
 	/* All threads: libmicrohttpd's are already running. */
@@ -116,8 +168,10 @@ int sandbox_seccomp_front(int spool_dir)
 	}
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0) != 0)
 		goto out;
+	sanitizer_before_filter();
 	if (seccomp_load(ctx) != 0)
 		goto out;
+	loaded = 1;
 	rc = 0;
 out:
 	if (rc != 0)

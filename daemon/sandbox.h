@@ -20,7 +20,8 @@ int sandbox_drop_to(const char *user);
  * fails with EACCES, except an unnamed file (O_TMPFILE) in the directory
  * spool_dir (a descriptor; -1 for none); anything else (exec, socket,
  * connect, ptrace, ...) kills the process. Returns 0, or
- * ESD_EPERM if the filter cannot be loaded.
+ * ESD_EPERM if the filter cannot be loaded; a second call does nothing.
+ * Sanitizer builds also allow readlink, which reports need.
  */
 int sandbox_seccomp_front(int spool_dir);
 

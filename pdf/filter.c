@@ -175,11 +175,15 @@ static int ahx_decode(const uint8_t *in, size_t n, uint8_t **out,
 static int a85_decode(const uint8_t *in, size_t n, uint8_t **out,
 		      size_t *outlen)
 {
-	uint8_t *buf = malloc(n / 5 * 4 + n % 5 + 8);
+	uint8_t *buf;
 	uint32_t acc = 0;
 	size_t len = 0;
 	int k = 0;
 
+	/* 'z' is one byte in and four out: the output is at most 4n */
+	if (n > PDF_MAX_STREAM / 4)
+		return ESD_ETOOBIG;
+	buf = malloc(n * 4 + 8);
 	if (buf == NULL)
 		return ESD_ENOMEM;
 	for (size_t i = 0; i < n && in[i] != '~'; i++) {

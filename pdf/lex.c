@@ -327,6 +327,8 @@ int pdf_parse_obj(struct pdf_lex *l, struct pdf_obj **out)
 			rc = parse_hexstr(l, o);
 			break;
 		}
+		if (l->p + 1 >= l->end)
+			goto out;          /* a lone '<' at the end */
 		o->t = PDF_DICT;
 		l->p += 2;
 		for (;;) {

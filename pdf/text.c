@@ -539,20 +539,84 @@ static int do_form(struct finder *fd, const struct pdf_obj *res,
 	return rc;
 }
 
-static int set_font(struct finder *fd, const struct pdf_obj *res,
-		    struct pdf_obj **a, int n)
+/* ---- operators ---- */
+
+/*
+ * Each handler gets exactly its operator's operands, a[0..nargs-1], the
+ * last nargs on the stack (§7.8.2: operands precede their operator).
+ * Extra operands before them are a producer's error and ignored; with
+ * fewer, the operator is skipped. No handler sees the stack's count, so
+ * none can index past what it was given.
+ */
+struct text_op {
+	const char *name;
+	int nargs;
+	int (*fn)(struct finder *fd, struct pdf_obj *const *a,
+		  const struct pdf_obj *res, int depth);
+};
+
+static struct mtx mtx_of(struct pdf_obj *const *a)
+{
+	return (struct mtx){ num(a[0]), num(a[1]), num(a[2]), num(a[3]),
+			     num(a[4]), num(a[5]) };
+}
+
+static int op_q(struct finder *fd, struct pdf_obj *const *a,
+		const struct pdf_obj *res, int depth)
+{
+	(void)a, (void)res, (void)depth;
+	if (fd->top + 1 < GS_DEPTH) {
+		fd->gs[fd->top + 1] = fd->gs[fd->top];
+		fd->top++;
+	} else {
+		fd->lost++;
+	}
+	return 0;
+}
+
+static int op_Q(struct finder *fd, struct pdf_obj *const *a,
+		const struct pdf_obj *res, int depth)
+{
+	(void)a, (void)res, (void)depth;
+	if (fd->lost > 0)
+		fd->lost--;
+	else if (fd->top > 0)
+		fd->top--;
+	return 0;
+}
+
+static int op_cm(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	struct gstate *gs = &fd->gs[fd->top];
+
+	(void)res, (void)depth;
+	gs->ctm = mul(mtx_of(a), gs->ctm);
+	return 0;
+}
+
+static int op_BT(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	(void)a, (void)res, (void)depth;
+	fd->tm = fd->tlm = ident;
+	return 0;
+}
+
+static int op_Tf(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
 {
 	struct gstate *gs = &fd->gs[fd->top];
 	struct pdf_obj *fo;
 	char key[128];
 	size_t len;
 
-	if (n < 2 || a[n - 2]->t != PDF_NAME)
+	(void)depth;
+	if (a[0]->t != PDF_NAME)
 		return 0;
-	gs->fs = num(a[n - 1]);
-	len = a[n - 2]->u.s.len < sizeof(key) - 1 ? a[n - 2]->u.s.len :
-		sizeof(key) - 1;
-	memcpy(key, a[n - 2]->u.s.p, len);
+	gs->fs = num(a[1]);
+	len = a[0]->u.s.len < sizeof(key) - 1 ? a[0]->u.s.len : sizeof(key) - 1;
+	memcpy(key, a[0]->u.s.p, len);
 	key[len] = '\0';
 	gs->font = NULL;
 	fo = get(fd->d, get(fd->d, res, "Font"), key);
@@ -561,76 +625,146 @@ static int set_font(struct finder *fd, const struct pdf_obj *res,
 	return font_get(fd, fo, &gs->font);
 }
 
-/* One operator with its operands a[0..n-1]. */
+static int op_Td(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	(void)res, (void)depth;
+	next_line(fd, num(a[0]), num(a[1]));
+	return 0;
+}
+
+static int op_TD(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	fd->gs[fd->top].tl = -num(a[1]);
+	return op_Td(fd, a, res, depth);
+}
+
+static int op_Tm(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	(void)res, (void)depth;
+	fd->tm = fd->tlm = mtx_of(a);
+	return 0;
+}
+
+static int op_Tstar(struct finder *fd, struct pdf_obj *const *a,
+		    const struct pdf_obj *res, int depth)
+{
+	(void)a, (void)res, (void)depth;
+	next_line(fd, 0, -fd->gs[fd->top].tl);
+	return 0;
+}
+
+static int op_TL(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	(void)res, (void)depth;
+	fd->gs[fd->top].tl = num(a[0]);
+	return 0;
+}
+
+static int op_Tc(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	(void)res, (void)depth;
+	fd->gs[fd->top].tc = num(a[0]);
+	return 0;
+}
+
+static int op_Tw(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	(void)res, (void)depth;
+	fd->gs[fd->top].tw = num(a[0]);
+	return 0;
+}
+
+static int op_Tz(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	(void)res, (void)depth;
+	fd->gs[fd->top].th = num(a[0]) / 100;
+	return 0;
+}
+
+static int op_Tj(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	(void)res, (void)depth;
+	return a[0]->t == PDF_STR ? show(fd, a[0]) : 0;
+}
+
+/* ' : T* then Tj */
+static int op_quote(struct finder *fd, struct pdf_obj *const *a,
+		    const struct pdf_obj *res, int depth)
+{
+	if (a[0]->t != PDF_STR)
+		return 0;
+	op_Tstar(fd, a, res, depth);
+	return show(fd, a[0]);
+}
+
+/* aw ac string " : Tw, Tc, then ' */
+static int op_dquote(struct finder *fd, struct pdf_obj *const *a,
+		     const struct pdf_obj *res, int depth)
+{
+	if (a[2]->t != PDF_STR)
+		return 0;
+	fd->gs[fd->top].tw = num(a[0]);
+	fd->gs[fd->top].tc = num(a[1]);
+	return op_quote(fd, a + 2, res, depth);
+}
+
+static int op_TJ(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	const struct pdf_obj *arr = a[0];
+	struct gstate *gs = &fd->gs[fd->top];
+	int rc = 0;
+
+	(void)res, (void)depth;
+	if (arr->t != PDF_ARRAY)
+		return 0;
+	for (size_t i = 0; i < arr->u.a.n && rc == 0; i++) {
+		if (arr->u.a.v[i]->t == PDF_STR)
+			rc = show(fd, arr->u.a.v[i]);
+		else
+			fd->tm = mul(shift(-num(arr->u.a.v[i]) / 1000 *
+					   gs->fs * gs->th, 0), fd->tm);
+	}
+	return rc;
+}
+
+static int op_Do(struct finder *fd, struct pdf_obj *const *a,
+		 const struct pdf_obj *res, int depth)
+{
+	return do_form(fd, res, a[0], depth);
+}
+
+static const struct text_op text_ops[] = {
+	{ "q", 0, op_q },	{ "Q", 0, op_Q },	{ "cm", 6, op_cm },
+	{ "BT", 0, op_BT },	{ "Tf", 2, op_Tf },	{ "Td", 2, op_Td },
+	{ "TD", 2, op_TD },	{ "Tm", 6, op_Tm },	{ "T*", 0, op_Tstar },
+	{ "TL", 1, op_TL },	{ "Tc", 1, op_Tc },	{ "Tw", 1, op_Tw },
+	{ "Tz", 1, op_Tz },	{ "Tj", 1, op_Tj },	{ "'", 1, op_quote },
+	{ "\"", 3, op_dquote }, { "TJ", 1, op_TJ },	{ "Do", 1, op_Do },
+};
+
+/* One operator with the n operands before it, a[0..n-1]. */
 static int op_apply(struct finder *fd, const char *op, struct pdf_obj **a,
 		    int n, const struct pdf_obj *res, int depth)
 {
-	struct gstate *gs = &fd->gs[fd->top];
-	double v[6] = { 0 };
+	for (size_t i = 0; i < ESD_ARRAY_LEN(text_ops); i++) {
+		const struct text_op *t = &text_ops[i];
 
-	for (int i = 0; i < n && i < 6; i++)
-		v[i] = num(a[n - (n < 6 ? n : 6) + i]);
-	if (strcmp(op, "q") == 0) {
-		if (fd->top + 1 < GS_DEPTH) {
-			fd->gs[fd->top + 1] = *gs;
-			fd->top++;
-		} else {
-			fd->lost++;
-		}
-	} else if (strcmp(op, "Q") == 0) {
-		if (fd->lost > 0)
-			fd->lost--;
-		else if (fd->top > 0)
-			fd->top--;
-	} else if (strcmp(op, "cm") == 0 && n >= 6) {
-		gs->ctm = mul((struct mtx){ v[0], v[1], v[2], v[3], v[4], v[5] },
-			      gs->ctm);
-	} else if (strcmp(op, "BT") == 0) {
-		fd->tm = fd->tlm = ident;
-	} else if (strcmp(op, "Tf") == 0) {
-		return set_font(fd, res, a, n);
-	} else if (strcmp(op, "Td") == 0 && n >= 2) {
-		next_line(fd, v[n - 2], v[n - 1]);
-	} else if (strcmp(op, "TD") == 0 && n >= 2) {
-		gs->tl = -v[n - 1];
-		next_line(fd, v[n - 2], v[n - 1]);
-	} else if (strcmp(op, "Tm") == 0 && n >= 6) {
-		fd->tm = fd->tlm = (struct mtx){ v[0], v[1], v[2], v[3], v[4], v[5] };
-	} else if (strcmp(op, "T*") == 0) {
-		next_line(fd, 0, -gs->tl);
-	} else if (strcmp(op, "TL") == 0 && n >= 1) {
-		gs->tl = v[n - 1];
-	} else if (strcmp(op, "Tc") == 0 && n >= 1) {
-		gs->tc = v[n - 1];
-	} else if (strcmp(op, "Tw") == 0 && n >= 1) {
-		gs->tw = v[n - 1];
-	} else if (strcmp(op, "Tz") == 0 && n >= 1) {
-		gs->th = v[n - 1] / 100;
-	} else if ((strcmp(op, "Tj") == 0 || strcmp(op, "'") == 0 ||
-		    strcmp(op, "\"") == 0) && n >= 1 && a[n - 1]->t == PDF_STR) {
-		if (op[0] != 'T')
-			next_line(fd, 0, -gs->tl);
-		if (op[0] == '"' && n >= 3) {
-			gs->tw = num(a[n - 3]);
-			gs->tc = num(a[n - 2]);
-		}
-		return show(fd, a[n - 1]);
-	} else if (strcmp(op, "TJ") == 0 && n >= 1 && a[n - 1]->t == PDF_ARRAY) {
-		const struct pdf_obj *arr = a[n - 1];
-		int rc = 0;
-
-		for (size_t i = 0; i < arr->u.a.n && rc == 0; i++) {
-			if (arr->u.a.v[i]->t == PDF_STR)
-				rc = show(fd, arr->u.a.v[i]);
-			else
-				fd->tm = mul(shift(-num(arr->u.a.v[i]) / 1000 *
-						   gs->fs * gs->th, 0), fd->tm);
-		}
-		return rc;
-	} else if (strcmp(op, "Do") == 0 && n >= 1) {
-		return do_form(fd, res, a[n - 1], depth);
+		if (strcmp(op, t->name) != 0)
+			continue;
+		if (n < t->nargs)
+			return 0;
+		return t->fn(fd, a + (n - t->nargs), res, depth);
 	}
-	return 0;
+	return 0;          /* an operator positions do not depend on */
 }
 
 static int run(struct finder *fd, const uint8_t *data, size_t len,

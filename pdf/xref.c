@@ -318,7 +318,8 @@ static int load_table(struct pdf_doc *d, struct pdf_lex *l, uint32_t sec,
 			break;
 		if (pdf_lex_uint(l, &first) != 0 ||
 		    pdf_lex_uint(l, &count) != 0 ||
-		    first + count > (uint64_t)PDF_MAX_OBJNUM + 1)
+		    first > (uint64_t)PDF_MAX_OBJNUM ||
+		    count > (uint64_t)PDF_MAX_OBJNUM + 1 - first)
 			return ESD_EINVAL;
 		for (uint64_t i = 0; i < count; i++) {
 			uint8_t kind;
@@ -381,14 +382,18 @@ static int load_xref_stream(struct pdf_doc *d, uint64_t off, uint32_t sec,
 		return rc == ESD_EUNSUPP ? rc : ESD_EINVAL;
 	rc = ESD_EINVAL;
 	for (size_t s = 0; s < (idx ? idx->u.a.n : 2); s += 2) {
-		int64_t first = idx ? idx->u.a.v[s]->u.i : 0;
-		int64_t count = idx ? idx->u.a.v[s + 1]->u.i : size;
+		int64_t first = 0, count = size;
 
-		if (idx != NULL && (idx->u.a.v[s]->t != PDF_INT ||
-				    idx->u.a.v[s + 1]->t != PDF_INT))
-			goto out;
-		if (first < 0 || count < 0 ||
-		    first + count > (int64_t)PDF_MAX_OBJNUM + 1)
+		if (idx != NULL) {
+			if (idx->u.a.v[s]->t != PDF_INT ||
+			    idx->u.a.v[s + 1]->t != PDF_INT)
+				goto out;
+			first = idx->u.a.v[s]->u.i;
+			count = idx->u.a.v[s + 1]->u.i;
+		}
+		/* both up to INT64_MAX: compare without adding them */
+		if (first < 0 || count < 0 || first > (int64_t)PDF_MAX_OBJNUM ||
+		    count > (int64_t)PDF_MAX_OBJNUM + 1 - first)
 			goto out;
 		for (int64_t i = 0; i < count; i++) {
 			uint64_t f[3] = { wv[0] ? 0 : 1, 0, 0 };

@@ -19,12 +19,13 @@ MASTER=
 
 # The daemon and its children inherit these under a sanitizer build:
 # a sanitizer report ends the process and is caught by finish().
-# color=never: deciding on colours asks isatty (ioctl), which the front's
-# seccomp filter does not allow, so the report would die after its first
-# line; without colours it is written in full, frames as module+offset
-# (addr2line -e build-asan/esignd OFFSET names them).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0:abort_on_error=1:color=never
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-}:halt_on_error=1:print_stacktrace=1
+# The front's seccomp filter allows neither what colours need (isatty is
+# an ioctl) nor what the in-process symbolizer does (readlink, fork and
+# exec of llvm-symbolizer), so reports are written without colours and
+# with frames as module+offset; finish() names the frames (addr2line).
+# daemon/sandbox.c prepares the runtimes for the filter.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0:abort_on_error=1:color=never:symbolize=0
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-}:halt_on_error=1:print_stacktrace=1:color=never:symbolize=0
 
 ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
 not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
@@ -169,6 +170,21 @@ state_sum() {
 	echo "$b"
 }
 
+# sanitizer_frames: a report on stdin with each "(module+0xOFFSET)" frame
+# followed by its function and source line (reports are not symbolised
+# in the process: see ASAN_OPTIONS above).
+sanitizer_frames() {
+	local line mod off
+	while IFS= read -r line; do
+		echo "$line"
+		if [[ $line =~ \((/[^+\)]+)\+(0x[0-9a-f]+)\) ]]; then
+			mod=${BASH_REMATCH[1]}
+			off=${BASH_REMATCH[2]}
+			addr2line -f -i -C -p -e "$mod" "$off" 2>/dev/null | sed 's/^/#       /'
+		fi
+	done
+}
+
 # Fronts killed by the seccomp filter (SIGSYS) that a test caused on purpose.
 EXPECTED_SIGSYS=0
 
@@ -183,7 +199,8 @@ finish() {
 	if grep -E "runtime error|AddressSanitizer|LeakSanitizer|UndefinedBehavior" \
 		"$TMP/daemon.log" >/dev/null 2>&1; then
 		not_ok "no sanitizer report in the daemon log"
-		grep -E -A15 "runtime error|Sanitizer" "$TMP/daemon.log" | head -40
+		grep -E -A15 "runtime error|Sanitizer" "$TMP/daemon.log" | head -40 |
+			sanitizer_frames
 	fi
 	echo "$PASS passed, $FAIL failed"
 	if [ "$FAIL" -ne 0 ]; then

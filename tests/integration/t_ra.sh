@@ -77,6 +77,11 @@ RIND=$(jget "$TMP/ind.json" request.id)
 eq "esignctl user register: pending" pending "$(jget "$TMP/ind.json" request.state)"
 eq "the same NIK again is 409" 1 "$($VA user register --name B --nik 3171000000000001 \
 	--email b@agency.go.id --unit U >/dev/null 2>&1; echo $?)"
+S1E=$(state_sum)
+eq "another NIK with the same official email is 409 (one person per address)" "409 conflict" \
+	"$(https_code /v1/ra/individuals "${auth_a[@]}" \
+	-d '{"name":"Budi Lain","nik":"3171000000000099","email":"Budi@agency.go.id","unit":"IT"}') $(json_err)"
+eq "... and LMDB is unchanged" "$S1E" "$(state_sum)"
 S1=$(state_sum)
 eq "the registering verifier approving it is refused (exit 1)" 1 \
 	"$($VA request approve --id "$RIND" >/dev/null 2>&1; echo $?)"

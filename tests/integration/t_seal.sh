@@ -225,4 +225,11 @@ refuse "an anchor with a rect too" "$CORPUS/libreoffice-letter.pdf" 400 bad_requ
 	-F 'visible={"anchor":"Surat","size":[150,40],"rect":[1,2,3,4]}'
 refuse "an anchor without a size" "$CORPUS/libreoffice-letter.pdf" 400 bad_request -F 'visible={"anchor":"Surat"}'
 refuse "text without a visible box" "$CORPUS/xref-table.pdf" 400 bad_request -F 'text=hello'
+# A content stream with more numbers before Td than the text finder's
+# operand array once held (a fuzzer's input): a clean refusal, and the
+# front is still there to seal the next document.
+refuse "a content stream with 16 operands before Td, at an anchor" \
+	"$(dirname "$0")/../fuzz/regress/pdf/text-td-more-than-six-operands.pdf" 422 anchor_not_found \
+	-F 'visible={"anchor":"#ttd#","size":[150,40]}'
+eq "the front seals the next document (200)" 200 "$(seal "$CORPUS/xref-table.pdf" "$TMP/after-ttd.pdf")"
 finish
