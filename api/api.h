@@ -31,6 +31,8 @@ struct req {
 	int too_big;
 	int prechecked;       /* the front's checks passed at the header stage */
 	int close;            /* answered before the body: Connection: close */
+	int stale_cookie;     /* a login with an ignored session cookie: the
+			       * answer clears it unless it sets a new one */
 	int route;            /* index in the route table, -1 = none */
 	struct api_server *srv;
 	char allow[48];       /* methods the path has, for a 405's Allow */

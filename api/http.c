@@ -398,7 +398,7 @@ static int client_cert_ok(struct MHD_Connection *conn)
  * handler may run, else out holds the refusal. */
 static int precheck(struct req *r, struct resp *out)
 {
-	int rc, stale = 0;
+	int rc;
 
 	rc = route(r);
 	if (rc != 0) {
@@ -424,7 +424,7 @@ static int precheck(struct req *r, struct resp *out)
 	if (!(api_routes[r->route].flags & ROUTE_AUTH) && r->csrf[0] != '\0') {
 		memset(&r->cred, 0, sizeof(r->cred));
 		r->csrf[0] = '\0';
-		stale = strcmp(api_routes[r->route].name, "login") == 0;
+		r->stale_cookie = strcmp(api_routes[r->route].name, "login") == 0;
 		rc = 0;
 	}
 	if (rc == 0 && (api_routes[r->route].flags & ROUTE_AUTH) &&
@@ -468,7 +468,7 @@ static void dispatch_route(struct req *r, struct resp *out)
 	if (!r->prechecked && precheck(r, out) != 0)
 		return;
 	api_routes[r->route].fn(r, out);
-	if (stale && out->header[0][0] == '\0') {
+	if (r->stale_cookie && out->header[0][0] == '\0') {
 		snprintf(out->header[0], sizeof(out->header[0]), "Set-Cookie");
 		snprintf(out->header[1], sizeof(out->header[1]),
 			 "esignd_session=; Path=/; Secure; HttpOnly; "
