@@ -30,6 +30,8 @@ struct req {
 	struct mp_stream *mp; /* a multipart body being parsed (multipart.c) */
 	int too_big;
 	int prechecked;       /* the front's checks passed at the header stage */
+	int stale_cookie;     /* a login that came with a session cookie:
+			       * the answer clears it unless it sets one */
 	int close;            /* answered before the body: Connection: close */
 	int stale_cookie;     /* a login with an ignored session cookie: the
 			       * answer clears it unless it sets a new one */

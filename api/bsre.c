@@ -344,6 +344,22 @@ static json_t *v1_details(json_t *sigs)
 	return d;
 }
 
+int bsre_modified(json_t *sig)
+{
+	json_t *c = json_object_get(json_object_get(sig, "modifications"),
+				    "changes"), *x;
+	size_t i;
+
+	json_array_foreach(c, i, x) {
+		const char *n = json_string_value(x);
+
+		if (n != NULL && strcmp(n, "validation_data") != 0 &&
+		    strcmp(n, "signatures") != 0)
+			return 1;
+	}
+	return 0;
+}
+
 const char *bsre_summary(const char *verdict)
 {
 	return strcmp(verdict, "valid") == 0 ? "VALID"

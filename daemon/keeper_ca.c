@@ -363,6 +363,8 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 	pthread_mutex_lock(&k->cfg_mu);
 	if (k->cfg.pki_base_url[0] != '\0')
 		snprintf(base, sizeof(base), "%s", k->cfg.pki_base_url);
+	else if (k->cfg.public_listen[0] != '\0')
+		snprintf(base, sizeof(base), "http://%s", k->cfg.public_listen);
 	else
 		snprintf(base, sizeof(base), "https://%s", k->cfg.https_listen);
 	pthread_mutex_unlock(&k->cfg_mu);

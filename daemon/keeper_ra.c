@@ -267,7 +267,8 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 
 	if ((rc = profile_allows(k, c, "seal", r)) != 0)
 		return rc;
-	if (check_common(a, r) != 0)
+	if (check_common(a, r) != 0 || (json_object_get(a, "org_id") != NULL &&
+	    ra_check_org_id(str(a, "org_id"), r->msg, sizeof(r->msg)) != 0))
 		return ESD_EINVAL;
 	if (str(a, "letter") == NULL ||
 	    esd_b64_decode(str(a, "letter"), &pdf, &n) != 0 || n < 5 ||
@@ -294,6 +295,9 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 		rc = ESD_ENOMEM;
 	if (rc == 0) {
 		json_object_set_new(sub, "letter_sha256", json_string(hex));
+		if (str(a, "org_id") != NULL)
+			json_object_set_new(sub, "org_id",
+					    json_string(str(a, "org_id")));
 		rc = register_sub(k, c, sub, "seal", r);
 	}
 	json_decref(sub);
@@ -359,9 +363,9 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 
 	pthread_mutex_lock(&k->cfg_mu);
 	hours = k->cfg.activation_hours;
-	if (k->cfg.pki_base_url[0] != '\0')
+	if (k->cfg.console_url[0] != '\0')
 		snprintf(link, sizeof(link), "%s/console/#activate?subscriber=%s",
-			 k->cfg.pki_base_url, str(sub, "id"));
+			 k->cfg.console_url, str(sub, "id"));
 	else
 		snprintf(link, sizeof(link), "https://%s/console/#activate?subscriber=%s",
 			 k->cfg.https_listen, str(sub, "id"));

@@ -480,7 +480,7 @@ static const struct ra_op {
 	{ "individual.apply", op_apply_individual, WHO_CLIENT, 1,
 	  { "name", "email", "?nik", "?unit", "?org", "?lang" } },
 	{ "seal.register", op_register_seal, WHO_CLIENT, 1,
-	  { "name", "email", "letter", "?org", "?lang" } },
+	  { "name", "email", "letter", "?org", "?lang", "?org_id" } },
 	{ "request.approve", op_approve, WHO_VERIFIER, 1, { "id" } },
 	{ "request.reject", op_reject, WHO_VERIFIER, 1, { "id", "reason" } },
 	{ "subscriber.renew", op_renew, WHO_VERIFIER, 1, { "id" } },

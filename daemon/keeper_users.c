@@ -239,7 +239,10 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 	int rc;
 
 	/* The password and TOTP checks and their count are one step of the
-	 * account's lockout (keeper_lockout.h). */
+	 * account's lockout (keeper_lockout.h). A locked account answers as
+	 * an unknown name or a wrong password do, right password or not: a
+	 * distinct "locked" would tell which names exist (docs/security.md).
+	 * The lock shows in the audit log and to the admin. */
 	rc = keeper_lockout_enter(k, &lo, LOCKOUT_USER, name, 0, r);
 	/* A locked account answers as an unknown name or a wrong password
 	 * do, right password or not: a distinct "locked" would tell which

@@ -65,10 +65,14 @@ free_port() {
 
 esd_init() {
 	PORT=$(free_port)
-	"$ESIGNCTL" init --dir "$D" --https-port "$PORT" >"$TMP/init.out" 2>&1 ||
+	HTTP_PORT=$(free_port)
+	[ "$HTTP_PORT" != "$PORT" ] || HTTP_PORT=$((PORT + 1))
+	"$ESIGNCTL" init --dir "$D" --https-port "$PORT" --http-port "$HTTP_PORT" \
+		>"$TMP/init.out" 2>&1 ||
 		{ cat "$TMP/init.out"; echo "Bail out! esignctl init failed"; exit 1; }
 	TOKEN=$(cat "$D/admin.token")
 	URL="https://127.0.0.1:$PORT"
+	PUB="http://127.0.0.1:$HTTP_PORT" # the distribution point
 	SOCK="$D/esignd.sock"
 	export SOFTHSM2_CONF="$D/softhsm2.conf"
 }

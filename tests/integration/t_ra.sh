@@ -95,7 +95,7 @@ M=$(mail_wait budi@agency.go.id activate)
 check "the activation email arrives over SMTP" test -n "$M"
 CODE=$(sed -n 's/.*Activation code: *\([A-Z0-9-]*\).*/\1/p' "$M" | tr -d '\r')
 check "it carries the subscriber id, a code and a link" bash -c \
-	"grep -q '$IND' '$M' && [ ${#CODE} -eq 11 ] && grep -q 'activate?subscriber=$IND&code=$CODE' '$M'"
+	"grep -q '$IND' '$M' && [ ${#CODE} -eq 11 ] && grep -q '$URL/console/#activate?subscriber=$IND&code=$CODE' '$M'"
 check "the code is stored nowhere in LMDB" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$CODE'"
 printf 'Subject: plain\r\n\r\nx\r\n' >"$TMP/plain.eml"
 check "the SMTP server refuses mail without STARTTLS (so esignd used it)" bash -c \
@@ -121,7 +121,7 @@ jget "$TMP/cert.json" pem >"$TMP/ind.pem"
 check "openssl verify: the individual chain" openssl verify -CAfile "$D/ca.pem" \
 	-untrusted "$D/issuing-ca.pem" -purpose any "$TMP/ind.pem"
 check "its subject comes from the profile" bash -c "openssl x509 -in '$TMP/ind.pem' -noout -subject | \
-	grep -q 'O = Kementerian Contoh, OU = Biro Umum, CN = Budi Santoso'"
+	grep -q 'O = Kementerian Contoh, OU = Biro Umum, GN = Budi, SN = Santoso, serialNumber = $IND, CN = Budi Santoso'"
 check "its subjectAltName is the official email" bash -c \
 	"openssl x509 -in '$TMP/ind.pem' -noout -ext subjectAltName | grep -q 'email:budi@agency.go.id'"
 check "the key is in the token, private and not extractable" bash -c \
