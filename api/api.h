@@ -33,8 +33,6 @@ struct req {
 	int stale_cookie;     /* a login that came with a session cookie:
 			       * the answer clears it unless it sets one */
 	int close;            /* answered before the body: Connection: close */
-	int stale_cookie;     /* a login with an ignored session cookie: the
-			       * answer clears it unless it sets a new one */
 	int route;            /* index in the route table, -1 = none */
 	struct api_server *srv;
 	char allow[48];       /* methods the path has, for a 405's Allow */

@@ -244,9 +244,6 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 	 * distinct "locked" would tell which names exist (docs/security.md).
 	 * The lock shows in the audit log and to the admin. */
 	rc = keeper_lockout_enter(k, &lo, LOCKOUT_USER, name, 0, r);
-	/* A locked account answers as an unknown name or a wrong password
-	 * do, right password or not: a distinct "locked" would tell which
-	 * names exist (docs/activation.md). */
 	if (rc == ESD_ELOCKED)
 		rc = fail(r, ESD_EAUTH, "wrong user name or password");
 	if (rc != 0)
