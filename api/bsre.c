@@ -261,7 +261,8 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 		char hex[65];
 
 		/* The result's name: the SHA-256 of the signed PDF. */
-		esd_sha256(out->body, out->len, h);
+		if (esd_sha256(out->body, out->len, h) != 0)
+			memset(h, 0, sizeof(h));
 		esd_hex(h, sizeof(h), hex);
 		snprintf(out->header[0], sizeof(out->header[0]), "id_dokumen");
 		snprintf(out->header[1], sizeof(out->header[1]), "%s", hex);

@@ -100,10 +100,11 @@ static uint64_t client_key(struct req *r)
 		const struct sockaddr *sa = ci->client_addr;
 		uint8_t h[32];
 
+		/* A failed hash leaves h zero: one bucket, never a crash. */
 		if (sa->sa_family == AF_INET)
-			esd_sha256(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4, h);
+			(void)!esd_sha256(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4, h);
 		else if (sa->sa_family == AF_INET6)
-			esd_sha256(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16, h);
+			(void)!esd_sha256(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16, h);
 		else
 			memset(h, 0, sizeof(h));
 		memcpy(&k, h, sizeof(k));
@@ -186,9 +187,8 @@ static int basic(struct req *r, const char *b64)
 	memcpy(r->cred.user, dec, (size_t)((uint8_t *)colon - dec));
 	r->cred.user[(uint8_t *)colon - dec] = '\0';
 	r->cred.kind = CRED_BASIC;
-	esd_sha256(tok, sizeof(tok), r->cred.token_hash);
+	rc = esd_sha256(tok, sizeof(tok), r->cred.token_hash) == 0 ? 0 : ESD_EAUTH;
 	OPENSSL_cleanse(tok, sizeof(tok));
-	rc = 0;
 out:
 	if (dec != NULL) {
 		OPENSSL_cleanse(dec, n);
@@ -219,6 +219,8 @@ static int credential(struct req *r)
 	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
 
+	int hrc;
+
 	memset(&r->cred, 0, sizeof(r->cred));
 	if (auth != NULL && strncasecmp(auth, "Basic ", 6) == 0)
 		return basic(r, auth + 6);
@@ -231,9 +233,9 @@ static int credential(struct req *r)
 		    esd_unhex(auth + 7, 64, tok, sizeof(tok), &n) != 0)
 			return ESD_EAUTH;
 		r->cred.kind = CRED_BEARER;
-		esd_sha256(tok, sizeof(tok), r->cred.token_hash);
+		hrc = esd_sha256(tok, sizeof(tok), r->cred.token_hash);
 		OPENSSL_cleanse(tok, sizeof(tok));
-		return 0;
+		return hrc == 0 ? 0 : ESD_EAUTH;
 	}
 	/* A browser's session: the cookie the login set (HttpOnly, Secure,
 	 * SameSite=Strict); state-changing calls must also echo its CSRF
@@ -250,8 +252,10 @@ static int credential(struct req *r)
 		    esd_unhex(auth, 64, tok, sizeof(tok), &n) != 0)
 			return 0;
 		r->cred.kind = CRED_BEARER;
-		esd_sha256(tok, sizeof(tok), r->cred.token_hash);
+		hrc = esd_sha256(tok, sizeof(tok), r->cred.token_hash);
 		OPENSSL_cleanse(tok, sizeof(tok));
+		if (hrc != 0)
+			return ESD_EAUTH;
 		api_csrf_of(auth, r->csrf);
 		return 0;
 	}

@@ -460,9 +460,11 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 	if ((rc = esd_random(tok, sizeof(tok))) != 0)
 		goto out;
 	esd_hex(tok, sizeof(tok), token);
-	esd_sha256(tok, sizeof(tok), tok_hash);
+	rc = esd_sha256(tok, sizeof(tok), tok_hash);
 	esd_hex(tok_hash, sizeof(tok_hash), tok_hash_hex);
 	OPENSSL_cleanse(tok, sizeof(tok));
+	if (rc != 0)
+		goto out;
 	client = json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", "admin", "role",
 			   "admin", "hash", tok_hash_hex, "created",
 			   (json_int_t)esd_now(), "default_key", "demo-seal");

@@ -190,11 +190,15 @@ int esd_random(void *buf, size_t len)
 	return RAND_bytes(buf, (int)len) == 1 ? 0 : ESD_ECRYPTO;
 }
 
-void esd_sha256(const void *data, size_t len, uint8_t out[32])
+int esd_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	unsigned int n = 32;
 
-	EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != 32) {
+		memset(out, 0, 32);
+		return ESD_ECRYPTO;
+	}
+	return 0;
 }
 
 int64_t esd_now(void)

@@ -34,8 +34,9 @@ int esd_label_ok(const char *s, size_t n, size_t max);
 
 /* Fills buf with len cryptographically random bytes (OpenSSL DRBG). */
 int esd_random(void *buf, size_t len);
-/* SHA-256 of data into out[32]. */
-void esd_sha256(const void *data, size_t len, uint8_t out[32]);
+/* SHA-256 of data into out[32]: 0, or ESD_ECRYPTO (out is then zero). */
+int esd_sha256(const void *data, size_t len, uint8_t out[32])
+	__attribute__((warn_unused_result));
 /* Wall clock seconds since the epoch and a monotonic clock in ns. */
 int64_t esd_now(void);
 uint64_t esd_mono_ns(void);

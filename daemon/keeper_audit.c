@@ -60,7 +60,9 @@ static int checkpoint(struct keeper *k, uint64_t *last_seq)
 	if (rc != 0)
 		return rc;
 	n = checkpoint_text(seq, hash, text, sizeof(text));
-	esd_sha256(text, (size_t)n, dg);
+	rc = esd_sha256(text, (size_t)n, dg);
+	if (rc != 0)
+		return rc;
 	rc = hsm_sign(k->hsm, label, HSM_ALG_RSA_PKCS1, EVP_sha256(), dg,
 		      sizeof(dg), sig, &siglen);
 	if (rc != 0)
@@ -179,8 +181,8 @@ static int cp_one(void *arg, const void *key, size_t klen, const void *val,
 		EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(w->pub, NULL);
 
 		tl = checkpoint_text(seq, m->hash, text, sizeof(text));
-		esd_sha256(text, (size_t)tl, dg);
-		ok = pc != NULL && EVP_PKEY_verify_init(pc) > 0 &&
+		ok = esd_sha256(text, (size_t)tl, dg) == 0 && pc != NULL &&
+		     EVP_PKEY_verify_init(pc) > 0 &&
 		     EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) > 0 &&
 		     EVP_PKEY_verify(pc, sig, siglen, dg, sizeof(dg)) == 1;
 		EVP_PKEY_CTX_free(pc);

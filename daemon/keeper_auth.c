@@ -109,7 +109,8 @@ static int check_sad(struct keeper *k, json_t *sub, const char *sad,
 
 	if ((rc = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, sub, r)) != 0)
 		return rc;
-	auth_code_key(sad, tk->code_key);
+	if ((rc = auth_code_key(sad, tk->code_key)) != 0)
+		return rc;
 	memcpy(tk->code_key, "sad:", 4);    /* "sad:" + 64 hex, not "sealcode:" */
 	memmove(tk->code_key + 4, tk->code_key + 9, strlen(tk->code_key + 9) + 1);
 	esd_hex(dg, 32, tk->digest);
@@ -131,14 +132,16 @@ static int check_sad(struct keeper *k, json_t *sub, const char *sad,
 	return 0;
 }
 
-void auth_code_key(const char *code, char key[80])
+int auth_code_key(const char *code, char key[80])
 {
 	uint8_t h[32];
 	char hex[65];
 
-	esd_sha256(code, strlen(code), h);
+	if (esd_sha256(code, strlen(code), h) != 0)
+		return ESD_ECRYPTO;
 	esd_hex(h, sizeof(h), hex);
 	snprintf(key, 80, "sealcode:%s", hex);
+	return 0;
 }
 
 /* The role of the caller, for the rules in policy/. */
@@ -195,7 +198,7 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 	if (rc == 0) {
 		struct pol_seal_code_facts f;
 
-		auth_code_key(az.value, tk->code_key);
+		rc = auth_code_key(az.value, tk->code_key);
 		act = json_object_get(sub, "seal_activation");
 		memset(&f, 0, sizeof(f));
 		if (store_get_json(t, DB_RA_INDEX, tk->code_key, &code) == 0) {
@@ -547,7 +550,8 @@ int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	esd_hex(raw, sizeof(raw), sad);
 	OPENSSL_cleanse(raw, sizeof(raw));
-	auth_code_key(sad, key);
+	if ((rc = auth_code_key(sad, key)) != 0)
+		goto out;
 	memcpy(key, "sad:", 4);
 	memmove(key + 4, key + 9, strlen(key + 9) + 1);
 	expires = esd_now() + (int64_t)(l.max_secs < 300 ? l.max_secs : 300);

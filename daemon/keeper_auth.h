@@ -38,7 +38,8 @@ struct auth_limits {
 void auth_limits(struct keeper *k, struct auth_limits *l);
 /* ra_index key of a seal code or batch authorisation: "sealcode:" +
  * hex SHA-256 of code. */
-void auth_code_key(const char *code, char key[80]);
+int auth_code_key(const char *code, char key[80])
+	__attribute__((warn_unused_result));
 
 /* 1 if given is the activation code of subscriber id for nonce. */
 int keeper_code_matches(struct keeper *k, const char *id, const char *nonce,

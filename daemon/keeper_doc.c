@@ -328,7 +328,7 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 		     struct reply *r)
 {
 	char want[300], label[HSM_LABEL_MAX + 1], purpose[16];
-	json_t *rec = NULL, *chain, *v;
+	json_t *rec = NULL, *chain = NULL, *v;
 	enum hsm_keytype type;
 	struct key_facts f;
 	size_t i;
@@ -354,8 +354,15 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	rc = hsm_key_type(k->hsm, label, &type);
 	if (rc == 0) {
 		chain = json_array();
+		rc = chain ? 0 : ESD_ENOMEM;
 		json_array_foreach(json_object_get(rec, "chain"), i, v)
-			json_array_append_new(chain, pem_to_b64(json_string_value(v)));
+			if (rc == 0)
+				rc = keeper_json_append(chain,
+					pem_to_b64(json_string_value(v)));
+	}
+	if (rc != 0)
+		json_decref(chain);
+	if (rc == 0) {
 		r->json = json_pack("{s:s, s:s, s:o*, s:o}", "key", label, "alg",
 				    type == HSM_KEY_EC_P256 ? "ecdsa" : "rsa-pkcs1",
 				    "cert",

@@ -38,13 +38,15 @@ static int subject_of(const struct esd_profile *prof, json_t *sub, char *out,
 	if (vars == NULL)
 		return rc;
 	if (sp != NULL && sp != name && sp[1] != '\0') {
-		json_object_set_new(vars, "given",
-				    json_stringn(name, (size_t)(sp - name)));
-		json_object_set_new(vars, "surname", json_string(sp + 1));
+		rc = keeper_json_set(vars, "given",
+				     json_stringn(name, (size_t)(sp - name)));
+		if (rc == 0)
+			rc = keeper_json_set(vars, "surname", json_string(sp + 1));
 	} else {
-		json_object_set_new(vars, "surname", json_string(name));
+		rc = keeper_json_set(vars, "surname", json_string(name));
 	}
-	rc = ra_subject(prof->subject, vars, out, cap);
+	if (rc == 0)
+		rc = ra_subject(prof->subject, vars, out, cap);
 	json_decref(vars);
 	return rc;
 }
@@ -167,13 +169,15 @@ int kra_record_issued(struct store_txn *t, struct caller *c, json_t *sub,
 			    serial, cap);
 	if (rc != 0)
 		return rc;
-	json_object_set_new(sub, "key", json_string(is->label));
-	json_object_set_new(sub, "serial", json_string(serial));
-	json_array_append_new(json_object_get(sub, "certs"), json_string(serial));
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(is->cert), &tm) == 1)
-		json_object_set_new(sub, "expires", json_integer(timegm(&tm)));
-	json_object_set_new(sub, "status", json_string("active"));
-	return 0;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(is->cert), &tm) != 1)
+		return ESD_ECRYPTO;
+	rc = keeper_json_update(sub, json_pack("{s:s, s:s, s:I, s:s}", "key",
+			is->label, "serial", serial, "expires",
+			(json_int_t)timegm(&tm), "status", "active"));
+	if (rc == 0)
+		rc = keeper_json_append(json_object_get(sub, "certs"),
+					json_string(serial));
+	return rc;
 }
 
 /* The "issued" email for sub, with what the subscriber does next. */
@@ -192,12 +196,16 @@ int kra_mail_issued(struct store_txn *t, json_t *sub, const char *serial)
 			 "serial", serial, "not_after", na);
 	if (vars == NULL)
 		return ESD_ENOMEM;
-	json_object_set_new(vars, "next", json_string(
+	rc = keeper_json_set(vars, "next", json_string(
 		seal ? (en ? "Ask for the seal's activation to start sealing."
 			   : "Ajukan aktivasi segel untuk mulai menyegel.")
 		     : (en ? "You can now sign documents with your passphrase."
 			   : "Anda sekarang dapat menandatangani dokumen dengan "
 			     "passphrase Anda.")));
+	if (rc != 0) {
+		json_decref(vars);
+		return rc;
+	}
 	rc = kra_outbox_add(t, str(sub, "email"), "issued", lang, vars, NULL, NULL);
 	json_decref(vars);
 	return rc;

@@ -50,8 +50,11 @@ static int due_cb(void *arg, const void *key, size_t klen, const void *val,
 	(void)key;
 	(void)klen;
 	if (m != NULL && !json_is_true(json_object_get(m, "failed")) &&
-	    json_integer_value(json_object_get(m, "next_attempt")) <= d->now)
-		json_array_append(d->list, m);
+	    json_integer_value(json_object_get(m, "next_attempt")) <= d->now &&
+	    json_array_append(d->list, m) != 0) {
+		json_decref(m);
+		return ESD_ENOMEM;
+	}
 	json_decref(m);
 	return json_array_size(d->list) >= BATCH;
 }

@@ -278,8 +278,9 @@ out:
 
 /* Appends base64 of an OCSP response for the certificate of key label
  * (whose record lists its issuer first in "chain") to arr. */
-static void add_key_ocsp(struct keeper *k, const char *label, json_t *arr)
+static int add_key_ocsp(struct keeper *k, const char *label, json_t *arr)
 {
+	int rc = 0;
 	json_t *rec = NULL;
 	STACK_OF(X509) *chain = NULL;
 	X509 *cert = NULL;
@@ -292,13 +293,14 @@ static void add_key_ocsp(struct keeper *k, const char *label, json_t *arr)
 	    keeper_record_chain(rec, &chain) == 0 && sk_X509_num(chain) > 0 &&
 	    ocsp_for_cert(k, cert, sk_X509_value(chain, 0), &der, &len) == 0 &&
 	    (b64 = esd_b64_encode(der, len)) != NULL) {
-		json_array_append_new(arr, json_string(b64));
+		rc = keeper_json_append(arr, json_string(b64));
 		free(b64);
 	}
 	OPENSSL_free(der);
 	sk_X509_pop_free(chain, X509_free);
 	X509_free(cert);
 	json_decref(rec);
+	return rc;
 }
 
 struct revoked_walk {
@@ -480,13 +482,13 @@ struct lt_walk {
 	int rc;
 };
 
-static void add_b64(json_t *arr, const uint8_t *p, size_t n)
+static int add_b64(json_t *arr, const uint8_t *p, size_t n)
 {
 	char *s = esd_b64_encode(p, n);
+	int rc = s ? keeper_json_append(arr, json_string(s)) : ESD_ENOMEM;
 
-	if (s != NULL)
-		json_array_append_new(arr, json_string(s));
 	free(s);
+	return rc;
 }
 
 static int lt_one(void *arg, const void *key, size_t klen, const void *val,
@@ -507,16 +509,17 @@ static int lt_one(void *arg, const void *key, size_t klen, const void *val,
 		goto out;
 	memcpy(label, key, klen);
 	label[klen] = '\0';
-	if (keeper_record_cert(rec, &x) == 0 && (n = i2d_X509(x, &der)) > 0)
-		add_b64(w->certs, der, (size_t)n);
+	if (keeper_record_cert(rec, &x) == 0 && (n = i2d_X509(x, &der)) > 0 &&
+	    add_b64(w->certs, der, (size_t)n) != 0)
+		w->rc = ESD_ENOMEM;
 	if (ca) {
 		uint8_t *crl = NULL;
 		size_t len;
 
-		if (crl_get(w->k, w->c, label, &crl, &len) == 0)
-			add_b64(w->crls, crl, len);
-		else
+		if (crl_get(w->k, w->c, label, &crl, &len) != 0)
 			w->rc = ESD_ETOKEN;
+		else if (add_b64(w->crls, crl, len) != 0)
+			w->rc = ESD_ENOMEM;
 		OPENSSL_free(crl);
 	}
 out:
@@ -543,11 +546,11 @@ int h_lt_data(struct keeper *k, struct caller *c, struct ibuf *in,
 		return ESD_EINVAL;
 	}
 	/* OCSP responses for the signer's and the TSA's certificates. */
-	if (key[0] != '\0')
-		add_key_ocsp(k, key, ocsps);
-	if (keeper_key_by_purpose(k, "tsa", tsa) == 0)
-		add_key_ocsp(k, tsa, ocsps);
-	rc = store_txn_begin(k->store, 0, &t);
+	rc = key[0] != '\0' ? add_key_ocsp(k, key, ocsps) : 0;
+	if (rc == 0 && keeper_key_by_purpose(k, "tsa", tsa) == 0)
+		rc = add_key_ocsp(k, tsa, ocsps);
+	if (rc == 0)
+		rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0) {
 		/* crl_get writes in its own transactions: walk a snapshot. */
 		rc = store_walk(t, DB_KEYS, lt_one, &w);
@@ -604,7 +607,7 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 	(void)klen;
 	if (rec != NULL) {
 		json_object_del(rec, "pem");
-		json_array_append_new(arg, rec);
+		return keeper_json_append(arg, rec);
 	}
 	return 0;
 }
@@ -616,16 +619,18 @@ static int expiry_cb(void *arg, const void *key, size_t klen, const void *val,
 {
 	json_t *rec = json_loadb(val, vlen, 0, NULL);
 	const char *st = json_string_value(json_object_get(rec, "status"));
+	json_t *k = json_object_get(rec, "key"), *sn = json_object_get(rec, "serial");
+	json_t *na = json_object_get(rec, "not_after");
+	int rc = 0;
 
 	(void)key;
 	(void)klen;
-	if (rec != NULL && st != NULL && strcmp(st, "valid") == 0)
-		json_array_append_new(arg, json_pack("{s:O, s:O, s:O}", "key",
-			json_object_get(rec, "key"), "serial",
-			json_object_get(rec, "serial"), "not_after",
-			json_object_get(rec, "not_after")));
+	if (st != NULL && strcmp(st, "valid") == 0 && k && sn && na)
+		rc = keeper_json_append(arg, json_pack("{s:O, s:O, s:O}", "key",
+						       k, "serial", sn,
+						       "not_after", na));
 	json_decref(rec);
-	return 0;
+	return rc;
 }
 
 int h_cert_expiry(struct keeper *k, struct caller *c, struct ibuf *in,
@@ -702,11 +707,12 @@ int keeper_revoke_in(struct keeper *k, struct store_txn *t, const char *actor,
 		rc = ESD_EPERM;
 		goto out;
 	}
-	json_object_set_new(rec, "status", json_string("revoked"));
-	json_object_set_new(rec, "revoked_at", json_integer(esd_now()));
-	json_object_set_new(rec, "reason", json_integer(reason));
+	rc = keeper_json_update(rec, json_pack("{s:s, s:I, s:i}", "status",
+			"revoked", "revoked_at", (json_int_t)esd_now(),
+			"reason", reason));
 	/* Status, audit record and the CA's new CRL commit together. */
-	rc = store_put_json(t, DB_CERTS, serial, rec, 0);
+	if (rc == 0)
+		rc = store_put_json(t, DB_CERTS, serial, rec, 0);
 	detail = json_pack("{s:s}", "reason", pki_crl_reason_name(reason));
 	if (rc == 0)
 		rc = store_audit(t, actor, "cert.revoke", serial, 0, detail);
@@ -774,8 +780,10 @@ static int revoke_subscriber_of(struct store_txn *t, struct caller *c,
 	    strcmp(json_string_value(json_object_get(sub, "serial")) ?: "",
 		   serial) != 0)
 		goto out;
-	json_object_set_new(sub, "status", json_string("revoked"));
-	json_object_set_new(sub, "revoked_at", json_integer(esd_now()));
+	rc = keeper_json_update(sub, json_pack("{s:s, s:I}", "status", "revoked",
+			"revoked_at", (json_int_t)esd_now()));
+	if (rc != 0)
+		goto out;
 	json_object_del(sub, "seal_activation");
 	json_object_del(sub, "otp");
 	rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);

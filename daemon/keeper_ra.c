@@ -285,10 +285,11 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 		return fail(r, ESD_EINVAL, "'letter' must be the recommendation "
 			    "letter, a PDF of at most 3 MiB, in base64");
 	}
-	esd_sha256(pdf, n, h);
+	rc = esd_sha256(pdf, n, h);
 	esd_hex(h, sizeof(h), hex);
 	/* The letter is kept by its hash; the registration names it. */
-	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0) {
 		rc = store_put(t, DB_FILES, hex, 64, pdf, n, 1);
 		if (rc == ESD_EEXIST)

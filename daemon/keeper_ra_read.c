@@ -55,13 +55,14 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 			    strcasestr(str(o, fields[i]), w->q) != NULL)
 				keep = 1;
 	}
-	if (keep) {
-		json_array_append_new(w->out, w->subscribers ? kra_sub_public(o)
-							      : json_incref(o));
-		/* Newest last in the walk: keep the last limit of them. */
-		if (json_array_size(w->out) > w->limit)
-			json_array_remove(w->out, 0);
+	if (keep && keeper_json_append(w->out, w->subscribers ? kra_sub_public(o)
+						     : json_incref(o)) != 0) {
+		json_decref(o);
+		return ESD_ENOMEM;
 	}
+	/* Newest last in the walk: keep the last limit of them. */
+	if (keep && json_array_size(w->out) > w->limit)
+		json_array_remove(w->out, 0);
 	json_decref(o);
 	return 0;
 }
@@ -82,8 +83,8 @@ static int list(struct keeper *k, json_t *a, enum store_db db,
 	}
 	for (size_t i = 0; rc == 0 && filters[i] != NULL; i++)
 		if (str(a, filters[i]) != NULL)
-			json_object_set_new(w.filter, filters[i],
-					    json_string(str(a, filters[i])));
+			rc = keeper_json_set(w.filter, filters[i],
+					     json_string(str(a, filters[i])));
 	if (rc == 0)
 		rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0) {
@@ -129,7 +130,7 @@ static int show(struct keeper *k, enum store_db db, const char *id,
 		rc = load(t, db, id, what, &o, r);
 	if (rc == 0 && db == DB_REQUESTS &&
 	    store_get_json(t, DB_SUBSCRIBERS, str(o, "subscriber"), &sub) == 0) {
-		json_object_set_new(o, "subscriber_record", kra_sub_public(sub));
+		rc = keeper_json_set(o, "subscriber_record", kra_sub_public(sub));
 	} else if (rc == 0 && db == DB_SUBSCRIBERS) {
 		json_t *full = o;
 		size_t i;
@@ -139,20 +140,27 @@ static int show(struct keeper *k, enum store_db db, const char *id,
 		json_decref(full);
 		/* Each certificate with its status. */
 		certs = json_array();
+		rc = o && certs ? 0 : ESD_ENOMEM;
 		json_array_foreach(json_object_get(o, "certs"), i, s) {
 			json_t *cr = NULL;
 
-			if (store_get_json(t, DB_CERTS, json_string_value(s), &cr) == 0) {
+			if (rc == 0 && store_get_json(t, DB_CERTS,
+						      json_string_value(s), &cr) == 0) {
 				json_object_del(cr, "pem");
-				json_array_append_new(certs, cr);
+				rc = keeper_json_append(certs, cr);
 			}
 		}
-		json_object_set_new(o, "certificates", certs);
+		if (rc == 0)
+			rc = keeper_json_set(o, "certificates", certs);
+		else
+			json_decref(certs);
 	}
 	store_txn_abort(t);
 	json_decref(sub);
 	if (rc == 0)
 		r->json = o;
+	else
+		json_decref(o);
 	return rc;
 }
 
@@ -287,8 +295,11 @@ static int sla_cb(void *arg, const void *key, size_t klen, const void *val,
 		x = sla_judge(&w->cal, created, (time_t)num(o, "decided_at"),
 			      w->now, (unsigned)w->days[i]);
 		s = json_object_get(w->out, svc);
-		json_object_set_new(s, res[x], json_integer(num(s, res[x]) + 1));
-		json_object_set_new(s, "total", json_integer(num(s, "total") + 1));
+		if (keeper_json_set(s, res[x], json_integer(num(s, res[x]) + 1)) != 0 ||
+		    keeper_json_set(s, "total", json_integer(num(s, "total") + 1)) != 0) {
+			json_decref(o);
+			return ESD_ENOMEM;
+		}
 	}
 	json_decref(o);
 	return 0;
@@ -323,13 +334,15 @@ static int op_sla(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	}
 	w.to += 86400; /* the whole last day */
-	for (size_t i = 0; i < 4; i++)
-		json_object_set_new(w.out, services[i],
-				    json_pack("{s:I, s:i, s:i, s:i, s:i}",
-					      "target_days", (json_int_t)w.days[i],
-					      "total", 0, "met", 0, "breached", 0,
-					      "open", 0));
-	rc = store_txn_begin(k->store, 0, &t);
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < 4; i++)
+		rc = keeper_json_set(w.out, services[i],
+				     json_pack("{s:I, s:i, s:i, s:i, s:i}",
+					       "target_days", (json_int_t)w.days[i],
+					       "total", 0, "met", 0, "breached", 0,
+					       "open", 0));
+	if (rc == 0)
+		rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0) {
 		rc = store_walk(t, DB_REQUESTS, sla_cb, &w);
 		store_txn_abort(t);
@@ -378,7 +391,8 @@ static int client_cb(void *arg, const void *key, size_t klen, const void *val,
 		found = kra_str_is(o, "name", w->name);
 	if (o != NULL && w->out != NULL) {
 		json_object_del(o, "hash");
-		json_array_append(w->out, o);
+		if (json_array_append(w->out, o) != 0)
+			found = ESD_ENOMEM;
 	}
 	json_decref(o);
 	return found;

@@ -18,7 +18,7 @@
 #include "ra/ra.h"
 
 /* The members of src named in keys (NULL-terminated), copied; NULL
- * when src is not an object. */
+ * when src is not an object or on allocation failure. */
 static json_t *pick(json_t *src, const char *const *keys)
 {
 	json_t *o;
@@ -26,8 +26,11 @@ static json_t *pick(json_t *src, const char *const *keys)
 	if (!json_is_object(src) || (o = json_object()) == NULL)
 		return NULL;
 	for (; *keys != NULL; keys++)
-		if (json_object_get(src, *keys) != NULL)
-			json_object_set(o, *keys, json_object_get(src, *keys));
+		if (json_object_get(src, *keys) != NULL &&
+		    json_object_set(o, *keys, json_object_get(src, *keys)) != 0) {
+			json_decref(o);
+			return NULL;
+		}
 	return o;
 }
 
@@ -39,19 +42,24 @@ json_t *kra_sub_public(json_t *sub)
 	static const char *const act[] = { "expires", "created", "by", NULL };
 	static const char *const enr[] = { "enrolled", "by", NULL };
 	json_t *p = json_deep_copy(sub);
+	int rc = p ? 0 : ESD_ENOMEM;
 
-	if (p != NULL) {
+	if (rc == 0) {
 		json_object_del(p, "passphrase");
 		json_object_del(p, "activation");
 		json_object_del(p, "seal_activation");
 		json_object_del(p, "totp");
 		json_object_del(p, "otp");
 		if (json_object_get(sub, "seal_activation") != NULL)
-			json_object_set_new(p, "seal_activation", pick(
+			rc = keeper_json_set(p, "seal_activation", pick(
 				json_object_get(sub, "seal_activation"), act));
-		if (json_object_get(sub, "totp") != NULL)
-			json_object_set_new(p, "authenticator", pick(
+		if (rc == 0 && json_object_get(sub, "totp") != NULL)
+			rc = keeper_json_set(p, "authenticator", pick(
 				json_object_get(sub, "totp"), enr));
+	}
+	if (rc != 0) {
+		json_decref(p);
+		return NULL;
 	}
 	return p;
 }
@@ -87,10 +95,11 @@ int kra_outbox_add(struct store_txn *t, const char *to, const char *tpl,
 	if (m == NULL)
 		return ESD_ENOMEM;
 	if (code_sub != NULL)
-		json_object_set_new(m, "code", json_pack("{s:s, s:s}", "subscriber",
-							 code_sub, "nonce",
-							 code_nonce));
-	rc = store_put_json(t, DB_OUTBOX, id, m, 1);
+		rc = keeper_json_set(m, "code", json_pack("{s:s, s:s}", "subscriber",
+							  code_sub, "nonce",
+							  code_nonce));
+	if (rc == 0)
+		rc = store_put_json(t, DB_OUTBOX, id, m, 1);
 	json_decref(m);
 	return rc;
 }
@@ -161,7 +170,7 @@ int keeper_ra_derive(struct keeper *k, const char *domain, const char *a,
 		rc = hsm_sign(k->hsm, label, HSM_ALG_RSA_PKCS1, EVP_sha256(), dgst,
 			      sizeof(dgst), sig, &siglen);
 	if (rc == 0)
-		esd_sha256(sig, siglen, out);
+		rc = esd_sha256(sig, siglen, out);
 	OPENSSL_cleanse(sig, sizeof(sig));
 	return rc;
 }
@@ -303,8 +312,8 @@ int kra_new_token(char token[65], char hash_hex[65])
 	if (rc != 0)
 		return rc;
 	esd_hex(tok, sizeof(tok), token);
-	esd_sha256(tok, sizeof(tok), h);
+	rc = esd_sha256(tok, sizeof(tok), h);
 	esd_hex(h, sizeof(h), hash_hex);
 	OPENSSL_cleanse(tok, sizeof(tok));
-	return 0;
+	return rc;
 }

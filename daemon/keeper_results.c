@@ -64,7 +64,8 @@ int h_result_put(struct keeper *k, struct caller *c, struct ibuf *in,
 	    ibuf_get_bytes(in, &pdf, &n) != 0 || ibuf_done(in) != 0 || !hex64(id))
 		return ESD_EINVAL;
 	/* The id is the document's SHA-256: checked, not trusted. */
-	esd_sha256(pdf, n, h);
+	if (esd_sha256(pdf, n, h) != 0)
+		return ESD_ECRYPTO;
 	esd_hex(h, sizeof(h), hh);
 	if (strcmp(hh, id) != 0)
 		return ESD_EINVAL;

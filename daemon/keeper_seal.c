@@ -247,7 +247,8 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	esd_hex(raw, sizeof(raw), code);
 	OPENSSL_cleanse(raw, sizeof(raw));
-	auth_code_key(code, key);
+	if ((rc = auth_code_key(code, key)) != 0)
+		goto out;
 	expires = esd_now() + (int64_t)secs;
 	if (until > 0 && expires > until)
 		expires = until;

@@ -92,8 +92,11 @@ int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 		      "email", str(a, "email"), "role", role, "lang",
 		      str(a, "lang") ?: "id", "initial", nonce, "must_change", 1,
 		      "created", (json_int_t)esd_now(), "created_by", c->actor);
-	if (u != NULL && seals != NULL)
-		json_object_set(u, "seals", seals);
+	if (u != NULL && seals != NULL &&
+	    keeper_json_set(u, "seals", json_incref(seals)) != 0) {
+		json_decref(u);
+		u = NULL;
+	}
 	snprintf(who, sizeof(who), "user:%s", name);
 	vars = json_pack("{s:s, s:s}", "name", name, "role", role);
 	rc = u && vars ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
@@ -199,10 +202,11 @@ static int enrol(struct keeper *k, struct store_txn *t, json_t *u,
 		rc = ra_qr_png(uri, 4, &png, &plen);
 	if (rc == 0 && (png64 = esd_b64_encode(png, plen)) == NULL)
 		rc = ESD_ENOMEM;
+	if (rc == 0)
+		rc = keeper_json_set(u, "totp", json_pack("{s:s, s:i, s:b}", "secret",
+							  enc, "last_step", 0,
+							  "confirmed", 0));
 	if (rc == 0) {
-		json_object_set_new(u, "totp", json_pack("{s:s, s:i, s:b}", "secret",
-							 enc, "last_step", 0,
-							 "confirmed", 0));
 		rc = store_put_json(t, DB_USERS, str(u, "name"), u, 0);
 	}
 	if (rc == 0) {
@@ -268,10 +272,12 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 		if ((rc = keeper_passphrase_hash(k, str(a, "new_password"), hash,
 						 r)) != 0)
 			goto out;
-		json_object_set_new(u, "password", json_string(hash));
+		rc = keeper_json_set(u, "password", json_string(hash));
+		sodium_memzero(hash, sizeof(hash));
+		if (rc != 0)
+			goto out;
 		json_object_del(u, "must_change");
 		json_object_del(u, "initial");
-		sodium_memzero(hash, sizeof(hash));
 	}
 	json_object_del(u, "failures");
 	json_object_del(u, "locked_until");
@@ -296,9 +302,10 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 			  "is required");
 		goto out;
 	}
-	json_object_set_new(totp, "last_step", json_integer(step));
-	json_object_set_new(totp, "confirmed", json_true());
-	rc = store_put_json(t, DB_USERS, name, u, 0);
+	rc = keeper_json_update(totp, json_pack("{s:I, s:b}", "last_step",
+				(json_int_t)step, "confirmed", 1));
+	if (rc == 0)
+		rc = store_put_json(t, DB_USERS, name, u, 0);
 	if (rc == 0)
 		rc = new_session(k, c, t, u, r);
 done:
@@ -365,8 +372,8 @@ int keeper_session_auth(struct keeper *k, struct store_txn *t, const char *hex,
 	if (num(s, "seen") + 60 <= now) {
 		struct store_txn *w = NULL;
 
-		json_object_set_new(s, "seen", json_integer(now));
-		if (store_txn_begin(k->store, 1, &w) == 0 &&
+		if (keeper_json_set(s, "seen", json_integer(now)) == 0 &&
+		    store_txn_begin(k->store, 1, &w) == 0 &&
 		    store_put_json(w, DB_SESSIONS, hex, s, 0) == 0)
 			store_txn_commit(w);
 		else if (w != NULL)
