@@ -29,6 +29,10 @@ struct req {
 	uint64_t upload_len;  /* bytes received */
 	struct mp_stream *mp; /* a multipart body being parsed (multipart.c) */
 	int too_big;
+	int prechecked;       /* the front's checks passed at the header stage */
+	int stale_cookie;     /* a login that came with a session cookie:
+			       * the answer clears it unless it sets one */
+	int close;            /* answered before the body: Connection: close */
 	int route;            /* index in the route table, -1 = none */
 	struct api_server *srv;
 	char allow[48];       /* methods the path has, for a 405's Allow */
@@ -58,6 +62,8 @@ struct resp {
 #define ROUTE_AUTH 1u        /* needs a credential (bearer or Unix peer) */
 #define ROUTE_UNIX_ONLY 2u   /* not served on HTTPS at all */
 #define ROUTE_NO_LIMIT 4u    /* exempt from the per-client rate limit */
+#define ROUTE_MULTIPART 8u   /* takes multipart/form-data only: another
+			      * Content-Type is refused (415) before the body */
 
 typedef void (*route_fn)(struct req *r, struct resp *out);
 

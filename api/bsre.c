@@ -55,6 +55,8 @@ static const struct bsre_err {
 	{ "anchor_not_found", "*", 2058, 400,
 	  "Tag koordinat tidak ditemukan di dokumen" },
 	{ "payload_too_large", "*", 2056, 413, "Dokumen terlalu besar" },
+	{ "unsupported_media_type", "*", 2059, 415,
+	  "Jenis konten tidak didukung (kirim multipart/form-data)" },
 	{ "conflict", "*", 2061, 409, "Status tidak mengizinkan permintaan ini" },
 	{ "rate_limited", "*", 2092, 429, "Terlalu banyak permintaan" },
 	{ "unavailable", "*", 2091, 503, "Layanan sedang tidak tersedia" },
@@ -340,6 +342,22 @@ static json_t *v1_details(json_t *sigs)
 			"hash_value", "SHA-256"));
 	}
 	return d;
+}
+
+int bsre_modified(json_t *sig)
+{
+	json_t *c = json_object_get(json_object_get(sig, "modifications"),
+				    "changes"), *x;
+	size_t i;
+
+	json_array_foreach(c, i, x) {
+		const char *n = json_string_value(x);
+
+		if (n != NULL && strcmp(n, "validation_data") != 0 &&
+		    strcmp(n, "signatures") != 0)
+			return 1;
+	}
+	return 0;
 }
 
 const char *bsre_summary(const char *verdict)

@@ -32,6 +32,10 @@ void bsre_time(int64_t t, char *out, size_t cap);
 char *bsre_visible(const char *tag, long page, double x, double y, double w,
 		   double h);
 /* VALID, WARNING, INVALID or NO_SIGNATURE for a native verdict. */
+/* A signature's document was changed after signing in a way that shows
+ * (content, form fields, annotations), not by validation data or further
+ * signatures alone (/v1/verify's modifications.changes). */
+int bsre_modified(json_t *sig);
 const char *bsre_summary(const char *verdict);
 /* The subscriber's status (ref "nik:…" or "email:…") as BSrE answers it. */
 void bsre_user_status(struct req *r, struct resp *out, const char *ref);

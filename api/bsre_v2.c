@@ -447,8 +447,7 @@ void api_bsre_verify_v2(struct req *r, struct resp *out)
 					json_object_get(s, "integrity"), "ok")),
 				"certificateTrusted", cs != NULL && strcmp(cs, "trusted") == 0 &&
 				!bsre_revoked(chain),
-				"modified", !json_is_true(json_object_get(s,
-							  "covers_whole_document")),
+				"modified", bsre_modified(s),
 				"signatureFormat", json_object_get(s, "sub_filter"),
 				"certLevelCode", json_object_get(s, "pades_level"),
 				"timestampInfomation", "timestampDate",

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "api/front.h"
 #include "api/keeper_client.h"
+#include "api/public.h"
 #include "api/spool.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -38,14 +39,16 @@ static void on_config(void *arg, const struct esd_config *nc)
 }
 
 int front_main(const struct esd_config *cfg, int ctl, const int *chans,
-	       size_t nchans, int https_fd, int unix_fd)
+	       size_t nchans, int https_fd, int unix_fd, int public_fd)
 {
 	struct api_server *srv = NULL;
+	struct public_server *pub = NULL;
 	struct child_hooks hooks = { on_channels, on_channel_add, on_config, NULL };
 	unsigned char seed;
 
 	log_init("front", cfg->log_level);
 	log_set_format(strcmp(cfg->log_format, "json") == 0);
+	child_json_wipe_on_free();
 	child_signals();
 	if (kc_set_channels(chans, nchans) != 0)
 		return 2;
@@ -61,6 +64,8 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 	mallopt(M_ARENA_MAX, (int)sysconf(_SC_NPROCESSORS_ONLN));
 	/* The TLS key is read before privileges are dropped. */
 	if (api_start(cfg, https_fd, unix_fd, &srv) != 0)
+		return 2;
+	if (public_fd >= 0 && public_start(cfg, public_fd, &pub) != 0)
 		return 2;
 	/* Large uploads go to unnamed files there (api/spool.h). */
 	spool_init(cfg->state_dir, cfg->user);
@@ -79,6 +84,7 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 	log_info("front: ready");
 	child_serve(ctl, &hooks);
 	log_info("front: draining");
+	public_stop(pub);
 	api_drain_and_stop(srv, (unsigned)cfg->drain_timeout);
 	log_info("front: stopped");
 	return 0;

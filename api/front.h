@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include "daemon/config.h"
 
-/* Runs the front; returns the process exit status. */
+/* Runs the front; returns the process exit status. public_fd is the
+ * distribution point's listener (api/public.c), or -1. */
 int front_main(const struct esd_config *cfg, int ctl, const int *chans,
-	       size_t nchans, int https_fd, int unix_fd);
+	       size_t nchans, int https_fd, int unix_fd, int public_fd);
 
 #endif

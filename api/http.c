@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/bsre_int.h"
+#include "api/edge.h"
 #include "api/multipart.h"
 #include "api/ratelimit.h"
 #include "common/err.h"
@@ -29,6 +30,7 @@
 struct listener {
 	struct api_server *srv;
 	struct MHD_Daemon *d;
+	struct edge *edge;    /* deadlines, headroom, strict parsing (edge.c) */
 	int via_unix;
 };
 
@@ -151,7 +153,10 @@ static int route(struct req *r)
 			snprintf(r->allow + n, sizeof(r->allow) - n, "%s%s",
 				 n ? ", " : "", rt->method);
 		}
-		if (strcmp(rt->method, r->method) == 0) {
+		/* HEAD is GET without the body (libmicrohttpd drops it). */
+		if (strcmp(rt->method, r->method) == 0 ||
+		    (strcmp(r->method, "HEAD") == 0 &&
+		     strcmp(rt->method, "GET") == 0)) {
 			r->route = (int)i;
 			return 0;
 		}
@@ -240,9 +245,10 @@ static int credential(struct req *r)
 		uint8_t tok[32];
 		size_t n;
 
+		/* A cookie that is not one of ours is no credential. */
 		if (strlen(auth) != 64 ||
 		    esd_unhex(auth, 64, tok, sizeof(tok), &n) != 0)
-			return ESD_EAUTH;
+			return 0;
 		r->cred.kind = CRED_BEARER;
 		esd_sha256(tok, sizeof(tok), r->cred.token_hash);
 		OPENSSL_cleanse(tok, sizeof(tok));
@@ -255,12 +261,15 @@ static int credential(struct req *r)
 		struct ucred uc;
 		socklen_t len = sizeof(uc);
 
+		/* The keeper reads the peer's uid from the connection
+		 * itself; the front's copy is for logs and rate limits. */
 		if (ci != NULL &&
 		    getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc,
 			       &len) == 0) {
 			r->cred.kind = CRED_PEER;
 			r->cred.uid = uc.uid;
 			r->cred.gid = uc.gid;
+			r->cred.peer_fd = ci->connect_fd;
 		}
 	}
 	return 0;
@@ -354,6 +363,7 @@ static enum MHD_Result send_resp(struct req *r, struct resp *out)
 	for (const struct resp_hdr *h = out->more; h != NULL && h->name != NULL;
 	     h++)
 		MHD_add_response_header(mr, h->name, h->value);
+	edge_headers(r, mr);
 	if (out->status == 405 && r->allow[0] != '\0')
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
 	/* 503: the token or keeper is coming back; 429: slow down. */
@@ -383,18 +393,17 @@ static int client_cert_ok(struct MHD_Connection *conn)
 					    &(unsigned){ 0 }) != NULL;
 }
 
-static void dispatch_route(struct req *r, struct resp *out)
+/* The front's checks, on the request's head only: route, client
+ * certificate, credential form, CSRF token, rate, media type. 0 when the
+ * handler may run, else out holds the refusal. */
+static int precheck(struct req *r, struct resp *out)
 {
 	int rc;
 
-	if (r->too_big) {
-		resp_error(out, ESD_ETOOBIG, NULL);
-		return;
-	}
 	rc = route(r);
 	if (rc != 0) {
 		resp_error(out, rc, NULL);
-		return;
+		return rc;
 	}
 	/* With tls_client_ca, HTTPS callers of the routes that take a
 	 * credential also prove themselves with a certificate from it;
@@ -405,9 +414,19 @@ static void dispatch_route(struct req *r, struct resp *out)
 	    !client_cert_ok(r->conn)) {
 		resp_error(out, ESD_EAUTH, "a client certificate from the "
 			   "configured CA (tls_client_ca) is required");
-		return;
+		return ESD_EAUTH;
 	}
 	rc = credential(r);
+	/* A public route takes no session: a browser's cookie (perhaps
+	 * expired, or of a keeper restored from a backup) is ignored there,
+	 * so it neither needs the CSRF token nor blocks a new login; a
+	 * login that does not set a new cookie clears it. */
+	if (!(api_routes[r->route].flags & ROUTE_AUTH) && r->csrf[0] != '\0') {
+		memset(&r->cred, 0, sizeof(r->cred));
+		r->csrf[0] = '\0';
+		r->stale_cookie = strcmp(api_routes[r->route].name, "login") == 0;
+		rc = 0;
+	}
 	if (rc == 0 && (api_routes[r->route].flags & ROUTE_AUTH) &&
 	    r->cred.kind == CRED_NONE)
 		rc = ESD_EAUTH;
@@ -423,33 +442,55 @@ static void dispatch_route(struct req *r, struct resp *out)
 		if (x == NULL || strlen(x) != 64 || CRYPTO_memcmp(x, r->csrf, 64) != 0) {
 			resp_error(out, ESD_EPERM, "a session cookie needs the "
 				   "X-CSRF-Token the login answered");
-			return;
+			return ESD_EPERM;
 		}
 	}
 	if (rc != 0) {
 		resp_error(out, rc, NULL);
-		return;
+		return rc;
 	}
 	if (!(api_routes[r->route].flags & ROUTE_NO_LIMIT) &&
 	    !rl_allow(client_key(r), (double)atomic_load(&r->srv->rate),
 		      (double)atomic_load(&r->srv->burst))) {
 		resp_error(out, ESD_ELIMIT, "too many requests from this client; "
 			   "slow down");
+		return ESD_ELIMIT;
+	}
+	return edge_media_type(r, out);
+}
+
+static void dispatch_route(struct req *r, struct resp *out)
+{
+	if (r->too_big) {
+		resp_error(out, ESD_ETOOBIG, NULL);
 		return;
 	}
+	if (!r->prechecked && precheck(r, out) != 0)
+		return;
 	api_routes[r->route].fn(r, out);
+	if (r->stale_cookie && out->header[0][0] == '\0') {
+		snprintf(out->header[0], sizeof(out->header[0]), "Set-Cookie");
+		snprintf(out->header[1], sizeof(out->header[1]),
+			 "esignd_session=; Path=/; Secure; HttpOnly; "
+			 "SameSite=Strict; Max-Age=0");
+	}
 }
 
 /* The BSrE-compatible routes answer every refusal in their own form
  * ({"error": message, "status_code": N}), those the front makes before
  * the route's handler runs (credential, size, rate) included. */
-static void dispatch(struct req *r, struct resp *out)
+static void bsre_form(struct req *r, struct resp *out)
 {
-	dispatch_route(r, out);
 	if (strncmp(r->url, "/api/", 5) == 0 && out->status >= 400 &&
 	    out->body != NULL && out->len >= 10 &&
 	    strncmp(out->body, "{\"error\":{", 10) == 0)
 		bsre_translate(out, "front");
+}
+
+static void dispatch(struct req *r, struct resp *out)
+{
+	dispatch_route(r, out);
+	bsre_form(r, out);
 }
 
 /* Content-Length + 1 if the request announces at most max bytes, else
@@ -466,6 +507,95 @@ static size_t content_length(struct MHD_Connection *conn, uint64_t max,
 	return (size_t)n + 1;
 }
 
+/* Answers err now and closes, where libmicrohttpd cannot queue an
+ * answer (edge_answer_now). */
+static void answer_now(struct req *r, int err)
+{
+	struct resp out = { 0 };
+
+	resp_error(&out, err, NULL);
+	bsre_form(r, &out);
+	edge_answer_now(r->conn, !r->via_unix, out.status,
+			out.body != NULL ? out.body : "{}");
+	metrics_request(r->route, out.status, esd_mono_ns() - r->t0);
+	free(out.body);
+	r->too_big = 1;
+	mp_stream_free(r);
+	api_body_drop(r);
+}
+
+/* Answers out now, before the body: libmicrohttpd then reads no body and
+ * closes the connection after the answer. */
+static enum MHD_Result answer_early(struct req *r, struct resp *out)
+{
+	r->close = 1;
+	bsre_form(r, out);
+	edge_stage(r->conn, EDGE_HANDLER);
+	return send_resp(r, out);
+}
+
+/* The first call, with the request's head only (RFC 9112 §6.3 and the
+ * size limit decided here, before any body byte is read or a 100 Continue
+ * is sent). */
+static enum MHD_Result on_head(struct listener *l, struct MHD_Connection *conn,
+			       const char *url, const char *method,
+			       void **con_cls)
+{
+	uint64_t max = atomic_load(&l->srv->max_body);
+	struct resp out = { 0 };
+	const char *cl, *te, *why;
+	struct req *r;
+	uint64_t n = 0;
+	int body;
+
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return MHD_NO;
+	r->conn = conn;
+	r->url = url;
+	r->method = method;
+	r->via_unix = l->via_unix;
+	r->srv = l->srv;
+	r->route = -1;
+	r->t0 = esd_mono_ns();
+	*con_cls = r;
+	atomic_fetch_add(&l->srv->inflight, 1);
+	if (edge_check_head(conn, method, &why) != 0) {
+		resp_error(&out, ESD_EINVAL, why);
+		return answer_early(r, &out);
+	}
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (cl != NULL && esd_parse_u64(cl, 0, UINT64_MAX, &n) != 0) {
+		resp_error(&out, ESD_EINVAL, "Content-Length is not a number");
+		return answer_early(r, &out);
+	}
+	body = te != NULL || n > 0;
+	if (!body) {
+		edge_stage(conn, EDGE_HANDLER);
+		return MHD_YES;
+	}
+	/* A body comes: refuse now what would be refused after it. */
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		/* Nothing reads it; and a chunk line past libmicrohttpd's
+		 * buffer would otherwise end in its 500 page. */
+		resp_error(&out, ESD_EINVAL, "a GET or HEAD request takes no body");
+		return answer_early(r, &out);
+	}
+	if (n > max) {
+		resp_error(&out, ESD_ETOOBIG, "the declared Content-Length "
+			   "exceeds max_body");
+		return answer_early(r, &out);
+	}
+	if (precheck(r, &out) != 0)
+		return answer_early(r, &out);
+	r->prechecked = 1;
+	edge_stage(conn, EDGE_BODY);
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -477,42 +607,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	uint64_t max = atomic_load(&l->srv->max_body);
 
 	(void)version;
-	if (r == NULL) {
-		const char *cl;
-		uint64_t n;
-
-		r = calloc(1, sizeof(*r));
-		if (r == NULL)
-			return MHD_NO;
-		r->conn = conn;
-		r->url = url;
-		r->method = method;
-		r->via_unix = l->via_unix;
-		r->srv = l->srv;
-		r->route = -1;
-		r->t0 = esd_mono_ns();
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && (esd_parse_u64(cl, 0, UINT64_MAX, &n) != 0 ||
-				   n > max))
-			r->too_big = 1;
-		*con_cls = r;
-		atomic_fetch_add(&l->srv->inflight, 1);
-		return MHD_YES;
-	}
+	if (r == NULL)
+		return on_head(l, conn, url, method, con_cls);
 	if (*upload_size > 0) {
 		size_t n = *upload_size;
 		int rc;
 
 		*upload_size = 0;
+		edge_body_bytes(conn, n);
 		if (r->too_big)
 			return MHD_YES;
 		r->upload_len += n;
 		if (r->upload_len > max) {
-			r->too_big = 1;
-			mp_stream_free(r);
-			api_body_drop(r);
-			return MHD_YES;
+			/* A chunked body past max_body: refused as it
+			 * arrives, not after its last byte. */
+			answer_now(r, ESD_ETOOBIG);
+			return MHD_NO;
 		}
 		/* A form is parsed as it comes, its document spooled. */
 		rc = mp_stream_feed(r, upload, n);
@@ -529,6 +639,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			r->too_big = 1;
 		return MHD_YES;
 	}
+	edge_stage(conn, EDGE_HANDLER);
 	dispatch(r, &out);
 	return send_resp(r, &out);
 }
@@ -549,8 +660,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	struct listener *l = cls;
 	struct req *r = *con_cls;
 
-	(void)conn;
 	(void)toe;
+	/* A kept-alive connection now waits for its next header block. */
+	edge_stage(conn, EDGE_HEADERS);
 	if (r == NULL)
 		return;
 	api_body_drop(r);
@@ -567,6 +679,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
+	edge_mhd_message(buf);
 	log_debug("http: %s", buf);
 }
 
@@ -576,9 +689,14 @@ static int start_one(struct listener *l, const struct esd_config *cfg, int fd,
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG | MHD_USE_POLL;
+	struct edge *edge = l->edge = edge_new(cfg, tls);
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, l },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)edge_notify, edge },
+		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)edge_unescape, edge },
+		/* Host required on HTTP/1.1, no blanks in the target. */
+		{ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->request_timeout, NULL },
 		/* Request line + headers must fit: bigger ones get 431/413. */
@@ -599,8 +717,10 @@ static int start_one(struct listener *l, const struct esd_config *cfg, int fd,
 	if (tls)
 		flags |= MHD_USE_TLS;
 	else /* no per-IP limit or TLS on the Unix socket */
-		opts[6].option = MHD_OPTION_END;
-	l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+		opts[9].option = MHD_OPTION_END;
+	if (edge == NULL)
+		return ESD_ENOMEM;
+	l->d = MHD_start_daemon(flags, 0, edge_accept, edge, on_request, l,
 				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	return l->d != NULL ? 0 : ESD_EIO;
 }
@@ -666,9 +786,11 @@ void api_drain_and_stop(struct api_server *s, unsigned timeout_s)
 	if (atomic_load(&s->inflight) > 0)
 		log_warn("front: %d requests still in flight at shutdown",
 			 (int)atomic_load(&s->inflight));
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (ls[i]->d != NULL)
 			MHD_stop_daemon(ls[i]->d);
+		edge_free(ls[i]->edge);
+	}
 	free(s->client_ca_pem);
 	if (s->key_pem != NULL) {
 		OPENSSL_cleanse(s->key_pem, strlen(s->key_pem));

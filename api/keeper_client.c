@@ -102,6 +102,10 @@ out:
 	return rc;
 }
 
+/* The Unix-socket connection the next kc_call of this thread hands the
+ * keeper (a request is served by one thread from kc_begin to kc_call). */
+static __thread int peer_fd = -1;
+
 void kc_begin(struct ibuf *b, const struct cred *c)
 {
 	ibuf_init(b);
@@ -110,10 +114,7 @@ void kc_begin(struct ibuf *b, const struct cred *c)
 		ibuf_put_bytes(b, c->token_hash, 32);
 	if (c->kind == CRED_BASIC)
 		ibuf_put_str(b, c->user);
-	else if (c->kind == CRED_PEER) {
-		ibuf_put_u32(b, (uint32_t)c->uid);
-		ibuf_put_u32(b, (uint32_t)c->gid);
-	}
+	peer_fd = c->kind == CRED_PEER ? c->peer_fd : -1;
 }
 
 /* Takes a free channel of the current set: the set, its index and its
@@ -184,17 +185,19 @@ int kc_call(uint16_t type, const struct ibuf *payload, struct ipc_msg *rep,
 	struct chanset *s;
 	struct pollfd p;
 	size_t i;
-	int rc, fd;
+	int rc, fd, pass;
 
 	memset(rep, 0, sizeof(*rep));
 	if (payload->err != 0)
 		return payload->err;
 	if (timeout_ms == 0 || timeout_ms > max_wait_ms)
 		timeout_ms = max_wait_ms;
+	pass = peer_fd;
+	peer_fd = -1;
 	rc = borrow(timeout_ms, &s, &i, &fd);
 	if (rc != 0)
 		return rc;
-	rc = ipc_send(fd, type, 0, payload->data, payload->len);
+	rc = ipc_send_fd(fd, type, 0, payload->data, payload->len, pass);
 	if (rc == 0) {
 		uint64_t deadline = esd_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 		int n;

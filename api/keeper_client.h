@@ -26,7 +26,10 @@ int kc_add_channel(int fd);
  * breaks (a keeper call that timed out leaves its channel unusable). */
 void kc_set_ctl(int ctl);
 
-/* Payload writer with the caller's credential already in it. */
+/* Payload writer with the caller's credential already in it. For
+ * CRED_PEER the next kc_call of this thread also hands the keeper the
+ * connection c->peer_fd (SCM_RIGHTS), from which the keeper reads the
+ * peer's uid itself. */
 void kc_begin(struct ibuf *b, const struct cred *c);
 
 /*

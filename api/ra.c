@@ -42,6 +42,7 @@ static const struct {
 	{ "ra_seal_deactivate", "seal.deactivate", 200 },
 	{ "ra_seal_code", "seal.code", 201 },
 	{ "ra_seal_totp", "seal.totp", 201 },
+	{ "ra_seal_totp_reset", "seal.totp.reset", 200 },
 	{ "users_add", "user.create", 201 },
 	{ "login", "login", 200 },
 	{ "logout", "logout", 200 },

@@ -7,9 +7,11 @@
  *
  * The front does everything but the private-key operation: it parses the
  * PDF and plans the update (pdf/), hashes the byte range, builds the CMS
- * signed attributes (pki/cms.c) and sends their digest to the keeper,
- * which checks the caller's grant and the key's certificate, signs on the
- * token, writes the audit record and only then answers.
+ * signed attributes (pki/cms.c) and sends them to the keeper, which
+ * checks the caller's grant, the key's certificate and that the
+ * attributes name that certificate and the document digest authorised,
+ * hashes them, signs on the token, writes the audit record and only then
+ * answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,12 +117,6 @@ static int doc_key_get(struct req *r, struct resp *out, const char *purpose,
 	return 0;
 }
 
-/*
- * The CMS SignedData over a content digest (SHA-256): signed attributes
- * here, their digest signed by the keeper (which audits it with the
- * content digest). *der is new (OPENSSL_free). On failure out holds the
- * error response.
- */
 /* An RFC 3161 token from the keeper's TSA over a SHA-256 digest. *tst
  * is OPENSSL_malloc'ed. On failure out holds the error response. */
 static int tsa_token(struct resp *out, const uint8_t dg[32], uint8_t **tst,
@@ -469,8 +465,8 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 {
 	char typed[300];
 	struct pki_cms *cms = NULL;
-	uint8_t tbs[EVP_MAX_MD_SIZE];
-	size_t tbs_len;
+	uint8_t *attrs = NULL;
+	size_t attrs_len;
 	struct ipc_msg rep = { 0 };
 	struct resp stale = { 0 };
 	struct ibuf b;
@@ -478,7 +474,7 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 
 	rc = pki_cms_begin(k->cert, k->chain, EVP_sha256(), dg, dlen, &cms);
 	if (rc == 0)
-		rc = pki_cms_tbs_digest(cms, tbs, &tbs_len);
+		rc = pki_cms_signed_attrs(cms, &attrs, &attrs_len);
 	if (rc != 0) {
 		resp_error(out, rc, NULL);
 		goto out;
@@ -488,7 +484,9 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 	ibuf_put_str(&b, want ? want : "");
 	ibuf_put_str(&b, k->label);
 	ibuf_put_bytes(&b, k->cert_id, sizeof(k->cert_id));
-	ibuf_put_bytes(&b, tbs, tbs_len);
+	/* The attributes themselves: the keeper checks their digest and
+	 * certificate against its own, and hashes them (signedattrs.h). */
+	ibuf_put_bytes(&b, attrs, attrs_len);
 	ibuf_put_bytes(&b, dg, dlen);
 	ibuf_put_str(&b, "");
 	/* The kind letter, then the value (docs/activation.md). */
@@ -520,6 +518,7 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 		resp_error(out, rc, NULL);
 out:
 	ipc_msg_clear(&rep);
+	OPENSSL_free(attrs);
 	pki_cms_free(cms);
 	return rc;
 }

@@ -136,89 +136,257 @@ static void byte_range_segs(const struct pdf_sig_info *s, const uint8_t *buf,
 				   (size_t)s->byte_range[3], mapped };
 }
 
-/*
- * A document timestamp (/ETSI.RFC3161, PAdES B-LTA): the token's imprint
- * over the byte range, its signature and the TSA's chain.
- */
-static json_t *one_doc_timestamp(const struct pdf_sig_info *s,
-				 const uint8_t *buf, size_t len, int mapped,
-				 X509_STORE *anchors, int *verdict)
-{
-	struct pki_tst_result t;
-	struct pki_seg seg[2];
-	const char *problem = NULL;
-	int intact = 0;
+/* ETSI EN 319 102-1 §5.1.3 main and sub-indications. */
+enum ind { IND_PASSED = 0, IND_INDETERMINATE = 1, IND_FAILED = 2 };
 
-	memset(&t, 0, sizeof(t));
-	if (s->contents == NULL || s->contents_len == 0)
-		problem = "the timestamp has no /Contents";
-	else if (!range_in_file(s, len) || !s->byte_range_ok)
-		problem = "the /ByteRange does not exclude exactly the /Contents "
-			  "string";
-	else {
-		byte_range_segs(s, buf, mapped, seg);
-		pki_verify_doc_timestamp(s->contents, s->contents_len, seg, 2,
-					 anchors, 0, &t);
-		intact = t.parsed && t.imprint_ok && t.signature_ok;
-		if (!intact)
-			problem = !t.parsed ? "the /Contents is not a TimeStampToken"
-				  : !t.imprint_ok ? "the token's imprint is not the "
-						    "hash of the byte range"
-						  : "the token's signature does not verify";
-	}
-	*verdict = !intact ? 2 : t.chain.status == PKI_CHAIN_TRUSTED ? 0 : 1;
-	return json_pack("{s:o, s:s, s:o, s:[I,I,I,I], s:b, s:b, s:{s:b, s:o},"
-			 " s:o, s:s, s:s, s:[]}",
-			 "field", jstr(s->field_name),
-			 "type", "document_timestamp",
-			 "sub_filter", jstr(s->sub_filter),
-			 "byte_range", (json_int_t)s->byte_range[0],
-			 (json_int_t)s->byte_range[1],
-			 (json_int_t)s->byte_range[2],
-			 (json_int_t)s->byte_range[3],
-			 "byte_range_ok", s->byte_range_ok,
-			 "covers_whole_document", s->covers_whole_file,
-			 "integrity", "ok", intact, "problem", jstr(problem),
-			 "timestamp", jtst(&t),
-			 "pades_level", "document timestamp",
-			 "verdict", *verdict == 0 ? "valid" :
-				    *verdict == 1 ? "indeterminate" : "invalid",
-			 "warnings");
+static const char *ind_name(int v)
+{
+	return v == IND_PASSED ? "TOTAL_PASSED" :
+	       v == IND_INDETERMINATE ? "INDETERMINATE" : "TOTAL_FAILED";
 }
 
-/* One signature's report; *verdict gets 0 valid, 1 indeterminate,
+static const char *verdict_name(int v)
+{
+	return v == 0 ? "valid" : v == 1 ? "indeterminate" : "invalid";
+}
+
+/* What happened after the signed revision, as the answer shows it. */
+static json_t *jmods(const struct pdf_rev_diff *rd)
+{
+	json_t *ch = json_array(), *objs = json_array(), *pages = json_array();
+	static const unsigned bits[] = { PDF_CHANGE_LTV, PDF_CHANGE_SIGNATURE,
+					 PDF_CHANGE_FORM, PDF_CHANGE_ANNOT,
+					 PDF_CHANGE_OTHER };
+	const char *summary;
+
+	if (ch == NULL || objs == NULL || pages == NULL)
+		goto fail;
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if ((rd->changes & bits[i]) &&
+		    json_array_append_new(ch, json_string(
+				pdf_change_name(bits[i]))) != 0)
+			goto fail;
+	for (size_t i = 0; i < rd->nobjs; i++)
+		if (rd->objs[i] != 0 &&
+		    json_array_append_new(objs, json_integer(rd->objs[i])) != 0)
+			goto fail;
+	for (size_t i = 0; i < rd->npages; i++)
+		if (json_array_append_new(pages, json_integer(rd->pages[i])) != 0)
+			goto fail;
+	if (rd->later == 0)
+		summary = "nothing was added after this signature";
+	else if (rd->changes & PDF_CHANGE_OTHER)
+		summary = rd->unfollowed ?
+			  "the document was modified after signing: bytes "
+			  "were appended that are not a proper incremental "
+			  "update" :
+			  "the document was modified after signing: the "
+			  "content shown is not the content signed";
+	else if (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT))
+		summary = (rd->changes & PDF_CHANGE_ANNOT) ?
+			  "annotations were added or changed after signing; "
+			  "the signed content is unchanged but what is shown "
+			  "on top of it is not signed" :
+			  "form fields were filled after signing; the signed "
+			  "content is unchanged but the field values shown "
+			  "are not signed";
+	else if (rd->changes & PDF_CHANGE_SIGNATURE)
+		summary = "further signatures were added after this one; the "
+			  "signed content is unchanged";
+	else if (rd->changes & PDF_CHANGE_LTV)
+		summary = "validation data and timestamps were added after "
+			  "signing; the signed content is unchanged";
+	else
+		summary = "later revisions change nothing in the document";
+	return json_pack("{s:I, s:o, s:o, s:o, s:s}",
+			 "revisions_after", (json_int_t)rd->later,
+			 "changes", ch, "objects", objs, "pages", pages,
+			 "summary", summary);
+fail:
+	json_decref(ch);
+	json_decref(objs);
+	json_decref(pages);
+	return NULL;
+}
+
+/* The structural checks every signature passes before its CMS counts
+ * (ISO 32000-1 §12.8.1, ISO 32000-2 §12.8.2.2); the stable reason of the
+ * first that fails, NULL if none. */
+static const char *structure_problem(const struct pdf_sig_info *s,
+				     const struct pdf_rev_diff *rd,
+				     const char **text)
+{
+	if (s->dict_broken) {
+		*text = "the signature field's /V is not a signature "
+			"dictionary that can be read";
+		return "signature_dictionary_unparsable";
+	}
+	if (s->byte_range_malformed) {
+		*text = "/ByteRange is not four non-negative integers";
+		return "byte_range_malformed";
+	}
+	if (!s->byte_range_ok) {
+		*text = "the /ByteRange does not start at 0, overlaps, leaves "
+			"the file, or its gap is not one hex string";
+		return "byte_range_invalid";
+	}
+	if (!rd->complete) {
+		*text = "the signed bytes do not end a complete revision "
+			"(%%EOF after a cross-reference section) that opens "
+			"on its own";
+		return "signed_range_not_a_revision";
+	}
+	if (!rd->sig_found) {
+		*text = "the signature dictionary is not part of the revision "
+			"it signs";
+		return "signature_not_in_signed_revision";
+	}
+	if (!rd->gap_is_contents) {
+		*text = "the /ByteRange gap is not exactly this dictionary's "
+			"/Contents string";
+		return "byte_range_gap_not_contents";
+	}
+	if (s->padding_not_zero) {
+		*text = "/Contents holds non-zero bytes after the signature "
+			"(room for hidden data)";
+		return "contents_padding_not_zero";
+	}
+	return NULL;
+}
+
+/* The outcome of one signature: verdict (0 valid, 1 indeterminate,
+ * 2 invalid, the same as the ETSI main indication), sub-indication and a
+ * stable reason with its sentence. */
+struct outcome {
+	int ind;
+	const char *sub;
+	const char *reason;
+	const char *text;
+};
+
+static void set_outcome(struct outcome *o, int ind, const char *sub,
+			const char *reason, const char *text)
+{
+	if (o->reason != NULL && o->ind >= ind)
+		return; /* the first, worst finding stands */
+	*o = (struct outcome){ ind, sub, reason, text };
+}
+
+/* What the chain says, for an intact signature or timestamp. */
+static void chain_outcome(const struct pki_chain_result *c,
+			  struct outcome *o)
+{
+	switch (c->status) {
+	case PKI_CHAIN_TRUSTED:
+		break;
+	case PKI_CHAIN_UNTRUSTED:
+		set_outcome(o, IND_INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND",
+			    "untrusted_signer", "the signer's certificate "
+			    "does not lead to a trust anchor of this "
+			    "appliance");
+		break;
+	case PKI_CHAIN_EXPIRED:
+		set_outcome(o, IND_INDETERMINATE, "OUT_OF_BOUNDS_NO_POE",
+			    "certificate_expired", "a certificate of the path "
+			    "is outside its validity period and nothing proves "
+			    "the signature existed while it was valid");
+		break;
+	case PKI_CHAIN_REVOKED:
+		set_outcome(o, IND_INDETERMINATE, "REVOKED_NO_POE",
+			    "signer_revoked", "a certificate of the path is "
+			    "revoked");
+		break;
+	case PKI_CHAIN_NOT_CHECKED:
+		set_outcome(o, IND_INDETERMINATE,
+			    "NO_SIGNING_CERTIFICATE_FOUND",
+			    "no_signer_certificate", "the CMS does not carry "
+			    "the signer's certificate");
+		break;
+	default:
+		set_outcome(o, IND_INDETERMINATE,
+			    "CERTIFICATE_CHAIN_GENERAL_FAILURE",
+			    "chain_invalid", "the signer's certificate path "
+			    "does not validate");
+		break;
+	}
+}
+
+/* What changed after the signed revision. */
+static void mods_outcome(const struct pdf_rev_diff *rd, struct outcome *o)
+{
+	if (rd->changes & PDF_CHANGE_OTHER)
+		set_outcome(o, IND_FAILED, "HASH_FAILURE",
+			    "modified_after_signing", "the document was "
+			    "modified after signing: what it shows now is "
+			    "not what was signed");
+	else if (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT))
+		set_outcome(o, IND_INDETERMINATE, "SIG_CONSTRAINTS_FAILURE",
+			    "changed_after_signing", "annotations or form "
+			    "field values were added after signing; they are "
+			    "not signed");
+}
+
+/* One signature or document timestamp (s as its signed revision has it,
+ * rd what changed since). *verdict gets 0 valid, 1 indeterminate,
  * 2 invalid. NULL on allocation failure. */
-static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
+static json_t *one(const struct pdf_sig_info *s,
+		   const struct pdf_rev_diff *rd, const uint8_t *buf,
 		   size_t len, int mapped, X509_STORE *anchors,
 		   const struct pki_vdata *vd, int *verdict)
 {
 	struct pki_verify_result *v = calloc(1, sizeof(*v));
+	struct pki_tst_result t;
 	struct pki_seg seg[2];
-	json_t *j = NULL, *warnings = json_array(), *integrity;
-	const char *problem = NULL, *level = "none";
-	int supported, ran = 0, intact, rc;
+	struct outcome oc = { IND_PASSED, NULL, NULL, NULL };
+	json_t *j = NULL, *warnings = json_array(), *integrity, *mods;
+	const char *level = "none", *problem = NULL, *reason;
+	int doc_ts = is_sub(s, "ETSI.RFC3161"), ran = 0, ran_ts = 0;
+	int intact = 0, rc;
 	char msg[320];
 
+	memset(&t, 0, sizeof(t));
 	if (v == NULL || warnings == NULL)
 		goto fail;
-	if (is_sub(s, "ETSI.RFC3161")) {
-		free(v);
-		json_decref(warnings);
-		return one_doc_timestamp(s, buf, len, mapped, anchors,
-					 verdict);
+	reason = structure_problem(s, rd, &problem);
+	if (reason == NULL && !range_in_file(s, len)) {
+		reason = "byte_range_invalid";
+		problem = "the /ByteRange lies outside the file";
 	}
-	supported = is_sub(s, "ETSI.CAdES.detached") ||
-		    is_sub(s, "adbe.pkcs7.detached");
-	if (!supported) {
+	if (reason != NULL) {
+		set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE", reason,
+			    problem);
+	} else if (!doc_ts && !is_sub(s, "ETSI.CAdES.detached") &&
+		   !is_sub(s, "adbe.pkcs7.detached")) {
 		snprintf(msg, sizeof(msg),
 			 "sub-filter %s is not verified by this version",
 			 s->sub_filter ? s->sub_filter : "(none)");
 		if (add_warning(warnings, msg) != 0)
 			goto fail;
+		set_outcome(&oc, IND_INDETERMINATE, "FORMAT_FAILURE",
+			    "sub_filter_unsupported", "this sub-filter is not "
+			    "verified by this version");
 	} else if (s->contents == NULL || s->contents_len == 0) {
-		problem = "the signature has no /Contents";
-	} else if (!range_in_file(s, len)) {
-		problem = "the /ByteRange is missing or lies outside the file";
+		set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+			    "contents_missing", "the signature has no "
+			    "/Contents");
+	} else if (doc_ts) {
+		byte_range_segs(s, buf, mapped, seg);
+		pki_verify_doc_timestamp(s->contents, s->contents_len, seg, 2,
+					 anchors, 0, vd, &t);
+		ran_ts = 1;
+		intact = t.parsed && t.imprint_ok && t.signature_ok;
+		if (!t.parsed)
+			set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+				    "cms_unparsable", "the /Contents is not a "
+				    "TimeStampToken");
+		else if (!t.imprint_ok)
+			set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
+				    "digest_mismatch", "the token's imprint is "
+				    "not the hash of the byte range");
+		else if (!t.signature_ok)
+			set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
+				    "signature_mismatch", "the token's "
+				    "signature does not verify");
 	} else {
 		byte_range_segs(s, buf, mapped, seg);
 		rc = pki_verify_detached_vd(s->contents, s->contents_len, seg, 2,
@@ -226,52 +394,90 @@ static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
 		if (rc != 0)
 			goto fail;
 		ran = 1;
-		if (!s->byte_range_ok)
-			problem = "the /ByteRange does not exclude exactly the "
-				  "/Contents string";
-		else if (v->problem[0] != '\0')
-			problem = v->problem;
+		intact = v->parsed && v->digest_ok && v->signature_ok;
+		if (!v->parsed)
+			set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+				    "cms_unparsable", v->problem[0] ? v->problem :
+				    "the /Contents is not a CMS SignedData");
+		else if (!v->digest_ok)
+			set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
+				    "digest_mismatch", v->problem[0] ? v->problem :
+				    "the signed digest is not the hash of the "
+				    "byte range");
+		else if (!v->signature_ok)
+			set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
+				    "signature_mismatch", v->problem[0] ?
+				    v->problem : "the signature value does not "
+				    "verify with the signer's key");
 	}
-	intact = ran && s->byte_range_ok && v->parsed && v->digest_ok &&
-		 v->signature_ok;
-	if (!supported)
-		*verdict = 1;
-	else if (!intact)
-		*verdict = 2;
-	else if (v->chain.status == PKI_CHAIN_TRUSTED &&
-		 (v->ess_version == 0 || v->ess_match) && v->signer_count == 1)
-		*verdict = 0;
-	else
-		*verdict = 1;
-	if (ran)
+	if (intact)
+		mods_outcome(rd, &oc);
+	if (ran) {
 		level = pades_level(s, v);
-	/* What the document's own validation data says of the signer. */
-	if (ran && v->chain.revocation == PKI_REV_UNKNOWN)
-		v->chain.revocation = v->dss_revocation;
-	if (ran && v->dss_revocation == PKI_REV_REVOKED &&
-	    add_warning(warnings, "the signer's certificate is listed in a CRL "
-			"the document carries (/DSS)") != 0)
-		goto fail;
-	/* What its issuer says now, when the issuer is this appliance. */
-	if (ran && v->issuer_revocation == PKI_REV_REVOKED) {
-		v->chain.revocation = PKI_REV_REVOKED;
-		if (add_warning(warnings, "the signer's certificate is revoked: "
-				"its issuer (this appliance) lists it in its "
-				"current CRL") != 0)
+		/* What the document's own validation data says of the
+		 * signer. */
+		if (v->chain.revocation == PKI_REV_UNKNOWN)
+			v->chain.revocation = v->dss_revocation;
+		if (v->dss_revocation == PKI_REV_REVOKED &&
+		    add_warning(warnings, "the signer's certificate is listed "
+				"in a CRL the document carries (/DSS)") != 0)
 			goto fail;
-	} else if (ran && v->chain.revocation == PKI_REV_UNKNOWN) {
-		v->chain.revocation = v->issuer_revocation;
+		/* What its issuer says now, when the issuer is this
+		 * appliance. */
+		if (v->issuer_revocation == PKI_REV_REVOKED) {
+			v->chain.revocation = PKI_REV_REVOKED;
+			if (add_warning(warnings, "the signer's certificate is "
+					"revoked: its issuer (this appliance) "
+					"lists it in its current CRL") != 0)
+				goto fail;
+		} else if (v->chain.revocation == PKI_REV_UNKNOWN) {
+			v->chain.revocation = v->issuer_revocation;
+		}
 	}
-	/* A revoked signer is not a valid signature: no proof here that it
-	 * signed before the revocation. */
-	if (ran && v->chain.revocation == PKI_REV_REVOKED && *verdict == 0)
-		*verdict = 1;
+	if (ran && intact) {
+		chain_outcome(&v->chain, &oc);
+		/* A revoked signer is not a valid signature: no proof here
+		 * that it signed before the revocation. */
+		if (v->chain.revocation == PKI_REV_REVOKED)
+			set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
+				    "signer_revoked", "the signer's "
+				    "certificate is revoked");
+		if (v->ess_version != 0 && !v->ess_match)
+			set_outcome(&oc, IND_INDETERMINATE,
+				    "SIG_CONSTRAINTS_FAILURE", "ess_mismatch",
+				    "the ESS signing-certificate attribute "
+				    "does not match the signer certificate");
+		if (v->signer_count != 1)
+			set_outcome(&oc, IND_INDETERMINATE,
+				    "SIG_CONSTRAINTS_FAILURE", "several_signers",
+				    "the CMS has more than one SignerInfo");
+	}
+	if (ran_ts && intact) {
+		chain_outcome(&t.chain, &oc);
+		if (t.chain.revocation == PKI_REV_REVOKED)
+			set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
+				    "tsa_revoked", "the TSA's certificate is "
+				    "listed in a CRL the document carries");
+	}
+	*verdict = oc.ind;
 
-	if (!s->covers_whole_file &&
-	    add_warning(warnings, "the document was changed after this "
-			"signature (later incremental updates follow); the "
-			"signed revision is what was checked") != 0)
-		goto fail;
+	if ((rd->changes & (PDF_CHANGE_OTHER | PDF_CHANGE_FORM |
+			    PDF_CHANGE_ANNOT)) || rd->unfollowed) {
+		mods = jmods(rd);
+		if (mods == NULL ||
+		    add_warning(warnings, json_string_value(
+				json_object_get(mods, "summary"))) != 0) {
+			json_decref(mods);
+			goto fail;
+		}
+		json_decref(mods);
+	}
+	if (s->m_malformed) {
+		snprintf(msg, sizeof(msg), "/M is not a PDF date (ISO 32000-1 "
+			 "§7.9.4): %.200s", s->m);
+		if (add_warning(warnings, msg) != 0)
+			goto fail;
+	}
 	if (ran && v->signer_count > 1) {
 		snprintf(msg, sizeof(msg), "the CMS has %u SignerInfos; only "
 			 "the first was checked", v->signer_count);
@@ -303,33 +509,64 @@ static json_t *one(const struct pdf_sig_info *s, const uint8_t *buf,
 
 	integrity = json_pack("{s:b, s:b, s:b, s:o}",
 			      "ok", intact,
-			      "digest_ok", ran && v->digest_ok,
-			      "signature_ok", ran && v->signature_ok,
-			      "problem", jstr(problem));
-	j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-		      " s:[I,I,I,I], s:b, s:b, s:o, s:s, s:s}",
-		      "field", jstr(s->field_name),
-		      "filter", jstr(s->filter),
-		      "sub_filter", jstr(s->sub_filter),
-		      "signing_time", jtime(s->signing_time),
-		      "m", jstr(s->m),
-		      "reason", jstr(s->reason),
-		      "location", jstr(s->location),
-		      "name", jstr(s->name),
-		      "contact_info", jstr(s->contact_info),
-		      "byte_range", (json_int_t)s->byte_range[0],
-		      (json_int_t)s->byte_range[1],
-		      (json_int_t)s->byte_range[2],
-		      (json_int_t)s->byte_range[3],
-		      "byte_range_ok", s->byte_range_ok,
-		      "covers_whole_document", s->covers_whole_file,
-		      "integrity", integrity,
-		      "pades_level", level,
-		      "verdict", *verdict == 0 ? "valid" :
-				 *verdict == 1 ? "indeterminate" : "invalid");
+			      "digest_ok", ran ? v->digest_ok :
+					   ran_ts && t.imprint_ok,
+			      "signature_ok", ran ? v->signature_ok :
+					      ran_ts && t.signature_ok,
+			      "problem", jstr(intact ? NULL : oc.text));
+	mods = jmods(rd);
+	if (doc_ts)
+		j = json_pack("{s:o, s:s, s:o, s:[I,I,I,I], s:b, s:b, s:o,"
+			      " s:o, s:s, s:s, s:s, s:o, s:o, s:o}",
+			      "field", jstr(s->field_name),
+			      "type", "document_timestamp",
+			      "sub_filter", jstr(s->sub_filter),
+			      "byte_range", (json_int_t)s->byte_range[0],
+			      (json_int_t)s->byte_range[1],
+			      (json_int_t)s->byte_range[2],
+			      (json_int_t)s->byte_range[3],
+			      "byte_range_ok", s->byte_range_ok,
+			      "covers_whole_document", s->covers_whole_file,
+			      "integrity", integrity,
+			      "timestamp", jtst(&t),
+			      "pades_level", "document timestamp",
+			      "verdict", verdict_name(oc.ind),
+			      "indication", ind_name(oc.ind),
+			      "sub_indication", jstr(oc.sub),
+			      "failure", jstr(oc.reason),
+			      "modifications", mods ? mods : json_null());
+	else
+		j = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+			      " s:o, s:[I,I,I,I], s:b, s:b, s:o, s:s, s:s,"
+			      " s:s, s:o, s:o, s:o}",
+			      "field", jstr(s->field_name),
+			      "type", "signature",
+			      "filter", jstr(s->filter),
+			      "sub_filter", jstr(s->sub_filter),
+			      "signing_time", jtime(s->signing_time),
+			      "m", jstr(s->m),
+			      "reason", jstr(s->reason),
+			      "location", jstr(s->location),
+			      "name", jstr(s->name),
+			      "contact_info", jstr(s->contact_info),
+			      "byte_range", (json_int_t)s->byte_range[0],
+			      (json_int_t)s->byte_range[1],
+			      (json_int_t)s->byte_range[2],
+			      (json_int_t)s->byte_range[3],
+			      "byte_range_ok", s->byte_range_ok,
+			      "covers_whole_document", s->covers_whole_file,
+			      "integrity", integrity,
+			      "pades_level", level,
+			      "verdict", verdict_name(oc.ind),
+			      "indication", ind_name(oc.ind),
+			      "sub_indication", jstr(oc.sub),
+			      "failure", jstr(oc.reason),
+			      "modifications", mods ? mods : json_null());
 	if (j == NULL)
 		goto fail;
-	if (ran) {
+	if (doc_ts) {
+		/* nothing more */
+	} else if (ran) {
 		json_t *cms = json_pack(
 			"{s:I, s:o, s:o, s:b, s:b, s:o, s:o, s:b}",
 			"signer_count", (json_int_t)v->signer_count,
@@ -461,7 +698,7 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 	*result = NULL;
 	rc = pdf_doc_open(pdf, len, &doc, &reason);
 	if (rc == 0)
-		rc = pdf_doc_signatures(doc, &sigs, &n);
+		rc = pdf_doc_signatures_all(doc, &sigs, &n);
 	if (rc != 0) {
 		api_pdf_error(out, rc, reason);
 		goto out;
@@ -486,16 +723,29 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 					 own_crl, NULL };
 	}
 	for (size_t i = 0; i < n; i++) {
-		sj = one(&sigs[i], pdf, len, mapped, api_trust(), &vd, &v);
+		struct pdf_rev_diff *rd = calloc(1, sizeof(*rd));
+
+		/* the signature as the revision it signs has it, and what
+		 * changed since */
+		if (rd == NULL || pdf_revision_diff(doc, &sigs[i], rd) != 0) {
+			free(rd);
+			goto nomem;
+		}
+		sj = one(rd->sig_found ? &rd->sig : &sigs[i], rd, pdf, len,
+			 mapped, api_trust(), &vd, &v);
+		free(rd);
 		if (sj == NULL || json_array_append_new(list, sj) != 0)
 			goto nomem;
 		if (v > worst)
 			worst = v;
 	}
 	lta(list);
-	*result = json_pack("{s:s, s:I, s:o}",
-			    "verdict", n == 0 ? "unsigned" : worst == 0 ? "valid" :
-				       worst == 1 ? "indeterminate" : "invalid",
+	/* ETSI EN 319 102-1: the document's result is its worst
+	 * signature's */
+	*result = json_pack("{s:s, s:o, s:I, s:o}",
+			    "verdict", n == 0 ? "unsigned" : verdict_name(worst),
+			    "indication", n == 0 ? json_null() :
+					  json_string(ind_name(worst)),
 			    "signature_count", (json_int_t)n, "signatures", list);
 	list = NULL;
 	if (*result != NULL)

@@ -17,6 +17,7 @@ enum {
 struct init_opts {
 	const char *dir;
 	unsigned https_port;
+	unsigned http_port;    /* the distribution point; 0 = https_port + 1 */
 	int show_pins;
 	const char *module;
 };

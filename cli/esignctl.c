@@ -26,7 +26,7 @@ static void usage(FILE *f)
 		"usage: esignctl [-c CONF | -s SOCKET] [--json] COMMAND\n"
 		"\n"
 		"commands:\n"
-		"  init --dir DIR [--https-port N] [--module LIB] [--show-pins]\n"
+		"  init --dir DIR [--https-port N] [--http-port N] [--module LIB] [--show-pins]\n"
 		"  status\n"
 		"  keys list\n"
 		"  keys generate --label L --type rsa2048|rsa3072|ec-p256\n"
@@ -364,6 +364,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "https-port", required_argument, NULL, 'p' },
+		{ "http-port", required_argument, NULL, 'q' },
 		{ "module", required_argument, NULL, 'm' },
 		{ "show-pins", no_argument, NULL, 'P' },
 		{ "label", required_argument, NULL, 'l' },
@@ -380,7 +381,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c = { "", 0 };
-	struct init_opts io = { NULL, 8443, 0, "/usr/lib/softhsm/libsofthsm2.so" };
+	struct init_opts io = { NULL, 8443, 0, 0, "/usr/lib/softhsm/libsofthsm2.so" };
 	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
 	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
 	const char *out = NULL, *since = NULL, *from = NULL, *logf = NULL;
@@ -411,6 +412,13 @@ int main(int argc, char **argv)
 			}
 			io.https_port = (unsigned)port;
 			break;
+		case 'q':
+			if (esd_parse_u64(optarg, 1, 65535, &port) != 0) {
+				fprintf(stderr, "esignctl: bad --http-port\n");
+				return EXIT_USAGE;
+			}
+			io.http_port = (unsigned)port;
+			break;
 		case 'm': io.module = optarg; break;
 		case 'P': io.show_pins = 1; break;
 		case 'l': label = optarg; break;
@@ -434,6 +442,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "esignctl: init needs --dir DIR\n");
 			return EXIT_USAGE;
 		}
+		if (io.http_port == 0) /* the distribution point's default */
+			io.http_port = io.https_port < 65535 ? io.https_port + 1
+							     : io.https_port - 1;
 		return cli_init(&io);
 	}
 	if (nw == 1 && strcmp(words[0], "backup") == 0)

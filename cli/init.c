@@ -11,6 +11,11 @@
  *   DIR/admin.token                  the admin API bearer token (0600)
  *   DIR/esignd.conf                  the daemon's configuration
  *
+ * Certificates point relying parties (CRL, OCSP, caIssuers) at the plain
+ * HTTP distribution point, http://127.0.0.1:<http port>: a demo that
+ * works on this machine; a deployment sets pki_base_url to its public
+ * name (docs/operations.md).
+ *
  * Keys (demo root CA, issuing CA, demo seal, demo individual, TSA, OCSP
  * responder, audit checkpoints) are generated inside the token; their certificates are
  * signed through the token and stored in the token and in LMDB. Anything
@@ -54,10 +59,11 @@ static const struct demo_key demo_keys[] = {
 	{ "issuing-ca", HSM_KEY_RSA3072, PKI_PROFILE_ISSUING_CA,
 	  "/C=ID/O=esignd demo/CN=esignd Demo Issuing CA", 3650, "issuing-ca" },
 	{ "demo-seal", HSM_KEY_RSA2048, PKI_PROFILE_SEAL,
-	  "/C=ID/O=Demo Agency/OU=Electronic Seal/CN=Demo Agency Seal", 730,
-	  "seal" },
+	  "/C=ID/O=Demo Agency/organizationIdentifier=NTRID-DEMO-0001"
+	  "/CN=Demo Agency Seal", 730, "seal" },
 	{ "demo-individual", HSM_KEY_RSA2048, PKI_PROFILE_INDIVIDUAL,
-	  "/C=ID/O=Demo Agency/CN=Demo Signer", 730, "individual" },
+	  "/C=ID/O=Demo Agency/GN=Demo/SN=Signer/serialNumber=DEMO-0001"
+	  "/CN=Demo Signer", 730, "individual" },
 	{ "tsa", HSM_KEY_RSA2048, PKI_PROFILE_TSA,
 	  "/C=ID/O=esignd demo/CN=esignd Demo Time Stamping Authority", 1825,
 	  "tsa" },
@@ -66,6 +72,16 @@ static const struct demo_key demo_keys[] = {
 	{ "audit", HSM_KEY_RSA2048, PKI_PROFILE_AUDIT,
 	  "/C=ID/O=esignd demo/CN=esignd Audit Log", 3650, "audit" },
 };
+
+/* The demo CPS (docs/ra.md "Certificate profiles"): a non-qualified
+ * issuer, ETSI EN 319 411-1 NCP (0.4.0.2042.1.1) under the CA's own
+ * policy OIDs (2.999: the example arc; replace with the agency's). The
+ * same values go into esignd.conf for what the RA issues. */
+#define DEMO_POLICY_INDIVIDUAL "2.999.1.1,0.4.0.2042.1.1"
+#define DEMO_POLICY_SEAL "2.999.1.2,0.4.0.2042.1.1"
+#define DEMO_CPS_URL "http://pki.example.go.id/cps"
+#define DEMO_PDS_URL "http://pki.example.go.id/pds-en.pdf"
+#define DEMO_EKU "emailProtection,documentSigning"
 
 static int path_join(char *out, size_t cap, const char *dir, const char *name)
 {
@@ -252,6 +268,13 @@ static const char conf_template[] =
 	"\n"
 	"# Listeners: HTTPS for API clients, a Unix socket for esignctl.\n"
 	"https_listen = 127.0.0.1:%u\n"
+	"# The public distribution point (plain HTTP: CRLs, CA certificates,\n"
+	"# OCSP) and the base URL written into every certificate. Publish it\n"
+	"# under a DNS name before issuing real certificates (operations.md).\n"
+	"public_listen = 127.0.0.1:%u\n"
+	"pki_base_url = http://127.0.0.1:%u\n"
+	"# The console's address in activation emails (default: HTTPS above).\n"
+	"# console_url = https://esign.agency.go.id\n"
 	"tls_cert = tls/server.crt\n"
 	"tls_key = tls/server.key\n"
 	"unix_socket = esignd.sock\n"
@@ -281,14 +304,31 @@ static const char conf_template[] =
 	"# mail_from = esign@agency.go.id\n"
 	"# smtp_url = smtp://mail.agency.go.id:587\n"
 	"\n"
-	"# Certificate profiles: subject templates take {name} {org} {unit}\n"
-	"# {nik} {email}.\n"
+	"# Certificate profiles of the CPS (docs/ra.md): ETSI EN 319 412-2\n"
+	"# (individuals) and -3 (seals) for a non-qualified issuer. Subject\n"
+	"# templates take the registration's {name} {given} {surname} {org}\n"
+	"# {org_id} {unit} {nik} {email} {id}. Replace the example policy\n"
+	"# OIDs and URLs with the agency's own.\n"
 	"profile.individual.key_type = rsa2048\n"
 	"profile.individual.days = 730\n"
-	"profile.individual.subject = /C=ID/O={org}/OU={unit}/CN={name}\n"
+	"profile.individual.subject = /C=ID/O={org}/OU={unit}/GN={given}/SN={surname}/serialNumber={id}/CN={name}\n"
+	"profile.individual.policies = " DEMO_POLICY_INDIVIDUAL "\n"
+	"profile.individual.cps_url = " DEMO_CPS_URL "\n"
+	"profile.individual.key_usage = digitalSignature,nonRepudiation\n"
+	"profile.individual.eku = " DEMO_EKU "\n"
+	"profile.individual.qc_statements = yes\n"
+	"profile.individual.qualified = no\n"
+	"profile.individual.pds_url = " DEMO_PDS_URL "\n"
 	"profile.seal.key_type = rsa2048\n"
 	"profile.seal.days = 730\n"
-	"profile.seal.subject = /C=ID/O={org}/CN={name}\n"
+	"profile.seal.subject = /C=ID/O={org}/organizationIdentifier={org_id}/CN={name}\n"
+	"profile.seal.policies = " DEMO_POLICY_SEAL "\n"
+	"profile.seal.cps_url = " DEMO_CPS_URL "\n"
+	"profile.seal.key_usage = digitalSignature,nonRepudiation\n"
+	"profile.seal.eku = " DEMO_EKU "\n"
+	"profile.seal.qc_statements = yes\n"
+	"profile.seal.qualified = no\n"
+	"profile.seal.pds_url = " DEMO_PDS_URL "\n"
 	"\n"
 	"# SLA targets in working days (Monday to Friday, WIB) and holidays.\n"
 	"sla_individual_days = 3\n"
@@ -297,9 +337,10 @@ static const char conf_template[] =
 
 static int write_conf(const char *dir, const struct init_opts *o)
 {
-	char path[PATH_MAX], text[4096];
+	char path[PATH_MAX], text[6144];
 	int n = snprintf(text, sizeof(text), conf_template, o->module,
-			 o->https_port, (unsigned)getuid());
+			 o->https_port, o->http_port, o->http_port,
+			 (unsigned)getuid());
 
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    path_join(path, sizeof(path), dir, "esignd.conf") != 0)
@@ -321,7 +362,7 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 	json_t *client = NULL;
 	int rc, n;
 
-	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%u", o->https_port);
+	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u", o->http_port);
 
 	/* 1. The token, with its own SoftHSM2 configuration. */
 	path_join(path, sizeof(path), dir, "tokens");
@@ -375,6 +416,15 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 			if (k->profile != PKI_PROFILE_OCSP)
 				req.ocsp_url = ocsp;
 		}
+		if (k->profile == PKI_PROFILE_SEAL ||
+		    k->profile == PKI_PROFILE_INDIVIDUAL) {
+			req.policies = k->profile == PKI_PROFILE_SEAL
+				       ? DEMO_POLICY_SEAL : DEMO_POLICY_INDIVIDUAL;
+			req.cps_url = DEMO_CPS_URL;
+			req.eku = DEMO_EKU;
+			req.qc = 1;
+			req.pds_url = DEMO_PDS_URL;
+		}
 
 		printf("generating %s key '%s' in the token...\n",
 		       hsm_keytype_name(k->type), k->label);
@@ -395,10 +445,10 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 			rc = hsm_store_cert(h, k->label, certs[i]);
 		if (rc == 0) {
 			/* Issuers nearest first: the issuing CA, then the root. */
-			X509 *issuers[2] = { i >= 2 ? certs[1] : certs[0], certs[0] };
+			X509 *chain[2] = { i >= 2 ? certs[1] : certs[0], certs[0] };
 
 			rc = record_key(t, k, certs[i], i == 0 ? "root-ca" : ca,
-					issuers, i < 2 ? i : 2);
+					chain, i < 2 ? i : 2);
 		}
 		EVP_PKEY_free(pub);
 		EVP_PKEY_free(signer);
@@ -469,6 +519,7 @@ int cli_init(const struct init_opts *o)
 	}
 	if (realpath(o->dir, dir) == NULL)
 		return EXIT_LOCAL;
+
 	log_init("esignctl", LOG_LVL_WARN);
 	rc = build(dir, o, pin, so_pin, token);
 	if (rc != 0) {
@@ -484,11 +535,13 @@ int cli_init(const struct init_opts *o)
 	       "  configuration   %s/esignd.conf\n"
 	       "  start           esignd -c %s/esignd.conf\n"
 	       "  HTTPS API       https://127.0.0.1:%u/v1/health\n"
+	       "  CRLs, OCSP      http://127.0.0.1:%u/crl/issuing-ca.crl, /ocsp\n"
 	       "  Unix socket     %s/esignd.sock (esignctl -c %s/esignd.conf status)\n"
 	       "  trust this CA   %s/ca.pem\n"
 	       "  admin token     %s/admin.token (mode 0600)\n"
 	       "  token PINs      %s/pin, %s/so-pin (mode 0600)\n",
-	       dir, dir, dir, o->https_port, dir, dir, dir, dir, dir, dir);
+	       dir, dir, dir, o->https_port, o->http_port, dir, dir, dir, dir,
+	       dir, dir);
 	if (o->show_pins)
 		printf("  user PIN        %s\n  SO PIN          %s\n", pin, so_pin);
 	printf("\ntry:\n  curl --cacert %s/ca.pem https://127.0.0.1:%u/v1/health\n"

@@ -32,7 +32,7 @@ static const struct cmd {
 	{ "user", "activate", "POST", "/v1/ra/activate",
 	  { "subscriber", "code", "passphrase-file" }, NULL, NULL, NULL },
 	{ "seal", "register", "POST", "/v1/ra/seals",
-	  { "name", "email", "letter", "org", "lang" }, NULL, NULL, NULL },
+	  { "name", "email", "letter", "org", "lang", "org-id" }, NULL, NULL, NULL },
 	{ "request", "list", "GET", "/v1/ra/requests",
 	  { "state", "type", "service", "subscriber", "limit" }, "requests",
 	  "id,type,service,subscriber,state,created_by", NULL },

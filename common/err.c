@@ -38,6 +38,8 @@ static const struct {
 	[30] = { "anchor_not_found", "the anchor text is not in the document", 422 },
 	[31] = { "key_changed", "the signing key changed during the request; "
 		 "send it again", 409 },
+	[32] = { "signed_attrs_refused", "the signing service refused the "
+		 "signature it was asked to make; nothing was signed", 500 },
 };
 
 static unsigned idx(int err)

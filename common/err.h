@@ -45,7 +45,11 @@ enum esd_err {
 	ESD_ESTALE = -31,      /* key_changed: the signing key or its
 				* certificate changed while the front built
 				* the signature (the front asks again) */
-	ESD_ERR_MIN = -31
+	ESD_ESATTRS = -32,     /* signed_attrs_refused: the keeper refused
+				* the CMS signed attributes the front built
+				* (not the document digest authorised, not
+				* the key's certificate, not PAdES's three) */
+	ESD_ERR_MIN = -32
 };
 
 /* Stable snake_case name of an error ("bad_request"); never NULL. */

@@ -173,6 +173,18 @@ out:
 	return rc;
 }
 
+int esd_label_ok(const char *s, size_t n, size_t max)
+{
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
+		      s[i] == '.'))
+			return 0;
+	return 1;
+}
+
 int esd_random(void *buf, size_t len)
 {
 	return RAND_bytes(buf, (int)len) == 1 ? 0 : ESD_ECRYPTO;

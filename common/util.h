@@ -28,6 +28,10 @@ int esd_read_file(const char *path, size_t max, char **out, size_t *len);
 int esd_write_file(const char *path, const void *data, size_t len,
 		   mode_t mode, int excl);
 
+/* A key label as esignd names keys: 1 to max bytes of letters, digits,
+ * '-', '_' and '.' (safe in URLs, file names and audit records). */
+int esd_label_ok(const char *s, size_t n, size_t max);
+
 /* Fills buf with len cryptographically random bytes (OpenSSL DRBG). */
 int esd_random(void *buf, size_t len);
 /* SHA-256 of data into out[32]. */

@@ -9,11 +9,13 @@
 function verdictKey(sig) {
   const chain = sig.chain || {};
   if (sig.verdict === 'invalid')
-    return 'v_invalid';
+    return sig.failure === 'modified_after_signing' ? 'v_modified' : 'v_invalid';
   if (chain.revocation === 'revoked' || chain.status === 'revoked')
     return 'v_revoked';
   if (sig.verdict === 'valid')
     return 'v_valid';
+  if (sig.failure === 'changed_after_signing')
+    return 'v_changed';
   if (chain.status === 'untrusted')
     return 'v_untrusted';
   if (chain.status === 'expired')
@@ -40,8 +42,22 @@ function row(key, value) {
   return [h('dt', { text: t(key) }), h('dd', { text: String(value) })];
 }
 
-function yesNo(b) {
-  return b ? t('yes') : t('no');
+/* What happened after the signed revision (the API's modifications),
+ * in one plain sentence: validation data added is not a change. */
+function afterKey(sig) {
+  const m = sig.modifications;
+  const c = (m && m.changes) || [];
+  if (!m)
+    return null;
+  if (c.indexOf('other') >= 0)
+    return 'm_other';
+  if (c.indexOf('form_filling') >= 0 || c.indexOf('annotations') >= 0)
+    return 'm_form';
+  if (c.indexOf('signatures') >= 0)
+    return 'm_sigs';
+  if (c.indexOf('validation_data') >= 0)
+    return 'm_ltv';
+  return 'm_none';
 }
 
 function signatureCard(sig, i) {
@@ -69,8 +85,11 @@ function signatureCard(sig, i) {
         : t('no') + (sig.integrity.problem ? ': ' + sig.integrity.problem : ''))),
       row('k_chain', chain.status && chain.status + (chain.error ? ' (' + chain.error + ')' : '')),
       row('k_revocation', chain.revocation),
-      row('k_whole', sig.covers_whole_document === undefined ? null
-        : yesNo(sig.covers_whole_document))),
+      row('k_indication', sig.indication && sig.indication +
+        (sig.sub_indication ? ' / ' + sig.sub_indication : '')),
+      row('k_after', afterKey(sig) && t(afterKey(sig))),
+      row('k_pages', sig.modifications && sig.modifications.pages &&
+        sig.modifications.pages.join(', '))),
     warnings.length ? h('div.warn', {},
       h('strong', { text: t('k_warnings') }),
       h('ul', {}, warnings.map(function (w) { return h('li', { lang: 'en', text: w }); })))

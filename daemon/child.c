@@ -1,8 +1,12 @@
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -28,6 +32,18 @@ void child_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static void json_free_wiped(void *p)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, malloc_usable_size(p));
+	free(p);
+}
+
+void child_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, json_free_wiped);
 }
 
 int child_ready(int ctl)

@@ -23,6 +23,12 @@ struct child_hooks {
  * SIGPIPE is ignored. */
 void child_signals(void);
 
+/* Every block jansson frees is wiped first (OPENSSL_cleanse over its
+ * usable size): JSON values in the keeper and the front may carry
+ * passphrases, codes and tokens, on every path that frees them. Call
+ * before the first JSON value is made. */
+void child_json_wipe_on_free(void);
+
 /* Tells the master this child serves. */
 int child_ready(int ctl);
 

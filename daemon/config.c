@@ -46,6 +46,9 @@ static const struct key keys[] = {
 	{ S(rate_limit, C_U64), 0, 1000000 },
 	{ S(rate_burst, C_U64), 1, 1000000 },
 	{ S(request_timeout, C_U64), 1, 3600 },
+	{ S(header_timeout, C_U64), 1, 3600 },
+	{ S(body_min_rate, C_U64), 0, 1ull << 30 },
+	{ S(connection_reserve, C_U64), 0, 100000 },
 	{ S(keeper_timeout, C_U64), 1, 600 },
 	{ S(keeper_threads, C_U64), 0, 64 },
 	{ S(drain_timeout, C_U64), 0, 3600 },
@@ -58,6 +61,8 @@ static const struct key keys[] = {
 	{ S(require_synced_clock, C_BOOL), 0, 0 },
 	{ S(max_clock_error_ms, C_U64), 1, 3600000 },
 	{ S(pki_base_url, C_STR), 0, 0 },
+	{ S(public_listen, C_STR), 0, 0 },
+	{ S(console_url, C_STR), 0, 0 },
 	{ S(ra_issuing_ca, C_STR), 0, 0 },
 	{ S(activation_hours, C_U64), 1, 24 * 365 },
 	{ S(passphrase_min_length, C_U64), 8, 256 },
@@ -93,12 +98,22 @@ static const struct key keys[] = {
 	{ P(individual, subject, C_STR), 0, 0 },
 	{ P(individual, eku, C_STR), 0, 0 },
 	{ P(individual, roles, C_STR), 0, 0 },
+	{ P(individual, cps_url, C_STR), 0, 0 },
+	{ P(individual, key_usage, C_STR), 0, 0 },
+	{ P(individual, qc_statements, C_BOOL), 0, 0 },
+	{ P(individual, qualified, C_BOOL), 0, 0 },
+	{ P(individual, pds_url, C_STR), 0, 0 },
 	{ P(seal, key_type, C_KEYTYPE), 0, 0 },
 	{ P(seal, days, C_U64), 1, 36500 },
 	{ P(seal, policies, C_STR), 0, 0 },
 	{ P(seal, subject, C_STR), 0, 0 },
 	{ P(seal, eku, C_STR), 0, 0 },
 	{ P(seal, roles, C_STR), 0, 0 },
+	{ P(seal, cps_url, C_STR), 0, 0 },
+	{ P(seal, key_usage, C_STR), 0, 0 },
+	{ P(seal, qc_statements, C_BOOL), 0, 0 },
+	{ P(seal, qualified, C_BOOL), 0, 0 },
+	{ P(seal, pds_url, C_STR), 0, 0 },
 #undef P
 };
 #undef S
@@ -120,6 +135,9 @@ void config_defaults(struct esd_config *c)
 	c->rate_limit = 0;
 	c->rate_burst = 100;
 	c->request_timeout = 60;
+	c->header_timeout = 20;
+	c->body_min_rate = 1024;
+	c->connection_reserve = 64;
 	c->keeper_timeout = 30;
 	c->keeper_threads = 0;
 	c->drain_timeout = 30;
@@ -163,7 +181,20 @@ void config_defaults(struct esd_config *c)
 	c->profile_seal.days = 730;
 	snprintf(c->profile_seal.roles, sizeof(c->profile_seal.roles), "verifier");
 	snprintf(c->profile_seal.subject, sizeof(c->profile_seal.subject),
-		 "/C=ID/O={org}/CN={name}");
+		 "/C=ID/O={org}/organizationIdentifier={org_id}/CN={name}");
+	/* NSS (poppler, Firefox, Thunderbird) validates a PDF signer for
+	 * its e-mail signing usage: without emailProtection in the EKU it
+	 * fails or, with no EKU, poppler misreads a stale error code
+	 * (docs/ra.md "Why emailProtection"). */
+	snprintf(c->profile_individual.eku, sizeof(c->profile_individual.eku),
+		 "emailProtection,documentSigning");
+	snprintf(c->profile_seal.eku, sizeof(c->profile_seal.eku),
+		 "emailProtection,documentSigning");
+	snprintf(c->profile_individual.key_usage,
+		 sizeof(c->profile_individual.key_usage),
+		 "digitalSignature,nonRepudiation");
+	snprintf(c->profile_seal.key_usage, sizeof(c->profile_seal.key_usage),
+		 "digitalSignature,nonRepudiation");
 }
 
 static int fail(char *err, size_t errlen, const char *name, unsigned line,
@@ -336,6 +367,10 @@ int config_parse(const char *text, size_t len, const char *name,
 	if (c->pin_file[0] == '\0' || c->state_dir[0] == '\0')
 		return fail(err, errlen, name, lineno,
 			    "pin_file and state_dir are required");
+	if ((c->profile_individual.qualified && !c->profile_individual.qc_statements) ||
+	    (c->profile_seal.qualified && !c->profile_seal.qc_statements))
+		return fail(err, errlen, name, lineno,
+			    "a qualified profile needs qc_statements = yes");
 	return 0;
 }
 

@@ -24,6 +24,11 @@ struct esd_profile {
 				       * comma-separated; "" = none */
 	char roles[64];               /* client roles that may register under
 				       * it, comma-separated */
+	char cps_url[256];            /* CPS URI of the first policy; "" = none */
+	char key_usage[128];          /* keyUsage names (critical) */
+	int qc_statements;            /* ETSI EN 319 412-5 QCStatements */
+	int qualified;                /* ... with QcCompliance */
+	char pds_url[256];            /* QcPDS (English); "" = none */
 };
 
 struct esd_config {
@@ -53,6 +58,12 @@ struct esd_config {
 	uint64_t rate_limit;          /* requests/s per client, 0 = none */
 	uint64_t rate_burst;          /* bucket size */
 	uint64_t request_timeout;     /* seconds */
+	uint64_t header_timeout;      /* seconds for a whole request header
+				       * block (and the TLS handshake) */
+	uint64_t body_min_rate;       /* bytes/s a body must average after
+				       * header_timeout seconds; 0 = none */
+	uint64_t connection_reserve;  /* of max_connections, slots kept for
+				       * addresses holding few connections */
 	uint64_t keeper_timeout;      /* seconds the front waits for the keeper */
 	uint64_t keeper_threads;      /* 0 = number of cores */
 	uint64_t drain_timeout;       /* seconds */
@@ -66,8 +77,13 @@ struct esd_config {
 	uint64_t max_clock_error_ms;  /* ... or one whose error bound is larger */
 
 	/* Registration authority (docs/ra.md). */
-	char pki_base_url[256];       /* CDP/AIA/OCSP URLs of issued certificates;
+	char console_url[256];        /* base of the activation link;
 				       * "" = https://<https_listen> */
+	char public_listen[128];      /* "host:port" of the plain-HTTP
+				       * distribution point; "" = none */
+	char pki_base_url[256];       /* CDP/AIA/OCSP URLs of issued certificates;
+				       * "" = http://<public_listen>, or
+				       * https://<https_listen> without one */
 	struct esd_profile profile_individual, profile_seal;
 	char ra_issuing_ca[65];       /* key issuing subscribers' certificates;
 				       * "" = the first with purpose issuing-ca */

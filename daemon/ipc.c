@@ -229,8 +229,21 @@ static int write_all(int fd, const struct iovec *iov_in, int cnt)
 int ipc_send(int fd, uint16_t type, int16_t status, const void *payload,
 	     size_t len)
 {
+	return ipc_send_fd(fd, type, status, payload, len, -1);
+}
+
+int ipc_send_fd(int fd, uint16_t type, int16_t status, const void *payload,
+		size_t len, int pass_fd)
+{
 	uint8_t hdr[IPC_HDR_LEN];
 	struct iovec iov[2];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	ssize_t n;
 
 	if (len > IPC_MAX_PAYLOAD)
 		return ESD_ETOOBIG;
@@ -241,26 +254,99 @@ int ipc_send(int fd, uint16_t type, int16_t status, const void *payload,
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = (void *)payload;
 	iov[1].iov_len = len;
+	if (pass_fd < 0)
+		return write_all(fd, iov, len ? 2 : 1);
+	/* The descriptor rides on the header's first byte; the rest of the
+	 * frame follows as usual. */
+	memset(&u, 0, sizeof(u));
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return ESD_EIO;
+	iov[0].iov_base = hdr + n;
+	iov[0].iov_len = sizeof(hdr) - (size_t)n;
+	if (iov[0].iov_len == 0)
+		return len ? write_all(fd, iov + 1, 1) : 0;
 	return write_all(fd, iov, len ? 2 : 1);
 }
 
-/* Reads exactly len bytes. 1 = EOF before the first byte, 0 = ok. */
-static int read_full(int fd, uint8_t *p, size_t len)
+/* Reads exactly len bytes. 1 = EOF before the first byte, 0 = ok. With
+ * fdp, descriptors passed along (SCM_RIGHTS) are taken: the first into
+ * *fdp, and any more make the frame ESD_EPROTO (closed). */
+static int read_full_fd(int fd, uint8_t *p, size_t len, int *fdp)
 {
 	size_t got = 0;
+	int rc = 0;
 
 	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
+		ssize_t n;
 
+		if (fdp == NULL) {
+			n = read(fd, p + got, len - got);
+		} else {
+			union {
+				struct cmsghdr h;
+				char buf[CMSG_SPACE(sizeof(int) * 4)];
+			} u;
+			struct iovec iov = { p + got, len - got };
+			struct msghdr msg;
+			struct cmsghdr *c;
+
+			memset(&msg, 0, sizeof(msg));
+			msg.msg_iov = &iov;
+			msg.msg_iovlen = 1;
+			msg.msg_control = u.buf;
+			msg.msg_controllen = sizeof(u.buf);
+			n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+			if (n >= 0 && (msg.msg_flags & MSG_CTRUNC))
+				rc = ESD_EPROTO;
+			for (c = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c != NULL;
+			     c = CMSG_NXTHDR(&msg, c)) {
+				size_t cnt;
+
+				if (c->cmsg_level != SOL_SOCKET ||
+				    c->cmsg_type != SCM_RIGHTS)
+					continue;
+				cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (size_t i = 0; i < cnt; i++) {
+					int pfd;
+
+					memcpy(&pfd, CMSG_DATA(c) + i * sizeof(int),
+					       sizeof(int));
+					if (*fdp < 0 && rc == 0) {
+						*fdp = pfd;
+					} else {
+						close(pfd);
+						rc = ESD_EPROTO;
+					}
+				}
+			}
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return ESD_EIO;
 		if (n == 0)
-			return got == 0 ? 1 : ESD_EPROTO;
+			return got == 0 && rc == 0 ? 1 : ESD_EPROTO;
 		got += (size_t)n;
 	}
-	return 0;
+	return rc;
+}
+
+static int read_full(int fd, uint8_t *p, size_t len)
+{
+	return read_full_fd(fd, p, len, NULL);
 }
 
 int ipc_hdr_decode(const uint8_t hdr[IPC_HDR_LEN], size_t max, uint32_t *len,
@@ -281,27 +367,39 @@ int ipc_hdr_decode(const uint8_t hdr[IPC_HDR_LEN], size_t max, uint32_t *len,
 
 int ipc_recv(int fd, struct ipc_msg *m, size_t max)
 {
+	return ipc_recv_fd(fd, m, max, NULL);
+}
+
+int ipc_recv_fd(int fd, struct ipc_msg *m, size_t max, int *pass_fd)
+{
 	uint8_t hdr[IPC_HDR_LEN];
 	uint32_t len;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	rc = read_full(fd, hdr, sizeof(hdr));
-	if (rc == 1)
-		return ESD_EIO;
-	if (rc != 0)
-		return rc;
-	rc = ipc_hdr_decode(hdr, max, &len, &m->type, &m->status);
-	if (rc != 0)
-		return rc;
-	m->data = malloc(len ? len : 1);
-	if (m->data == NULL)
-		return ESD_ENOMEM;
-	m->len = len;
-	rc = read_full(fd, m->data, len);
+	if (pass_fd != NULL)
+		*pass_fd = -1;
+	rc = read_full_fd(fd, hdr, sizeof(hdr), pass_fd);
+	if (rc == 0)
+		rc = ipc_hdr_decode(hdr, max, &len, &m->type, &m->status);
+	if (rc == 0) {
+		m->data = malloc(len ? len : 1);
+		if (m->data == NULL)
+			rc = ESD_ENOMEM;
+	}
+	if (rc == 0) {
+		m->len = len;
+		rc = read_full(fd, m->data, len);
+		if (rc == 1)
+			rc = ESD_EPROTO;
+	}
 	if (rc != 0) {
 		ipc_msg_clear(m);
-		return rc == 1 ? ESD_EPROTO : rc;
+		if (pass_fd != NULL && *pass_fd >= 0) {
+			close(*pass_fd);
+			*pass_fd = -1;
+		}
+		return rc == 1 ? ESD_EIO : rc;
 	}
 	return 0;
 }

@@ -73,6 +73,17 @@ int ipc_send(int fd, uint16_t type, int16_t status, const void *payload,
  */
 int ipc_recv(int fd, struct ipc_msg *m, size_t max);
 
+/*
+ * The same, with one descriptor passed along (SCM_RIGHTS) on the frame:
+ * the front hands the keeper a Unix-socket client's connection, so that
+ * the keeper reads SO_PEERCRED itself. ipc_send_fd sends pass_fd (< 0:
+ * none); ipc_recv_fd puts it in *pass_fd (-1: none; the caller closes
+ * it), and a frame with more than one is ESD_EPROTO.
+ */
+int ipc_send_fd(int fd, uint16_t type, int16_t status, const void *payload,
+		size_t len, int pass_fd);
+int ipc_recv_fd(int fd, struct ipc_msg *m, size_t max, int *pass_fd);
+
 /* Decodes a header; used by ipc_recv and by the unit tests. */
 int ipc_hdr_decode(const uint8_t hdr[IPC_HDR_LEN], size_t max, uint32_t *len,
 		   uint16_t *type, int16_t *status);

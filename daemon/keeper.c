@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/resource.h>
 #include <sys/timex.h>
 #include <unistd.h>
@@ -53,7 +56,7 @@ static const struct {
 	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
 	{ MSG_AUDIT_EXPORT, h_audit_export, 13, 64, NEED_ADMIN, "audit.export" },
 	{ MSG_DOC_KEY, h_doc_key, 9, 512, NEED_CLIENT, "doc.key" },
-	{ MSG_DOC_SIGN, h_doc_sign, 17, 1536, NEED_CLIENT, "doc.sign" },
+	{ MSG_DOC_SIGN, h_doc_sign, 17, 4096, NEED_CLIENT, "doc.sign" },
 	{ MSG_TSA, h_tsa, 5, 512, NEED_NONE, "tsa" },
 	{ MSG_OCSP, h_ocsp, 5, 2048, NEED_NONE, "ocsp" },
 	{ MSG_CRL, h_crl, 5, 256, NEED_NONE, "crl" },
@@ -74,7 +77,6 @@ static int read_cred(struct ibuf *in, struct cred *c)
 	uint8_t kind;
 	const uint8_t *p;
 	size_t n;
-	uint32_t u, g;
 
 	memset(c, 0, sizeof(*c));
 	if (ibuf_get_u8(in, &kind) != 0)
@@ -93,22 +95,67 @@ static int read_cred(struct ibuf *in, struct cred *c)
 			return ESD_EPROTO;
 		return 0;
 	case CRED_PEER:
-		if (ibuf_get_u32(in, &u) != 0 || ibuf_get_u32(in, &g) != 0)
-			return ESD_EPROTO;
+		/* Who the peer is comes from its connection (peer_cred),
+		 * never from the frame. */
 		c->kind = CRED_PEER;
-		c->uid = u;
-		c->gid = g;
 		return 0;
 	default:
 		return ESD_EPROTO;
 	}
 }
 
+/*
+ * The uid and gid of a Unix-socket client, read by the keeper from the
+ * connection the front handed over (peer, SCM_RIGHTS). The descriptor
+ * must be a connection accepted on the configured unix_socket: a
+ * stream socket, not listening, whose own address is that path. A
+ * client's end of a connection (whose SO_PEERCRED names the listener)
+ * or a socketpair the front made itself has another address and is
+ * refused. ESD_EAUTH when there is no such connection.
+ */
+static int peer_cred(struct keeper *k, int peer, struct cred *out)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	struct ucred uc;
+	int v = 0, ok;
+	socklen_t vl = sizeof(v);
+
+	if (peer < 0)
+		return ESD_EAUTH;
+	if (getsockopt(peer, SOL_SOCKET, SO_DOMAIN, &v, &vl) != 0 || v != AF_UNIX)
+		return ESD_EAUTH;
+	vl = sizeof(v);
+	if (getsockopt(peer, SOL_SOCKET, SO_TYPE, &v, &vl) != 0 ||
+	    v != SOCK_STREAM)
+		return ESD_EAUTH;
+	vl = sizeof(v);
+	if (getsockopt(peer, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) != 0 || v != 0)
+		return ESD_EAUTH;
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(peer, (struct sockaddr *)&sa, &len) != 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    sa.sun_family != AF_UNIX)
+		return ESD_EAUTH;
+	pthread_mutex_lock(&k->cfg_mu);
+	ok = k->cfg.unix_socket[0] != '\0' &&
+	     strnlen(sa.sun_path, sizeof(sa.sun_path)) ==
+	     strlen(k->cfg.unix_socket) &&
+	     strncmp(sa.sun_path, k->cfg.unix_socket, sizeof(sa.sun_path)) == 0;
+	pthread_mutex_unlock(&k->cfg_mu);
+	len = sizeof(uc);
+	if (!ok || getsockopt(peer, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
+		return ESD_EAUTH;
+	out->uid = uc.uid;
+	out->gid = uc.gid;
+	return 0;
+}
+
 /* Decides who the caller is. A bearer token is looked up by its SHA-256
  * (a 256-bit random token needs no slow hash); the lookup key is itself
  * the comparison, and the stored record repeats it for a constant-time
  * check. */
-static int authenticate(struct keeper *k, struct caller *c)
+static int authenticate(struct keeper *k, struct caller *c, int peer)
 {
 	struct store_txn *t = NULL;
 	json_t *rec = NULL;
@@ -120,6 +167,9 @@ static int authenticate(struct keeper *k, struct caller *c)
 		snprintf(c->actor, sizeof(c->actor), "anonymous");
 		return 0;
 	case CRED_PEER:
+		rc = peer_cred(k, peer, &c->cred);
+		if (rc != 0)
+			return rc;
 		snprintf(c->actor, sizeof(c->actor), "uid:%u",
 			 (unsigned)c->cred.uid);
 		pthread_mutex_lock(&k->cfg_mu);
@@ -394,7 +444,7 @@ static int h_status(struct keeper *k, struct caller *c, struct ibuf *in,
 }
 
 /* Handles one request frame; always produces a reply. */
-static void handle(struct keeper *k, int fd, struct ipc_msg *m)
+static void handle(struct keeper *k, int fd, struct ipc_msg *m, int peer)
 {
 	struct reply r = { NULL, NULL, 0, { 0 } };
 	struct caller c;
@@ -419,7 +469,7 @@ static void handle(struct keeper *k, int fd, struct ipc_msg *m)
 	ibuf_view(&in, m->data, m->len);
 	rc = read_cred(&in, &c.cred);
 	if (rc == 0)
-		rc = authenticate(k, &c);
+		rc = authenticate(k, &c, peer);
 	if (rc != 0)
 		goto reply;
 	if (dispatch[i].need != NEED_NONE && c.cred.kind == CRED_NONE) {
@@ -453,6 +503,9 @@ reply:
 
 		if (text == NULL || ipc_send(fd, m->type, 0, text, strlen(text)) != 0)
 			log_warn("keeper: cannot send reply");
+		/* A reply may carry a new secret (a token, a TOTP seed). */
+		if (text != NULL)
+			OPENSSL_cleanse(text, strlen(text));
 		free(text);
 	} else {
 		const char *msg = r.msg[0] ? r.msg : esd_err_msg(rc);
@@ -483,7 +536,8 @@ static void *worker(void *p)
 	struct ipc_msg m;
 
 	for (;;) {
-		int rc = ipc_recv(a->fd, &m, IPC_MAX_PAYLOAD);
+		int peer = -1;
+		int rc = ipc_recv_fd(a->fd, &m, IPC_MAX_PAYLOAD, &peer);
 
 		if (rc != 0) {
 			if (rc != ESD_EIO)
@@ -491,7 +545,9 @@ static void *worker(void *p)
 					 esd_err_name(rc));
 			break;
 		}
-		handle(a->k, a->fd, &m);
+		handle(a->k, a->fd, &m, peer);
+		if (peer >= 0)
+			close(peer);
 		ipc_msg_clear(&m);
 	}
 	close(a->fd);
@@ -592,6 +648,7 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 
 	log_init("keeper", cfg->log_level);
 	log_set_format(strcmp(cfg->log_format, "json") == 0);
+	child_json_wipe_on_free();
 	memset(&k, 0, sizeof(k));
 	memcpy(&k.cfg, cfg, sizeof(*cfg));
 	pthread_mutex_init(&k.cfg_mu, NULL);

@@ -223,19 +223,17 @@ int h_audit_verify(struct keeper *k, struct caller *c, struct ibuf *in,
 		r->json = json_pack("{s:b, s:I, s:I}", "ok", ok, "records",
 				    (json_int_t)count, "checkpoints",
 				    (json_int_t)w.n);
-		if (r->json != NULL && w.n > 0) {
-			json_object_set_new(r->json, "first_checkpoint",
-					    json_integer((json_int_t)w.marks[0].seq));
-			json_object_set_new(r->json, "last_checkpoint",
-					    json_integer((json_int_t)w.marks[w.n - 1].seq));
-		}
-		if (r->json != NULL && bad != 0)
-			json_object_set_new(r->json, "first_bad",
-					    json_integer((json_int_t)bad));
-		if (r->json != NULL && (bad_mark || w.bad))
-			json_object_set_new(r->json, "bad_checkpoint",
-					    json_integer((json_int_t)(w.bad ? w.bad : bad_mark)));
 		rc = r->json ? 0 : ESD_ENOMEM;
+		if (rc == 0 && w.n > 0)
+			rc = keeper_json_update(r->json, json_pack("{s:I, s:I}",
+				"first_checkpoint", (json_int_t)w.marks[0].seq,
+				"last_checkpoint", (json_int_t)w.marks[w.n - 1].seq));
+		if (rc == 0 && bad != 0)
+			rc = keeper_json_set(r->json, "first_bad",
+					     json_integer((json_int_t)bad));
+		if (rc == 0 && (bad_mark || w.bad))
+			rc = keeper_json_set(r->json, "bad_checkpoint",
+					     json_integer((json_int_t)(w.bad ? w.bad : bad_mark)));
 	}
 	store_txn_abort(t);
 	free(w.marks);

@@ -19,10 +19,10 @@
 
 #include "common/log.h"
 #include "daemon/keeper_auth.h"
+#include "daemon/keeper_lockout.h"
 #include "daemon/keeper_ra_int.h"
+#include "policy/policy.h"
 #include "ra/ra.h"
-
-#define LOCK_FOREVER INT64_MAX
 
 
 void auth_limits(struct keeper *k, struct auth_limits *l)
@@ -36,98 +36,31 @@ void auth_limits(struct keeper *k, struct auth_limits *l)
 	pthread_mutex_unlock(&k->cfg_mu);
 }
 
-int auth_locked(json_t *sub, struct reply *r)
-{
-	int64_t until = num(sub, "locked_until");
-
-	if (until <= esd_now())
-		return 0;
-	if (until == LOCK_FOREVER)
-		return fail(r, ESD_ELOCKED, "subscriber %s is locked after too "
-			    "many wrong codes; a verifier unlocks it", str(sub, "id"));
-	return fail(r, ESD_ELOCKED, "subscriber %s is locked for %lld more "
-		    "seconds after too many wrong passphrases", str(sub, "id"),
-		    (long long)(until - esd_now()));
-}
-
-/*
- * Counts one wrong passphrase or code of subscriber id (re-read in a
- * write transaction, so concurrent failures all count), locks it at the
- * limit, and audits the refusal as action.
- */
-void auth_count_failure(struct keeper *k, struct caller *c, const char *id,
-			const char *action)
-{
-	struct store_txn *t = NULL;
-	struct auth_limits l;
-	json_t *sub = NULL;
-	int64_t n;
-	int rc;
-
-	auth_limits(k, &l);
-	rc = store_txn_begin(k->store, 1, &t);
-	if (rc == 0)
-		rc = store_get_json(t, DB_SUBSCRIBERS, id, &sub);
-	if (rc == 0) {
-		n = num(sub, "failures") + 1;
-		json_object_set_new(sub, "failures", json_integer(n));
-		if ((uint64_t)n >= l.max_failures)
-			json_object_set_new(sub, "locked_until", json_integer(
-				strcmp(str(sub, "kind"), "seal") == 0
-				? LOCK_FOREVER
-				: esd_now() + (int64_t)l.lock_seconds));
-		rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);
-	}
-	if (rc == 0)
-		rc = store_audit(t, c->actor, action, id, ESD_EAUTHZ, NULL);
-	if (rc == 0)
-		rc = commit(&t);
-	store_txn_abort(t);
-	json_decref(sub);
-	if (rc != 0)
-		log_err("keeper: cannot count a failure of %s", id);
-}
-
-/* Clears the failure count after a success. */
-void auth_clear_failures(struct keeper *k, const char *id)
-{
-	struct store_txn *t = NULL;
-	json_t *sub = NULL;
-	int rc = store_txn_begin(k->store, 1, &t);
-
-	if (rc == 0)
-		rc = store_get_json(t, DB_SUBSCRIBERS, id, &sub);
-	if (rc == 0 && num(sub, "failures") > 0) {
-		json_object_del(sub, "failures");
-		rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);
-		if (rc == 0)
-			rc = commit(&t);
-	}
-	store_txn_abort(t);
-	json_decref(sub);
-}
-
-/* The passphrase of the individual sub; counts a wrong one. */
+/* The passphrase of the individual sub; counts a wrong one. The check
+ * and its count are one step of the subject's lockout (keeper_lockout.h). */
 static int check_pass(struct keeper *k, struct caller *c, json_t *sub,
 		      const char *pass, struct reply *r)
 {
 	const char *hash = str(sub, "passphrase");
+	struct lockout lo;
 	int rc;
 
-	if ((rc = auth_locked(sub, r)) != 0)
-		return rc;
 	if (hash == NULL)
 		return fail(r, ESD_EPERM, "subscriber %s has no passphrase: it "
 			    "is set at activation", str(sub, "id"));
 	if (pass == NULL || pass[0] == '\0')
 		return fail(r, ESD_EAUTHZ, "the signer's passphrase is required");
+	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(sub, "id"), 0, r);
+	if (rc != 0)
+		return rc;
 	if (crypto_pwhash_str_verify(hash, pass, strlen(pass)) != 0) {
-		auth_count_failure(k, c, str(sub, "id"), "auth.passphrase");
-		return fail(r, ESD_EAUTHZ, "wrong passphrase");
+		keeper_lockout_failed(k, c, &lo, "auth.passphrase", ESD_EAUTHZ);
+		rc = fail(r, ESD_EAUTHZ, "wrong passphrase");
+	} else {
+		keeper_lockout_succeeded(k, &lo);
 	}
-	if (num(sub, "failures") > 0)
-		auth_clear_failures(k, str(sub, "id"));
-	return 0;
+	keeper_lockout_leave(&lo);
+	return rc;
 }
 
 /* An individual's emailed one-time code: a live batch (sub.otp) with
@@ -137,17 +70,24 @@ static int check_otp(struct keeper *k, struct caller *c, json_t *sub,
 		     struct reply *r)
 {
 	json_t *otp = json_object_get(sub, "otp");
+	struct lockout lo;
 	int rc;
 
-	if ((rc = auth_locked(sub, r)) != 0)
-		return rc;
 	if (otp == NULL || num(otp, "expires") <= esd_now() ||
 	    num(otp, "remaining") <= 0)
 		return fail(r, ESD_EAUTHZ, "no live one-time code: ask for one");
+	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(sub, "id"), 0, r);
+	if (rc != 0)
+		return rc;
 	if (!keeper_code_matches(k, str(sub, "id"), str(otp, "nonce"), code)) {
-		auth_count_failure(k, c, str(sub, "id"), "auth.otp");
-		return fail(r, ESD_EAUTHZ, "wrong one-time code");
+		keeper_lockout_failed(k, c, &lo, "auth.otp", ESD_EAUTHZ);
+		rc = fail(r, ESD_EAUTHZ, "wrong one-time code");
+	} else {
+		keeper_lockout_succeeded(k, &lo);
 	}
+	keeper_lockout_leave(&lo);
+	if (rc != 0)
+		return rc;
 	tk->otp = 1;
 	snprintf(tk->sub, sizeof(tk->sub), "%s", str(sub, "id"));
 	snprintf(tk->nonce, sizeof(tk->nonce), "%s", str(otp, "nonce"));
@@ -167,7 +107,7 @@ static int check_sad(struct keeper *k, json_t *sub, const char *sad,
 	size_t i;
 	int rc, found = 0;
 
-	if ((rc = auth_locked(sub, r)) != 0)
+	if ((rc = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, sub, r)) != 0)
 		return rc;
 	auth_code_key(sad, tk->code_key);
 	memcpy(tk->code_key, "sad:", 4);    /* "sad:" + 64 hex, not "sealcode:" */
@@ -177,7 +117,7 @@ static int check_sad(struct keeper *k, json_t *sub, const char *sad,
 	if (rc == 0 && store_get_json(t, DB_RA_INDEX, tk->code_key, &rec) != 0)
 		rc = ESD_EAUTHZ;
 	store_txn_abort(t);
-	if (rc == 0 && (strcmp(str(rec, "subscriber"), str(sub, "id")) != 0 ||
+	if (rc == 0 && (!kra_str_is(rec, "subscriber", str(sub, "id")) ||
 			num(rec, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
 	json_array_foreach(json_object_get(rec, "digests"), i, v)
@@ -201,58 +141,74 @@ void auth_code_key(const char *code, char key[80])
 	snprintf(key, 80, "sealcode:%s", hex);
 }
 
+/* The role of the caller, for the rules in policy/. */
+static enum pol_role role_of(const struct caller *c)
+{
+	return pol_role_parse(c->role, c->admin);
+}
+
 int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 			const char *auth, const uint8_t doc_digest[32],
 			struct auth_ticket *tk, struct reply *r)
 {
-	const char *id = str(keyrec, "subscriber"), *val;
+	const char *id = str(keyrec, "subscriber");
 	struct store_txn *t = NULL;
-	json_t *sub = NULL, *code = NULL, *act, *totp;
-	char kind;
+	json_t *sub = NULL, *code = NULL, *act;
+	struct pol_authz az;
+	struct pol_verdict v;
+	enum pol_subject_kind kind;
 	int rc;
 
 	memset(tk, 0, sizeof(*tk));
 	if (id == NULL)
 		return 0;
+	pol_authz_parse(auth, &az);
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0)
 		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+	if (rc != 0)
+		goto out;
+	kind = kra_str_is(sub, "kind", "individual") ? POL_SUBJECT_INDIVIDUAL
+							   : POL_SUBJECT_SEAL;
 	/* Any key of an active subscriber: after a renewal, a signature
 	 * already under way with the previous key still completes. */
-	if (rc == 0 && strcmp(str(sub, "status"), "active") != 0)
-		rc = fail(r, ESD_EPERM, "key '%s' belongs to a subscriber that is "
-			  "not active", str(keyrec, "label"));
-	kind = auth != NULL ? auth[0] : '\0';
-	val = kind != '\0' ? auth + 1 : "";
-	if (rc == 0 && strcmp(str(sub, "kind"), "individual") == 0) {
-		store_txn_abort(t);
-		t = NULL;
-		if (kind == 'P')
-			rc = check_pass(k, c, sub, val, r);
-		else if (kind == 'O')
-			rc = check_otp(k, c, sub, val, tk, r);
-		else if (kind == 'B')
-			rc = check_sad(k, sub, val, doc_digest, tk, r);
-		else
-			rc = fail(r, ESD_EAUTHZ, "the signer's passphrase (or a "
-				  "one-time code) is required");
+	rc = pol_authz_fits(kind, kra_str_is(sub, "status", "active"), &az,
+			    &v);
+	if (rc == 0 && kind == POL_SUBJECT_INDIVIDUAL)
+		rc = pol_sign_for_individual(role_of(c), &v);
+	if (rc != 0) {
+		rc = fail(r, rc, "%s", v.msg);
 		goto out;
 	}
-	if (rc == 0)
-		rc = auth_locked(sub, r);
-	if (rc == 0 && (kind != 'S' || val[0] == '\0'))
-		rc = fail(r, ESD_EAUTHZ, "a seal code is required ('seal_code')");
+	if (kind == POL_SUBJECT_INDIVIDUAL) {
+		store_txn_abort(t);
+		t = NULL;
+		if (az.kind == POL_AUTHZ_PASSPHRASE)
+			rc = check_pass(k, c, sub, az.value, r);
+		else if (az.kind == POL_AUTHZ_OTP)
+			rc = check_otp(k, c, sub, az.value, tk, r);
+		else
+			rc = check_sad(k, sub, az.value, doc_digest, tk, r);
+		goto out;
+	}
+	rc = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, sub, r);
 	if (rc == 0) {
-		auth_code_key(val, tk->code_key);
+		struct pol_seal_code_facts f;
+
+		auth_code_key(az.value, tk->code_key);
 		act = json_object_get(sub, "seal_activation");
-		totp = json_object_get(sub, "totp");
-		if (store_get_json(t, DB_RA_INDEX, tk->code_key, &code) != 0 ||
-		    strcmp(str(code, "subscriber"), id) != 0 ||
-		    (strcmp(str(code, "activation"), str(act, "nonce") ?: "-") != 0 &&
-		     strcmp(str(code, "activation"), str(totp, "nonce") ?: "-") != 0) ||
-		    num(code, "expires") <= esd_now() || num(code, "remaining") <= 0)
-			rc = fail(r, ESD_EAUTHZ, "the seal code is unknown, used up, "
-				  "expired, or its activation was revoked");
+		memset(&f, 0, sizeof(f));
+		if (store_get_json(t, DB_RA_INDEX, tk->code_key, &code) == 0) {
+			f.same_subscriber = kra_str_is(code, "subscriber", id);
+			f.names_current_activation = act != NULL &&
+				kra_str_is(code, "activation", str(act, "nonce") ?: "-");
+			f.activation_expires = num(act, "expires");
+			f.code_expires = num(code, "expires");
+			f.remaining = num(code, "remaining");
+		}
+		rc = pol_seal_code_use(&f, esd_now(), &v);
+		if (rc != 0)
+			rc = fail(r, rc, "%s", v.msg);
 	}
 	if (rc == 0)
 		tk->seal = 1;
@@ -270,12 +226,13 @@ static int consume_otp(struct store_txn *t, struct auth_ticket *tk)
 	int rc = store_get_json(t, DB_SUBSCRIBERS, tk->sub, &sub);
 
 	otp = json_object_get(sub, "otp");
-	if (rc == 0 && (otp == NULL || strcmp(str(otp, "nonce"), tk->nonce) != 0 ||
+	if (rc == 0 && (otp == NULL || !kra_str_is(otp, "nonce", tk->nonce) ||
 			num(otp, "remaining") <= 0 || num(otp, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
+	if (rc == 0)
+		rc = keeper_json_set(otp, "remaining",
+				     json_integer(num(otp, "remaining") - 1));
 	if (rc == 0) {
-		json_object_set_new(otp, "remaining",
-				    json_integer(num(otp, "remaining") - 1));
 		rc = store_put_json(t, DB_SUBSCRIBERS, tk->sub, sub, 0);
 	}
 	json_decref(sub);
@@ -289,18 +246,24 @@ static int consume_sad(struct store_txn *t, struct auth_ticket *tk)
 	size_t i;
 	int rc = store_get_json(t, DB_RA_INDEX, tk->code_key, &rec), found = 0;
 
+	if (rc == 0 && left == NULL)
+		rc = ESD_ENOMEM;
 	json_array_foreach(json_object_get(rec, "digests"), i, v) {
-		if (!found && strcmp(json_string_value(v), tk->digest) == 0)
+		const char *d = json_string_value(v);
+
+		if (rc != 0)
+			break;
+		if (!found && d != NULL && strcmp(d, tk->digest) == 0)
 			found = 1;
-		else
-			json_array_append(left, v);
+		else if (json_array_append(left, v) != 0)
+			rc = ESD_ENOMEM;
 	}
 	if (rc == 0 && (!found || num(rec, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
-	if (rc == 0) {
-		json_object_set(rec, "digests", left);
+	if (rc == 0)
+		rc = keeper_json_set(rec, "digests", json_incref(left));
+	if (rc == 0)
 		rc = store_put_json(t, DB_RA_INDEX, tk->code_key, rec, 0);
-	}
 	json_decref(left);
 	json_decref(rec);
 	return rc == ESD_ENOTFOUND ? ESD_EAUTHZ : rc;
@@ -324,9 +287,10 @@ int keeper_auth_consume(struct store_txn *t, void *arg)
 		rc = ESD_EAUTHZ;
 	if (rc == ESD_ENOTFOUND)
 		rc = ESD_EAUTHZ;
+	if (rc == 0)
+		rc = keeper_json_set(code, "remaining",
+				     json_integer(num(code, "remaining") - 1));
 	if (rc == 0) {
-		json_object_set_new(code, "remaining",
-				    json_integer(num(code, "remaining") - 1));
 		rc = store_put_json(t, DB_RA_INDEX, tk->code_key, code, 0);
 	}
 	json_decref(code);
@@ -397,18 +361,19 @@ int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
 		rc = fail(r, ESD_EAUTH, "wrong subscriber or passphrase");
 	store_txn_abort(t);
 	t = NULL;
-	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
-			strcmp(str(sub, "status"), "active") != 0))
+	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
+			!kra_str_is(sub, "status", "active")))
 		rc = fail(r, ESD_EAUTH, "wrong subscriber or passphrase");
 	if (rc == 0)
 		rc = check_pass(k, c, sub, str(a, "passphrase"), r);
 	if (rc == 0)
 		rc = keeper_passphrase_hash(k, str(a, "new_passphrase"), hash, r);
-	if (rc == 0) {
-		json_object_set_new(sub, "passphrase", json_string(hash));
-		stamp(sub, "passphrase_changed");
+	if (rc == 0)
+		rc = keeper_json_set(sub, "passphrase", json_string(hash));
+	if (rc == 0)
+		rc = stamp(sub, "passphrase_changed");
+	if (rc == 0)
 		rc = store_txn_begin(k->store, 1, &t);
-	}
 	if (rc == 0)
 		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
 	if (rc == 0)
@@ -483,21 +448,23 @@ int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 		rc = fail(r, ESD_ENOTFOUND, "no subscriber '%.64s'", str(a, "id"));
 	if (rc == 0)
 		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
-	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
-			strcmp(str(sub, "status"), "active") != 0))
+	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
+			!kra_str_is(sub, "status", "active")))
 		rc = fail(r, ESD_EEXIST, "%s is not an active individual", id);
 	if (rc == 0)
-		rc = auth_locked(sub, r);
+		rc = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, sub, r);
 	if (rc == 0)
 		rc = esd_random(nb, sizeof(nb));
 	if (rc != 0)
 		goto out;
 	esd_hex(nb, sizeof(nb), nonce);
 	expires = esd_now() + (int64_t)l.max_secs;
-	json_object_set_new(sub, "otp", json_pack("{s:s, s:I, s:I, s:I}", "nonce",
-						  nonce, "documents", (json_int_t)docs,
-						  "remaining", (json_int_t)docs,
-						  "expires", (json_int_t)expires));
+	rc = keeper_json_set(sub, "otp", json_pack("{s:s, s:I, s:I, s:I}", "nonce",
+						   nonce, "documents", (json_int_t)docs,
+						   "remaining", (json_int_t)docs,
+						   "expires", (json_int_t)expires));
+	if (rc != 0)
+		goto out;
 	kra_fmt_time(expires, exp, sizeof(exp));
 	snprintf(docs_s, sizeof(docs_s), "%llu", (unsigned long long)docs);
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
@@ -567,8 +534,8 @@ int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
 		rc = ESD_EAUTHZ;
 	store_txn_abort(t);
 	t = NULL;
-	if (rc == 0 && (strcmp(str(sub, "kind"), "individual") != 0 ||
-			strcmp(str(sub, "status"), "active") != 0))
+	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
+			!kra_str_is(sub, "status", "active")))
 		rc = ESD_EAUTHZ;
 	if (rc == ESD_EAUTHZ)
 		fail(r, rc, "no active individual '%.64s'", str(a, "id"));

@@ -36,13 +36,6 @@ struct auth_limits {
 	uint64_t max_failures, lock_seconds, activation_hours, max_docs, max_secs;
 };
 void auth_limits(struct keeper *k, struct auth_limits *l);
-/* ESD_ELOCKED (with r->msg) while sub is locked, else 0. */
-int auth_locked(json_t *sub, struct reply *r);
-/* Counts a wrong passphrase or code of subscriber id (locks it at the
- * limit) and audits the refusal as action. */
-void auth_count_failure(struct keeper *k, struct caller *c, const char *id,
-			const char *action);
-void auth_clear_failures(struct keeper *k, const char *id);
 /* ra_index key of a seal code or batch authorisation: "sealcode:" +
  * hex SHA-256 of code. */
 void auth_code_key(const char *code, char key[80]);
@@ -68,6 +61,8 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 		 struct reply *r);
 int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 		 struct reply *r);
+int op_seal_totp_reset(struct keeper *k, struct caller *c, json_t *a,
+		       struct reply *r);
 /* keeper_users.c: staff logins and sessions. */
 int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 		   struct reply *r);

@@ -86,7 +86,8 @@ static int chain_ok(X509 *cert, X509 **chain, size_t n, char *msg, size_t cap)
 	    !X509_STORE_add_cert(st, chain[n - 1]))
 		goto out;
 	for (size_t i = 0; i + 1 < n; i++)
-		sk_X509_push(untrusted, chain[i]);
+		if (!sk_X509_push(untrusted, chain[i]))
+			goto out;
 	if (!X509_STORE_CTX_init(ctx, st, cert, untrusted))
 		goto out;
 	ok = X509_verify_cert(ctx) == 1;
@@ -169,12 +170,14 @@ int op_key_import(struct keeper *k, struct caller *c, json_t *a,
 		rc = ESD_EEXIST;
 	}
 	arr = json_array();
+	if (rc == 0 && arr == NULL)
+		rc = ESD_ENOMEM;
 	for (i = 0; rc == 0 && i < n; i++) {
 		char *ip = NULL;
 
 		rc = pki_cert_pem(chain[i], &ip);
 		if (rc == 0)
-			json_array_append_new(arr, json_string(ip));
+			rc = keeper_json_append(arr, json_string(ip));
 		free(ip);
 	}
 	if (rc == 0)
@@ -188,12 +191,16 @@ int op_key_import(struct keeper *k, struct caller *c, json_t *a,
 		struct tm tm = { 0 };
 		json_t *crec;
 
-		ASN1_TIME_to_tm(X509_get0_notAfter(cert[0]), &tm);
-		json_object_set_new(rec, "cert", json_string(pem));
-		json_object_set_new(rec, "serial", json_string(serial));
-		json_object_set(rec, "chain", arr);
-		json_object_set_new(rec, "purpose", json_string(purpose));
-		json_object_set_new(rec, "external", json_true());
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(cert[0]), &tm) != 1) {
+			rc = ESD_EINVAL;
+			snprintf(r->msg, sizeof(r->msg), "the certificate's notAfter cannot be read");
+			goto out;
+		}
+		rc = keeper_json_update(rec, json_pack("{s:s, s:s, s:O, s:s, s:b}",
+				"cert", pem, "serial", serial, "chain", arr,
+				"purpose", purpose, "external", 1));
+		if (rc != 0)
+			goto out;
 		crec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "serial",
 				 serial, "subject", subj, "key", label, "status",
 				 "valid", "pem", pem, "issuer", "external",
@@ -316,7 +323,7 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 	if (rc == 0) {
 		current_label(t, str(crec, "issuer") ?: "", ca);
 		rc = store_get_json(t, DB_KEYS, ca, &carec);
-		if (rc != 0 || strcmp(str(crec, "issuer"), "external") == 0)
+		if (rc != 0 || kra_str_is(crec, "issuer", "external"))
 			rc = fail(r, ESD_EINVAL, "the issuer of '%s' is not a key "
 				  "here", logical);
 	}
@@ -344,16 +351,20 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	subj = X509_NAME_oneline(X509_get_subject_name(oldcert), NULL, 0);
 	{
-		struct tm a1, a2;
+		struct tm a1 = { 0 }, a2 = { 0 };
 
-		ASN1_TIME_to_tm(X509_get0_notBefore(oldcert), &a1);
-		ASN1_TIME_to_tm(X509_get0_notAfter(oldcert), &a2);
-		days = (unsigned)((timegm(&a2) - timegm(&a1)) / 86400);
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(oldcert), &a1) != 1 ||
+		    ASN1_TIME_to_tm(X509_get0_notAfter(oldcert), &a2) != 1)
+			days = 1;
+		else
+			days = (unsigned)((timegm(&a2) - timegm(&a1)) / 86400);
 		days = days < 1 ? 1 : days;
 	}
 	pthread_mutex_lock(&k->cfg_mu);
 	if (k->cfg.pki_base_url[0] != '\0')
 		snprintf(base, sizeof(base), "%s", k->cfg.pki_base_url);
+	else if (k->cfg.public_listen[0] != '\0')
+		snprintf(base, sizeof(base), "http://%s", k->cfg.public_listen);
 	else
 		snprintf(base, sizeof(base), "https://%s", k->cfg.https_listen);
 	pthread_mutex_unlock(&k->cfg_mu);
@@ -400,15 +411,15 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 				    sizeof(serial));
 	if (rc == 0)
 		rc = store_get_json(t, DB_KEYS, fresh, &nrec);
-	if (rc == 0) {
-		json_object_set_new(nrec, "alias_of", json_string(logical));
+	if (rc == 0)
+		rc = keeper_json_set(nrec, "alias_of", json_string(logical));
+	if (rc == 0)
 		rc = store_put_json(t, DB_KEYS, fresh, nrec, 0);
-	}
-	if (rc == 0) {
-		json_object_set_new(old, "superseded_by", json_string(fresh));
-		json_object_set_new(old, "superseded_at", json_integer(esd_now()));
+	if (rc == 0)
+		rc = keeper_json_update(old, json_pack("{s:s, s:I}", "superseded_by",
+				fresh, "superseded_at", (json_int_t)esd_now()));
+	if (rc == 0)
 		rc = store_put_json(t, DB_KEYS, cur, old, 0);
-	}
 	if (rc == 0)
 		rc = store_put(t, DB_RA_INDEX, ikey, strlen(ikey), fresh,
 			       strlen(fresh), 0);

@@ -18,6 +18,7 @@
 #include "daemon/keeper_int.h"
 #include "daemon/keeper_ra.h"
 #include "pki/pki.h"
+#include "pki/signedattrs.h"
 
 /* PEM certificate text -> new JSON string of base64 DER. */
 static json_t *pem_to_b64(const char *pem)
@@ -57,11 +58,19 @@ static json_t *pem_to_b64(const char *pem)
  */
 #define KEY_CACHE 16
 
+/* What the keeper knows of a key's certificate, from the key's record. */
+struct key_facts {
+	time_t not_before, not_after;     /* both 0: no usable certificate */
+	uint8_t cert_id[32];              /* certs_id() of the record */
+	uint8_t ess[PKI_SATTRS_ESS_MAX];  /* the signingCertificateV2 value
+					   * that names the certificate */
+	size_t ess_len;
+};
+
 static struct key_cache {
 	char label[HSM_LABEL_MAX + 1];
 	json_t *rec;
-	time_t not_before, not_after;
-	uint8_t cert_id[32]; /* certs_id() of the record */
+	struct key_facts f;
 	json_t *reply;       /* MSG_DOC_KEY's answer, built once */
 } cache[KEY_CACHE];
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -112,11 +121,11 @@ static int certs_id(json_t *rec, uint8_t id[32])
 	return rc;
 }
 
-/* The record of label, its certificate's validity and certs_id (all
- * zero without a certificate), from the cache or the store (then
- * cached). *rec is a new reference. */
+/* The record of label and the facts of its certificate (all zero
+ * without one), from the cache or the store (then cached). *rec is a new
+ * reference. */
 static int key_lookup(struct keeper *k, const char *label, json_t **rec,
-		      time_t *nb, time_t *na, uint8_t cert_id[32])
+		      struct key_facts *f)
 {
 	struct store_txn *t;
 	struct key_cache *e;
@@ -129,9 +138,7 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 	for (size_t i = 0; i < KEY_CACHE; i++)
 		if (cache[i].rec != NULL && strcmp(cache[i].label, label) == 0) {
 			*rec = json_incref(cache[i].rec);
-			*nb = cache[i].not_before;
-			*na = cache[i].not_after;
-			memcpy(cert_id, cache[i].cert_id, 32);
+			*f = cache[i].f;
 			pthread_mutex_unlock(&cache_mu);
 			return 0;
 		}
@@ -143,17 +150,18 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 	store_txn_abort(t);
 	if (rc != 0)
 		return rc;
-	*nb = *na = 0;
-	memset(cert_id, 0, 32);
+	memset(f, 0, sizeof(*f));
 	pem = json_string_value(json_object_get(*rec, "cert"));
 	if (pem != NULL && pki_cert_from_pem(pem, strlen(pem), &x) == 0) {
 		if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1)
-			*nb = timegm(&tm);
+			f->not_before = timegm(&tm);
 		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
-			*na = timegm(&tm);
+			f->not_after = timegm(&tm);
+		if (certs_id(*rec, f->cert_id) != 0 ||
+		    pki_sattrs_ess_for(x, f->ess, sizeof(f->ess),
+				       &f->ess_len) != 0)
+			f->not_before = f->not_after = 0; /* "not valid now" */
 		X509_free(x);
-		if (certs_id(*rec, cert_id) != 0)
-			*nb = *na = 0; /* not usable: "not valid now" */
 	}
 	pthread_mutex_lock(&cache_mu);
 	e = &cache[cache_next++ % KEY_CACHE];
@@ -162,9 +170,7 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 	memset(e, 0, sizeof(*e));
 	snprintf(e->label, sizeof(e->label), "%s", label);
 	e->rec = json_incref(*rec);
-	e->not_before = *nb;
-	e->not_after = *na;
-	memcpy(e->cert_id, cert_id, 32);
+	e->f = *f;
 	pthread_mutex_unlock(&cache_mu);
 	return 0;
 }
@@ -215,19 +221,20 @@ static void follow_alias(struct keeper *k, char *label)
 }
 
 /*
- * A rotated label is followed to its current key. cert_id gets the
- * SHA-256 of the key's certificate: MSG_DOC_SIGN compares it, and the
- * label, with those the front built its CMS for.
+ * A rotated label is followed to its current key. f gets the facts of the
+ * key's certificate: MSG_DOC_SIGN compares its cert_id, and the label,
+ * with those the front built its CMS for, and the signed attributes'
+ * signing-certificate-v2 with its ess.
  */
 static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		   const char *want, char *label, json_t **rec,
-		   uint8_t cert_id[32], struct reply *r)
+		   struct key_facts *f, struct reply *r)
 {
 	const char *purpose, *pem, *sub;
 	json_t *v;
 	size_t i;
 	int rc, granted = c->admin;
-	time_t nb, na, now = (time_t)esd_now();
+	time_t now = (time_t)esd_now();
 
 	if (strcmp(purpose_want, "seal") != 0 &&
 	    strcmp(purpose_want, "individual") != 0)
@@ -260,8 +267,8 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
 			granted = 1;
 	follow_alias(k, label);
-	nb = na = 0;
-	rc = key_lookup(k, label, rec, &nb, &na, cert_id);
+	memset(f, 0, sizeof(*f));
+	rc = key_lookup(k, label, rec, f);
 	/* A key made by rotating a granted label is granted too. */
 	json_array_foreach(c->keys, i, v)
 		if (rc == 0 && json_is_string(v) &&
@@ -299,9 +306,9 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 			 strcmp(purpose_want, "seal") == 0 ? "a seal"
 							   : "an individual's");
 		rc = ESD_EPERM;
-	} else if (na == 0) {
+	} else if (f->not_after == 0) {
 		rc = ESD_ESTORE;
-	} else if (now < nb || now > na) {
+	} else if (now < f->not_before || now > f->not_after) {
 		snprintf(r->msg, sizeof(r->msg),
 			 "the certificate of key '%s' is not valid now", label);
 		rc = ESD_EPERM;
@@ -323,14 +330,14 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	char want[300], label[HSM_LABEL_MAX + 1], purpose[16];
 	json_t *rec = NULL, *chain, *v;
 	enum hsm_keytype type;
-	uint8_t cert_id[32];
+	struct key_facts f;
 	size_t i;
 	int rc;
 
 	if (ibuf_get_str(in, purpose, sizeof(purpose)) != 0 ||
 	    ibuf_get_str(in, want, sizeof(want)) != 0 || ibuf_done(in) != 0)
 		return ESD_EINVAL;
-	rc = doc_key(k, c, purpose, want, label, &rec, cert_id, r);
+	rc = doc_key(k, c, purpose, want, label, &rec, &f, r);
 	if (rc != 0)
 		return rc;
 	/* The answer for this key, built once (grant, purpose, validity
@@ -368,6 +375,21 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	return rc;
 }
 
+/* Audits a doc.sign frame the keeper could not read: a front that sends
+ * one is broken or hostile, and the log says it tried. */
+static int unreadable(struct keeper *k, struct caller *c, const char *purpose)
+{
+	json_t *detail = json_pack("{s:s}", "refused", "the frame is not a "
+				   "doc.sign request (fields, lengths)");
+	const char *action = strcmp(purpose, "seal") == 0 ? "seal"
+			     : strcmp(purpose, "individual") == 0 ? "sign"
+								  : "doc.sign";
+
+	keeper_audit(k, c, action, "", ESD_EINVAL, detail);
+	json_decref(detail);
+	return ESD_EINVAL;
+}
+
 /*
  * The front names the key as its caller did (want), and the label and
  * the certs_id it built the CMS with, from an MSG_DOC_KEY answer it may
@@ -375,17 +397,27 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
  * longer that label or those certificates (a rotation or a renewal
  * since), the answer is ESD_ESTALE and nothing is signed,
  * consumed or audited: the front asks MSG_DOC_KEY again.
+ *
+ * The front sends the signed attributes themselves, not their digest.
+ * They must be PAdES's three, name the document digest doc (the one the
+ * authorisation and the audit record bind to) and the key's certificate
+ * as the keeper holds it (pki/signedattrs.h); else ESD_ESATTRS, and
+ * nothing is signed or consumed, nor a passphrase counted. The token
+ * signs the keeper's own SHA-256 of those bytes. Every answer past the
+ * key checks, a signature or a refusal, is audited.
  */
 int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		      struct reply *r)
 {
 	char want[300], label[HSM_LABEL_MAX + 1], name[256];
-	char purpose[16], auth[257], front_label[HSM_LABEL_MAX + 1];
+	char purpose[16] = "", auth[257], front_label[HSM_LABEL_MAX + 1];
 	char tbs_hex[65], doc_hex[65];
 	struct auth_ticket tk;
-	const uint8_t *tbs, *doc, *front_id;
-	size_t tlen, dlen, idlen, siglen;
-	uint8_t sig[1024], cert_id[32];
+	const uint8_t *attrs, *doc, *front_id;
+	const char *why = NULL;
+	size_t alen, dlen, idlen, siglen;
+	uint8_t sig[1024], tbs[32];
+	struct key_facts f;
 	enum hsm_keytype type;
 	json_t *rec = NULL, *detail = NULL;
 	int rc;
@@ -394,19 +426,20 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	    ibuf_get_str(in, want, sizeof(want)) != 0 ||
 	    ibuf_get_str(in, front_label, sizeof(front_label)) != 0 ||
 	    ibuf_get_bytes(in, &front_id, &idlen) != 0 ||
-	    ibuf_get_bytes(in, &tbs, &tlen) != 0 ||
+	    ibuf_get_bytes(in, &attrs, &alen) != 0 ||
 	    ibuf_get_bytes(in, &doc, &dlen) != 0 ||
 	    ibuf_get_str(in, name, sizeof(name)) != 0 ||
 	    ibuf_get_str(in, auth, sizeof(auth)) != 0 || ibuf_done(in) != 0 ||
-	    idlen != 32 || tlen != 32 || dlen != 32) {
+	    idlen != 32 || dlen != 32) {
 		OPENSSL_cleanse(auth, sizeof(auth));
-		return ESD_EINVAL;
+		return unreadable(k, c, purpose);
 	}
+	memset(&tk, 0, sizeof(tk));
 	rc = keeper_clock_check(k, r);
 	if (rc == 0)
-		rc = doc_key(k, c, purpose, want, label, &rec, cert_id, r);
+		rc = doc_key(k, c, purpose, want, label, &rec, &f, r);
 	if (rc == 0 && (strcmp(label, front_label) != 0 ||
-			CRYPTO_memcmp(cert_id, front_id, 32) != 0)) {
+			CRYPTO_memcmp(f.cert_id, front_id, 32) != 0)) {
 		snprintf(r->msg, sizeof(r->msg), "key '%s' or its certificate "
 			 "changed during the request", label);
 		log_info("keeper: doc.sign: the front named key '%s' for '%s'; "
@@ -414,27 +447,47 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 			 "asks again", front_label, want, label);
 		rc = ESD_ESTALE;
 	}
+	if (rc != 0) {
+		OPENSSL_cleanse(auth, sizeof(auth));
+		json_decref(rec);
+		return rc;
+	}
+	/* What is to be signed, before the authorisation is spent on it. */
+	if (pki_sattrs_check(attrs, alen, doc, f.ess, f.ess_len, tbs, &why) != 0) {
+		snprintf(r->msg, sizeof(r->msg), "refused to sign: %s",
+			 why ? why : "the signed attributes are not usable");
+		log_warn("keeper: doc.sign for key '%s' refused: %s", label,
+			 why ? why : "crypto error");
+		rc = ESD_ESATTRS;
+	}
 	/* The signer's passphrase or the seal code, for a subscriber's key. */
 	if (rc == 0)
 		rc = keeper_auth_prepare(k, c, rec, auth, doc, &tk, r);
 	OPENSSL_cleanse(auth, sizeof(auth));
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	rc = hsm_key_type(k->hsm, label, &type);
+	if (rc == 0)
+		rc = hsm_key_type(k->hsm, label, &type);
 	siglen = sizeof(sig);
 	if (rc == 0)
 		rc = hsm_sign(k->hsm, label,
 			      type == HSM_KEY_EC_P256 ? HSM_ALG_ECDSA
 						      : HSM_ALG_RSA_PKCS1,
-			      EVP_sha256(), tbs, tlen, sig, &siglen);
-	/* The seal is released only once its audit record is durable. */
-	esd_hex(tbs, 32, tbs_hex);
+			      EVP_sha256(), tbs, sizeof(tbs), sig, &siglen);
+	/* The seal is released only once its audit record is durable. It
+	 * names the digests the keeper checked (messageDigest = doc) and
+	 * computed (signed_attrs_sha256), or why it refused. */
 	esd_hex(doc, 32, doc_hex);
-	detail = json_pack("{s:s, s:s, s:s, s:s*}", "document_sha256", doc_hex,
-			   "signed_attrs_sha256", tbs_hex, "name", name,
-			   "serial", json_string_value(json_object_get(rec, "serial")));
+	if (rc == ESD_ESATTRS) {
+		detail = json_pack("{s:s, s:s, s:s, s:s*}", "document_sha256",
+				   doc_hex, "refused", why ? why : "crypto error",
+				   "name", name, "serial", json_string_value(
+					   json_object_get(rec, "serial")));
+	} else {
+		esd_hex(tbs, 32, tbs_hex);
+		detail = json_pack("{s:s, s:s, s:s, s:s*}", "document_sha256",
+				   doc_hex, "signed_attrs_sha256", tbs_hex,
+				   "name", name, "serial", json_string_value(
+					   json_object_get(rec, "serial")));
+	}
 	/* A seal code is consumed with the audit record, durably, before the
 	 * signature leaves; the N+1th document finds it used up. */
 	if (detail == NULL) {
@@ -459,8 +512,8 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		r->bin_len = siglen;
 		rc = r->bin ? 0 : ESD_ENOMEM;
 	}
+	OPENSSL_cleanse(sig, sizeof(sig));
 	json_decref(detail);
 	json_decref(rec);
 	return rc;
 }
-

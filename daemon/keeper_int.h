@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "common/err.h"
 #include "daemon/config.h"
 #include "daemon/ipc.h"
 #include "daemon/proto.h"
@@ -140,5 +141,24 @@ int keeper_revoke_in(struct keeper *k, struct store_txn *t, const char *actor,
 /* Issues a new CRL of the CA labelled label now. */
 int keeper_crl_reissue(struct keeper *k, struct caller *c, const char *label,
 		       char *msg, size_t msglen);
+
+/* jansson's setters with their failure reported: 0, or ESD_ENOMEM when
+ * the value could not be made (v or upd NULL) or not added. They take
+ * the value either way. keeper_json_update sets every member of upd
+ * (typically a json_pack) in o. */
+static inline int keeper_json_set(json_t *o, const char *key, json_t *v)
+{
+	return json_object_set_new(o, key, v) == 0 ? 0 : ESD_ENOMEM;
+}
+
+static inline int keeper_json_append(json_t *a, json_t *v)
+{
+	return json_array_append_new(a, v) == 0 ? 0 : ESD_ENOMEM;
+}
+
+static inline int keeper_json_update(json_t *o, json_t *upd)
+{
+	return json_object_update_new(o, upd) == 0 ? 0 : ESD_ENOMEM;
+}
 
 #endif

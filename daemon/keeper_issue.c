@@ -24,6 +24,31 @@ void kra_issued_free(struct issued *is)
 	memset(is, 0, sizeof(*is));
 }
 
+/* The subject from the profile's template. Besides the registration's
+ * fields, {given} and {surname} split the name at its last space (a
+ * single word is a surname: EN 319 412-2 §4.2.4 wants one of them). */
+static int subject_of(const struct esd_profile *prof, json_t *sub, char *out,
+		      size_t cap)
+{
+	const char *name = str(sub, "name") ?: "";
+	const char *sp = strrchr(name, ' ');
+	json_t *vars = json_deep_copy(sub);
+	int rc = ESD_ENOMEM;
+
+	if (vars == NULL)
+		return rc;
+	if (sp != NULL && sp != name && sp[1] != '\0') {
+		json_object_set_new(vars, "given",
+				    json_stringn(name, (size_t)(sp - name)));
+		json_object_set_new(vars, "surname", json_string(sp + 1));
+	} else {
+		json_object_set_new(vars, "surname", json_string(name));
+	}
+	rc = ra_subject(prof->subject, vars, out, cap);
+	json_decref(vars);
+	return rc;
+}
+
 /* Generates a key for sub in the token and issues its certificate under
  * the subscriber's profile; nothing is written to the store. */
 int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
@@ -46,6 +71,8 @@ int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
 	snprintf(is->ca_label, sizeof(is->ca_label), "%s", k->cfg.ra_issuing_ca);
 	if (k->cfg.pki_base_url[0] != '\0')
 		snprintf(base, sizeof(base), "%s", k->cfg.pki_base_url);
+	else if (k->cfg.public_listen[0] != '\0')
+		snprintf(base, sizeof(base), "http://%s", k->cfg.public_listen);
 	else
 		snprintf(base, sizeof(base), "https://%s", k->cfg.https_listen);
 	pthread_mutex_unlock(&k->cfg_mu);
@@ -53,14 +80,14 @@ int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
 	if (hsm_keytype_parse(prof.key_type, &type) != 0)
 		return fail(r, ESD_ECONFIG, "profile key type '%s' unknown",
 			    prof.key_type);
-	if (ra_subject(prof.subject, sub, subject, sizeof(subject)) != 0)
+	if (subject_of(&prof, sub, subject, sizeof(subject)) != 0)
 		return fail(r, ESD_ECONFIG, "the profile's subject template "
 			    "does not give a subject");
 	rc = is->ca_label[0] != '\0' ? 0
 	     : keeper_key_by_purpose(k, "issuing-ca", is->ca_label);
 	if (rc == 0)
 		rc = keeper_key_record(k, is->ca_label, &ca_rec);
-	if (rc == 0 && strcmp(str(ca_rec, "purpose") ?: "", "issuing-ca") != 0)
+	if (rc == 0 && !kra_str_is(ca_rec, "purpose", "issuing-ca"))
 		rc = ESD_ENOTFOUND;
 	if (rc == 0)
 		rc = keeper_record_cert(ca_rec, &ca);
@@ -97,7 +124,9 @@ int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
 			.issuer_key = ca_key, .days = (unsigned)prof.days,
 			.crl_url = crl, .ocsp_url = ocsp, .ca_issuers_url = aia,
 			.policies = prof.policies, .email = str(sub, "email"),
-			.eku = prof.eku,
+			.eku = prof.eku, .cps_url = prof.cps_url,
+			.key_usage = prof.key_usage, .qc = prof.qc_statements,
+			.qualified = prof.qualified, .pds_url = prof.pds_url,
 		};
 
 		rc = pki_cert_issue(&req, &is->cert);
@@ -151,7 +180,7 @@ int kra_record_issued(struct store_txn *t, struct caller *c, json_t *sub,
 int kra_mail_issued(struct store_txn *t, json_t *sub, const char *serial)
 {
 	const char *lang = str(sub, "lang");
-	int seal = strcmp(str(sub, "kind"), "seal") == 0;
+	int seal = kra_str_is(sub, "kind", "seal");
 	int en = lang != NULL && strcmp(lang, "en") == 0;
 	char na[40];
 	json_t *vars;

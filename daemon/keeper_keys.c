@@ -22,25 +22,29 @@ static json_t *key_json(struct keeper *k, const char *label,
 	json_t *o = json_pack("{s:s, s:s}", "label", label, "type",
 			      hsm_keytype_name(type)), *rec = NULL;
 
-	if (o == NULL)
-		return NULL;
-	if (id_hex != NULL)
-		json_object_set_new(o, "id", json_string(id_hex));
-	if (hsm_pubkey(k->hsm, label, &pub) == 0 &&
+	int rc = o ? 0 : ESD_ENOMEM;
+
+	if (rc == 0 && id_hex != NULL)
+		rc = keeper_json_set(o, "id", json_string(id_hex));
+	if (rc == 0 && hsm_pubkey(k->hsm, label, &pub) == 0 &&
 	    pki_pubkey_pem(pub, &pem) == 0)
-		json_object_set_new(o, "public_key", json_string(pem));
-	if (t != NULL && store_get_json(t, DB_KEYS, label, &rec) == 0) {
+		rc = keeper_json_set(o, "public_key", json_string(pem));
+	if (rc == 0 && t != NULL && store_get_json(t, DB_KEYS, label, &rec) == 0) {
 		json_t *cert = json_object_get(rec, "cert");
 		json_t *purpose = json_object_get(rec, "purpose");
 
 		if (cert != NULL)
-			json_object_set(o, "certificate", cert);
-		if (purpose != NULL)
-			json_object_set(o, "purpose", purpose);
+			rc = keeper_json_set(o, "certificate", json_incref(cert));
+		if (rc == 0 && purpose != NULL)
+			rc = keeper_json_set(o, "purpose", json_incref(purpose));
 	}
 	json_decref(rec);
 	free(pem);
 	EVP_PKEY_free(pub);
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -60,29 +64,21 @@ int h_keys_list(struct keeper *k, struct caller *c, struct ibuf *in,
 	if (rc != 0)
 		return rc;
 	arr = json_array();
-	store_txn_begin(k->store, 0, &t);
-	for (size_t i = 0; arr != NULL && i < n; i++)
-		json_array_append_new(arr, key_json(k, keys[i].label,
-						    keys[i].type,
-						    keys[i].id_hex, t));
+	rc = arr ? 0 : ESD_ENOMEM;
+	if (rc == 0)
+		rc = store_txn_begin(k->store, 0, &t);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = keeper_json_append(arr, key_json(k, keys[i].label,
+						      keys[i].type,
+						      keys[i].id_hex, t));
 	store_txn_abort(t);
 	free(keys);
+	if (rc != 0) {
+		json_decref(arr);
+		return rc;
+	}
 	r->json = json_pack("{s:o}", "keys", arr);
 	return r->json ? 0 : ESD_ENOMEM;
-}
-
-static int valid_label(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > HSM_LABEL_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
-		      s[i] == '.'))
-			return 0;
-	return 1;
 }
 
 int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
@@ -96,7 +92,7 @@ int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
 
 	if (ibuf_get_str(in, label, sizeof(label)) != 0 ||
 	    ibuf_get_str(in, tname, sizeof(tname)) != 0 || ibuf_done(in) != 0 ||
-	    !valid_label(label)) {
+	    !esd_label_ok(label, strlen(label), HSM_LABEL_MAX)) {
 		snprintf(r->msg, sizeof(r->msg),
 			 "label must be 1-%d characters of [A-Za-z0-9._-]",
 			 HSM_LABEL_MAX);

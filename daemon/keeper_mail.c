@@ -76,8 +76,10 @@ static int deliver(struct keeper *k, json_t *m, char *err, size_t errlen)
 			snprintf(link, sizeof(link), "%s&code=%s",
 				 json_string_value(json_object_get(vars, "link")) ?: "",
 				 c);
-			json_object_set_new(vars, "code", json_string(c));
-			json_object_set_new(vars, "link", json_string(link));
+			rc = keeper_json_update(vars, json_pack("{s:s, s:s}",
+					"code", c, "link", link));
+			if (rc != 0)
+				snprintf(err, errlen, "out of memory");
 		} else {
 			snprintf(err, errlen, "cannot derive the activation code: %s",
 				 esd_err_msg(rc));
@@ -155,12 +157,13 @@ static void settle(struct keeper *k, json_t *m, int rc, const char *err)
 			wait *= 2;
 		if (wait > BACKOFF_MAX)
 			wait = BACKOFF_MAX;
-		json_object_set_new(m, "attempts", json_integer(n));
-		json_object_set_new(m, "next_attempt", json_integer(esd_now() + wait));
-		json_object_set_new(m, "last_error", json_string(err));
-		if (n >= MAX_ATTEMPTS)
-			json_object_set_new(m, "failed", json_true());
-		wrc = store_put_json(t, DB_OUTBOX, id, m, 0);
+		wrc = keeper_json_update(m, json_pack("{s:I, s:I, s:s}",
+				"attempts", (json_int_t)n, "next_attempt",
+				(json_int_t)(esd_now() + wait), "last_error", err));
+		if (wrc == 0 && n >= MAX_ATTEMPTS)
+			wrc = keeper_json_set(m, "failed", json_true());
+		if (wrc == 0)
+			wrc = store_put_json(t, DB_OUTBOX, id, m, 0);
 		if (wrc == 0 && n >= MAX_ATTEMPTS)
 			wrc = store_audit(t, "keeper:mail", "mail.failed", id, rc,
 					  detail);

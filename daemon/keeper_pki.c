@@ -751,6 +751,44 @@ int keeper_crl_reissue(struct keeper *k, struct caller *c, const char *label,
 	return rc;
 }
 
+/* A subscriber whose current certificate is serial is revoked with it,
+ * in the same transaction t: its activation and one-time codes end, and
+ * nothing more is signed, activated or enrolled for it (docs/ra.md). */
+static int revoke_subscriber_of(struct store_txn *t, struct caller *c,
+				const char *serial)
+{
+	json_t *cert = NULL, *sub = NULL, *detail = NULL;
+	const char *id, *st;
+	int rc = store_get_json(t, DB_CERTS, serial, &cert);
+
+	id = json_string_value(json_object_get(cert, "subscriber"));
+	if (rc != 0 || id == NULL)
+		goto out;
+	rc = store_get_json(t, DB_SUBSCRIBERS, id, &sub);
+	if (rc == ESD_ENOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	st = json_string_value(json_object_get(sub, "status"));
+	if (rc != 0 || st == NULL || strcmp(st, "revoked") == 0 ||
+	    strcmp(json_string_value(json_object_get(sub, "serial")) ?: "",
+		   serial) != 0)
+		goto out;
+	json_object_set_new(sub, "status", json_string("revoked"));
+	json_object_set_new(sub, "revoked_at", json_integer(esd_now()));
+	json_object_del(sub, "seal_activation");
+	json_object_del(sub, "otp");
+	rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);
+	detail = json_pack("{s:s}", "serial", serial);
+	if (rc == 0)
+		rc = store_audit(t, c->actor, "subscriber.revoke", id, 0, detail);
+out:
+	json_decref(detail);
+	json_decref(sub);
+	json_decref(cert);
+	return rc;
+}
+
 int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
 		  struct reply *r)
 {
@@ -777,6 +815,8 @@ int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
 		return rc;
 	rc = keeper_revoke_in(k, t, c->actor, serial, reason, r->msg,
 			      sizeof(r->msg));
+	if (rc == 0)
+		rc = revoke_subscriber_of(t, c, serial);
 	if (rc == 0) {
 		rc = store_txn_commit(t);
 		t = NULL;

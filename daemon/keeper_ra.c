@@ -21,6 +21,8 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/keeper_auth.h"
+#include "daemon/keeper_lockout.h"
+#include "policy/policy.h"
 #include "daemon/keeper_ra_int.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
@@ -47,11 +49,13 @@ static int create_request(struct store_txn *t, struct caller *c, json_t *sub,
 			"created_by", c->actor);
 	if (req == NULL)
 		return ESD_ENOMEM;
-	if (extra != NULL)
-		json_object_update(req, extra);
+	if (extra != NULL && json_object_update(req, extra) != 0)
+		rc = ESD_ENOMEM;
 	snprintf(key, sizeof(key), "open_%s", type);
-	json_object_set_new(sub, key, json_string(rid));
-	rc = store_put_json(t, DB_REQUESTS, rid, req, 1);
+	if (rc == 0)
+		rc = keeper_json_set(sub, key, json_string(rid));
+	if (rc == 0)
+		rc = store_put_json(t, DB_REQUESTS, rid, req, 1);
 	if (rc == 0)
 		rc = audit(t, c, "ra.request", rid,
 			   json_pack("{s:s, s:s, s:s}", "type", type, "service",
@@ -106,6 +110,31 @@ static int profile_allows(struct keeper *k, struct caller *c,
 		    service, c->role[0] ? c->role : "anonymous");
 }
 
+/* The living subscriber (not rejected or revoked) that ra_index key
+ * names, into id and its status into st; both "" if none. */
+static int living_holder(struct store_txn *t, const char *key, char *id,
+			 size_t idcap, char *st, size_t stcap)
+{
+	const void *v;
+	json_t *old = NULL;
+	size_t vl;
+
+	id[0] = st[0] = '\0';
+	if (store_get(t, DB_RA_INDEX, key, strlen(key), &v, &vl) != 0 ||
+	    vl >= idcap)
+		return 0;
+	memcpy(id, v, vl);
+	id[vl] = '\0';
+	if (store_get_json(t, DB_SUBSCRIBERS, id, &old) == 0 &&
+	    str(old, "status") != NULL && !kra_str_is(old, "status", "rejected") &&
+	    !kra_str_is(old, "status", "revoked"))
+		snprintf(st, stcap, "%s", str(old, "status"));
+	else
+		id[0] = '\0';
+	json_decref(old);
+	return 0;
+}
+
 /* Stores a new subscriber with its registration request. */
 static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 			const char *service, struct reply *r)
@@ -113,38 +142,22 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 	struct store_txn *t = NULL;
 	json_t *req = NULL;
 	const char *nik = str(sub, "nik");
-	char ikey[40];
+	char ikey[40], oid[64] = "", st[24] = "";
+	struct pol_verdict v;
 	int rc;
 
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0 && nik != NULL) {
-		json_t *old = NULL;
-		const void *v;
-		size_t vl;
-
-		/* One living registration per NIK. */
 		snprintf(ikey, sizeof(ikey), "nik:%s", nik);
-		if (store_get(t, DB_RA_INDEX, ikey, strlen(ikey), &v, &vl) == 0 &&
-		    vl < 64) {
-			char oid[64];
-			const char *st;
-
-			memcpy(oid, v, vl);
-			oid[vl] = '\0';
-			if (store_get_json(t, DB_SUBSCRIBERS, oid, &old) == 0 &&
-			    (st = str(old, "status")) != NULL &&
-			    strcmp(st, "rejected") != 0 && strcmp(st, "revoked") != 0)
-				rc = fail(r, ESD_EEXIST, "NIK already registered as "
-					  "subscriber %s (%s)", oid, st);
-			json_decref(old);
-		}
+		rc = living_holder(t, ikey, oid, sizeof(oid), st, sizeof(st));
 		if (rc == 0)
 			rc = store_put(t, DB_RA_INDEX, ikey, strlen(ikey),
 				       str(sub, "id"), strlen(str(sub, "id")), 0);
 	}
-	/* An individual is also found by email (BSrE v2). */
-	if (rc == 0 && strcmp(str(sub, "kind"), "individual") == 0) {
-		char ekey[300];
+	/* An individual is also found by email (BSrE v2): one living person
+	 * per official address, so that lookup names one person. */
+	if (rc == 0 && kra_str_is(sub, "kind", "individual")) {
+		char ekey[300], eid[64] = "", est[24] = "";
 		size_t i;
 
 		i = (size_t)snprintf(ekey, sizeof(ekey), "email:%s",
@@ -152,15 +165,25 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 		for (size_t j = 6; j < i && j < sizeof(ekey); j++)
 			if (ekey[j] >= 'A' && ekey[j] <= 'Z')
 				ekey[j] = (char)(ekey[j] + 32);
-		rc = store_put(t, DB_RA_INDEX, ekey, strlen(ekey),
-			       str(sub, "id"), strlen(str(sub, "id")), 0);
+		rc = living_holder(t, ekey, eid, sizeof(eid), est, sizeof(est));
+		if (rc == 0 && pol_register_individual(oid[0] != '\0',
+						       eid[0] != '\0', &v) != 0)
+			rc = fail(r, v.code, "%s: subscriber %s (%s)", v.msg,
+				  oid[0] ? oid : eid, oid[0] ? st : est);
+		if (rc == 0)
+			rc = store_put(t, DB_RA_INDEX, ekey, strlen(ekey),
+				       str(sub, "id"), strlen(str(sub, "id")), 0);
+	} else if (rc == 0 && oid[0] != '\0') {
+		rc = fail(r, ESD_EEXIST, "NIK already registered as subscriber "
+			  "%s (%s)", oid, st);
 	}
 	if (rc == 0)
 		rc = create_request(t, c, sub, "register", service, NULL, &req);
-	if (rc == 0) {
-		json_object_set(sub, "request", json_object_get(req, "id"));
+	if (rc == 0)
+		rc = keeper_json_set(sub, "request",
+				     json_incref(json_object_get(req, "id")));
+	if (rc == 0)
 		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 1);
-	}
 	if (rc == 0)
 		rc = audit(t, c, "ra.register", str(sub, "id"),
 			   json_pack("{s:s}", "kind", str(sub, "kind")));
@@ -189,8 +212,11 @@ static json_t *new_sub(const char *prefix, const char *kind, json_t *a,
 			str(a, "email"), "lang", str(a, "lang") ?: "id", "status",
 			"pending", "created", (json_int_t)esd_now(),
 			"registered_by", c->actor, "certs");
-	if (sub != NULL && str(a, "org") != NULL)
-		json_object_set_new(sub, "org", json_string(str(a, "org")));
+	if (sub != NULL && str(a, "org") != NULL &&
+	    keeper_json_set(sub, "org", json_string(str(a, "org"))) != 0) {
+		json_decref(sub);
+		sub = NULL;
+	}
 	return sub;
 }
 
@@ -214,11 +240,13 @@ static int register_individual(struct keeper *k, struct caller *c, json_t *a,
 	sub = new_sub("ind-", "individual", a, c);
 	if (sub == NULL)
 		return ESD_ENOMEM;
+	rc = 0;
 	if (str(a, "nik") != NULL)
-		json_object_set_new(sub, "nik", json_string(str(a, "nik")));
-	if (str(a, "unit") != NULL)
-		json_object_set_new(sub, "unit", json_string(str(a, "unit")));
-	rc = register_sub(k, c, sub, "individual", r);
+		rc = keeper_json_set(sub, "nik", json_string(str(a, "nik")));
+	if (rc == 0 && str(a, "unit") != NULL)
+		rc = keeper_json_set(sub, "unit", json_string(str(a, "unit")));
+	if (rc == 0)
+		rc = register_sub(k, c, sub, "individual", r);
 	json_decref(sub);
 	return rc;
 }
@@ -247,7 +275,8 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 
 	if ((rc = profile_allows(k, c, "seal", r)) != 0)
 		return rc;
-	if (check_common(a, r) != 0)
+	if (check_common(a, r) != 0 || (json_object_get(a, "org_id") != NULL &&
+	    ra_check_org_id(str(a, "org_id"), r->msg, sizeof(r->msg)) != 0))
 		return ESD_EINVAL;
 	if (str(a, "letter") == NULL ||
 	    esd_b64_decode(str(a, "letter"), &pdf, &n) != 0 || n < 5 ||
@@ -272,10 +301,12 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 	sub = rc == 0 ? new_sub("seal-", "seal", a, c) : NULL;
 	if (rc == 0 && sub == NULL)
 		rc = ESD_ENOMEM;
-	if (rc == 0) {
-		json_object_set_new(sub, "letter_sha256", json_string(hex));
+	if (rc == 0)
+		rc = keeper_json_set(sub, "letter_sha256", json_string(hex));
+	if (rc == 0 && str(a, "org_id") != NULL)
+		rc = keeper_json_set(sub, "org_id", json_string(str(a, "org_id")));
+	if (rc == 0)
 		rc = register_sub(k, c, sub, "seal", r);
-	}
 	json_decref(sub);
 	return rc;
 }
@@ -287,10 +318,10 @@ static int load_pending(struct store_txn *t, struct caller *c, const char *id,
 {
 	int rc = load(t, DB_REQUESTS, id, "request", req, r);
 
-	if (rc == 0 && strcmp(str(*req, "state"), "pending") != 0)
+	if (rc == 0 && !kra_str_is(*req, "state", "pending"))
 		rc = fail(r, ESD_EEXIST, "request %s is %s, not pending", id,
 			  str(*req, "state"));
-	if (rc == 0 && strcmp(str(*req, "created_by"), c->actor) == 0)
+	if (rc == 0 && kra_str_is(*req, "created_by", c->actor))
 		rc = fail(r, ESD_EEXIST, "request %s was made by %s: a second "
 			  "verifier decides it", id, c->actor);
 	if (rc == 0)
@@ -309,19 +340,20 @@ static int save(struct store_txn *t, json_t *req, json_t *sub)
 }
 
 /* Marks req decided (state) by c, clears the subscriber's open request. */
-static void decide(json_t *req, json_t *sub, struct caller *c,
-		   const char *state)
+static int decide(json_t *req, json_t *sub, struct caller *c,
+		  const char *state)
 {
 	char key[48];
+	int rc;
 
-	json_object_set_new(req, "state", json_string(state));
-	json_object_set_new(req, "decided_by", json_string(c->actor));
-	stamp(req, "decided_at");
-	if (strcmp(state, "approved") != 0) {
-		stamp(req, "done_at");
-		snprintf(key, sizeof(key), "open_%s", str(req, "type"));
+	rc = keeper_json_update(req, json_pack("{s:s, s:s, s:I}", "state", state,
+			"decided_by", c->actor, "decided_at", (json_int_t)esd_now()));
+	if (rc == 0 && strcmp(state, "approved") != 0) {
+		rc = stamp(req, "done_at");
+		snprintf(key, sizeof(key), "open_%s", str(req, "type") ?: "");
 		json_object_del(sub, key);
 	}
+	return rc;
 }
 
 /* Puts a new activation (a nonce and an expiry) on sub and queues the
@@ -339,9 +371,9 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 
 	pthread_mutex_lock(&k->cfg_mu);
 	hours = k->cfg.activation_hours;
-	if (k->cfg.pki_base_url[0] != '\0')
+	if (k->cfg.console_url[0] != '\0')
 		snprintf(link, sizeof(link), "%s/console/#activate?subscriber=%s",
-			 k->cfg.pki_base_url, str(sub, "id"));
+			 k->cfg.console_url, str(sub, "id"));
 	else
 		snprintf(link, sizeof(link), "https://%s/console/#activate?subscriber=%s",
 			 k->cfg.https_listen, str(sub, "id"));
@@ -350,10 +382,12 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 		return rc;
 	esd_hex(nb, sizeof(nb), nonce);
 	expires = esd_now() + (int64_t)hours * 3600;
-	json_object_set_new(sub, "activation",
-			    json_pack("{s:s, s:I, s:i, s:b}", "nonce", nonce,
-				      "expires", (json_int_t)expires,
-				      "attempts", 0, "reset", reset));
+	rc = keeper_json_set(sub, "activation",
+			     json_pack("{s:s, s:I, s:i, s:b}", "nonce", nonce,
+				       "expires", (json_int_t)expires,
+				       "attempts", 0, "reset", reset));
+	if (rc != 0)
+		return rc;
 	kra_fmt_time(expires, exp, sizeof(exp));
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
 			 "subscriber", str(sub, "id"), "expires", exp, "link",
@@ -368,9 +402,12 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 static int approve_individual(struct keeper *k, struct caller *c,
 			      struct store_txn *t, json_t *req, json_t *sub)
 {
-	decide(req, sub, c, "approved");
-	json_object_set_new(sub, "status", json_string("awaiting_activation"));
-	return send_activation(k, t, sub, 0);
+	int rc = decide(req, sub, c, "approved");
+
+	if (rc == 0)
+		rc = keeper_json_set(sub, "status",
+				     json_string("awaiting_activation"));
+	return rc ? rc : send_activation(k, t, sub, 0);
 }
 
 /* A verifier resets an individual's passphrase: the old one stops
@@ -380,8 +417,8 @@ static int reset(struct keeper *k, struct caller *c, struct store_txn *t,
 {
 	(void)c;
 	(void)arg;
-	if (strcmp(str(sub, "kind"), "individual") != 0 ||
-	    strcmp(str(sub, "status"), "active") != 0)
+	if (!kra_str_is(sub, "kind", "individual") ||
+	    !kra_str_is(sub, "status", "active"))
 		return fail(r, ESD_EEXIST, "%s is not an active individual",
 			    str(sub, "id"));
 	json_object_del(sub, "passphrase");
@@ -414,7 +451,7 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 	type = str(req, "type");
 	kind = str(sub, "kind");
 	if (strcmp(type, "register") != 0 &&
-	    strcmp(str(sub, "status"), "active") != 0) {
+	    !kra_str_is(sub, "status", "active")) {
 		rc = fail(r, ESD_EEXIST, "subscriber %s is %s, not active",
 			  str(sub, "id"), str(sub, "status"));
 		goto out;
@@ -435,9 +472,11 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 		reason = (int)num(req, "reason_code");
 		rc = keeper_revoke_in(k, t, c->actor, str(sub, "serial"), reason,
 				      r->msg, sizeof(r->msg));
-		decide(req, sub, c, "done");
-		json_object_set_new(sub, "status", json_string("revoked"));
-		stamp(sub, "revoked_at");
+		if (rc == 0)
+			rc = decide(req, sub, c, "done");
+		if (rc == 0)
+			rc = keeper_json_update(sub, json_pack("{s:s, s:I}", "status",
+					"revoked", "revoked_at", (json_int_t)esd_now()));
 		if (rc == 0) {
 			char when[40];
 			json_t *vars;
@@ -454,8 +493,10 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 			json_decref(vars);
 		}
 	} else {
-		decide(req, sub, c, "done");
-		rc = kra_record_issued(t, c, sub, &is, serial, sizeof(serial));
+		rc = decide(req, sub, c, "done");
+		if (rc == 0)
+			rc = kra_record_issued(t, c, sub, &is, serial,
+					       sizeof(serial));
 		if (rc == 0)
 			rc = kra_mail_issued(t, sub, serial);
 	}
@@ -502,10 +543,13 @@ int op_reject(struct keeper *k, struct caller *c, json_t *a,
 		rc = load_pending(t, c, str(a, "id"), &req, &sub, r);
 	if (rc != 0)
 		goto out;
-	decide(req, sub, c, "rejected");
-	json_object_set_new(req, "reason", json_string(reason));
-	if (strcmp(str(req, "type"), "register") == 0)
-		json_object_set_new(sub, "status", json_string("rejected"));
+	rc = decide(req, sub, c, "rejected");
+	if (rc == 0)
+		rc = keeper_json_set(req, "reason", json_string(reason));
+	if (rc == 0 && kra_str_is(req, "type", "register"))
+		rc = keeper_json_set(sub, "status", json_string("rejected"));
+	if (rc != 0)
+		goto out;
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
 			 "subscriber", str(sub, "id"), "request", str(req, "type"),
 			 "reason", reason);
@@ -548,7 +592,7 @@ static int lifecycle_request(struct keeper *k, struct caller *c, json_t *a,
 	if (rc != 0)
 		goto out;
 	snprintf(key, sizeof(key), "open_%s", type);
-	if (strcmp(str(sub, "status"), "active") != 0)
+	if (!kra_str_is(sub, "status", "active"))
 		rc = fail(r, ESD_EEXIST, "subscriber %s is %s, not active",
 			  str(sub, "id"), str(sub, "status"));
 	else if (str(sub, key) != NULL)
@@ -609,8 +653,15 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	char hash[crypto_pwhash_STRBYTES], serial[64];
 	const char *g = str(a, "code"), *pass = str(a, "passphrase");
 	struct issued is = { 0 };
+	struct lockout lo;
 	int rc, reset;
 
+	/* The code's check and its count are one step per subscriber
+	 * (keeper_lockout.h); its own count voids the code. */
+	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(a, "subscriber"),
+				  LOCKOUT_ONE_AT_A_TIME, r);
+	if (rc != 0)
+		return rc;
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, str(a, "subscriber"),
 				      &sub) != 0)
@@ -620,8 +671,8 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	act = json_object_get(sub, "activation");
 	/* A first activation, or a passphrase reset a verifier started. */
 	reset = act != NULL && json_is_true(json_object_get(act, "reset"));
-	if (rc == 0 && (strcmp(str(sub, "status"), reset ? "active"
-					: "awaiting_activation") != 0 ||
+	if (rc == 0 && (!kra_str_is(sub, "status", reset ? "active"
+					: "awaiting_activation") ||
 			act == NULL || num(act, "attempts") >= CODE_ATTEMPTS))
 		rc = ESD_EAUTH;
 	if (rc == ESD_EAUTH)
@@ -629,9 +680,10 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	if (rc != 0)
 		goto out;
 	if (!keeper_code_matches(k, str(sub, "id"), str(act, "nonce"), g)) {
-		json_object_set_new(act, "attempts",
-				    json_integer(num(act, "attempts") + 1));
-		rc = store_txn_begin(k->store, 1, &t);
+		rc = keeper_json_set(act, "attempts",
+				     json_integer(num(act, "attempts") + 1));
+		if (rc == 0)
+			rc = store_txn_begin(k->store, 1, &t);
 		if (rc == 0)
 			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
 		if (rc == 0)
@@ -654,9 +706,10 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 		json_object_del(sub, "activation");
 		json_object_del(sub, "failures");
 		json_object_del(sub, "locked_until");
-		json_object_set_new(sub, "passphrase", json_string(hash));
-		stamp(sub, "passphrase_changed");
-		rc = store_txn_begin(k->store, 1, &t);
+		rc = keeper_json_update(sub, json_pack("{s:s, s:I}", "passphrase",
+				hash, "passphrase_changed", (json_int_t)esd_now()));
+		if (rc == 0)
+			rc = store_txn_begin(k->store, 1, &t);
 		if (rc == 0)
 			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
 		if (rc == 0)
@@ -676,15 +729,17 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
 		rc = load(t, DB_REQUESTS, str(sub, "request"), "request", &req, r);
+	if (rc == 0)
+		rc = keeper_json_update(req, json_pack("{s:s, s:I}", "state", "done",
+				"done_at", (json_int_t)esd_now()));
 	if (rc == 0) {
-		json_object_set_new(req, "state", json_string("done"));
-		stamp(req, "done_at");
 		json_object_del(sub, "open_register");
 		json_object_del(sub, "activation");
-		json_object_set_new(sub, "passphrase", json_string(hash));
-		stamp(sub, "activated_at");
-		rc = kra_record_issued(t, c, sub, &is, serial, sizeof(serial));
+		rc = keeper_json_update(sub, json_pack("{s:s, s:I}", "passphrase",
+				hash, "activated_at", (json_int_t)esd_now()));
 	}
+	if (rc == 0)
+		rc = kra_record_issued(t, c, sub, &is, serial, sizeof(serial));
 	if (rc == 0)
 		rc = kra_mail_issued(t, sub, serial);
 	if (rc == 0)
@@ -705,6 +760,7 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 out:
 	sodium_memzero(hash, sizeof(hash));
 	store_txn_abort(t);
+	keeper_lockout_leave(&lo);
 	kra_issued_free(&is);
 	json_decref(req);
 	json_decref(sub);

@@ -23,6 +23,15 @@ static inline const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* Whether o's member key is the string want (NULL-safe: a missing or
+ * non-string member, or a NULL want, is never equal). */
+static inline int kra_str_is(json_t *o, const char *key, const char *want)
+{
+	const char *v = str(o, key);
+
+	return v != NULL && want != NULL && strcmp(v, want) == 0;
+}
+
 static inline int fail(struct reply *r, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -60,9 +69,11 @@ static inline int64_t num(json_t *o, const char *key)
 	return (int64_t)json_integer_value(json_object_get(o, key));
 }
 
-static inline void stamp(json_t *o, const char *key)
+/* Sets key to now: 0 or ESD_ENOMEM. */
+static inline int __attribute__((warn_unused_result))
+stamp(json_t *o, const char *key)
 {
-	json_object_set_new(o, key, json_integer(esd_now()));
+	return keeper_json_set(o, key, json_integer(esd_now()));
 }
 
 /* store_audit with a detail object it takes over (NULL: none). */

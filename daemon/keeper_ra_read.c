@@ -44,7 +44,7 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 	(void)klen;
 	json_object_foreach(w->filter, f, v)
 		if (keep && (str(o, f) == NULL ||
-			     strcmp(str(o, f), json_string_value(v)) != 0))
+			     !kra_str_is(o, f, json_string_value(v))))
 			keep = 0;
 	if (keep && w->q != NULL) {
 		static const char *const fields[] = { "id", "name", "nik", "email" };
@@ -375,7 +375,7 @@ static int client_cb(void *arg, const void *key, size_t klen, const void *val,
 	(void)key;
 	(void)klen;
 	if (o != NULL && w->name != NULL)
-		found = strcmp(str(o, "name") ?: "", w->name) == 0;
+		found = kra_str_is(o, "name", w->name);
 	if (o != NULL && w->out != NULL) {
 		json_object_del(o, "hash");
 		json_array_append(w->out, o);
@@ -480,7 +480,7 @@ static const struct ra_op {
 	{ "individual.apply", op_apply_individual, WHO_CLIENT, 1,
 	  { "name", "email", "?nik", "?unit", "?org", "?lang" } },
 	{ "seal.register", op_register_seal, WHO_CLIENT, 1,
-	  { "name", "email", "letter", "?org", "?lang" } },
+	  { "name", "email", "letter", "?org", "?lang", "?org_id" } },
 	{ "request.approve", op_approve, WHO_VERIFIER, 1, { "id" } },
 	{ "request.reject", op_reject, WHO_VERIFIER, 1, { "id", "reason" } },
 	{ "subscriber.renew", op_renew, WHO_VERIFIER, 1, { "id" } },
@@ -511,6 +511,7 @@ static const struct ra_op {
 	{ "seal.code", op_seal_code, WHO_SEAL, 1,
 	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
 	{ "seal.totp", op_seal_totp, WHO_SEAL, 1, { "id" } },
+	{ "seal.totp.reset", op_seal_totp_reset, WHO_SEAL, 1, { "id" } },
 	{ "individual.otp", op_individual_otp, WHO_CLIENT, 1,
 	  { "id", "documents" } },
 	{ "individual.authorize", op_individual_authorize, WHO_CLIENT, 1,

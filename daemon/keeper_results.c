@@ -123,7 +123,7 @@ int h_result_get(struct keeper *k, struct caller *c, struct ibuf *in,
 	rc = store_txn_begin(k->store, 0, &t);
 	/* Another client's result, or an expired one, is not found. */
 	if (rc == 0 && (store_get_json(t, DB_RA_INDEX, key, &rec) != 0 ||
-			strcmp(str(rec, "client") ?: "", c->actor) != 0 ||
+			!kra_str_is(rec, "client", c->actor) ||
 			num(rec, "expires") <= esd_now()))
 		rc = fail(r, ESD_ENOTFOUND, "no document with that id (or it "
 			  "is past its retention)");

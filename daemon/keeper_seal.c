@@ -9,30 +9,53 @@
 #include <openssl/crypto.h>
 
 #include "daemon/keeper_auth.h"
+#include "daemon/keeper_lockout.h"
 #include "daemon/keeper_ra_int.h"
+#include "policy/policy.h"
 #include "ra/ra.h"
 
 #define SEAL_CODE_BYTES 16
 
-/* The seal subscriber a caller may act for: an admin, a verifier, an
- * API client granted the subscriber (its id in the client's keys), or
- * an officer whose account names the seal. */
-static int seal_for(struct keeper *k, struct caller *c, const char *id,
-		    struct store_txn *t, json_t **sub, struct reply *r)
+/* The seal subscriber id for op by caller c, read in t into *sub: the
+ * caller's role and grant, the seal's state, its activation and
+ * enrolment decide (policy/seal.c pol_seal_may). */
+static int seal_for(struct keeper *k, struct caller *c, enum pol_seal_op op,
+		    const char *id, struct store_txn *t, json_t **sub,
+		    struct reply *r)
 {
-	int granted = c->admin || strcmp(c->role, "verifier") == 0 ||
-		      kra_holds(c->keys, id) || kra_holds(c->seals, id);
+	struct pol_seal_actor a;
+	struct pol_seal_facts f;
+	struct pol_verdict v;
+	struct reply tmp;
 	int rc;
 
-	(void)k;
-	if (!granted)
-		return fail(r, ESD_EPERM, "this client may not act for seal %.64s",
-			    id);
+	a.role = pol_role_parse(c->role, c->admin);
+	a.named = a.role == POL_ROLE_OFFICER ? kra_holds(c->seals, id)
+		  : a.role == POL_ROLE_CLIENT ? kra_holds(c->keys, id) : 0;
+	memset(&f, 0, sizeof(f));
+	/* The grant is decided before the record is read, so that a caller
+	 * without one learns nothing about the seal. */
+	f.is_seal = f.active = 1;
+	f.activation_expires = INT64_MAX;
+	f.enrolled = 1;
+	if (pol_seal_may(&a, op, &f, esd_now(), &v) == ESD_EPERM)
+		return fail(r, ESD_EPERM, "%s", v.msg);
 	rc = load(t, DB_SUBSCRIBERS, id, "subscriber", sub, r);
-	if (rc == 0 && (strcmp(str(*sub, "kind"), "seal") != 0 ||
-			strcmp(str(*sub, "status"), "active") != 0))
-		rc = fail(r, ESD_EEXIST, "%s is not an active seal", id);
-	return rc;
+	if (rc != 0)
+		return rc;
+	f.is_seal = kra_str_is(*sub, "kind", "seal");
+	f.active = kra_str_is(*sub, "status", "active");
+	memset(&tmp, 0, sizeof(tmp));
+	f.locked = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, *sub, &tmp) != 0;
+	f.activation_expires = json_object_get(*sub, "seal_activation") == NULL ? 0
+		: num(json_object_get(*sub, "seal_activation"), "expires");
+	f.enrolled = json_object_get(*sub, "totp") != NULL;
+	rc = pol_seal_may(&a, op, &f, esd_now(), &v);
+	if (rc == ESD_ELOCKED)
+		return fail(r, rc, "%s", tmp.msg);
+	if (rc != 0)
+		return fail(r, rc, "seal %.64s: %s", id, v.msg);
+	return 0;
 }
 
 int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
@@ -49,9 +72,7 @@ int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
 	auth_limits(k, &l);
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
-		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
-	if (rc == 0)
-		rc = auth_locked(sub, r);
+		rc = seal_for(k, c, POL_SEAL_ACTIVATE, str(a, "id"), t, &sub, r);
 	if (rc == 0)
 		rc = esd_random(nb, sizeof(nb));
 	if (rc != 0)
@@ -61,10 +82,12 @@ int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
 	expires = esd_now() + (int64_t)l.activation_hours * 3600;
 	if (num(sub, "expires") > 0 && num(sub, "expires") < expires)
 		expires = num(sub, "expires");
-	json_object_set_new(sub, "seal_activation",
-			    json_pack("{s:s, s:I, s:I, s:s}", "nonce", nonce,
-				      "expires", (json_int_t)expires, "created",
-				      (json_int_t)esd_now(), "by", c->actor));
+	rc = keeper_json_set(sub, "seal_activation",
+			     json_pack("{s:s, s:I, s:I, s:s}", "nonce", nonce,
+				       "expires", (json_int_t)expires, "created",
+				       (json_int_t)esd_now(), "by", c->actor));
+	if (rc != 0)
+		goto out;
 	kra_fmt_time(expires, exp, sizeof(exp));
 	vars = json_pack("{s:s, s:s, s:s}", "name", str(sub, "name"),
 			 "subscriber", str(sub, "id"), "expires", exp);
@@ -90,7 +113,8 @@ out:
 	return rc;
 }
 
-/* Every seal code names its activation or enrolment: they end with it. */
+/* Every seal code names its activation: they end with it. An enrolled
+ * authenticator stays (it is the officer's; an admin removes it). */
 static int deactivate(struct keeper *k, struct caller *c, struct store_txn *t,
 		      json_t *sub, void *arg, struct reply *r)
 {
@@ -98,14 +122,9 @@ static int deactivate(struct keeper *k, struct caller *c, struct store_txn *t,
 	int rc;
 
 	(void)arg;
-	/* The same grant check as for activating. */
-	rc = seal_for(k, c, str(sub, "id"), t, &tmp, r);
+	rc = seal_for(k, c, POL_SEAL_DEACTIVATE, str(sub, "id"), t, &tmp, r);
 	json_decref(tmp);
-	if (rc == 0 && json_object_get(sub, "seal_activation") == NULL &&
-	    json_object_get(sub, "totp") == NULL)
-		rc = fail(r, ESD_EEXIST, "seal %s is not activated", str(sub, "id"));
 	json_object_del(sub, "seal_activation");
-	json_object_del(sub, "totp");
 	return rc;
 }
 
@@ -116,12 +135,35 @@ int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
 			      NULL, r);
 }
 
+/* An admin removes a seal's enrolled authenticator (a lost phone, an
+ * officer who left): audited; the officer enrols again. */
+static int totp_reset(struct keeper *k, struct caller *c, struct store_txn *t,
+		      json_t *sub, void *arg, struct reply *r)
+{
+	json_t *tmp = NULL;
+	int rc;
+
+	(void)arg;
+	rc = seal_for(k, c, POL_SEAL_ENROL_RESET, str(sub, "id"), t, &tmp, r);
+	json_decref(tmp);
+	json_object_del(sub, "totp");
+	return rc;
+}
+
+int op_seal_totp_reset(struct keeper *k, struct caller *c, json_t *a,
+		       struct reply *r)
+{
+	return kra_change_sub(k, c, str(a, "id"), "seal.totp.reset", totp_reset,
+			      NULL, r);
+}
+
 /*
  * Checks the officer's proof for a new seal code: the emailed activation
- * code of a live activation, or a current authenticator code (TOTP) of
- * an enrolled seal, each TOTP step accepted once. *nonce gets the
- * activation (or enrolment) the seal code will belong to, *until the
- * latest expiry it allows, *step the TOTP step to record (0: none).
+ * code of the live activation, or a current authenticator code (TOTP) of
+ * the enrolled authenticator, each TOTP step accepted once. Either way
+ * the seal code belongs to the live activation (seal_for checked it is
+ * live): *nonce gets it, *until its expiry, *step the TOTP step to
+ * record (0: none). ESD_EAUTHZ with no message: a wrong secret.
  */
 static int seal_proof(struct keeper *k, json_t *sub, json_t *a, char *nonce,
 		      int64_t *until, int64_t *step, struct reply *r)
@@ -134,8 +176,11 @@ static int seal_proof(struct keeper *k, json_t *sub, json_t *a, char *nonce,
 	int ok = 0;
 
 	*step = 0;
-	if ((str(a, "activation_code") == NULL) == (str(a, "totp") == NULL))
-		return fail(r, ESD_EINVAL, "give 'activation_code' or 'totp'");
+	if (act == NULL || num(act, "expires") <= esd_now())
+		return fail(r, ESD_EAUTHZ, "seal %s has no live activation: "
+			    "its officer asks for one", id);
+	snprintf(nonce, 33, "%s", str(act, "nonce"));
+	*until = num(act, "expires");
 	if (str(a, "totp") != NULL) {
 		if (totp == NULL)
 			return fail(r, ESD_EAUTHZ, "seal %s has no authenticator "
@@ -147,16 +192,9 @@ static int seal_proof(struct keeper *k, json_t *sub, json_t *a, char *nonce,
 		ok = ra_totp_check(secret, n, esd_now(), str(a, "totp"),
 				   num(totp, "last_step"), step);
 		OPENSSL_cleanse(secret, sizeof(secret));
-		snprintf(nonce, 33, "%s", str(totp, "nonce"));
-		*until = num(sub, "expires");
 	} else {
-		if (act == NULL || num(act, "expires") <= esd_now())
-			return fail(r, ESD_EAUTHZ, "seal %s has no live activation: "
-				    "ask for one (activation code by email)", id);
 		ok = keeper_code_matches(k, id, str(act, "nonce"),
 					 str(a, "activation_code"));
-		snprintf(nonce, 33, "%s", str(act, "nonce"));
-		*until = num(act, "expires");
 	}
 	return ok ? 0 : ESD_EAUTHZ;
 }
@@ -171,6 +209,7 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 	char code[2 * SEAL_CODE_BYTES + 1], key[80], nonce[33] = "";
 	uint64_t docs, secs;
 	int64_t expires, until = 0, step = 0;
+	struct lockout lo = { LOCKOUT_SUBSCRIBER, "", 0 };
 	int rc;
 
 	auth_limits(k, &l);
@@ -182,17 +221,23 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 	    esd_parse_u64(str(a, "seconds"), 1, l.max_secs, &secs) != 0)
 		return fail(r, ESD_EINVAL, "'seconds' is 1..%llu",
 			    (unsigned long long)l.max_secs);
+	if ((str(a, "activation_code") == NULL) == (str(a, "totp") == NULL))
+		return fail(r, ESD_EINVAL, "give 'activation_code' or 'totp'");
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0)
-		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
+		rc = seal_for(k, c, str(a, "totp") != NULL ? POL_SEAL_CODE_BY_TOTP
+			      : POL_SEAL_CODE_BY_ACTIVATION, str(a, "id"), t,
+			      &sub, r);
 	store_txn_abort(t);
 	t = NULL;
+	/* The proof and its count are one step of the seal's lockout. */
 	if (rc == 0)
-		rc = auth_locked(sub, r);
+		rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(sub, "id"),
+					  0, r);
 	if (rc == 0)
 		rc = seal_proof(k, sub, a, nonce, &until, &step, r);
 	if (rc == ESD_EAUTHZ && r->msg[0] == '\0') {
-		auth_count_failure(k, c, str(sub, "id"), "seal.code");
+		keeper_lockout_failed(k, c, &lo, "seal.code", ESD_EAUTHZ);
 		rc = fail(r, ESD_EAUTHZ, "wrong %s", str(a, "totp") ?
 			  "or reused authenticator code" : "activation code");
 	}
@@ -217,9 +262,10 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 		rc = store_get_json(t, DB_SUBSCRIBERS, str(sub, "id"), &cur);
 		if (rc == 0 && num(json_object_get(cur, "totp"), "last_step") >= step)
 			rc = fail(r, ESD_EAUTHZ, "that authenticator code was used");
+		if (rc == 0)
+			rc = keeper_json_set(json_object_get(cur, "totp"),
+					     "last_step", json_integer(step));
 		if (rc == 0) {
-			json_object_set_new(json_object_get(cur, "totp"), "last_step",
-					    json_integer(step));
 			json_object_del(cur, "failures");
 			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), cur, 0);
 		}
@@ -233,8 +279,8 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 				     step ? "totp" : "activation_code"));
 	if (rc == 0)
 		rc = commit(&t);
-	if (rc == 0 && step == 0 && num(sub, "failures") > 0)
-		auth_clear_failures(k, str(sub, "id"));
+	if (rc == 0)
+		keeper_lockout_succeeded(k, &lo);
 	/* The code is answered once; the store keeps its SHA-256. */
 	if (rc == 0) {
 		r->json = json_pack("{s:s, s:s, s:I, s:I}", "subscriber",
@@ -243,6 +289,7 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 out:
+	keeper_lockout_leave(&lo);
 	OPENSSL_cleanse(code, sizeof(code));
 	store_txn_abort(t);
 	json_decref(cur);
@@ -265,9 +312,7 @@ int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 	int rc = store_txn_begin(k->store, 1, &t);
 
 	if (rc == 0)
-		rc = seal_for(k, c, str(a, "id"), t, &sub, r);
-	if (rc == 0)
-		rc = auth_locked(sub, r);
+		rc = seal_for(k, c, POL_SEAL_ENROL, str(a, "id"), t, &sub, r);
 	if (rc == 0)
 		rc = esd_random(secret, sizeof(secret));
 	if (rc == 0)
@@ -285,13 +330,13 @@ int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 	rc = ra_qr_png(uri, 4, &png, &plen);
 	if (rc == 0 && (png64 = esd_b64_encode(png, plen)) == NULL)
 		rc = ESD_ENOMEM;
-	if (rc == 0) {
-		json_object_set_new(sub, "totp", json_pack(
+	if (rc == 0)
+		rc = keeper_json_set(sub, "totp", json_pack(
 			"{s:s, s:s, s:I, s:i, s:s}", "secret", enc, "nonce", nonce,
 			"enrolled", (json_int_t)esd_now(), "last_step", 0, "by",
 			c->actor));
+	if (rc == 0)
 		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
-	}
 	if (rc == 0)
 		rc = audit(t, c, "seal.totp.enrol", str(sub, "id"), NULL);
 	if (rc == 0)

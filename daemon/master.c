@@ -42,6 +42,7 @@ struct child {
 struct master {
 	struct esd_config cfg;
 	int https_fd, unix_fd;
+	int public_fd;    /* the plain-HTTP distribution point, or -1 */
 	size_t nchans;
 	pid_t pid;        /* the master's own */
 	struct child c[2];
@@ -195,13 +196,14 @@ static int spawn(struct master *m, int which, const int *chans)
 		if (which == FRONT) {
 			keep[nk++] = m->https_fd;
 			keep[nk++] = m->unix_fd;
+			keep[nk++] = m->public_fd;
 		}
 		close_others(keep, nk);
 		if (which == KEEPER)
 			rc = keeper_main(&m->cfg, sv[1], chans, m->nchans);
 		else
 			rc = front_main(&m->cfg, sv[1], chans, m->nchans,
-					m->https_fd, m->unix_fd);
+					m->https_fd, m->unix_fd, m->public_fd);
 		_exit(rc);
 	}
 	close(sv[1]);
@@ -339,11 +341,13 @@ static void on_ctl(struct master *m, int which, int *ready_fd)
 	if (m->c[KEEPER].ready && m->c[FRONT].ready) {
 		if (!m->served) {
 			m->served = 1;
-			log_info("master: serving%s%s%s%s",
+			log_info("master: serving%s%s%s%s%s%s",
 				 m->https_fd >= 0 ? " https://" : "",
 				 m->https_fd >= 0 ? m->cfg.https_listen : "",
 				 m->unix_fd >= 0 ? " unix:" : "",
-				 m->unix_fd >= 0 ? m->cfg.unix_socket : "");
+				 m->unix_fd >= 0 ? m->cfg.unix_socket : "",
+				 m->public_fd >= 0 ? " http://" : "",
+				 m->public_fd >= 0 ? m->cfg.public_listen : "");
 		}
 		if (*ready_fd >= 0) {
 			if (write(*ready_fd, "R", 1) < 0)
@@ -366,7 +370,8 @@ static void reload(struct master *m)
 			"configuration: %s", err);
 	} else {
 		if (strcmp(nc.https_listen, m->cfg.https_listen) != 0 ||
-		    strcmp(nc.unix_socket, m->cfg.unix_socket) != 0)
+		    strcmp(nc.unix_socket, m->cfg.unix_socket) != 0 ||
+		    strcmp(nc.public_listen, m->cfg.public_listen) != 0)
 			log_warn("master: listener changes need a restart");
 		/* What changes without a restart: limits, log level and
 		 * admin uids. Children get the parsed file from here (the
@@ -402,7 +407,7 @@ int master_run(const struct esd_config *cfg, int ready_fd)
 	memcpy(&m.cfg, cfg, sizeof(*cfg));
 	m.c[0].ctl = m.c[1].ctl = -1;
 	m.pid = getpid();
-	m.https_fd = m.unix_fd = -1;
+	m.https_fd = m.unix_fd = m.public_fd = -1;
 	/* Four per CPU: a worker waiting for the audit commit's fsync
 	 * leaves its CPU to another's C_Sign, and the waiting ones share
 	 * one commit (docs/performance.md, "Keeper threads"). */
@@ -420,6 +425,11 @@ int master_run(const struct esd_config *cfg, int ready_fd)
 	if (cfg->unix_socket[0] != '\0') {
 		m.unix_fd = listen_unix(cfg->unix_socket);
 		if (m.unix_fd < 0)
+			goto out;
+	}
+	if (cfg->public_listen[0] != '\0') {
+		m.public_fd = listen_tcp(cfg->public_listen);
+		if (m.public_fd < 0)
 			goto out;
 	}
 	sigemptyset(&mask);
@@ -503,5 +513,7 @@ out:
 	}
 	if (m.https_fd >= 0)
 		close(m.https_fd);
+	if (m.public_fd >= 0)
+		close(m.public_fd);
 	return rc;
 }

@@ -6,7 +6,9 @@
  *   CRED_BEARER: bytes[32]      SHA-256 of the bearer token
  *   CRED_BASIC: bytes[32], str  SHA-256 of the Basic password (the client's
  *                               token) and the user name (the client's)
- *   CRED_PEER:   u32 uid, u32 gid  (SO_PEERCRED of a Unix socket client)
+ *   CRED_PEER:   nothing: the frame carries the Unix-socket client's
+ *                connection (SCM_RIGHTS), and the keeper reads its
+ *                SO_PEERCRED itself; no uid in a frame is believed
  *
  * then the message's own fields (see keeper.c's dispatch table). A reply
  * has status 0 and a JSON document (or, for the DER services MSG_TSA,
@@ -25,7 +27,9 @@ enum msg_type {
 	MSG_KEYS_LIST = 3,    /* admin */
 	MSG_KEY_GENERATE = 4, /* admin: str label, str type */
 	MSG_KEY_SIGN = 5,     /* admin over the Unix socket: str label,
-			       * str alg, str hash, bytes digest */
+			       * str alg, str hash, bytes digest; raw: the
+			       * digest is signed as given (not for documents,
+			       * whose keys take MSG_DOC_SIGN's checks) */
 	MSG_AUDIT_VERIFY = 6, /* admin -> {"ok":bool,"records":n,"first_bad":n} */
 	MSG_DOC_KEY = 7,      /* str purpose ("seal" | "individual"), str key
 			       * ("" = the client's default seal key) ->
@@ -33,11 +37,15 @@ enum msg_type {
 	MSG_DOC_SIGN = 8,     /* str purpose, str key (as for MSG_DOC_KEY), str
 			       * label and bytes certs id (SHA-256 over the
 			       * certificate's and the chain's DER) the front
-			       * used, bytes tbs digest (SHA-256 of the CMS
-			       * signed attributes), bytes document digest, str
-			       * document name, str authorisation -> the
-			       * signature value (binary); ESD_ESTALE if the key
-			       * is no longer that label and those certificates */
+			       * used, bytes signed attributes (the DER of the
+			       * CMS SignedAttributes, SET OF form, at most
+			       * PKI_SATTRS_MAX), bytes document digest (the
+			       * one authorised; the attributes' messageDigest
+			       * must equal it), str document name, str
+			       * authorisation -> the signature value (binary);
+			       * ESD_ESTALE if the key is no longer that label
+			       * and those certificates; ESD_ESATTRS if the
+			       * attributes are refused (pki/signedattrs.h) */
 	MSG_TSA = 9,          /* bytes struct pki_tsq -> TimeStampResp DER */
 	MSG_OCSP = 10,        /* bytes struct pki_ocsp_query -> OCSPResponse DER */
 	MSG_CRL = 11,         /* str CA key label -> CRL DER */
@@ -76,8 +84,9 @@ struct cred {
 	enum cred_kind kind;
 	uint8_t token_hash[32];
 	char user[65];            /* CRED_BASIC: the client's name */
-	uid_t uid;
+	uid_t uid;                /* CRED_PEER: as the keeper read them */
 	gid_t gid;
+	int peer_fd;              /* CRED_PEER, front only: the connection */
 };
 
 #endif

@@ -33,8 +33,22 @@ const char *pdf_reason_name(int reason)
 	return names[reason];
 }
 
+static int doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
+		    int *reason, int may_repair);
+
 int pdf_doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
 		 int *reason)
+{
+	return doc_open(buf, len, out, reason, 1);
+}
+
+int pdf_doc_open_exact(const uint8_t *buf, size_t len, struct pdf_doc **out)
+{
+	return doc_open(buf, len, out, NULL, 0);
+}
+
+static int doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
+		    int *reason, int may_repair)
 {
 	struct pdf_doc *d = NULL;
 	struct pdf_obj *root;
@@ -53,7 +67,7 @@ int pdf_doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
 	d->buf = buf;
 	d->len = len;
 	rc = pdf_xref_load(d, &why);
-	if (rc != 0 && why == PDF_R_DAMAGED)
+	if (rc != 0 && why == PDF_R_DAMAGED && may_repair)
 		rc = pdf_xref_repair(d, &why);
 	if (rc != 0)
 		goto out;
@@ -61,7 +75,7 @@ int pdf_doc_open(const uint8_t *buf, size_t len, struct pdf_doc **out,
 	rc = pdf_resolve(d, pdf_dict_get(d->trailer, "Root"), &root);
 	if (rc == 0 && (root == NULL || root->t != PDF_DICT))
 		rc = ESD_EINVAL;
-	if (rc != 0 && !d->repaired) {
+	if (rc != 0 && !d->repaired && may_repair) {
 		/* the xref looked fine but the catalog is not there */
 		rc = pdf_xref_repair(d, &why);
 		if (rc == 0)
@@ -442,40 +456,80 @@ static size_t der_len(const uint8_t *p, size_t n)
 	return len <= n - hdr ? len + hdr : 0;
 }
 
-static time_t parse_pdf_date(const char *s)
+static int two_digits(const char *s, int *v)
 {
-	int f[6] = { 0, 1, 1, 0, 0, 0 }, w[6] = { 4, 2, 2, 2, 2, 2 };
-	long tz = 0;
-	struct tm tm;
-	time_t t;
-
-	if (s == NULL)
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
 		return 0;
-	if (s[0] == 'D' && s[1] == ':')
+	*v = (s[0] - '0') * 10 + (s[1] - '0');
+	return 1;
+}
+
+/*
+ * ISO 32000-1 §7.9.4: "D:YYYYMMDDHHmmSSOHH'mm" (PDF 2.0 allows a final
+ * apostrophe after mm, and writers add it to PDF 1.x too). The prefix and
+ * the year are required; each later field may be present only if the one
+ * before it is; O is '+', '-' or 'Z'. Every field is range-checked and
+ * nothing may follow. 0 with *t set, or -1 for a malformed date.
+ */
+static int parse_pdf_date(const char *s, time_t *t)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
+				       31, 30, 31 };
+	int f[6] = { 0, 1, 1, 0, 0, 0 }, nf = 1, th = 0, tm_ = 0, sign = 0;
+	struct tm tm;
+	time_t r;
+
+	*t = 0;
+	if (s == NULL || s[0] != 'D' || s[1] != ':')
+		return -1;
+	s += 2;
+	for (int i = 0; i < 4; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	f[0] = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	       (s[3] - '0');
+	s += 4;
+	while (nf < 6 && two_digits(s, &f[nf])) {
+		nf++;
 		s += 2;
-	for (int i = 0; i < 6; i++) {
-		int v = 0, k;
-
-		for (k = 0; k < w[i] && s[k] >= '0' && s[k] <= '9'; k++)
-			v = v * 10 + (s[k] - '0');
-		if (k == 0)
-			break;
-		if (k != w[i])
-			return 0;
-		f[i] = v;
-		s += k;
 	}
-	if ((*s == '+' || *s == '-') && s[1] >= '0' && s[1] <= '9' &&
-	    s[2] >= '0' && s[2] <= '9') {
-		long h = (s[1] - '0') * 10 + (s[2] - '0'), m = 0;
-		const char *q = s + 3;
-
-		if (*q == '\'')
-			q++;
-		if (q[0] >= '0' && q[0] <= '9' && q[1] >= '0' && q[1] <= '9')
-			m = (q[0] - '0') * 10 + (q[1] - '0');
-		tz = (h * 3600 + m * 60) * (*s == '-' ? -1 : 1);
+	if (*s == '+' || *s == '-') {
+		sign = *s == '-' ? -1 : 1;
+		if (!two_digits(s + 1, &th))
+			return -1;
+		s += 3;
+		if (*s == '\'') {
+			s++;
+			if (*s != '\0') {
+				if (!two_digits(s, &tm_))
+					return -1;
+				s += 2;
+				if (*s == '\'')
+					s++;
+			}
+		}
+	} else if (*s == 'Z') {
+		s++;
+		/* "Z00'00'" from some writers: zero offset only */
+		if (*s != '\0') {
+			if (!two_digits(s, &th) || th != 0 || s[2] != '\'')
+				return -1;
+			s += 3;
+			if (*s != '\0' && (!two_digits(s, &tm_) || tm_ != 0))
+				return -1;
+			if (*s != '\0')
+				s += 2;
+			if (*s == '\'')
+				s++;
+		}
 	}
+	if (*s != '\0' || f[1] < 1 || f[1] > 12 || f[2] < 1 ||
+	    f[2] > mdays[f[1] - 1] || f[3] > 23 || f[4] > 59 || f[5] > 59 ||
+	    th > 23 || tm_ > 59)
+		return -1;
+	if (f[1] == 2 && f[2] == 29 &&
+	    !(f[0] % 4 == 0 && (f[0] % 100 != 0 || f[0] % 400 == 0)))
+		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = f[0] - 1900;
 	tm.tm_mon = f[1] - 1;
@@ -483,8 +537,11 @@ static time_t parse_pdf_date(const char *s)
 	tm.tm_hour = f[3];
 	tm.tm_min = f[4];
 	tm.tm_sec = f[5];
-	t = timegm(&tm);
-	return t == (time_t)-1 ? 0 : t - tz;
+	r = timegm(&tm);
+	if (r == (time_t)-1)
+		return -1;
+	*t = r - (time_t)sign * (th * 3600 + tm_ * 60);
+	return 0;
 }
 
 struct sigs_ctx {
@@ -510,6 +567,7 @@ static void fill_range(struct pdf_doc *d, struct pdf_obj *v,
 	struct pdf_obj *br;
 	uint64_t *r = si->byte_range;
 
+	si->byte_range_malformed = 1;
 	if (pdf_resolve(d, pdf_dict_get(v, "ByteRange"), &br) != 0 ||
 	    br == NULL || br->t != PDF_ARRAY || br->u.a.n != 4)
 		return;
@@ -518,7 +576,9 @@ static void fill_range(struct pdf_doc *d, struct pdf_obj *v,
 			return;
 		r[i] = (uint64_t)br->u.a.v[i]->u.i;
 	}
+	si->byte_range_malformed = 0;
 	si->has_byte_range = 1;
+	/* ISO 32000-1 §12.8.1: starts at 0, no overlap, inside the file */
 	if (r[0] == 0 && r[1] < r[2] && r[2] <= d->len &&
 	    r[3] <= d->len - r[2] && d->buf[r[1]] == '<' &&
 	    d->buf[r[2] - 1] == '>') {
@@ -542,8 +602,22 @@ static int sigs_cb(void *vctx, struct pdf_obj *f, const char *full,
 	struct pdf_obj *v, *o;
 
 	sig_value(c->d, f, ft, &v);
-	if (v == NULL)
-		return 0;
+	if (v == NULL) {
+		/* a /Sig field whose /V is there but does not parse into a
+		 * dictionary is listed as broken, never dropped */
+		struct pdf_obj *raw = pdf_dict_get(f, "V");
+
+		if (ft == NULL || strcmp(ft, "Sig") != 0 || raw == NULL ||
+		    raw->t == PDF_NULL)
+			return 0;
+		if (raw->t == PDF_REF) {
+			struct pdf_obj *t = NULL;
+
+			if (pdf_resolve(c->d, raw, &t) == 0 &&
+			    (t == NULL || t->t == PDF_NULL))
+				return 0;
+		}
+	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 4;
 		struct pdf_sig_info *nv = pdf_arena_alloc(&c->d->arena,
@@ -559,10 +633,19 @@ static int sigs_cb(void *vctx, struct pdf_obj *f, const char *full,
 	si = &c->v[c->n++];
 	memset(si, 0, sizeof(*si));
 	si->field_name = full;
+	o = pdf_dict_get(f, "V");
+	if (o != NULL && o->t == PDF_REF)
+		si->obj_num = o->u.r.num;
+	if (v == NULL) {
+		si->dict_broken = 1;
+		si->byte_range_malformed = 1;
+		return 0;
+	}
 	si->sub_filter = dict_text(c->d, v, "SubFilter");
 	si->filter = dict_text(c->d, v, "Filter");
 	si->m = dict_text(c->d, v, "M");
-	si->signing_time = parse_pdf_date(si->m);
+	si->m_malformed = si->m != NULL &&
+			  parse_pdf_date(si->m, &si->signing_time) != 0;
 	si->reason = dict_text(c->d, v, "Reason");
 	si->location = dict_text(c->d, v, "Location");
 	si->name = dict_text(c->d, v, "Name");
@@ -575,6 +658,9 @@ static int sigs_cb(void *vctx, struct pdf_obj *f, const char *full,
 		si->contents = o->u.s.p;
 		si->contents_len = dl ? dl : o->u.s.len;
 		si->contents_raw_len = o->u.s.len;
+		for (size_t i = si->contents_len; i < o->u.s.len; i++)
+			if (o->u.s.p[i] != 0)
+				si->padding_not_zero = 1;
 	}
 	return 0;
 }

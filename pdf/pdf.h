@@ -82,12 +82,85 @@ struct pdf_sig_info {
 	/* The whole /Contents string, zero padding included (contents_raw_len
 	 * bytes at contents): what a /VRI key is the SHA-1 of. */
 	size_t contents_raw_len;
+	/* The signature dictionary's object number (0: a direct /V). */
+	uint32_t obj_num;
+	/* /V is there but is not a dictionary that parses: the field is
+	 * listed all the same, every other member empty. */
+	int dict_broken;
+	/* /M is present but not a date of ISO 32000-1 §7.9.4. */
+	int m_malformed;
+	/* /Contents holds non-zero bytes after the DER (room to hide data). */
+	int padding_not_zero;
+	/* /ByteRange is not four non-negative integers (or is missing). */
+	int byte_range_malformed;
+	/* Listed by pdf_doc_signatures_all from an earlier revision: the
+	 * document as it is now no longer shows this signature. */
+	int removed;
 };
 
 /* Fills *out with an array of *n entries owned by the document (valid until
  * pdf_doc_free; a later call returns the same array). */
 int pdf_doc_signatures(struct pdf_doc *d, const struct pdf_sig_info **out,
 		       size_t *n);
+
+/* ---- revisions: what changed after a signature ---- */
+
+/* Categories of change after a signed revision (a bit set). */
+enum pdf_change {
+	PDF_CHANGE_LTV = 1,    /* /DSS, /Extensions, document timestamps */
+	PDF_CHANGE_FORM = 2,   /* field values and appearances, new fields */
+	PDF_CHANGE_ANNOT = 4,  /* annotations that are not fields */
+	PDF_CHANGE_OTHER = 8,  /* anything else: content, resources, pages,
+				* catalog, metadata, a signed field */
+	PDF_CHANGE_SIGNATURE = 16, /* new signed signature fields */
+};
+/* Stable snake_case name of one PDF_CHANGE_* bit; never NULL. */
+const char *pdf_change_name(unsigned bit);
+
+#define PDF_REV_LIST 16
+struct pdf_rev_diff {
+	/* The signed bytes (up to the end of the second range) are one whole
+	 * revision ending in %%EOF that opens on its own without repair. */
+	int complete;
+	/* The signature dictionary, with the same /ByteRange, is in that
+	 * revision (sig below is it); 0 means the signature is not part of
+	 * what it signs. */
+	int sig_found;
+	/* sig's /ByteRange gap is exactly its dictionary's /Contents string
+	 * "<...>" as the signed revision has it. */
+	int gap_is_contents;
+	unsigned later;          /* revisions (%%EOF) after the signed one */
+	unsigned changes;        /* PDF_CHANGE_* bits of what changed since */
+	/* Bytes after the signed revision that no xref section this reader
+	 * follows describes (counted as PDF_CHANGE_OTHER). */
+	int unfollowed;
+	/* Objects changed in an OTHER way (first PDF_REV_LIST; 0 stands for
+	 * the unfollowed bytes or a structure too large to compare) and the
+	 * 1-based pages they belong to. */
+	uint32_t objs[PDF_REV_LIST];
+	size_t nobjs, nobjs_total;
+	unsigned pages[PDF_REV_LIST];
+	size_t npages;
+	/* The signature as its signed revision has it (when sig_found):
+	 * strings owned by the document. */
+	struct pdf_sig_info sig;
+};
+
+/*
+ * Compares the document d with the revision si signs, object by object over
+ * what is reachable from /Root, and classifies every change (pdf/revision.c
+ * says how). Reads only; *out is filled whatever it finds (a broken
+ * signed revision is complete = 0). 0, or ESD_ENOMEM.
+ */
+int pdf_revision_diff(struct pdf_doc *d, const struct pdf_sig_info *si,
+		      struct pdf_rev_diff *out);
+
+/* Like pdf_doc_signatures, then every signature an earlier revision (a
+ * prefix ending in %%EOF that opens without repair) has and the document
+ * no longer lists (removed = 1): a swapped /Root cannot hide one. Owned
+ * by the document. */
+int pdf_doc_signatures_all(struct pdf_doc *d, const struct pdf_sig_info **out,
+			   size_t *n);
 
 enum pdf_subfilter {
 	PDF_SUBFILTER_CADES = 0,  /* /ETSI.CAdES.detached (PAdES) */

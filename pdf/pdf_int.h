@@ -137,6 +137,10 @@ struct pdf_doc {
 	struct pdf_objstm **stm; /* decoded object streams by number */
 	struct pdf_obj *trailer; /* newest trailer (dict) */
 	uint64_t startxref;
+	/* offsets of the xref sections followed from startxref (/Prev
+	 * chain), newest first; none after a repair */
+	uint64_t *sections;
+	size_t nsections;
 	int last_is_stream;      /* newest xref section is an xref stream */
 	int repaired;
 	int scanning;            /* repair scan: no lookups yet */
@@ -147,6 +151,9 @@ struct pdf_doc {
 	struct pdf_sig_info *sigs;
 	size_t nsigs;
 	int sigs_done;
+	struct pdf_sig_info *allsigs;  /* pdf_doc_signatures_all */
+	size_t nallsigs;
+	int allsigs_done;
 };
 
 /* xref.c */
@@ -175,6 +182,9 @@ int pdf_objstm_load(struct pdf_doc *d, uint32_t snum,
 double pdf_std_width(const char *base, unsigned code);
 
 /* doc.c */
+/* pdf_doc_open without repair: a revision as its own xref describes it,
+ * or an error (revision.c opens every earlier revision this way). */
+int pdf_doc_open_exact(const uint8_t *buf, size_t len, struct pdf_doc **out);
 int pdf_find_page(struct pdf_doc *d, unsigned index, struct pdf_obj **ref);
 /* Calls cb for each terminal field; full is its qualified name (UTF-8). */
 int pdf_fields_walk(struct pdf_doc *d,

@@ -42,6 +42,8 @@ static void reset(struct pdf_doc *d)
 	d->nx = 0;
 	d->trailer = NULL;
 	d->size = 0;
+	d->sections = NULL;
+	d->nsections = 0;
 }
 
 /* Offset of the "N G" that precedes the "obj" at q, or -1. */

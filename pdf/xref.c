@@ -540,6 +540,11 @@ int pdf_xref_load(struct pdf_doc *d, int *reason)
 			return ESD_EINVAL;
 		off = (uint64_t)prev->u.i;
 	}
+	d->sections = pdf_arena_alloc(&d->arena, nseen * sizeof(*d->sections));
+	if (d->sections == NULL)
+		return ESD_ENOMEM;
+	memcpy(d->sections, seen, nseen * sizeof(*d->sections));
+	d->nsections = nseen;
 	rc = pdf_xref_grow(d, d->size);
 	if (rc != 0)
 		return rc;

@@ -69,26 +69,25 @@ out:
  * tag (RFC 5652 §5.4). PKCS7_ATTR_SIGN is that same SET OF X509_ATTRIBUTE
  * in DER (sorted) order, which is how OpenSSL encodes it in the output.
  */
-int pki_cms_tbs_digest(struct pki_cms *c, uint8_t *out, size_t *outlen)
+int pki_cms_signed_attrs(struct pki_cms *c, uint8_t **der, size_t *len)
 {
 	STACK_OF(X509_ATTRIBUTE) *attrs = sk_X509_ATTRIBUTE_new_null();
-	unsigned char *der = NULL;
-	unsigned int n = 0;
-	int len, rc = ESD_ECRYPTO;
+	unsigned char *p = NULL;
+	int n, rc = ESD_ECRYPTO;
 
 	if (attrs == NULL)
 		return ESD_ENOMEM;
 	for (int i = 0; i < CMS_signed_get_attr_count(c->si); i++)
 		if (!sk_X509_ATTRIBUTE_push(attrs, CMS_signed_get_attr(c->si, i)))
 			goto out;
-	len = ASN1_item_i2d((ASN1_VALUE *)attrs, &der,
-			    ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
-	if (len <= 0 || !EVP_Digest(der, (size_t)len, out, &n, c->md, NULL))
+	n = ASN1_item_i2d((ASN1_VALUE *)attrs, &p,
+			  ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
+	if (n <= 0)
 		goto out;
-	*outlen = n;
+	*der = p;
+	*len = (size_t)n;
 	rc = 0;
 out:
-	OPENSSL_free(der);
 	sk_X509_ATTRIBUTE_free(attrs); /* the attributes belong to si */
 	return rc;
 }

@@ -7,7 +7,8 @@
  *   pki_cms_begin     signed attributes: content-type (id-data),
  *                     message-digest, ESS signing-certificate-v2; no
  *                     signing-time (PAdES carries it in /M)
- *   pki_cms_tbs       the DER of the signed attributes, as signed
+ *   pki_cms_signed_attrs  the DER of the signed attributes, as signed:
+ *                     what the front sends the keeper (pki/signedattrs.h)
  *   pki_cms_finish    signature in, DER out
  */
 #ifndef ESD_PKI_CMS_H
@@ -26,9 +27,9 @@ int pki_cms_begin(X509 *signer, STACK_OF(X509) *chain, const EVP_MD *md,
 		  const uint8_t *content_digest, size_t dlen,
 		  struct pki_cms **out);
 
-/* Digest (with the same md) of the DER SignedAttributes: what the key
- * signs. out must hold EVP_MAX_MD_SIZE bytes. */
-int pki_cms_tbs_digest(struct pki_cms *c, uint8_t *out, size_t *outlen);
+/* The DER of the SignedAttributes in their SET OF form (RFC 5652 §5.4):
+ * what the key signs the digest of. *der is new (OPENSSL_free). */
+int pki_cms_signed_attrs(struct pki_cms *c, uint8_t **der, size_t *len);
 
 /* Sets the signature value and encodes ContentInfo as DER into a new
  * buffer (*der, caller frees with OPENSSL_free). */

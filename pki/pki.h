@@ -42,8 +42,22 @@ struct pki_cert_req {
 	const char *policies;
 	const char *email;
 	/* extendedKeyUsage for the seal and individual profiles: names
-	 * (emailProtection, ...) or OIDs, comma-separated; NULL or "": none. */
+	 * (emailProtection, documentSigning = RFC 9336's id-kp-documentSigning,
+	 * ...) or OIDs, comma-separated; NULL or "": none. */
 	const char *eku;
+	/* The CPS URI (RFC 5280 §4.2.1.4 id-qt-cps) qualifying the first
+	 * policy OID of policies; NULL or "": none. */
+	const char *cps_url;
+	/* keyUsage (critical) for the seal and individual profiles: OpenSSL
+	 * names, comma-separated; NULL or "": digitalSignature,nonRepudiation. */
+	const char *key_usage;
+	/* ETSI EN 319 412-5 QCStatements for the seal and individual
+	 * profiles: qc = 0 adds none; otherwise QcType (eseal for a seal,
+	 * esign for an individual), QcCompliance when qualified, and QcPDS
+	 * (in English) when pds_url is set. */
+	int qc;
+	int qualified;
+	const char *pds_url;
 };
 
 /* Issues a certificate with a random 128-bit serial. *out is new. */

@@ -338,10 +338,14 @@ static int digest_segs(EVP_MD_CTX *c, const struct pki_seg *segs,
  * a TSTInfo. Its messageImprint must be the hash of data (a signature
  * value) or, with data NULL, of the segments (a document timestamp).
  */
+static enum pki_revocation dss_revocation(X509 *signer, STACK_OF(X509) *certs,
+					  X509_STORE *anchors,
+					  const struct pki_vdata *vd);
+
 static void eval_token(const unsigned char *p, long len, X509_STORE *anchors,
 		       time_t at, const uint8_t *data, size_t dlen,
 		       const struct pki_seg *segs, size_t nsegs,
-		       struct pki_tst_result *t)
+		       const struct pki_vdata *vd, struct pki_tst_result *t)
 {
 	CMS_ContentInfo *tok = NULL;
 	TS_TST_INFO *tst = NULL;
@@ -399,6 +403,12 @@ static void eval_token(const unsigned char *p, long len, X509_STORE *anchors,
 		if (tsa != NULL) {
 			cert_info(tsa, &t->tsa);
 			check_chain(anchors, tsa, certs, at, &t->chain);
+			/* the TSA's status from the document's validation
+			 * data, like the signer's */
+			if (vd != NULL &&
+			    t->chain.revocation == PKI_REV_UNKNOWN)
+				t->chain.revocation =
+					dss_revocation(tsa, certs, anchors, vd);
 		}
 	}
 out:
@@ -413,7 +423,7 @@ out:
  * messageImprint is the hash of the SignerInfo's signature value.
  */
 static void check_tst(CMS_SignerInfo *si, X509_STORE *anchors, time_t at,
-		      struct pki_tst_result *t)
+		      const struct pki_vdata *vd, struct pki_tst_result *t)
 {
 	ASN1_OCTET_STRING *sig;
 	const unsigned char *p;
@@ -432,19 +442,20 @@ static void check_tst(CMS_SignerInfo *si, X509_STORE *anchors, time_t at,
 		return;
 	}
 	eval_token(p, len, anchors, at, ASN1_STRING_get0_data(sig),
-		   (size_t)ASN1_STRING_length(sig), NULL, 0, t);
+		   (size_t)ASN1_STRING_length(sig), NULL, 0, vd, t);
 }
 
 int pki_verify_doc_timestamp(const uint8_t *der, size_t len,
 			     const struct pki_seg *segs, size_t nsegs,
 			     X509_STORE *anchors, time_t at,
+			     const struct pki_vdata *vd,
 			     struct pki_tst_result *t)
 {
 	memset(t, 0, sizeof(*t));
 	if (der == NULL || len == 0 || len > LONG_MAX)
 		return ESD_EINVAL;
 	t->present = 1;
-	eval_token(der, (long)len, anchors, at, NULL, 0, segs, nsegs, t);
+	eval_token(der, (long)len, anchors, at, NULL, 0, segs, nsegs, vd, t);
 	return 0;
 }
 
@@ -694,7 +705,7 @@ int pki_verify_detached_vd(const uint8_t *der, size_t len,
 	}
 	ERR_clear_error();
 
-	check_tst(si, anchors, at, &res->tst);
+	check_tst(si, anchors, at, vd, &res->tst);
 	if (signer != NULL)
 		check_chain(anchors, signer, certs, at, &res->chain);
 	if (signer != NULL && vd != NULL)

@@ -81,12 +81,16 @@ struct pki_tst_result {
 /*
  * A document timestamp (PAdES /ETSI.RFC3161): der is the TimeStampToken
  * from /Contents, segs the byte range. Fills t (imprint over the segments,
- * the token's signature, the TSA chain); returns 0 whenever it ran.
+ * the token's signature, the TSA chain and, from vd (may be NULL), the
+ * TSA certificate's status in a CRL of its issuer that vd carries);
+ * returns 0 whenever it ran.
  */
 struct pki_seg;
+struct pki_vdata;
 int pki_verify_doc_timestamp(const uint8_t *der, size_t len,
 			     const struct pki_seg *segs, size_t nsegs,
 			     X509_STORE *anchors, time_t at,
+			     const struct pki_vdata *vd,
 			     struct pki_tst_result *t);
 
 struct pki_verify_result {
@@ -161,7 +165,8 @@ int pki_verify_detached(const uint8_t *der, size_t len,
 			X509_STORE *anchors, time_t at,
 			struct pki_verify_result *res);
 /* The same, also judging the signer's revocation from vd (may be NULL):
- * res->dss_revocation. */
+ * res->dss_revocation, and the signature timestamp's TSA (its
+ * chain.revocation). */
 int pki_verify_detached_vd(const uint8_t *der, size_t len,
 			   const struct pki_seg *segs, size_t nsegs,
 			   X509_STORE *anchors, time_t at,

@@ -72,6 +72,173 @@ static int add_urls(X509 *cert, X509V3_CTX *ctx, const struct pki_cert_req *r)
 	return add_ext(cert, ctx, NID_info_access, v);
 }
 
+/* RFC 5280 §4.2.1.4: each OID of the comma-separated list, the first
+ * qualified by the CPS URI when there is one. */
+static int add_policies(X509 *cert, const char *list, const char *cps)
+{
+	CERTIFICATEPOLICIES *cp = sk_POLICYINFO_new_null();
+	char buf[256], *save = NULL, *tok;
+	int ok = 0;
+
+	if (cp == NULL || strlen(list) >= sizeof(buf))
+		goto out;
+	memcpy(buf, list, strlen(list) + 1);
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		POLICYINFO *pi = POLICYINFO_new();
+
+		if (pi == NULL || !sk_POLICYINFO_push(cp, pi)) {
+			POLICYINFO_free(pi);
+			goto out;
+		}
+		ASN1_OBJECT_free(pi->policyid);
+		pi->policyid = OBJ_txt2obj(tok, 1);
+		if (pi->policyid == NULL)
+			goto out;
+		if (cps != NULL && cps[0] != '\0' && sk_POLICYINFO_num(cp) == 1) {
+			POLICYQUALINFO *q = POLICYQUALINFO_new();
+
+			pi->qualifiers = sk_POLICYQUALINFO_new_null();
+			if (q == NULL || pi->qualifiers == NULL ||
+			    !sk_POLICYQUALINFO_push(pi->qualifiers, q)) {
+				POLICYQUALINFO_free(q);
+				goto out;
+			}
+			q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
+			q->d.cpsuri = ASN1_IA5STRING_new();
+			if (q->d.cpsuri == NULL ||
+			    !ASN1_STRING_set(q->d.cpsuri, cps, (int)strlen(cps)))
+				goto out;
+		}
+	}
+	ok = sk_POLICYINFO_num(cp) > 0 &&
+	     X509_add1_ext_i2d(cert, NID_certificate_policies, cp, 0,
+			       X509V3_ADD_DEFAULT) == 1;
+out:
+	CERTIFICATEPOLICIES_free(cp);
+	return ok;
+}
+
+/* Appends tag, length (short or two-byte long form) and content. */
+static int der_put(uint8_t *buf, size_t cap, size_t *n, uint8_t tag,
+		   const uint8_t *content, size_t len)
+{
+	size_t hl = len < 128 ? 2 : 4;
+
+	if (len > 0xffff || *n + hl + len > cap)
+		return 0;
+	buf[(*n)++] = tag;
+	if (len < 128) {
+		buf[(*n)++] = (uint8_t)len;
+	} else {
+		buf[(*n)++] = 0x82;
+		buf[(*n)++] = (uint8_t)(len >> 8);
+		buf[(*n)++] = (uint8_t)len;
+	}
+	memmove(buf + *n, content, len);
+	*n += len;
+	return 1;
+}
+
+/* Appends the DER of an OID given in dotted form. */
+static int der_put_oid(uint8_t *buf, size_t cap, size_t *n, const char *oid)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	int len = o ? i2d_ASN1_OBJECT(o, NULL) : -1;
+	uint8_t *p = buf + *n;
+	int ok = len > 0 && *n + (size_t)len <= cap &&
+		 i2d_ASN1_OBJECT(o, &p) == len;
+
+	if (ok)
+		*n += (size_t)len;
+	ASN1_OBJECT_free(o);
+	return ok;
+}
+
+/* ETSI EN 319 412-5 §4.2: QCStatements (RFC 3739 §3.2.6), not critical:
+ * QcCompliance (§4.2.1) only for a qualified profile, QcType (§4.2.3)
+ * esign or eseal, QcPDS (§4.3.4) with the PKI disclosure statement. */
+static int add_qc(X509 *cert, const struct pki_cert_req *r)
+{
+	uint8_t all[1200], outer[1210], st[600], in[600], in2[600];
+	size_t n = 0, sn, in_n, in2_n;
+	ASN1_OCTET_STRING *os = NULL;
+	X509_EXTENSION *ex = NULL;
+	int ok = 0;
+
+	if (r->qualified) { /* id-etsi-qcs-QcCompliance */
+		sn = 0;
+		if (!der_put_oid(st, sizeof(st), &sn, "0.4.0.1862.1.1") ||
+		    !der_put(all, sizeof(all), &n, 0x30, st, sn))
+			return 0;
+	}
+	/* id-etsi-qcs-QcType: SEQUENCE OF { id-etsi-qct-esign | -eseal } */
+	in_n = in2_n = sn = 0;
+	if (!der_put_oid(in, sizeof(in), &in_n,
+			 r->profile == PKI_PROFILE_SEAL ? "0.4.0.1862.1.6.2"
+							: "0.4.0.1862.1.6.1") ||
+	    !der_put_oid(st, sizeof(st), &sn, "0.4.0.1862.1.6") ||
+	    !der_put(st, sizeof(st), &sn, 0x30, in, in_n) ||
+	    !der_put(all, sizeof(all), &n, 0x30, st, sn))
+		return 0;
+	if (r->pds_url != NULL && r->pds_url[0] != '\0') {
+		/* id-etsi-qcs-QcPDS: SEQUENCE OF PdsLocation { url IA5String,
+		 * language PrintableString (SIZE(2)) } */
+		in_n = in2_n = sn = 0;
+		if (!der_put(in2, sizeof(in2), &in2_n, 0x16,
+			     (const uint8_t *)r->pds_url, strlen(r->pds_url)) ||
+		    !der_put(in2, sizeof(in2), &in2_n, 0x13,
+			     (const uint8_t *)"en", 2) ||
+		    !der_put(in, sizeof(in), &in_n, 0x30, in2, in2_n) ||
+		    !der_put_oid(st, sizeof(st), &sn, "0.4.0.1862.1.5") ||
+		    !der_put(st, sizeof(st), &sn, 0x30, in, in_n) ||
+		    !der_put(all, sizeof(all), &n, 0x30, st, sn))
+			return 0;
+	}
+	/* The outer SEQUENCE OF around the statements. */
+	sn = 0;
+	if (!der_put(outer, sizeof(outer), &sn, 0x30, all, n))
+		return 0;
+	os = ASN1_OCTET_STRING_new();
+	if (os != NULL && ASN1_OCTET_STRING_set(os, outer, (int)sn))
+		ex = X509_EXTENSION_create_by_NID(NULL, NID_qcStatements, 0, os);
+	ok = ex != NULL && X509_add_ext(cert, ex, -1);
+	X509_EXTENSION_free(ex);
+	ASN1_OCTET_STRING_free(os);
+	return ok;
+}
+
+/* The EKU list with RFC 9336's documentSigning, which OpenSSL 3.0 does
+ * not know by name, as its OID. */
+static int eku_expand(const char *in, char *out, size_t cap)
+{
+	static const char name[] = "documentSigning";
+	size_t n = 0;
+
+	while (*in != '\0') {
+		const char *rep = NULL;
+		size_t l = 1;
+
+		if (strncmp(in, name, sizeof(name) - 1) == 0 &&
+		    (in[sizeof(name) - 1] == ',' || in[sizeof(name) - 1] == ' ' ||
+		     in[sizeof(name) - 1] == '\0')) {
+			rep = "1.3.6.1.5.5.7.3.36";
+			l = sizeof(name) - 1;
+		}
+		if (n + (rep ? strlen(rep) : 1) >= cap)
+			return 0;
+		if (rep != NULL) {
+			memcpy(out + n, rep, strlen(rep));
+			n += strlen(rep);
+		} else {
+			out[n++] = *in;
+		}
+		in += l;
+	}
+	out[n] = '\0';
+	return 1;
+}
+
 static int add_san(X509 *cert, X509V3_CTX *ctx, const struct pki_cert_req *r)
 {
 	char san[1024];
@@ -99,6 +266,7 @@ static int add_profile(X509 *cert, X509V3_CTX *ctx,
 {
 	enum pki_profile p = r->profile;
 	const char *bc = "critical,CA:FALSE", *ku, *eku = NULL;
+	char kubuf[300], ekubuf[300];
 
 	switch (p) {
 	case PKI_PROFILE_ROOT_CA:
@@ -112,7 +280,19 @@ static int add_profile(X509 *cert, X509V3_CTX *ctx,
 	case PKI_PROFILE_SEAL:
 	case PKI_PROFILE_INDIVIDUAL:
 		ku = "critical,digitalSignature,nonRepudiation";
-		eku = r->eku != NULL && r->eku[0] != '\0' ? r->eku : NULL;
+		if (r->key_usage != NULL && r->key_usage[0] != '\0') {
+			if ((size_t)snprintf(kubuf, sizeof(kubuf), "critical,%s",
+					     r->key_usage) >= sizeof(kubuf))
+				return 0;
+			ku = kubuf;
+		}
+		if (r->eku != NULL && r->eku[0] != '\0') {
+			if (!eku_expand(r->eku, ekubuf, sizeof(ekubuf)))
+				return 0;
+			eku = ekubuf;
+		}
+		if (r->qc && !add_qc(cert, r))
+			return 0;
 		break;
 	case PKI_PROFILE_TLS_SERVER:
 		ku = "critical,digitalSignature,keyEncipherment";
@@ -176,8 +356,8 @@ int pki_cert_issue(const struct pki_cert_req *r, X509 **out)
 	    !X509_set_pubkey(cert, r->pubkey))
 		goto out;
 	X509V3_set_ctx(&ctx, r->issuer ? r->issuer : cert, cert, NULL, NULL, 0);
-	/* certificatePolicies is parsed by a method that wants a config
-	 * database, even an empty one. */
+	/* Some extension methods want a config database, even an empty
+	 * one. */
 	conf = NCONF_new(NULL);
 	if (conf == NULL)
 		goto out;
@@ -185,7 +365,7 @@ int pki_cert_issue(const struct pki_cert_req *r, X509 **out)
 	if (!add_profile(cert, &ctx, r) || !add_san(cert, &ctx, r) ||
 	    !add_urls(cert, &ctx, r) ||
 	    (r->policies != NULL && r->policies[0] != '\0' &&
-	     !add_ext(cert, &ctx, NID_certificate_policies, r->policies)))
+	     !add_policies(cert, r->policies, r->cps_url)))
 		goto out;
 	if (X509_sign(cert, r->issuer_key, EVP_sha256()) <= 0)
 		goto out;

@@ -114,8 +114,13 @@ int ra_check_text(const char *what, const char *s, size_t max, char *msg,
 int ra_check_email(const char *s, char *msg, size_t msglen);
 /* A 16-digit Indonesian national identity number (NIK). */
 int ra_check_nik(const char *s, char *msg, size_t msglen);
+/* An organizationIdentifier in the form of ETSI EN 319 412-1 §5.1.4:
+ * three upper-case letters for the register (NTR, VAT, GOV, ...), two for
+ * the country, '-', then 1..64 letters, digits, '.', '-' or ':'. */
+int ra_check_org_id(const char *s, char *msg, size_t msglen);
 
 /* A subject from a profile template: {name} {org} {unit} {nik} {email}
+ * {org_id} {id} (any string field of vars)
  * are replaced by the fields of vars; an RDN whose value comes out empty
  * is left out. Into out (cap bytes). */
 int ra_subject(const char *tpl, json_t *vars, char *out, size_t cap);

@@ -145,6 +145,25 @@ int ra_check_nik(const char *s, char *msg, size_t msglen)
 	return 0;
 }
 
+int ra_check_org_id(const char *s, char *msg, size_t msglen)
+{
+	size_t i, n = s != NULL ? strlen(s) : 0;
+	int ok = n >= 7 && n <= 70 && s[5] == '-';
+
+	for (i = 0; ok && i < 5; i++)
+		ok = s[i] >= 'A' && s[i] <= 'Z';
+	for (i = 6; ok && i < n; i++)
+		ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		     (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' ||
+		     s[i] == ':';
+	if (!ok) {
+		snprintf(msg, msglen, "'org_id' must be an EN 319 412-1 "
+			 "identifier such as NTRID-0123456789 or GOVID-KEMENKEU");
+		return ESD_EINVAL;
+	}
+	return 0;
+}
+
 int ra_subject(const char *tpl, json_t *vars, char *out, size_t cap)
 {
 	char buf[512], *save = NULL, *rdn;

@@ -10,6 +10,26 @@ cd "$(dirname "$0")/.."
 pass=0
 fail=0
 
+# Processes the tests may start: daemons, mail sinks, browsers, helpers.
+# Those already running (a demo instance) are not the tests'.
+test_procs() { pgrep -f -- '[e]signd -c |/tmp/esd-test\.|[a]iosmtpd|[c]hromedriver|esignd-bench' | sort; }
+before=$(test_procs)
+# leftovers WHEN: fails the run if a process the tests started is alive.
+leftovers() {
+	local p left=
+	# a moment for processes that are still exiting
+	[ -z "$(comm -13 <(echo "$before") <(test_procs))" ] || sleep 3
+	for p in $(comm -13 <(echo "$before") <(test_procs)); do
+		left="$left$(ps -o pid=,args= -p "$p" 2>/dev/null)
+"
+	done
+	if [ -n "$(echo "$left" | tr -d '[:space:]')" ]; then
+		echo "$1: processes started by the tests are still running:"
+		echo "$left" | sed '/^$/d; s/^/  /'
+		fail=$((fail + 1))
+	fi
+}
+
 run() {
 	local dir=$1
 	shift
@@ -31,6 +51,7 @@ run() {
 }
 
 run build || fail=$((fail + 1))
+leftovers "after the build/ tests"
 # The benchmark reports, it does not judge speed (ESD_BENCH=1: quick mode).
 if [ -n "${ESD_BENCH:-}" ]; then
 	BENCH_QUICK=1 tests/bench/run.sh build || echo "benchmark: failed (see above)"
@@ -50,6 +71,7 @@ if [ -n "${ESD_FUZZ_SECONDS:-}" ]; then
 fi
 if [ -z "${ESD_NO_SANITIZE:-}" ]; then
 	run build-asan -Db_sanitize=address,undefined -Db_lundef=false || fail=$((fail + 1))
+	leftovers "after the build-asan/ tests"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

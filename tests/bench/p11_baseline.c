@@ -2,8 +2,7 @@
  * p11_baseline: raw C_Sign throughput of one token key, one PKCS#11
  * session per thread: the physical limit of any appliance on that token.
  *
- * The same measurement as the peer shared/peers/p11-sign-limit.c, made
- * fit for an esignd instance: the token is found by its label (not slot
+ * Made for an esignd instance: the token is found by its label (not slot
  * index 0), the user PIN comes from the instance's pin file (not a
  * hard-coded one), every return value is checked, and the input is the
  * SHA-256 DigestInfo that esignd's rsa-pkcs1/sha256 signing hands the

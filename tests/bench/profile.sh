@@ -20,7 +20,6 @@
 #        PROFILE_SEALS=N   callgrind: timed seals (default 40; +1 warm-up)
 #        PROFILE_TOP=N     functions listed per process (default 30)
 #        PROFILE_KEEP=DIR  copy the raw profiles (perf.data, callgrind.out) there
-#        ESD_SHARED=DIR    where corpus/ lives (default <repo>/../shared)
 #
 # perf samples the running daemon (cpu-clock, DWARF call graphs) as it is
 # configured by `esignctl init`: the numbers are shares of real CPU time,
@@ -44,7 +43,6 @@ if [ $# -gt 1 ] || [ ! -x "$build/esignd" ] || [ ! -x "$build/cli/esignctl" ]; t
 	exit 2
 fi
 build=$(cd "$build" && pwd)
-shared=${ESD_SHARED:-$root/../shared}
 say() { echo "profile: $*" >&2; }
 
 tool=${PROFILE_TOOL:-}
@@ -76,14 +74,14 @@ seals=${PROFILE_SEALS:-40}
 top=${PROFILE_TOP:-30}
 pdf=${PROFILE_PDF:-}
 if [ -z "$pdf" ]; then
-	pdf=$(for f in "$shared"/corpus/*.pdf; do
+	pdf=$(for f in "$root"/tests/corpus/*.pdf; do
 		case ${f##*/} in bad-* | damaged-*) continue ;; esac
 		printf '%s %s\n' "$(stat -c %s "$f")" "$f"
 	done | awk -v t="$([ "$route" = v2 ] && echo 20000 || echo 140000)" '{
 		d = log($1 / t); if (d < 0) d = -d
 		if (best == "" || d < bd) { best = $2; bd = d } } END { print best }')
 fi
-[ -f "$pdf" ] || { say "no PDF (set PROFILE_PDF or ESD_SHARED)"; exit 2; }
+[ -f "$pdf" ] || { say "no PDF (set PROFILE_PDF)"; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/esignd-profile.XXXXXX")
 chmod 0755 "$work"

@@ -14,8 +14,6 @@
 #                        files nearest to 20 KB, 140 KB and 2 MB)
 #        BENCH_LARGE_MB=N  size of the generated large document sealed
 #                        once at the end (default 1024, quick 256; 0: none)
-#        ESD_SHARED=DIR  where peers/ and corpus/ live
-#                        (default: <repo>/../shared)
 #        TMPDIR          where the throw-away instance (token, LMDB) goes;
 #                        its filesystem decides what an fsync costs
 #
@@ -35,7 +33,6 @@ if [ $# -gt 1 ] || [ ! -x "$build/esignd" ] || [ ! -x "$build/cli/esignctl" ]; t
 	exit 2
 fi
 build=$(cd "$build" && pwd)
-shared=${ESD_SHARED:-$root/../shared}
 module=/usr/lib/softhsm/libsofthsm2.so
 key=demo-seal
 
@@ -99,24 +96,6 @@ cc $cflags -o "$work/signbench" "$here/signbench.c" "$here/v2body.c" \
 # shellcheck disable=SC2046,SC2086
 cc $cflags -o "$work/p11_baseline" "$here/p11_baseline.c" \
 	$(pkg-config --cflags p11-kit-1) -ldl
-
-# The peer, as a cross-check of p11_baseline: a copy whose hard-coded PIN
-# is replaced by $P11_PIN (the peer itself is never edited).
-peer_note=
-peer_src=$shared/peers/p11-sign-limit.c
-if [ ! -f "$peer_src" ]; then
-	peer_note="not found at $peer_src (set ESD_SHARED)"
-else
-	sed 's|(unsigned char\*)"1234",4|(unsigned char*)getenv("P11_PIN"),strlen(getenv("P11_PIN"))|' \
-		"$peer_src" >"$work/p11-sign-limit.c"
-	if ! grep -q 'getenv("P11_PIN")' "$work/p11-sign-limit.c"; then
-		peer_note="its PIN line changed; the copy could not be patched"
-	elif ! cc -O2 -o "$work/p11-sign-limit" "$work/p11-sign-limit.c" \
-		-I/usr/include/p11-kit-1 -ldl -lpthread 2>"$work/peer-build.log"; then
-		peer_note="did not build (see its compiler output)"
-		cat "$work/peer-build.log" >&2
-	fi
-fi
 
 # --- a fresh instance on a free port
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -245,22 +224,6 @@ https_status() {
 		--threads "$1" --requests $((https_n / $1)) --max-seconds "$max_s"
 }
 
-declare -A PEER
-peer() {
-	local t=$1 out r
-	[ -z "$peer_note" ] || return 0
-	say "measuring peer p11-sign-limit, $t thread(s) (round $round of $rounds)"
-	if out=$(P11_PIN=$(head -n 1 "$inst/pin") timeout $((max_s * 2)) \
-		"$work/p11-sign-limit" "$key" rsa "$t" $((raw_n / t)) 2>&1); then
-		r=$(sed -n 's/.*sign\/s=\([0-9]*\).*/\1/p' <<<"$out")
-		if [ -z "${PEER[$t]:-}" ] || [ "${r:-0}" -gt "${PEER[$t]}" ]; then
-			PEER[$t]=${r:-0}
-		fi
-	else
-		peer_note="failed: ${out:-timed out} (slot index 0 is not the esignd token?)"
-	fi
-}
-
 # Each daemon figure right after the raw one it is divided by, so that
 # both see the same background load on a shared machine.
 for round in $(seq "$rounds"); do
@@ -271,8 +234,6 @@ for round in $(seq "$rounds"); do
 	unix_sign 4
 	https_status 1
 	https_status 4
-	peer 1
-	peer 2
 done
 round=
 
@@ -308,18 +269,11 @@ printf '%-44s %7s %9s %9s %10s %8s %8s\n' "measurement" "threads" "requests" \
 	"failures" "req/s" "p50 ms" "p99 ms"
 row "raw C_Sign (p11_baseline, in process)" raw1
 row "raw C_Sign (p11_baseline, in process)" raw2
-if [ -z "$peer_note" ]; then
-	for t in 1 2; do
-		printf '%-44s %7s %9s %9s %10s %8s %8s\n' "raw C_Sign (peer p11-sign-limit)" \
-			"$t" $((raw_n / t * t)) "-" "${PEER[$t]:-?}" "-" "-"
-	done
-fi
 row "daemon sign, Unix socket, keep-alive" unix1
 row "daemon sign, Unix socket, keep-alive" unix2
 row "daemon sign, Unix socket, keep-alive" unix4
 row "daemon GET /v1/status, HTTPS keep-alive" https1
 row "daemon GET /v1/status, HTTPS keep-alive" https4
-[ -z "$peer_note" ] || echo "peer p11-sign-limit: skipped: $peer_note"
 
 echo
 echo "ratio daemon unix sign / raw C_Sign (same thread count):"

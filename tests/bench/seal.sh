@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2154,SC2034  # run.sh's variables
 # The sealing half of the benchmark: sourced by run.sh after its signing
 # measurements, on the same instance, token and key. It uses run.sh's
-# variables (work, inst, port, key, ncpu, dpid, shared, build, failed,
+# variables (work, inst, port, key, ncpu, dpid, root, build, failed,
 # R) and functions (say, measure, field, metric, audit_records, raw,
 # ratio, rate). See README.md ("Sealing").
 #
@@ -39,8 +39,8 @@ pdfbox_t=$(uniq_t "$pdfbox_t")
 v2_t=$(uniq_t "$v2_t")
 lat_t=$((2 * ncpu))
 clk_tck=$(getconf CLK_TCK)
-corpus=${BENCH_CORPUS:-$shared/corpus}
-pdfbox_dir=$shared/peers/pdfbox
+corpus=${BENCH_CORPUS:-$root/tests/corpus}
+pdfbox_dir=$here/pdfbox
 seal_note=() # lines printed under the tables
 
 # --- the three documents: the corpus files nearest (by size ratio) to
@@ -158,7 +158,7 @@ declare -A PB PBRSS
 pdfbox_prepare() {
 	local jars j idx
 	if [ ! -x "$pdfbox_dir/run.sh" ] || [ ! -f "$pdfbox_dir/SealBench.java" ]; then
-		pdfbox_note="not found at $pdfbox_dir (set ESD_SHARED)"
+		pdfbox_note="not found at $pdfbox_dir"
 		return
 	fi
 	jars=/usr/share/java/pdfbox2.jar:/usr/share/java/fontbox2.jar:/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/commons-logging.jar
@@ -239,7 +239,7 @@ seal_measure() {
 		--token-file "$inst/admin.token")
 	seal_pick
 	if [ "${#SEAL_PDFS[@]}" -eq 0 ]; then
-		seal_note+=("sealing: skipped: no corpus at $corpus (set ESD_SHARED or BENCH_CORPUS)")
+		seal_note+=("sealing: skipped: no corpus at $corpus (set BENCH_CORPUS)")
 		return 0
 	fi
 	# the raw figure the ratios use: 1 thread and one per CPU

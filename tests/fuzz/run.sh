@@ -38,6 +38,8 @@ fuzz_json       json     65536 jansson                    -
 fuzz_ocsp       ocsp     65536 libcrypto                  +common,pki/ocsp.c,pki/tsa.c,pki/crl.c
 fuzz_tsq        tsq      65536 libcrypto                  +common,pki/ocsp.c,pki/tsa.c,pki/crl.c
 fuzz_v2files    v2files  65536 jansson,libcrypto          +common,api/v2files.c
+fuzz_signedattrs signedattrs 4096 libcrypto               +common,pki/signedattrs.c
+fuzz_revision   pdf      16384 libcrypto,zlib,libqrencode +common,pdf/*.c
 '
 
 secs=${1:-${FUZZ_SECONDS:-60}}

@@ -65,10 +65,14 @@ free_port() {
 
 esd_init() {
 	PORT=$(free_port)
-	"$ESIGNCTL" init --dir "$D" --https-port "$PORT" >"$TMP/init.out" 2>&1 ||
+	HTTP_PORT=$(free_port)
+	[ "$HTTP_PORT" != "$PORT" ] || HTTP_PORT=$((PORT + 1))
+	"$ESIGNCTL" init --dir "$D" --https-port "$PORT" --http-port "$HTTP_PORT" \
+		>"$TMP/init.out" 2>&1 ||
 		{ cat "$TMP/init.out"; echo "Bail out! esignctl init failed"; exit 1; }
 	TOKEN=$(cat "$D/admin.token")
 	URL="https://127.0.0.1:$PORT"
+	PUB="http://127.0.0.1:$HTTP_PORT" # the distribution point
 	SOCK="$D/esignd.sock"
 	export SOFTHSM2_CONF="$D/softhsm2.conf"
 }
@@ -154,8 +158,21 @@ front_pid() {
 	done
 }
 
-# State fingerprint: every record of every LMDB database.
-state_sum() { mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+# State fingerprint: every record of every LMDB database, once it has
+# settled (two reads 0.2 s apart agree): the keeper's own background
+# work (the mail outbox marking a delivered email) may still commit
+# after the change a test waited for.
+state_sum() {
+	local a b
+	b=$(mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1)
+	for _ in $(seq 25); do
+		a=$b
+		sleep 0.2
+		b=$(mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1)
+		[ "$a" = "$b" ] && break
+	done
+	echo "$b"
+}
 
 # sanitizer_frames: a report on stdin with each "(module+0xOFFSET)" frame
 # followed by its function and source line (reports are not symbolised
@@ -176,8 +193,10 @@ sanitizer_frames() {
 EXPECTED_SIGSYS=0
 
 finish() {
+	local sigsys
 	esd_stop
-	if [ "$(grep -c 'killed by signal 31' "$TMP/daemon.log" 2>/dev/null)" -gt "$EXPECTED_SIGSYS" ]; then
+	sigsys=$(grep -c 'killed by signal 31' "$TMP/daemon.log" 2>/dev/null)
+	if [ "${sigsys:-0}" -gt "$EXPECTED_SIGSYS" ]; then
 		not_ok "no front was killed by the seccomp filter unexpectedly"
 		grep 'killed by signal 31' "$TMP/daemon.log"
 	fi
@@ -188,19 +207,63 @@ finish() {
 			sanitizer_frames
 	fi
 	echo "$PASS passed, $FAIL failed"
-	if [ "$FAIL" -eq 0 ]; then
-		rm -rf "$TMP"
-	else
-		echo "# kept $TMP (daemon.log) for inspection"
-		tail -30 "$TMP/daemon.log" | sed 's/^/#   /'
+	if [ "$FAIL" -ne 0 ]; then
+		echo "# the last lines of daemon.log (ESD_KEEP=1 keeps $TMP):"
+		tail -30 "$TMP/daemon.log" 2>/dev/null | sed 's/^/#   /'
 	fi
 	[ "$FAIL" -eq 0 ]
 }
 
-trap 'esd_stop; rm -rf "$TMP"' INT TERM
+# Nothing a test started outlives it, on any exit path (success, failure,
+# "Bail out!", a timeout's SIGTERM from meson): the daemon is stopped, then
+# every process below this shell and every process whose command line
+# names $TMP (a daemon that detached, a browser profile) is ended, and
+# $TMP is removed unless ESD_KEEP=1. A test adds its own steps with
+# on_exit "command".
+ESD_ON_EXIT=()
+on_exit() { ESD_ON_EXIT+=("$1"); }
+esd_descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		esd_descendants "$c"
+		echo "$c"
+	done
+}
+esd_kill_all() {
+	local pids p i alive
+	pids="$(esd_descendants $$) $(pgrep -f -- "$TMP/")"
+	pids=$(for p in $pids; do [ "$p" != $$ ] && [ "$p" != "$BASHPID" ] && echo "$p"; done)
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $pids 2>/dev/null
+	for i in $(seq 50); do
+		alive=
+		for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ -n "$alive" ] || return 0
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null
+	return 0
+}
+esd_cleanup() {
+	local rc=$? cmd
+	trap - EXIT INT TERM HUP
+	for cmd in "${ESD_ON_EXIT[@]}"; do eval "$cmd" 2>/dev/null; done
+	esd_stop 2>/dev/null
+	esd_kill_all
+	if [ -n "${ESD_KEEP:-}" ]; then
+		echo "# kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap esd_cleanup EXIT
+trap 'exit 143' INT TERM HUP
 
-# The shared PDF corpus: $ESD_CORPUS, else <parent of the repository>/shared/corpus.
-CORPUS=${ESD_CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/corpus}
+# The PDF corpus: $ESD_CORPUS, else the repository's tests/corpus.
+CORPUS=${ESD_CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../corpus" && pwd)}
 # The test helpers in tests/tools/ (letter_pdf.py).
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
 

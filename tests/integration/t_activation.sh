@@ -43,6 +43,9 @@ check "the individual activates with the emailed code" $CTL user activate \
 P1=$(cat "$TMP/p1")
 eq "POST /v1/sign with the passphrase is 200" 200 "$(sign -F "key=$IND" -F "passphrase=$P1")"
 cp "$TMP/body" "$TMP/signed.pdf"
+eq "a verifier's credential does not sign for a person, even with the passphrase: 403" "403 forbidden" \
+	"$(https_code /v1/sign -H "Authorization: Bearer $(cat "$TMP/va.tok")" -F "file=@$PDF" -F "key=$IND" \
+	-F "passphrase=$P1") $(json_err)"
 check "pdfsig: the signature is valid and names the signer" bash -c \
 	"pdfsig '$TMP/signed.pdf' | grep -q 'Signature Validation: Signature is Valid' && \
 	pdfsig '$TMP/signed.pdf' | grep -q 'Siti Rahma'"
@@ -165,24 +168,52 @@ eq "hash signing takes the seal code too" 200 "$(https_code /v1/seal/hash "${SH[
 	"{\"digest\":\"$(printf x | sha256sum | cut -d' ' -f1)\",\"key\":\"$SEAL\",\"seal_code\":\"$($SEALER seal code --id "$SEAL" --activation-code "$AC2" --documents 1)\"}")"
 
 # An interactive officer: an authenticator app instead of the email.
-$SEALER --json seal totp --id "$SEAL" >"$TMP/totp.json"
+# Only the seal's officer enrols one; every seal code, whichever proof
+# buys it, belongs to the live activation.
+SA=$(state_sum)
+eq "the application granted the seal may not enrol an authenticator: 403" "403 forbidden" \
+	"$(https_code "/v1/ra/seals/$SEAL/totp" "${SH[@]}" -X POST -d '{}') $(json_err)"
+eq "... nor a verifier" "403 forbidden" "$(https_code "/v1/ra/seals/$SEAL/totp" \
+	-H "Authorization: Bearer $(cat "$TMP/vb.tok")" -X POST -d '{}') $(json_err)"
+eq "... nor the admin" "403 forbidden" "$(unix_code "/v1/ra/seals/$SEAL/totp" -X POST -d '{}') $(json_err)"
+eq "a verifier may not mint a seal code with the emailed code either: 403" "403 forbidden" \
+	"$(https_code "/v1/ra/seals/$SEAL/codes" -H "Authorization: Bearer $(cat "$TMP/vb.tok")" \
+	-d "{\"activation_code\":\"$AC2\",\"documents\":\"1\"}") $(json_err)"
+eq "... nor ask for an activation" "403 forbidden" "$(https_code "/v1/ra/seals/$SEAL/activation" \
+	-H "Authorization: Bearer $(cat "$TMP/vb.tok")" -X POST -d '{}') $(json_err)"
+eq "the application may not mint by TOTP: 403" "403 forbidden" "$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
+	-d '{"totp":"123456","documents":"1"}') $(json_err)"
+eq "... and none of that wrote anything" "$SA" "$(state_sum)"
+$CTL user create --name tono --email tono@agency.go.id --role officer --seal "$SEAL" --lang en >/dev/null
+for _ in $(seq 100); do grep -q -l '^To: tono@agency.go.id' "$D"/mail/new/* 2>/dev/null && break; sleep 0.1; done
+OINIT=$(grep -l '^To: tono@agency.go.id' "$D"/mail/new/* | head -1 | xargs sed -n 's/.*Initial password: *\([A-Z0-9-]*\).*/\1/p' | tr -d '\r')
+OPW='kopi tubruk manis 45'
+eq "the officer's first login enrols their own authenticator" 200 "$(https_code /v1/login \
+	-d "{\"name\":\"tono\",\"password\":\"$OINIT\",\"new_password\":\"$OPW\"}")"
+OSECRET=$(jget "$TMP/body" totp.secret)
+while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
+printf '%s\n' "$OPW" >"$TMP/opw"
+$CTL --json user login --name tono --password-file "$TMP/opw" --totp "$(oathtool --totp -b "$OSECRET")" \
+	| python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' >"$TMP/otok"
+OFF="$CTL --token-file $TMP/otok"
+$OFF --json seal totp --id "$SEAL" >"$TMP/totp.json"
 URI=$(jget "$TMP/totp.json" uri)
 SECRET=$(jget "$TMP/totp.json" secret)
-check "enrolment gives an otpauth:// URI (SHA1, 6 digits, 30 s)" bash -c \
+check "the officer enrols the seal's authenticator: an otpauth:// URI (SHA1, 6 digits, 30 s)" bash -c \
 	"echo '$URI' | grep -q '^otpauth://totp/esignd:$SEAL?secret=$SECRET&issuer=esignd&algorithm=SHA1&digits=6&period=30$'"
 jget "$TMP/totp.json" qr_png | base64 -d >"$TMP/totp.png"
 eq "its QR code (PNG) reads back as the URI (zbarimg)" "QR-Code:$URI" "$(zbarimg -q "$TMP/totp.png" 2>/dev/null)"
 # Wait for a fresh step so that "now" and "3 steps ago" are distinct.
 while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
 TOTP=$(oathtool --totp -b "$SECRET")
-SCT=$($SEALER seal code --id "$SEAL" --totp "$TOTP" --documents 2)
-check "an oathtool code buys a seal code" test ${#SCT} -eq 32
-eq "... which seals" 200 "$(seal -F "seal_code=$SCT")"
+SCT=$($OFF seal code --id "$SEAL" --totp "$TOTP" --documents 2)
+check "an oathtool code buys the officer a seal code" test ${#SCT} -eq 32
+eq "... which the application seals with" 200 "$(seal -F "seal_code=$SCT")"
 eq "the same authenticator code twice is refused" 1 \
-	"$($SEALER seal code --id "$SEAL" --totp "$TOTP" --documents 1 >/dev/null 2>&1; echo $?)"
+	"$($OFF seal code --id "$SEAL" --totp "$TOTP" --documents 1 >/dev/null 2>&1; echo $?)"
 OLD=$(oathtool --totp -b "$SECRET" -N "$(date -u -d '-90 seconds' '+%Y-%m-%d %H:%M:%S UTC')")
 eq "a code from 3 steps ago is refused" 1 \
-	"$($SEALER seal code --id "$SEAL" --totp "$OLD" --documents 1 >/dev/null 2>&1; echo $?)"
+	"$($OFF seal code --id "$SEAL" --totp "$OLD" --documents 1 >/dev/null 2>&1; echo $?)"
 eq "both an activation code and a TOTP is 400" 400 "$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
 	-d "{\"activation_code\":\"$AC2\",\"totp\":\"123456\",\"documents\":\"1\"}")"
 check "the encryption key is an AES key in the token, never extractable" bash -c \
@@ -190,8 +221,41 @@ check "the encryption key is an AES key in the token, never extractable" bash -c
 	grep -A10 'label: *esignd-secrets' | grep -q 'never extractable'"
 check "the TOTP secret is stored encrypted (not in base32 or hex)" bash -c \
 	"! mdb_dump -a -p '$D/state' | grep -q -i -e '$SECRET' -e \"\$(echo '$SECRET' | base32 -d 2>/dev/null | xxd -p)\""
-check "deactivation ends the enrolment too" $SEALER seal deactivate --id "$SEAL"
+check "the application revokes the activation" $SEALER seal deactivate --id "$SEAL"
 eq "a seal code bought by TOTP is then refused" 401 "$(seal -F "seal_code=$SCT")"
+while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
+T2=$(oathtool --totp -b "$SECRET")
+[ "$T2" = "$TOTP" ] && { sleep 30; T2=$(oathtool --totp -b "$SECRET"); }
+eq "a deactivated seal mints nothing, even for its officer's authenticator: 401" "401 authorization_failed" \
+	"$(https_code "/v1/ra/seals/$SEAL/codes" -H "Authorization: Bearer $(cat "$TMP/otok")" \
+	-d "{\"totp\":\"$T2\",\"documents\":\"1\"}") $(json_err)"
+eq "... nor with the old emailed code: 401" "401 authorization_failed" \
+	"$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" -d "{\"activation_code\":\"$AC2\",\"documents\":\"1\"}") $(json_err)"
+eq "after the deactivation the application enrols no authenticator of its own: 403" 403 \
+	"$(https_code "/v1/ra/seals/$SEAL/totp" "${SH[@]}" -X POST -d '{}')"
+ASEC=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("secret",""))' "$TMP/body" 2>/dev/null)
+eq "... and mints nothing for the deactivated seal with an authenticator code: 403" 403 \
+	"$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
+	-d "{\"totp\":\"$( [ -n "$ASEC" ] && oathtool --totp -b "$ASEC" || echo 123456)\",\"documents\":\"10000\"}")"
+eq "the officer's enrolment outlives the activation (a second enrolment replaces it): 201" 201 \
+	"$(https_code "/v1/ra/seals/$SEAL/totp" -H "Authorization: Bearer $(cat "$TMP/otok")" -X POST -d '{}')"
+eq "the admin removes an enrolment: 200" 200 "$(unix_code "/v1/ra/seals/$SEAL/totp" -X DELETE)"
+eq "... once: 409" 409 "$(unix_code "/v1/ra/seals/$SEAL/totp" -X DELETE)"
+eq "... the officer may not: 403" 403 "$(https_code "/v1/ra/seals/$SEAL/totp" -H "Authorization: Bearer $(cat "$TMP/otok")" -X DELETE)"
+check "the removal is audited" bash -c "$CTL audit export | grep -q 'seal.totp.reset'"
+
+# A certificate revoked directly (POST /v1/certs/SERIAL/revoke) takes its
+# subscriber along, in the same transaction.
+$OFF seal activate --id "$SEAL" >/dev/null
+SSER=$($VA --json subscriber show --id "$SEAL" | $PY -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+check "the admin revokes the seal's only certificate" $CTL cert revoke --serial "$SSER" --reason keyCompromise
+eq "the seal is revoked with it" revoked \
+	"$($VA --json subscriber show --id "$SEAL" | $PY -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
+eq "... its activation is gone: a new one is refused (409)" 409 "$(https_code "/v1/ra/seals/$SEAL/activation" \
+	-H "Authorization: Bearer $(cat "$TMP/otok")" -X POST -d '{}')"
+eq "... as is an enrolment (409)" 409 "$(https_code "/v1/ra/seals/$SEAL/totp" \
+	-H "Authorization: Bearer $(cat "$TMP/otok")" -X POST -d '{}')"
+check "... audited as subscriber.revoke" bash -c "$CTL audit export | grep -q '\"action\":\"subscriber.revoke\"'"
 
 # Secrets at rest and in the logs.
 check "no passphrase, activation code or seal code in LMDB" bash -c \

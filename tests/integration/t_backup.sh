@@ -26,7 +26,8 @@ mkdir "$D2"
 (cd "$D" && cp -a tokens pin so-pin ca.pem issuing-ca.pem tls admin.token softhsm2.conf esignd.conf "$D2/")
 sed -i "s|$D/tokens|$D2/tokens|" "$D2/softhsm2.conf"
 PORT2=$(free_port)
-sed -i "s/^https_listen = .*/https_listen = 127.0.0.1:$PORT2/" "$D2/esignd.conf"
+sed -i -e "s/^https_listen = .*/https_listen = 127.0.0.1:$PORT2/" \
+	-e "s/^public_listen = .*/public_listen =/" "$D2/esignd.conf"
 check "esignctl restore into a new state directory" $CTL restore --from "$TMP/state.bak" --dir "$D2/state"
 eq "restoring over an existing directory is refused (exit 4)" 4 \
 	"$($CTL restore --from "$TMP/state.bak" --dir "$D2/state" >/dev/null 2>&1; echo $?)"

@@ -64,7 +64,9 @@ check "the token holds the certificate beside the key" bash -c \
 	"SOFTHSM2_CONF=$D/softhsm2.conf pkcs11-tool --module $P11MOD --list-objects --type cert 2>/dev/null | grep -q 'label: *agency-ca'"
 
 # Subscribers are now issued under the imported CA.
-printf 'ra_issuing_ca = agency-ca\nprofile.seal.policies = 2.16.360.1.1.2\nprofile.seal.eku = emailProtection\n' >>"$D/esignd.conf"
+printf 'ra_issuing_ca = agency-ca\n' >>"$D/esignd.conf"
+sed -i -e 's/^profile.seal.policies = .*/profile.seal.policies = 2.16.360.1.1.2/' \
+	-e 's/^profile.seal.eku = .*/profile.seal.eku = emailProtection/' "$D/esignd.conf"
 sed -i 's/^profile.seal.days = 730$/profile.seal.days = 365/' "$D/esignd.conf"
 esd_stop
 esd_start

@@ -14,15 +14,16 @@ esd_start
 AUTH="Authorization: Bearer $TOKEN"
 
 # Rate: 5/s with bursts of 5 per client; health and metrics are exempt.
-codes=""
-for i in $(seq 12); do
-	c=$(https_code /v1/status -H "$AUTH")
-	codes="$codes $c"
-	[ "$c" = 429 ] && cp "$TMP/body" "$TMP/429.json"
-done
-check "a burst over the limit gets 429s ($codes)" bash -c "echo '$codes' | grep -q 429"
-check "... after the first 5 succeeded" bash -c "echo '$codes' | awk '{for(i=1;i<=5;i++) if (\$i != 200) exit 1}'"
-check "429 answers rate_limited" grep -q '"code":"rate_limited"' "$TMP/429.json"
+# 12 requests on one keep-alive connection (one TLS handshake): far
+# faster than the rate refills, even on a loaded machine.
+args=()
+for i in $(seq 12); do args+=(-o "$TMP/burst.$i" "$URL/v1/status"); done
+curl -s -w '%{http_code}\n' --cacert "$D/ca.pem" -H "$AUTH" "${args[@]}" >"$TMP/burst"
+codes=$(tr '\n' ' ' <"$TMP/burst")
+check "a burst over the limit gets 429s ($codes)" grep -q '^429$' "$TMP/burst"
+check "... after the first 5 succeeded" bash -c "head -5 '$TMP/burst' | grep -vq '^200$' && exit 1 || exit 0"
+check "... nothing else" test "$(grep -c -v -E '^(200|429)$' "$TMP/burst")" -eq 0
+check "429 answers rate_limited" bash -c "grep -l '\"code\":\"rate_limited\"' '$TMP'/burst.* | grep -q ."
 eq "health is never rate limited" 200 "$(https_code /v1/health)"
 sleep 1.2
 eq "after a second the client may go on" 200 "$(https_code /v1/status -H "$AUTH")"

@@ -17,7 +17,6 @@ $PY -m aiosmtpd -n -l "127.0.0.1:$SPORT" --tlscert "$D/tls/server.crt" \
 	--tlskey "$D/tls/server.key" -c aiosmtpd.handlers.Mailbox "$SINK" \
 	>"$TMP/smtp.log" 2>&1 &
 SMTPD=$!
-trap 'kill $SMTPD 2>/dev/null; esd_stop; rm -rf "$TMP"' INT TERM
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null && break; sleep 0.1; done
 sed -i -e 's/^mail_maildir = mail$//' -e 's/^mail_from = .*$/mail_from = ra@esignd.test/' "$D/esignd.conf"
 cat >>"$D/esignd.conf" <<EOF
@@ -78,6 +77,11 @@ RIND=$(jget "$TMP/ind.json" request.id)
 eq "esignctl user register: pending" pending "$(jget "$TMP/ind.json" request.state)"
 eq "the same NIK again is 409" 1 "$($VA user register --name B --nik 3171000000000001 \
 	--email b@agency.go.id --unit U >/dev/null 2>&1; echo $?)"
+S1E=$(state_sum)
+eq "another NIK with the same official email is 409 (one person per address)" "409 conflict" \
+	"$(https_code /v1/ra/individuals "${auth_a[@]}" \
+	-d '{"name":"Budi Lain","nik":"3171000000000099","email":"Budi@agency.go.id","unit":"IT"}') $(json_err)"
+eq "... and LMDB is unchanged" "$S1E" "$(state_sum)"
 S1=$(state_sum)
 eq "the registering verifier approving it is refused (exit 1)" 1 \
 	"$($VA request approve --id "$RIND" >/dev/null 2>&1; echo $?)"
@@ -91,7 +95,7 @@ M=$(mail_wait budi@agency.go.id activate)
 check "the activation email arrives over SMTP" test -n "$M"
 CODE=$(sed -n 's/.*Activation code: *\([A-Z0-9-]*\).*/\1/p' "$M" | tr -d '\r')
 check "it carries the subscriber id, a code and a link" bash -c \
-	"grep -q '$IND' '$M' && [ ${#CODE} -eq 11 ] && grep -q 'activate?subscriber=$IND&code=$CODE' '$M'"
+	"grep -q '$IND' '$M' && [ ${#CODE} -eq 11 ] && grep -q '$URL/console/#activate?subscriber=$IND&code=$CODE' '$M'"
 check "the code is stored nowhere in LMDB" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$CODE'"
 printf 'Subject: plain\r\n\r\nx\r\n' >"$TMP/plain.eml"
 check "the SMTP server refuses mail without STARTTLS (so esignd used it)" bash -c \
@@ -117,7 +121,7 @@ jget "$TMP/cert.json" pem >"$TMP/ind.pem"
 check "openssl verify: the individual chain" openssl verify -CAfile "$D/ca.pem" \
 	-untrusted "$D/issuing-ca.pem" -purpose any "$TMP/ind.pem"
 check "its subject comes from the profile" bash -c "openssl x509 -in '$TMP/ind.pem' -noout -subject | \
-	grep -q 'O = Kementerian Contoh, OU = Biro Umum, CN = Budi Santoso'"
+	grep -q 'O = Kementerian Contoh, OU = Biro Umum, GN = Budi, SN = Santoso, serialNumber = $IND, CN = Budi Santoso'"
 check "its subjectAltName is the official email" bash -c \
 	"openssl x509 -in '$TMP/ind.pem' -noout -ext subjectAltName | grep -q 'email:budi@agency.go.id'"
 check "the key is in the token, private and not extractable" bash -c \

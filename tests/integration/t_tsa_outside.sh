@@ -12,7 +12,6 @@ P_OUT=$(free_port)
 	{ cat "$TMP/init-out.log"; echo "Bail out! outside TSA init"; exit 1; }
 SOFTHSM2_CONF="$D_OUT/softhsm2.conf" "$ESIGND" -c "$D_OUT/esignd.conf" -f >>"$TMP/outside.log" 2>&1 &
 OUT_PID=$!
-trap 'kill $OUT_PID 2>/dev/null; esd_stop; rm -rf "$TMP"' INT TERM
 esd_init
 printf 'tsa_url = https://127.0.0.1:%s/tsa\ntsa_ca_file = %s\n' "$P_OUT" "$D_OUT/ca.pem" >>"$D/esignd.conf"
 esd_start

@@ -3,7 +3,7 @@
 against poppler's pdftotext -bbox, on generated PDFs that exercise each
 way text is shown (TJ kerning splits, a composite font with /ToUnicode,
 a form XObject, cm and Tm transforms, ASCII85+Flate content) and on words
-of the shared corpus.
+of the corpus (tests/corpus).
 
     tests/pdf/findtext.py PDFSIGN_TOOL CORPUS_DIR
 

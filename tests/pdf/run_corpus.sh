@@ -1,10 +1,10 @@
 #!/bin/bash
-# Signs every file of the shared PDF corpus with pdfsign_tool and lets real
+# Signs every file of the PDF corpus (tests/corpus) with pdfsign_tool and lets real
 # tools judge the result (qpdf --check, pdfsig), as the corpus README asks.
 #
 #   tests/pdf/run_corpus.sh BUILD_DIR
 #
-# Corpus: $ESD_CORPUS, else <parent of the repository>/shared/corpus.
+# Corpus: $ESD_CORPUS, else tests/corpus.
 # Tool:   $PDFSIGN_TOOL, else BUILD_DIR/tests/pdf/pdfsign_tool.
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, M failed".
 # Also PAdES B-LT (/DSS) and B-LTA (document timestamp made with `openssl
@@ -14,7 +14,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-corpus=${ESD_CORPUS:-$(dirname "$repo")/shared/corpus}
+corpus=${ESD_CORPUS:-$repo/tests/corpus}
 build=${1:-}
 tool=${PDFSIGN_TOOL:-}
 if [ -z "$tool" ] && [ -n "$build" ]; then

@@ -639,6 +639,35 @@ static void test_ra_keys(void **state)
 	assert_string_equal(err, NAME ":5: unknown key 'profile.other.days'");
 }
 
+/* The CPS profile keys and the distribution point: defaults (the EKU
+ * NSS needs), parsed values, and QcCompliance only with QCStatements. */
+static void test_config_profile_extensions_and_public_listen(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(MINIMAL), 0);
+	assert_string_equal(cfg.public_listen, "");
+	assert_string_equal(cfg.profile_seal.eku, "emailProtection,documentSigning");
+	assert_string_equal(cfg.profile_individual.key_usage,
+			    "digitalSignature,nonRepudiation");
+	assert_int_equal(cfg.profile_seal.qc_statements, 0);
+	assert_int_equal(cfg.profile_seal.qualified, 0);
+	assert_int_equal(parse(MINIMAL "public_listen = 0.0.0.0:80\n"
+			       "profile.seal.cps_url = http://pki.example/cps\n"
+			       "profile.seal.qc_statements = yes\n"
+			       "profile.seal.qualified = yes\n"
+			       "profile.seal.pds_url = http://pki.example/pds\n"
+			       "profile.individual.key_usage = nonRepudiation\n"), 0);
+	assert_string_equal(cfg.public_listen, "0.0.0.0:80");
+	assert_string_equal(cfg.profile_seal.cps_url, "http://pki.example/cps");
+	assert_int_equal(cfg.profile_seal.qc_statements, 1);
+	assert_int_equal(cfg.profile_seal.qualified, 1);
+	assert_string_equal(cfg.profile_seal.pds_url, "http://pki.example/pds");
+	assert_string_equal(cfg.profile_individual.key_usage, "nonRepudiation");
+	assert_int_equal(parse(MINIMAL "profile.individual.qualified = yes\n"),
+			 ESD_ECONFIG);
+	assert_true(strstr(err, "a qualified profile needs qc_statements = yes") != NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_config_load_error_names_the_path),
 		cmocka_unit_test(test_config_load_missing_file_is_config_error),
 		cmocka_unit_test(test_ra_keys),
+		cmocka_unit_test(test_config_profile_extensions_and_public_listen),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);

@@ -388,6 +388,127 @@ static void test_signatures_read_back(void **state)
 	free(b.p);
 }
 
+/* A copy of buf with the first "from" replaced by "to" (lengths may
+ * differ: the xref is then repaired on open). */
+static uint8_t *replaced(const uint8_t *buf, size_t len, const char *from,
+			 const char *to, size_t *outlen)
+{
+	const uint8_t *at = memmem(buf, len, from, strlen(from));
+	size_t pre, fl = strlen(from), tl = strlen(to);
+	uint8_t *o;
+
+	assert_non_null(at);
+	pre = (size_t)(at - buf);
+	o = malloc(len - fl + tl);
+	assert_non_null(o);
+	memcpy(o, buf, pre);
+	memcpy(o + pre, to, tl);
+	memcpy(o + pre + tl, at + fl, len - pre - fl);
+	*outlen = len - fl + tl;
+	return o;
+}
+
+static void test_revision_diff_classifies_later_updates(void **state)
+{
+	struct pdf_doc *d = NULL;
+	const struct pdf_sig_info *s;
+	struct pdf_rev_diff rd;
+	struct mbuf b;
+	uint8_t *o1, *o2;
+	size_t l1, l2, n;
+	int reason;
+
+	(void)state;
+	build_table_pdf(&b, "", 0);
+	sign_once(b.p, b.len, "one", &o1, &l1);
+	assert_int_equal(pdf_doc_open(o1, l1, &d, &reason), 0);
+	assert_int_equal(pdf_doc_signatures_all(d, &s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pdf_revision_diff(d, &s[0], &rd), 0);
+	assert_true(rd.complete && rd.sig_found && rd.gap_is_contents);
+	assert_int_equal(rd.later, 0);
+	assert_int_equal(rd.changes, 0);
+	assert_string_equal(rd.sig.reason, "one");
+	pdf_doc_free(d);
+	/* a countersignature is "signatures", nothing else */
+	sign_once(o1, l1, "two", &o2, &l2);
+	assert_int_equal(pdf_doc_open(o2, l2, &d, &reason), 0);
+	assert_int_equal(pdf_doc_signatures_all(d, &s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(pdf_revision_diff(d, &s[0], &rd), 0);
+	assert_true(rd.complete && rd.sig_found);
+	assert_int_equal(rd.later, 1);
+	assert_int_equal(rd.changes, PDF_CHANGE_SIGNATURE);
+	pdf_doc_free(d);
+	free(o2);
+	/* white space appended: no update at all */
+	o2 = malloc(l1 + 3);
+	assert_non_null(o2);
+	memcpy(o2, o1, l1);
+	memcpy(o2 + l1, "\r\n\n", 3);
+	assert_int_equal(pdf_doc_open(o2, l1 + 3, &d, &reason), 0);
+	assert_int_equal(pdf_doc_signatures(d, &s, &n), 0);
+	assert_int_equal(pdf_revision_diff(d, &s[0], &rd), 0);
+	assert_true(rd.complete && rd.sig_found);
+	assert_int_equal(rd.changes, 0);
+	pdf_doc_free(d);
+	free(o2);
+	/* bytes appended without an xref section: OTHER, unfollowed */
+	o2 = malloc(l1 + 40);
+	assert_non_null(o2);
+	memcpy(o2, o1, l1);
+	memcpy(o2 + l1, "\n3 0 obj\n<< /Type /Page >>\nendobj\n", 35);
+	assert_int_equal(pdf_doc_open(o2, l1 + 35, &d, &reason), 0);
+	assert_int_equal(pdf_doc_signatures(d, &s, &n), 0);
+	assert_int_equal(pdf_revision_diff(d, &s[0], &rd), 0);
+	assert_true(rd.unfollowed);
+	assert_true(rd.changes & PDF_CHANGE_OTHER);
+	pdf_doc_free(d);
+	free(o2);
+	free(o1);
+	free(b.p);
+}
+
+static void test_pdf_dates_are_strict(void **state)
+{
+	static const struct { const char *m; int ok; time_t t; } cases[] = {
+		{ "D:20231114221320+00'00'", 1, 1700000000 },
+		{ "D:20231114231320+01'00'", 1, 1700000000 },
+		{ "D:20231114221320Z", 1, 1700000000 },
+		{ "D:2023", 1, 1672531200 },
+		{ "D:200120261207172826+00'00'", 0, 0 },  /* month 20 */
+		{ "D:20230229000000Z", 0, 0 },            /* not a leap year */
+		{ "D:20231114221360Z", 0, 0 },            /* second 60 */
+		{ "20231114221320Z", 0, 0 },              /* no D: */
+		{ "D:20231114221320+00'00'x", 0, 0 },     /* trailing junk */
+		{ "D:202311142213", 1, 1699999980 },
+	};
+	struct pdf_doc *d = NULL;
+	const struct pdf_sig_info *s;
+	struct mbuf b;
+	uint8_t *o1, *o2;
+	size_t l1, l2, n;
+	int reason;
+	char m[64];
+
+	(void)state;
+	build_table_pdf(&b, "", 0);
+	sign_once(b.p, b.len, "x", &o1, &l1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(m, sizeof(m), "/M(%s)", cases[i].m);
+		o2 = replaced(o1, l1, "/M(D:20231114221320+00'00')", m, &l2);
+		assert_int_equal(pdf_doc_open(o2, l2, &d, &reason), 0);
+		assert_int_equal(pdf_doc_signatures(d, &s, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(s[0].m_malformed, !cases[i].ok);
+		assert_int_equal(s[0].signing_time, cases[i].t);
+		pdf_doc_free(d);
+		free(o2);
+	}
+	free(o1);
+	free(b.p);
+}
+
 static void test_seal_refuses_signed_pdf(void **state)
 {
 	struct pdf_sign_opts o;
@@ -651,6 +772,8 @@ int main(void)
 		cmocka_unit_test(test_timestamp_dictionary_and_read_back),
 		cmocka_unit_test(test_dss_append_merges_and_keeps_bytes),
 		cmocka_unit_test(test_tail_only_matches_whole_file),
+		cmocka_unit_test(test_revision_diff_classifies_later_updates),
+		cmocka_unit_test(test_pdf_dates_are_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

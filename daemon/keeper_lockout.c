@@ -1,0 +1,230 @@
+/*
+ * Lockout of guessable secrets: the count lives in the subject's record
+ * ("failures", "locked_until" in DB_SUBSCRIBERS or DB_USERS), the checks
+ * running now in a small table here; policy/lockout.c decides.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/keeper_lockout.h"
+#include "daemon/keeper_ra_int.h"
+#include "policy/policy.h"
+
+/* Subjects with a check running: a few at a time in practice (one per
+ * keeper worker at most). */
+#define GATE_SLOTS 256
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct {
+		char key[84];
+		unsigned running;
+	} slot[GATE_SLOTS];
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { { "", 0 } } };
+
+static enum store_db table_db(enum lockout_table t)
+{
+	return t == LOCKOUT_USER ? DB_USERS : DB_SUBSCRIBERS;
+}
+
+static void limits_of(struct keeper *k, enum lockout_table t, json_t *rec,
+		      struct pol_lockout_limits *l)
+{
+	pthread_mutex_lock(&k->cfg_mu);
+	l->max_failures = k->cfg.auth_max_failures;
+	l->lock_seconds = k->cfg.auth_lock_seconds;
+	pthread_mutex_unlock(&k->cfg_mu);
+	/* A seal stays locked until a verifier unlocks it. */
+	l->forever = t == LOCKOUT_SUBSCRIBER &&
+		     kra_str_is(rec, "kind", "seal");
+}
+
+static void state_of(json_t *rec, struct pol_lockout_state *s)
+{
+	s->failures = num(rec, "failures");
+	s->locked_until = num(rec, "locked_until");
+}
+
+static void subject_name(enum lockout_table t, const char *id, char *out,
+			 size_t cap)
+{
+	if (t == LOCKOUT_USER)
+		snprintf(out, cap, "the account");
+	else
+		snprintf(out, cap, "subscriber %.64s", id);
+}
+
+int keeper_lockout_state(struct keeper *k, enum lockout_table table,
+			 json_t *rec, struct reply *r)
+{
+	struct pol_lockout_limits l;
+	struct pol_lockout_state s;
+	struct pol_verdict v;
+	char who[96];
+	int rc;
+
+	limits_of(k, table, rec, &l);
+	state_of(rec, &s);
+	subject_name(table, str(rec, table == LOCKOUT_USER ? "name" : "id") ?: "",
+		     who, sizeof(who));
+	rc = pol_lockout_admit(&s, 0, &l, esd_now(), who, &v);
+	if (rc < 0)
+		return fail(r, rc, "%s", v.msg);
+	return 0;
+}
+
+/* The slot of key, or a free one claimed for it; -1 if none is free. */
+static int slot_of(const char *key)
+{
+	int free_i = -1;
+
+	for (int i = 0; i < GATE_SLOTS; i++) {
+		if (gate.slot[i].running > 0 && strcmp(gate.slot[i].key, key) == 0)
+			return i;
+		if (gate.slot[i].running == 0 && free_i < 0)
+			free_i = i;
+	}
+	if (free_i >= 0)
+		snprintf(gate.slot[free_i].key, sizeof(gate.slot[free_i].key),
+			 "%s", key);
+	return free_i;
+}
+
+int keeper_lockout_enter(struct keeper *k, struct lockout *lo,
+			 enum lockout_table table, const char *id, int flags,
+			 struct reply *r)
+{
+	char key[84], who[96];
+	int rc = 0;
+
+	memset(lo, 0, sizeof(*lo));
+	lo->table = table;
+	snprintf(lo->id, sizeof(lo->id), "%s", id ? id : "");
+	snprintf(key, sizeof(key), "%c:%s", table == LOCKOUT_USER ? 'u' : 's',
+		 lo->id);
+	subject_name(table, lo->id, who, sizeof(who));
+	pthread_mutex_lock(&gate.mu);
+	for (;;) {
+		struct pol_lockout_limits l;
+		struct pol_lockout_state s = { 0, 0 };
+		struct pol_verdict v;
+		struct store_txn *t = NULL;
+		json_t *rec = NULL;
+		unsigned running;
+		int i = slot_of(key);
+
+		running = i >= 0 ? gate.slot[i].running : 0;
+		/* The count as committed by the checks that ended. */
+		rc = store_txn_begin(k->store, 0, &t);
+		if (rc == 0 && store_get_json(t, table_db(table), lo->id, &rec) == 0)
+			state_of(rec, &s);
+		store_txn_abort(t);
+		limits_of(k, table, rec, &l);
+		json_decref(rec);
+		if (rc != 0)
+			break;
+		if (flags & LOCKOUT_ONE_AT_A_TIME)
+			rc = running == 0 ? 0 : 1;
+		else
+			rc = pol_lockout_admit(&s, running, &l, esd_now(), who, &v);
+		if (rc < 0) {
+			fail(r, rc, "%s", v.msg);
+			break;
+		}
+		if (rc == 0 && i >= 0) {
+			gate.slot[i].running++;
+			lo->entered = 1;
+			break;
+		}
+		pthread_cond_wait(&gate.cv, &gate.mu);
+	}
+	pthread_mutex_unlock(&gate.mu);
+	return rc;
+}
+
+void keeper_lockout_leave(struct lockout *lo)
+{
+	char key[84];
+
+	if (!lo->entered)
+		return;
+	snprintf(key, sizeof(key), "%c:%s", lo->table == LOCKOUT_USER ? 'u' : 's',
+		 lo->id);
+	pthread_mutex_lock(&gate.mu);
+	for (int i = 0; i < GATE_SLOTS; i++)
+		if (gate.slot[i].running > 0 && strcmp(gate.slot[i].key, key) == 0) {
+			gate.slot[i].running--;
+			break;
+		}
+	lo->entered = 0;
+	pthread_cond_broadcast(&gate.cv);
+	pthread_mutex_unlock(&gate.mu);
+}
+
+void keeper_lockout_failed(struct keeper *k, struct caller *c,
+			   struct lockout *lo, const char *action, int result)
+{
+	struct pol_lockout_limits l;
+	struct pol_lockout_state s;
+	struct store_txn *t = NULL;
+	json_t *rec = NULL;
+	int rc = store_txn_begin(k->store, 1, &t);
+
+	if (rc == 0 && store_get_json(t, table_db(lo->table), lo->id, &rec) == 0) {
+		limits_of(k, lo->table, rec, &l);
+		state_of(rec, &s);
+		pol_lockout_failed(&s, &l, esd_now());
+		rc = keeper_json_set(rec, "failures", json_integer(s.failures));
+		if (rc == 0 && s.locked_until != 0)
+			rc = keeper_json_set(rec, "locked_until",
+					     json_integer(s.locked_until));
+		if (rc == 0)
+			rc = store_put_json(t, table_db(lo->table), lo->id, rec, 0);
+	}
+	if (rc == 0)
+		rc = store_audit(t, c->actor, action, lo->id, result, NULL);
+	if (rc == 0)
+		rc = commit(&t);
+	store_txn_abort(t);
+	json_decref(rec);
+	if (rc != 0)
+		log_err("keeper: cannot count a failure of %s", lo->id);
+}
+
+void keeper_lockout_succeeded(struct keeper *k, struct lockout *lo)
+{
+	struct store_txn *t = NULL;
+	json_t *rec = NULL;
+	int rc = store_txn_begin(k->store, 0, &t), counted;
+
+	/* Most right secrets have nothing to clear: a read, not a write
+	 * (which would queue behind the signatures' group commits). */
+	if (rc == 0)
+		rc = store_get_json(t, table_db(lo->table), lo->id, &rec);
+	counted = rc == 0 && (num(rec, "failures") > 0 ||
+			      num(rec, "locked_until") > 0);
+	store_txn_abort(t);
+	t = NULL;
+	json_decref(rec);
+	rec = NULL;
+	if (!counted)
+		return;
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = store_get_json(t, table_db(lo->table), lo->id, &rec);
+	if (rc == 0) {
+		json_object_del(rec, "failures");
+		json_object_del(rec, "locked_until");
+		rc = store_put_json(t, table_db(lo->table), lo->id, rec, 0);
+		if (rc == 0)
+			rc = commit(&t);
+	}
+	store_txn_abort(t);
+	json_decref(rec);
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# POST /v1/verify against an attack corpus (tests/integration/attacks.py)
+# built from seals this test makes: incremental saving, signature
+# wrapping, universal signature forgery, shadow hide / replace /
+# hide-and-replace, /ByteRange and /Contents forgeries, broken and
+# untrusted signatures. Each file has an expected answer; no attack may be
+# valid, no answer may be a 5xx or take long, genuine B-B..B-LTA seals are
+# TOTAL_PASSED without warnings. pdfsig's answer is printed beside ours.
+. "$(dirname "$0")/lib.sh"
+GEN="$(dirname "$0")/attacks.py"
+TOOL=${PDFSIGN_TOOL:-$BUILD/tests/pdf/pdfsign_tool}
+esd_init
+esd_start
+AUTH="Authorization: Bearer $TOKEN"
+S=$TMP/seals
+A=$TMP/attacks
+mkdir -p "$S" "$A"
+
+seal() { # seal IN OUT [curl -F args...] -> HTTP status
+	local in=$1 outf=$2
+	shift 2
+	curl -s -o "$outf" -w '%{http_code}' --cacert "$D/ca.pem" -H "$AUTH" \
+		-F "file=@$in;type=application/pdf" -F reason=Approved \
+		-F location=Jakarta "$@" "$URL/v1/seal"
+}
+verify() { # verify FILE -> HTTP status; the answer in $TMP/body
+	curl -s -o "$TMP/body" -w '%{http_code}' --max-time 30 --cacert "$D/ca.pem" \
+		-F "file=@$1;type=application/pdf" "$URL/v1/verify"
+}
+# the document verdict and, per signature, verdict/failure
+answer() {
+	python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+print(j["verdict"], " ".join("%s/%s" % (s["verdict"], s.get("failure") or "-")
+                             for s in j["signatures"]))' "$TMP/body"
+}
+# pdfsig's answer: per signature its validation line, shortened
+pdfsig_says() {
+	pdfsig "$1" 2>&1 | sed -n 's/.*Signature Validation: //p; s/.*\(Total document signed\|Not total document signed\).*/\1/p' |
+		tr '\n' ';' | sed 's/;$//'
+}
+
+BASE=$CORPUS/libreoffice-letter.pdf
+eq "B-B seal (200)" 200 "$(seal "$BASE" "$S/bb.pdf")"
+eq "B-T seal (200)" 200 "$(seal "$BASE" "$S/bt.pdf" -F level=B-T)"
+eq "B-LT seal (200)" 200 "$(seal "$BASE" "$S/lt.pdf" -F level=B-LT)"
+eq "B-LTA seal (200)" 200 "$(seal "$BASE" "$S/lta.pdf" -F level=B-LTA)"
+python3 "$GEN" prepare "$BASE" "$TMP"
+eq "B-B seal of the document with a form field (200)" 200 "$(seal "$TMP/form.pdf" "$S/form.pdf")"
+eq "B-B seal of the document carrying a shadow (200)" 200 "$(seal "$TMP/shadow.pdf" "$S/shadow.pdf")"
+cp "$TMP/shadow.info" "$S/"
+if [ -x "$TOOL" ]; then
+	openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 \
+		-subj "/O=esignd tests/CN=attacker" \
+		-keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1
+	"$TOOL" sign "$TMP/key.pem" "$TMP/cert.pem" "$BASE" "$S/untrusted.pdf" >/dev/null 2>&1 ||
+		not_ok "pdfsign_tool signs with a key of its own"
+fi
+
+# --- genuine seals: TOTAL_PASSED, no warning, the LTV note ------------------
+for f in bb bt lt lta form shadow; do
+	eq "$f: 200" 200 "$(verify "$S/$f.pdf")"
+	check "$f: valid, TOTAL_PASSED" grep -q '^{"verdict":"valid","indication":"TOTAL_PASSED"' "$TMP/body"
+	check "$f: no warning at all" bash -c "! grep -q '\"warnings\":\[\"' '$TMP/body'"
+done
+verify "$S/lta.pdf" >/dev/null
+check "lta: the seal says validation data was added, content unchanged" \
+	grep -q '"summary":"validation data and timestamps were added after signing; the signed content is unchanged"' "$TMP/body"
+check "lta: every chain's revocation (signer, both TSAs) known from the /DSS" bash -c \
+	"[ \$(grep -o '\"revocation\":\"good\"' '$TMP/body' | wc -l) -eq 3 ] && ! grep -q '\"revocation\":\"unknown\"' '$TMP/body'"
+check "lta: levels B-LTA and document timestamp" \
+	grep -q '"pades_level":"B-LTA","verdict":"valid"' "$TMP/body"
+
+# --- the attack corpus ---------------------------------------------------------
+python3 "$GEN" build "$S" "$A"
+n=0
+while IFS=$'\t' read -r name want sigs what; do
+	n=$((n + 1))
+	f=$A/$name.pdf
+	code=$(verify "$f")
+	got=$(answer 2>/dev/null)
+	eq "$name ($what): HTTP 200" 200 "$code"
+	eq "$name: $want ($sigs)" "$want $sigs" "$got"
+	case "$name" in genuine-*|identical-*|nested-50-identical) ;;
+	*) check "$name: not rated valid" bash -c "! grep -q '^{\"verdict\":\"valid\"' '$TMP/body'" ;;
+	esac
+	echo "# $name | ours: $got | pdfsig: $(pdfsig_says "$f")"
+done <"$A/expected.tsv"
+check "at least 30 attack files" test "$n" -ge 30
+# ATTACKS_OUT=DIR keeps the corpus (fuzzing seeds, a look with other tools)
+if [ -n "${ATTACKS_OUT:-}" ]; then mkdir -p "$ATTACKS_OUT" && cp "$A"/* "$S"/*.pdf "$ATTACKS_OUT"/; fi
+
+# the forged metadata of a re-declared signature dictionary is not shown
+verify "$A/sigdict-redeclared.pdf" >/dev/null
+check "sigdict-redeclared: /Reason is the signed one" grep -q '"reason":"Approved"' "$TMP/body"
+check "sigdict-redeclared: the forged /Reason is not shown" bash -c "! grep -q 'Forged' '$TMP/body'"
+verify "$A/m-malformed.pdf" >/dev/null
+check "m-malformed: /M refused (signing_time null, a warning)" bash -c \
+	"grep -q '\"signing_time\":null' '$TMP/body' && grep -q '/M is not a PDF date' '$TMP/body'"
+verify "$A/isa-replace-stream.pdf" >/dev/null
+check "isa-replace-stream: page 1 named as changed" grep -q '"pages":\[1\]' "$TMP/body"
+check "isa-replace-stream: TOTAL_FAILED / HASH_FAILURE" \
+	grep -q '"indication":"TOTAL_FAILED","sub_indication":"HASH_FAILURE","failure":"modified_after_signing"' "$TMP/body"
+verify "$A/sigdict-unparsable.pdf" >/dev/null
+check "sigdict-unparsable: the signature is listed (count 1)" grep -q '"signature_count":1' "$TMP/body"
+eq "health is still 200" 200 "$(https_code /v1/health)"
+finish
