@@ -112,6 +112,12 @@ static int scan_objects(struct pdf_doc *d, struct scan *s)
 		if (off < 0 ||
 		    pdf_read_indirect(d, (uint64_t)off, &num, &o, &oe) != 0)
 			continue;
+		/* The table gets an entry for every number up to the largest
+		 * (and a repaired file's update writes them all, 20 bytes
+		 * each): more object numbers than the file has bytes is no
+		 * damage a writer made, and a 1 KB file must not cost 300 MB. */
+		if (num >= d->len)
+			continue;
 		rc = pdf_xref_grow(d, (uint64_t)num + 1);
 		if (rc != 0)
 			return rc;
@@ -193,7 +199,8 @@ int pdf_xref_repair(struct pdf_doc *d, int *reason)
 			break;
 		}
 	if (sz != NULL && sz->t == PDF_INT && sz->u.i > 0 &&
-	    (uint64_t)sz->u.i > d->size && sz->u.i <= PDF_MAX_OBJNUM + 1)
+	    (uint64_t)sz->u.i > d->size && sz->u.i <= PDF_MAX_OBJNUM + 1 &&
+	    (uint64_t)sz->u.i <= d->len)
 		d->size = (uint64_t)sz->u.i;
 	if ((rc = pdf_xref_grow(d, d->size)) != 0)
 		goto out;

@@ -44,7 +44,8 @@ static int set_entry(struct pdf_doc *d, uint64_t num, uint8_t kind,
 	struct pdf_xent *e;
 	int rc;
 
-	if (num > PDF_MAX_OBJNUM)
+	/* Numbers past the file's length: see pdf_xref_load */
+	if (num > PDF_MAX_OBJNUM || num >= d->len)
 		return 0;
 	rc = pdf_xref_grow(d, num + 1);
 	if (rc != 0)
@@ -521,8 +522,14 @@ int pdf_xref_load(struct pdf_doc *d, int *reason)
 			struct pdf_obj *sz = pdf_dict_get(tr, "Size");
 
 			d->trailer = tr;
+			/* The table is an array indexed by object number
+			 * (about 40 bytes an entry with the caches): more
+			 * numbers than the file has bytes is not a real
+			 * file, and would make a small one cost hundreds of
+			 * MB; repair (repair.c) keeps the same bound. */
 			if (sz == NULL || sz->t != PDF_INT || sz->u.i < 1 ||
-			    sz->u.i > (int64_t)PDF_MAX_OBJNUM + 1)
+			    sz->u.i > (int64_t)PDF_MAX_OBJNUM + 1 ||
+			    (uint64_t)sz->u.i > d->len)
 				return ESD_EINVAL;
 			d->size = (uint64_t)sz->u.i;
 		}

@@ -177,6 +177,62 @@ static void test_open_repairs_shifted_offsets(void **state)
 	free(b.p);
 }
 
+/* The size of a seal's output for the document b (0 if it does not
+ * open or cannot be prepared). */
+static size_t sealed_len(const struct mbuf *b)
+{
+	struct pdf_sign_opts o;
+	struct pdf_doc *d = NULL;
+	struct pdf_prepared *p = NULL;
+	const uint8_t *buf;
+	size_t len = 0;
+	int reason;
+
+	memset(&o, 0, sizeof(o));
+	o.signing_time = 1700000000;
+	o.contents_size = 64;
+	if (pdf_doc_open(b->p, b->len, &d, &reason) == 0 &&
+	    pdf_sign_prepare(d, &o, &p, &reason) == 0)
+		pdf_prepared_output(p, &buf, &len);
+	pdf_prepared_free(p);
+	pdf_doc_free(d);
+	return len;
+}
+
+/* The xref table is an array by object number, and a repaired file's
+ * update lists every number: an object numbered 6553500 or a /Size of
+ * 8388608 in a 1 KB file made a 130 MB update (and 300 MB of tables).
+ * Numbers past the file's length are not taken from it. */
+static void test_object_numbers_past_the_file_are_ignored(void **state)
+{
+	struct mbuf b;
+	size_t len;
+
+	(void)state;
+	build_table_pdf(&b, "", 7);    /* damaged: repaired by scanning */
+	puts_(&b, "6553500 0 obj\n<</Type/Catalog>>\nendobj\n");
+	len = sealed_len(&b);
+	assert_true(len > b.len && len < b.len + 8192);
+	free(b.p);
+
+	/* a valid table whose trailer claims 8388608 objects */
+	build_table_pdf(&b, "", 0);
+	{
+		uint8_t *t = memmem(b.p, b.len, "/Size 4/", 8);
+		struct mbuf c = { 0 };
+
+		assert_non_null(t);
+		put(&c, b.p, (size_t)(t - b.p));
+		puts_(&c, "/Size 8388608/");
+		put(&c, t + 8, b.len - (size_t)(t + 8 - b.p));
+		free(b.p);
+		b = c;
+	}
+	len = sealed_len(&b);
+	assert_true(len > b.len && len < b.len + 8192);
+	free(b.p);
+}
+
 static void test_open_reads_xref_stream_with_png_predictor(void **state)
 {
 	struct pdf_doc *d = NULL;
@@ -707,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_open_refuses_encrypted_trailer),
 		cmocka_unit_test(test_open_reads_classic_table),
 		cmocka_unit_test(test_open_repairs_shifted_offsets),
+		cmocka_unit_test(test_object_numbers_past_the_file_are_ignored),
 		cmocka_unit_test(test_open_reads_xref_stream_with_png_predictor),
 		cmocka_unit_test(test_open_reads_object_stream),
 		cmocka_unit_test(test_prepare_byte_range_and_contents),
