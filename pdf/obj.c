@@ -64,6 +64,11 @@ void pdf_arena_free(struct pdf_arena *a)
 	a->head = NULL;
 }
 
+char *pdf_arena_strdup(struct pdf_arena *a, const char *s)
+{
+	return s ? pdf_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
 char *pdf_arena_strndup(struct pdf_arena *a, const void *s, size_t n)
 {
 	char *p;

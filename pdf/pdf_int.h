@@ -23,6 +23,8 @@ struct pdf_arena {
 void *pdf_arena_alloc(struct pdf_arena *a, size_t n);
 void pdf_arena_free(struct pdf_arena *a);
 char *pdf_arena_strndup(struct pdf_arena *a, const void *s, size_t n);
+/* A copy of the NUL-terminated s in the arena (NULL: s NULL or no memory). */
+char *pdf_arena_strdup(struct pdf_arena *a, const char *s);
 
 /* ---- growable output buffer ---- */
 struct pdf_buf {
