@@ -6,8 +6,10 @@
  * shapes and error codes those integrations expect. It decides nothing:
  * the keeper checks credentials, passphrases and seal codes.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -17,7 +19,9 @@
 #include "api/bsre_int.h"
 #include "api/multipart.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
+#include "pdf/pdf.h"
 
 #define MAX_FILES 50   /* files in one v2 call */
 
@@ -156,11 +160,90 @@ char *bsre_visible(const char *tag, long page, double x, double y, double w,
 
 /* ---- v1: multipart ---- */
 
-static double num_field(const struct mp_field *f, const char *name)
+/* Fields BSrE ignores are ignored here too, and named in the log once
+ * per name (up to 16 names) so an operator sees what clients send. */
+void bsre_extra_fields(const char *route, const char *names)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static char seen[16][48];
+	char one[48];
+	const char *p = names;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ","), k;
+
+		for (k = 0; k < n && k < sizeof(one) - 1; k++)
+			one[k] = (p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' && p[k] <= 'Z') ||
+				 (p[k] >= '0' && p[k] <= '9') || p[k] == '_' || p[k] == '-' ?
+				 p[k] : '?';
+		one[k] = '\0';
+		pthread_mutex_lock(&mu);
+		for (k = 0; k < 16 && seen[k][0] != '\0'; k++)
+			if (strcmp(seen[k], one) == 0)
+				break;
+		if (k < 16 && seen[k][0] == '\0') {
+			snprintf(seen[k], sizeof(seen[k]), "%s", one);
+			log_info("%s: ignoring field '%s' (not used by esignd; "
+				 "logged once)", route, one);
+		}
+		pthread_mutex_unlock(&mu);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* A decimal field ("410.21347882534775", "-10", " 40 "); 0 and *v, or
+ * ESD_EINVAL with msg naming the field. Absent is 0. */
+static int num_field(const struct mp_field *f, const char *name, double *v,
+		     char *msg, size_t cap)
 {
 	const struct mp_field *x = mp_get(f, name);
+	char *end;
 
-	return x != NULL ? strtod(x->data, NULL) : 0;
+	*v = 0;
+	if (x == NULL)
+		return 0;
+	*v = strtod(x->data, &end);
+	while (*end == ' ')
+		end++;
+	if (end == x->data || *end != '\0' || *v != *v || *v > 1e6 || *v < -1e6) {
+		snprintf(msg, cap, "'%s' must be a decimal number", name);
+		return ESD_EINVAL;
+	}
+	return 0;
+}
+
+/* image: the truthy spellings clients send (PHP/Guzzle sends true as
+ * "1"); 1, 0, or -1 for anything else. */
+static int truthy(const char *s)
+{
+	static const char *const yes[] = { "true", "1", "yes", "y", "on" };
+	static const char *const no[] = { "false", "0", "no", "n", "off", "" };
+
+	for (size_t i = 0; i < ESD_ARRAY_LEN(yes); i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < ESD_ARRAY_LEN(no); i++)
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	return -1;
+}
+
+/* The number of pages of a PDF, or 0 when it cannot be read (the
+ * signing step then answers what is wrong with it). */
+static long last_page(const uint8_t *pdf, size_t len)
+{
+	struct pdf_doc *d;
+	unsigned n = 0;
+	int why;
+
+	if (pdf_doc_open(pdf, len, &d, &why) != 0)
+		return 0;
+	if (pdf_doc_page_count(d, &n) != 0)
+		n = 0;
+	pdf_doc_free(d);
+	return (long)n;
 }
 
 /* Hands the signed PDF to the keeper for GET /api/sign/download (best
@@ -181,7 +264,8 @@ static void keep_result(struct req *r, const char *id, const char *pdf,
 	ibuf_free(&b);
 }
 
-/* GET /api/sign/download/{id_dokumen} */
+/* GET /api/sign/download/{id_dokumen}: the PDF, with the id_dokumen
+ * header as on signing. */
 void api_bsre_download(struct req *r, struct resp *out)
 {
 	struct ibuf b;
@@ -189,36 +273,103 @@ void api_bsre_download(struct req *r, struct resp *out)
 	kc_begin(&b, &r->cred);
 	ibuf_put_str(&b, r->param[0]);
 	api_keeper_bin(out, MSG_RESULT_GET, &b, "application/pdf");
-	if (out->status != 200)
+	if (out->status != 200) {
 		bsre_translate(out, "download");
+		return;
+	}
+	snprintf(out->header[0], sizeof(out->header[0]), "id_dokumen");
+	snprintf(out->header[1], sizeof(out->header[1]), "%s", r->param[0]);
+}
+
+/* The options of a v1 signing call that are not the document. */
+static int v1_options(const struct mp_field *f, struct sign_input *in,
+		      char **vis, char *msg, size_t cap)
+{
+	const struct mp_field *x, *t = mp_get(f, "tampilan");
+	double page, xa, ya, w, h;
+	long pg;
+	int img;
+
+	in->reason = (x = mp_get(f, "reason")) != NULL ? x->data : NULL;
+	in->location = (x = mp_get(f, "location")) != NULL ? x->data : NULL;
+	if (t != NULL && strcasecmp(t->data, "invisible") != 0 &&
+	    strcasecmp(t->data, "visible") != 0) {
+		snprintf(msg, cap, "tampilan: visible|invisible");
+		return ESD_EINVAL;
+	}
+	if ((x = mp_get(f, "halaman")) != NULL && strcasecmp(x->data, "PERTAMA") != 0 &&
+	    strcasecmp(x->data, "TERAKHIR") != 0) {
+		snprintf(msg, cap, "halaman: PERTAMA|TERAKHIR");
+		return ESD_EINVAL;
+	}
+	if ((x = mp_get(f, "jenis_response")) != NULL &&
+	    strcasecmp(x->data, "BYTE") != 0 && strcasecmp(x->data, "BASE64") != 0) {
+		snprintf(msg, cap, "jenis_response: BYTE|BASE64");
+		return ESD_EINVAL;
+	}
+	img = (x = mp_get(f, "image")) != NULL ? truthy(x->data) : 0;
+	if (img < 0) {
+		snprintf(msg, cap, "image: true|false (or 1|0)");
+		return ESD_EINVAL;
+	}
+	if (num_field(f, "page", &page, msg, cap) != 0 ||
+	    num_field(f, "xAxis", &xa, msg, cap) != 0 ||
+	    num_field(f, "yAxis", &ya, msg, cap) != 0 ||
+	    num_field(f, "width", &w, msg, cap) != 0 ||
+	    num_field(f, "height", &h, msg, cap) != 0)
+		return ESD_EINVAL;
+	if (t == NULL || strcasecmp(t->data, "visible") != 0)
+		return 0;
+	pg = page >= 1 ? (long)page : 1;
+	/* halaman picks the first or the last page (over page). */
+	if ((x = mp_get(f, "halaman")) != NULL)
+		pg = strcasecmp(x->data, "PERTAMA") == 0 ? 1
+		     : last_page(in->pdf, in->pdf_len) ?: 1;
+	x = mp_get(f, "tag_koordinat");
+	*vis = bsre_visible(x != NULL ? x->data : NULL, pg, xa, ya, w, h);
+	in->visible = *vis;
+	if (img == 1 && (x = mp_get(f, "imageTTD")) != NULL) {
+		in->image = (const uint8_t *)x->data;
+		in->image_len = x->len;
+	}
+	in->qr = (x = mp_get(f, "linkQR")) != NULL ? x->data : NULL;
+	in->text = (x = mp_get(f, "text")) != NULL ? x->data : NULL;
+	return 0;
 }
 
 /* POST /api/sign/pdf: file, nik, passphrase, tampilan, image, imageTTD,
- * linkQR, page, xAxis, yAxis, width, height, tag_koordinat, reason,
- * location, text. */
+ * linkQR, page, halaman, xAxis, yAxis, width, height, tag_koordinat,
+ * reason, location, text, jenis_response. Other fields are ignored as
+ * BSrE does; imageTTD sent twice keeps the first. */
 void api_bsre_sign_v1(struct req *r, struct resp *out)
 {
 	struct mp_field f[] = {
 		MP_FIELD("file", SIZE_MAX), MP_FIELD("nik", 32),
 		MP_FIELD("passphrase", 256), MP_FIELD("tampilan", 16),
 		MP_FIELD("image", 8), MP_FIELD("imageTTD", 2u << 20),
-		MP_FIELD("linkQR", 512), MP_FIELD("page", 8),
-		MP_FIELD("xAxis", 16), MP_FIELD("yAxis", 16),
-		MP_FIELD("width", 16), MP_FIELD("height", 16),
+		MP_FIELD("linkQR", 512), MP_FIELD("page", 64),
+		MP_FIELD("halaman", 16), MP_FIELD("jenis_response", 16),
+		MP_FIELD("xAxis", 64), MP_FIELD("yAxis", 64),
+		MP_FIELD("width", 64), MP_FIELD("height", 64),
 		MP_FIELD("tag_koordinat", 256), MP_FIELD("reason", 512),
 		MP_FIELD("location", 512), MP_FIELD("text", 512),
 		MP_END,
 	};
-	const struct mp_field *x, *t;
+	const struct mp_field *x;
 	struct sign_input in = { 0 };
-	char msg[256], key[64], *vis = NULL;
-	int rc = mp_parse(r, f, msg, sizeof(msg));
+	char msg[256], key[64], extra[256], *vis = NULL;
+	int rc = mp_parse_flags(r, f, MP_EXTRA_IGNORE | MP_REPEAT_FIRST, extra,
+				sizeof(extra), msg, sizeof(msg));
 
 	api_body_drop(r);
 	if (rc != 0) {
-		bsre_fail(out, esd_err_name(rc), "sign", msg);
+		/* A field over its length is a bad request naming the field,
+		 * not a document too large (the body's limit is http.c's). */
+		bsre_fail(out, rc == ESD_ETOOBIG ? "bad_request" : esd_err_name(rc),
+			  "sign", msg);
 		return;
 	}
+	bsre_extra_fields("/api/sign/pdf", extra);
 	if ((x = mp_get(f, "nik")) == NULL || (x = mp_get(f, "file")) == NULL) {
 		bsre_fail(out, "bad_request", "sign", "'file' and 'nik' are required");
 		goto out;
@@ -229,28 +380,8 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 	in.pdf_len = x->len;
 	in.auth = (struct sign_auth){ AUTH_PASSPHRASE,
 		(x = mp_get(f, "passphrase")) != NULL ? x->data : "" };
-	in.reason = (x = mp_get(f, "reason")) != NULL ? x->data : NULL;
-	in.location = (x = mp_get(f, "location")) != NULL ? x->data : NULL;
-	t = mp_get(f, "tampilan");
-	if (t != NULL && strcasecmp(t->data, "visible") == 0) {
-		long page = (long)num_field(f, "page");
-
-		x = mp_get(f, "tag_koordinat");
-		vis = bsre_visible(x != NULL ? x->data : NULL,
-				   page > 0 ? page : 1, num_field(f, "xAxis"),
-			      num_field(f, "yAxis"), num_field(f, "width"),
-			      num_field(f, "height"));
-		in.visible = vis;
-		x = mp_get(f, "image");
-		if (x != NULL && strcmp(x->data, "true") == 0 &&
-		    (x = mp_get(f, "imageTTD")) != NULL) {
-			in.image = (const uint8_t *)x->data;
-			in.image_len = x->len;
-		}
-		in.qr = (x = mp_get(f, "linkQR")) != NULL ? x->data : NULL;
-		in.text = (x = mp_get(f, "text")) != NULL ? x->data : NULL;
-	} else if (t != NULL && strcasecmp(t->data, "invisible") != 0) {
-		bsre_fail(out, "bad_request", "sign", "tampilan: visible|invisible");
+	if (v1_options(f, &in, &vis, msg, sizeof(msg)) != 0) {
+		bsre_fail(out, "bad_request", "sign", msg);
 		goto out;
 	}
 	api_sign_pdf(r, out, "individual", &in);
@@ -264,9 +395,21 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 		if (esd_sha256(out->body, out->len, h) != 0)
 			memset(h, 0, sizeof(h));
 		esd_hex(h, sizeof(h), hex);
+		keep_result(r, hex, out->body, out->len);
+		x = mp_get(f, "jenis_response");
+		if (x != NULL && strcasecmp(x->data, "BASE64") == 0) {
+			char *b64 = esd_b64_encode((const uint8_t *)out->body, out->len);
+
+			if (b64 == NULL) {
+				bsre_fail(out, "out_of_memory", "sign", NULL);
+				goto out;
+			}
+			free(out->body);
+			out->body = NULL;
+			resp_text(out, 200, "text/plain", b64, strlen(b64));
+		}
 		snprintf(out->header[0], sizeof(out->header[0]), "id_dokumen");
 		snprintf(out->header[1], sizeof(out->header[1]), "%s", hex);
-		keep_result(r, hex, out->body, out->len);
 	}
 out:
 	free(vis);

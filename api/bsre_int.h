@@ -22,6 +22,11 @@ void bsre_ok(struct resp *out, json_t *j, const char *msg);
  * caller; 0 and *ans, or out holds the BSrE error. */
 int bsre_ra(struct req *r, struct resp *out, const char *op, json_t *args,
 	    const char *ctx, json_t **ans);
+/* Logs, once per name, the fields (comma-separated names) a BSrE route
+ * ignored. */
+void bsre_extra_fields(const char *route, const char *names);
+/* Adds message, timestamp and path to a v2 route's BSrE error in out. */
+void bsre_v2_error_fields(const char *url, struct resp *out);
 /* 1 if a native verification's chain report says "revoked". */
 int bsre_revoked(json_t *chain);
 /* "YYYY-MM-DDTHH:MM:SSZ" */

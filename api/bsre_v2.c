@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -38,14 +39,57 @@ static json_t *body_files(struct req *r, struct resp *out, const char *ctx,
 	return j;
 }
 
-static json_t *body(struct req *r, struct resp *out, const char *ctx)
-{
-	return body_files(r, out, ctx, NULL);
-}
-
 static const char *sget(json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
+}
+
+/* reason and location: clients that serialise a missing value send the
+ * string "null"; it means absent, not the word. */
+static const char *sget_opt(json_t *o, const char *k)
+{
+	const char *v = sget(o, k);
+
+	return v != NULL && (v[0] == '\0' || strcmp(v, "null") == 0) ? NULL : v;
+}
+
+/* Numbers some clients send as strings ("page": "1", "originX": "400")
+ * become numbers; 0, or ESD_EINVAL with msg naming a field that is a
+ * string but not a number. */
+static int coerce_numbers(json_t *o, char *msg, size_t cap)
+{
+	static const char *const keys[] = { "page", "originX", "originY", "width",
+					    "height", "data" };
+
+	for (size_t i = 0; i < ESD_ARRAY_LEN(keys); i++) {
+		const char *v = sget(o, keys[i]);
+		char *end;
+		double d;
+
+		if (v == NULL)
+			continue;
+		d = strtod(v, &end);
+		if (end == v || *end != '\0' || d != d || d > 1e6 || d < -1e6) {
+			snprintf(msg, cap, "'%s' must be a number", keys[i]);
+			return ESD_EINVAL;
+		}
+		json_object_set_new(o, keys[i], d == (double)(json_int_t)d ?
+				    json_integer((json_int_t)d) : json_real(d));
+	}
+	return 0;
+}
+
+static json_t *body(struct req *r, struct resp *out, const char *ctx)
+{
+	json_t *j = body_files(r, out, ctx, NULL);
+	char m[96];
+
+	if (j != NULL && coerce_numbers(j, m, sizeof(m)) != 0) {
+		json_decref(j);
+		bsre_fail(out, "bad_request", ctx, m);
+		return NULL;
+	}
+	return j;
 }
 
 /* The subscriber reference of a signer: "nik:…" or "email:…". */
@@ -122,19 +166,30 @@ static void sign_files(struct req *r, struct resp *out, json_t *j,
 	size_t n = json_array_size(files);
 
 	props = json_object_get(j, "signatureProperties");
+	/* One entry applies to every file; else one entry per file. */
 	if (!json_is_array(files) || n == 0 || n > V2_MAX_FILES ||
 	    (props != NULL && (!json_is_array(props) ||
-			       json_array_size(props) != n))) {
+			       (json_array_size(props) != n &&
+				json_array_size(props) != 1)))) {
 		bsre_fail(out, "bad_request", ctx, "'file' is an array of 1-50 "
-			  "base64 PDFs, 'signatureProperties' one object each");
+			  "base64 PDFs, 'signatureProperties' one object for "
+			  "all or one each");
 		return;
+	}
+	for (size_t i = 0; i < json_array_size(props); i++) {
+		char m[96];
+
+		if (coerce_numbers(json_array_get(props, i), m, sizeof(m)) != 0) {
+			bsre_fail(out, "bad_request", ctx, m);
+			return;
+		}
 	}
 	if (answer_put(&res, "{\"file\":[", 9) != 0) {
 		bsre_fail(out, "out_of_memory", ctx, NULL);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_t *p = json_array_get(props, i);
+		json_t *p = json_array_get(props, json_array_size(props) == 1 ? 0 : i);
 		const char *b64 = json_string_value(json_array_get(files, i));
 		const char *img = sget(p, "imageBase64"), *t = sget(p, "tampilan");
 		struct sign_input in = { 0 };
@@ -171,8 +226,8 @@ static void sign_files(struct req *r, struct resp *out, json_t *j,
 		in.pdf_len = len;
 		in.key = key;
 		in.auth = auth;
-		in.reason = sget(p, "reason");
-		in.location = sget(p, "location");
+		in.reason = sget_opt(p, "reason");
+		in.location = sget_opt(p, "location");
 		if (t != NULL && strcasecmp(t, "VISIBLE") == 0) {
 			json_int_t page = json_integer_value(json_object_get(p, "page"));
 
@@ -462,5 +517,29 @@ void api_bsre_verify_v2(struct req *r, struct resp *out)
 		json_decref(rep);
 	}
 	free(pdf);
+	json_decref(j);
+}
+
+/* v2 errors also carry what Spring-style clients read: message (the
+ * error's text), timestamp and path, beside error and status_code. */
+void bsre_v2_error_fields(const char *url, struct resp *out)
+{
+	json_t *j;
+	char ts[32], path[128];
+
+	if (strncmp(url, "/api/v2/", 8) != 0 || out->status < 400 ||
+	    out->body == NULL ||
+	    (j = json_loadb(out->body, out->len, 0, NULL)) == NULL)
+		return;
+	if (json_is_object(j) && json_is_string(json_object_get(j, "error")) &&
+	    json_object_get(j, "message") == NULL) {
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(url, "?"), url);
+		bsre_time((int64_t)time(NULL), ts, sizeof(ts));
+		json_object_set(j, "message", json_object_get(j, "error"));
+		json_object_set_new(j, "timestamp", json_string(ts));
+		json_object_set_new(j, "path", json_string(path));
+		resp_json(out, out->status, j);
+		return;
+	}
 	json_decref(j);
 }

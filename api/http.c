@@ -489,6 +489,7 @@ static void bsre_form(struct req *r, struct resp *out)
 	    out->body != NULL && out->len >= 10 &&
 	    strncmp(out->body, "{\"error\":{", 10) == 0)
 		bsre_translate(out, "front");
+	bsre_v2_error_fields(r->url, out);
 }
 
 static void dispatch(struct req *r, struct resp *out)

@@ -182,10 +182,13 @@ static void stream_end(struct mp_stream *st)
 }
 
 /* Moves part p into field f; spooled values are mapped. */
-static int take(struct mp_stream *st, struct mp_part *p, struct mp_field *f)
+static int take(struct mp_stream *st, struct mp_part *p, struct mp_field *f,
+		unsigned flags)
 {
 	char m[128];
 
+	if (f->seen && (flags & MP_REPEAT_FIRST))
+		return MHD_YES;
 	if (f->seen) {
 		snprintf(m, sizeof(m), "field '%s' given twice", f->name);
 		return fail(st, ESD_EINVAL, m);
@@ -215,8 +218,18 @@ static int take(struct mp_stream *st, struct mp_part *p, struct mp_field *f)
 
 int mp_parse(struct req *r, struct mp_field *fields, char *msg, size_t msglen)
 {
+	return mp_parse_flags(r, fields, 0, NULL, 0, msg, msglen);
+}
+
+int mp_parse_flags(struct req *r, struct mp_field *fields, unsigned flags,
+		   char *extra, size_t extralen, char *msg, size_t msglen)
+{
 	struct mp_stream *st;
+	size_t xl = 0;
 	int err;
+
+	if (extra != NULL && extralen > 0)
+		extra[0] = '\0';
 
 	for (struct mp_field *f = fields; f->name != NULL; f++) {
 		f->data = NULL;
@@ -243,14 +256,23 @@ int mp_parse(struct req *r, struct mp_field *fields, char *msg, size_t msglen)
 		for (f = fields; f->name != NULL; f++)
 			if (strcmp(f->name, st->part[i].name) == 0)
 				break;
-		if (f->name == NULL) {
+		if (f->name == NULL && (flags & MP_EXTRA_IGNORE)) {
+			if (extra != NULL && xl + 1 < extralen &&
+			    strstr(extra, st->part[i].name) == NULL) {
+				int n = snprintf(extra + xl, extralen - xl, "%s%s",
+						 xl ? "," : "", st->part[i].name);
+
+				xl = n > 0 && (size_t)n < extralen - xl ? xl + (size_t)n
+									: extralen - 1;
+			}
+		} else if (f->name == NULL) {
 			char m[128];
 
 			snprintf(m, sizeof(m), "unknown field '%.64s'",
 				 st->part[i].name);
 			fail(st, ESD_EINVAL, m);
 		} else {
-			take(st, &st->part[i], f);
+			take(st, &st->part[i], f, flags);
 		}
 	}
 	err = st->err;

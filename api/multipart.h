@@ -45,6 +45,15 @@ void mp_stream_free(struct req *r);
  */
 int mp_parse(struct req *r, struct mp_field *fields, char *msg, size_t msglen);
 
+/* mp_parse, with leniency for callers that speak another product's
+ * dialect (the BSrE routes): MP_EXTRA_IGNORE drops fields not in the list
+ * (their names, comma-separated, in extra), MP_REPEAT_FIRST keeps the
+ * first of a repeated field. The native API calls mp_parse (strict). */
+#define MP_EXTRA_IGNORE 1u
+#define MP_REPEAT_FIRST 2u
+int mp_parse_flags(struct req *r, struct mp_field *fields, unsigned flags,
+		   char *extra, size_t extralen, char *msg, size_t msglen);
+
 /* Frees every field's data, wiping values up to 4 KiB (passphrases,
  * codes; not documents); unmaps and closes spooled ones. */
 void mp_free(struct mp_field *fields);

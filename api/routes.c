@@ -378,6 +378,9 @@ const struct route api_routes[] = {
 	  "bsre_check_status" },
 	{ "POST", "/api/v2/user/register", api_bsre_register, ROUTE_AUTH,
 	  "bsre_register" },
+	/* The same, at the path the TypeScript client uses. */
+	{ "POST", "/api/v2/user/registration", api_bsre_register, ROUTE_AUTH,
+	  "bsre_registration" },
 	{ "POST", "/api/v2/seal/get/activation", api_bsre_seal_activation,
 	  ROUTE_AUTH, "bsre_seal_activation" },
 	{ "POST", "/api/v2/seal/get/totp", api_bsre_seal_totp, ROUTE_AUTH,

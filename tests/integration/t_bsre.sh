@@ -216,5 +216,106 @@ eq "a code of the revoked activation: 400 2041" "400 2041" "$(v2 /api/v2/seal/pd
 eq "v2 /api/v2/verify/pdf: 200" 200 "$(v2 /api/v2/verify/pdf "{\"file\":\"$B64S\"}")"
 eq "... conclusion VALID, integrity valid" "VALID True" \
 	"$(jget "$TMP/body" conclusion) $(jget "$TMP/body" signatureInformations.0.integrityValid)"
+# What the public BSrE client libraries send and read (docs/bsre-compat.md,
+# "Clients"): each request below is shaped as a client's documented usage.
+widget_page() { # the page (from 1) that shows the signature widget
+	qpdf --json=2 --json-key=pages --json-key=qpdf "$1" | $PY -c 'import json,sys
+d=json.load(sys.stdin); o=d["qpdf"][1]
+sig=[k for k,v in o.items() if isinstance(v.get("value"),dict) and v["value"].get("/FT")=="/Sig" and "/Rect" in v["value"]]
+for i,p in enumerate(d["pages"]):
+	a=o.get("obj:"+p["object"],{}).get("value",{}).get("/Annots",[])
+	if isinstance(a,str): a=o.get("obj:"+a,{}).get("value",[])
+	if any("obj:"+x in sig for x in a if isinstance(x,str)): print(i+1)'
+}
+# Go client, application code: halaman and jenis_response beside the
+# fields, on a 17-page document.
+eq "v1 with halaman=TERAKHIR, jenis_response=BASE64: 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F halaman=TERAKHIR -F jenis_response=BASE64 \
+	-F xAxis=40 -F yAxis=40 -F width=200 -F height=80)"
+base64 -d "$TMP/body" >"$TMP/b64.pdf" 2>/dev/null
+check "... the body is the signed PDF in base64 (pdfsig: valid)" bash -c "pdfsig '$TMP/b64.pdf' | grep -q 'Signature is Valid'"
+check "... with the id_dokumen header" grep -qi '^id_dokumen: [0-9a-f]\{64\}' "$TMP/headers"
+eq "... the box is on the last page (17)" 17 "$(widget_page "$TMP/b64.pdf")"
+eq "halaman=PERTAMA, jenis_response=BYTE: 200, the PDF itself" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F halaman=PERTAMA -F jenis_response=BYTE \
+	-F page=5 -F xAxis=40 -F yAxis=40 -F width=200 -F height=80)"
+cp "$TMP/body" "$TMP/first.pdf"
+eq "... the box is on the first page" 1 "$(widget_page "$TMP/first.pdf")"
+eq "halaman=TENGAH: 400 2055" "400 2055" "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK \
+	-F "passphrase=$PHRASE" -F halaman=TENGAH) $(sc)"
+eq "a field esignd does not know (ignored, as BSrE does): 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=invisible -F kategori=surat)"
+# The log line tells an operator which fields clients send; only once.
+post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK -F "passphrase=$PHRASE" -F kategori=surat >/dev/null
+eq "... named in the log once" 1 "$(grep -c "ignoring field 'kategori'" "$TMP/daemon.log")"
+eq "the native form stays strict: halaman on /v1/seal is 400 bad_request" "400 bad_request" \
+	"$(post /v1/seal -F "file=@$PDF" -F "key=$SEAL" -F halaman=PERTAMA) $(json_err)"
+# imageTTD twice (a form builder appending the image again): the first.
+pdftoppm -r 10 -f 2 -l 2 -png "$PDF" "$TMP/ttd2" >/dev/null 2>&1
+eq "imageTTD given twice: 200 (the first is drawn)" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F image=true -F "imageTTD=@$TTD;type=image/png" \
+	-F "imageTTD=@$(ls "$TMP"/ttd2*.png | head -1);type=image/png" -F xAxis=40 -F yAxis=40 -F width=300 -F height=100)"
+check "... valid (pdfsig)" bash -c "pdfsig '$TMP/body' | grep -q 'Signature is Valid'"
+qpdf --qdf --object-streams=disable "$TMP/body" "$TMP/twice.pdf"
+W1=$($PY -c 'import struct,sys; print(struct.unpack(">I", open(sys.argv[1],"rb").read()[16:20])[0])' "$TTD")
+check "... the image drawn is the first one (its width, $W1)" grep -a -q "/Width $W1\b" "$TMP/twice.pdf"
+# A client README's configuration: coordinates with many decimals.
+eq "xAxis=410.21347882534775 (a README's configuration): 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F page=1 -F xAxis=410.21347882534775 \
+	-F yAxis=100.5000000000001 -F width=120.25 -F height=60.125)"
+eq "... the box where asked" "410 100 530 161" "$(widget_rect "$TMP/body")"
+eq "a coordinate over 64 bytes: 400 2055, naming the field" "400 2055 yes" "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F "yAxis=0.$(printf '%080d' 1)") $(sc) $(jget "$TMP/body" detail | grep -q yAxis && echo yes)"
+eq "a coordinate that is no number: 400 2055, naming the field" "400 2055 yes" "$(post /api/sign/pdf -F "file=@$PDF" \
+	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F xAxis=kiri) $(sc) $(jget "$TMP/body" detail | grep -q xAxis && echo yes)"
+# PHP/Guzzle multipart sends true as "1".
+for v in 1 TRUE; do
+	eq "image=$v with imageTTD: 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK \
+		-F "passphrase=$PHRASE" -F tampilan=visible -F image=$v -F "imageTTD=@$TTD;type=image/png" \
+		-F xAxis=40 -F yAxis=40 -F width=300 -F height=100)"
+	qpdf --qdf --object-streams=disable "$TMP/body" "$TMP/img-$v.pdf"
+done
+post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F image=0 \
+	-F "imageTTD=@$TTD;type=image/png" -F xAxis=40 -F yAxis=40 -F width=300 -F height=100 >/dev/null
+qpdf --qdf --object-streams=disable "$TMP/body" "$TMP/img-0.pdf"
+N0=$(grep -a -c '/Subtype /Image' "$TMP/img-0.pdf")
+check "... the specimen is drawn for image=1 and image=TRUE, not for image=0" bash -c \
+	"[ \$(grep -a -c '/Subtype /Image' '$TMP/img-1.pdf') -gt $N0 ] && [ \$(grep -a -c '/Subtype /Image' '$TMP/img-TRUE.pdf') -gt $N0 ]"
+eq "image=maybe: 400 2055" "400 2055" "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=maybe) $(sc)"
+eq "GET /api/sign/download/{id}: 200 with the id_dokumen header" "200 $IDDOK" \
+	"$(post /api/sign/download/$IDDOK -X GET) $(sed -n 's/^id_dokumen: *\([0-9a-f]*\).*/\1/Ip' "$TMP/headers" | tr -d '\r')"
+# A request without any credential: BSrE's form.
+eq "no credential: 401 2011 in BSrE's form" "401 2011 Autentikasi klien gagal" \
+	"$(curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$D/ca.pem" -F "file=@$PDF" -F nik=$NIK \
+	"$URL/api/sign/pdf") $(sc) $(jget "$TMP/body" error)"
+# esign-ts: sign(['a.pdf','b.pdf'], [SignatureProperties.invisible()], …)
+eq "v2: one signatureProperties entry for 2 files: 200, both signed" "200 2" "$(v2sign "{\"nik\":\"$NIK\",
+	\"passphrase\":\"$PHRASE\",\"signatureProperties\":[{\"tampilan\":\"INVISIBLE\",\"reason\":\"Setuju\"}],
+	\"file\":[\"$B64\",\"$B64\"]}") $(jget "$TMP/body" file | $PY -c 'import sys,ast; print(len(ast.literal_eval(sys.stdin.read())))' 2>/dev/null)"
+jget "$TMP/body" file.1 | base64 -d >"$TMP/one4all.pdf"
+check "... the second file carries the one entry's reason (pdfsig: valid)" bash -c \
+	"pdfsig '$TMP/one4all.pdf' | grep -q 'Signature is Valid' && grep -a -q '/Reason *(Setuju)' '$TMP/one4all.pdf'"
+eq "2 entries for 3 files: 400 2055" "400 2055" "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{},{}],\"file\":[\"$B64\",\"$B64\",\"$B64\"]}") $(sc)"
+eq "v2 POST /api/v2/user/registration (esign-ts): 200 WAITING_FOR_VERIFICATION" "200 WAITING_FOR_VERIFICATION" \
+	"$(post /api/v2/user/registration -d '{"nama":"Sri","email":"sri@agency.go.id"}') $(jget "$TMP/body" status)"
+eq "v2 numbers as strings (\"page\":\"1\",\"originX\":\"400\"): 200" 200 "$(v2sign "{\"nik\":\"$NIK\",
+	\"passphrase\":\"$PHRASE\",\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"page\":\"1\",\"originX\":\"400\",
+	\"originY\":\"50.5\",\"width\":\"100\",\"height\":\"40\",\"reason\":\"null\",\"location\":\"null\"}],\"file\":[\"$B64\"]}")"
+jget "$TMP/body" file.0 | base64 -d >"$TMP/strnum.pdf"
+eq "... the box where asked" "400 50 500 90" "$(widget_rect "$TMP/strnum.pdf")"
+check "... reason and location \"null\" are absent, not the word" bash -c \
+	"pdfsig '$TMP/strnum.pdf' | grep -q 'Signature is Valid' && ! grep -a -q '(null)' '$TMP/strnum.pdf' && \
+	 ! grep -a -q '/Reason' '$TMP/strnum.pdf'"
+eq "\"page\":\"satu\": 400 2055" "400 2055" "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"page\":\"satu\"}],\"file\":[\"$B64\"]}") $(sc)"
+eq "\"data\":\"2\" on get/totp: 200" 200 "$(post /api/v2/sign/get/totp -d "{\"nik\":\"$NIK\",\"data\":\"2\"}")"
+# The Odoo addon reads message (and timestamp, path) of a v2 refusal.
+eq "a v2 refusal carries message, timestamp and path" "2031 Passphrase anda salah /api/v2/sign/pdf yes" \
+	"$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"salah\",\"file\":[\"$B64\"]}" >/dev/null; sc) $(jget "$TMP/body" message) $(jget "$TMP/body" path) $(jget "$TMP/body" timestamp | grep -q '^20[0-9-]*T[0-9:]*Z$' && echo yes)"
+eq "... a refusal before the route too (no credential)" "2011 Autentikasi klien gagal /api/v2/sign/pdf" \
+	"$(curl -s -o "$TMP/body" --cacert "$D/ca.pem" -H 'Content-Type: application/json' -d '{}' \
+	"$URL/api/v2/sign/pdf"; sc) $(jget "$TMP/body" message) $(jget "$TMP/body" path)"
 check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
 finish
