@@ -282,7 +282,8 @@ N0=$(grep -a -c '/Subtype /Image' "$TMP/img-0.pdf")
 check "... the specimen is drawn for image=1 and image=TRUE, not for image=0" bash -c \
 	"[ \$(grep -a -c '/Subtype /Image' '$TMP/img-1.pdf') -gt $N0 ] && [ \$(grep -a -c '/Subtype /Image' '$TMP/img-TRUE.pdf') -gt $N0 ]"
 eq "image=maybe: 400 2055" "400 2055" "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK \
-	-F "passphrase=$PHRASE" -F tampilan=visible -F image=maybe) $(sc)"
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=maybe -F "imageTTD=@$TTD;type=image/png" \
+	-F xAxis=40 -F yAxis=40 -F width=300 -F height=100) $(sc)"
 eq "GET /api/sign/download/{id}: 200 with the id_dokumen header" "200 $IDDOK" \
 	"$(post /api/sign/download/$IDDOK -X GET) $(sed -n 's/^id_dokumen: *\([0-9a-f]*\).*/\1/Ip' "$TMP/headers" | tr -d '\r')"
 # A request without any credential: BSrE's form.
@@ -302,12 +303,15 @@ eq "v2 POST /api/v2/user/registration (esign-ts): 200 WAITING_FOR_VERIFICATION" 
 	"$(post /api/v2/user/registration -d '{"nama":"Sri","email":"sri@agency.go.id"}') $(jget "$TMP/body" status)"
 eq "v2 numbers as strings (\"page\":\"1\",\"originX\":\"400\"): 200" 200 "$(v2sign "{\"nik\":\"$NIK\",
 	\"passphrase\":\"$PHRASE\",\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"page\":\"1\",\"originX\":\"400\",
-	\"originY\":\"50.5\",\"width\":\"100\",\"height\":\"40\",\"reason\":\"null\",\"location\":\"null\"}],\"file\":[\"$B64\"]}")"
+	\"originY\":\"50.5\",\"width\":\"100\",\"height\":\"40\"}],\"file\":[\"$B64\"]}")"
 jget "$TMP/body" file.0 | base64 -d >"$TMP/strnum.pdf"
 eq "... the box where asked" "400 50 500 90" "$(widget_rect "$TMP/strnum.pdf")"
-check "... reason and location \"null\" are absent, not the word" bash -c \
-	"pdfsig '$TMP/strnum.pdf' | grep -q 'Signature is Valid' && ! grep -a -q '(null)' '$TMP/strnum.pdf' && \
-	 ! grep -a -q '/Reason' '$TMP/strnum.pdf'"
+eq "v2 reason and location \"null\": 200" 200 "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{\"tampilan\":\"INVISIBLE\",\"reason\":\"null\",\"location\":\"null\"}],\"file\":[\"$B64\"]}")"
+jget "$TMP/body" file.0 | base64 -d >"$TMP/nullreason.pdf"
+check "... absent from the signature, not the word" bash -c \
+	"pdfsig '$TMP/nullreason.pdf' | grep -q 'Signature is Valid' && ! grep -a -q '(null)' '$TMP/nullreason.pdf' && \
+	 ! grep -a -q '/Reason' '$TMP/nullreason.pdf'"
 eq "\"page\":\"satu\": 400 2055" "400 2055" "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",
 	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"page\":\"satu\"}],\"file\":[\"$B64\"]}") $(sc)"
 eq "\"data\":\"2\" on get/totp: 200" 200 "$(post /api/v2/sign/get/totp -d "{\"nik\":\"$NIK\",\"data\":\"2\"}")"
