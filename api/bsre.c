@@ -419,13 +419,31 @@ out:
 /* Status in BSrE's words of the subscriber ref ("nik:…", "email:…"). */
 void bsre_user_status(struct req *r, struct resp *out, const char *ref)
 {
+	const char *st;
 	json_t *ans;
 
 	if (bsre_ra(r, out, "subscriber.status", json_pack("{s:s}", "id", ref), "sign",
 	       &ans) != 0)
 		return;
-	bsre_ok(out, json_pack("{s:O}", "status", json_object_get(ans, "status")),
-	   "Status pengguna");
+	st = json_string_value(json_object_get(ans, "status"));
+	st = st != NULL ? st : "NOT_REGISTERED";
+	/* As BSrE answers (the client READMEs' samples): an unknown user is
+	 * status_code 1110 "User belum terdaftar", an issued one 1111 with
+	 * its certificate's status in the message. */
+	if (strcmp(st, "NOT_REGISTERED") == 0) {
+		resp_json(out, 200, json_pack("{s:i, s:s, s:s}", "status_code", 1110,
+					      "status", st, "message",
+					      "User belum terdaftar"));
+	} else {
+		char msg[128];
+
+		if (strcmp(st, "ISSUE") == 0)
+			snprintf(msg, sizeof(msg), "User sudah terdaftar dan memiliki "
+				 "sertifikat dengan status %s", st);
+		else
+			snprintf(msg, sizeof(msg), "Status pengguna");
+		bsre_ok(out, json_pack("{s:s}", "status", st), msg);
+	}
 	json_decref(ans);
 }
 

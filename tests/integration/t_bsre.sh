@@ -94,8 +94,11 @@ eq "a wrong passphrase: 400" 400 "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$N
 eq "... {\"error\":\"Passphrase anda salah\",\"status_code\":2031}" "Passphrase anda salah 2031" \
 	"$(jget "$TMP/body" error) $(sc)"
 eq "v1 /api/user/status/{nik}: ISSUE" ISSUE "$(post /api/user/status/$NIK -X GET >/dev/null; jget "$TMP/body" status)"
-eq "... an unknown NIK: NOT_REGISTERED" NOT_REGISTERED \
-	"$(post /api/user/status/3171000000009999 -X GET >/dev/null; jget "$TMP/body" status)"
+eq "... its status_code and message as the node client's README sample" \
+	"1111 User sudah terdaftar dan memiliki sertifikat dengan status ISSUE" "$(sc) $(jget "$TMP/body" message)"
+eq "... an unknown NIK: 200, status_code 1110 \"User belum terdaftar\", NOT_REGISTERED (the README sample)" \
+	"200 1110 User belum terdaftar NOT_REGISTERED" "$(post /api/user/status/3171000000009999 -X GET) $(sc) \
+$(jget "$TMP/body" message) $(jget "$TMP/body" status)"
 $VA --json user register --name "Baru" --nik 3171000000000008 --email baru@agency.go.id --unit X >/dev/null
 eq "... a registration not yet verified: WAITING_FOR_VERIFICATION" WAITING_FOR_VERIFICATION \
 	"$(post /api/user/status/3171000000000008 -X GET >/dev/null; jget "$TMP/body" status)"
