@@ -113,48 +113,47 @@ out:
 	return rc;
 }
 
-/* Every seal code names its activation: they end with it. An enrolled
- * authenticator stays (it is the officer's; an admin removes it). */
-static int deactivate(struct keeper *k, struct caller *c, struct store_txn *t,
-		      json_t *sub, void *arg, struct reply *r)
+/* A change that drops one member of a seal's record, if op is allowed
+ * to the caller. */
+struct seal_drop {
+	enum pol_seal_op op;
+	const char *member;
+};
+
+static int drop_member(struct keeper *k, struct caller *c, struct store_txn *t,
+		       json_t *sub, void *arg, struct reply *r)
 {
+	const struct seal_drop *d = arg;
 	json_t *tmp = NULL;
 	int rc;
 
-	(void)arg;
-	rc = seal_for(k, c, POL_SEAL_DEACTIVATE, str(sub, "id"), t, &tmp, r);
+	rc = seal_for(k, c, d->op, str(sub, "id"), t, &tmp, r);
 	json_decref(tmp);
-	json_object_del(sub, "seal_activation");
+	json_object_del(sub, d->member);
 	return rc;
 }
 
+/* Every seal code names its activation: they end with it. An enrolled
+ * authenticator stays (it is the officer's; an admin removes it). */
 int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
 		       struct reply *r)
 {
-	return kra_change_sub(k, c, str(a, "id"), "seal.deactivate", deactivate,
-			      NULL, r);
+	static const struct seal_drop d = { POL_SEAL_DEACTIVATE,
+					    "seal_activation" };
+
+	return kra_change_sub(k, c, str(a, "id"), "seal.deactivate",
+			      drop_member, (void *)&d, r);
 }
 
 /* An admin removes a seal's enrolled authenticator (a lost phone, an
  * officer who left): audited; the officer enrols again. */
-static int totp_reset(struct keeper *k, struct caller *c, struct store_txn *t,
-		      json_t *sub, void *arg, struct reply *r)
-{
-	json_t *tmp = NULL;
-	int rc;
-
-	(void)arg;
-	rc = seal_for(k, c, POL_SEAL_ENROL_RESET, str(sub, "id"), t, &tmp, r);
-	json_decref(tmp);
-	json_object_del(sub, "totp");
-	return rc;
-}
-
 int op_seal_totp_reset(struct keeper *k, struct caller *c, json_t *a,
 		       struct reply *r)
 {
-	return kra_change_sub(k, c, str(a, "id"), "seal.totp.reset", totp_reset,
-			      NULL, r);
+	static const struct seal_drop d = { POL_SEAL_ENROL_RESET, "totp" };
+
+	return kra_change_sub(k, c, str(a, "id"), "seal.totp.reset",
+			      drop_member, (void *)&d, r);
 }
 
 /*
