@@ -15,10 +15,9 @@
 #include "daemon/ipc.h"
 #include "daemon/proto.h"
 #include "hsm/hsm.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
-/* NEED_CLIENT: any authenticated caller; the handler checks its grants. */
-enum need { NEED_NONE, NEED_CLIENT, NEED_ADMIN, NEED_ADMIN_PEER };
 
 struct keeper {
 	struct esd_config cfg;
@@ -32,8 +31,8 @@ struct keeper {
 struct caller {
 	struct cred cred;
 	char actor[96];    /* for the audit log: "uid:1000", "client:admin" */
-	int admin;
-	char role[16];     /* "admin", "verifier", "officer", "client" or "" */
+	int admin;         /* role == POL_ROLE_ADMIN */
+	enum pol_role role;
 	char default_key[HSM_LABEL_MAX + 1];
 	json_t *keys;      /* the client's key grants (array of labels) */
 	json_t *seals;     /* an officer's seals (array of subscriber ids):

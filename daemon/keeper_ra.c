@@ -82,32 +82,20 @@ static int check_common(json_t *a, struct reply *r)
 	return 0;
 }
 
-/* 1 if role is in the comma-separated list. */
-static int role_in(const char *list, const char *role)
-{
-	size_t n = strlen(role);
-
-	for (const char *p = list; n > 0 && (p = strstr(p, role)) != NULL; p++)
-		if ((p == list || p[-1] == ',' || p[-1] == ' ') &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return 1;
-	return 0;
-}
-
 /* The profile of service names the roles that may register under it. */
 static int profile_allows(struct keeper *k, struct caller *c,
 			  const char *service, struct reply *r)
 {
 	char roles[64];
+	struct pol_verdict v;
 
 	pthread_mutex_lock(&k->cfg_mu);
 	snprintf(roles, sizeof(roles), "%s", strcmp(service, "seal") == 0
 		 ? k->cfg.profile_seal.roles : k->cfg.profile_individual.roles);
 	pthread_mutex_unlock(&k->cfg_mu);
-	if (role_in(roles, c->role))
+	if (pol_profile_allows(roles, c->role, service, &v) == 0)
 		return 0;
-	return fail(r, ESD_EPERM, "the %s profile is not for the %s role",
-		    service, c->role[0] ? c->role : "anonymous");
+	return fail(r, v.code, "%s", v.msg);
 }
 
 /* The living subscriber (not rejected or revoked) that ra_index key
@@ -317,14 +305,15 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 static int load_pending(struct store_txn *t, struct caller *c, const char *id,
 			json_t **req, json_t **sub, struct reply *r)
 {
+	struct pol_verdict v;
 	int rc = load(t, DB_REQUESTS, id, "request", req, r);
 
 	if (rc == 0 && !kra_str_is(*req, "state", "pending"))
 		rc = fail(r, ESD_EEXIST, "request %s is %s, not pending", id,
 			  str(*req, "state"));
-	if (rc == 0 && kra_str_is(*req, "created_by", c->actor))
-		rc = fail(r, ESD_EEXIST, "request %s was made by %s: a second "
-			  "verifier decides it", id, c->actor);
+	if (rc == 0 && pol_four_eyes(kra_str_is(*req, "created_by", c->actor),
+				     id, &v) != 0)
+		rc = fail(r, v.code, "%s", v.msg);
 	if (rc == 0)
 		rc = load(t, DB_SUBSCRIBERS, str(*req, "subscriber"), "subscriber",
 			  sub, r);

@@ -471,72 +471,62 @@ static int op_client_list(struct keeper *k, struct caller *c, json_t *a,
 
 /* ---- dispatch ---- */
 
-/* A seal officer's session may call the WHO_ANYONE and WHO_SESSION rows
- * and the *_SEAL ones, for a seal their account names ("id"), and
- * nothing else. */
-enum who { WHO_ANYONE, WHO_CLIENT /* any credential: the op decides */,
-	   WHO_SESSION /* WHO_CLIENT, an officer's session too */,
-	   WHO_SEAL /* WHO_CLIENT, or an officer for their seal */,
-	   WHO_VERIFIER, WHO_STAFF /* verifier or admin */,
-	   WHO_STAFF_SEAL /* WHO_STAFF, or an officer for their seal */,
-	   WHO_ADMIN };
-
 static const struct ra_op {
 	const char *name;
 	int (*fn)(struct keeper *, struct caller *, json_t *, struct reply *);
-	enum who who;
+	enum pol_need who;            /* policy/access.c */
 	int changes;                  /* serialised by ra_mu */
 	const char *fields[8];        /* allowed; the first ones up to the
 				       * first "?"-prefixed are required */
 } ops[] = {
-	{ "individual.register", op_register_individual, WHO_CLIENT, 1,
+	{ "individual.register", op_register_individual, POL_NEED_CLIENT, 1,
 	  { "name", "nik", "email", "unit", "?org", "?lang" } },
-	{ "individual.apply", op_apply_individual, WHO_CLIENT, 1,
+	{ "individual.apply", op_apply_individual, POL_NEED_CLIENT, 1,
 	  { "name", "email", "?nik", "?unit", "?org", "?lang" } },
-	{ "seal.register", op_register_seal, WHO_CLIENT, 1,
+	{ "seal.register", op_register_seal, POL_NEED_CLIENT, 1,
 	  { "name", "email", "letter", "?org", "?lang", "?org_id" } },
-	{ "request.approve", op_approve, WHO_VERIFIER, 1, { "id" } },
-	{ "request.reject", op_reject, WHO_VERIFIER, 1, { "id", "reason" } },
-	{ "subscriber.renew", op_renew, WHO_VERIFIER, 1, { "id" } },
-	{ "subscriber.revoke", op_revoke, WHO_VERIFIER, 1, { "id", "reason" } },
-	{ "individual.activate", op_activate, WHO_ANYONE, 1,
+	{ "request.approve", op_approve, POL_NEED_VERIFIER, 1, { "id" } },
+	{ "request.reject", op_reject, POL_NEED_VERIFIER, 1, { "id", "reason" } },
+	{ "subscriber.renew", op_renew, POL_NEED_VERIFIER, 1, { "id" } },
+	{ "subscriber.revoke", op_revoke, POL_NEED_VERIFIER, 1, { "id", "reason" } },
+	{ "individual.activate", op_activate, POL_NEED_ANYONE, 1,
 	  { "subscriber", "code", "passphrase" } },
-	{ "request.list", op_request_list, WHO_STAFF, 0,
+	{ "request.list", op_request_list, POL_NEED_STAFF, 0,
 	  { "?state", "?type", "?service", "?subscriber", "?limit" } },
-	{ "request.show", op_request_show, WHO_STAFF, 0, { "id" } },
-	{ "subscriber.list", op_subscriber_list, WHO_STAFF, 0,
+	{ "request.show", op_request_show, POL_NEED_STAFF, 0, { "id" } },
+	{ "subscriber.list", op_subscriber_list, POL_NEED_STAFF, 0,
 	  { "?kind", "?status", "?q", "?limit" } },
-	{ "subscriber.show", op_subscriber_show, WHO_STAFF_SEAL, 0, { "id" } },
-	{ "cert.show", op_cert_show, WHO_STAFF, 0, { "id" } },
-	{ "letter.get", op_letter, WHO_STAFF, 0, { "id" } },
-	{ "sla.report", op_sla, WHO_STAFF, 0, { "from", "to" } },
-	{ "crl.issue", op_crl_issue, WHO_ADMIN, 1, { "id" } },
-	{ "client.add", op_client_add, WHO_ADMIN, 1,
+	{ "subscriber.show", op_subscriber_show, POL_NEED_STAFF_SEAL, 0, { "id" } },
+	{ "cert.show", op_cert_show, POL_NEED_STAFF, 0, { "id" } },
+	{ "letter.get", op_letter, POL_NEED_STAFF, 0, { "id" } },
+	{ "sla.report", op_sla, POL_NEED_STAFF, 0, { "from", "to" } },
+	{ "crl.issue", op_crl_issue, POL_NEED_ADMIN, 1, { "id" } },
+	{ "client.add", op_client_add, POL_NEED_ADMIN, 1,
 	  { "name", "role", "?keys", "?default_key" } },
-	{ "client.list", op_client_list, WHO_ADMIN, 0, { NULL } },
-	{ "key.csr", op_key_csr, WHO_ADMIN, 0, { "id", "subject" } },
-	{ "key.rotate", op_key_rotate, WHO_ADMIN, 1, { "id" } },
-	{ "subscriber.unlock", op_unlock, WHO_VERIFIER, 1, { "id" } },
-	{ "subscriber.reset", op_reset, WHO_VERIFIER, 1, { "id" } },
-	{ "individual.passphrase", op_passphrase_change, WHO_ANYONE, 1,
+	{ "client.list", op_client_list, POL_NEED_ADMIN, 0, { NULL } },
+	{ "key.csr", op_key_csr, POL_NEED_ADMIN, 0, { "id", "subject" } },
+	{ "key.rotate", op_key_rotate, POL_NEED_ADMIN, 1, { "id" } },
+	{ "subscriber.unlock", op_unlock, POL_NEED_VERIFIER, 1, { "id" } },
+	{ "subscriber.reset", op_reset, POL_NEED_VERIFIER, 1, { "id" } },
+	{ "individual.passphrase", op_passphrase_change, POL_NEED_ANYONE, 1,
 	  { "subscriber", "passphrase", "new_passphrase" } },
-	{ "seal.activate", op_seal_activate, WHO_SEAL, 1, { "id" } },
-	{ "seal.deactivate", op_seal_deactivate, WHO_SEAL, 1, { "id" } },
-	{ "seal.code", op_seal_code, WHO_SEAL, 1,
+	{ "seal.activate", op_seal_activate, POL_NEED_SEAL, 1, { "id" } },
+	{ "seal.deactivate", op_seal_deactivate, POL_NEED_SEAL, 1, { "id" } },
+	{ "seal.code", op_seal_code, POL_NEED_SEAL, 1,
 	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
-	{ "seal.totp", op_seal_totp, WHO_SEAL, 1, { "id" } },
-	{ "seal.totp.reset", op_seal_totp_reset, WHO_SEAL, 1, { "id" } },
-	{ "individual.otp", op_individual_otp, WHO_CLIENT, 1,
+	{ "seal.totp", op_seal_totp, POL_NEED_SEAL, 1, { "id" } },
+	{ "seal.totp.reset", op_seal_totp_reset, POL_NEED_SEAL, 1, { "id" } },
+	{ "individual.otp", op_individual_otp, POL_NEED_CLIENT, 1,
 	  { "id", "documents" } },
-	{ "individual.authorize", op_individual_authorize, WHO_CLIENT, 1,
+	{ "individual.authorize", op_individual_authorize, POL_NEED_CLIENT, 1,
 	  { "id", "passphrase", "?digests" } },
-	{ "subscriber.status", op_subscriber_status, WHO_CLIENT, 0, { "id" } },
-	{ "user.create", op_user_create, WHO_ADMIN, 1,
+	{ "subscriber.status", op_subscriber_status, POL_NEED_CLIENT, 0, { "id" } },
+	{ "user.create", op_user_create, POL_NEED_ADMIN, 1,
 	  { "name", "email", "role", "?lang", "?seals" } },
-	{ "login", op_login, WHO_ANYONE, 1,
+	{ "login", op_login, POL_NEED_ANYONE, 1,
 	  { "name", "password", "?new_password", "?totp" } },
-	{ "logout", op_logout, WHO_SESSION, 1, { NULL } },
-	{ "key.import", op_key_import, WHO_ADMIN, 1,
+	{ "logout", op_logout, POL_NEED_SESSION, 1, { NULL } },
+	{ "key.import", op_key_import, POL_NEED_ADMIN, 1,
 	  { "id", "cert", "chain", "purpose" } },
 };
 
@@ -569,36 +559,23 @@ static int check_fields(const struct ra_op *op, json_t *a, struct reply *r)
 	return 0;
 }
 
-/* Whether the caller's role may call op at all: 0, or the error. */
-static int role_may(const struct ra_op *op, struct caller *c, struct reply *r)
+/* Whether c may call op (policy/access.c): before its arguments are
+ * read (a = NULL), its role; after, for an officer, whether the seal
+ * ("id") is one their account names. */
+static int may_call(const struct ra_op *op, struct caller *c, json_t *a,
+		    struct reply *r)
 {
-	if (op->who != WHO_ANYONE && c->cred.kind == CRED_NONE)
-		return ESD_EAUTH;
-	if (strcmp(c->role, "officer") == 0)
-		return op->who == WHO_ANYONE || op->who == WHO_SESSION ||
-		       op->who == WHO_SEAL || op->who == WHO_STAFF_SEAL ? 0
-		       : fail(r, ESD_EPERM, "%s is not for a seal officer, who "
-			      "manages the activation of their seals", op->name);
-	if ((op->who == WHO_VERIFIER && strcmp(c->role, "verifier") != 0) ||
-	    ((op->who == WHO_STAFF || op->who == WHO_STAFF_SEAL) &&
-	     strcmp(c->role, "verifier") != 0 && !c->admin) ||
-	    (op->who == WHO_ADMIN && !c->admin))
-		return fail(r, ESD_EPERM, "%s needs the %s role", op->name,
-			    op->who == WHO_ADMIN ? "admin"
-			    : op->who == WHO_VERIFIER ? "verifier"
-						      : "verifier or admin");
-	return 0;
-}
+	struct pol_caller pc = { c->role, c->cred.kind != CRED_NONE,
+				 c->cred.kind == CRED_PEER, -1 };
+	struct pol_verdict v;
+	int rc;
 
-/* An officer acts for the seals their account names, and no other. */
-static int officer_seal(const struct ra_op *op, struct caller *c, json_t *a,
-			struct reply *r)
-{
-	if (strcmp(c->role, "officer") != 0 || op->who == WHO_ANYONE ||
-	    op->who == WHO_SESSION || kra_holds(c->seals, str(a, "id")))
-		return 0;
-	return fail(r, ESD_EPERM, "this officer may not act for %.64s",
-		    str(a, "id") ?: "this");
+	if (a != NULL)
+		pc.names_seal = kra_holds(c->seals, str(a, "id"));
+	rc = pol_may_call(&pc, op->who, op->name, &v);
+	if (rc != 0)
+		snprintf(r->msg, sizeof(r->msg), "%s", v.msg);
+	return rc;
 }
 
 int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
@@ -617,14 +594,14 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 			break;
 	if (i == ESD_ARRAY_LEN(ops))
 		return fail(r, ESD_ENOTFOUND, "no operation '%s'", name);
-	if ((rc = role_may(&ops[i], c, r)) != 0)
+	if ((rc = may_call(&ops[i], c, NULL, r)) != 0)
 		return rc;
 	a = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
 	if (a == NULL || !json_is_object(a)) {
 		json_decref(a);
 		return fail(r, ESD_EJSON, "the arguments must be a JSON object");
 	}
-	rc = officer_seal(&ops[i], c, a, r);
+	rc = c->role == POL_ROLE_OFFICER ? may_call(&ops[i], c, a, r) : 0;
 	if (rc == 0)
 		rc = check_fields(&ops[i], a, r);
 	if (rc == 0 && ops[i].changes) {

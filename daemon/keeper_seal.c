@@ -29,7 +29,7 @@ static int seal_for(struct keeper *k, struct caller *c, enum pol_seal_op op,
 	struct reply tmp;
 	int rc;
 
-	a.role = pol_role_parse(c->role, c->admin);
+	a.role = c->role;
 	a.named = a.role == POL_ROLE_OFFICER ? kra_holds(c->seals, id)
 		  : a.role == POL_ROLE_CLIENT ? kra_holds(c->keys, id) : 0;
 	memset(&f, 0, sizeof(f));

@@ -365,8 +365,8 @@ int keeper_session_auth(struct keeper *k, struct store_txn *t, const char *hex,
 		return ESD_EAUTH;
 	}
 	snprintf(c->actor, sizeof(c->actor), "user:%s", str(s, "user"));
-	snprintf(c->role, sizeof(c->role), "%s", str(s, "role"));
-	c->admin = strcmp(c->role, "admin") == 0;
+	c->role = pol_role_parse(str(s, "role"), 0);
+	c->admin = c->role == POL_ROLE_ADMIN;
 	c->seals = json_incref(json_object_get(s, "seals"));
 	/* Activity moves the idle deadline; a write at most each minute. */
 	if (num(s, "seen") + 60 <= now) {
