@@ -1,8 +1,8 @@
 /*
  * Who may send which keeper message (role x operation), the four-eyes
  * rule of registration decisions, and which roles a CPS profile takes.
- * The keeper's dispatch table (daemon/keeper.c) and the RA's operation
- * table (daemon/keeper_ra_read.c) name a pol_need per row; this file is
+ * The keeper's dispatch table (keeper/keeper.c) and the RA's operation
+ * table (keeper/ra_read.c) name a pol_need per row; this file is
  * the only place that reads it.
  */
 #include <string.h>

@@ -21,10 +21,10 @@
 #include "common/util.h"
 #include "daemon/child.h"
 #include "daemon/ipc.h"
-#include "daemon/keeper.h"
-#include "daemon/keeper_int.h"
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_ra.h"
+#include "keeper/keeper.h"
+#include "keeper/internal.h"
+#include "keeper/auth.h"
+#include "keeper/ra.h"
 #include <sodium.h>
 #include "daemon/proto.h"
 #include "daemon/sandbox.h"
@@ -64,7 +64,7 @@ static const struct {
 	{ MSG_LT_DATA, h_lt_data, 5, 128, POL_NEED_ANYONE, "lt.data" },
 	{ MSG_CERT_LIST, h_cert_list, 1, 64, POL_NEED_ADMIN, "certs.list" },
 	{ MSG_CERT_REVOKE, h_cert_revoke, 9, 256, POL_NEED_ADMIN, "certs.revoke" },
-	/* The RA checks roles per operation (keeper_ra.c). */
+	/* The RA checks roles per operation (keeper/ra.c). */
 	{ MSG_RA, h_ra, 9, IPC_MAX_PAYLOAD, POL_NEED_ANYONE, "ra" },
 	{ MSG_CERT_EXPIRY, h_cert_expiry, 1, 64, POL_NEED_ANYONE, "certs.expiry" },
 	{ MSG_RESULT_PUT, h_result_put, 9, IPC_MAX_PAYLOAD, POL_NEED_CLIENT,

@@ -14,9 +14,9 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_int.h"
-#include "daemon/keeper_ra.h"
+#include "keeper/auth.h"
+#include "keeper/internal.h"
+#include "keeper/ra.h"
 #include "pki/pki.h"
 #include "pki/signedattrs.h"
 
