@@ -25,6 +25,21 @@ const Session = {
 /* Called when a staff call answers 401: the session ended (app.js). */
 let onSessionEnded = function () {};
 
+/* How many api() calls are in flight (a test waits for 0). */
+let apiPending = 0;
+
+/* Each drawing of a part of the page is numbered: drawStart(part)
+ * answers a function that says whether this drawing is still the latest,
+ * so one that an awaited answer overtook (the part was asked for again
+ * meanwhile: a second route(), a language switch) draws nothing. */
+const drawing = {};
+
+function drawStart(part) {
+  const n = (drawing[part] || 0) + 1;
+  drawing[part] = n;
+  return function () { return drawing[part] === n; };
+}
+
 /*
  * api(method, path, body, opts) → {status, data}: data is the parsed
  * JSON, or a Blob for other answers. body: an object (sent as JSON) or
@@ -44,15 +59,18 @@ async function api(method, path, body, opts) {
   }
   if (method !== 'GET' && s && s.csrf)
     init.headers['X-CSRF-Token'] = s.csrf;
+  apiPending++;
   try {
     res = await fetch(path, init);
+    if ((res.headers.get('Content-Type') || '').startsWith('application/json'))
+      data = await res.json().catch(function () { return null; });
+    else
+      data = await res.blob();
   } catch (e) {
     return { status: 0, data: { error: { code: 'network', message: String(e) } } };
+  } finally {
+    apiPending--;
   }
-  if ((res.headers.get('Content-Type') || '').startsWith('application/json'))
-    data = await res.json().catch(function () { return null; });
-  else
-    data = await res.blob();
   if (res.status === 401 && !(opts && opts.pub) && s) {
     Session.clear();
     onSessionEnded();
@@ -117,11 +135,18 @@ function $(id) {
   return document.getElementById(id);
 }
 
-/* Seconds since 1970 as a local date and time. */
-function when(sec) {
-  if (!sec)
+/* A time (seconds since 1970, or an ISO 8601 string as the verify
+ * report gives) as the browser's local date and time with its time zone,
+ * one format on every page: "07/12/2026, 14.05.09 WIB". */
+function when(v) {
+  if (v === undefined || v === null || v === '' || v === 0)
     return '';
-  return new Date(sec * 1000).toLocaleString(LANG === 'en' ? 'en-GB' : 'id-ID');
+  const d = typeof v === 'number' ? new Date(v * 1000) : new Date(v);
+  if (isNaN(d.getTime()))
+    return String(v);
+  return d.toLocaleString(LANG === 'en' ? 'en-GB' : 'id-ID', {
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit',
+    minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
 }
 
 /* Saves text as a file the browser downloads. */
@@ -141,6 +166,7 @@ function download(name, text, type) {
  */
 function confirmAction(title, text, extra, check) {
   const d = $('confirm');
+  flash('');   /* the last action's banner is not this one's */
   $('confirm-title').textContent = title;
   $('confirm-text').textContent = text;
   append(clear($('confirm-extra')), extra);

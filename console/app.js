@@ -5,8 +5,10 @@
  */
 'use strict';
 
-/* Pages, and the staff roles that use them (none: a public page). A seal
- * officer's login uses the seal officer page only. */
+/* Pages, and the staff roles that use them (none: a public page): the
+ * menu offers a login only these. A seal officer's login uses the seal
+ * officer page only; the audit log is the admin's (the API answers a
+ * verifier 403). */
 const RA_STAFF = ['verifier', 'admin'];
 const PAGES = {
   login: { staff: null },
@@ -16,7 +18,7 @@ const PAGES = {
   register: { staff: RA_STAFF },
   certs: { staff: RA_STAFF },
   seal: { staff: RA_STAFF.concat('officer'), show: sealPageShow },
-  audit: { staff: RA_STAFF, show: auditShow },
+  audit: { staff: ['admin'], show: auditShow },
   sla: { staff: RA_STAFF, show: slaShow },
 };
 
@@ -48,7 +50,7 @@ function parseHash() {
 function frame() {
   const s = Session.get();
   document.body.classList.toggle('signed-in', !!s);
-  $('who').textContent = s ? t('signed_in_as', { user: s.user, role: s.role }) : '';
+  $('who').textContent = s ? t('signed_in_as', { user: s.user, role: t('role_' + s.role) }) : '';
   /* The menu offers what the login may use. */
   document.querySelectorAll('#nav a').forEach(function (a) {
     const p = a.getAttribute('href').slice(1);
@@ -58,6 +60,15 @@ function frame() {
   document.querySelectorAll('.lang button').forEach(function (b) {
     b.setAttribute('aria-pressed', b.dataset.lang === LANG ? 'true' : 'false');
   });
+}
+
+/* Shows page name: through the URL fragment (its hashchange draws the
+ * page, once), or by drawing it when the fragment already names it. */
+function goPage(name) {
+  if (location.hash === '#' + name)
+    route();
+  else
+    location.hash = '#' + name;
 }
 
 function route() {
@@ -93,10 +104,13 @@ function loginMsg(text, cls) {
   $('login-msg').className = 'msg ' + (cls || '');
 }
 
-/* Shows or hides the new-password fields of a first login. */
+/* Shows or hides the new-password fields of a first login. A first
+ * login has no authenticator yet: its code is asked for after the
+ * enrolment, not before. */
 function loginChange(on) {
   loginStage = on ? 'change' : 'password';
   $('login-change').hidden = !on;
+  $('login-totp-field').hidden = on;
   $('login-new').required = $('login-new2').required = on;
   if (!on)
     $('login-new').value = $('login-new2').value = '';
@@ -109,6 +123,10 @@ function showEnrol(totp) {
   $('enrol-uri').textContent = totp.uri;
   $('login-form').hidden = true;
   $('enrol').hidden = false;
+  /* From now on the code is needed, and nothing else is said of it. */
+  $('login-totp-label').dataset.i18n = 'f_totp_now';
+  $('login-totp-label').textContent = t('f_totp_now');
+  $('login-totp').required = true;
   $('enrol-continue').focus();
 }
 
@@ -142,17 +160,20 @@ async function loginSubmit(ev) {
                   idle: r.data.idle_seconds });
     lastActivity = Date.now();
     $('login-form').reset();
+    $('login-totp').required = false;
+    $('login-totp-label').dataset.i18n = 'f_totp';
+    $('login-totp-label').textContent = t('f_totp');
     loginMsg('');
-    location.hash = '#' + home(r.data);
-    route();
+    goPage(home(r.data));
     return;
   }
   const code = r.data && r.data.error ? r.data.error.code : '';
   if (r.status === 403 && code === 'locked') {
     loginMsg(t('login_locked'), 'bad');
   } else if (r.status === 403 && loginStage === 'password') {
+    /* The note above the new fields says why (once). */
     loginChange(true);
-    loginMsg(t('login_change'));
+    loginMsg('');
     $('login-new').focus();
   } else if (r.status === 401) {
     loginMsg(t('login_wrong'), 'bad');
@@ -182,8 +203,7 @@ async function logout() {
   Session.clear();
   loginChange(false);
   $('login-form').reset();
-  location.hash = '#login';
-  route();
+  goPage('login');
 }
 
 /* ---- activation (public: the person with the emailed code) ---- */
@@ -198,6 +218,11 @@ function activateShow(args) {
 async function activateSubmit(ev) {
   ev.preventDefault();
   const msg = $('act-msg');
+  if ($('act-pass').value !== $('act-pass2').value) {
+    msg.textContent = t('pass_mismatch');
+    msg.className = 'msg bad';
+    return;
+  }
   msg.textContent = t('loading');
   msg.className = 'msg';
   const r = await api('POST', '/v1/ra/activate', {
@@ -205,7 +230,7 @@ async function activateSubmit(ev) {
     code: $('act-code').value.trim().toUpperCase(),
     passphrase: $('act-pass').value,
   }, { pub: true });
-  $('act-pass').value = '';
+  $('act-pass').value = $('act-pass2').value = '';
   if (r.status === 200) {
     msg.textContent = t('activate_ok', { serial: r.data.subscriber.serial || '' });
     msg.className = 'msg good';
@@ -218,12 +243,19 @@ async function activateSubmit(ev) {
 async function passphraseSubmit(ev) {
   ev.preventDefault();
   const msg = $('pass-msg');
+  if ($('pass-new').value !== $('pass-new2').value) {
+    msg.textContent = t('pass_mismatch');
+    msg.className = 'msg bad';
+    return;
+  }
+  msg.textContent = t('loading');
+  msg.className = 'msg';
   const r = await api('POST', '/v1/ra/passphrase', {
     subscriber: $('pass-sub').value.trim(),
     passphrase: $('pass-old').value,
     new_passphrase: $('pass-new').value,
   }, { pub: true });
-  $('pass-old').value = $('pass-new').value = '';
+  $('pass-old').value = $('pass-new').value = $('pass-new2').value = '';
   if (r.status === 200) {
     msg.textContent = t('pass_ok');
     msg.className = 'msg good';
@@ -238,6 +270,7 @@ function init() {
   document.querySelectorAll('.lang button').forEach(function (b) {
     b.addEventListener('click', function () {
       i18nSet(b.dataset.lang);
+      nikCheck(!$('ri-nik-msg').hidden);
       route();
     });
   });
@@ -265,6 +298,8 @@ function init() {
     document.addEventListener(ev, function () { lastActivity = Date.now(); }, true);
   });
   setInterval(idleCheck, 1000);
+  /* A new action: the last one's banner goes. */
+  document.addEventListener('submit', function () { flash(''); }, true);
   window.addEventListener('hashchange', function () {
     flash('');
     route();

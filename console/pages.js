@@ -91,10 +91,13 @@ function queueRow(req) {
 async function queueShow(ev) {
   if (ev && ev.preventDefault)
     ev.preventDefault();
+  const latest = drawStart('queue');
   const out = clear($('queue-out'));
   append(out, h('p', { text: t('loading') }));
   const state = $('queue-state').value || 'pending';
   const r = await api('GET', '/v1/ra/requests?limit=200&state=' + encodeURIComponent(state));
+  if (!latest())
+    return;
   if (r.status !== 200) {
     append(clear(out), h('p.msg.bad', { text: errText(r) }));
     return;
@@ -104,6 +107,8 @@ async function queueShow(ev) {
     const d = await api('GET', '/v1/ra/requests/' + encodeURIComponent(q.id));
     return d.status === 200 ? d.data : q;
   }));
+  if (!latest())
+    return;
   clear(out);
   if (!full.length) {
     append(out, h('p', { text: t('none') }));
@@ -160,6 +165,7 @@ function registered(r, form) {
                                         request: r.data.request.id }), 'good');
     $('reg-msg').dataset.subscriber = r.data.subscriber.id;
     form.reset();
+    nikCheck(false);
   } else {
     setMsg($('reg-msg'), errText(r), 'bad');
   }
@@ -170,11 +176,14 @@ function registered(r, form) {
 async function certsSearch(ev) {
   if (ev)
     ev.preventDefault();
+  const latest = drawStart('certs');
   const out = clear($('certs-out'));
   const serial = $('certs-serial').value.trim();
   clear($('cert-detail'));
   if (serial) {
     const c = await api('GET', '/v1/ra/certs/' + encodeURIComponent(serial));
+    if (!latest())
+      return;
     if (c.status !== 200) {
       append(out, h('p.msg.bad', { text: errText(c) }));
       return;
@@ -186,6 +195,8 @@ async function certsSearch(ev) {
   }
   const q = $('certs-q').value.trim();
   const r = await api('GET', '/v1/ra/subscribers?limit=200' + (q ? '&q=' + encodeURIComponent(q) : ''));
+  if (!latest())
+    return;
   if (r.status !== 200) {
     append(out, h('p.msg.bad', { text: errText(r) }));
     return;
@@ -314,8 +325,11 @@ async function askRenewRevoke(sub, verb) {
 }
 
 async function subscriberDetail(id) {
+  const latest = drawStart('cert-detail');
   const out = clear($('cert-detail'));
   const r = await api('GET', '/v1/ra/subscribers/' + encodeURIComponent(id));
+  if (!latest())
+    return;
   if (r.status !== 200) {
     append(out, h('p.msg.bad', { text: errText(r) }));
     return;
@@ -337,7 +351,26 @@ async function subscriberDetail(id) {
   $('detail-title').focus();
 }
 
+/* The NIK's own message, in the page's language, under the field and as
+ * the field's validation message (the browser's says only "match the
+ * requested format"). */
+function nikCheck(show) {
+  const nik = $('ri-nik');
+  const bad = !/^[0-9]{16}$/.test(nik.value);
+  nik.setCustomValidity(bad ? t('nik_invalid') : '');
+  nik.setAttribute('aria-invalid', bad && show ? 'true' : 'false');
+  $('ri-nik-msg').textContent = t('nik_invalid');
+  $('ri-nik-msg').hidden = !(bad && show);
+}
+
 function pagesInit() {
+  $('ri-nik').addEventListener('invalid', function () { nikCheck(true); });
+  $('ri-nik').addEventListener('input', function () { nikCheck(!$('ri-nik-msg').hidden); });
+  $('ri-nik').addEventListener('blur', function () {
+    if ($('ri-nik').value)
+      nikCheck(true);
+  });
+  nikCheck(false);
   $('queue-form').addEventListener('submit', queueShow);
   $('reg-ind').addEventListener('submit', registerIndividual);
   $('reg-seal').addEventListener('submit', registerSeal);

@@ -41,13 +41,13 @@ function sealCodeForm(id) {
       body.totp = otp.value.trim();
     else
       return setMsg(msg, t('seal_code_need'), 'bad');
-    if (!await confirmAction(t('seal_code_get'), t('what_seal_code', { n: body.documents })))
+    if (!await confirmAction(t('seal_code_get'), tn('what_seal_code', Number(body.documents))))
       return;
     const r = await api('POST', '/v1/ra/seals/' + encodeURIComponent(id) + '/codes', body);
     act.value = otp.value = '';
     if (r.status === 201)
-      setMsg(msg, t('seal_code_ok', { code: r.data.seal_code, n: r.data.documents,
-                                      expires: when(r.data.expires) }), 'good');
+      setMsg(msg, tn('seal_code_ok', r.data.documents, { code: r.data.seal_code,
+                                                         expires: when(r.data.expires) }), 'good');
     else
       setMsg(msg, errText(r), 'bad');
   });
@@ -69,7 +69,8 @@ async function sealEnrol(id) {
     h('p', {}, h('code.uri', { text: r.data.uri }))));
 }
 
-/* A seal officer picks one of their own seals; staff type any seal id. */
+/* A seal officer picks one of their own seals; other staff type or pick
+ * any seal (a list of the seals, by id and name). */
 function sealOfficer() {
   const s = Session.get();
   return !!s && s.role === 'officer';
@@ -92,9 +93,32 @@ function sealPageShow() {
     pick.value = cur;
   if (officer && seals.length > 0)
     sealShow();
+  if (!officer)
+    sealList();
   /* The login names the seals by id; each one's name comes with it. */
   if (seals.length > 1)
     seals.forEach(sealName);
+}
+
+/* The seals for the seal field's list: id as the value, the name beside. */
+async function sealList() {
+  const latest = drawStart('seal-list');
+  const r = await api('GET', '/v1/ra/subscribers?kind=seal&limit=500');
+  if (!latest() || r.status !== 200)
+    return;
+  append(clear($('seal-list')), r.data.subscribers.map(function (s) {
+    return h('option', { value: s.id, label: s.name + ' · ' + stateWord(s.status) });
+  }));
+}
+
+/* What was typed in the seal field as a seal id: an id, or a name of the
+ * list (exactly one seal of that name). */
+function sealTyped() {
+  const v = $('seal-id').value.trim();
+  const byName = Array.prototype.filter.call($('seal-list').options, function (o) {
+    return o.value === v || o.label.split(' · ')[0] === v;
+  });
+  return byName.length === 1 ? byName[0].value : v;
 }
 
 async function sealName(id) {
@@ -113,15 +137,24 @@ function sealLabel(s) {
 async function sealShow(ev) {
   if (ev)
     ev.preventDefault();
-  const id = sealOfficer() ? $('seal-pick').value : $('seal-id').value.trim();
+  const officer = sealOfficer();
+  const id = officer ? $('seal-pick').value : sealTyped();
+  const latest = drawStart('seal');
   const out = clear($('seal-out'));
   const r = await api('GET', '/v1/ra/subscribers/' + encodeURIComponent(id));
+  if (!latest())
+    return;
   if (r.status !== 200 || r.data.kind !== 'seal') {
-    append(out, h('p.msg.bad', { text: r.status === 200 ? t('error', { msg: id }) : errText(r) }));
+    append(out, h('p.msg.bad', { text: r.status === 200 || r.status === 404
+      ? t('seal_unknown', { id: id }) : errText(r) }));
     return;
   }
   const s = r.data;
   const off = s.status !== 'active';
+  /* What the officer may do now (policy/seal.c): revoke an activation
+   * there is; get a seal code while one is live. */
+  const act = s.seal_activation;
+  const live = !!act && act.expires * 1000 > Date.now();
   sealLabel(s);
   append(out, h('dl.card', { id: 'seal-detail', 'data-status': s.status },
     row('c_id', s.id), row('f_name', s.name), row('c_status', stateWord(s.status)),
@@ -129,15 +162,16 @@ async function sealShow(ev) {
     row('c_expires', when(s.expires))),
   h('p.msg', { id: 'seal-state', role: 'status', text: sealState(s),
                'data-active': s.seal_activation ? 'true' : 'false' }),
-  h('div.buttons', {},
+  officer ? h('div.buttons', {},
     h('button', { type: 'button', id: 'seal-activate', text: t('seal_activate'),
       disabled: off, onclick: function () { sealAct(s.id, 'POST'); } }),
     h('button.secondary', { type: 'button', id: 'seal-enrol-btn', text: t('seal_totp_enrol'),
       disabled: off, onclick: function () { sealEnrol(s.id); } }),
     h('button.danger', { type: 'button', id: 'seal-deactivate', text: t('seal_deactivate'),
-      disabled: off, onclick: function () { sealAct(s.id, 'DELETE'); } })),
+      disabled: !act, onclick: function () { sealAct(s.id, 'DELETE'); } }))
+    : h('p.note', { id: 'seal-officer-only', text: t('seal_officer_only') }),
   h('div', { id: 'seal-enrol', 'aria-live': 'polite' }),
-  off ? null : sealCodeForm(s.id));
+  officer && !off && live ? sealCodeForm(s.id) : null);
 }
 
 async function sealAct(id, method) {
@@ -157,8 +191,11 @@ async function sealAct(id, method) {
 /* ---- audit ---- */
 
 async function auditChain() {
+  const latest = drawStart('audit-chain');
   const el = $('audit-chain');
   const r = await api('GET', '/v1/audit/verify');
+  if (!latest())
+    return;
   if (r.status !== 200)
     return setMsg(el, errText(r), 'bad');
   el.dataset.ok = r.data.ok ? 'true' : 'false';
@@ -172,11 +209,14 @@ async function auditChain() {
 async function auditShow(ev) {
   if (ev && ev.preventDefault)
     ev.preventDefault();
+  const latest = drawStart('audit');
   const out = clear($('audit-out'));
   const q = $('audit-q').value.trim().toLowerCase();
   const since = Math.max(1, parseInt($('audit-since').value, 10) || 1);
   auditChain();
   const r = await api('GET', '/v1/audit?since=' + since + '&limit=500');
+  if (!latest())
+    return;
   if (r.status !== 200) {
     append(out, h('p.msg.bad', { text: errText(r) }));
     return;
@@ -262,6 +302,7 @@ async function slaShow(ev) {
   if (ev && ev.preventDefault)
     ev.preventDefault();
   const n = Math.min(26, Math.max(1, parseInt($('sla-weeks').value, 10) || 8));
+  const latest = drawStart('sla');
   const out = clear($('sla-out'));
   const weeks = await Promise.all(mondays(n).map(async function (m) {
     const to = new Date(m.getTime() + 6 * 86400000);
@@ -275,6 +316,8 @@ async function slaShow(ev) {
       });
     return w;
   }));
+  if (!latest())
+    return;
   const bad = weeks.find(function (w) { return !w.ok; });
   if (bad) {
     append(out, h('p.msg.bad', { text: errText(bad.r) }));
@@ -285,7 +328,7 @@ async function slaShow(ev) {
       return h('span.key.' + k, { text: t('sla_' + k) });
     }))),
   h('table.list', { id: 'sla-table' },
-    h('thead', {}, h('tr', {}, [h('th', { scope: 'col', text: t('sla_weeks') }),
+    h('thead', {}, h('tr', {}, [h('th', { scope: 'col', text: t('sla_week_col') }),
       ['met', 'breached', 'open'].map(function (k) { return h('th', { scope: 'col', text: t('sla_' + k) }); })])),
     h('tbody', {}, weeks.map(function (w) {
       return h('tr', {}, h('td', { text: t('sla_week', { day: w.from }) }),

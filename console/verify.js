@@ -60,6 +60,46 @@ function afterKey(sig) {
   return 'm_none';
 }
 
+/* The API's chain and revocation words in the page's language. */
+function chainWord(status) {
+  return I18N[LANG]['chain_' + status] ? t('chain_' + status) : status;
+}
+
+function revocationWord(rev) {
+  return I18N[LANG]['rev_' + rev] ? t('rev_' + rev) : rev;
+}
+
+/* The API's warnings (English sentences, api/verify.c) that the page
+ * says in its own language: the pattern, the key, the values from it. */
+const WARNINGS = [
+  [/^the signer's certificate is listed in a CRL the document carries \(\/DSS\)$/, 'w_dss_revoked'],
+  [/^the signer's certificate is revoked: its issuer \(this appliance\) lists it in its current CRL$/,
+    'w_issuer_revoked'],
+  [/^certificate chain ([a-z_]+): (.*)$/, 'w_chain', function (m) {
+    return { status: chainWord(m[1]), detail: m[2] };
+  }],
+  [/^the CMS has (\d+) SignerInfos; only the first was checked$/, 'w_signerinfos',
+    function (m) { return { n: m[1] }; }],
+  [/^the ESS signing-certificate attribute does not match the signer certificate$/, 'w_ess'],
+  [/^the signature timestamp does not verify or does not match the signature$/, 'w_tst'],
+  [/^PAdES forbids the CMS signing-time attribute/, 'w_signing_time'],
+  [/^sub-filter (.*) is not verified by this version$/, 'w_subfilter',
+    function (m) { return { name: m[1] }; }],
+  [/^\/M is not a PDF date \(ISO 32000-1 §7\.9\.4\): (.*)$/, 'w_m_date',
+    function (m) { return { value: m[1] }; }],
+];
+
+/* A warning as a list item: translated when the page knows it, else as
+ * the API wrote it, marked English. */
+function warningItem(w) {
+  for (let i = 0; i < WARNINGS.length; i++) {
+    const m = WARNINGS[i][0].exec(w);
+    if (m)
+      return h('li', { lang: LANG, text: t(WARNINGS[i][1], WARNINGS[i][2] ? WARNINGS[i][2](m) : null) });
+  }
+  return h('li', { lang: 'en', text: w });
+}
+
 function signatureCard(sig, i) {
   const isTs = sig.type === 'document_timestamp';
   const key = isTs ? null : verdictKey(sig);
@@ -78,13 +118,14 @@ function signatureCard(sig, i) {
       row('k_signer', signer.subject),
       row('k_issuer', signer.issuer),
       row('k_serial', signer.serial),
-      row('k_time', sig.signing_time),
-      row('k_timestamp', ts && ts.time),
+      row('k_time', when(sig.signing_time)),
+      row('k_timestamp', ts && when(ts.time)),
       row('k_level', sig.pades_level),
       row('k_integrity', sig.integrity && (sig.integrity.ok ? t('yes')
         : t('no') + (sig.integrity.problem ? ': ' + sig.integrity.problem : ''))),
-      row('k_chain', chain.status && chain.status + (chain.error ? ' (' + chain.error + ')' : '')),
-      row('k_revocation', chain.revocation),
+      row('k_chain', chain.status && chainWord(chain.status) +
+        (chain.error ? ' (' + chain.error + ')' : '')),
+      row('k_revocation', chain.revocation && revocationWord(chain.revocation)),
       row('k_indication', sig.indication && sig.indication +
         (sig.sub_indication ? ' / ' + sig.sub_indication : '')),
       row('k_after', afterKey(sig) && t(afterKey(sig))),
@@ -92,7 +133,7 @@ function signatureCard(sig, i) {
         sig.modifications.pages.join(', '))),
     warnings.length ? h('div.warn', {},
       h('strong', { text: t('k_warnings') }),
-      h('ul', {}, warnings.map(function (w) { return h('li', { lang: 'en', text: w }); })))
+      h('ul', {}, warnings.map(warningItem)))
       : null);
 }
 
@@ -116,7 +157,7 @@ function showReport(name, rep) {
     : overall === 'v_word_invalid' || overall === 'v_word_revoked' ? 'bad'
     : 'unsure'), { id: 'verify-verdict', 'data-verdict': rep.verdict },
     t('v_overall', { verdict: t(overall) }) + ' · ' +
-    t('verify_count', { n: rep.signature_count || 0 })));
+    tn('verify_count', rep.signature_count || 0)));
   if (!sigs.length)
     append(out, bilingual('v_unsigned'));
   sigs.forEach(function (s, i) { append(out, signatureCard(s, i)); });

@@ -79,7 +79,7 @@ def browser(name, width=1280, height=900):
     return d
 
 
-def wait(d, cond, what, timeout=10):
+def wait(d, cond, what, timeout=30):
     # A page that re-renders under the check (a slow machine, parallel
     # tests) leaves stale elements: the condition is simply asked again.
     try:
@@ -89,6 +89,42 @@ def wait(d, cond, what, timeout=10):
         ok(what, False, "timed out; page says: %s" % d.find_element(
             By.TAG_NAME, "main").text[:800].replace("\n", " | "))
         raise
+
+
+def quiet(d, what):
+    """Waits until the page has no API call in flight (api.js counts
+    them) twice in a row, a tenth of a second apart: what it draws from
+    the answers is drawn."""
+    def f(d):
+        if d.execute_script("return apiPending") != 0:
+            return False
+        time.sleep(0.1)
+        return d.execute_script("return apiPending") == 0
+    wait(d, f, what + ": the page settles", timeout=30)
+
+
+DUP_IDS_JS = """
+        const seen = {}, out = [];
+        document.querySelectorAll('[id]').forEach(e => {
+          if (seen[e.id] && out.indexOf(e.id) < 0) out.push(e.id);
+          seen[e.id] = true;
+        });
+        return out;"""
+
+
+def no_dup_ids(d, where):
+    dups = d.execute_script(DUP_IDS_JS)
+    ok("%s: every element id is unique (the page is drawn once)" % where, not dups, " ".join(dups))
+
+
+def menu(d):
+    """The menu entries the page shows, by fragment."""
+    return [a.get_attribute("href").split("#")[1]
+            for a in d.find_elements(By.CSS_SELECTOR, "#nav a") if a.is_displayed()]
+
+
+# A date as when() writes it on every page: day, time, then a zone.
+DATE_RE = r"^\d{2}/\d{2}/\d{4},? \d{2}[.:]\d{2}[.:]\d{2} (UTC|GMT[+-]?[0-9:]*|[A-Z]{2,5})$"
 
 
 def el(d, css):
@@ -172,6 +208,12 @@ def first_login(d, user, new_password, shots=False):
     el(d, "#login-submit").click()
     wait(d, visible("#login-new"), "the first login asks for a new password")
     ok("%s: the initial password alone asks for a change" % user, True)
+    ok("%s: ... and no authenticator code before one is enrolled" % user,
+       not el(d, "#login-totp").is_displayed())
+    hint = d.execute_script("return t('login_change')")
+    shown = el(d, "#page-login").text
+    ok("%s: ... the first-login hint is said once" % user, shown.count(hint) == 1,
+       "%d times" % shown.count(hint))
     fill(d, "#login-new", new_password)
     fill(d, "#login-new2", new_password)
     el(d, "#login-submit").click()
@@ -193,6 +235,10 @@ def first_login(d, user, new_password, shots=False):
        qr == "QR-Code:" + uri and ("secret=" + secret) in uri, qr)
     el(d, "#enrol-continue").click()
     wait(d, visible("#login-totp"), "back to the login form")
+    ok("%s: after the enrolment the code is asked for, required, without the first-login hint"
+       % user, el(d, "#login-totp").get_attribute("required") is not None and
+       "first login" not in el(d, "label[for=login-totp]").text,
+       el(d, "label[for=login-totp]").text)
     return secret
 
 
@@ -329,10 +375,18 @@ def officer(c, seal):
        c.execute_script("return location.hash") == "#seal" and
        el(c, "#seal-pick").get_attribute("value") == seal and
        not el(c, "#seal-id").is_displayed())
-    menu = [a.get_attribute("href").split("#")[1]
-            for a in c.find_elements(By.CSS_SELECTOR, "#nav a") if a.is_displayed()]
+    m = menu(c)
     ok("the menu offers the officer the public pages and the seal officer page only",
-       menu == ["verify", "activate", "seal"], str(menu))
+       m == ["verify", "activate", "seal"], str(m))
+    quiet(c, "the officer's landing")
+    no_dup_ids(c, "the officer's seal page after the login")
+    ok("... the seal's detail is there once",
+       len(c.find_elements(By.CSS_SELECTOR, "#seal-detail")) == 1)
+    ok("the header names the officer's role in words: (seal officer)",
+       text(c, "#who") == "Signed in as tono (seal officer)", text(c, "#who"))
+    ok("not activated: 'Revoke activation' is disabled and no seal-code form is offered",
+       not el(c, "#seal-deactivate").is_enabled() and
+       not c.find_elements(By.CSS_SELECTOR, "#seal-code-form"))
     c.get(URL + "/console/#queue")
     wait(c, visible("#seal-state"), "the seal page instead of the queue")
     ok("a page not for an officer (#queue) shows the seal officer page instead",
@@ -353,14 +407,23 @@ def officer(c, seal):
                 skip=before)
     code = re.search(r"(?:Activation code|Kode aktivasi): *([A-Z0-9]{5}-[A-Z0-9]{5})", m)
     ok("the officer's mailbox receives the activation code", code is not None)
+    quiet(c, "the activated seal")
+    ok("activated: 'Revoke activation' is enabled and the seal-code form shows, once",
+       el(c, "#seal-deactivate").is_enabled() and
+       len(c.find_elements(By.CSS_SELECTOR, "#sc-act")) == 1)
+    no_dup_ids(c, "the officer's seal page after the activation")
     fill(c, "#sc-act", code.group(1) if code else "x")
     fill(c, "#sc-docs", "1")
     el(c, "#seal-code-form button[type=submit]").click()
-    confirm(c, "good for 1 documents")
+    confirm(c, "good for 1 document. The seal code")
     wait(c, lambda d: "good" in el(d, "#sc-msg").get_attribute("class") or
          "bad" in el(d, "#sc-msg").get_attribute("class"), "the officer's seal code")
     sc = re.search(r"shown once\): ([0-9a-f]{32})", text(c, "#sc-msg"))
     ok("the officer exchanges it for a seal code, shown once", sc is not None, text(c, "#sc-msg"))
+    ok("... for '1 document' (singular), until a date with its time zone",
+       re.search(r" — 1 document, until (.*)\.$", text(c, "#sc-msg")) is not None and
+       re.match(DATE_RE, re.search(r"until (.*)\.$", text(c, "#sc-msg")).group(1)) is not None,
+       text(c, "#sc-msg"))
     r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@%s/real-qt-test.pdf" % CORPUS,
              "-F", "key=" + seal, "-F", "seal_code=" + (sc.group(1) if sc else "x"),
              "-o", "/dev/null", "-w", "%{http_code}", URL + "/v1/seal")
@@ -382,6 +445,10 @@ def officer(c, seal):
     wait(c, lambda d: text(d, "#seal-state").startswith("Not activated."), "the officer's revocation")
     ok("the officer revokes the activation: the state says not activated, the enrolment stays",
        "Authenticator app enrolled" in text(c, "#seal-state"), text(c, "#seal-state"))
+    quiet(c, "the revoked activation")
+    ok("... 'Revoke activation' is disabled again and the seal-code form is gone",
+       not el(c, "#seal-deactivate").is_enabled() and
+       not c.find_elements(By.CSS_SELECTOR, "#seal-code-form"))
     r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@%s/real-qt-test.pdf" % CORPUS,
              "-F", "key=" + seal, "-F", "seal_code=" + (sc.group(1) if sc else "x"),
              "-o", "/dev/null", "-w", "%{http_code}", URL + "/v1/seal")
@@ -402,9 +469,11 @@ def run(a, b, c):
        el(a, "#h-verify").text == "Verifikasi dokumen" and
        a.execute_script("return document.documentElement.lang") == "id")
     missing = a.execute_script("""
+        // Plural forms (key_one, …) are the language's own; key_other is in both.
+        const plural = k => /_(zero|one|two|few|many)$/.test(k);
         const id = Object.keys(I18N.id), en = Object.keys(I18N.en), out = [];
-        id.forEach(k => { if (!(k in I18N.en)) out.push('en:' + k); });
-        en.forEach(k => { if (!(k in I18N.id)) out.push('id:' + k); });
+        id.forEach(k => { if (!(k in I18N.en) && !plural(k)) out.push('en:' + k); });
+        en.forEach(k => { if (!(k in I18N.id) && !plural(k)) out.push('id:' + k); });
         document.querySelectorAll('[data-i18n],[data-i18n-label],[data-i18n-placeholder]')
           .forEach(e => { const k = e.dataset.i18n || e.dataset.i18nLabel ||
                                     e.dataset.i18nPlaceholder;
@@ -435,11 +504,41 @@ def run(a, b, c):
     body = login_answer(a)
     ok("the console's login answer carries the CSRF token but not the session token",
        '"csrf"' in body and '"token"' not in body, body[:200])
+    wait(a, visible("#page-queue"), "a verifier lands on the queue")
+    quiet(a, "siti's landing")
+    no_dup_ids(a, "the verifier's landing page")
+    m = menu(a)
+    ok("a verifier's menu: the public pages and the registration authority's, no Audit",
+       m == ["verify", "activate", "queue", "register", "certs", "seal", "sla"], str(m))
+    a.get(URL + "/console/#audit")
+    wait(a, visible("#page-queue"), "the audit page is not a verifier's")
+    quiet(a, "#audit as a verifier")
+    ok("... #audit typed by hand shows the verifier's queue, with no 403 message",
+       not el(a, "#page-audit").is_displayed() and "403" not in el(a, "main").text)
+    ok("the header names the role in the page's language: (verifier)",
+       text(a, "#who") == "Signed in as siti (verifier)", text(a, "#who"))
+    el(a, "#lang-id").click()
+    wait(a, lambda d: text(d, "#who") == "Masuk sebagai siti (verifikator)",
+         "the header in Indonesian: (verifikator)")
+    ok("... and in Indonesian: (verifikator)", True)
+    el(a, "#lang-en").click()
 
     # ---- register a person ----
     go(a, "register")
     fill(a, "#ri-name", "Andi Wijaya")
+    fill(a, "#ri-nik", "3171-0000")
+    el(a, "#reg-ind button[type=submit]").click()
+    wait(a, visible("#ri-nik-msg"), "the NIK's own message")
+    nik_says = "The NIK is exactly 16 digits, without spaces or punctuation."
+    ok("a malformed NIK: the field's own message under it and as the browser's, nothing sent",
+       text(a, "#ri-nik-msg") == nik_says and
+       el(a, "#ri-nik").get_attribute("validationMessage") == nik_says and
+       el(a, "#ri-nik").get_attribute("aria-invalid") == "true" and
+       el(a, "#confirm").get_attribute("open") is None,
+       el(a, "#ri-nik").get_attribute("validationMessage"))
     fill(a, "#ri-nik", "3171000000000042")
+    ok("... a good NIK clears it", not el(a, "#ri-nik-msg").is_displayed() and
+       el(a, "#ri-nik").get_attribute("validationMessage") == "")
     fill(a, "#ri-email", "andi@agency.go.id")
     fill(a, "#ri-unit", "Biro Umum")
     fill(a, "#ri-org", "Kementerian Contoh")
@@ -498,8 +597,11 @@ def run(a, b, c):
 
     row = wait(b, lambda d: row_of(d, "queue-table", "data-subscriber", cici),
                "budi sees Cici's registration")
+    ok("budi's approval leaves its banner", el(b, "#flash").is_displayed())
     row.find_element(By.CSS_SELECTOR, "button.reject").click()
     wait(b, visible("#reject-reason"), "the rejection asks for a reason")
+    ok("... which the next action clears (no stale success banner)",
+       not el(b, "#flash").is_displayed())
     el(b, "#confirm-ok").click()
     ok("a rejection without a reason is not sent: the dialog stays, asking for one",
        el(b, "#confirm").get_attribute("open") is not None and
@@ -529,6 +631,14 @@ def run(a, b, c):
        el(a, "#act-sub").get_attribute("value") == ind and
        len(el(a, "#act-code").get_attribute("value")) == 11)
     fill(a, "#act-pass", "kopi tubruk manis 42")
+    fill(a, "#act-pass2", "kopi tubruk manis 24")
+    el(a, "#activate-form button[type=submit]").click()
+    wait(a, lambda d: "bad" in el(d, "#act-msg").get_attribute("class"), "the mismatch")
+    ok("the activation asks for the passphrase twice: two that differ are not sent",
+       el(a, "#act-msg").text == "The two passphrases differ." and
+       el(a, "#act-code").get_attribute("value") != "", el(a, "#act-msg").text)
+    fill(a, "#act-pass", "kopi tubruk manis 42")
+    fill(a, "#act-pass2", "kopi tubruk manis 42")
     shot(a, "activate")
     el(a, "#activate-form button[type=submit]").click()
     wait(a, lambda d: "good" in el(d, "#act-msg").get_attribute("class") or
@@ -540,6 +650,14 @@ def run(a, b, c):
     fill(a, "#pass-sub", ind)
     fill(a, "#pass-old", "kopi tubruk manis 42")
     fill(a, "#pass-new", "teh tarik hangat 77")
+    fill(a, "#pass-new2", "teh tarik hangat 7")
+    el(a, "#pass-form button[type=submit]").click()
+    wait(a, lambda d: el(d, "#pass-msg").text == "The two passphrases differ.",
+         "a changed passphrase is asked for twice")
+    ok("the passphrase change asks for the new one twice; two that differ are not sent", True)
+    fill(a, "#pass-old", "kopi tubruk manis 42")
+    fill(a, "#pass-new", "teh tarik hangat 77")
+    fill(a, "#pass-new2", "teh tarik hangat 77")
     el(a, "#pass-form button[type=submit]").click()
     wait(a, lambda d: "good" in el(d, "#pass-msg").get_attribute("class") or
          "bad" in el(d, "#pass-msg").get_attribute("class"), "the change answers")
@@ -637,6 +755,13 @@ def run(a, b, c):
     ok("... intact (integrity yes) and named by its subject",
        first is not None and "Andi Wijaya" in first.text and
        first.get_attribute("data-verdict") in ("valid", "indeterminate"))
+    ok("the count is a plural without '(s)'",
+       re.search(r"· [2-9] signatures$", text(a, "#verify-verdict")) is not None,
+       text(a, "#verify-verdict"))
+    stimes = [e.find_element(By.XPATH, "following-sibling::dd[1]").text
+              for e in a.find_elements(By.XPATH, "//article//dt[.='Time (as the signature claims)']")]
+    ok("the verify page's times carry the time zone, in the same format as the other pages",
+       stimes and all(re.match(DATE_RE, x) for x in stimes), " | ".join(stimes))
     a.execute_script("window.scrollTo(0, 0)")
     shot(a, "verify")
     el(a, "#lang-id").click()
@@ -644,12 +769,28 @@ def run(a, b, c):
     wait(a, lambda d: el(d, "#verify-out").text.startswith("Hasil"), "the report in Indonesian")
     ok("in Indonesian, the verdict says DICABUT first",
        el(a, "article.sig .say").text.startswith("DICABUT"))
+    card = el(a, "article.sig")
+    dds = [e.text for e in card.find_elements(By.CSS_SELECTOR, "dd")]
+    english = [x for x in dds if x.split(" (")[0] in ("trusted", "untrusted", "good", "revoked",
+                                                       "unknown", "expired", "invalid")]
+    ok("... its chain and revocation status in Indonesian words",
+       not english and any(x.startswith("dicabut") for x in dds), " | ".join(dds))
+    warns = card.find_elements(By.CSS_SELECTOR, ".warn li")
+    ok("... its warnings in Indonesian, marked lang=id",
+       warns and all(w.get_attribute("lang") == "id" for w in warns) and
+       "Sertifikat penanda tangan" in card.text,
+       " | ".join("%s:%s" % (w.get_attribute("lang"), w.text) for w in warns))
+    ok("... the header's role too", "(verifikator)" in text(a, "#who"), text(a, "#who"))
     el(a, "#lang-en").click()
     el(a, "#verify-file").send_keys(CORPUS + "/ghostscript-from-ps.pdf")
     wait(a, lambda d: el(d, "#verify-verdict").get_attribute("data-verdict") == "unsigned",
          "an unsigned PDF is reported unsigned")
     ok("an unsigned PDF: 'carries no electronic signature'",
        "carries no electronic signature" in el(a, "#verify-out").text)
+    el(a, "#verify-file").send_keys(TMP + "/andi.pdf")
+    wait(a, lambda d: "andi.pdf" in text(d, "#verify-out h2"), "one signature")
+    ok("one signature is '1 signature'", text(a, "#verify-verdict").endswith("· 1 signature"),
+       text(a, "#verify-verdict"))
 
     # ---- a seal: register (siti, with the letter), approve (budi), activate ----
     go(a, "register")
@@ -690,17 +831,25 @@ def run(a, b, c):
     confirm(b, "seal certificate issued now")
     wait(b, lambda d: "done" in el(d, "#flash").text, "the seal is approved")
     go(a, "seal")
-    fill(a, "#seal-id", seal)
+    wait(a, lambda d: d.find_elements(By.CSS_SELECTOR, "#seal-list option[value='%s']" % seal),
+         "the seal field's list offers the seal")
+    label = el(a, "#seal-list option[value='%s']" % seal).get_attribute("label")
+    ok("a verifier picks the seal from a list of the seals, by id and name (no id to know)",
+       el(a, "#seal-id").get_attribute("list") == "seal-list" and
+       label.startswith("Segel Biro Umum"), label)
+    fill(a, "#seal-id", "Segel Biro Umum")
     el(a, "#seal-form button[type=submit]").click()
-    wait(a, visible("#seal-activate"), "the seal officer page shows the seal")
-    ok("a verifier looks the seal up on the seal officer page: not activated yet",
-       el(a, "#seal-state").text == "Not activated.")
-    el(a, "#seal-activate").click()
-    confirm(a, "activation code is emailed")
-    wait(a, lambda d: "403" in el(d, "#flash").text, "the verifier's refusal")
-    ok("... but only the seal's officer (or its application) asks for an activation: 403",
-       "officer" in el(a, "#flash").text and
-       el(a, "#seal-state").text == "Not activated.", el(a, "#flash").text)
+    wait(a, visible("#seal-state"), "the seal officer page shows the seal")
+    ok("... typing its name finds it: not activated yet",
+       el(a, "#seal-state").text == "Not activated." and
+       el(a, "#seal-detail").get_attribute("data-status") == "active" and seal in el(a, "#seal-detail").text)
+    quiet(a, "the verifier's seal page")
+    ok("a verifier is offered no activation, enrolment or seal-code action, and told why",
+       not a.find_elements(By.CSS_SELECTOR, "#seal-activate, #seal-deactivate, #seal-enrol-btn, #seal-code-form")
+       and "Only the seal's officer" in text(a, "#seal-officer-only"))
+    ok("... and the server refuses a verifier's activation request (403)",
+       fetch(a, "POST", "/v1/ra/seals/%s/activation" % seal) == 403)
+    no_dup_ids(a, "the verifier's seal page")
     officer(c, seal)
 
     # ---- renewal of the seal (budi asks, siti approves) ----
@@ -737,6 +886,12 @@ def run(a, b, c):
     ok("the SLA page draws a per-week SVG chart with bars",
        len(a.find_elements(By.CSS_SELECTOR, "#sla-svg rect")) >= 1)
     shot(a, "sla")
+    el(a, "#lang-id").click()
+    wait(a, lambda d: text(d, "#sla-table th") == "Minggu", "the SLA table in Indonesian")
+    ok("in Indonesian the SLA table's week column is headed 'Minggu' (not 'Jumlah minggu')",
+       "Jumlah minggu" not in el(a, "#sla-table").text)
+    el(a, "#lang-en").click()
+    wait(a, lambda d: text(d, "#sla-table th") == "Week", "the SLA table in English")
 
     # ---- audit, as an admin (budi logs out, rina logs in) ----
     el(b, "#logout").click()
@@ -749,6 +904,18 @@ def run(a, b, c):
     wait(b, lambda d: "Chain intact" in el(d, "#audit-chain").text, "the chain status")
     ok("the audit page: chain intact, records listed with the logins",
        "login" in el(b, "#audit-table").text and "user:siti" in el(b, "#audit-table").text)
+    quiet(b, "the admin's landing")
+    seqs = [e.text for e in b.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr td:first-child")]
+    ok("the admin's landing page is drawn once: one audit table, each record once",
+       len(b.find_elements(By.CSS_SELECTOR, "#audit-table")) == 1 and
+       len(seqs) == len(set(seqs)) and len(seqs) > 0, "%d rows, %d records" % (len(seqs), len(set(seqs))))
+    no_dup_ids(b, "the admin's audit page")
+    m = menu(b)
+    ok("the admin's menu has Audit", "audit" in m, str(m))
+    times = [e.text for e in b.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr td:nth-child(2)")]
+    bad = [x for x in times if not re.match(DATE_RE, x)]
+    ok("every audit time carries its time zone, in the one date format", times and not bad,
+       " | ".join(bad[:3]))
     shot(b, "audit")
 
     # The page's idle timeout: shortened to 2 s in this tab's session.
