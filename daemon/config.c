@@ -66,6 +66,7 @@ static const struct key keys[] = {
 	{ S(ra_issuing_ca, C_STR), 0, 0 },
 	{ S(activation_hours, C_U64), 1, 24 * 365 },
 	{ S(passphrase_min_length, C_U64), 8, 256 },
+	{ S(password_min_quality, C_U64), 0, 100 },
 	{ S(argon2_opslimit, C_U64), 1, 64 },
 	{ S(argon2_memlimit_kib, C_U64), 8, 4u << 20 },
 	{ S(auth_max_failures, C_U64), 1, 100 },
@@ -151,6 +152,7 @@ void config_defaults(struct esd_config *c)
 	c->max_clock_error_ms = 1000;
 	c->activation_hours = 72;
 	c->passphrase_min_length = 10;
+	c->password_min_quality = 50;
 	c->argon2_opslimit = 2;           /* crypto_pwhash_OPSLIMIT_INTERACTIVE */
 	c->argon2_memlimit_kib = 64 * 1024; /* crypto_pwhash_MEMLIMIT_INTERACTIVE */
 	c->auth_max_failures = 5;

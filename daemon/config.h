@@ -89,6 +89,7 @@ struct esd_config {
 				       * "" = the first with purpose issuing-ca */
 	uint64_t activation_hours;    /* lifetime of an emailed activation code */
 	uint64_t passphrase_min_length;
+	uint64_t password_min_quality;   /* libpwquality score, 0..100 */
 	uint64_t argon2_opslimit;     /* Argon2id passes (crypto_pwhash) */
 	uint64_t argon2_memlimit_kib; /* and memory, KiB */
 	uint64_t auth_max_failures;   /* wrong passphrases or codes before a lock */

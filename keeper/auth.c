@@ -394,30 +394,23 @@ int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
 	return rc;
 }
 
-/* Common passphrases refused whatever their length. */
-static const char *const weak[] = {
-	"password123", "password1234", "1234567890", "12345678910",
-	"qwertyuiop", "passw0rd123", "iloveyou123", "bismillah123",
-	"indonesia123", "indonesia1945", "merdeka1945", "administrator",
-	"0123456789", "1234512345", "1q2w3e4r5t", "qwerty12345",
-};
-
 int keeper_passphrase_hash(struct keeper *k, const char *p, char *hash,
 			   struct reply *r)
 {
-	uint64_t min, ops, mem;
+	uint64_t min, quality, ops, mem;
+	char msg[256];
+	int rc;
 
 	pthread_mutex_lock(&k->cfg_mu);
 	min = k->cfg.passphrase_min_length;
+	quality = k->cfg.password_min_quality;
 	ops = k->cfg.argon2_opslimit;
 	mem = k->cfg.argon2_memlimit_kib;
 	pthread_mutex_unlock(&k->cfg_mu);
-	if (p == NULL || strlen(p) < min || strlen(p) > 256)
-		return reply_error(r, ESD_EINVAL, "the passphrase must be %llu to 256 "
-			    "bytes", (unsigned long long)min);
-	for (size_t i = 0; i < ESD_ARRAY_LEN(weak); i++)
-		if (strcasecmp(p, weak[i]) == 0)
-			return reply_error(r, ESD_EINVAL, "that passphrase is too common");
+	/* Length, libpwquality's dictionary and checks, its score. */
+	if ((rc = ra_check_password(p, NULL, (size_t)min, (unsigned)quality,
+				    NULL, msg, sizeof(msg))) != 0)
+		return reply_error(r, rc, "%s", msg);
 	/* Argon2id with the configured limits (the defaults, libsodium's
 	 * interactive ones, take ~50-100 ms here); the hash string records
 	 * them, so a change applies to new passphrases only. */

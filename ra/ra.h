@@ -114,6 +114,17 @@ int ra_check_text(const char *what, const char *s, size_t max, char *msg,
 int ra_check_email(const char *s, char *msg, size_t msglen);
 /* A 16-digit Indonesian national identity number (NIK). */
 int ra_check_nik(const char *s, char *msg, size_t msglen);
+/*
+ * A new staff password or subscriber passphrase (ra/passwd.c): min_len to
+ * 256 bytes, then libpwquality's checks (the cracklib dictionary,
+ * palindromes, simplistic sequences, user's name when user is not NULL)
+ * and its score (0..100, into *score when not NULL) at least min_quality.
+ * 0, ESD_EINVAL with the reason in msg, or ESD_EINTERNAL when the
+ * dictionary cannot be read (nothing is accepted unchecked).
+ */
+int ra_check_password(const char *pw, const char *user, size_t min_len,
+		      unsigned min_quality, int *score, char *msg,
+		      size_t msglen);
 /* An organizationIdentifier in the form of ETSI EN 319 412-1 §5.1.4:
  * three upper-case letters for the register (NTR, VAT, GOV, ...), two for
  * the country, '-', then 1..64 letters, digits, '.', '-' or ':'. */

@@ -197,8 +197,9 @@ def totp(secret):
                                    text=True).strip()
 
 
-def first_login(d, user, new_password, shots=False):
-    """Initial password → change → enrolment (QR + secret) → TOTP."""
+def first_login(d, user, new_password, shots=False, weak_first=False):
+    """Initial password → change → enrolment (QR + secret) → TOTP.
+    weak_first: "password12" first, which libpwquality refuses."""
     initial = open("%s/%s.initial" % (TMP, user)).read().strip()
     go(d, "login")
     fill(d, "#login-name", user)
@@ -214,6 +215,17 @@ def first_login(d, user, new_password, shots=False):
     shown = el(d, "#page-login").text
     ok("%s: ... the first-login hint is said once" % user, shown.count(hint) == 1,
        "%d times" % shown.count(hint))
+    if weak_first:
+        fill(d, "#login-new", "password12")
+        fill(d, "#login-new2", "password12")
+        el(d, "#login-submit").click()
+        wait(d, lambda d: "bad" in el(d, "#login-msg").get_attribute("class"),
+             "a weak password is refused")
+        ok("%s: 'password12' is refused, the page saying why (a dictionary word)" % user,
+           "based on a dictionary word" in text(d, "#login-msg") and
+           "400" in text(d, "#login-msg") and el(d, "#login-new").is_displayed(),
+           text(d, "#login-msg"))
+        fill(d, "#login-password", open("%s/%s.initial" % (TMP, user)).read().strip())
     fill(d, "#login-new", new_password)
     fill(d, "#login-new2", new_password)
     el(d, "#login-submit").click()
@@ -497,7 +509,7 @@ def run(a, b, c):
     ok("a staff page without a session shows the login", True)
 
     # ---- siti logs in (first login, a wrong code first) ----
-    s_secret = first_login(a, "siti", "nasi goreng pedas 99", shots=True)
+    s_secret = first_login(a, "siti", "nasi goreng pedas 99", shots=True, weak_first=True)
     totp_login(a, "siti", s_secret, wrong_first=True)
     ok("the session cookie is HttpOnly: scripts cannot read it",
        "esignd_session" not in a.execute_script("return document.cookie"))

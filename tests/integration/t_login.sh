@@ -26,7 +26,18 @@ check "... and is stored nowhere" bash -c "! mdb_dump -a -p '$D/state' | grep -q
 eq "a wrong password is 401" 401 "$(login '{"name":"siti","password":"nope"}')"
 eq "an unknown user is 401 too" 401 "$(login '{"name":"nobody","password":"nope"}')"
 eq "the initial password alone is 403 (must change)" 403 "$(login "{\"name\":\"siti\",\"password\":\"$INIT\"}")"
+S0=$(state_sum)
 eq "a common new password is 400" 400 "$(login "{\"name\":\"siti\",\"password\":\"$INIT\",\"new_password\":\"password123\"}")"
+# libpwquality's cracklib dictionary, not a list: "password12" was never on one.
+eq "\"password12\" (a dictionary word and digits) is 400" 400 \
+	"$(login "{\"name\":\"siti\",\"password\":\"$INIT\",\"new_password\":\"password12\"}")"
+check "... saying why: too weak, based on a dictionary word" \
+	grep -q 'too weak: the password fails the dictionary check - it is based on a dictionary word' "$TMP/body"
+eq "\"merdeka1945\" (libpwquality scores it under password_min_quality 50) is 400" 400 \
+	"$(login "{\"name\":\"siti\",\"password\":\"$INIT\",\"new_password\":\"merdeka1945\"}")"
+check "... saying its score and the key that sets the minimum" \
+	grep -q 'scores [0-9]* of 100 and at least 50 is needed (password_min_quality)' "$TMP/body"
+eq "... and the refusals change nothing" "$S0" "$(state_sum)"
 eq "changing it enrols an authenticator: 200" 200 "$(login \
 	"{\"name\":\"siti\",\"password\":\"$INIT\",\"new_password\":\"nasi goreng pedas 99\"}")"
 cp "$TMP/body" "$TMP/enrol.json"

@@ -250,6 +250,54 @@ static void test_subject(void **state)
 	json_decref(v);
 }
 
+/* libpwquality with its cracklib dictionary (cracklib-runtime) judges
+ * new passwords: a dictionary word with digits, a sequence, a palindrome
+ * and the user's name are refused whatever their length, and a score
+ * under the minimum is refused; a phrase of several words is accepted. */
+static void test_password_refuses_dictionary_words_accepts_phrases(void **state)
+{
+	/* The old hand-written list, each refused by libpwquality now. */
+	static const char *const weak[] = {
+		"password12", "password123", "password1234", "1234567890",
+		"12345678910", "qwertyuiop", "passw0rd123", "iloveyou123",
+		"bismillah123", "indonesia123", "indonesia1945", "merdeka1945",
+		"administrator", "0123456789", "1234512345", "1q2w3e4r5t",
+		"qwerty12345", "aaaaaaaaaaaa",
+	};
+	char m[256];
+	int score;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		m[0] = '\0';
+		assert_int_equal(ra_check_password(weak[i], NULL, 10, 50, NULL, m,
+						   sizeof(m)), ESD_EINVAL);
+		assert_non_null(strstr(m, "too weak"));
+	}
+	assert_int_equal(ra_check_password("password12", NULL, 10, 50, &score, m,
+					   sizeof(m)), ESD_EINVAL);
+	assert_non_null(strstr(m, "dictionary word"));
+	/* A score under the minimum, then under a lower minimum. */
+	assert_int_equal(ra_check_password("merdeka1945", NULL, 10, 50, &score, m,
+					   sizeof(m)), ESD_EINVAL);
+	assert_true(score >= 0 && score < 50);
+	assert_non_null(strstr(m, "password_min_quality"));
+	assert_int_equal(ra_check_password("merdeka1945", NULL, 10, (unsigned)score,
+					   NULL, m, sizeof(m)), 0);
+	assert_int_equal(ra_check_password("sitisiti1234", "siti", 10, 0, NULL, m,
+					   sizeof(m)), ESD_EINVAL);
+	assert_non_null(strstr(m, "user name"));
+	assert_int_equal(ra_check_password("short", NULL, 10, 0, NULL, m,
+					   sizeof(m)), ESD_EINVAL);
+	assert_int_equal(ra_check_password(NULL, NULL, 10, 0, NULL, m,
+					   sizeof(m)), ESD_EINVAL);
+	assert_int_equal(ra_check_password("nasi goreng pedas 99", "siti", 10, 50,
+					   &score, m, sizeof(m)), 0);
+	assert_true(score >= 50);
+	assert_int_equal(ra_check_password("kopi tubruk manis 42", NULL, 10, 100,
+					   NULL, m, sizeof(m)), 0);
+}
+
 static void test_checks(void **state)
 {
 	char m[128];
@@ -354,6 +402,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_maildir, setup, teardown),
 		cmocka_unit_test(test_subject),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_password_refuses_dictionary_words_accepts_phrases),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_totp_vectors),
 		cmocka_unit_test(test_base32_and_png),
