@@ -20,6 +20,12 @@ struct init_opts {
 	unsigned http_port;    /* the distribution point; 0 = https_port + 1 */
 	int show_pins;
 	const char *module;
+	/* The configuration esignctl and the daemon read (-c, $ESIGND_CONF,
+	 * /etc/esignd/esignd.conf). When its state_dir is DIR/state, the
+	 * instance is made for it: no DIR/esignd.conf is written, and what
+	 * init prints names that file (docs/packaging.md). */
+	const char *conf;
+	int https_port_given;  /* --https-port, else the conf's https_listen */
 };
 
 /* Removes dir and everything below it (init.c). */

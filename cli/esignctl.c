@@ -381,7 +381,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c = { "", 0 };
-	struct init_opts io = { NULL, 8443, 0, 0, "/usr/lib/softhsm/libsofthsm2.so" };
+	struct init_opts io = { NULL, 8443, 0, 0, "/usr/lib/softhsm/libsofthsm2.so", NULL, 0 };
 	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
 	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
 	const char *out = NULL, *since = NULL, *from = NULL, *logf = NULL;
@@ -411,6 +411,7 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			io.https_port = (unsigned)port;
+			io.https_port_given = 1;
 			break;
 		case 'q':
 			if (esd_parse_u64(optarg, 1, 65535, &port) != 0) {
@@ -442,9 +443,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "esignctl: init needs --dir DIR\n");
 			return EXIT_USAGE;
 		}
-		if (io.http_port == 0) /* the distribution point's default */
-			io.http_port = io.https_port < 65535 ? io.https_port + 1
-							     : io.https_port - 1;
+		io.conf = conf ? conf : getenv("ESIGND_CONF");
+		if (io.conf == NULL)
+			io.conf = "/etc/esignd/esignd.conf";
 		return cli_init(&io);
 	}
 	if (nw == 1 && strcmp(words[0], "backup") == 0)

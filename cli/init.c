@@ -9,7 +9,11 @@
  *   DIR/issuing-ca.pem               the issuing CA below it
  *   DIR/tls/server.{crt,key}         HTTPS certificate (chain) and key
  *   DIR/admin.token                  the admin API bearer token (0600)
- *   DIR/esignd.conf                  the daemon's configuration
+ *   DIR/esignd.conf                  the daemon's configuration, unless
+ *                                    the system's (-c, $ESIGND_CONF,
+ *                                    /etc/esignd/esignd.conf) already
+ *                                    names DIR/state: then that one is
+ *                                    the instance's only configuration
  *
  * Certificates point relying parties (CRL, OCSP, caIssuers) at the plain
  * HTTP distribution point, http://127.0.0.1:<http port>: a demo that
@@ -36,6 +40,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/config.h"
 #include "hsm/hsm.h"
 #include "pki/pki.h"
 #include "store/store.h"
@@ -493,7 +498,8 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 		goto out;
 	if ((rc = make_tls(dir, h, certs[1])) != 0)
 		goto out;
-	rc = write_conf(dir, o);
+	if (o->conf == NULL)   /* no system configuration names it */
+		rc = write_conf(dir, o);
 out:
 	json_decref(client);
 	store_txn_abort(t);
@@ -504,9 +510,50 @@ out:
 	return rc;
 }
 
-int cli_init(const struct init_opts *o)
+/*
+ * The system configuration at path, when its state_dir is dir/state: the
+ * instance is then made for it (a packaged install). 1 and *c filled in,
+ * or 0.
+ */
+static int system_conf(const char *path, const char *dir, struct esd_config *c)
+{
+	char err[512], want[PATH_MAX];
+
+	if (path == NULL || access(path, R_OK) != 0 ||
+	    config_load(path, c, err, sizeof(err)) != 0)
+		return 0;
+	path_join(want, sizeof(want), dir, "state");
+	return strcmp(c->state_dir, want) == 0;
+}
+
+/* The port of a "host:port" listener, or 0. */
+static unsigned listen_port(const char *listen)
+{
+	const char *colon = strrchr(listen, ':');
+	uint64_t port;
+
+	if (colon == NULL || esd_parse_u64(colon + 1, 1, 65535, &port) != 0)
+		return 0;
+	return (unsigned)port;
+}
+
+/* How the first staff account comes about: the console needs one. */
+static void print_first_staff(const char *ctl, const char *mail, unsigned port)
+{
+	printf("\nfirst staff account (the web console, https://127.0.0.1:%u/console/):\n"
+	       "  %s user create --name NAME --email ADDRESS --role admin\n"
+	       "  its initial password is emailed (%s); the first login changes it\n"
+	       "  and enrols an authenticator app (docs/console.md)\n",
+	       port, ctl, mail);
+}
+
+int cli_init(const struct init_opts *opts)
 {
 	char dir[PATH_MAX], pin[33] = "", so_pin[33] = "", token[65] = "";
+	char ctl[PATH_MAX + 32], mail[PATH_MAX + 64];
+	struct init_opts eff = *opts, *o = &eff;
+	struct esd_config *sys = NULL;
+	unsigned port;
 	int rc;
 
 	if (mkdir(o->dir, 0700) != 0) {
@@ -521,6 +568,23 @@ int cli_init(const struct init_opts *o)
 	}
 	if (realpath(o->dir, dir) == NULL)
 		return EXIT_LOCAL;
+	if ((sys = calloc(1, sizeof(*sys))) == NULL)
+		return EXIT_LOCAL;
+	if (!system_conf(o->conf, dir, sys)) {
+		o->conf = NULL;
+	} else if ((port = listen_port(sys->https_listen)) != 0) {
+		/* The certificates name the port the daemon listens on. */
+		if (!o->https_port_given)
+			o->https_port = port;
+		else if (o->https_port != port)
+			fprintf(stderr, "esignctl: warning: --https-port %u, but "
+				"https_listen in %s is %s: the certificates name "
+				"port %u\n", o->https_port, o->conf,
+				sys->https_listen, o->https_port);
+	}
+	if (o->http_port == 0) /* the distribution point's default */
+		o->http_port = o->https_port < 65535 ? o->https_port + 1
+						     : o->https_port - 1;
 
 	log_init("esignctl", LOG_LVL_WARN);
 	rc = build(dir, o, pin, so_pin, token);
@@ -531,7 +595,37 @@ int cli_init(const struct init_opts *o)
 		OPENSSL_cleanse(pin, sizeof(pin));
 		OPENSSL_cleanse(so_pin, sizeof(so_pin));
 		OPENSSL_cleanse(token, sizeof(token));
+		free(sys);
 		return EXIT_LOCAL;
+	}
+	if (o->conf != NULL) {
+		/* One configuration: the one the unit and esignctl read. */
+		printf("\nesignd instance created in %s for %s (its state_dir)\n\n"
+		       "  configuration   %s\n"
+		       "  start           systemctl start esignd (without systemd:\n"
+		       "                  esignd -c %s, after creating the socket's\n"
+		       "                  folder: systemd-tmpfiles --create esignd.conf)\n"
+		       "  HTTPS API       https://%s/v1/health\n"
+		       "  Unix socket     %s (esignctl status, as a user of admin_uids)\n"
+		       "  trust this CA   %s/ca.pem\n"
+		       "  admin token     %s/admin.token (mode 0600)\n"
+		       "  token PINs      %s/pin, %s/so-pin (mode 0600)\n",
+		       dir, o->conf, o->conf, o->conf, sys->https_listen,
+		       sys->unix_socket[0] ? sys->unix_socket : "(none)", dir, dir,
+		       dir, dir);
+		if (o->show_pins)
+			printf("  user PIN        %s\n  SO PIN          %s\n", pin, so_pin);
+		if (strcmp(o->conf, "/etc/esignd/esignd.conf") == 0)
+			snprintf(ctl, sizeof(ctl), "esignctl");
+		else
+			snprintf(ctl, sizeof(ctl), "esignctl -c %s", o->conf);
+		if (sys->smtp_url[0])
+			snprintf(mail, sizeof(mail), "by SMTP, %s", sys->smtp_url);
+		else
+			snprintf(mail, sizeof(mail), "here: into the maildir %s/new",
+				 sys->mail_maildir);
+		print_first_staff(ctl, mail, o->https_port);
+		goto done;
 	}
 	printf("\nesignd instance created in %s\n\n"
 	       "  configuration   %s/esignd.conf\n"
@@ -546,10 +640,15 @@ int cli_init(const struct init_opts *o)
 	       dir, dir);
 	if (o->show_pins)
 		printf("  user PIN        %s\n  SO PIN          %s\n", pin, so_pin);
+	snprintf(ctl, sizeof(ctl), "esignctl -c %s/esignd.conf", dir);
+	snprintf(mail, sizeof(mail), "here: into the maildir %s/mail/new", dir);
+	print_first_staff(ctl, mail, o->https_port);
 	printf("\ntry:\n  curl --cacert %s/ca.pem https://127.0.0.1:%u/v1/health\n"
 	       "  curl --cacert %s/ca.pem -H \"Authorization: Bearer $(cat %s/admin.token)\" "
 	       "https://127.0.0.1:%u/v1/keys\n",
 	       dir, o->https_port, dir, dir, o->https_port);
+done:
+	free(sys);
 	OPENSSL_cleanse(pin, sizeof(pin));
 	OPENSSL_cleanse(so_pin, sizeof(so_pin));
 	OPENSSL_cleanse(token, sizeof(token));

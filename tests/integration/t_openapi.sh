@@ -32,6 +32,28 @@ source = yaml.load(open(sys.argv[2]), Loader=L)
 if served != source:
     sys.exit("the served document is not docs/openapi.yaml: rebuild")' \
 	"$TMP/openapi.json" "$SRC/docs/openapi.yaml"
+# An unquoted comma inside a flow mapping ({description: a, b}) makes
+# "b" a key without a value and cuts the text: no such key anywhere.
+check "no key without a value in docs/openapi.yaml (a comma in a flow mapping)" "$PY" -c '
+import sys, yaml
+bad = []
+def walk(x, path):
+    if isinstance(x, dict):
+        for k, v in x.items():
+            if v is None:
+                bad.append(path + "/" + str(k))
+            walk(v, path + "/" + str(k))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            walk(v, "%s/%d" % (path, i))
+walk(yaml.safe_load(open(sys.argv[1])), "")
+if bad:
+    sys.exit("keys without a value: " + " ".join(bad))' "$SRC/docs/openapi.yaml"
+check "the schemas name what the keeper writes: Subscriber.activated_at, Cert.subscriber" "$PY" -c '
+import sys, yaml
+s = yaml.safe_load(open(sys.argv[1]))["components"]["schemas"]
+assert "activated_at" in s["Subscriber"]["properties"], "Subscriber.activated_at"
+assert "subscriber" in s["Cert"]["properties"], "Cert.subscriber"' "$SRC/docs/openapi.yaml"
 eq "over the Unix socket too" 200 "$(unix_code /v1/openapi.json)"
 check "... with the same bytes" cmp "$TMP/body" "$TMP/openapi.json"
 eq "POST /v1/openapi.json is 405" 405 "$(https_code /v1/openapi.json -X POST)"

@@ -79,13 +79,31 @@ check "systemd-analyze verify accepts the installed unit (binaries, man pages)" 
 	in_root systemd-analyze verify /lib/systemd/system/esignd.service
 check "man finds esignd(8), esignctl(1) and esignd.conf(5)" \
 	in_root man -w esignd.8 esignctl.1 esignd.conf.5
+# Without systemd (this root's /run is empty): the tmpfiles.d entry makes
+# the socket's folder, as docs/packaging.md says.
+check "without systemd, systemd-tmpfiles --create esignd.conf makes /run/esignd" \
+	in_root systemd-tmpfiles --create esignd.conf
+eq "... esignd:esignd, 0750" "esignd:esignd 750" "$(in_root stat -c '%U:%G %a' /run/esignd 2>/dev/null)"
 
 # ---- an instance, as the esignd user -------------------------------------------
-check "runuser -u esignd -- esignctl init --dir /var/lib/esignd/instance" \
-	in_root runuser -u esignd -- esignctl init --dir /var/lib/esignd/instance --https-port "$PORT"
-eq "the instance belongs to esignd" "esignd" "$(in_root stat -c %U /var/lib/esignd/instance/state/data.mdb 2>/dev/null)"
 # A local change to the conffile: the test's port (and kept on upgrade).
 sed -i "s/^https_listen = .*/https_listen = 127.0.0.1:$PORT/" "$R/etc/esignd/esignd.conf"
+# As docs/packaging.md says, without --https-port: init takes the port
+# from /etc/esignd/esignd.conf, whose state_dir the instance is.
+check "runuser -u esignd -- esignctl init --dir /var/lib/esignd/instance" \
+	bash -c "chroot '$R' runuser -u esignd -- esignctl init --dir /var/lib/esignd/instance >'$W/init.out' 2>&1"
+eq "the instance belongs to esignd" "esignd" "$(in_root stat -c %U /var/lib/esignd/instance/state/data.mdb 2>/dev/null)"
+check "one configuration: init writes no second esignd.conf into the instance" \
+	test ! -e "$R/var/lib/esignd/instance/esignd.conf"
+check "... and prints the one the unit and esignctl read, /etc/esignd/esignd.conf" \
+	grep -q '^  configuration   /etc/esignd/esignd.conf$' "$W/init.out"
+check "... its socket, /run/esignd/esignd.sock, not one in the instance" \
+	bash -c "grep -q '^  Unix socket     /run/esignd/esignd.sock ' '$W/init.out' && ! grep -q 'instance/esignd.sock' '$W/init.out'"
+check "... the port of its https_listen ($PORT)" grep -q "^  HTTPS API       https://127.0.0.1:$PORT/v1/health$" "$W/init.out"
+check "... and how the first staff account is made (esignctl user create --role admin)" \
+	grep -q '^  esignctl user create --name NAME --email ADDRESS --role admin$' "$W/init.out"
+check "the TLS certificate's chain names that port (openssl)" \
+	bash -c "openssl x509 -in '$R/var/lib/esignd/instance/issuing-ca.pem' -noout -text | grep -q '127.0.0.1:$((PORT + 1))/'"
 pin_sum=$(sha256sum <"$R/var/lib/esignd/instance/pin")
 
 # ---- the service, under the unit's sandbox --------------------------------------
@@ -191,7 +209,20 @@ check "dpkg -r removes the package" in_root dpkg -r esignd
 check "... the binaries are gone" test ! -e "$R/usr/sbin/esignd"
 check "... the configuration and the instance stay" \
 	test -f "$R/etc/esignd/esignd.conf" -a -f "$R/var/lib/esignd/instance/state/data.mdb"
-check "dpkg -P purges it" in_root dpkg -P esignd
+audit_sum=$(sha256sum <"$R/var/lib/esignd/instance/state/data.mdb")
+check "dpkg -P purges it" bash -c "chroot '$R' dpkg -P esignd >'$W/purge.out' 2>&1"
+check "... /etc/esignd is gone" test ! -e "$R/etc/esignd"
+eq "... the instance stays: the token, the PINs, LMDB with the audit log (same bytes)" "$audit_sum" \
+	"$(sha256sum <"$R/var/lib/esignd/instance/state/data.mdb" 2>/dev/null)"
+check "... the token's files too" bash -c "ls '$R/var/lib/esignd/instance/tokens/'*/*.object >/dev/null"
+check "... and the purge says where it left them and how to delete them" \
+	bash -c "grep -q 'kept the instance in /var/lib/esignd/instance' '$W/purge.out' && \
+		grep -q '/var/lib/esignd/purge-instance' '$W/purge.out'"
+check "reinstalled, the kept instance serves again: esignd -t" \
+	bash -c "chroot '$R' env DEBIAN_FRONTEND=noninteractive dpkg -i '$T/esignd.deb' >/dev/null 2>&1 && \
+		chroot '$R' esignd -t -c /etc/esignd/esignd.conf"
+touch "$R/var/lib/esignd/purge-instance"
+check "with /var/lib/esignd/purge-instance, dpkg -P purges the instance too" in_root dpkg -P esignd
 check "... /etc/esignd and /var/lib/esignd are gone" test ! -e "$R/etc/esignd" -a ! -e "$R/var/lib/esignd"
 check "... the unit's enablement symlink is gone" \
 	test ! -e "$R/etc/systemd/system/multi-user.target.wants/esignd.service"

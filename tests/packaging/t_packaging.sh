@@ -76,7 +76,7 @@ for f in /usr/sbin/esignd /usr/bin/esignctl /usr/bin/esd-hashsign \
 	/lib/systemd/system/esignd.service /etc/esignd/esignd.conf \
 	/usr/share/man/man8/esignd.8.gz /usr/share/man/man1/esignctl.1.gz \
 	/usr/share/man/man5/esignd.conf.5.gz /usr/share/man/man1/esd-hashsign.1.gz \
-	/usr/share/doc/esignd/copyright /var/lib/esignd/; do
+	/usr/share/doc/esignd/copyright /var/lib/esignd/ /usr/lib/tmpfiles.d/esignd.conf; do
 	check "dpkg-deb -c: $f" grep -qx "$f" "$TMP/contents"
 done
 eq "conffiles: /etc/esignd/esignd.conf" "/etc/esignd/esignd.conf" \
@@ -94,8 +94,13 @@ check "Depends: adduser and the shared libraries" \
 dpkg-deb -e "$DEB" "$TMP/ctrl"
 check "postinst creates the esignd system user" grep -q "adduser --system" "$TMP/ctrl/postinst"
 check "postinst enables the unit (dh_installsystemd)" grep -q "deb-systemd-helper enable 'esignd.service'" "$TMP/ctrl/postinst"
-check "postrm purge removes /etc/esignd and /var/lib/esignd" \
-	bash -c "grep -A8 '\"purge\"' '$TMP/ctrl/postrm' | grep -q 'rm -rf /var/lib/esignd /etc/esignd'"
+check "postrm purge removes /etc/esignd, and /var/lib/esignd only with purge-instance" \
+	bash -c "grep -A8 '\"purge\"' '$TMP/ctrl/postrm' | grep -q 'rm -rf /etc/esignd /run/esignd' && \
+		grep -q 'if \[ -e /var/lib/esignd/purge-instance \]' '$TMP/ctrl/postrm'"
+dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./usr/lib/tmpfiles.d/esignd.conf >"$TMP/tmpfiles" 2>/dev/null
+sock_dir=$(dirname "$(sed -n 's/^unix_socket = //p' "$SRC/packaging/debian/conf/esignd.conf")")
+check "the tmpfiles.d entry makes the packaged unix_socket's folder ($sock_dir), esignd's, 0750" \
+	grep -qx "d $sock_dir 0750 esignd esignd -" "$TMP/tmpfiles"
 
 lintian --no-tag-display-limit "$OUT"/*.deb >"$TMP/lintian.out" 2>&1
 lrc=$?
