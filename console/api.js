@@ -78,11 +78,15 @@ async function api(method, path, body, opts) {
   return { status: res.status, data: data };
 }
 
-/* The error message of an answer, for the person reading the page. */
+/* The error message of an answer, for the person reading the page, as
+ * nodes for append(): the page's words around the API's message, which
+ * is English and marked so (lang="en"). */
 function errText(r) {
   const e = r.data && r.data.error;
-  return t('error', { msg: e ? e.message + ' (' + r.status + ' ' + e.code + ')'
-                              : String(r.status) });
+  const parts = t('error').split('{msg}');
+  const msg = e ? h('span', { lang: 'en', text: e.message + ' (' + r.status + ' ' + e.code + ')' })
+                : String(r.status);
+  return [parts[0], msg, parts[1] || ''];
 }
 
 /* h('tag.class', {attr: v, onclick: f}, child...) with text children as
@@ -162,9 +166,11 @@ function download(name, text, type) {
 /*
  * Shows what an action will do and waits for the answer: resolves true
  * for "go ahead". extra: elements shown under the text (a reason field);
- * check(): a message when the extra input is not acceptable yet.
+ * check(): a message when the extra input is not acceptable yet. risky:
+ * an action that cannot be undone (an approval, a revocation): the focus
+ * starts on "Cancel", so that Enter does not do it.
  */
-function confirmAction(title, text, extra, check) {
+function confirmAction(title, text, extra, check, risky) {
   const d = $('confirm');
   flash('');   /* the last action's banner is not this one's */
   $('confirm-title').textContent = title;
@@ -179,7 +185,7 @@ function confirmAction(title, text, extra, check) {
     d.returnValue = '';
     d.showModal();
     const first = d.querySelector('#confirm-extra input, #confirm-extra textarea, #confirm-extra select');
-    (first || $('confirm-ok')).focus();
+    (first || (risky ? $('confirm-cancel') : $('confirm-ok'))).focus();
     $('confirm-ok').onclick = function (ev) {
       const msg = check ? check() : '';
       if (msg) {

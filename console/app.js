@@ -12,11 +12,11 @@
 const RA_STAFF = ['verifier', 'admin'];
 const PAGES = {
   login: { staff: null },
-  verify: { staff: null, init: verifyInit },
+  verify: { staff: null, init: verifyInit, relang: verifyRelang },
   activate: { staff: null, show: activateShow },
   queue: { staff: RA_STAFF, show: queueShow },
   register: { staff: RA_STAFF },
-  certs: { staff: RA_STAFF },
+  certs: { staff: RA_STAFF, relang: certsRelang },
   seal: { staff: RA_STAFF.concat('officer'), show: sealPageShow },
   audit: { staff: ['admin'], show: auditShow },
   sla: { staff: RA_STAFF, show: slaShow },
@@ -32,9 +32,10 @@ function home(s) {
   return s.role === 'admin' ? 'audit' : s.role === 'officer' ? 'seal' : 'queue';
 }
 
+/* msg: a string, or nodes as append() takes them (errText()). */
 function flash(msg, cls) {
   const f = $('flash');
-  f.textContent = msg || '';
+  append(clear(f), msg || '');
   f.className = 'flash ' + (cls || '');
   f.hidden = !msg;
 }
@@ -66,12 +67,17 @@ function frame() {
  * page, once), or by drawing it when the fragment already names it. */
 function goPage(name) {
   if (location.hash === '#' + name)
-    route();
+    route(true);
   else
     location.hash = '#' + name;
 }
 
-function route() {
+let currentPage = 'verify';
+
+/* Draws the page the fragment names. moveFocus: a navigation (a menu
+ * link, a login, a logout): the keyboard continues at the new page's
+ * heading, not on the link or on BODY. */
+function route(moveFocus) {
   const s = Session.get();
   const hp = parseHash();
   let name = PAGES[hp.page] ? hp.page : (s ? home(s) : 'verify');
@@ -90,9 +96,15 @@ function route() {
       a.removeAttribute('aria-current');
   });
   frame();
+  currentPage = name;
   if (PAGES[name].show)
     PAGES[name].show(hp.args);
   document.title = t('nav_' + name) + ' · esignd';
+  if (moveFocus === true) {
+    const heading = $('h-' + name);
+    heading.tabIndex = -1;
+    heading.focus();
+  }
 }
 
 /* ---- login ---- */
@@ -100,8 +112,23 @@ function route() {
 let loginStage = 'password';   /* or 'change' (first login) */
 
 function loginMsg(text, cls) {
-  $('login-msg').textContent = text || '';
+  append(clear($('login-msg')), text || '');
   $('login-msg').className = 'msg ' + (cls || '');
+}
+
+const LOGIN_FIELDS = ['login-name', 'login-password', 'login-new', 'login-new2', 'login-totp'];
+
+/* Marks the fields a login error is about (aria-invalid), tied to the
+ * message that says why (aria-describedby); the others unmarked. */
+function loginInvalid(ids) {
+  LOGIN_FIELDS.forEach(function (id) {
+    const bad = ids.indexOf(id) >= 0;
+    $(id).setAttribute('aria-invalid', bad ? 'true' : 'false');
+    if (bad)
+      $(id).setAttribute('aria-describedby', 'login-msg');
+    else
+      $(id).removeAttribute('aria-describedby');
+  });
 }
 
 /* Shows or hides the new-password fields of a first login. A first
@@ -135,9 +162,12 @@ async function loginSubmit(ev) {
   const body = { name: $('login-name').value, password: $('login-password').value,
                  session: 'cookie' };
   ev.preventDefault();
+  loginInvalid([]);
   if (loginStage === 'change') {
     if ($('login-new').value !== $('login-new2').value) {
       loginMsg(t('login_mismatch'), 'bad');
+      loginInvalid(['login-new2']);
+      $('login-new2').focus();
       return;
     }
     body.new_password = $('login-new').value;
@@ -170,6 +200,7 @@ async function loginSubmit(ev) {
   const code = r.data && r.data.error ? r.data.error.code : '';
   if (r.status === 403 && code === 'locked') {
     loginMsg(t('login_locked'), 'bad');
+    loginInvalid(['login-name']);
   } else if (r.status === 403 && loginStage === 'password') {
     /* The note above the new fields says why (once). */
     loginChange(true);
@@ -177,8 +208,16 @@ async function loginSubmit(ev) {
     $('login-new').focus();
   } else if (r.status === 401) {
     loginMsg(t('login_wrong'), 'bad');
+    loginInvalid(loginStage === 'change' ? ['login-name', 'login-password']
+      : ['login-name', 'login-password', 'login-totp']);
+    $('login-password').focus();
   } else {
+    /* 400: the new password (too short, too weak). */
     loginMsg(errText(r), 'bad');
+    if (loginStage === 'change') {
+      loginInvalid(['login-new']);
+      $('login-new').focus();
+    }
   }
 }
 
@@ -187,10 +226,48 @@ async function loginSubmit(ev) {
  * usable (the keeper counts idleness from the last request instead). */
 let lastActivity = Date.now();
 
+/* A GET the role may make: the server counts idleness from requests. */
+function keepAlivePath(s) {
+  return s.role === 'officer' && s.seals && s.seals.length
+    ? '/v1/ra/subscribers/' + encodeURIComponent(s.seals[0])
+    : '/v1/ra/requests?limit=1';
+}
+
+/* The warning before the idle logout: at most a minute, a quarter of the
+ * idle time when that is shorter. */
+function idleWarn(s, left) {
+  const w = $('idle-warn');
+  const warnAt = Math.min(60, s.idle / 4) * 1000;
+  if (left > warnAt) {
+    w.hidden = true;
+    return;
+  }
+  $('idle-text').textContent = tn('idle_warn', Math.max(1, Math.ceil(left / 1000)));
+  if (w.hidden) {
+    w.hidden = false;
+    $('idle-stay').focus();
+  }
+}
+
+async function idleStay() {
+  const s = Session.get();
+  lastActivity = Date.now();
+  $('idle-warn').hidden = true;
+  if (s)
+    await api('GET', keepAlivePath(s));
+}
+
 async function idleCheck() {
   const s = Session.get();
-  if (!s || !s.idle || Date.now() - lastActivity < s.idle * 1000)
+  if (!s || !s.idle) {
+    $('idle-warn').hidden = true;
     return;
+  }
+  const left = s.idle * 1000 - (Date.now() - lastActivity);
+  idleWarn(s, left);
+  if (left > 0)
+    return;
+  $('idle-warn').hidden = true;
   await api('POST', '/v1/logout');
   if (Session.get()) {   /* the logout answered 200, not 401 */
     Session.clear();
@@ -235,7 +312,7 @@ async function activateSubmit(ev) {
     msg.textContent = t('activate_ok', { serial: r.data.subscriber.serial || '' });
     msg.className = 'msg good';
   } else {
-    msg.textContent = errText(r);
+    append(clear(msg), errText(r));
     msg.className = 'msg bad';
   }
 }
@@ -260,7 +337,7 @@ async function passphraseSubmit(ev) {
     msg.textContent = t('pass_ok');
     msg.className = 'msg good';
   } else {
-    msg.textContent = errText(r);
+    append(clear(msg), errText(r));
     msg.className = 'msg bad';
   }
 }
@@ -272,6 +349,9 @@ function init() {
       i18nSet(b.dataset.lang);
       nikCheck(!$('ri-nik-msg').hidden);
       route();
+      /* What the page drew from answers, in the new language too. */
+      if (PAGES[currentPage].relang)
+        PAGES[currentPage].relang();
     });
   });
   /* No hashchange (it would clear the message). */
@@ -287,6 +367,10 @@ function init() {
     $('login-totp').focus();
   });
   $('logout').addEventListener('click', logout);
+  $('idle-stay').addEventListener('click', idleStay);
+  LOGIN_FIELDS.forEach(function (id) {
+    $(id).addEventListener('input', function () { $(id).setAttribute('aria-invalid', 'false'); });
+  });
   $('activate-form').addEventListener('submit', activateSubmit);
   $('pass-form').addEventListener('submit', passphraseSubmit);
   Object.keys(PAGES).forEach(function (p) {
@@ -302,7 +386,8 @@ function init() {
   document.addEventListener('submit', function () { flash(''); }, true);
   window.addEventListener('hashchange', function () {
     flash('');
-    route();
+    /* "#main" (the skip link) is no page: the browser moves the focus. */
+    route(!!PAGES[parseHash().page]);
   });
   route();
 }

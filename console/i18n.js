@@ -30,6 +30,8 @@ const I18N = {
     close: 'Tutup',
     error: 'Gagal: {msg}',
     session_ended: 'Sesi berakhir. Silakan masuk lagi.',
+    idle_warn_other: 'Tidak ada aktivitas: Anda akan dikeluarkan dalam {n} detik.',
+    idle_stay: 'Tetap masuk',
     done: 'Selesai.',
 
     login_title: 'Masuk',
@@ -280,6 +282,9 @@ const I18N = {
     close: 'Close',
     error: 'Failed: {msg}',
     session_ended: 'The session ended. Please log in again.',
+    idle_warn_one: 'No activity: you will be logged out in {n} second.',
+    idle_warn_other: 'No activity: you will be logged out in {n} seconds.',
+    idle_stay: 'Stay signed in',
     done: 'Done.',
 
     login_title: 'Log in',

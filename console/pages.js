@@ -14,8 +14,9 @@ function stateWord(s) {
   return I18N[LANG]['st_' + s] ? t('st_' + s) : s;
 }
 
+/* text: a string, or nodes as append() takes them (errText()). */
 function setMsg(el, text, cls) {
-  el.textContent = text;
+  append(clear(el), text);
   el.className = 'msg ' + (cls || '');
 }
 
@@ -40,7 +41,7 @@ async function decide(req, verb) {
     : t('what_reject', { type: t('t_' + req.type), name: sub.name, reason: '…' });
   const ok = await confirmAction(t(verb) + ' · ' + req.id, text, extra, function () {
     return verb === 'reject' && !reason.value.trim() ? t('reason_needed') : '';
-  });
+  }, true);
   if (!ok)
     return;
   const r = await api('POST', '/v1/ra/requests/' + encodeURIComponent(req.id) + '/' + verb,
@@ -99,7 +100,7 @@ async function queueShow(ev) {
   if (!latest())
     return;
   if (r.status !== 200) {
-    append(clear(out), h('p.msg.bad', { text: errText(r) }));
+    append(clear(out), h('p.msg.bad', {}, errText(r)));
     return;
   }
   /* Each with its subscriber, to say what a decision does. */
@@ -173,9 +174,23 @@ function registered(r, form) {
 
 /* ---- certificates ---- */
 
+/* What the certificates page shows, drawn again when the language
+ * changes: the search's results, a subscriber's detail. */
+const certsShown = { search: false, detail: null };
+
+function certsRelang() {
+  const detail = certsShown.detail;
+  if (certsShown.search)
+    certsSearch();
+  if (detail)
+    subscriberDetail(detail, true);
+}
+
 async function certsSearch(ev) {
   if (ev)
     ev.preventDefault();
+  certsShown.search = true;
+  certsShown.detail = null;
   const latest = drawStart('certs');
   const out = clear($('certs-out'));
   const serial = $('certs-serial').value.trim();
@@ -185,7 +200,7 @@ async function certsSearch(ev) {
     if (!latest())
       return;
     if (c.status !== 200) {
-      append(out, h('p.msg.bad', { text: errText(c) }));
+      append(out, h('p.msg.bad', {}, errText(c)));
       return;
     }
     if (c.data.subscriber)
@@ -198,7 +213,7 @@ async function certsSearch(ev) {
   if (!latest())
     return;
   if (r.status !== 200) {
-    append(out, h('p.msg.bad', { text: errText(r) }));
+    append(out, h('p.msg.bad', {}, errText(r)));
     return;
   }
   if (!r.data.subscribers.length) {
@@ -313,7 +328,7 @@ async function askRenewRevoke(sub, verb) {
     }));
   const extra = sel ? [h('label', { for: 'revoke-reason', text: t('f_revoke_reason') }), sel] : null;
   const text = t('what_' + verb, { name: sub.name, id: sub.id, reason: '…' });
-  if (!await confirmAction(t(verb), text, extra))
+  if (!await confirmAction(t(verb), text, extra, null, verb === 'revoke'))
     return;
   const r = await api('POST', '/v1/ra/subscribers/' + encodeURIComponent(sub.id) + '/' + verb,
     verb === 'revoke' ? { reason: sel.value } : undefined);
@@ -324,14 +339,15 @@ async function askRenewRevoke(sub, verb) {
   subscriberDetail(sub.id);
 }
 
-async function subscriberDetail(id) {
+async function subscriberDetail(id, keepFocus) {
   const latest = drawStart('cert-detail');
+  certsShown.detail = id;
   const out = clear($('cert-detail'));
   const r = await api('GET', '/v1/ra/subscribers/' + encodeURIComponent(id));
   if (!latest())
     return;
   if (r.status !== 200) {
-    append(out, h('p.msg.bad', { text: errText(r) }));
+    append(out, h('p.msg.bad', {}, errText(r)));
     return;
   }
   const s = r.data;
@@ -348,7 +364,8 @@ async function subscriberDetail(id) {
         onclick: function () { askRenewRevoke(s, 'revoke'); } })) : null,
     h('h3', { text: t('nav_certs') }),
     (s.certificates || []).map(certCard));
-  $('detail-title').focus();
+  if (!keepFocus)
+    $('detail-title').focus();
 }
 
 /* The NIK's own message, in the page's language, under the field and as

@@ -55,12 +55,12 @@ function sealCodeForm(id) {
 }
 
 async function sealEnrol(id) {
-  if (!await confirmAction(t('seal_totp_enrol'), t('what_seal_totp', { id: id })))
+  if (!await confirmAction(t('seal_totp_enrol'), t('what_seal_totp', { id: id }), null, null, true))
     return;
   const r = await api('POST', '/v1/ra/seals/' + encodeURIComponent(id) + '/totp');
   const out = clear($('seal-enrol'));
   if (r.status !== 201)
-    return append(out, h('p.msg.bad', { text: errText(r) }));
+    return append(out, h('p.msg.bad', {}, errText(r)));
   append(out, h('div.card', {},
     h('img', { id: 'seal-qr', src: 'data:image/png;base64,' + r.data.qr_png,
                alt: t('enrol_qr_alt'), width: 240, height: 240 }),
@@ -145,8 +145,8 @@ async function sealShow(ev) {
   if (!latest())
     return;
   if (r.status !== 200 || r.data.kind !== 'seal') {
-    append(out, h('p.msg.bad', { text: r.status === 200 || r.status === 404
-      ? t('seal_unknown', { id: id }) : errText(r) }));
+    append(out, h('p.msg.bad', {}, r.status === 200 || r.status === 404
+      ? t('seal_unknown', { id: id }) : errText(r)));
     return;
   }
   const s = r.data;
@@ -177,7 +177,7 @@ async function sealShow(ev) {
 async function sealAct(id, method) {
   const what = method === 'POST' ? 'what_seal_activate' : 'what_seal_deactivate';
   if (!await confirmAction(t(method === 'POST' ? 'seal_activate' : 'seal_deactivate'),
-    t(what, { id: id })))
+    t(what, { id: id }), null, null, true))
     return;
   const r = await api(method, '/v1/ra/seals/' + encodeURIComponent(id) + '/activation');
   if (r.status !== 200)
@@ -218,7 +218,7 @@ async function auditShow(ev) {
   if (!latest())
     return;
   if (r.status !== 200) {
-    append(out, h('p.msg.bad', { text: errText(r) }));
+    append(out, h('p.msg.bad', {}, errText(r)));
     return;
   }
   const recs = r.data.records.filter(function (x) {
@@ -320,7 +320,7 @@ async function slaShow(ev) {
     return;
   const bad = weeks.find(function (w) { return !w.ok; });
   if (bad) {
-    append(out, h('p.msg.bad', { text: errText(bad.r) }));
+    append(out, h('p.msg.bad', {}, errText(bad.r)));
     return;
   }
   append(out, h('figure.card', {}, slaChart(weeks),

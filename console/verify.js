@@ -147,8 +147,12 @@ function overallWord(rep) {
   return revoked ? 'v_word_revoked' : 'v_word_' + rep.verdict;
 }
 
-function showReport(name, rep) {
+/* The report on screen, drawn again when the language changes. */
+let shownReport = null;
+
+function showReport(name, rep, keepFocus) {
   const out = clear($('verify-out'));
+  shownReport = { name: name, rep: rep };
   const sigs = rep.signatures || [];
   const overall = overallWord(rep);
 
@@ -161,7 +165,14 @@ function showReport(name, rep) {
   if (!sigs.length)
     append(out, bilingual('v_unsigned'));
   sigs.forEach(function (s, i) { append(out, signatureCard(s, i)); });
-  out.focus();
+  if (!keepFocus)
+    out.focus();
+}
+
+/* After a language switch: the report on screen in the new language. */
+function verifyRelang() {
+  if (shownReport && $('verify-out').firstChild)
+    showReport(shownReport.name, shownReport.rep, true);
 }
 
 async function verifyFile(file) {
@@ -170,13 +181,14 @@ async function verifyFile(file) {
 
   if (!file)
     return;
+  shownReport = null;
   append(out, h('p', { text: t('loading') }));
   fd.append('file', file, file.name);
   const r = await api('POST', '/v1/verify', fd, { pub: true });
   if (r.status === 200)
     showReport(file.name, r.data);
   else
-    append(clear(out), h('p.msg.bad', { role: 'alert', text: errText(r) }));
+    append(clear(out), h('p.msg.bad', { role: 'alert' }, errText(r)));
 }
 
 function verifyInit() {

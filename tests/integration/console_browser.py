@@ -117,6 +117,21 @@ def no_dup_ids(d, where):
     ok("%s: every element id is unique (the page is drawn once)" % where, not dups, " ".join(dups))
 
 
+def active_id(d):
+    return d.execute_script("return document.activeElement && document.activeElement.id")
+
+
+# WCAG 2.x relative luminance and contrast of two computed CSS colours.
+CONTRAST_JS = """
+    const lum = c => {
+      const v = c.match(/[0-9.]+/g).slice(0, 3).map(Number).map(x => {
+        x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+      return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+    };
+    const [a, b] = [lum(arguments[0]), lum(arguments[1])];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);"""
+
+
 def menu(d):
     """The menu entries the page shows, by fragment."""
     return [a.get_attribute("href").split("#")[1]
@@ -223,7 +238,9 @@ def first_login(d, user, new_password, shots=False, weak_first=False):
              "a weak password is refused")
         ok("%s: 'password12' is refused, the page saying why (a dictionary word)" % user,
            "based on a dictionary word" in text(d, "#login-msg") and
-           "400" in text(d, "#login-msg") and el(d, "#login-new").is_displayed(),
+           "400" in text(d, "#login-msg") and el(d, "#login-new").is_displayed() and
+           el(d, "#login-new").get_attribute("aria-invalid") == "true" and
+           el(d, "#login-new").get_attribute("aria-describedby") == "login-msg",
            text(d, "#login-msg"))
         fill(d, "#login-password", open("%s/%s.initial" % (TMP, user)).read().strip())
     fill(d, "#login-new", new_password)
@@ -263,6 +280,10 @@ def totp_login(d, user, secret, wrong_first=False):
         ok("%s: a wrong authenticator code is refused, no session" % user,
            "signed-in" not in el(d, "body").get_attribute("class")
            and d.execute_script("return sessionStorage.getItem('esignd.session')") is None)
+        ok("%s: ... the fields it is about are marked invalid and tied to the message" % user,
+           all(el(d, f).get_attribute("aria-invalid") == "true" and
+               el(d, f).get_attribute("aria-describedby") == "login-msg"
+               for f in ("#login-name", "#login-password", "#login-totp")))
     fill(d, "#login-totp", totp(secret))
     el(d, "#login-totp").send_keys(Keys.ENTER)   # the keyboard submits
     wait(d, lambda d: "signed-in" in el(d, "body").get_attribute("class"),
@@ -518,6 +539,8 @@ def run(a, b, c):
        '"csrf"' in body and '"token"' not in body, body[:200])
     wait(a, visible("#page-queue"), "a verifier lands on the queue")
     quiet(a, "siti's landing")
+    ok("after the login the focus is on the landing page's heading, not on BODY",
+       active_id(a) == "h-queue", active_id(a))
     no_dup_ids(a, "the verifier's landing page")
     m = menu(a)
     ok("a verifier's menu: the public pages and the registration authority's, no Audit",
@@ -536,6 +559,18 @@ def run(a, b, c):
     el(a, "#lang-en").click()
 
     # ---- register a person ----
+    el(a, "#nav a[href='#register']").click()
+    wait(a, visible("#page-register"), "the menu's register page")
+    wait(a, lambda d: active_id(d) == "h-register", "the focus follows the page change")
+    ok("a page change from the menu moves the focus to the page's heading (not the link)", True)
+    el(a, "#ri-name").click()
+    el(a, "#ri-name").send_keys(Keys.TAB)
+    ring = a.execute_script("""const e = document.activeElement, f = e.closest('.card');
+        return [e.id, getComputedStyle(e).outlineStyle, getComputedStyle(e).outlineColor,
+                getComputedStyle(f).backgroundColor];""")
+    ratio = a.execute_script(CONTRAST_JS, ring[2], ring[3])
+    ok("the keyboard focus ring on a white card has a contrast of at least 3:1 (%.2f:1)" % ratio,
+       ring[0] == "ri-nik" and ring[1] == "solid" and ratio >= 3, str(ring))
     go(a, "register")
     fill(a, "#ri-name", "Andi Wijaya")
     fill(a, "#ri-nik", "3171-0000")
@@ -572,6 +607,10 @@ def run(a, b, c):
     wait(a, lambda d: "bad" in el(d, "#reg-msg").get_attribute("class"), "refused")
     ok("the same NIK again: the page shows the server's 409",
        "409" in el(a, "#reg-msg").text, el(a, "#reg-msg").text)
+    api_part = a.find_elements(By.CSS_SELECTOR, "#reg-msg span[lang=en]")
+    ok("... the API's English message marked lang=en inside the page's own words",
+       api_part and "409" in api_part[0].text and el(a, "#reg-msg").text.startswith("Failed: "),
+       el(a, "#reg-msg").get_attribute("innerHTML")[:200])
     ind_form(a, "Cici Lestari", "3171000000000043", "cici@agency.go.id")
     confirm(a, "NIK 3171000000000043")
     wait(a, lambda d: (el(d, "#reg-msg").get_attribute("data-subscriber") or "") not in ("", ind),
@@ -597,6 +636,9 @@ def run(a, b, c):
     shot(b, "queue")
     names(b, "the queue")
     row.find_element(By.CSS_SELECTOR, "button.approve").click()
+    wait(b, lambda d: el(d, "#confirm").get_attribute("open") is not None, "the approval dialog")
+    ok("an approval cannot be undone: its dialog starts on Cancel, not on Go ahead",
+       active_id(b) == "confirm-cancel", active_id(b))
     confirm(b, "activation code goes to andi@agency.go.id", accept=False)
     ok("Escape cancels: nothing is sent, the request is still in the queue",
        row_of(b, "queue-table", "data-request", rid) and
@@ -696,6 +738,18 @@ def run(a, b, c):
     ok("the search lists him active with the serial",
        row.find_element(By.CSS_SELECTOR, "td.status").text == "active" and
        row.find_element(By.CSS_SELECTOR, "td.serial").text == serial)
+    def status_of(d):
+        r = row_of(d, "certs-table", "data-subscriber", ind)
+        return r.find_element(By.CSS_SELECTOR, "td.status").text if r else ""
+    el(b, "#lang-id").click()
+    wait(b, lambda d: status_of(d) == "aktif", "the results in Indonesian")
+    ok("switching the language redraws the search results in it (aktif)",
+       text(b, "#certs-table th") == "ID" and
+       b.execute_script("return document.documentElement.lang") == "id")
+    el(b, "#lang-en").click()
+    wait(b, lambda d: status_of(d) == "active", "the results in English again")
+    quiet(b, "the results in English")
+    row = row_of(b, "certs-table", "data-subscriber", ind)
     row.find_element(By.CSS_SELECTOR, "button.link").click()
     wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, ".cert[data-serial='%s']" % serial),
          "the detail shows the certificate")
@@ -794,6 +848,11 @@ def run(a, b, c):
        " | ".join("%s:%s" % (w.get_attribute("lang"), w.text) for w in warns))
     ok("... the header's role too", "(verifikator)" in text(a, "#who"), text(a, "#who"))
     el(a, "#lang-en").click()
+    wait(a, lambda d: text(d, "#verify-out h2").startswith("Result for"), "the report redrawn in English")
+    ok("switching the language redraws the report on screen in it (REVOKED first, lang=en)",
+       el(a, "article.sig .say").text.startswith("REVOKED") and
+       el(a, "article.sig .say").get_attribute("lang") == "en" and
+       a.execute_script("return document.documentElement.lang") == "en")
     el(a, "#verify-file").send_keys(CORPUS + "/ghostscript-from-ps.pdf")
     wait(a, lambda d: el(d, "#verify-verdict").get_attribute("data-verdict") == "unsigned",
          "an unsigned PDF is reported unsigned")
@@ -930,6 +989,20 @@ def run(a, b, c):
        " | ".join(bad[:3]))
     shot(b, "audit")
 
+    # The warning before it: idle 40 s, 35 of them gone.
+    b.execute_script("""const s = JSON.parse(sessionStorage.getItem('esignd.session'));
+        s.idle = 40; sessionStorage.setItem('esignd.session', JSON.stringify(s));
+        lastActivity = Date.now() - 35000;""")
+    wait(b, visible("#idle-warn"), "the idle warning")
+    ok("before the idle logout the page warns, counting down, focus on 'Stay signed in'",
+       re.match(r"No activity: you will be logged out in [1-5] seconds?\.$", text(b, "#idle-text"))
+       is not None and active_id(b) == "idle-stay", text(b, "#idle-text"))
+    el(b, "#idle-stay").click()
+    wait(b, lambda d: not el(d, "#idle-warn").is_displayed(), "the warning goes")
+    quiet(b, "staying signed in")
+    ok("... 'Stay signed in' keeps the session: still signed in, the API still answers (200)",
+       "signed-in" in el(b, "body").get_attribute("class") and
+       fetch(b, "GET", "/v1/ra/requests?limit=1", csrf=False) == 200)
     # The page's idle timeout: shortened to 2 s in this tab's session.
     b.execute_script("""const s = JSON.parse(sessionStorage.getItem('esignd.session'));
         s.idle = 2; sessionStorage.setItem('esignd.session', JSON.stringify(s));""")
