@@ -413,16 +413,35 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 		esd_hex(h, sizeof(h), hex);
 		keep_result(r, hex, out->body, out->len);
 		x = mp_get(f, "jenis_response");
+		/* BASE64: {"base64_signed_file": …, "id_dokumen": …}, the
+		 * JSON integrations read (base64 needs no escaping). */
 		if (x != NULL && strcasecmp(x->data, "BASE64") == 0) {
+			static const char pre[] = "{\"base64_signed_file\":\"";
+			static const char mid[] = "\",\"id_dokumen\":\"";
 			char *b64 = esd_b64_encode((const uint8_t *)out->body, out->len);
+			size_t bl = b64 != NULL ? strlen(b64) : 0, n = 0;
+			char *j = b64 != NULL ? malloc(bl + sizeof(pre) + sizeof(mid) +
+						       sizeof(hex) + 2) : NULL;
 
-			if (b64 == NULL) {
+			if (j == NULL) {
+				free(b64);
 				bsre_fail(out, "out_of_memory", "sign", NULL);
 				goto out;
 			}
+			memcpy(j, pre, sizeof(pre) - 1);
+			n = sizeof(pre) - 1;
+			memcpy(j + n, b64, bl);
+			n += bl;
+			memcpy(j + n, mid, sizeof(mid) - 1);
+			n += sizeof(mid) - 1;
+			memcpy(j + n, hex, strlen(hex));
+			n += strlen(hex);
+			memcpy(j + n, "\"}", 3);
+			n += 2;
+			free(b64);
 			free(out->body);
 			out->body = NULL;
-			resp_text(out, 200, "text/plain", b64, strlen(b64));
+			resp_text(out, 200, "application/json", j, n);
 		}
 		snprintf(out->header[0], sizeof(out->header[0]), "id_dokumen");
 		snprintf(out->header[1], sizeof(out->header[1]), "%s", hex);

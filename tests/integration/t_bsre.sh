@@ -327,9 +327,15 @@ for i,p in enumerate(d["pages"]):
 eq "v1 with halaman=TERAKHIR, jenis_response=BASE64: 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
 	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F halaman=TERAKHIR -F jenis_response=BASE64 \
 	-F xAxis=40 -F yAxis=40 -F width=200 -F height=80)"
-base64 -d "$TMP/body" >"$TMP/b64.pdf" 2>/dev/null
-check "... the body is the signed PDF in base64 (pdfsig: valid)" bash -c "pdfsig '$TMP/b64.pdf' | grep -q 'Signature is Valid'"
+# BSrE answers BASE64 as JSON: integrations read base64_signed_file
+# (and id_dokumen) from it.
+check "... application/json" grep -qi '^Content-Type: application/json' "$TMP/headers"
+jget "$TMP/body" base64_signed_file | base64 -d >"$TMP/b64.pdf" 2>/dev/null
+check "... base64_signed_file is the signed PDF (pdfsig: valid)" bash -c "pdfsig '$TMP/b64.pdf' | grep -q 'Signature is Valid'"
 check "... with the id_dokumen header" grep -qi '^id_dokumen: [0-9a-f]\{64\}' "$TMP/headers"
+eq "... and id_dokumen in the JSON, the same, the SHA-256 of the PDF" \
+	"$(sed -n 's/^id_dokumen: *\([0-9a-f]*\).*/\1/Ip' "$TMP/headers" | tr -d '\r') $(sha256sum "$TMP/b64.pdf" | cut -d' ' -f1)" \
+	"$(jget "$TMP/body" id_dokumen) $(jget "$TMP/body" id_dokumen)"
 eq "... the box is on the last page (17)" 17 "$(widget_page "$TMP/b64.pdf")"
 eq "halaman=PERTAMA, jenis_response=BYTE: 200, the PDF itself" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
 	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F halaman=PERTAMA -F jenis_response=BYTE \
