@@ -423,6 +423,9 @@ eq "... a refusal before the route too (no credential)" "2011 Autentikasi klien 
 	"$(curl -s -o "$TMP/body" --cacert "$D/ca.pem" -H 'Content-Type: application/json' -d '{}' \
 	"$URL/api/v2/sign/pdf"; sc) $(jget "$TMP/body" message) $(jget "$TMP/body" path)"
 
+# The public clients, each replayed from its documented usage.
+. "$(dirname "$0")/bsre_clients.sh"
+
 # Hostile: t_attacks.sh's corpus (incremental saving, signature wrapping,
 # universal forgery, shadow attacks, /ByteRange and /Contents forgeries)
 # through v1 verify: "DOCUMENT VALID !!!" exactly when the verifier says
