@@ -85,7 +85,7 @@ eq "... and LMDB is unchanged" "$S1E" "$(state_sum)"
 S1=$(state_sum)
 eq "the registering verifier approving it is refused (exit 1)" 1 \
 	"$($VA request approve --id "$RIND" >/dev/null 2>&1; echo $?)"
-eq "... as 409" 409 "$(https_code "/v1/ra/requests/$RIND/approve" "${auth_a[@]}" -X POST)"
+eq "... as 403 (four eyes: a refusal, not a conflict)" 403 "$(https_code "/v1/ra/requests/$RIND/approve" "${auth_a[@]}" -X POST)"
 eq "... and LMDB is unchanged" "$S1" "$(state_sum)"
 check "the queue lists it as pending" bash -c "$VB --json request list --state pending | grep -q $RIND"
 check "a second verifier approves" $VB request approve --id "$RIND"

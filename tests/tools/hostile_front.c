@@ -31,7 +31,7 @@
 #include "common/util.h"
 #include "daemon/config.h"
 #include "daemon/ipc.h"
-#include "daemon/keeper.h"
+#include "keeper/keeper.h"
 #include "daemon/proto.h"
 #include "pki/cms.h"
 #include "pki/signedattrs.h"
