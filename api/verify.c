@@ -150,8 +150,24 @@ static const char *verdict_name(int v)
 	return v == 0 ? "valid" : v == 1 ? "indeterminate" : "invalid";
 }
 
-/* What happened after the signed revision, as the answer shows it. */
-static json_t *jmods(const struct pdf_rev_diff *rd)
+/* The changes a certification signature with DocMDP P permits (ISO
+ * 32000-1 §12.8.2.2 Table 254); validation data and document timestamps
+ * are permitted at every level (ISO 32000-2 §12.8.2.2.2, PAdES). 0 for an
+ * approval signature. */
+static unsigned docmdp_allows(int p)
+{
+	switch (p) {
+	case 1: return PDF_CHANGE_LTV;
+	case 2: return PDF_CHANGE_LTV | PDF_CHANGE_FORM | PDF_CHANGE_SIGNATURE;
+	case 3: return PDF_CHANGE_LTV | PDF_CHANGE_FORM | PDF_CHANGE_SIGNATURE |
+		       PDF_CHANGE_ANNOT;
+	default: return 0;
+	}
+}
+
+/* What happened after the signed revision, as the answer shows it;
+ * docmdp: the signature's DocMDP P (0: approval). */
+static json_t *jmods(const struct pdf_rev_diff *rd, int docmdp)
 {
 	json_t *ch = json_array(), *objs = json_array(), *pages = json_array();
 	static const unsigned bits[] = { PDF_CHANGE_LTV, PDF_CHANGE_SIGNATURE,
@@ -175,6 +191,18 @@ static json_t *jmods(const struct pdf_rev_diff *rd)
 			goto fail;
 	if (rd->later == 0)
 		summary = "nothing was added after this signature";
+	else if (docmdp != 0 && (rd->changes & ~docmdp_allows(docmdp)) &&
+		 !(rd->changes & PDF_CHANGE_OTHER))
+		summary = "the document was changed after this certification "
+			  "signature in a way its permissions (DocMDP) forbid";
+	else if (docmdp != 0 && (rd->changes & (PDF_CHANGE_FORM |
+						PDF_CHANGE_ANNOT |
+						PDF_CHANGE_SIGNATURE)) &&
+		 !(rd->changes & PDF_CHANGE_OTHER))
+		summary = "form fields were filled, signatures or annotations "
+			  "added after this certification signature, as its "
+			  "permissions (DocMDP) allow; the certified content is "
+			  "unchanged";
 	else if (rd->changes & PDF_CHANGE_OTHER)
 		summary = rd->unfollowed ?
 			  "the document was modified after signing: bytes "
@@ -311,19 +339,117 @@ static void chain_outcome(const struct pki_chain_result *c,
 	}
 }
 
-/* What changed after the signed revision. */
-static void mods_outcome(const struct pdf_rev_diff *rd, struct outcome *o)
+/* What changed after the signed revision; docmdp: the signature's
+ * DocMDP P, 0 for an approval signature. */
+static void mods_outcome(const struct pdf_rev_diff *rd, int docmdp,
+			 struct outcome *o)
 {
 	if (rd->changes & PDF_CHANGE_OTHER)
 		set_outcome(o, IND_FAILED, "HASH_FAILURE",
 			    "modified_after_signing", "the document was "
 			    "modified after signing: what it shows now is "
 			    "not what was signed");
-	else if (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT))
+	else if (docmdp != 0 && (rd->changes & ~docmdp_allows(docmdp)))
+		set_outcome(o, IND_FAILED, "HASH_FAILURE",
+			    "changes_not_permitted", "the document was "
+			    "changed after this certification signature in "
+			    "a way its permissions (DocMDP P) forbid");
+	else if (docmdp == 0 &&
+		 (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT)))
 		set_outcome(o, IND_INDETERMINATE, "SIG_CONSTRAINTS_FAILURE",
 			    "changed_after_signing", "annotations or form "
 			    "field values were added after signing; they are "
 			    "not signed");
+}
+
+/* A certification signature's permissions, null for an approval. */
+static json_t *jcertification(const struct pdf_sig_info *s)
+{
+	static const char *const permits[] = {
+		NULL, "no_changes", "form_filling_and_signing",
+		"form_filling_signing_and_annotations" };
+
+	if (s->docmdp_p < 1 || s->docmdp_p > 3)
+		return json_null();
+	return json_pack("{s:i, s:s, s:b}", "docmdp_p", s->docmdp_p,
+			 "permits", permits[s->docmdp_p],
+			 "in_catalog", s->docmdp_in_perms);
+}
+
+/* The widget's rectangle as the signed revision has it, or null. */
+static json_t *jrect(const struct pdf_sig_info *s)
+{
+	if (!s->has_rect)
+		return json_null();
+	return json_pack("[f,f,f,f]", s->rect[0], s->rect[1], s->rect[2],
+			 s->rect[3]);
+}
+
+/* Sets key to v in j; v is taken whatever happens (also when j is NULL).
+ * -1 when anything is missing. */
+static int put(json_t *j, const char *key, json_t *v)
+{
+	if (j == NULL || v == NULL) {
+		json_decref(v);
+		return -1;
+	}
+	return json_object_set_new(j, key, v) != 0 ? -1 : 0;
+}
+
+/*
+ * The members a signature and a document timestamp share, in the order
+ * the answer shows them, with a signature's own ones (filter, /M and the
+ * texts) in between; s as its signed revision has it. Takes integrity,
+ * tst (a document timestamp's token, NULL for a signature) and mods.
+ */
+static json_t *signature_json(const struct pdf_sig_info *s, int doc_ts,
+			      json_t *integrity, json_t *tst,
+			      const char *level, const struct outcome *oc,
+			      json_t *mods)
+{
+	json_t *j = json_object();
+	int bad = 0;
+
+	bad |= put(j, "field", jstr(s->field_name));
+	bad |= put(j, "type", json_string(doc_ts ? "document_timestamp" :
+						   "signature"));
+	if (!doc_ts)
+		bad |= put(j, "filter", jstr(s->filter));
+	bad |= put(j, "sub_filter", jstr(s->sub_filter));
+	if (!doc_ts) {
+		bad |= put(j, "signing_time", jtime(s->signing_time));
+		bad |= put(j, "m", jstr(s->m));
+		bad |= put(j, "reason", jstr(s->reason));
+		bad |= put(j, "location", jstr(s->location));
+		bad |= put(j, "name", jstr(s->name));
+		bad |= put(j, "contact_info", jstr(s->contact_info));
+	}
+	bad |= put(j, "byte_range", json_pack("[I,I,I,I]",
+					      (json_int_t)s->byte_range[0],
+					      (json_int_t)s->byte_range[1],
+					      (json_int_t)s->byte_range[2],
+					      (json_int_t)s->byte_range[3]));
+	bad |= put(j, "byte_range_ok", json_boolean(s->byte_range_ok));
+	bad |= put(j, "covers_whole_document",
+		   json_boolean(s->covers_whole_file));
+	/* the widget where the signed revision has it */
+	bad |= put(j, "rect", jrect(s));
+	bad |= put(j, "page", s->page ? json_integer(s->page) : json_null());
+	bad |= put(j, "integrity", integrity);
+	if (tst != NULL)
+		bad |= put(j, "timestamp", tst);
+	bad |= put(j, "certification", jcertification(s));
+	bad |= put(j, "pades_level", json_string(level));
+	bad |= put(j, "verdict", json_string(verdict_name(oc->ind)));
+	bad |= put(j, "indication", json_string(ind_name(oc->ind)));
+	bad |= put(j, "sub_indication", jstr(oc->sub));
+	bad |= put(j, "failure", jstr(oc->reason));
+	bad |= put(j, "modifications", mods ? mods : json_null());
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 /* One signature or document timestamp (s as its signed revision has it,
@@ -411,7 +537,7 @@ static json_t *one(const struct pdf_sig_info *s,
 				    "verify with the signer's key");
 	}
 	if (intact)
-		mods_outcome(rd, &oc);
+		mods_outcome(rd, s->docmdp_p, &oc);
 	if (ran) {
 		level = pades_level(s, v);
 		/* What the document's own validation data says of the
@@ -461,9 +587,12 @@ static json_t *one(const struct pdf_sig_info *s,
 	}
 	*verdict = oc.ind;
 
-	if ((rd->changes & (PDF_CHANGE_OTHER | PDF_CHANGE_FORM |
-			    PDF_CHANGE_ANNOT)) || rd->unfollowed) {
-		mods = jmods(rd);
+	/* a warning for what is not signed, unless a certification's
+	 * permissions allow it */
+	if (((rd->changes & (PDF_CHANGE_OTHER | PDF_CHANGE_FORM |
+			     PDF_CHANGE_ANNOT)) &&
+	     (rd->changes & ~docmdp_allows(s->docmdp_p))) || rd->unfollowed) {
+		mods = jmods(rd, s->docmdp_p);
 		if (mods == NULL ||
 		    add_warning(warnings, json_string_value(
 				json_object_get(mods, "summary"))) != 0) {
@@ -514,54 +643,9 @@ static json_t *one(const struct pdf_sig_info *s,
 			      "signature_ok", ran ? v->signature_ok :
 					      ran_ts && t.signature_ok,
 			      "problem", jstr(intact ? NULL : oc.text));
-	mods = jmods(rd);
-	if (doc_ts)
-		j = json_pack("{s:o, s:s, s:o, s:[I,I,I,I], s:b, s:b, s:o,"
-			      " s:o, s:s, s:s, s:s, s:o, s:o, s:o}",
-			      "field", jstr(s->field_name),
-			      "type", "document_timestamp",
-			      "sub_filter", jstr(s->sub_filter),
-			      "byte_range", (json_int_t)s->byte_range[0],
-			      (json_int_t)s->byte_range[1],
-			      (json_int_t)s->byte_range[2],
-			      (json_int_t)s->byte_range[3],
-			      "byte_range_ok", s->byte_range_ok,
-			      "covers_whole_document", s->covers_whole_file,
-			      "integrity", integrity,
-			      "timestamp", jtst(&t),
-			      "pades_level", "document timestamp",
-			      "verdict", verdict_name(oc.ind),
-			      "indication", ind_name(oc.ind),
-			      "sub_indication", jstr(oc.sub),
-			      "failure", jstr(oc.reason),
-			      "modifications", mods ? mods : json_null());
-	else
-		j = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-			      " s:o, s:[I,I,I,I], s:b, s:b, s:o, s:s, s:s,"
-			      " s:s, s:o, s:o, s:o}",
-			      "field", jstr(s->field_name),
-			      "type", "signature",
-			      "filter", jstr(s->filter),
-			      "sub_filter", jstr(s->sub_filter),
-			      "signing_time", jtime(s->signing_time),
-			      "m", jstr(s->m),
-			      "reason", jstr(s->reason),
-			      "location", jstr(s->location),
-			      "name", jstr(s->name),
-			      "contact_info", jstr(s->contact_info),
-			      "byte_range", (json_int_t)s->byte_range[0],
-			      (json_int_t)s->byte_range[1],
-			      (json_int_t)s->byte_range[2],
-			      (json_int_t)s->byte_range[3],
-			      "byte_range_ok", s->byte_range_ok,
-			      "covers_whole_document", s->covers_whole_file,
-			      "integrity", integrity,
-			      "pades_level", level,
-			      "verdict", verdict_name(oc.ind),
-			      "indication", ind_name(oc.ind),
-			      "sub_indication", jstr(oc.sub),
-			      "failure", jstr(oc.reason),
-			      "modifications", mods ? mods : json_null());
+	mods = jmods(rd, s->docmdp_p);
+	j = signature_json(s, doc_ts, integrity, doc_ts ? jtst(&t) : NULL,
+			   doc_ts ? "document timestamp" : level, &oc, mods);
 	if (j == NULL)
 		goto fail;
 	if (doc_ts) {

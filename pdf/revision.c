@@ -664,6 +664,10 @@ static int signed_copy(struct pdf_doc *a, struct pdf_doc *b,
 		o->location = pdf_arena_strdup(&b->arena, s->location);
 		o->name = pdf_arena_strdup(&b->arena, s->name);
 		o->contact_info = pdf_arena_strdup(&b->arena, s->contact_info);
+		/* the widget's place as the signed revision has it: a later
+		 * /Rect or /Annots cannot move it */
+		o->page = pdf_sig_page(a, s);
+		o->widget = NULL;
 		/* the decoded /Contents lives in a's arena: copy it */
 		o->contents = NULL;
 		if (s->contents != NULL) {

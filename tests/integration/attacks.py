@@ -10,9 +10,12 @@ wrapping, universal signature forgery) and "Shadow Attacks" (Mainka et al.
       (BASE with a shadow content stream and a shadow document that nothing
       references): the test seals them, as a victim would.
   attacks.py build SEALDIR OUTDIR
-      SEALDIR holds bb.pdf (B-B seal of BASE), lta.pdf (B-LTA seal),
+      SEALDIR holds bb.pdf (B-B seal of BASE), vis.pdf (a visible one),
+      lta.pdf (B-LTA seal),
       form.pdf and shadow.pdf (B-B seals of the prepared files) and,
-      optionally, untrusted.pdf; writes the attack files into OUTDIR and
+      optionally, untrusted.pdf and cert1.pdf, cert2.pdf, cert3.pdf
+      (certification seals, DocMDP P=1/2/3, of the prepared form.pdf);
+      writes the attack files into OUTDIR and
       OUTDIR/expected.tsv: file, document verdict, per-signature
       "verdict/failure" list, and what the check is about.
 
@@ -311,6 +314,15 @@ def build(sealdir, outdir):
     m = re.search(rb'/M\s*\(D:(\d{4})(\d{2})', bb)
     emit('m-malformed', bb[:m.start(2)] + b'13' + bb[m.end(2):], 'invalid',
          'invalid/digest_mismatch', '/M with month 13')
+    # the signature's widget re-declared at another place: the answer keeps
+    # the signed revision's /Rect and page (t_attacks.sh checks them)
+    vis = open(os.path.join(sealdir, 'vis.pdf'), 'rb').read()
+    wf = [int(m.group(1)) for m in re.finditer(rb'(?<![0-9])(\d+) 0 obj', vis)
+          if re.search(rb'/FT\s*/Sig', body(vis, int(m.group(1))))][0]
+    emit('widget-rect-redeclared', update(vis, {
+        wf: re.sub(rb'/Rect\s*\[[^\]]*\]', b'/Rect [100 500 400 600]',
+                   body(vis, wf))}), 'invalid', mod,
+         "the signature widget's /Rect re-declared")
     # a /Sig field whose dictionary does not parse: listed, not dropped
     emit('sigdict-redeclared-unparsable',
          update(bb, {sig: b'<< /Type /Sig /ByteRange [0 ( '}), 'invalid', mod,
@@ -361,6 +373,37 @@ def build(sealdir, outdir):
         emit('shadow-replace-font', update(fm, {
             fn: b'<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>'}),
             'invalid', mod, 'replace: a font of the page redefined')
+    # certification seals (ISO 32000-1 §12.8.2.2): P=1 no changes, P=2
+    # form filling (and signing), P=3 also annotations; page content never
+    for p in (1, 2, 3):
+        path = os.path.join(sealdir, 'cert%d.pdf' % p)
+        if not os.path.exists(path):
+            continue
+        cd = open(path, 'rb').read()
+        fld = [int(m.group(1)) for m in re.finditer(rb'(?<![0-9])(\d+) 0 obj', cd)
+               if b'/FT /Tx' in body(cd, int(m.group(1)))][0]
+        apn = ref(body(cd, fld), b'N')
+        ok = 'valid/-'
+        bad = 'invalid/changes_not_permitted'
+        emit('cert-p%d-form-fill%s' % (p, '-permitted' if p >= 2 else ''),
+             update(cd, {
+                 fld: body(cd, fld).replace(b'/V (100)', b'/V (250)'),
+                 apn: stream(b'/Tx BMC BT /Helv 12 Tf 2 8 Td (250) Tj ET EMC',
+                             b'/Type /XObject /Subtype /Form /BBox [0 0 228 30] ')}),
+             'valid' if p >= 2 else 'invalid', ok if p >= 2 else bad,
+             'certification P=%d, then a form field filled' % p)
+        cp1 = page1(cd)
+        an = trailer_key(cd, b'Size')
+        emit('cert-p%d-annotation%s' % (p, '-permitted' if p == 3 else ''),
+             update(cd, {
+                 an: b'<< /Type /Annot /Subtype /Text /Rect [72 700 92 720] '
+                     b'/Contents (checked) >>',
+                 cp1: set_annots(body(cd, cp1), [an])}),
+             'valid' if p == 3 else 'invalid', ok if p == 3 else bad,
+             'certification P=%d, then a comment added' % p)
+        cc = ref(body(cd, cp1), b'Contents')
+        emit('cert-p%d-content' % p, update(cd, {cc: stream(FORGED)}),
+             'invalid', mod, 'certification P=%d, then page content replaced' % p)
     if os.path.exists(os.path.join(sealdir, 'untrusted.pdf')):
         emit('untrusted-signer', open(os.path.join(sealdir, 'untrusted.pdf'),
                                       'rb').read(),
