@@ -57,11 +57,13 @@ static json_t *jcert(const struct pki_cert_info *c)
 
 static json_t *jchain(const struct pki_chain_result *c)
 {
-	return json_pack("{s:s, s:o, s:s, s:i}",
+	return json_pack("{s:s, s:o, s:s, s:o, s:i}",
 			 "status", pki_chain_name(c->status),
 			 "error", c->error_text[0] ? jstr(c->error_text)
 						   : json_null(),
 			 "revocation", pki_revocation_name(c->revocation),
+			 "revoked_at", c->revocation == PKI_REV_REVOKED ?
+				       jtime(c->revoked_at) : json_null(),
 			 "depth", c->depth);
 }
 
@@ -385,6 +387,45 @@ static json_t *jrect(const struct pdf_sig_info *s)
 			 s->rect[3]);
 }
 
+/* The time a valid signature timestamp whose TSA is trusted and not
+ * revoked proves the signature existed at (ETSI EN 319 102-1 §5.6.2.1
+ * proof of existence), 0 if none. */
+static time_t signature_poe(const struct pki_verify_result *v)
+{
+	const struct pki_tst_result *t = &v->tst;
+
+	return t->present && t->parsed && t->imprint_ok && t->signature_ok &&
+	       t->chain.status == PKI_CHAIN_TRUSTED &&
+	       t->chain.revocation != PKI_REV_REVOKED ? t->gen_time : 0;
+}
+
+/* The signer's revocation from every source into v->chain: the path
+ * check, the document's /DSS (CRLs and OCSP), its issuer's current CRL
+ * when that is this appliance; revoked wins, the earliest time stands.
+ * *after_poe: revoked, but only after the signature timestamp. */
+static void revocation_judge(struct pki_verify_result *v, int *after_poe)
+{
+	struct pki_chain_result *c = &v->chain;
+	time_t poe = signature_poe(v);
+
+	if (v->dss_revocation == PKI_REV_REVOKED ||
+	    c->revocation == PKI_REV_UNKNOWN) {
+		c->revocation = v->dss_revocation;
+		c->revoked_at = v->dss_revoked_at;
+	}
+	if (v->issuer_revocation == PKI_REV_REVOKED) {
+		if (c->revocation != PKI_REV_REVOKED || c->revoked_at == 0 ||
+		    (v->issuer_revoked_at != 0 &&
+		     v->issuer_revoked_at < c->revoked_at))
+			c->revoked_at = v->issuer_revoked_at;
+		c->revocation = PKI_REV_REVOKED;
+	} else if (c->revocation == PKI_REV_UNKNOWN) {
+		c->revocation = v->issuer_revocation;
+	}
+	*after_poe = c->revocation == PKI_REV_REVOKED && poe != 0 &&
+		     c->revoked_at != 0 && poe < c->revoked_at;
+}
+
 /* Sets key to v in j; v is taken whatever happens (also when j is NULL).
  * -1 when anything is missing. */
 static int put(json_t *j, const char *key, json_t *v)
@@ -467,6 +508,7 @@ static json_t *one(const struct pdf_sig_info *s,
 	json_t *j = NULL, *warnings = json_array(), *integrity, *mods;
 	const char *level = "none", *problem = NULL, *reason;
 	int doc_ts = is_sub(s, "ETSI.RFC3161"), ran = 0, ran_ts = 0;
+	int after_poe = 0;
 	int intact = 0, rc;
 	char msg[320];
 
@@ -540,34 +582,52 @@ static json_t *one(const struct pdf_sig_info *s,
 		mods_outcome(rd, s->docmdp_p, &oc);
 	if (ran) {
 		level = pades_level(s, v);
-		/* What the document's own validation data says of the
-		 * signer. */
-		if (v->chain.revocation == PKI_REV_UNKNOWN)
-			v->chain.revocation = v->dss_revocation;
-		if (v->dss_revocation == PKI_REV_REVOKED &&
-		    add_warning(warnings, "the signer's certificate is listed "
-				"in a CRL the document carries (/DSS)") != 0)
-			goto fail;
-		/* What its issuer says now, when the issuer is this
-		 * appliance. */
-		if (v->issuer_revocation == PKI_REV_REVOKED) {
-			v->chain.revocation = PKI_REV_REVOKED;
-			if (add_warning(warnings, "the signer's certificate is "
-					"revoked: its issuer (this appliance) "
-					"lists it in its current CRL") != 0)
+		revocation_judge(v, &after_poe);
+		if (v->chain.revocation == PKI_REV_REVOKED) {
+			char when[32] = "an unknown time", poe[32];
+
+			if (v->chain.revoked_at != 0)
+				pki_time_iso(v->chain.revoked_at, when,
+					     sizeof(when));
+			pki_time_iso(v->tst.gen_time, poe, sizeof(poe));
+			if (after_poe)
+				snprintf(msg, sizeof(msg), "the signer's "
+					 "certificate was revoked at %s, after "
+					 "the signature timestamp (%s) proves "
+					 "the signature existed: it stays valid",
+					 when, poe);
+			else
+				snprintf(msg, sizeof(msg), "the signer's "
+					 "certificate is revoked (at %s; %s)",
+					 when, v->issuer_revocation ==
+					 PKI_REV_REVOKED ? "its issuer, this "
+					 "appliance, lists it in its current CRL"
+					 : "validation data the document "
+					 "carries (/DSS) says so");
+			if (add_warning(warnings, msg) != 0)
 				goto fail;
-		} else if (v->chain.revocation == PKI_REV_UNKNOWN) {
-			v->chain.revocation = v->issuer_revocation;
 		}
 	}
 	if (ran && intact) {
-		chain_outcome(&v->chain, &oc);
-		/* A revoked signer is not a valid signature: no proof here
-		 * that it signed before the revocation. */
-		if (v->chain.revocation == PKI_REV_REVOKED)
-			set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
-				    "signer_revoked", "the signer's "
-				    "certificate is revoked");
+		if (!after_poe)
+			chain_outcome(&v->chain, &oc);
+		/* A revoked signer is not a valid signature unless a
+		 * timestamp proves it signed before the revocation (ETSI
+		 * EN 319 102-1 past signature validation); a proof from
+		 * after it is a failure. */
+		if (v->chain.revocation == PKI_REV_REVOKED && !after_poe) {
+			if (signature_poe(v) != 0 && v->chain.revoked_at != 0)
+				set_outcome(&oc, IND_FAILED, "REVOKED",
+					    "signer_revoked", "the signer's "
+					    "certificate was revoked before "
+					    "the signature timestamp");
+			else
+				set_outcome(&oc, IND_INDETERMINATE,
+					    "REVOKED_NO_POE", "signer_revoked",
+					    "the signer's certificate is "
+					    "revoked and nothing proves the "
+					    "signature existed before");
+		}
 		if (v->ess_version != 0 && !v->ess_match)
 			set_outcome(&oc, IND_INDETERMINATE,
 				    "SIG_CONSTRAINTS_FAILURE", "ess_mismatch",
@@ -583,7 +643,8 @@ static json_t *one(const struct pdf_sig_info *s,
 		if (t.chain.revocation == PKI_REV_REVOKED)
 			set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
 				    "tsa_revoked", "the TSA's certificate is "
-				    "listed in a CRL the document carries");
+				    "revoked in validation data the document "
+				    "carries");
 	}
 	*verdict = oc.ind;
 
@@ -773,7 +834,8 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 	struct pdf_doc *doc = NULL;
 	struct pdf_vdata dss = { 0 };
 	struct pki_der vcerts[PDF_VDATA_MAX], vcrls[PDF_VDATA_MAX];
-	struct pki_vdata vd = { NULL, 0, NULL, 0, own_crl, NULL };
+	struct pki_der vocsps[PDF_VDATA_MAX];
+	struct pki_vdata vd = { .crl_at = own_crl };
 	json_t *list = NULL, *sj;
 	size_t n = 0;
 	char msg[256];
@@ -803,8 +865,13 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 			vcerts[i] = (struct pki_der){ dss.certs.v[i].p, dss.certs.v[i].len };
 		for (size_t i = 0; i < dss.crls.n; i++)
 			vcrls[i] = (struct pki_der){ dss.crls.v[i].p, dss.crls.v[i].len };
-		vd = (struct pki_vdata){ vcerts, dss.certs.n, vcrls, dss.crls.n,
-					 own_crl, NULL };
+		for (size_t i = 0; i < dss.ocsps.n; i++)
+			vocsps[i] = (struct pki_der){ dss.ocsps.v[i].p,
+						      dss.ocsps.v[i].len };
+		vd = (struct pki_vdata){ .certs = vcerts, .ncerts = dss.certs.n,
+					 .crls = vcrls, .ncrls = dss.crls.n,
+					 .crl_at = own_crl, .ocsps = vocsps,
+					 .nocsps = dss.ocsps.n };
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct pdf_rev_diff *rd = calloc(1, sizeof(*rd));

@@ -208,6 +208,12 @@ def build(sealdir, outdir):
     # genuine files: valid, no alarm
     emit('genuine-bb', bb, 'valid', 'valid/-', 'B-B seal as made')
     emit('genuine-lta', lta, 'valid', 'valid/- valid/-', 'B-LTA seal as made')
+    # the same B-LTA seal whose /DSS keeps only certificates and OCSP
+    # responses (the CRLs dropped): revocation must come from OCSP
+    dss = ref(body(lta, root(lta)), b'DSS')
+    emit('genuine-lta-ocsp-only', update(lta, {
+        dss: re.sub(rb'/CRLs\s*\[[^\]]*\]', b'', body(lta, dss))}),
+        'valid', 'valid/- valid/-', 'B-LTA seal, its /DSS without CRLs')
     # identical rewrites and unreferenced objects change nothing
     emit('identical-rewrite', update(bb, {
         content: body(bb, content), size + 5: b'<< /Unreferenced true >>'}),

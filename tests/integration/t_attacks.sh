@@ -149,5 +149,30 @@ check "widget-rect-redeclared: rect and page are the signed revision's" \
 check "widget-rect-redeclared: the re-declared /Rect is not shown" bash -c "! grep -q '500.0' '$TMP/body'"
 verify "$A/sigdict-unparsable.pdf" >/dev/null
 check "sigdict-unparsable: the signature is listed (count 1)" grep -q '"signature_count":1' "$TMP/body"
+# the TSA's revocation from the /DSS OCSP responses alone
+verify "$A/genuine-lta-ocsp-only.pdf" >/dev/null
+check "lta without CRLs: signer and both TSAs good (OCSP from the /DSS)" bash -c \
+	"[ \$(grep -o '\"revocation\":\"good\"' '$TMP/body' | wc -l) -eq 3 ] && ! grep -q '\"revocation\":\"unknown\"' '$TMP/body'"
+
+# --- revocation after the proof of existence ---------------------------------
+# (last: the seal key is revoked here) A B-LTA seal stays valid when its
+# certificate is revoked after the signature timestamp; a B-B seal does not.
+eq "B-LTA seal before the revocation (200)" 200 "$(seal "$BASE" "$S/poe-lta.pdf" -F level=B-LTA)"
+eq "B-B seal before the revocation (200)" 200 "$(seal "$BASE" "$S/poe-bb.pdf")"
+sleep 2
+$ESIGNCTL -c "$D/esignd.conf" --json cert list >"$TMP/certs.json"
+SERIAL=$(tr -d '\n ' <"$TMP/certs.json" | grep -o '{[^{}]*"key":"demo-seal"[^{}]*}' | sed -n 's/.*"serial":"\([0-9a-f]*\)".*/\1/p')
+eq "the seal certificate is revoked (200)" 200 "$(unix_code /v1/certs/$SERIAL/revoke -d '{"reason":"superseded"}')"
+verify "$S/poe-lta.pdf" >/dev/null
+check "B-LTA after revocation: still valid, TOTAL_PASSED" \
+	grep -q '^{"verdict":"valid","indication":"TOTAL_PASSED"' "$TMP/body"
+check "... the signer's chain says revoked, with its time" \
+	grep -q '"revocation":"revoked","revoked_at":"20' "$TMP/body"
+check "... the revocation after the timestamp is noted" \
+	grep -q 'after the signature timestamp (20[-0-9T:]*Z) proves the signature existed' "$TMP/body"
+verify "$S/poe-bb.pdf" >/dev/null
+eq "B-B after revocation: indeterminate, REVOKED_NO_POE" \
+	"indeterminate indeterminate/signer_revoked" "$(answer)"
+check "... REVOKED_NO_POE" grep -q '"sub_indication":"REVOKED_NO_POE"' "$TMP/body"
 eq "health is still 200" 200 "$(https_code /v1/health)"
 finish
