@@ -78,7 +78,7 @@ void api_key_free(struct api_key *k)
 }
 
 /* cert_id: SHA-256 over the DER of the certificate, then of each chain
- * certificate, as the keeper computes it (daemon/keeper_doc.c). */
+ * certificate, as the keeper computes it (keeper/doc.c). */
 int api_key_parse(json_t *answer, struct api_key *k)
 {
 	const char *label = json_string_value(json_object_get(answer, "key"));

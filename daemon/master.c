@@ -21,7 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/ipc.h"
-#include "daemon/keeper.h"
+#include "keeper/keeper.h"
 #include "daemon/master.h"
 #include "daemon/proto.h"
 

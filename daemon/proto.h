@@ -59,7 +59,7 @@ enum msg_type {
 			       *  "ocsps":[b64 DER OCSP responses for the
 			       *  signer's and the TSA's certificates]} (B-LT) */
 	MSG_RA = 17,          /* str operation, str JSON arguments -> JSON: the
-			       * registration authority (daemon/keeper_ra.c) */
+			       * registration authority (keeper/ra.c) */
 	MSG_CERT_EXPIRY = 18, /* -> {"certs":[{"key","serial","not_after"}]}:
 			       * valid certificates, for /metrics */
 	MSG_RESULT_PUT = 19,  /* client: str id (SHA-256 hex), bytes PDF ->

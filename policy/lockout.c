@@ -1,7 +1,7 @@
 /*
  * Lockout: one rule for every guessable secret (an individual's
  * passphrase and one-time codes, a seal's activation and authenticator
- * codes, a staff password and TOTP). The keeper (daemon/keeper_lockout.c)
+ * codes, a staff password and TOTP). The keeper (keeper/lockout.c)
  * keeps the count in LMDB and the checks running in memory; this file
  * decides.
  */

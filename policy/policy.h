@@ -165,4 +165,78 @@ int pol_sign_for_individual(enum pol_role role, struct pol_verdict *v);
 int pol_register_individual(int nik_taken, int email_taken,
 			    struct pol_verdict *v);
 
+/* ---- who may send which keeper message ---- */
+
+enum pol_need {
+	POL_NEED_ANYONE,       /* no credential needed */
+	POL_NEED_CLIENT,       /* any credential but an officer's session;
+				* the handler checks grants */
+	POL_NEED_SESSION,      /* any credential, an officer's session too */
+	POL_NEED_SEAL,         /* POL_NEED_CLIENT, or an officer for a seal
+				* their account names */
+	POL_NEED_VERIFIER,
+	POL_NEED_STAFF,        /* verifier or admin */
+	POL_NEED_STAFF_SEAL,   /* POL_NEED_STAFF, or an officer for their seal */
+	POL_NEED_ADMIN,
+	POL_NEED_ADMIN_PEER,   /* an admin on the Unix socket (raw signing) */
+};
+
+struct pol_caller {
+	enum pol_role role;
+	int authenticated;     /* gave a credential the keeper accepted */
+	int peer;              /* identified by its Unix-socket connection */
+	int names_seal;        /* the seal acted on is one the officer's
+				* account names: 1, 0, or -1 not known yet */
+};
+
+/* Whether c may call the operation what (for the message) that needs
+ * need: 0, ESD_EAUTH without a credential, ESD_EPERM. */
+int pol_may_call(const struct pol_caller *c, enum pol_need need,
+		 const char *what, struct pol_verdict *v);
+
+/* Four eyes: the credential that made a registration request does not
+ * decide it (ESD_EPERM). */
+int pol_four_eyes(int made_by_caller, const char *request,
+		  struct pol_verdict *v);
+
+/* A CPS profile (config [profile.*] roles: a comma-separated list of role
+ * names) takes registrations from the roles it lists. */
+int pol_profile_allows(const char *roles, enum pol_role role,
+		       const char *profile, struct pol_verdict *v);
+
+/* ---- using a key to sign a document ---- */
+
+enum pol_key_purpose { POL_KEY_OTHER = 0, POL_KEY_SEAL, POL_KEY_INDIVIDUAL };
+
+struct pol_key_facts {
+	int granted;           /* an admin; a grant names the key, the label
+				* it was rotated from, or its seal; or an
+				* individual's key (its passphrase is checked
+				* at signing) asked for by a credential */
+	int found;             /* the key exists */
+	enum pol_key_purpose purpose;
+	int has_cert;
+	int64_t not_before, not_after;  /* not_after 0: unreadable */
+	int revoked;           /* revoked, or its status unknown */
+};
+
+/* 0, or ESD_EPERM (not granted, wrong purpose, not valid now, revoked),
+ * ESD_ENOTFOUND, ESD_ESTORE. An ungranted key is refused before anything
+ * else, so its existence is not revealed. */
+int pol_key_use(const struct pol_key_facts *f, const char *label,
+		enum pol_key_purpose want, int64_t now, struct pol_verdict *v);
+
+/* ---- the clock gate ---- */
+
+struct pol_clock {
+	int required;          /* config require_synced_clock */
+	int synced;            /* the kernel says the clock is synchronised */
+	long max_error_us;     /* its maximum error */
+	uint64_t limit_ms;     /* config max_clock_error_ms */
+};
+
+/* Signatures, timestamps and CRLs only on a trusted clock: 0 or
+ * ESD_EUNAVAIL. */
+int pol_clock_gate(const struct pol_clock *c, struct pol_verdict *v);
+
 #endif

@@ -3,7 +3,7 @@
  * state: the working-day calendar of the SLA, the notification templates
  * and their delivery (maildir or SMTP through libcurl), the records an
  * issued certificate leaves in the store, and input checks. The keeper
- * (daemon/keeper_ra*.c) drives the workflow with them; docs/ra.md
+ * (keeper/ra.c and its neighbours) drives the workflow with them; docs/ra.md
  * describes it.
  */
 #ifndef ESD_RA_H

@@ -472,8 +472,8 @@ def run(a, b, c):
     rid = row.get_attribute("data-request")
     ok("siti cannot approve her own registration: the button is disabled",
        not row.find_element(By.CSS_SELECTOR, "button.approve").is_enabled())
-    ok("... and the server refuses it too (409, four eyes)",
-       fetch(a, "POST", "/v1/ra/requests/%s/approve" % rid) == 409)
+    ok("... and the server refuses it too (403, four eyes)",
+       fetch(a, "POST", "/v1/ra/requests/%s/approve" % rid) == 403)
 
     # ---- budi approves (second browser) ----
     go(b, "verify")

@@ -85,7 +85,7 @@ eq "... and LMDB is unchanged" "$S1E" "$(state_sum)"
 S1=$(state_sum)
 eq "the registering verifier approving it is refused (exit 1)" 1 \
 	"$($VA request approve --id "$RIND" >/dev/null 2>&1; echo $?)"
-eq "... as 409" 409 "$(https_code "/v1/ra/requests/$RIND/approve" "${auth_a[@]}" -X POST)"
+eq "... as 403 (four eyes: a refusal, not a conflict)" 403 "$(https_code "/v1/ra/requests/$RIND/approve" "${auth_a[@]}" -X POST)"
 eq "... and LMDB is unchanged" "$S1" "$(state_sum)"
 check "the queue lists it as pending" bash -c "$VB --json request list --state pending | grep -q $RIND"
 check "a second verifier approves" $VB request approve --id "$RIND"
@@ -300,4 +300,25 @@ check "the audit log has the RA's actions" bash -c "$CTL audit export | grep -q 
 check "no activation code or passphrase in the daemon log" bash -c \
 	"! grep -q '$CODE' '$TMP/daemon.log' && ! grep -q 'horse battery' '$TMP/daemon.log'"
 kill $SMTPD 2>/dev/null
+
+# Paging: pages of 2, following next_before, list every request once,
+# in the order of one unpaged list; subscribers the same.
+page_all() {  # page_all PATH FIELD: every id, page by page
+	local cur="" ids="" n
+	for n in $(seq 100); do
+		unix_code "$1?limit=2${cur:+&before=$cur}" >/dev/null
+		ids="$($PY -c 'import json,sys; print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))[sys.argv[2]]))' "$TMP/body" "$2") $ids"
+		cur=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("next_before",""))' "$TMP/body")
+		[ -n "$cur" ] || break
+	done
+	echo $ids
+}
+for l in requests:/v1/ra/requests subscribers:/v1/ra/subscribers; do
+	unix_code "${l#*:}?limit=1000" >/dev/null
+	ALL=$($PY -c 'import json,sys; print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))[sys.argv[2]]))' "$TMP/body" "${l%%:*}")
+	check "more than two ${l%%:*} to page through" test "$(wc -w <<<"$ALL")" -gt 2
+	eq "pages of 2 list every one of the ${l%%:*} once, in order" "$ALL" "$(page_all "${l#*:}" "${l%%:*}")"
+done
+eq "the last page has no next_before" "" \
+	"$(unix_code "/v1/ra/requests?limit=1000" >/dev/null; $PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("next_before",""))' "$TMP/body")"
 finish

@@ -21,7 +21,7 @@
 #include "common/err.h"
 #include "daemon/config.h"
 #include "daemon/ipc.h"
-#include "daemon/keeper.h"
+#include "keeper/keeper.h"
 #include "daemon/proto.h"
 
 static int failed;

@@ -311,6 +311,156 @@ static void test_register_one_living_person_per_nik_and_email(void **state)
 	assert_int_equal(pol_register_individual(1, 1, &v), ESD_EEXIST);
 }
 
+/* The whole role x operation matrix: every kind of caller against every
+ * need a keeper message or RA operation can name. */
+static void test_role_by_operation_matrix(void **state)
+{
+	static const struct pol_caller callers[] = {
+		{ POL_ROLE_NONE, 0, 0, 0 },      /* anonymous */
+		{ POL_ROLE_NONE, 1, 1, 0 },      /* a Unix-socket peer, no admin */
+		{ POL_ROLE_CLIENT, 1, 0, 0 },
+		{ POL_ROLE_VERIFIER, 1, 0, 0 },
+		{ POL_ROLE_ADMIN, 1, 0, 0 },     /* an admin's token or session */
+		{ POL_ROLE_ADMIN, 1, 1, 0 },     /* an admin on the Unix socket */
+		{ POL_ROLE_OFFICER, 1, 0, 1 },   /* an officer, for their seal */
+		{ POL_ROLE_OFFICER, 1, 0, 0 },   /* an officer, another seal */
+	};
+	enum { O = 0, A = ESD_EAUTH, P = ESD_EPERM };
+	static const struct {
+		enum pol_need need;
+		int want[8];
+	} rows[] = {
+		{ POL_NEED_ANYONE,     { O, O, O, O, O, O, O, O } },
+		{ POL_NEED_CLIENT,     { A, O, O, O, O, O, P, P } },
+		{ POL_NEED_SESSION,    { A, O, O, O, O, O, O, O } },
+		{ POL_NEED_SEAL,       { A, O, O, O, O, O, O, P } },
+		{ POL_NEED_VERIFIER,   { A, P, P, O, P, P, P, P } },
+		{ POL_NEED_STAFF,      { A, P, P, O, O, O, P, P } },
+		{ POL_NEED_STAFF_SEAL, { A, P, P, O, O, O, O, P } },
+		{ POL_NEED_ADMIN,      { A, P, P, P, O, O, P, P } },
+		{ POL_NEED_ADMIN_PEER, { A, P, P, P, P, O, P, P } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		for (size_t j = 0; j < 8; j++) {
+			struct pol_verdict v;
+			int rc = pol_may_call(&callers[j], rows[i].need, "op", &v);
+
+			if (rc != rows[i].want[j])
+				fail_msg("need %d, caller %zu: got %d, want %d",
+					 (int)rows[i].need, j, rc, rows[i].want[j]);
+			if (rc != 0 && (v.code != rc || v.msg[0] == '\0'))
+				fail_msg("need %d, caller %zu: no message",
+					 (int)rows[i].need, j);
+		}
+}
+
+static void test_an_officer_before_the_seal_is_known(void **state)
+{
+	struct pol_caller c = { POL_ROLE_OFFICER, 1, 0, -1 };
+
+	(void)state;
+	/* The role check before the arguments are read lets a seal
+	 * operation through; the second check, with the seal, decides. */
+	assert_int_equal(pol_may_call(&c, POL_NEED_SEAL, "seal.code", NULL), 0);
+	assert_int_equal(pol_may_call(&c, POL_NEED_CLIENT, "doc.sign", NULL),
+			 ESD_EPERM);
+}
+
+static void test_four_eyes(void **state)
+{
+	struct pol_verdict v;
+
+	(void)state;
+	assert_int_equal(pol_four_eyes(0, "req-1", &v), 0);
+	assert_int_equal(pol_four_eyes(1, "req-1", &v), ESD_EPERM);
+	assert_non_null(strstr(v.msg, "second verifier"));
+}
+
+static void test_profile_takes_the_roles_it_lists(void **state)
+{
+	static const struct {
+		const char *roles;
+		enum pol_role role;
+		int want;
+	} rows[] = {
+		{ "client,verifier", POL_ROLE_CLIENT, 0 },
+		{ "client,verifier", POL_ROLE_VERIFIER, 0 },
+		{ "client, verifier", POL_ROLE_VERIFIER, 0 },
+		{ "verifier", POL_ROLE_CLIENT, ESD_EPERM },
+		{ "verifier", POL_ROLE_ADMIN, ESD_EPERM },
+		{ "verifiers", POL_ROLE_VERIFIER, ESD_EPERM },
+		{ "client", POL_ROLE_NONE, ESD_EPERM },
+		{ "", POL_ROLE_NONE, ESD_EPERM },
+		{ "admin", POL_ROLE_ADMIN, 0 },
+	};
+	struct pol_verdict v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (pol_profile_allows(rows[i].roles, rows[i].role, "seal", &v) !=
+		    rows[i].want)
+			fail_msg("row %zu", i);
+	pol_profile_allows("verifier", POL_ROLE_NONE, "seal", &v);
+	assert_string_equal(v.msg, "the seal profile is not for the anonymous role");
+}
+
+static void test_key_use(void **state)
+{
+	static const struct {
+		const char *what;
+		struct pol_key_facts f;
+		int want;
+	} rows[] = {
+		{ "good", { 1, 1, POL_KEY_SEAL, 1, NOW - 9, NOW + 9, 0 }, 0 },
+		{ "not granted", { 0, 1, POL_KEY_SEAL, 1, NOW - 9, NOW + 9, 0 },
+		  ESD_EPERM },
+		{ "not granted, absent: still 403",
+		  { 0, 0, POL_KEY_OTHER, 0, 0, 0, 0 }, ESD_EPERM },
+		{ "absent", { 1, 0, POL_KEY_OTHER, 0, 0, 0, 0 }, ESD_ENOTFOUND },
+		{ "an individual's key", { 1, 1, POL_KEY_INDIVIDUAL, 1, NOW - 9,
+					    NOW + 9, 0 }, ESD_EPERM },
+		{ "an audit or CA key", { 1, 1, POL_KEY_OTHER, 1, NOW - 9,
+					  NOW + 9, 0 }, ESD_EPERM },
+		{ "no certificate", { 1, 1, POL_KEY_SEAL, 0, 0, 0, 0 }, ESD_EPERM },
+		{ "certificate unreadable", { 1, 1, POL_KEY_SEAL, 1, 0, 0, 0 },
+		  ESD_ESTORE },
+		{ "not yet valid", { 1, 1, POL_KEY_SEAL, 1, NOW + 1, NOW + 9, 0 },
+		  ESD_EPERM },
+		{ "expired", { 1, 1, POL_KEY_SEAL, 1, NOW - 9, NOW - 1, 0 },
+		  ESD_EPERM },
+		{ "revoked", { 1, 1, POL_KEY_SEAL, 1, NOW - 9, NOW + 9, 1 },
+		  ESD_EPERM },
+	};
+	struct pol_verdict v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (pol_key_use(&rows[i].f, "k", POL_KEY_SEAL, NOW, &v) !=
+		    rows[i].want)
+			fail_msg("%s", rows[i].what);
+}
+
+static void test_clock_gate(void **state)
+{
+	static const struct {
+		struct pol_clock c;
+		int want;
+	} rows[] = {
+		{ { 0, 0, -1, 500 }, 0 },            /* not required */
+		{ { 1, 1, 400000, 500 }, 0 },        /* synced within 0.5 s */
+		{ { 1, 1, 600000, 500 }, ESD_EUNAVAIL },
+		{ { 1, 0, 0, 500 }, ESD_EUNAVAIL },  /* not synced */
+		{ { 1, 1, -1, 500 }, ESD_EUNAVAIL }, /* error unknown */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (pol_clock_gate(&rows[i].c, NULL) != rows[i].want)
+			fail_msg("row %zu", i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +475,12 @@ int main(void)
 		cmocka_unit_test(test_seal_state_refusals),
 		cmocka_unit_test(test_seal_code_use),
 		cmocka_unit_test(test_register_one_living_person_per_nik_and_email),
+		cmocka_unit_test(test_role_by_operation_matrix),
+		cmocka_unit_test(test_an_officer_before_the_seal_is_known),
+		cmocka_unit_test(test_four_eyes),
+		cmocka_unit_test(test_profile_takes_the_roles_it_lists),
+		cmocka_unit_test(test_key_use),
+		cmocka_unit_test(test_clock_gate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,10 @@
 /*
- * Internal to the keeper (daemon/keeper*.c): its state, the caller of a
+ * Internal to the keeper (the files of keeper/): its state, the caller of a
  * request, the reply being built, and the handlers the dispatch table in
- * keeper.c names. Each keeper_*.c file holds the handlers of one concern.
+ * keeper.c names. Each keeper/ file holds the handlers of one concern.
  */
-#ifndef ESD_DAEMON_KEEPER_INT_H
-#define ESD_DAEMON_KEEPER_INT_H
+#ifndef ESD_KEEPER_INTERNAL_H
+#define ESD_KEEPER_INTERNAL_H
 
 #include <pthread.h>
 #include <stdint.h>
@@ -15,10 +15,9 @@
 #include "daemon/ipc.h"
 #include "daemon/proto.h"
 #include "hsm/hsm.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
-/* NEED_CLIENT: any authenticated caller; the handler checks its grants. */
-enum need { NEED_NONE, NEED_CLIENT, NEED_ADMIN, NEED_ADMIN_PEER };
 
 struct keeper {
 	struct esd_config cfg;
@@ -32,8 +31,8 @@ struct keeper {
 struct caller {
 	struct cred cred;
 	char actor[96];    /* for the audit log: "uid:1000", "client:admin" */
-	int admin;
-	char role[16];     /* "admin", "verifier", "officer", "client" or "" */
+	int admin;         /* role == POL_ROLE_ADMIN */
+	enum pol_role role;
 	char default_key[HSM_LABEL_MAX + 1];
 	json_t *keys;      /* the client's key grants (array of labels) */
 	json_t *seals;     /* an officer's seals (array of subscriber ids):
@@ -82,7 +81,7 @@ int keeper_record_cert(json_t *rec, X509 **out);
 /* The issuers in a key's record ("chain" PEMs, nearest first); new stack. */
 int keeper_record_chain(json_t *rec, STACK_OF(X509) **out);
 
-/* keeper_keys.c: the key list, key generation, raw signing. */
+/* keeper/keys.c: the key list, key generation, raw signing. */
 int h_keys_list(struct keeper *k, struct caller *c, struct ibuf *in,
 		struct reply *r);
 int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
@@ -90,7 +89,7 @@ int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
 int h_key_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	       struct reply *r);
 
-/* keeper_audit.c: verification, export, signed checkpoints. */
+/* keeper/audit.c: verification, export, signed checkpoints. */
 int h_audit_verify(struct keeper *k, struct caller *c, struct ibuf *in,
 		   struct reply *r);
 int h_audit_export(struct keeper *k, struct caller *c, struct ibuf *in,
@@ -99,7 +98,7 @@ int h_audit_export(struct keeper *k, struct caller *c, struct ibuf *in,
  * audit_checkpoint_records records or audit_checkpoint_seconds. */
 int keeper_checkpoints_start(struct keeper *k);
 
-/* keeper_doc.c: signing documents (seal, individual signature). */
+/* keeper/doc.c: signing documents (seal, individual signature). */
 /* Forgets cached key records: call after any change to DB_KEYS. */
 void keeper_keys_changed(void);
 int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
@@ -107,7 +106,7 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	       struct reply *r);
 
-/* keeper_pki.c: TSA, OCSP, CRL, CA certificates, revocation. */
+/* keeper/pki.c: TSA, OCSP, CRL, CA certificates, revocation. */
 int h_tsa(struct keeper *k, struct caller *c, struct ibuf *in,
 	  struct reply *r);
 int h_ocsp(struct keeper *k, struct caller *c, struct ibuf *in,
@@ -118,7 +117,7 @@ int h_ca_cert(struct keeper *k, struct caller *c, struct ibuf *in,
 	      struct reply *r);
 int h_lt_data(struct keeper *k, struct caller *c, struct ibuf *in,
 	      struct reply *r);
-/* keeper_tsa.c: the stamp for q from the TSA at tsa_url (binary reply). */
+/* keeper/tsa.c: the stamp for q from the TSA at tsa_url (binary reply). */
 struct pki_tsq;
 int keeper_outside_tsa(struct keeper *k, struct caller *c,
 		       const struct pki_tsq *q, struct reply *r);
@@ -128,7 +127,7 @@ int h_cert_revoke(struct keeper *k, struct caller *c, struct ibuf *in,
 		  struct reply *r);
 int h_cert_expiry(struct keeper *k, struct caller *c, struct ibuf *in,
 		  struct reply *r);
-/* keeper_results.c: signed documents kept for BSrE's download route. */
+/* keeper/results.c: signed documents kept for BSrE's download route. */
 int h_result_put(struct keeper *k, struct caller *c, struct ibuf *in,
 		 struct reply *r);
 int h_result_get(struct keeper *k, struct caller *c, struct ibuf *in,

@@ -1,10 +1,10 @@
 /*
- * Internal to the registration authority's keeper files (keeper_ra*.c,
- * keeper_auth.c, keeper_ca.c): small helpers, the outbox, and the
- * operations the dispatch table in keeper_ra_read.c names.
+ * Internal to the registration authority's keeper files (keeper/ra.c, ra_read.c, ra_util.c,
+ * keeper/auth.c, keeper/ca.c): small helpers, the outbox, and the
+ * operations the dispatch table in keeper/ra_read.c names.
  */
-#ifndef ESD_DAEMON_KEEPER_RA_INT_H
-#define ESD_DAEMON_KEEPER_RA_INT_H
+#ifndef ESD_KEEPER_RA_INTERNAL_H
+#define ESD_KEEPER_RA_INTERNAL_H
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,29 +13,29 @@
 
 #include "common/err.h"
 #include "common/util.h"
-#include "daemon/keeper_int.h"
-#include "daemon/keeper_ra.h"
+#include "keeper/internal.h"
+#include "keeper/ra.h"
 #include "hsm/hsm.h"
 #include <openssl/x509.h>
 
-static inline const char *str(json_t *o, const char *key)
+static inline const char *member_str(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
 
 /* Whether o's member key is the string want (NULL-safe: a missing or
  * non-string member, or a NULL want, is never equal). */
-static inline int kra_str_is(json_t *o, const char *key, const char *want)
+static inline int member_str_is(json_t *o, const char *key, const char *want)
 {
-	const char *v = str(o, key);
+	const char *v = member_str(o, key);
 
 	return v != NULL && want != NULL && strcmp(v, want) == 0;
 }
 
-static inline int fail(struct reply *r, int rc, const char *fmt, ...)
+static inline int reply_error(struct reply *r, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static inline int fail(struct reply *r, int rc, const char *fmt, ...)
+static inline int reply_error(struct reply *r, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -47,14 +47,14 @@ static inline int fail(struct reply *r, int rc, const char *fmt, ...)
 
 /* Loads id from db in t; a missing record is ESD_ENOTFOUND with a
  * message naming what. */
-static inline int load(struct store_txn *t, enum store_db db,
+static inline int load_record(struct store_txn *t, enum store_db db,
 		       const char *id, const char *what, json_t **out,
 		       struct reply *r)
 {
 	int rc = store_get_json(t, db, id, out);
 
 	if (rc == ESD_ENOTFOUND)
-		fail(r, rc, "no %s '%.64s'", what, id);
+		reply_error(r, rc, "no %s '%.64s'", what, id);
 	return rc;
 }
 
@@ -64,20 +64,20 @@ json_t *kra_sub_public(json_t *sub);
 /* 1 if arr, an array of strings (or NULL), holds id. */
 int kra_holds(json_t *arr, const char *id);
 
-static inline int64_t num(json_t *o, const char *key)
+static inline int64_t member_int(json_t *o, const char *key)
 {
 	return (int64_t)json_integer_value(json_object_get(o, key));
 }
 
 /* Sets key to now: 0 or ESD_ENOMEM. */
 static inline int __attribute__((warn_unused_result))
-stamp(json_t *o, const char *key)
+stamp_now(json_t *o, const char *key)
 {
 	return keeper_json_set(o, key, json_integer(esd_now()));
 }
 
 /* store_audit with a detail object it takes over (NULL: none). */
-static inline int audit(struct store_txn *t, struct caller *c,
+static inline int audit_record(struct store_txn *t, struct caller *c,
 			const char *action, const char *target, json_t *detail)
 {
 	int rc = store_audit(t, c->actor, action, target, 0, detail);
@@ -87,7 +87,7 @@ static inline int audit(struct store_txn *t, struct caller *c,
 }
 
 /* Commits, then wakes the mail worker for what the change queued. */
-static inline int commit(struct store_txn **t)
+static inline int commit_and_mail(struct store_txn **t)
 {
 	int rc = store_txn_commit(*t);
 
@@ -120,7 +120,7 @@ int kra_change_sub(struct keeper *k, struct caller *c, const char *id,
 		   const char *action, kra_sub_fn fn, void *arg,
 		   struct reply *r);
 
-/* keeper_issue.c: what a renewal, a seal's approval or an individual's
+/* keeper/issue.c: what a renewal, a seal's approval or an individual's
  * activation issues. */
 struct issued {
 	char label[HSM_LABEL_MAX + 1];
@@ -143,7 +143,7 @@ int kra_mail_issued(struct store_txn *t, json_t *sub, const char *serial);
 
 typedef int (*kra_op_fn)(struct keeper *k, struct caller *c, json_t *a,
 			 struct reply *r);
-/* keeper_ra.c: the workflow. */
+/* keeper/ra.c: the workflow. */
 int op_register_individual(struct keeper *k, struct caller *c, json_t *a,
 			   struct reply *r);
 int op_register_seal(struct keeper *k, struct caller *c, json_t *a,

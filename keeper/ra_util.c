@@ -12,7 +12,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/ra_internal.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
 #include "ra/ra.h"
@@ -134,7 +134,7 @@ static int codes_key(struct keeper *k, char *label)
 				rc = store_audit(t, "keeper", "keys.generate",
 						 codes_label, 0, NULL);
 			if (rc == 0)
-				rc = commit(&t);
+				rc = commit_and_mail(&t);
 			store_txn_abort(t);
 			json_decref(rec);
 			keeper_keys_changed();
@@ -286,15 +286,15 @@ int kra_change_sub(struct keeper *k, struct caller *c, const char *id,
 	int rc = store_txn_begin(k->store, 1, &t);
 
 	if (rc == 0)
-		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+		rc = load_record(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
 	if (rc == 0)
 		rc = fn(k, c, t, sub, arg, r);
 	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 0);
 	if (rc == 0)
-		rc = audit(t, c, action, str(sub, "id"), NULL);
+		rc = audit_record(t, c, action, member_str(sub, "id"), NULL);
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
 		r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));
 		rc = r->json ? 0 : ESD_ENOMEM;

@@ -15,7 +15,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_int.h"
+#include "keeper/internal.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
 

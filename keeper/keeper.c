@@ -21,10 +21,10 @@
 #include "common/util.h"
 #include "daemon/child.h"
 #include "daemon/ipc.h"
-#include "daemon/keeper.h"
-#include "daemon/keeper_int.h"
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_ra.h"
+#include "keeper/keeper.h"
+#include "keeper/internal.h"
+#include "keeper/auth.h"
+#include "keeper/ra.h"
 #include <sodium.h>
 #include "daemon/proto.h"
 #include "daemon/sandbox.h"
@@ -45,31 +45,31 @@ static const struct {
 	uint16_t type;
 	handler_fn fn;
 	size_t min_len, max_len;
-	enum need need;
+	enum pol_need need;      /* who may send it (policy/access.c) */
 	const char *name;
 } dispatch[] = {
-	{ MSG_HEALTH, h_health, 1, 64, NEED_NONE, "health" },
-	{ MSG_STATUS, h_status, 1, 64, NEED_ADMIN, "status" },
-	{ MSG_KEYS_LIST, h_keys_list, 1, 64, NEED_ADMIN, "keys.list" },
-	{ MSG_KEY_GENERATE, h_key_generate, 9, 256, NEED_ADMIN, "keys.generate" },
-	{ MSG_KEY_SIGN, h_key_sign, 17, 512, NEED_ADMIN_PEER, "keys.sign" },
-	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, NEED_ADMIN, "audit.verify" },
-	{ MSG_AUDIT_EXPORT, h_audit_export, 13, 64, NEED_ADMIN, "audit.export" },
-	{ MSG_DOC_KEY, h_doc_key, 9, 512, NEED_CLIENT, "doc.key" },
-	{ MSG_DOC_SIGN, h_doc_sign, 17, 4096, NEED_CLIENT, "doc.sign" },
-	{ MSG_TSA, h_tsa, 5, 512, NEED_NONE, "tsa" },
-	{ MSG_OCSP, h_ocsp, 5, 2048, NEED_NONE, "ocsp" },
-	{ MSG_CRL, h_crl, 5, 256, NEED_NONE, "crl" },
-	{ MSG_CA_CERT, h_ca_cert, 5, 256, NEED_NONE, "ca.cert" },
-	{ MSG_LT_DATA, h_lt_data, 5, 128, NEED_NONE, "lt.data" },
-	{ MSG_CERT_LIST, h_cert_list, 1, 64, NEED_ADMIN, "certs.list" },
-	{ MSG_CERT_REVOKE, h_cert_revoke, 9, 256, NEED_ADMIN, "certs.revoke" },
-	/* The RA checks roles per operation (keeper_ra.c). */
-	{ MSG_RA, h_ra, 9, IPC_MAX_PAYLOAD, NEED_NONE, "ra" },
-	{ MSG_CERT_EXPIRY, h_cert_expiry, 1, 64, NEED_NONE, "certs.expiry" },
-	{ MSG_RESULT_PUT, h_result_put, 9, IPC_MAX_PAYLOAD, NEED_CLIENT,
+	{ MSG_HEALTH, h_health, 1, 64, POL_NEED_ANYONE, "health" },
+	{ MSG_STATUS, h_status, 1, 64, POL_NEED_ADMIN, "status" },
+	{ MSG_KEYS_LIST, h_keys_list, 1, 64, POL_NEED_ADMIN, "keys.list" },
+	{ MSG_KEY_GENERATE, h_key_generate, 9, 256, POL_NEED_ADMIN, "keys.generate" },
+	{ MSG_KEY_SIGN, h_key_sign, 17, 512, POL_NEED_ADMIN_PEER, "keys.sign" },
+	{ MSG_AUDIT_VERIFY, h_audit_verify, 1, 64, POL_NEED_ADMIN, "audit.verify" },
+	{ MSG_AUDIT_EXPORT, h_audit_export, 13, 64, POL_NEED_ADMIN, "audit.export" },
+	{ MSG_DOC_KEY, h_doc_key, 9, 512, POL_NEED_CLIENT, "doc.key" },
+	{ MSG_DOC_SIGN, h_doc_sign, 17, 4096, POL_NEED_CLIENT, "doc.sign" },
+	{ MSG_TSA, h_tsa, 5, 512, POL_NEED_ANYONE, "tsa" },
+	{ MSG_OCSP, h_ocsp, 5, 2048, POL_NEED_ANYONE, "ocsp" },
+	{ MSG_CRL, h_crl, 5, 256, POL_NEED_ANYONE, "crl" },
+	{ MSG_CA_CERT, h_ca_cert, 5, 256, POL_NEED_ANYONE, "ca.cert" },
+	{ MSG_LT_DATA, h_lt_data, 5, 128, POL_NEED_ANYONE, "lt.data" },
+	{ MSG_CERT_LIST, h_cert_list, 1, 64, POL_NEED_ADMIN, "certs.list" },
+	{ MSG_CERT_REVOKE, h_cert_revoke, 9, 256, POL_NEED_ADMIN, "certs.revoke" },
+	/* The RA checks roles per operation (keeper/ra.c). */
+	{ MSG_RA, h_ra, 9, IPC_MAX_PAYLOAD, POL_NEED_ANYONE, "ra" },
+	{ MSG_CERT_EXPIRY, h_cert_expiry, 1, 64, POL_NEED_ANYONE, "certs.expiry" },
+	{ MSG_RESULT_PUT, h_result_put, 9, IPC_MAX_PAYLOAD, POL_NEED_CLIENT,
 	  "result.put" },
-	{ MSG_RESULT_GET, h_result_get, 5, 256, NEED_CLIENT, "result.get" },
+	{ MSG_RESULT_GET, h_result_get, 5, 256, POL_NEED_CLIENT, "result.get" },
 };
 
 static int read_cred(struct ibuf *in, struct cred *c)
@@ -176,8 +176,7 @@ static int authenticate(struct keeper *k, struct caller *c, int peer)
 		for (size_t i = 0; i < k->cfg.n_admin_uids; i++)
 			if (k->cfg.admin_uids[i] == c->cred.uid)
 				c->admin = 1;
-		if (c->admin)
-			snprintf(c->role, sizeof(c->role), "admin");
+		c->role = pol_role_parse("", c->admin);
 		pthread_mutex_unlock(&k->cfg_mu);
 		return 0;
 	case CRED_BEARER:
@@ -210,8 +209,8 @@ static int authenticate(struct keeper *k, struct caller *c, int peer)
 			goto out;
 		}
 		snprintf(c->actor, sizeof(c->actor), "client:%s", name);
-		c->admin = role != NULL && strcmp(role, "admin") == 0;
-		snprintf(c->role, sizeof(c->role), "%s", role ? role : "");
+		c->role = pol_role_parse(role, 0);
+		c->admin = c->role == POL_ROLE_ADMIN;
 		snprintf(c->default_key, sizeof(c->default_key), "%s",
 			 json_string_value(json_object_get(rec, "default_key")) ?: "");
 		c->keys = json_incref(json_object_get(rec, "keys"));
@@ -235,23 +234,20 @@ void keeper_clock_state(int *synced, long *max_error_us)
 
 int keeper_clock_check(struct keeper *k, struct reply *r)
 {
-	int synced, need;
-	long max_error;
-	uint64_t limit;
+	struct pol_clock pc = { 0 };
+	struct pol_verdict v;
+	int rc;
 
 	pthread_mutex_lock(&k->cfg_mu);
-	need = k->cfg.require_synced_clock;
-	limit = k->cfg.max_clock_error_ms;
+	pc.required = k->cfg.require_synced_clock;
+	pc.limit_ms = k->cfg.max_clock_error_ms;
 	pthread_mutex_unlock(&k->cfg_mu);
-	if (!need)
-		return 0;
-	keeper_clock_state(&synced, &max_error);
-	if (synced && max_error >= 0 && (uint64_t)max_error <= limit * 1000)
-		return 0;
-	snprintf(r->msg, sizeof(r->msg),
-		 "the clock is not synchronised to a time source (NTP); "
-		 "signatures and timestamps are refused until it is");
-	return ESD_EUNAVAIL;
+	if (pc.required)
+		keeper_clock_state(&pc.synced, &pc.max_error_us);
+	rc = pol_clock_gate(&pc, &v);
+	if (rc != 0)
+		snprintf(r->msg, sizeof(r->msg), "%s", v.msg);
+	return rc;
 }
 
 /* 1 if the store says the certificate with this serial is revoked (or
@@ -472,26 +468,16 @@ static void handle(struct keeper *k, int fd, struct ipc_msg *m, int peer)
 		rc = authenticate(k, &c, peer);
 	if (rc != 0)
 		goto reply;
-	if (dispatch[i].need != NEED_NONE && c.cred.kind == CRED_NONE) {
-		rc = ESD_EAUTH;
-		goto reply;
-	}
-	if ((dispatch[i].need == NEED_ADMIN && !c.admin) ||
-	    (dispatch[i].need == NEED_ADMIN_PEER &&
-	     (!c.admin || c.cred.kind != CRED_PEER))) {
-		rc = ESD_EPERM;
-		if (dispatch[i].need == NEED_ADMIN_PEER)
-			snprintf(r.msg, sizeof(r.msg),
-				 "raw signing is for an admin on the Unix socket");
-		goto reply;
-	}
-	/* An officer manages their seals' activation and codes; the seal
-	 * code is for the application that seals (docs/activation.md). */
-	if (dispatch[i].need == NEED_CLIENT && strcmp(c.role, "officer") == 0) {
-		rc = ESD_EPERM;
-		snprintf(r.msg, sizeof(r.msg), "a seal officer's session does not "
-			 "sign or seal documents");
-		goto reply;
+	{
+		struct pol_caller pc = { c.role, c.cred.kind != CRED_NONE,
+					 c.cred.kind == CRED_PEER, 0 };
+		struct pol_verdict v;
+
+		rc = pol_may_call(&pc, dispatch[i].need, dispatch[i].name, &v);
+		if (rc != 0) {
+			snprintf(r.msg, sizeof(r.msg), "%s", v.msg);
+			goto reply;
+		}
 	}
 	rc = dispatch[i].fn(k, &c, &in, &r);
 reply:

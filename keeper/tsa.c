@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_int.h"
+#include "keeper/internal.h"
 #include "pki/pkisvc.h"
 
 struct buf {

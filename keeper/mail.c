@@ -16,8 +16,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_int.h"
-#include "daemon/keeper_ra.h"
+#include "keeper/internal.h"
+#include "keeper/ra.h"
 #include "ra/ra.h"
 
 #define BATCH 16

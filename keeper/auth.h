@@ -1,12 +1,12 @@
 /*
- * Authorising subscribers' signatures (keeper_auth.c, docs/activation.md):
+ * Authorising subscribers' signatures (keeper/auth.c, docs/activation.md):
  * passphrases of individuals, activations and seal codes of seals,
  * lockouts.
  */
-#ifndef ESD_DAEMON_KEEPER_AUTH_H
-#define ESD_DAEMON_KEEPER_AUTH_H
+#ifndef ESD_KEEPER_AUTH_H
+#define ESD_KEEPER_AUTH_H
 
-#include "daemon/keeper_int.h"
+#include "keeper/internal.h"
 
 /* What a signature consumes once it is made. */
 struct auth_ticket {
@@ -31,7 +31,7 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 /* store_apply_fn: takes one document off the ticket's seal code. */
 int keeper_auth_consume(struct store_txn *t, void *tk);
 
-/* Shared by keeper_auth.c and keeper_seal.c. */
+/* Shared by keeper/auth.c and keeper/seal.c. */
 struct auth_limits {
 	uint64_t max_failures, lock_seconds, activation_hours, max_docs, max_secs;
 };
@@ -64,7 +64,7 @@ int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 		 struct reply *r);
 int op_seal_totp_reset(struct keeper *k, struct caller *c, json_t *a,
 		       struct reply *r);
-/* keeper_users.c: staff logins and sessions. */
+/* keeper/users.c: staff logins and sessions. */
 int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 		   struct reply *r);
 int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r);

@@ -11,7 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/ra_internal.h"
 #include "pki/pki.h"
 #include "ra/ra.h"
 
@@ -30,7 +30,7 @@ void kra_issued_free(struct issued *is)
 static int subject_of(const struct esd_profile *prof, json_t *sub, char *out,
 		      size_t cap)
 {
-	const char *name = str(sub, "name") ?: "";
+	const char *name = member_str(sub, "name") ?: "";
 	const char *sp = strrchr(name, ' ');
 	json_t *vars = json_deep_copy(sub);
 	int rc = ESD_ENOMEM;
@@ -56,7 +56,7 @@ static int subject_of(const struct esd_profile *prof, json_t *sub, char *out,
 int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
 	      struct reply *r)
 {
-	const char *kind = str(sub, "kind");
+	const char *kind = member_str(sub, "kind");
 	int seal = kind != NULL && strcmp(kind, "seal") == 0;
 	struct esd_profile prof;
 	enum hsm_keytype type;
@@ -80,40 +80,40 @@ int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
 	pthread_mutex_unlock(&k->cfg_mu);
 	snprintf(is->type, sizeof(is->type), "%s", prof.key_type);
 	if (hsm_keytype_parse(prof.key_type, &type) != 0)
-		return fail(r, ESD_ECONFIG, "profile key type '%s' unknown",
+		return reply_error(r, ESD_ECONFIG, "profile key type '%s' unknown",
 			    prof.key_type);
 	if (subject_of(&prof, sub, subject, sizeof(subject)) != 0)
-		return fail(r, ESD_ECONFIG, "the profile's subject template "
+		return reply_error(r, ESD_ECONFIG, "the profile's subject template "
 			    "does not give a subject");
 	rc = is->ca_label[0] != '\0' ? 0
 	     : keeper_key_by_purpose(k, "issuing-ca", is->ca_label);
 	if (rc == 0)
 		rc = keeper_key_record(k, is->ca_label, &ca_rec);
-	if (rc == 0 && !kra_str_is(ca_rec, "purpose", "issuing-ca"))
+	if (rc == 0 && !member_str_is(ca_rec, "purpose", "issuing-ca"))
 		rc = ESD_ENOTFOUND;
 	if (rc == 0)
 		rc = keeper_record_cert(ca_rec, &ca);
 	if (rc == 0)
 		rc = keeper_record_chain(ca_rec, &up);
 	if (rc != 0) {
-		fail(r, rc == ESD_ENOTFOUND ? ESD_ECONFIG : rc, "no issuing CA "
+		reply_error(r, rc == ESD_ENOTFOUND ? ESD_ECONFIG : rc, "no issuing CA "
 		     "key '%s' with a certificate", is->ca_label);
 		rc = rc == ESD_ENOTFOUND ? ESD_ECONFIG : rc;
 		goto out;
 	}
-	if (keeper_cert_revoked(k, str(ca_rec, "serial"))) {
-		rc = fail(r, ESD_EPERM, "the issuing CA's certificate is revoked");
+	if (keeper_cert_revoked(k, member_str(ca_rec, "serial"))) {
+		rc = reply_error(r, ESD_EPERM, "the issuing CA's certificate is revoked");
 		goto out;
 	}
 	/* A label per certificate: "<subscriber>-<n>". */
-	snprintf(is->label, sizeof(is->label), "%s-%zu", str(sub, "id"),
+	snprintf(is->label, sizeof(is->label), "%s-%zu", member_str(sub, "id"),
 		 json_array_size(json_object_get(sub, "certs")) + 1);
 	snprintf(crl, sizeof(crl), "%s/crl/%s.crl", base, is->ca_label);
 	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", base);
 	snprintf(aia, sizeof(aia), "%s/ca/%s.crt", base, is->ca_label);
 	rc = hsm_keygen(k->hsm, is->label, type);
 	if (rc == ESD_EEXIST)
-		rc = fail(r, ESD_EEXIST, "the token already has a key '%s'",
+		rc = reply_error(r, ESD_EEXIST, "the token already has a key '%s'",
 			  is->label);
 	if (rc == 0)
 		rc = hsm_pubkey(k->hsm, is->label, &pub);
@@ -125,7 +125,7 @@ int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
 			.subject = subject, .pubkey = pub, .issuer = ca,
 			.issuer_key = ca_key, .days = (unsigned)prof.days,
 			.crl_url = crl, .ocsp_url = ocsp, .ca_issuers_url = aia,
-			.policies = prof.policies, .email = str(sub, "email"),
+			.policies = prof.policies, .email = member_str(sub, "email"),
 			.eku = prof.eku, .cps_url = prof.cps_url,
 			.key_usage = prof.key_usage, .qc = prof.qc_statements,
 			.qualified = prof.qualified, .pds_url = prof.pds_url,
@@ -144,7 +144,7 @@ int kra_issue(struct keeper *k, json_t *sub, struct issued *is,
 		}
 	}
 	if (rc != 0 && r->msg[0] == '\0')
-		fail(r, rc, "issuing the certificate failed: %s", esd_err_msg(rc));
+		reply_error(r, rc, "issuing the certificate failed: %s", esd_err_msg(rc));
 out:
 	if (rc != 0)
 		kra_issued_free(is);
@@ -160,12 +160,12 @@ out:
 int kra_record_issued(struct store_txn *t, struct caller *c, json_t *sub,
 		      struct issued *is, char *serial, size_t cap)
 {
-	const char *kind = str(sub, "kind");
+	const char *kind = member_str(sub, "kind");
 	struct tm tm;
 	int rc;
 
 	rc = ra_record_cert(t, c->actor, is->label, is->type, kind, is->cert,
-			    is->ca_label, is->chain, is->nchain, str(sub, "id"),
+			    is->ca_label, is->chain, is->nchain, member_str(sub, "id"),
 			    serial, cap);
 	if (rc != 0)
 		return rc;
@@ -183,16 +183,16 @@ int kra_record_issued(struct store_txn *t, struct caller *c, json_t *sub,
 /* The "issued" email for sub, with what the subscriber does next. */
 int kra_mail_issued(struct store_txn *t, json_t *sub, const char *serial)
 {
-	const char *lang = str(sub, "lang");
-	int seal = kra_str_is(sub, "kind", "seal");
+	const char *lang = member_str(sub, "lang");
+	int seal = member_str_is(sub, "kind", "seal");
 	int en = lang != NULL && strcmp(lang, "en") == 0;
 	char na[40];
 	json_t *vars;
 	int rc;
 
-	kra_fmt_time(num(sub, "expires"), na, sizeof(na));
-	vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
-			 "subject", str(sub, "name"), "subscriber", str(sub, "id"),
+	kra_fmt_time(member_int(sub, "expires"), na, sizeof(na));
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", member_str(sub, "name"),
+			 "subject", member_str(sub, "name"), "subscriber", member_str(sub, "id"),
 			 "serial", serial, "not_after", na);
 	if (vars == NULL)
 		return ESD_ENOMEM;
@@ -206,7 +206,7 @@ int kra_mail_issued(struct store_txn *t, json_t *sub, const char *serial)
 		json_decref(vars);
 		return rc;
 	}
-	rc = kra_outbox_add(t, str(sub, "email"), "issued", lang, vars, NULL, NULL);
+	rc = kra_outbox_add(t, member_str(sub, "email"), "issued", lang, vars, NULL, NULL);
 	json_decref(vars);
 	return rc;
 }

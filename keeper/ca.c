@@ -15,8 +15,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_int.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/internal.h"
+#include "keeper/ra_internal.h"
 #include "pki/pki.h"
 #include "ra/ra.h"
 
@@ -28,21 +28,21 @@ int op_key_csr(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 	char *pem = NULL;
 	int rc;
 
-	rc = hsm_pubkey(k->hsm, str(a, "id"), &pub);
+	rc = hsm_pubkey(k->hsm, member_str(a, "id"), &pub);
 	if (rc == 0)
-		rc = hsm_privkey(k->hsm, str(a, "id"), &key);
+		rc = hsm_privkey(k->hsm, member_str(a, "id"), &key);
 	if (rc == ESD_ENOTFOUND)
 		snprintf(r->msg, sizeof(r->msg), "no key labelled '%.64s'",
-			 str(a, "id"));
+			 member_str(a, "id"));
 	if (rc == 0) {
-		rc = pki_csr_make(str(a, "subject"), pub, key, &pem);
+		rc = pki_csr_make(member_str(a, "subject"), pub, key, &pem);
 		if (rc == ESD_EINVAL)
 			snprintf(r->msg, sizeof(r->msg), "'subject' must be "
 				 "/K=V/K=V..., e.g. /C=ID/O=Agency/CN=Agency CA");
 	}
-	keeper_audit(k, c, "key.csr", str(a, "id"), rc, NULL);
+	keeper_audit(k, c, "key.csr", member_str(a, "id"), rc, NULL);
 	if (rc == 0) {
-		r->json = json_pack("{s:s, s:s}", "key", str(a, "id"), "csr", pem);
+		r->json = json_pack("{s:s, s:s}", "key", member_str(a, "id"), "csr", pem);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 	free(pem);
@@ -110,7 +110,7 @@ static const char *const import_purposes[] = { "issuing-ca", "seal",
 int op_key_import(struct keeper *k, struct caller *c, json_t *a,
 		  struct reply *r)
 {
-	const char *label = str(a, "id"), *purpose = str(a, "purpose");
+	const char *label = member_str(a, "id"), *purpose = member_str(a, "purpose");
 	X509 *cert[1] = { NULL }, *chain[CHAIN_MAX] = { NULL };
 	EVP_PKEY *pub = NULL;
 	struct store_txn *t = NULL;
@@ -127,8 +127,8 @@ int op_key_import(struct keeper *k, struct caller *c, json_t *a,
 			 "individual, tsa or ocsp");
 		return ESD_EINVAL;
 	}
-	if (read_pems(str(a, "cert"), cert, 1, &nc) != 0 ||
-	    read_pems(str(a, "chain"), chain, CHAIN_MAX, &n) != 0) {
+	if (read_pems(member_str(a, "cert"), cert, 1, &nc) != 0 ||
+	    read_pems(member_str(a, "chain"), chain, CHAIN_MAX, &n) != 0) {
 		snprintf(r->msg, sizeof(r->msg), "'cert' must be one PEM "
 			 "certificate, 'chain' 1-%d PEM certificates (issuer "
 			 "first, root last)", CHAIN_MAX);
@@ -282,7 +282,7 @@ static void current_label(struct store_txn *t, const char *label, char *out)
 int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 		  struct reply *r)
 {
-	const char *want = str(a, "id"), *purpose;
+	const char *want = member_str(a, "id"), *purpose;
 	char logical[HSM_LABEL_MAX + 1], cur[HSM_LABEL_MAX + 1];
 	char fresh[HSM_LABEL_MAX + 1], ca[HSM_LABEL_MAX + 1], serial[64];
 	char base[300], crl[400], ocsp[400], aia[400], ikey[HSM_LABEL_MAX + 8];
@@ -299,32 +299,32 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0 && (rc = store_get_json(t, DB_KEYS, want, &old)) == ESD_ENOTFOUND)
-		fail(r, rc, "no key labelled '%.64s'", want);
+		reply_error(r, rc, "no key labelled '%.64s'", want);
 	if (rc != 0)
 		goto out;
 	/* Rotating "demo-seal.2" rotates "demo-seal". */
-	snprintf(logical, sizeof(logical), "%s", str(old, "alias_of") ?: want);
+	snprintf(logical, sizeof(logical), "%s", member_str(old, "alias_of") ?: want);
 	current_label(t, logical, cur);
 	json_decref(old);
 	old = NULL;
 	rc = store_get_json(t, DB_KEYS, cur, &old);
-	purpose = str(old, "purpose");
+	purpose = member_str(old, "purpose");
 	for (i = 0; rc == 0 && i < ESD_ARRAY_LEN(rotatable); i++)
 		if (purpose != NULL && strcmp(purpose, rotatable[i].purpose) == 0)
 			break;
 	if (rc == 0 && (i == ESD_ARRAY_LEN(rotatable) ||
-			str(old, "subscriber") != NULL || str(old, "cert") == NULL))
-		rc = fail(r, ESD_EINVAL, "key '%s' is not rotated here: a "
+			member_str(old, "subscriber") != NULL || member_str(old, "cert") == NULL))
+		rc = reply_error(r, ESD_EINVAL, "key '%s' is not rotated here: a "
 			  "subscriber's key is renewed through the registration "
 			  "authority, a root is not rotated, and the key needs a "
 			  "certificate", logical);
 	if (rc == 0)
-		rc = store_get_json(t, DB_CERTS, str(old, "serial"), &crec);
+		rc = store_get_json(t, DB_CERTS, member_str(old, "serial"), &crec);
 	if (rc == 0) {
-		current_label(t, str(crec, "issuer") ?: "", ca);
+		current_label(t, member_str(crec, "issuer") ?: "", ca);
 		rc = store_get_json(t, DB_KEYS, ca, &carec);
-		if (rc != 0 || kra_str_is(crec, "issuer", "external"))
-			rc = fail(r, ESD_EINVAL, "the issuer of '%s' is not a key "
+		if (rc != 0 || member_str_is(crec, "issuer", "external"))
+			rc = reply_error(r, ESD_EINVAL, "the issuer of '%s' is not a key "
 				  "here", logical);
 	}
 	/* The new label: "LABEL.N", the first free N from 2. */
@@ -391,7 +391,7 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 		rc = hsm_store_cert(k->hsm, fresh, cert);
 	if (rc != 0) {
 		if (r->msg[0] == '\0')
-			fail(r, rc, "rotating '%s' failed: %s", logical,
+			reply_error(r, rc, "rotating '%s' failed: %s", logical,
 			     esd_err_msg(rc));
 		goto out;
 	}

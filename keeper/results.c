@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/ra_internal.h"
 
 #define SWEEP_MAX 64          /* expired results removed per new one */
 
@@ -38,7 +38,7 @@ static int sweep_cb(void *arg, const void *key, size_t klen, const void *val,
 	if (klen != 7 + 64 || memcmp(key, "result:", 7) != 0)
 		return 1;
 	rec = json_loadb(val, vlen, 0, NULL);
-	if (rec != NULL && num(rec, "expires") <= w->now && w->n < SWEEP_MAX) {
+	if (rec != NULL && member_int(rec, "expires") <= w->now && w->n < SWEEP_MAX) {
 		memcpy(w->ids[w->n], (const char *)key + 7, 64);
 		w->ids[w->n++][64] = '\0';
 	}
@@ -119,18 +119,18 @@ int h_result_get(struct keeper *k, struct caller *c, struct ibuf *in,
 
 	if (ibuf_get_str(in, id, sizeof(id)) != 0 || ibuf_done(in) != 0 ||
 	    !hex64(id))
-		return fail(r, ESD_ENOTFOUND, "no document with that id");
+		return reply_error(r, ESD_ENOTFOUND, "no document with that id");
 	snprintf(key, sizeof(key), "result:%s", id);
 	rc = store_txn_begin(k->store, 0, &t);
 	/* Another client's result, or an expired one, is not found. */
 	if (rc == 0 && (store_get_json(t, DB_RA_INDEX, key, &rec) != 0 ||
-			!kra_str_is(rec, "client", c->actor) ||
-			num(rec, "expires") <= esd_now()))
-		rc = fail(r, ESD_ENOTFOUND, "no document with that id (or it "
+			!member_str_is(rec, "client", c->actor) ||
+			member_int(rec, "expires") <= esd_now()))
+		rc = reply_error(r, ESD_ENOTFOUND, "no document with that id (or it "
 			  "is past its retention)");
 	snprintf(key, sizeof(key), "r:%s", id);
 	if (rc == 0 && store_get(t, DB_FILES, key, strlen(key), &v, &n) != 0)
-		rc = fail(r, ESD_ENOTFOUND, "no document with that id");
+		rc = reply_error(r, ESD_ENOTFOUND, "no document with that id");
 	if (rc == 0) {
 		r->bin = OPENSSL_malloc(n ? n : 1);
 		if (r->bin == NULL)

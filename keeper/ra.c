@@ -20,10 +20,10 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_lockout.h"
+#include "keeper/auth.h"
+#include "keeper/lockout.h"
 #include "policy/policy.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/ra_internal.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
 #include "ra/ra.h"
@@ -44,7 +44,7 @@ static int create_request(struct store_txn *t, struct caller *c, json_t *sub,
 	if (rc != 0)
 		return rc;
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", rid, "type",
-			type, "service", service, "subscriber", str(sub, "id"),
+			type, "service", service, "subscriber", member_str(sub, "id"),
 			"state", "pending", "created", (json_int_t)esd_now(),
 			"created_by", c->actor);
 	if (req == NULL)
@@ -57,9 +57,9 @@ static int create_request(struct store_txn *t, struct caller *c, json_t *sub,
 	if (rc == 0)
 		rc = store_put_json(t, DB_REQUESTS, rid, req, 1);
 	if (rc == 0)
-		rc = audit(t, c, "ra.request", rid,
+		rc = audit_record(t, c, "ra.request", rid,
 			   json_pack("{s:s, s:s, s:s}", "type", type, "service",
-				     service, "subscriber", str(sub, "id")));
+				     service, "subscriber", member_str(sub, "id")));
 	if (rc == 0)
 		*out = req;
 	else
@@ -70,27 +70,15 @@ static int create_request(struct store_txn *t, struct caller *c, json_t *sub,
 /* Common fields of a registration; lang defaults to Indonesian. */
 static int check_common(json_t *a, struct reply *r)
 {
-	const char *lang = str(a, "lang");
+	const char *lang = member_str(a, "lang");
 
-	if (ra_check_text("name", str(a, "name"), 128, r->msg, sizeof(r->msg)) ||
-	    ra_check_email(str(a, "email"), r->msg, sizeof(r->msg)) ||
+	if (ra_check_text("name", member_str(a, "name"), 128, r->msg, sizeof(r->msg)) ||
+	    ra_check_email(member_str(a, "email"), r->msg, sizeof(r->msg)) ||
 	    (json_object_get(a, "org") != NULL &&
-	     ra_check_text("org", str(a, "org"), 128, r->msg, sizeof(r->msg))))
+	     ra_check_text("org", member_str(a, "org"), 128, r->msg, sizeof(r->msg))))
 		return ESD_EINVAL;
 	if (lang != NULL && strcmp(lang, "id") != 0 && strcmp(lang, "en") != 0)
-		return fail(r, ESD_EINVAL, "'lang' is 'id' or 'en'");
-	return 0;
-}
-
-/* 1 if role is in the comma-separated list. */
-static int role_in(const char *list, const char *role)
-{
-	size_t n = strlen(role);
-
-	for (const char *p = list; n > 0 && (p = strstr(p, role)) != NULL; p++)
-		if ((p == list || p[-1] == ',' || p[-1] == ' ') &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return 1;
+		return reply_error(r, ESD_EINVAL, "'lang' is 'id' or 'en'");
 	return 0;
 }
 
@@ -99,15 +87,15 @@ static int profile_allows(struct keeper *k, struct caller *c,
 			  const char *service, struct reply *r)
 {
 	char roles[64];
+	struct pol_verdict v;
 
 	pthread_mutex_lock(&k->cfg_mu);
 	snprintf(roles, sizeof(roles), "%s", strcmp(service, "seal") == 0
 		 ? k->cfg.profile_seal.roles : k->cfg.profile_individual.roles);
 	pthread_mutex_unlock(&k->cfg_mu);
-	if (role_in(roles, c->role))
+	if (pol_profile_allows(roles, c->role, service, &v) == 0)
 		return 0;
-	return fail(r, ESD_EPERM, "the %s profile is not for the %s role",
-		    service, c->role[0] ? c->role : "anonymous");
+	return reply_error(r, v.code, "%s", v.msg);
 }
 
 /* The living subscriber (not rejected or revoked) that ra_index key
@@ -126,9 +114,9 @@ static int living_holder(struct store_txn *t, const char *key, char *id,
 	memcpy(id, v, vl);
 	id[vl] = '\0';
 	if (store_get_json(t, DB_SUBSCRIBERS, id, &old) == 0 &&
-	    str(old, "status") != NULL && !kra_str_is(old, "status", "rejected") &&
-	    !kra_str_is(old, "status", "revoked"))
-		snprintf(st, stcap, "%s", str(old, "status"));
+	    member_str(old, "status") != NULL && !member_str_is(old, "status", "rejected") &&
+	    !member_str_is(old, "status", "revoked"))
+		snprintf(st, stcap, "%s", member_str(old, "status"));
 	else
 		id[0] = '\0';
 	json_decref(old);
@@ -141,7 +129,7 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 {
 	struct store_txn *t = NULL;
 	json_t *req = NULL;
-	const char *nik = str(sub, "nik");
+	const char *nik = member_str(sub, "nik");
 	char ikey[40], oid[64] = "", st[24] = "";
 	struct pol_verdict v;
 	int rc;
@@ -152,29 +140,29 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 		rc = living_holder(t, ikey, oid, sizeof(oid), st, sizeof(st));
 		if (rc == 0)
 			rc = store_put(t, DB_RA_INDEX, ikey, strlen(ikey),
-				       str(sub, "id"), strlen(str(sub, "id")), 0);
+				       member_str(sub, "id"), strlen(member_str(sub, "id")), 0);
 	}
 	/* An individual is also found by email (BSrE v2): one living person
 	 * per official address, so that lookup names one person. */
-	if (rc == 0 && kra_str_is(sub, "kind", "individual")) {
+	if (rc == 0 && member_str_is(sub, "kind", "individual")) {
 		char ekey[300], eid[64] = "", est[24] = "";
 		size_t i;
 
 		i = (size_t)snprintf(ekey, sizeof(ekey), "email:%s",
-				     str(sub, "email"));
+				     member_str(sub, "email"));
 		for (size_t j = 6; j < i && j < sizeof(ekey); j++)
 			if (ekey[j] >= 'A' && ekey[j] <= 'Z')
 				ekey[j] = (char)(ekey[j] + 32);
 		rc = living_holder(t, ekey, eid, sizeof(eid), est, sizeof(est));
 		if (rc == 0 && pol_register_individual(oid[0] != '\0',
 						       eid[0] != '\0', &v) != 0)
-			rc = fail(r, v.code, "%s: subscriber %s (%s)", v.msg,
+			rc = reply_error(r, v.code, "%s: subscriber %s (%s)", v.msg,
 				  oid[0] ? oid : eid, oid[0] ? st : est);
 		if (rc == 0)
 			rc = store_put(t, DB_RA_INDEX, ekey, strlen(ekey),
-				       str(sub, "id"), strlen(str(sub, "id")), 0);
+				       member_str(sub, "id"), strlen(member_str(sub, "id")), 0);
 	} else if (rc == 0 && oid[0] != '\0') {
-		rc = fail(r, ESD_EEXIST, "NIK already registered as subscriber "
+		rc = reply_error(r, ESD_EEXIST, "NIK already registered as subscriber "
 			  "%s (%s)", oid, st);
 	}
 	if (rc == 0)
@@ -183,12 +171,12 @@ static int register_sub(struct keeper *k, struct caller *c, json_t *sub,
 		rc = keeper_json_set(sub, "request",
 				     json_incref(json_object_get(req, "id")));
 	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 1);
+		rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 1);
 	if (rc == 0)
-		rc = audit(t, c, "ra.register", str(sub, "id"),
-			   json_pack("{s:s}", "kind", str(sub, "kind")));
+		rc = audit_record(t, c, "ra.register", member_str(sub, "id"),
+			   json_pack("{s:s}", "kind", member_str(sub, "kind")));
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	store_txn_abort(t);
 	if (rc == 0) {
 		r->json = json_pack("{s:o, s:O}", "subscriber", kra_sub_public(sub),
@@ -208,12 +196,12 @@ static json_t *new_sub(const char *prefix, const char *kind, json_t *a,
 	if (ra_new_id(prefix, id, sizeof(id)) != 0)
 		return NULL;
 	sub = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:[]}", "id",
-			id, "kind", kind, "name", str(a, "name"), "email",
-			str(a, "email"), "lang", str(a, "lang") ?: "id", "status",
+			id, "kind", kind, "name", member_str(a, "name"), "email",
+			member_str(a, "email"), "lang", member_str(a, "lang") ?: "id", "status",
 			"pending", "created", (json_int_t)esd_now(),
 			"registered_by", c->actor, "certs");
-	if (sub != NULL && str(a, "org") != NULL &&
-	    keeper_json_set(sub, "org", json_string(str(a, "org"))) != 0) {
+	if (sub != NULL && member_str(a, "org") != NULL &&
+	    keeper_json_set(sub, "org", json_string(member_str(a, "org"))) != 0) {
 		json_decref(sub);
 		sub = NULL;
 	}
@@ -232,19 +220,19 @@ static int register_individual(struct keeper *k, struct caller *c, json_t *a,
 	if (!apply && (rc = profile_allows(k, c, "individual", r)) != 0)
 		return rc;
 	if (check_common(a, r) != 0 ||
-	    ((!apply || str(a, "nik") != NULL) &&
-	     ra_check_nik(str(a, "nik"), r->msg, sizeof(r->msg)) != 0) ||
-	    ((!apply || str(a, "unit") != NULL) &&
-	     ra_check_text("unit", str(a, "unit"), 128, r->msg, sizeof(r->msg))))
+	    ((!apply || member_str(a, "nik") != NULL) &&
+	     ra_check_nik(member_str(a, "nik"), r->msg, sizeof(r->msg)) != 0) ||
+	    ((!apply || member_str(a, "unit") != NULL) &&
+	     ra_check_text("unit", member_str(a, "unit"), 128, r->msg, sizeof(r->msg))))
 		return ESD_EINVAL;
 	sub = new_sub("ind-", "individual", a, c);
 	if (sub == NULL)
 		return ESD_ENOMEM;
 	rc = 0;
-	if (str(a, "nik") != NULL)
-		rc = keeper_json_set(sub, "nik", json_string(str(a, "nik")));
-	if (rc == 0 && str(a, "unit") != NULL)
-		rc = keeper_json_set(sub, "unit", json_string(str(a, "unit")));
+	if (member_str(a, "nik") != NULL)
+		rc = keeper_json_set(sub, "nik", json_string(member_str(a, "nik")));
+	if (rc == 0 && member_str(a, "unit") != NULL)
+		rc = keeper_json_set(sub, "unit", json_string(member_str(a, "unit")));
 	if (rc == 0)
 		rc = register_sub(k, c, sub, "individual", r);
 	json_decref(sub);
@@ -276,13 +264,13 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 	if ((rc = profile_allows(k, c, "seal", r)) != 0)
 		return rc;
 	if (check_common(a, r) != 0 || (json_object_get(a, "org_id") != NULL &&
-	    ra_check_org_id(str(a, "org_id"), r->msg, sizeof(r->msg)) != 0))
+	    ra_check_org_id(member_str(a, "org_id"), r->msg, sizeof(r->msg)) != 0))
 		return ESD_EINVAL;
-	if (str(a, "letter") == NULL ||
-	    esd_b64_decode(str(a, "letter"), &pdf, &n) != 0 || n < 5 ||
+	if (member_str(a, "letter") == NULL ||
+	    esd_b64_decode(member_str(a, "letter"), &pdf, &n) != 0 || n < 5 ||
 	    n > LETTER_MAX || memcmp(pdf, "%PDF-", 5) != 0) {
 		free(pdf);
-		return fail(r, ESD_EINVAL, "'letter' must be the recommendation "
+		return reply_error(r, ESD_EINVAL, "'letter' must be the recommendation "
 			    "letter, a PDF of at most 3 MiB, in base64");
 	}
 	rc = esd_sha256(pdf, n, h);
@@ -296,7 +284,7 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 			rc = 0;
 	}
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	store_txn_abort(t);
 	free(pdf);
 	sub = rc == 0 ? new_sub("seal-", "seal", a, c) : NULL;
@@ -304,8 +292,8 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 		rc = ESD_ENOMEM;
 	if (rc == 0)
 		rc = keeper_json_set(sub, "letter_sha256", json_string(hex));
-	if (rc == 0 && str(a, "org_id") != NULL)
-		rc = keeper_json_set(sub, "org_id", json_string(str(a, "org_id")));
+	if (rc == 0 && member_str(a, "org_id") != NULL)
+		rc = keeper_json_set(sub, "org_id", json_string(member_str(a, "org_id")));
 	if (rc == 0)
 		rc = register_sub(k, c, sub, "seal", r);
 	json_decref(sub);
@@ -317,26 +305,27 @@ int op_register_seal(struct keeper *k, struct caller *c, json_t *a,
 static int load_pending(struct store_txn *t, struct caller *c, const char *id,
 			json_t **req, json_t **sub, struct reply *r)
 {
-	int rc = load(t, DB_REQUESTS, id, "request", req, r);
+	struct pol_verdict v;
+	int rc = load_record(t, DB_REQUESTS, id, "request", req, r);
 
-	if (rc == 0 && !kra_str_is(*req, "state", "pending"))
-		rc = fail(r, ESD_EEXIST, "request %s is %s, not pending", id,
-			  str(*req, "state"));
-	if (rc == 0 && kra_str_is(*req, "created_by", c->actor))
-		rc = fail(r, ESD_EEXIST, "request %s was made by %s: a second "
-			  "verifier decides it", id, c->actor);
+	if (rc == 0 && !member_str_is(*req, "state", "pending"))
+		rc = reply_error(r, ESD_EEXIST, "request %s is %s, not pending", id,
+			  member_str(*req, "state"));
+	if (rc == 0 && pol_four_eyes(member_str_is(*req, "created_by", c->actor),
+				     id, &v) != 0)
+		rc = reply_error(r, v.code, "%s", v.msg);
 	if (rc == 0)
-		rc = load(t, DB_SUBSCRIBERS, str(*req, "subscriber"), "subscriber",
+		rc = load_record(t, DB_SUBSCRIBERS, member_str(*req, "subscriber"), "subscriber",
 			  sub, r);
 	return rc;
 }
 
 /* Writes a request and its subscriber back in t. */
-static int save(struct store_txn *t, json_t *req, json_t *sub)
+static int save_request(struct store_txn *t, json_t *req, json_t *sub)
 {
-	int rc = store_put_json(t, DB_REQUESTS, str(req, "id"), req, 0);
+	int rc = store_put_json(t, DB_REQUESTS, member_str(req, "id"), req, 0);
 
-	return rc == 0 ? store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0)
+	return rc == 0 ? store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 0)
 		       : rc;
 }
 
@@ -350,8 +339,8 @@ static int decide(json_t *req, json_t *sub, struct caller *c,
 	rc = keeper_json_update(req, json_pack("{s:s, s:s, s:I}", "state", state,
 			"decided_by", c->actor, "decided_at", (json_int_t)esd_now()));
 	if (rc == 0 && strcmp(state, "approved") != 0) {
-		rc = stamp(req, "done_at");
-		snprintf(key, sizeof(key), "open_%s", str(req, "type") ?: "");
+		rc = stamp_now(req, "done_at");
+		snprintf(key, sizeof(key), "open_%s", member_str(req, "type") ?: "");
 		json_object_del(sub, key);
 	}
 	return rc;
@@ -374,10 +363,10 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 	hours = k->cfg.activation_hours;
 	if (k->cfg.console_url[0] != '\0')
 		snprintf(link, sizeof(link), "%s/console/#activate?subscriber=%s",
-			 k->cfg.console_url, str(sub, "id"));
+			 k->cfg.console_url, member_str(sub, "id"));
 	else
 		snprintf(link, sizeof(link), "https://%s/console/#activate?subscriber=%s",
-			 k->cfg.https_listen, str(sub, "id"));
+			 k->cfg.https_listen, member_str(sub, "id"));
 	pthread_mutex_unlock(&k->cfg_mu);
 	if ((rc = esd_random(nb, sizeof(nb))) != 0)
 		return rc;
@@ -390,11 +379,11 @@ static int send_activation(struct keeper *k, struct store_txn *t, json_t *sub,
 	if (rc != 0)
 		return rc;
 	kra_fmt_time(expires, exp, sizeof(exp));
-	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
-			 "subscriber", str(sub, "id"), "expires", exp, "link",
+	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", member_str(sub, "name"),
+			 "subscriber", member_str(sub, "id"), "expires", exp, "link",
 			 link);
-	rc = vars ? kra_outbox_add(t, str(sub, "email"), "activation",
-				   str(sub, "lang"), vars, str(sub, "id"), nonce)
+	rc = vars ? kra_outbox_add(t, member_str(sub, "email"), "activation",
+				   member_str(sub, "lang"), vars, member_str(sub, "id"), nonce)
 		  : ESD_ENOMEM;
 	json_decref(vars);
 	return rc;
@@ -418,17 +407,17 @@ static int reset(struct keeper *k, struct caller *c, struct store_txn *t,
 {
 	(void)c;
 	(void)arg;
-	if (!kra_str_is(sub, "kind", "individual") ||
-	    !kra_str_is(sub, "status", "active"))
-		return fail(r, ESD_EEXIST, "%s is not an active individual",
-			    str(sub, "id"));
+	if (!member_str_is(sub, "kind", "individual") ||
+	    !member_str_is(sub, "status", "active"))
+		return reply_error(r, ESD_EEXIST, "%s is not an active individual",
+			    member_str(sub, "id"));
 	json_object_del(sub, "passphrase");
 	return send_activation(k, t, sub, 1);
 }
 
 int op_reset(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 {
-	return kra_change_sub(k, c, str(a, "id"), "passphrase.reset.request",
+	return kra_change_sub(k, c, member_str(a, "id"), "passphrase.reset.request",
 			      reset, NULL, r);
 }
 
@@ -444,17 +433,17 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0)
-		rc = load_pending(t, c, str(a, "id"), &req, &sub, r);
+		rc = load_pending(t, c, member_str(a, "id"), &req, &sub, r);
 	store_txn_abort(t);
 	t = NULL;
 	if (rc != 0)
 		goto out;
-	type = str(req, "type");
-	kind = str(sub, "kind");
+	type = member_str(req, "type");
+	kind = member_str(sub, "kind");
 	if (strcmp(type, "register") != 0 &&
-	    !kra_str_is(sub, "status", "active")) {
-		rc = fail(r, ESD_EEXIST, "subscriber %s is %s, not active",
-			  str(sub, "id"), str(sub, "status"));
+	    !member_str_is(sub, "status", "active")) {
+		rc = reply_error(r, ESD_EEXIST, "subscriber %s is %s, not active",
+			  member_str(sub, "id"), member_str(sub, "status"));
 		goto out;
 	}
 	/* Token work first; its result is recorded with the decision. */
@@ -470,8 +459,8 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 	if (strcmp(type, "register") == 0 && strcmp(kind, "individual") == 0) {
 		rc = approve_individual(k, c, t, req, sub);
 	} else if (strcmp(type, "revoke") == 0) {
-		reason = (int)num(req, "reason_code");
-		rc = keeper_revoke_in(k, t, c->actor, str(sub, "serial"), reason,
+		reason = (int)member_int(req, "reason_code");
+		rc = keeper_revoke_in(k, t, c->actor, member_str(sub, "serial"), reason,
 				      r->msg, sizeof(r->msg));
 		if (rc == 0)
 			rc = decide(req, sub, c, "done");
@@ -484,12 +473,12 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 
 			kra_fmt_time(esd_now(), when, sizeof(when));
 			vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
-					 str(sub, "name"), "subscriber",
-					 str(sub, "id"), "serial", str(sub, "serial"),
+					 member_str(sub, "name"), "subscriber",
+					 member_str(sub, "id"), "serial", member_str(sub, "serial"),
 					 "time", when, "reason",
 					 pki_crl_reason_name(reason));
-			rc = vars ? kra_outbox_add(t, str(sub, "email"), "revoked",
-					       str(sub, "lang"), vars, NULL, NULL)
+			rc = vars ? kra_outbox_add(t, member_str(sub, "email"), "revoked",
+					       member_str(sub, "lang"), vars, NULL, NULL)
 				  : ESD_ENOMEM;
 			json_decref(vars);
 		}
@@ -502,20 +491,20 @@ int op_approve(struct keeper *k, struct caller *c, json_t *a,
 			rc = kra_mail_issued(t, sub, serial);
 	}
 	if (rc == 0)
-		rc = save(t, req, sub);
+		rc = save_request(t, req, sub);
 	if (rc == 0)
-		rc = audit(t, c, "ra.approve", str(req, "id"),
-			   json_pack("{s:s, s:s}", "subscriber", str(sub, "id"),
+		rc = audit_record(t, c, "ra.approve", member_str(req, "id"),
+			   json_pack("{s:s, s:s}", "subscriber", member_str(sub, "id"),
 				     "type", type));
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc != 0 && is.cert != NULL)
 		log_err("keeper: key '%s' generated for %s but not recorded: %s",
-			is.label, str(sub, "id"), esd_err_name(rc));
+			is.label, member_str(sub, "id"), esd_err_name(rc));
 	if (rc == 0 && is.cert != NULL)
 		keeper_keys_changed();
 	if (rc == 0) {
-		log_info("keeper: request %s approved by %s", str(req, "id"),
+		log_info("keeper: request %s approved by %s", member_str(req, "id"),
 			 c->actor);
 		r->json = json_pack("{s:O, s:o}", "request", req, "subscriber",
 				    kra_sub_public(sub));
@@ -534,36 +523,36 @@ int op_reject(struct keeper *k, struct caller *c, json_t *a,
 {
 	struct store_txn *t = NULL;
 	json_t *req = NULL, *sub = NULL, *vars = NULL;
-	const char *reason = str(a, "reason");
+	const char *reason = member_str(a, "reason");
 	int rc;
 
 	if (reason == NULL || reason[0] == '\0' || strlen(reason) > 500)
-		return fail(r, ESD_EINVAL, "'reason' (1-500 bytes) says why");
+		return reply_error(r, ESD_EINVAL, "'reason' (1-500 bytes) says why");
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
-		rc = load_pending(t, c, str(a, "id"), &req, &sub, r);
+		rc = load_pending(t, c, member_str(a, "id"), &req, &sub, r);
 	if (rc != 0)
 		goto out;
 	rc = decide(req, sub, c, "rejected");
 	if (rc == 0)
 		rc = keeper_json_set(req, "reason", json_string(reason));
-	if (rc == 0 && kra_str_is(req, "type", "register"))
+	if (rc == 0 && member_str_is(req, "type", "register"))
 		rc = keeper_json_set(sub, "status", json_string("rejected"));
 	if (rc != 0)
 		goto out;
-	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
-			 "subscriber", str(sub, "id"), "request", str(req, "type"),
+	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", member_str(sub, "name"),
+			 "subscriber", member_str(sub, "id"), "request", member_str(req, "type"),
 			 "reason", reason);
-	rc = vars ? kra_outbox_add(t, str(sub, "email"), "rejected", str(sub, "lang"),
+	rc = vars ? kra_outbox_add(t, member_str(sub, "email"), "rejected", member_str(sub, "lang"),
 			       vars, NULL, NULL)
 		  : ESD_ENOMEM;
 	if (rc == 0)
-		rc = save(t, req, sub);
+		rc = save_request(t, req, sub);
 	if (rc == 0)
-		rc = audit(t, c, "ra.reject", str(req, "id"),
-			   json_pack("{s:s}", "subscriber", str(sub, "id")));
+		rc = audit_record(t, c, "ra.reject", member_str(req, "id"),
+			   json_pack("{s:s}", "subscriber", member_str(sub, "id")));
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
 		r->json = json_pack("{s:O, s:o}", "request", req, "subscriber",
 				    kra_sub_public(sub));
@@ -589,23 +578,23 @@ static int lifecycle_request(struct keeper *k, struct caller *c, json_t *a,
 
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
-		rc = load(t, DB_SUBSCRIBERS, str(a, "id"), "subscriber", &sub, r);
+		rc = load_record(t, DB_SUBSCRIBERS, member_str(a, "id"), "subscriber", &sub, r);
 	if (rc != 0)
 		goto out;
 	snprintf(key, sizeof(key), "open_%s", type);
-	if (!kra_str_is(sub, "status", "active"))
-		rc = fail(r, ESD_EEXIST, "subscriber %s is %s, not active",
-			  str(sub, "id"), str(sub, "status"));
-	else if (str(sub, key) != NULL)
-		rc = fail(r, ESD_EEXIST, "subscriber %s already has a %s "
-			  "request pending: %s", str(sub, "id"), type,
-			  str(sub, key));
+	if (!member_str_is(sub, "status", "active"))
+		rc = reply_error(r, ESD_EEXIST, "subscriber %s is %s, not active",
+			  member_str(sub, "id"), member_str(sub, "status"));
+	else if (member_str(sub, key) != NULL)
+		rc = reply_error(r, ESD_EEXIST, "subscriber %s already has a %s "
+			  "request pending: %s", member_str(sub, "id"), type,
+			  member_str(sub, key));
 	if (rc == 0)
 		rc = create_request(t, c, sub, type, service, extra, &req);
 	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 0);
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
 		r->json = json_pack("{s:O}", "request", req);
 		rc = r->json ? 0 : ESD_ENOMEM;
@@ -629,10 +618,10 @@ int op_revoke(struct keeper *k, struct caller *c, json_t *a,
 	json_t *extra;
 	int reason, rc;
 
-	if (str(a, "reason") == NULL ||
-	    pki_crl_reason_parse(str(a, "reason"), &reason) != 0 ||
+	if (member_str(a, "reason") == NULL ||
+	    pki_crl_reason_parse(member_str(a, "reason"), &reason) != 0 ||
 	    reason == PKI_REASON_REMOVE_FROM_CRL)
-		return fail(r, ESD_EINVAL, "'reason' is an RFC 5280 CRLReason "
+		return reply_error(r, ESD_EINVAL, "'reason' is an RFC 5280 CRLReason "
 			    "name, e.g. keyCompromise, superseded, "
 			    "cessationOfOperation");
 	extra = json_pack("{s:i, s:s}", "reason_code", reason, "reason",
@@ -652,19 +641,19 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	struct store_txn *t = NULL;
 	json_t *sub = NULL, *act, *req = NULL;
 	char hash[crypto_pwhash_STRBYTES], serial[64];
-	const char *g = str(a, "code"), *pass = str(a, "passphrase");
+	const char *g = member_str(a, "code"), *pass = member_str(a, "passphrase");
 	struct issued is = { 0 };
 	struct lockout lo;
 	int rc, reset;
 
 	/* The code's check and its count are one step per subscriber
-	 * (keeper_lockout.h); its own count voids the code. */
-	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(a, "subscriber"),
+	 * (keeper/lockout.h); its own count voids the code. */
+	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, member_str(a, "subscriber"),
 				  LOCKOUT_ONE_AT_A_TIME, r);
 	if (rc != 0)
 		return rc;
 	rc = store_txn_begin(k->store, 0, &t);
-	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, str(a, "subscriber"),
+	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, member_str(a, "subscriber"),
 				      &sub) != 0)
 		rc = ESD_EAUTH;
 	store_txn_abort(t);
@@ -672,32 +661,32 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	act = json_object_get(sub, "activation");
 	/* A first activation, or a passphrase reset a verifier started. */
 	reset = act != NULL && json_is_true(json_object_get(act, "reset"));
-	if (rc == 0 && (!kra_str_is(sub, "status", reset ? "active"
+	if (rc == 0 && (!member_str_is(sub, "status", reset ? "active"
 					: "awaiting_activation") ||
-			act == NULL || num(act, "attempts") >= CODE_ATTEMPTS))
+			act == NULL || member_int(act, "attempts") >= CODE_ATTEMPTS))
 		rc = ESD_EAUTH;
 	if (rc == ESD_EAUTH)
-		fail(r, rc, "no activation pending for that subscriber and code");
+		reply_error(r, rc, "no activation pending for that subscriber and code");
 	if (rc != 0)
 		goto out;
-	if (!keeper_code_matches(k, str(sub, "id"), str(act, "nonce"), g)) {
+	if (!keeper_code_matches(k, member_str(sub, "id"), member_str(act, "nonce"), g)) {
 		rc = keeper_json_set(act, "attempts",
-				     json_integer(num(act, "attempts") + 1));
+				     json_integer(member_int(act, "attempts") + 1));
 		if (rc == 0)
 			rc = store_txn_begin(k->store, 1, &t);
 		if (rc == 0)
-			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+			rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 0);
 		if (rc == 0)
-			rc = store_audit(t, c->actor, "ra.activate", str(sub, "id"),
+			rc = store_audit(t, c->actor, "ra.activate", member_str(sub, "id"),
 					 ESD_EAUTH, NULL);
 		if (rc == 0)
-			rc = commit(&t);
-		rc = fail(r, ESD_EAUTH, "no activation pending for that "
+			rc = commit_and_mail(&t);
+		rc = reply_error(r, ESD_EAUTH, "no activation pending for that "
 			  "subscriber and code");
 		goto out;
 	}
-	if (num(act, "expires") < esd_now()) {
-		rc = fail(r, ESD_EAUTH, "the activation code expired; a "
+	if (member_int(act, "expires") < esd_now()) {
+		rc = reply_error(r, ESD_EAUTH, "the activation code expired; a "
 			  "verifier can send a new one");
 		goto out;
 	}
@@ -712,12 +701,12 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 		if (rc == 0)
 			rc = store_txn_begin(k->store, 1, &t);
 		if (rc == 0)
-			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+			rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 0);
 		if (rc == 0)
 			rc = store_audit(t, c->actor, "passphrase.reset",
-					 str(sub, "id"), 0, NULL);
+					 member_str(sub, "id"), 0, NULL);
 		if (rc == 0)
-			rc = commit(&t);
+			rc = commit_and_mail(&t);
 		if (rc == 0) {
 			r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));
 			rc = r->json ? 0 : ESD_ENOMEM;
@@ -729,7 +718,7 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
-		rc = load(t, DB_REQUESTS, str(sub, "request"), "request", &req, r);
+		rc = load_record(t, DB_REQUESTS, member_str(sub, "request"), "request", &req, r);
 	if (rc == 0)
 		rc = keeper_json_update(req, json_pack("{s:s, s:I}", "state", "done",
 				"done_at", (json_int_t)esd_now()));
@@ -744,15 +733,15 @@ int op_activate(struct keeper *k, struct caller *c, json_t *a,
 	if (rc == 0)
 		rc = kra_mail_issued(t, sub, serial);
 	if (rc == 0)
-		rc = save(t, req, sub);
+		rc = save_request(t, req, sub);
 	if (rc == 0)
-		rc = store_audit(t, c->actor, "ra.activate", str(sub, "id"), 0,
+		rc = store_audit(t, c->actor, "ra.activate", member_str(sub, "id"), 0,
 				 NULL);
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc != 0)
 		log_err("keeper: key '%s' generated for %s but not recorded: %s",
-			is.label, str(sub, "id"), esd_err_name(rc));
+			is.label, member_str(sub, "id"), esd_err_name(rc));
 	if (rc == 0) {
 		keeper_keys_changed();
 		r->json = json_pack("{s:o}", "subscriber", kra_sub_public(sub));

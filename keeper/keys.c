@@ -10,7 +10,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_int.h"
+#include "keeper/internal.h"
 #include "pki/pki.h"
 
 static json_t *key_json(struct keeper *k, const char *label,

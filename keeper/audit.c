@@ -18,7 +18,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_int.h"
+#include "keeper/internal.h"
 
 #define CHECKPOINT_PREFIX "esignd audit checkpoint\n"
 

@@ -2,15 +2,15 @@
  * Seals' authorisations (docs/activation.md "Seals"): the activation the
  * officer asks for (an emailed code, or an enrolled authenticator app),
  * and the seal codes it buys, each good for N documents. The check of a
- * seal code at signing time is keeper_auth.c's.
+ * seal code at signing time is keeper/auth.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_lockout.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/auth.h"
+#include "keeper/lockout.h"
+#include "keeper/ra_internal.h"
 #include "policy/policy.h"
 #include "ra/ra.h"
 
@@ -29,7 +29,7 @@ static int seal_for(struct keeper *k, struct caller *c, enum pol_seal_op op,
 	struct reply tmp;
 	int rc;
 
-	a.role = pol_role_parse(c->role, c->admin);
+	a.role = c->role;
 	a.named = a.role == POL_ROLE_OFFICER ? kra_holds(c->seals, id)
 		  : a.role == POL_ROLE_CLIENT ? kra_holds(c->keys, id) : 0;
 	memset(&f, 0, sizeof(f));
@@ -39,22 +39,22 @@ static int seal_for(struct keeper *k, struct caller *c, enum pol_seal_op op,
 	f.activation_expires = INT64_MAX;
 	f.enrolled = 1;
 	if (pol_seal_may(&a, op, &f, esd_now(), &v) == ESD_EPERM)
-		return fail(r, ESD_EPERM, "%s", v.msg);
-	rc = load(t, DB_SUBSCRIBERS, id, "subscriber", sub, r);
+		return reply_error(r, ESD_EPERM, "%s", v.msg);
+	rc = load_record(t, DB_SUBSCRIBERS, id, "subscriber", sub, r);
 	if (rc != 0)
 		return rc;
-	f.is_seal = kra_str_is(*sub, "kind", "seal");
-	f.active = kra_str_is(*sub, "status", "active");
+	f.is_seal = member_str_is(*sub, "kind", "seal");
+	f.active = member_str_is(*sub, "status", "active");
 	memset(&tmp, 0, sizeof(tmp));
 	f.locked = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, *sub, &tmp) != 0;
 	f.activation_expires = json_object_get(*sub, "seal_activation") == NULL ? 0
-		: num(json_object_get(*sub, "seal_activation"), "expires");
+		: member_int(json_object_get(*sub, "seal_activation"), "expires");
 	f.enrolled = json_object_get(*sub, "totp") != NULL;
 	rc = pol_seal_may(&a, op, &f, esd_now(), &v);
 	if (rc == ESD_ELOCKED)
-		return fail(r, rc, "%s", tmp.msg);
+		return reply_error(r, rc, "%s", tmp.msg);
 	if (rc != 0)
-		return fail(r, rc, "seal %.64s: %s", id, v.msg);
+		return reply_error(r, rc, "seal %.64s: %s", id, v.msg);
 	return 0;
 }
 
@@ -72,7 +72,7 @@ int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
 	auth_limits(k, &l);
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
-		rc = seal_for(k, c, POL_SEAL_ACTIVATE, str(a, "id"), t, &sub, r);
+		rc = seal_for(k, c, POL_SEAL_ACTIVATE, member_str(a, "id"), t, &sub, r);
 	if (rc == 0)
 		rc = esd_random(nb, sizeof(nb));
 	if (rc != 0)
@@ -80,8 +80,8 @@ int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
 	esd_hex(nb, sizeof(nb), nonce);
 	/* Never past the certificate. */
 	expires = esd_now() + (int64_t)l.activation_hours * 3600;
-	if (num(sub, "expires") > 0 && num(sub, "expires") < expires)
-		expires = num(sub, "expires");
+	if (member_int(sub, "expires") > 0 && member_int(sub, "expires") < expires)
+		expires = member_int(sub, "expires");
 	rc = keeper_json_set(sub, "seal_activation",
 			     json_pack("{s:s, s:I, s:I, s:s}", "nonce", nonce,
 				       "expires", (json_int_t)expires, "created",
@@ -89,21 +89,21 @@ int op_seal_activate(struct keeper *k, struct caller *c, json_t *a,
 	if (rc != 0)
 		goto out;
 	kra_fmt_time(expires, exp, sizeof(exp));
-	vars = json_pack("{s:s, s:s, s:s}", "name", str(sub, "name"),
-			 "subscriber", str(sub, "id"), "expires", exp);
-	rc = vars ? kra_outbox_add(t, str(sub, "email"), "seal_activation",
-				   str(sub, "lang"), vars, str(sub, "id"), nonce)
+	vars = json_pack("{s:s, s:s, s:s}", "name", member_str(sub, "name"),
+			 "subscriber", member_str(sub, "id"), "expires", exp);
+	rc = vars ? kra_outbox_add(t, member_str(sub, "email"), "seal_activation",
+				   member_str(sub, "lang"), vars, member_str(sub, "id"), nonce)
 		  : ESD_ENOMEM;
 	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 0);
 	if (rc == 0)
-		rc = audit(t, c, "seal.activate", str(sub, "id"), NULL);
+		rc = audit_record(t, c, "seal.activate", member_str(sub, "id"), NULL);
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
-		r->json = json_pack("{s:s, s:I, s:s}", "subscriber", str(sub, "id"),
+		r->json = json_pack("{s:s, s:I, s:s}", "subscriber", member_str(sub, "id"),
 				    "expires", (json_int_t)expires, "sent_to",
-				    str(sub, "email"));
+				    member_str(sub, "email"));
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 out:
@@ -127,7 +127,7 @@ static int drop_member(struct keeper *k, struct caller *c, struct store_txn *t,
 	json_t *tmp = NULL;
 	int rc;
 
-	rc = seal_for(k, c, d->op, str(sub, "id"), t, &tmp, r);
+	rc = seal_for(k, c, d->op, member_str(sub, "id"), t, &tmp, r);
 	json_decref(tmp);
 	json_object_del(sub, d->member);
 	return rc;
@@ -141,7 +141,7 @@ int op_seal_deactivate(struct keeper *k, struct caller *c, json_t *a,
 	static const struct seal_drop d = { POL_SEAL_DEACTIVATE,
 					    "seal_activation" };
 
-	return kra_change_sub(k, c, str(a, "id"), "seal.deactivate",
+	return kra_change_sub(k, c, member_str(a, "id"), "seal.deactivate",
 			      drop_member, (void *)&d, r);
 }
 
@@ -152,7 +152,7 @@ int op_seal_totp_reset(struct keeper *k, struct caller *c, json_t *a,
 {
 	static const struct seal_drop d = { POL_SEAL_ENROL_RESET, "totp" };
 
-	return kra_change_sub(k, c, str(a, "id"), "seal.totp.reset",
+	return kra_change_sub(k, c, member_str(a, "id"), "seal.totp.reset",
 			      drop_member, (void *)&d, r);
 }
 
@@ -169,31 +169,31 @@ static int seal_proof(struct keeper *k, json_t *sub, json_t *a, char *nonce,
 {
 	json_t *act = json_object_get(sub, "seal_activation");
 	json_t *totp = json_object_get(sub, "totp");
-	const char *id = str(sub, "id");
+	const char *id = member_str(sub, "id");
 	uint8_t secret[64];
 	size_t n;
 	int ok = 0;
 
 	*step = 0;
-	if (act == NULL || num(act, "expires") <= esd_now())
-		return fail(r, ESD_EAUTHZ, "seal %s has no live activation: "
+	if (act == NULL || member_int(act, "expires") <= esd_now())
+		return reply_error(r, ESD_EAUTHZ, "seal %s has no live activation: "
 			    "its officer asks for one", id);
-	snprintf(nonce, 33, "%s", str(act, "nonce"));
-	*until = num(act, "expires");
-	if (str(a, "totp") != NULL) {
+	snprintf(nonce, 33, "%s", member_str(act, "nonce"));
+	*until = member_int(act, "expires");
+	if (member_str(a, "totp") != NULL) {
 		if (totp == NULL)
-			return fail(r, ESD_EAUTHZ, "seal %s has no authenticator "
+			return reply_error(r, ESD_EAUTHZ, "seal %s has no authenticator "
 				    "enrolled", id);
-		if (keeper_secret_open(k, id, str(totp, "secret"), secret,
+		if (keeper_secret_open(k, id, member_str(totp, "secret"), secret,
 				       sizeof(secret), &n) != 0)
-			return fail(r, ESD_EINTERNAL, "the enrolment of seal %s "
+			return reply_error(r, ESD_EINTERNAL, "the enrolment of seal %s "
 				    "cannot be read", id);
-		ok = ra_totp_check(secret, n, esd_now(), str(a, "totp"),
-				   num(totp, "last_step"), step);
+		ok = ra_totp_check(secret, n, esd_now(), member_str(a, "totp"),
+				   member_int(totp, "last_step"), step);
 		OPENSSL_cleanse(secret, sizeof(secret));
 	} else {
-		ok = keeper_code_matches(k, id, str(act, "nonce"),
-					 str(a, "activation_code"));
+		ok = keeper_code_matches(k, id, member_str(act, "nonce"),
+					 member_str(a, "activation_code"));
 	}
 	return ok ? 0 : ESD_EAUTHZ;
 }
@@ -212,32 +212,32 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 	int rc;
 
 	auth_limits(k, &l);
-	if (esd_parse_u64(str(a, "documents"), 1, l.max_docs, &docs) != 0)
-		return fail(r, ESD_EINVAL, "'documents' is 1..%llu",
+	if (esd_parse_u64(member_str(a, "documents"), 1, l.max_docs, &docs) != 0)
+		return reply_error(r, ESD_EINVAL, "'documents' is 1..%llu",
 			    (unsigned long long)l.max_docs);
 	secs = l.max_secs;
-	if (str(a, "seconds") != NULL &&
-	    esd_parse_u64(str(a, "seconds"), 1, l.max_secs, &secs) != 0)
-		return fail(r, ESD_EINVAL, "'seconds' is 1..%llu",
+	if (member_str(a, "seconds") != NULL &&
+	    esd_parse_u64(member_str(a, "seconds"), 1, l.max_secs, &secs) != 0)
+		return reply_error(r, ESD_EINVAL, "'seconds' is 1..%llu",
 			    (unsigned long long)l.max_secs);
-	if ((str(a, "activation_code") == NULL) == (str(a, "totp") == NULL))
-		return fail(r, ESD_EINVAL, "give 'activation_code' or 'totp'");
+	if ((member_str(a, "activation_code") == NULL) == (member_str(a, "totp") == NULL))
+		return reply_error(r, ESD_EINVAL, "give 'activation_code' or 'totp'");
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0)
-		rc = seal_for(k, c, str(a, "totp") != NULL ? POL_SEAL_CODE_BY_TOTP
-			      : POL_SEAL_CODE_BY_ACTIVATION, str(a, "id"), t,
+		rc = seal_for(k, c, member_str(a, "totp") != NULL ? POL_SEAL_CODE_BY_TOTP
+			      : POL_SEAL_CODE_BY_ACTIVATION, member_str(a, "id"), t,
 			      &sub, r);
 	store_txn_abort(t);
 	t = NULL;
 	/* The proof and its count are one step of the seal's lockout. */
 	if (rc == 0)
-		rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(sub, "id"),
+		rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, member_str(sub, "id"),
 					  0, r);
 	if (rc == 0)
 		rc = seal_proof(k, sub, a, nonce, &until, &step, r);
 	if (rc == ESD_EAUTHZ && r->msg[0] == '\0') {
 		keeper_lockout_failed(k, c, &lo, "seal.code", ESD_EAUTHZ);
-		rc = fail(r, ESD_EAUTHZ, "wrong %s", str(a, "totp") ?
+		rc = reply_error(r, ESD_EAUTHZ, "wrong %s", member_str(a, "totp") ?
 			  "or reused authenticator code" : "activation code");
 	}
 	if (rc != 0)
@@ -252,39 +252,39 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 	if (until > 0 && expires > until)
 		expires = until;
 	rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "subscriber",
-			str(sub, "id"), "activation", nonce, "documents",
+			member_str(sub, "id"), "activation", nonce, "documents",
 			(json_int_t)docs, "remaining", (json_int_t)docs, "expires",
 			(json_int_t)expires, "created", (json_int_t)esd_now(),
 			"by", c->actor);
 	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
 	/* A TOTP step counts once, even against a concurrent request. */
 	if (rc == 0 && step != 0) {
-		rc = store_get_json(t, DB_SUBSCRIBERS, str(sub, "id"), &cur);
-		if (rc == 0 && num(json_object_get(cur, "totp"), "last_step") >= step)
-			rc = fail(r, ESD_EAUTHZ, "that authenticator code was used");
+		rc = store_get_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), &cur);
+		if (rc == 0 && member_int(json_object_get(cur, "totp"), "last_step") >= step)
+			rc = reply_error(r, ESD_EAUTHZ, "that authenticator code was used");
 		if (rc == 0)
 			rc = keeper_json_set(json_object_get(cur, "totp"),
 					     "last_step", json_integer(step));
 		if (rc == 0) {
 			json_object_del(cur, "failures");
-			rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), cur, 0);
+			rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), cur, 0);
 		}
 	}
 	if (rc == 0)
 		rc = store_put_json(t, DB_RA_INDEX, key, rec, 1);
 	if (rc == 0)
-		rc = audit(t, c, "seal.code", str(sub, "id"),
+		rc = audit_record(t, c, "seal.code", member_str(sub, "id"),
 			   json_pack("{s:I, s:I, s:s}", "documents", (json_int_t)docs,
 				     "expires", (json_int_t)expires, "by",
 				     step ? "totp" : "activation_code"));
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0)
 		keeper_lockout_succeeded(k, &lo);
 	/* The code is answered once; the store keeps its SHA-256. */
 	if (rc == 0) {
 		r->json = json_pack("{s:s, s:s, s:I, s:I}", "subscriber",
-				    str(sub, "id"), "seal_code", code, "documents",
+				    member_str(sub, "id"), "seal_code", code, "documents",
 				    (json_int_t)docs, "expires", (json_int_t)expires);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
@@ -312,13 +312,13 @@ int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 	int rc = store_txn_begin(k->store, 1, &t);
 
 	if (rc == 0)
-		rc = seal_for(k, c, POL_SEAL_ENROL, str(a, "id"), t, &sub, r);
+		rc = seal_for(k, c, POL_SEAL_ENROL, member_str(a, "id"), t, &sub, r);
 	if (rc == 0)
 		rc = esd_random(secret, sizeof(secret));
 	if (rc == 0)
 		rc = esd_random(nb, sizeof(nb));
 	if (rc == 0)
-		rc = keeper_secret_seal(k, str(sub, "id"), secret, sizeof(secret),
+		rc = keeper_secret_seal(k, member_str(sub, "id"), secret, sizeof(secret),
 					&enc);
 	if (rc != 0)
 		goto out;
@@ -326,7 +326,7 @@ int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 	ra_base32(secret, sizeof(secret), b32);
 	snprintf(uri, sizeof(uri), "otpauth://totp/esignd:%s?secret=%s"
 		 "&issuer=esignd&algorithm=SHA1&digits=6&period=%d",
-		 str(sub, "id"), b32, RA_TOTP_PERIOD);
+		 member_str(sub, "id"), b32, RA_TOTP_PERIOD);
 	rc = ra_qr_png(uri, 4, &png, &plen);
 	if (rc == 0 && (png64 = esd_b64_encode(png, plen)) == NULL)
 		rc = ESD_ENOMEM;
@@ -336,14 +336,14 @@ int op_seal_totp(struct keeper *k, struct caller *c, json_t *a,
 			"enrolled", (json_int_t)esd_now(), "last_step", 0, "by",
 			c->actor));
 	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 0);
 	if (rc == 0)
-		rc = audit(t, c, "seal.totp.enrol", str(sub, "id"), NULL);
+		rc = audit_record(t, c, "seal.totp.enrol", member_str(sub, "id"), NULL);
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
 		r->json = json_pack("{s:s, s:s, s:s, s:s}", "subscriber",
-				    str(sub, "id"), "secret", b32, "uri", uri,
+				    member_str(sub, "id"), "secret", b32, "uri", uri,
 				    "qr_png", png64);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}

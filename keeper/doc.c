@@ -14,9 +14,9 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_int.h"
-#include "daemon/keeper_ra.h"
+#include "keeper/auth.h"
+#include "keeper/internal.h"
+#include "keeper/ra.h"
 #include "pki/pki.h"
 #include "pki/signedattrs.h"
 
@@ -230,16 +230,15 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		   const char *want, char *label, json_t **rec,
 		   struct key_facts *f, struct reply *r)
 {
-	const char *purpose, *pem, *sub;
+	struct pol_key_facts kf;
+	struct pol_verdict pv;
 	json_t *v;
 	size_t i;
-	int rc, granted = c->admin;
-	time_t now = (time_t)esd_now();
+	int rc, seal = strcmp(purpose_want, "seal") == 0;
 
-	if (strcmp(purpose_want, "seal") != 0 &&
-	    strcmp(purpose_want, "individual") != 0)
+	if (!seal && strcmp(purpose_want, "individual") != 0)
 		return ESD_EINVAL;
-	if (want[0] == '\0' && strcmp(purpose_want, "seal") == 0)
+	if (want[0] == '\0' && seal)
 		want = c->default_key;
 	if (want[0] == '\0') {
 		snprintf(r->msg, sizeof(r->msg), "name the signing key ('key')");
@@ -262,62 +261,51 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 	} else {
 		snprintf(label, HSM_LABEL_MAX + 1, "%s", want);
 	}
-	/* A grant names the label the client knows, before any rotation. */
+	/* The facts of the key, then policy/key.c decides. A grant names
+	 * the label the client knows, before any rotation. */
+	memset(&kf, 0, sizeof(kf));
+	kf.granted = c->admin;
 	json_array_foreach(c->keys, i, v)
 		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
-			granted = 1;
+			kf.granted = 1;
 	follow_alias(k, label);
 	memset(f, 0, sizeof(*f));
 	rc = key_lookup(k, label, rec, f);
-	/* A key made by rotating a granted label is granted too. */
-	json_array_foreach(c->keys, i, v)
-		if (rc == 0 && json_is_string(v) &&
-		    strcmp(json_string_value(v), json_string_value(json_object_get(
-				   *rec, "alias_of")) ?: "") == 0)
-			granted = 1;
-	if (rc == 0 && !granted && (sub = json_string_value(json_object_get(
-					    *rec, "subscriber"))) != NULL) {
-		/* An individual's key answers to its passphrase, checked
-		 * at signing; a seal's to a client granted the seal. */
-		granted = c->cred.kind != CRED_NONE &&
-			  strcmp(purpose_want, "individual") == 0;
+	if (rc != 0 && rc != ESD_ENOTFOUND)
+		return rc;
+	kf.found = rc == 0;
+	if (kf.found) {
+		const char *purpose = json_string_value(json_object_get(*rec,
+								       "purpose"));
+		const char *alias = json_string_value(json_object_get(*rec,
+								     "alias_of"));
+		const char *sub = json_string_value(json_object_get(*rec,
+								   "subscriber"));
+
+		/* A key made by rotating a granted label is granted too; an
+		 * individual's key answers to its passphrase, checked at
+		 * signing; a seal's to a client granted the seal. */
 		json_array_foreach(c->keys, i, v)
-			if (json_is_string(v) && strcmp(json_string_value(v), sub) == 0)
-				granted = 1;
+			if (json_is_string(v) &&
+			    (strcmp(json_string_value(v), alias ?: "") == 0 ||
+			     strcmp(json_string_value(v), sub ?: "") == 0))
+				kf.granted = 1;
+		if (sub != NULL && c->cred.kind != CRED_NONE && !seal)
+			kf.granted = 1;
+		kf.purpose = purpose == NULL ? POL_KEY_OTHER
+			     : strcmp(purpose, "seal") == 0 ? POL_KEY_SEAL
+			     : strcmp(purpose, "individual") == 0
+				     ? POL_KEY_INDIVIDUAL : POL_KEY_OTHER;
+		kf.has_cert = json_string_value(json_object_get(*rec, "cert")) != NULL;
+		kf.not_before = f->not_before;
+		kf.not_after = f->not_after;
+		kf.revoked = kf.granted && keeper_cert_revoked(k,
+			json_string_value(json_object_get(*rec, "serial")));
 	}
-	if (!granted) {
-		json_decref(*rec);
-		*rec = NULL;
-		snprintf(r->msg, sizeof(r->msg), "this client may not use key '%s'",
-			 label);
-		return ESD_EPERM;
-	}
-	if (rc == ESD_ENOTFOUND) {
-		snprintf(r->msg, sizeof(r->msg), "no key labelled '%s'", label);
-		return rc;
-	}
-	if (rc != 0)
-		return rc;
-	purpose = json_string_value(json_object_get(*rec, "purpose"));
-	pem = json_string_value(json_object_get(*rec, "cert"));
-	if (purpose == NULL || strcmp(purpose, purpose_want) != 0 || pem == NULL) {
-		snprintf(r->msg, sizeof(r->msg),
-			 "key '%s' is not %s key with a certificate", label,
-			 strcmp(purpose_want, "seal") == 0 ? "a seal"
-							   : "an individual's");
-		rc = ESD_EPERM;
-	} else if (f->not_after == 0) {
-		rc = ESD_ESTORE;
-	} else if (now < f->not_before || now > f->not_after) {
-		snprintf(r->msg, sizeof(r->msg),
-			 "the certificate of key '%s' is not valid now", label);
-		rc = ESD_EPERM;
-	} else if (keeper_cert_revoked(k, json_string_value(json_object_get(*rec, "serial")))) {
-		snprintf(r->msg, sizeof(r->msg),
-			 "the certificate of key '%s' is revoked", label);
-		rc = ESD_EPERM;
-	}
+	rc = pol_key_use(&kf, label, seal ? POL_KEY_SEAL : POL_KEY_INDIVIDUAL,
+			 esd_now(), &pv);
 	if (rc != 0) {
+		snprintf(r->msg, sizeof(r->msg), "%s", pv.msg);
 		json_decref(*rec);
 		*rec = NULL;
 	}

@@ -18,9 +18,9 @@
 #include <sodium.h>
 
 #include "common/log.h"
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_lockout.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/auth.h"
+#include "keeper/lockout.h"
+#include "keeper/ra_internal.h"
 #include "policy/policy.h"
 #include "ra/ra.h"
 
@@ -37,25 +37,25 @@ void auth_limits(struct keeper *k, struct auth_limits *l)
 }
 
 /* The passphrase of the individual sub; counts a wrong one. The check
- * and its count are one step of the subject's lockout (keeper_lockout.h). */
+ * and its count are one step of the subject's lockout (keeper/lockout.h). */
 static int check_pass(struct keeper *k, struct caller *c, json_t *sub,
 		      const char *pass, struct reply *r)
 {
-	const char *hash = str(sub, "passphrase");
+	const char *hash = member_str(sub, "passphrase");
 	struct lockout lo;
 	int rc;
 
 	if (hash == NULL)
-		return fail(r, ESD_EPERM, "subscriber %s has no passphrase: it "
-			    "is set at activation", str(sub, "id"));
+		return reply_error(r, ESD_EPERM, "subscriber %s has no passphrase: it "
+			    "is set at activation", member_str(sub, "id"));
 	if (pass == NULL || pass[0] == '\0')
-		return fail(r, ESD_EAUTHZ, "the signer's passphrase is required");
-	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(sub, "id"), 0, r);
+		return reply_error(r, ESD_EAUTHZ, "the signer's passphrase is required");
+	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, member_str(sub, "id"), 0, r);
 	if (rc != 0)
 		return rc;
 	if (crypto_pwhash_str_verify(hash, pass, strlen(pass)) != 0) {
 		keeper_lockout_failed(k, c, &lo, "auth.passphrase", ESD_EAUTHZ);
-		rc = fail(r, ESD_EAUTHZ, "wrong passphrase");
+		rc = reply_error(r, ESD_EAUTHZ, "wrong passphrase");
 	} else {
 		keeper_lockout_succeeded(k, &lo);
 	}
@@ -73,15 +73,15 @@ static int check_otp(struct keeper *k, struct caller *c, json_t *sub,
 	struct lockout lo;
 	int rc;
 
-	if (otp == NULL || num(otp, "expires") <= esd_now() ||
-	    num(otp, "remaining") <= 0)
-		return fail(r, ESD_EAUTHZ, "no live one-time code: ask for one");
-	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, str(sub, "id"), 0, r);
+	if (otp == NULL || member_int(otp, "expires") <= esd_now() ||
+	    member_int(otp, "remaining") <= 0)
+		return reply_error(r, ESD_EAUTHZ, "no live one-time code: ask for one");
+	rc = keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, member_str(sub, "id"), 0, r);
 	if (rc != 0)
 		return rc;
-	if (!keeper_code_matches(k, str(sub, "id"), str(otp, "nonce"), code)) {
+	if (!keeper_code_matches(k, member_str(sub, "id"), member_str(otp, "nonce"), code)) {
 		keeper_lockout_failed(k, c, &lo, "auth.otp", ESD_EAUTHZ);
-		rc = fail(r, ESD_EAUTHZ, "wrong one-time code");
+		rc = reply_error(r, ESD_EAUTHZ, "wrong one-time code");
 	} else {
 		keeper_lockout_succeeded(k, &lo);
 	}
@@ -89,8 +89,8 @@ static int check_otp(struct keeper *k, struct caller *c, json_t *sub,
 	if (rc != 0)
 		return rc;
 	tk->otp = 1;
-	snprintf(tk->sub, sizeof(tk->sub), "%s", str(sub, "id"));
-	snprintf(tk->nonce, sizeof(tk->nonce), "%s", str(otp, "nonce"));
+	snprintf(tk->sub, sizeof(tk->sub), "%s", member_str(sub, "id"));
+	snprintf(tk->nonce, sizeof(tk->nonce), "%s", member_str(otp, "nonce"));
 	return 0;
 }
 
@@ -118,15 +118,15 @@ static int check_sad(struct keeper *k, json_t *sub, const char *sad,
 	if (rc == 0 && store_get_json(t, DB_RA_INDEX, tk->code_key, &rec) != 0)
 		rc = ESD_EAUTHZ;
 	store_txn_abort(t);
-	if (rc == 0 && (!kra_str_is(rec, "subscriber", str(sub, "id")) ||
-			num(rec, "expires") <= esd_now()))
+	if (rc == 0 && (!member_str_is(rec, "subscriber", member_str(sub, "id")) ||
+			member_int(rec, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
 	json_array_foreach(json_object_get(rec, "digests"), i, v)
 		if (rc == 0 && strcmp(json_string_value(v), tk->digest) == 0)
 			found = 1;
 	json_decref(rec);
 	if (rc != 0 || !found)
-		return fail(r, ESD_EAUTHZ, "the authorisation is unknown, expired "
+		return reply_error(r, ESD_EAUTHZ, "the authorisation is unknown, expired "
 			    "or does not cover this document");
 	tk->sad = 1;
 	return 0;
@@ -147,14 +147,14 @@ int auth_code_key(const char *code, char key[80])
 /* The role of the caller, for the rules in policy/. */
 static enum pol_role role_of(const struct caller *c)
 {
-	return pol_role_parse(c->role, c->admin);
+	return c->role;
 }
 
 int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 			const char *auth, const uint8_t doc_digest[32],
 			struct auth_ticket *tk, struct reply *r)
 {
-	const char *id = str(keyrec, "subscriber");
+	const char *id = member_str(keyrec, "subscriber");
 	struct store_txn *t = NULL;
 	json_t *sub = NULL, *code = NULL, *act;
 	struct pol_authz az;
@@ -168,19 +168,19 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 	pol_authz_parse(auth, &az);
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0)
-		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+		rc = load_record(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
 	if (rc != 0)
 		goto out;
-	kind = kra_str_is(sub, "kind", "individual") ? POL_SUBJECT_INDIVIDUAL
+	kind = member_str_is(sub, "kind", "individual") ? POL_SUBJECT_INDIVIDUAL
 							   : POL_SUBJECT_SEAL;
 	/* Any key of an active subscriber: after a renewal, a signature
 	 * already under way with the previous key still completes. */
-	rc = pol_authz_fits(kind, kra_str_is(sub, "status", "active"), &az,
+	rc = pol_authz_fits(kind, member_str_is(sub, "status", "active"), &az,
 			    &v);
 	if (rc == 0 && kind == POL_SUBJECT_INDIVIDUAL)
 		rc = pol_sign_for_individual(role_of(c), &v);
 	if (rc != 0) {
-		rc = fail(r, rc, "%s", v.msg);
+		rc = reply_error(r, rc, "%s", v.msg);
 		goto out;
 	}
 	if (kind == POL_SUBJECT_INDIVIDUAL) {
@@ -202,16 +202,16 @@ int keeper_auth_prepare(struct keeper *k, struct caller *c, json_t *keyrec,
 		act = json_object_get(sub, "seal_activation");
 		memset(&f, 0, sizeof(f));
 		if (store_get_json(t, DB_RA_INDEX, tk->code_key, &code) == 0) {
-			f.same_subscriber = kra_str_is(code, "subscriber", id);
+			f.same_subscriber = member_str_is(code, "subscriber", id);
 			f.names_current_activation = act != NULL &&
-				kra_str_is(code, "activation", str(act, "nonce") ?: "-");
-			f.activation_expires = num(act, "expires");
-			f.code_expires = num(code, "expires");
-			f.remaining = num(code, "remaining");
+				member_str_is(code, "activation", member_str(act, "nonce") ?: "-");
+			f.activation_expires = member_int(act, "expires");
+			f.code_expires = member_int(code, "expires");
+			f.remaining = member_int(code, "remaining");
 		}
 		rc = pol_seal_code_use(&f, esd_now(), &v);
 		if (rc != 0)
-			rc = fail(r, rc, "%s", v.msg);
+			rc = reply_error(r, rc, "%s", v.msg);
 	}
 	if (rc == 0)
 		tk->seal = 1;
@@ -229,12 +229,12 @@ static int consume_otp(struct store_txn *t, struct auth_ticket *tk)
 	int rc = store_get_json(t, DB_SUBSCRIBERS, tk->sub, &sub);
 
 	otp = json_object_get(sub, "otp");
-	if (rc == 0 && (otp == NULL || !kra_str_is(otp, "nonce", tk->nonce) ||
-			num(otp, "remaining") <= 0 || num(otp, "expires") <= esd_now()))
+	if (rc == 0 && (otp == NULL || !member_str_is(otp, "nonce", tk->nonce) ||
+			member_int(otp, "remaining") <= 0 || member_int(otp, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
 	if (rc == 0)
 		rc = keeper_json_set(otp, "remaining",
-				     json_integer(num(otp, "remaining") - 1));
+				     json_integer(member_int(otp, "remaining") - 1));
 	if (rc == 0) {
 		rc = store_put_json(t, DB_SUBSCRIBERS, tk->sub, sub, 0);
 	}
@@ -261,7 +261,7 @@ static int consume_sad(struct store_txn *t, struct auth_ticket *tk)
 		else if (json_array_append(left, v) != 0)
 			rc = ESD_ENOMEM;
 	}
-	if (rc == 0 && (!found || num(rec, "expires") <= esd_now()))
+	if (rc == 0 && (!found || member_int(rec, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
 	if (rc == 0)
 		rc = keeper_json_set(rec, "digests", json_incref(left));
@@ -285,14 +285,14 @@ int keeper_auth_consume(struct store_txn *t, void *arg)
 	rc = store_get_json(t, DB_RA_INDEX, tk->code_key, &code);
 
 	/* Checked again inside the transaction that makes it count. */
-	if (rc == 0 && (num(code, "remaining") <= 0 ||
-			num(code, "expires") <= esd_now()))
+	if (rc == 0 && (member_int(code, "remaining") <= 0 ||
+			member_int(code, "expires") <= esd_now()))
 		rc = ESD_EAUTHZ;
 	if (rc == ESD_ENOTFOUND)
 		rc = ESD_EAUTHZ;
 	if (rc == 0)
 		rc = keeper_json_set(code, "remaining",
-				     json_integer(num(code, "remaining") - 1));
+				     json_integer(member_int(code, "remaining") - 1));
 	if (rc == 0) {
 		rc = store_put_json(t, DB_RA_INDEX, tk->code_key, code, 0);
 	}
@@ -337,9 +337,9 @@ static int unlock(struct keeper *k, struct caller *c, struct store_txn *t,
 	(void)c;
 	(void)t;
 	(void)arg;
-	if (num(sub, "locked_until") == 0 && num(sub, "failures") == 0)
-		return fail(r, ESD_EEXIST, "subscriber %s is not locked",
-			    str(sub, "id"));
+	if (member_int(sub, "locked_until") == 0 && member_int(sub, "failures") == 0)
+		return reply_error(r, ESD_EEXIST, "subscriber %s is not locked",
+			    member_str(sub, "id"));
 	json_object_del(sub, "locked_until");
 	json_object_del(sub, "failures");
 	return 0;
@@ -347,7 +347,7 @@ static int unlock(struct keeper *k, struct caller *c, struct store_txn *t,
 
 int op_unlock(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 {
-	return kra_change_sub(k, c, str(a, "id"), "subscriber.unlock", unlock,
+	return kra_change_sub(k, c, member_str(a, "id"), "subscriber.unlock", unlock,
 			      NULL, r);
 }
 
@@ -359,32 +359,32 @@ int op_passphrase_change(struct keeper *k, struct caller *c, json_t *a,
 	char hash[crypto_pwhash_STRBYTES];
 	int rc = store_txn_begin(k->store, 0, &t);
 
-	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, str(a, "subscriber"),
+	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, member_str(a, "subscriber"),
 				      &sub) != 0)
-		rc = fail(r, ESD_EAUTH, "wrong subscriber or passphrase");
+		rc = reply_error(r, ESD_EAUTH, "wrong subscriber or passphrase");
 	store_txn_abort(t);
 	t = NULL;
-	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
-			!kra_str_is(sub, "status", "active")))
-		rc = fail(r, ESD_EAUTH, "wrong subscriber or passphrase");
+	if (rc == 0 && (!member_str_is(sub, "kind", "individual") ||
+			!member_str_is(sub, "status", "active")))
+		rc = reply_error(r, ESD_EAUTH, "wrong subscriber or passphrase");
 	if (rc == 0)
-		rc = check_pass(k, c, sub, str(a, "passphrase"), r);
+		rc = check_pass(k, c, sub, member_str(a, "passphrase"), r);
 	if (rc == 0)
-		rc = keeper_passphrase_hash(k, str(a, "new_passphrase"), hash, r);
+		rc = keeper_passphrase_hash(k, member_str(a, "new_passphrase"), hash, r);
 	if (rc == 0)
 		rc = keeper_json_set(sub, "passphrase", json_string(hash));
 	if (rc == 0)
-		rc = stamp(sub, "passphrase_changed");
+		rc = stamp_now(sub, "passphrase_changed");
 	if (rc == 0)
 		rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
-		rc = store_put_json(t, DB_SUBSCRIBERS, str(sub, "id"), sub, 0);
+		rc = store_put_json(t, DB_SUBSCRIBERS, member_str(sub, "id"), sub, 0);
 	if (rc == 0)
-		rc = audit(t, c, "passphrase.change", str(sub, "id"), NULL);
+		rc = audit_record(t, c, "passphrase.change", member_str(sub, "id"), NULL);
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
-		r->json = json_pack("{s:s, s:b}", "subscriber", str(sub, "id"),
+		r->json = json_pack("{s:s, s:b}", "subscriber", member_str(sub, "id"),
 				    "changed", 1);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
@@ -413,11 +413,11 @@ int keeper_passphrase_hash(struct keeper *k, const char *p, char *hash,
 	mem = k->cfg.argon2_memlimit_kib;
 	pthread_mutex_unlock(&k->cfg_mu);
 	if (p == NULL || strlen(p) < min || strlen(p) > 256)
-		return fail(r, ESD_EINVAL, "the passphrase must be %llu to 256 "
+		return reply_error(r, ESD_EINVAL, "the passphrase must be %llu to 256 "
 			    "bytes", (unsigned long long)min);
 	for (size_t i = 0; i < ESD_ARRAY_LEN(weak); i++)
 		if (strcasecmp(p, weak[i]) == 0)
-			return fail(r, ESD_EINVAL, "that passphrase is too common");
+			return reply_error(r, ESD_EINVAL, "that passphrase is too common");
 	/* Argon2id with the configured limits (the defaults, libsodium's
 	 * interactive ones, take ~50-100 ms here); the hash string records
 	 * them, so a change applies to new passphrases only. */
@@ -443,17 +443,17 @@ int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 	int rc;
 
 	auth_limits(k, &l);
-	if (esd_parse_u64(str(a, "documents"), 1, l.max_docs, &docs) != 0)
-		return fail(r, ESD_EINVAL, "'documents' is 1..%llu",
+	if (esd_parse_u64(member_str(a, "documents"), 1, l.max_docs, &docs) != 0)
+		return reply_error(r, ESD_EINVAL, "'documents' is 1..%llu",
 			    (unsigned long long)l.max_docs);
 	rc = store_txn_begin(k->store, 1, &t);
-	if (rc == 0 && keeper_subscriber_find(t, str(a, "id"), id, sizeof(id)) != 0)
-		rc = fail(r, ESD_ENOTFOUND, "no subscriber '%.64s'", str(a, "id"));
+	if (rc == 0 && keeper_subscriber_find(t, member_str(a, "id"), id, sizeof(id)) != 0)
+		rc = reply_error(r, ESD_ENOTFOUND, "no subscriber '%.64s'", member_str(a, "id"));
 	if (rc == 0)
-		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
-	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
-			!kra_str_is(sub, "status", "active")))
-		rc = fail(r, ESD_EEXIST, "%s is not an active individual", id);
+		rc = load_record(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+	if (rc == 0 && (!member_str_is(sub, "kind", "individual") ||
+			!member_str_is(sub, "status", "active")))
+		rc = reply_error(r, ESD_EEXIST, "%s is not an active individual", id);
 	if (rc == 0)
 		rc = keeper_lockout_state(k, LOCKOUT_SUBSCRIBER, sub, r);
 	if (rc == 0)
@@ -470,18 +470,18 @@ int op_individual_otp(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	kra_fmt_time(expires, exp, sizeof(exp));
 	snprintf(docs_s, sizeof(docs_s), "%llu", (unsigned long long)docs);
-	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", str(sub, "name"),
+	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", member_str(sub, "name"),
 			 "subscriber", id, "expires", exp, "documents", docs_s);
-	rc = vars ? kra_outbox_add(t, str(sub, "email"), "otp", str(sub, "lang"),
+	rc = vars ? kra_outbox_add(t, member_str(sub, "email"), "otp", member_str(sub, "lang"),
 				   vars, id, nonce)
 		  : ESD_ENOMEM;
 	if (rc == 0)
 		rc = store_put_json(t, DB_SUBSCRIBERS, id, sub, 0);
 	if (rc == 0)
-		rc = audit(t, c, "auth.otp.issue", id,
+		rc = audit_record(t, c, "auth.otp.issue", id,
 			   json_pack("{s:I}", "documents", (json_int_t)docs));
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
 		r->json = json_pack("{s:s, s:I, s:I}", "subscriber", id, "documents",
 				    (json_int_t)docs, "expires", (json_int_t)expires);
@@ -517,7 +517,7 @@ int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
 	auth_limits(k, &l);
 	if (!json_is_array(digests) || json_array_size(digests) == 0 ||
 	    json_array_size(digests) > l.max_docs)
-		return fail(r, ESD_EINVAL, "'digests' is an array of 1..%llu "
+		return reply_error(r, ESD_EINVAL, "'digests' is an array of 1..%llu "
 			    "SHA-256 digests in hex", (unsigned long long)l.max_docs);
 	json_array_foreach(digests, i, v) {
 		const char *d = json_string_value(v);
@@ -527,23 +527,23 @@ int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
 				     (d[j] >= 'a' && d[j] <= 'f')))
 			j++;
 		if (d == NULL || j != 64 || d[64] != '\0')
-			return fail(r, ESD_EINVAL, "'digests' are 64 lowercase hex "
+			return reply_error(r, ESD_EINVAL, "'digests' are 64 lowercase hex "
 				    "digits each");
 	}
 	rc = store_txn_begin(k->store, 0, &t);
-	if (rc == 0 && keeper_subscriber_find(t, str(a, "id"), id, sizeof(id)) != 0)
+	if (rc == 0 && keeper_subscriber_find(t, member_str(a, "id"), id, sizeof(id)) != 0)
 		rc = ESD_EAUTHZ;
 	if (rc == 0 && store_get_json(t, DB_SUBSCRIBERS, id, &sub) != 0)
 		rc = ESD_EAUTHZ;
 	store_txn_abort(t);
 	t = NULL;
-	if (rc == 0 && (!kra_str_is(sub, "kind", "individual") ||
-			!kra_str_is(sub, "status", "active")))
+	if (rc == 0 && (!member_str_is(sub, "kind", "individual") ||
+			!member_str_is(sub, "status", "active")))
 		rc = ESD_EAUTHZ;
 	if (rc == ESD_EAUTHZ)
-		fail(r, rc, "no active individual '%.64s'", str(a, "id"));
+		reply_error(r, rc, "no active individual '%.64s'", member_str(a, "id"));
 	if (rc == 0)
-		rc = check_pass(k, c, sub, str(a, "passphrase"), r);
+		rc = check_pass(k, c, sub, member_str(a, "passphrase"), r);
 	if (rc == 0)
 		rc = esd_random(raw, sizeof(raw));
 	if (rc != 0)
@@ -561,11 +561,11 @@ int op_individual_authorize(struct keeper *k, struct caller *c, json_t *a,
 	if (rc == 0)
 		rc = store_put_json(t, DB_RA_INDEX, key, rec, 1);
 	if (rc == 0)
-		rc = audit(t, c, "auth.batch", id,
+		rc = audit_record(t, c, "auth.batch", id,
 			   json_pack("{s:I}", "documents",
 				     (json_int_t)json_array_size(digests)));
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
 		r->json = json_pack("{s:s, s:s, s:I, s:I}", "subscriber", id, "sad",
 				    sad, "documents",

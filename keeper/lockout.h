@@ -1,5 +1,5 @@
 /*
- * Lockout of guessable secrets (keeper_lockout.c): one implementation for
+ * Lockout of guessable secrets (keeper/lockout.c): one implementation for
  * an individual's passphrase and one-time codes, a seal's activation and
  * authenticator codes, an individual's activation code and a staff
  * login. The rule is policy/lockout.c's; here are the count in LMDB and
@@ -19,10 +19,10 @@
  * N = the limit times, never more, and whatever comes after waits and
  * then finds the lock.
  */
-#ifndef ESD_DAEMON_KEEPER_LOCKOUT_H
-#define ESD_DAEMON_KEEPER_LOCKOUT_H
+#ifndef ESD_KEEPER_LOCKOUT_H
+#define ESD_KEEPER_LOCKOUT_H
 
-#include "daemon/keeper_int.h"
+#include "keeper/internal.h"
 
 enum lockout_table { LOCKOUT_SUBSCRIBER, LOCKOUT_USER };
 

@@ -14,8 +14,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/auth.h"
+#include "keeper/ra_internal.h"
 #include "pki/pki.h"
 #include "pki/pkisvc.h"
 #include "ra/ra.h"
@@ -30,6 +30,8 @@ struct list_walk {
 	json_t *out;
 	size_t limit;
 	int subscribers;
+	const char *before; /* a page's cursor: only records keyed below it */
+	int more;           /* matches older than those answered were left out */
 };
 
 static int list_cb(void *arg, const void *key, size_t klen, const void *val,
@@ -40,19 +42,26 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 	const char *f;
 	int keep = o != NULL;
 
-	(void)key;
-	(void)klen;
+	if (w->before != NULL) {
+		size_t bl = strlen(w->before);
+		int c = memcmp(key, w->before, klen < bl ? klen : bl);
+
+		if (c > 0 || (c == 0 && klen >= bl)) {
+			json_decref(o);
+			return 1;       /* key order: every later key is too */
+		}
+	}
 	json_object_foreach(w->filter, f, v)
-		if (keep && (str(o, f) == NULL ||
-			     !kra_str_is(o, f, json_string_value(v))))
+		if (keep && (member_str(o, f) == NULL ||
+			     !member_str_is(o, f, json_string_value(v))))
 			keep = 0;
 	if (keep && w->q != NULL) {
 		static const char *const fields[] = { "id", "name", "nik", "email" };
 
 		keep = 0;
 		for (size_t i = 0; i < ESD_ARRAY_LEN(fields); i++)
-			if (str(o, fields[i]) != NULL &&
-			    strcasestr(str(o, fields[i]), w->q) != NULL)
+			if (member_str(o, fields[i]) != NULL &&
+			    strcasestr(member_str(o, fields[i]), w->q) != NULL)
 				keep = 1;
 	}
 	if (keep && keeper_json_append(w->out, w->subscribers ? kra_sub_public(o)
@@ -61,8 +70,10 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 		return ESD_ENOMEM;
 	}
 	/* Newest last in the walk: keep the last limit of them. */
-	if (keep && json_array_size(w->out) > w->limit)
+	if (keep && json_array_size(w->out) > w->limit) {
 		json_array_remove(w->out, 0);
+		w->more = 1;
+	}
 	json_decref(o);
 	return 0;
 }
@@ -70,29 +81,34 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 static int list(struct keeper *k, json_t *a, enum store_db db,
 		const char *const *filters, const char *name, struct reply *r)
 {
-	struct list_walk w = { json_object(), str(a, "q"), json_array(), 100,
-			       db == DB_SUBSCRIBERS };
+	struct list_walk w = { json_object(), member_str(a, "q"), json_array(), 100,
+			       db == DB_SUBSCRIBERS, member_str(a, "before"), 0 };
 	struct store_txn *t;
 	uint64_t lim;
 	int rc = w.filter && w.out ? 0 : ESD_ENOMEM;
 
-	if (str(a, "limit") != NULL) {
-		if (esd_parse_u64(str(a, "limit"), 1, 1000, &lim) != 0)
-			rc = fail(r, ESD_EINVAL, "'limit' is 1..1000");
+	if (member_str(a, "limit") != NULL) {
+		if (esd_parse_u64(member_str(a, "limit"), 1, 1000, &lim) != 0)
+			rc = reply_error(r, ESD_EINVAL, "'limit' is 1..1000");
 		w.limit = (size_t)lim;
 	}
 	for (size_t i = 0; rc == 0 && filters[i] != NULL; i++)
-		if (str(a, filters[i]) != NULL)
+		if (member_str(a, filters[i]) != NULL)
 			rc = keeper_json_set(w.filter, filters[i],
-					     json_string(str(a, filters[i])));
+					     json_string(member_str(a, filters[i])));
 	if (rc == 0)
 		rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0) {
 		rc = store_walk(t, db, list_cb, &w);
+		if (rc == 1)
+			rc = 0;
 		store_txn_abort(t);
 	}
+	/* The next (older) page: the same query with before = next_before. */
 	if (rc == 0) {
-		r->json = json_pack("{s:O}", name, w.out);
+		r->json = json_pack("{s:O, s:s*}", name, w.out, "next_before",
+				    w.more ? member_str(json_array_get(w.out, 0),
+							"id") : NULL);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 	json_decref(w.filter);
@@ -127,9 +143,9 @@ static int show(struct keeper *k, enum store_db db, const char *id,
 	int rc = store_txn_begin(k->store, 0, &t);
 
 	if (rc == 0)
-		rc = load(t, db, id, what, &o, r);
+		rc = load_record(t, db, id, what, &o, r);
 	if (rc == 0 && db == DB_REQUESTS &&
-	    store_get_json(t, DB_SUBSCRIBERS, str(o, "subscriber"), &sub) == 0) {
+	    store_get_json(t, DB_SUBSCRIBERS, member_str(o, "subscriber"), &sub) == 0) {
 		rc = keeper_json_set(o, "subscriber_record", kra_sub_public(sub));
 	} else if (rc == 0 && db == DB_SUBSCRIBERS) {
 		json_t *full = o;
@@ -168,14 +184,14 @@ static int op_request_show(struct keeper *k, struct caller *c, json_t *a,
 			   struct reply *r)
 {
 	(void)c;
-	return show(k, DB_REQUESTS, str(a, "id"), "request", r);
+	return show(k, DB_REQUESTS, member_str(a, "id"), "request", r);
 }
 
 static int op_subscriber_show(struct keeper *k, struct caller *c, json_t *a,
 			      struct reply *r)
 {
 	(void)c;
-	return show(k, DB_SUBSCRIBERS, str(a, "id"), "subscriber", r);
+	return show(k, DB_SUBSCRIBERS, member_str(a, "id"), "subscriber", r);
 }
 
 static int op_cert_show(struct keeper *k, struct caller *c, json_t *a,
@@ -184,7 +200,7 @@ static int op_cert_show(struct keeper *k, struct caller *c, json_t *a,
 	char serial[64];
 
 	(void)c;
-	snprintf(serial, sizeof(serial), "%s", str(a, "id"));
+	snprintf(serial, sizeof(serial), "%s", member_str(a, "id"));
 	for (char *p = serial; *p; p++)
 		if (*p >= 'A' && *p <= 'F')
 			*p = (char)(*p + 32);
@@ -198,19 +214,19 @@ static int op_letter(struct keeper *k, struct caller *c, json_t *a,
 	const void *v;
 	size_t n;
 	char *b64 = NULL;
-	int rc = strlen(str(a, "id")) == 64 ? store_txn_begin(k->store, 0, &t)
+	int rc = strlen(member_str(a, "id")) == 64 ? store_txn_begin(k->store, 0, &t)
 					     : ESD_ENOTFOUND;
 
 	(void)c;
 	if (rc == 0)
-		rc = store_get(t, DB_FILES, str(a, "id"), 64, &v, &n);
+		rc = store_get(t, DB_FILES, member_str(a, "id"), 64, &v, &n);
 	if (rc == 0 && (b64 = esd_b64_encode(v, n)) == NULL)
 		rc = ESD_ENOMEM;
 	store_txn_abort(t);
 	if (rc == ESD_ENOTFOUND)
-		return fail(r, rc, "no letter with that SHA-256");
+		return reply_error(r, rc, "no letter with that SHA-256");
 	if (rc == 0) {
-		r->json = json_pack("{s:s, s:s}", "sha256", str(a, "id"), "pdf", b64);
+		r->json = json_pack("{s:s, s:s}", "sha256", member_str(a, "id"), "pdf", b64);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 	free(b64);
@@ -231,7 +247,7 @@ static int op_subscriber_status(struct keeper *k, struct caller *c, json_t *a,
 	(void)c;
 	if (rc != 0)
 		return rc;
-	if (keeper_subscriber_find(t, str(a, "id"), id, sizeof(id)) != 0 ||
+	if (keeper_subscriber_find(t, member_str(a, "id"), id, sizeof(id)) != 0 ||
 	    store_get_json(t, DB_SUBSCRIBERS, id, &sub) != 0) {
 		store_txn_abort(t);
 		r->json = json_pack("{s:n, s:s}", "subscriber", "status",
@@ -239,7 +255,7 @@ static int op_subscriber_status(struct keeper *k, struct caller *c, json_t *a,
 		return r->json ? 0 : ESD_ENOMEM;
 	}
 	store_txn_abort(t);
-	st = str(sub, "status");
+	st = member_str(sub, "status");
 	if (strcmp(st, "pending") == 0)
 		bsre = "WAITING_FOR_VERIFICATION";
 	else if (strcmp(st, "awaiting_activation") == 0)
@@ -248,13 +264,13 @@ static int op_subscriber_status(struct keeper *k, struct caller *c, json_t *a,
 		bsre = "NOT_REGISTERED";
 	else if (strcmp(st, "revoked") == 0)
 		bsre = "REVOKE";
-	else if (str(sub, "key") == NULL)
+	else if (member_str(sub, "key") == NULL)
 		bsre = "NO_CERTIFICATE";
-	else if (num(sub, "locked_until") > esd_now())
+	else if (member_int(sub, "locked_until") > esd_now())
 		bsre = "SUSPEND";
-	else if (num(sub, "expires") > 0 && num(sub, "expires") < esd_now())
+	else if (member_int(sub, "expires") > 0 && member_int(sub, "expires") < esd_now())
 		bsre = "EXPIRED";
-	else if (str(sub, "open_renew") != NULL)
+	else if (member_str(sub, "open_renew") != NULL)
 		bsre = "RENEW";
 	else
 		bsre = "ISSUE";
@@ -281,8 +297,8 @@ static int sla_cb(void *arg, const void *key, size_t klen, const void *val,
 {
 	struct sla_walk *w = arg;
 	json_t *o = json_loadb(val, vlen, 0, NULL), *s;
-	const char *svc = str(o, "service");
-	time_t created = (time_t)num(o, "created");
+	const char *svc = member_str(o, "service");
+	time_t created = (time_t)member_int(o, "created");
 	static const char *const res[] = { "open", "met", "breached" };
 	enum sla_result x;
 
@@ -292,11 +308,11 @@ static int sla_cb(void *arg, const void *key, size_t klen, const void *val,
 		if (strcmp(svc, services[i]) != 0 || created < w->from ||
 		    created >= w->to)
 			continue;
-		x = sla_judge(&w->cal, created, (time_t)num(o, "decided_at"),
+		x = sla_judge(&w->cal, created, (time_t)member_int(o, "decided_at"),
 			      w->now, (unsigned)w->days[i]);
 		s = json_object_get(w->out, svc);
-		if (keeper_json_set(s, res[x], json_integer(num(s, res[x]) + 1)) != 0 ||
-		    keeper_json_set(s, "total", json_integer(num(s, "total") + 1)) != 0) {
+		if (keeper_json_set(s, res[x], json_integer(member_int(s, res[x]) + 1)) != 0 ||
+		    keeper_json_set(s, "total", json_integer(member_int(s, "total") + 1)) != 0) {
 			json_decref(o);
 			return ESD_ENOMEM;
 		}
@@ -325,11 +341,11 @@ static int op_sla(struct keeper *k, struct caller *c, json_t *a,
 	rc = sla_calendar_load(holidays, off, &w.cal, err, sizeof(err));
 	if (rc != 0) {
 		json_decref(w.out);
-		return fail(r, ESD_ECONFIG, "sla_holidays: %s", err);
+		return reply_error(r, ESD_ECONFIG, "sla_holidays: %s", err);
 	}
-	if (sla_parse_day(&w.cal, str(a, "from"), &w.from) != 0 ||
-	    sla_parse_day(&w.cal, str(a, "to"), &w.to) != 0 || w.to < w.from) {
-		rc = fail(r, ESD_EINVAL, "'from' and 'to' are dates YYYY-MM-DD, "
+	if (sla_parse_day(&w.cal, member_str(a, "from"), &w.from) != 0 ||
+	    sla_parse_day(&w.cal, member_str(a, "to"), &w.to) != 0 || w.to < w.from) {
+		rc = reply_error(r, ESD_EINVAL, "'from' and 'to' are dates YYYY-MM-DD, "
 			  "from <= to");
 		goto out;
 	}
@@ -348,8 +364,8 @@ static int op_sla(struct keeper *k, struct caller *c, json_t *a,
 		store_txn_abort(t);
 	}
 	if (rc == 0) {
-		r->json = json_pack("{s:s, s:s, s:i, s:O}", "from", str(a, "from"),
-				    "to", str(a, "to"), "utc_offset_minutes", off,
+		r->json = json_pack("{s:s, s:s, s:i, s:O}", "from", member_str(a, "from"),
+				    "to", member_str(a, "to"), "utc_offset_minutes", off,
 				    "services", w.out);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
@@ -364,10 +380,10 @@ out:
 static int op_crl_issue(struct keeper *k, struct caller *c, json_t *a,
 			struct reply *r)
 {
-	int rc = keeper_crl_reissue(k, c, str(a, "id"), r->msg, sizeof(r->msg));
+	int rc = keeper_crl_reissue(k, c, member_str(a, "id"), r->msg, sizeof(r->msg));
 
 	if (rc == 0) {
-		r->json = json_pack("{s:s, s:b}", "ca", str(a, "id"), "issued", 1);
+		r->json = json_pack("{s:s, s:b}", "ca", member_str(a, "id"), "issued", 1);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 	return rc;
@@ -388,7 +404,7 @@ static int client_cb(void *arg, const void *key, size_t klen, const void *val,
 	(void)key;
 	(void)klen;
 	if (o != NULL && w->name != NULL)
-		found = kra_str_is(o, "name", w->name);
+		found = member_str_is(o, "name", w->name);
 	if (o != NULL && w->out != NULL) {
 		json_object_del(o, "hash");
 		if (json_array_append(w->out, o) != 0)
@@ -403,11 +419,11 @@ static const char *const roles[] = { "admin", "verifier", "client", NULL };
 static int op_client_add(struct keeper *k, struct caller *c, json_t *a,
 			 struct reply *r)
 {
-	struct name_walk w = { str(a, "name"), NULL };
+	struct name_walk w = { member_str(a, "name"), NULL };
 	struct store_txn *t = NULL;
 	char token[65], hex[65];
 	json_t *rec = NULL, *keys = json_object_get(a, "keys");
-	const char *role = str(a, "role");
+	const char *role = member_str(a, "role");
 	size_t i;
 	int rc;
 
@@ -417,25 +433,25 @@ static int op_client_add(struct keeper *k, struct caller *c, json_t *a,
 		if (strcmp(roles[i], role) == 0)
 			break;
 	if (role == NULL || roles[i] == NULL)
-		return fail(r, ESD_EINVAL, "'role' is admin, verifier or client");
+		return reply_error(r, ESD_EINVAL, "'role' is admin, verifier or client");
 	if (keys != NULL && !json_is_array(keys))
-		return fail(r, ESD_EINVAL, "'keys' is an array of key labels");
+		return reply_error(r, ESD_EINVAL, "'keys' is an array of key labels");
 	if ((rc = kra_new_token(token, hex)) != 0)
 		return rc;
 	rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:O}", "name", w.name, "role",
 			role, "hash", hex, "created", (json_int_t)esd_now(),
-			"default_key", str(a, "default_key") ?: "", "keys",
+			"default_key", member_str(a, "default_key") ?: "", "keys",
 			keys ? keys : json_array());
 	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
 	if (rc == 0 && store_walk(t, DB_CLIENTS, client_cb, &w) == 1)
-		rc = fail(r, ESD_EEXIST, "a client named '%s' exists", w.name);
+		rc = reply_error(r, ESD_EEXIST, "a client named '%s' exists", w.name);
 	if (rc == 0)
 		rc = store_put_json(t, DB_CLIENTS, hex, rec, 1);
 	if (rc == 0)
-		rc = audit(t, c, "client.create", w.name,
+		rc = audit_record(t, c, "client.create", w.name,
 			   json_pack("{s:s}", "role", role));
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	store_txn_abort(t);
 	json_decref(rec);
 	/* The token is shown once; only its hash is kept. */
@@ -471,72 +487,62 @@ static int op_client_list(struct keeper *k, struct caller *c, json_t *a,
 
 /* ---- dispatch ---- */
 
-/* A seal officer's session may call the WHO_ANYONE and WHO_SESSION rows
- * and the *_SEAL ones, for a seal their account names ("id"), and
- * nothing else. */
-enum who { WHO_ANYONE, WHO_CLIENT /* any credential: the op decides */,
-	   WHO_SESSION /* WHO_CLIENT, an officer's session too */,
-	   WHO_SEAL /* WHO_CLIENT, or an officer for their seal */,
-	   WHO_VERIFIER, WHO_STAFF /* verifier or admin */,
-	   WHO_STAFF_SEAL /* WHO_STAFF, or an officer for their seal */,
-	   WHO_ADMIN };
-
 static const struct ra_op {
 	const char *name;
 	int (*fn)(struct keeper *, struct caller *, json_t *, struct reply *);
-	enum who who;
+	enum pol_need who;            /* policy/access.c */
 	int changes;                  /* serialised by ra_mu */
 	const char *fields[8];        /* allowed; the first ones up to the
 				       * first "?"-prefixed are required */
 } ops[] = {
-	{ "individual.register", op_register_individual, WHO_CLIENT, 1,
+	{ "individual.register", op_register_individual, POL_NEED_CLIENT, 1,
 	  { "name", "nik", "email", "unit", "?org", "?lang" } },
-	{ "individual.apply", op_apply_individual, WHO_CLIENT, 1,
+	{ "individual.apply", op_apply_individual, POL_NEED_CLIENT, 1,
 	  { "name", "email", "?nik", "?unit", "?org", "?lang" } },
-	{ "seal.register", op_register_seal, WHO_CLIENT, 1,
+	{ "seal.register", op_register_seal, POL_NEED_CLIENT, 1,
 	  { "name", "email", "letter", "?org", "?lang", "?org_id" } },
-	{ "request.approve", op_approve, WHO_VERIFIER, 1, { "id" } },
-	{ "request.reject", op_reject, WHO_VERIFIER, 1, { "id", "reason" } },
-	{ "subscriber.renew", op_renew, WHO_VERIFIER, 1, { "id" } },
-	{ "subscriber.revoke", op_revoke, WHO_VERIFIER, 1, { "id", "reason" } },
-	{ "individual.activate", op_activate, WHO_ANYONE, 1,
+	{ "request.approve", op_approve, POL_NEED_VERIFIER, 1, { "id" } },
+	{ "request.reject", op_reject, POL_NEED_VERIFIER, 1, { "id", "reason" } },
+	{ "subscriber.renew", op_renew, POL_NEED_VERIFIER, 1, { "id" } },
+	{ "subscriber.revoke", op_revoke, POL_NEED_VERIFIER, 1, { "id", "reason" } },
+	{ "individual.activate", op_activate, POL_NEED_ANYONE, 1,
 	  { "subscriber", "code", "passphrase" } },
-	{ "request.list", op_request_list, WHO_STAFF, 0,
-	  { "?state", "?type", "?service", "?subscriber", "?limit" } },
-	{ "request.show", op_request_show, WHO_STAFF, 0, { "id" } },
-	{ "subscriber.list", op_subscriber_list, WHO_STAFF, 0,
-	  { "?kind", "?status", "?q", "?limit" } },
-	{ "subscriber.show", op_subscriber_show, WHO_STAFF_SEAL, 0, { "id" } },
-	{ "cert.show", op_cert_show, WHO_STAFF, 0, { "id" } },
-	{ "letter.get", op_letter, WHO_STAFF, 0, { "id" } },
-	{ "sla.report", op_sla, WHO_STAFF, 0, { "from", "to" } },
-	{ "crl.issue", op_crl_issue, WHO_ADMIN, 1, { "id" } },
-	{ "client.add", op_client_add, WHO_ADMIN, 1,
+	{ "request.list", op_request_list, POL_NEED_STAFF, 0,
+	  { "?state", "?type", "?service", "?subscriber", "?limit", "?before" } },
+	{ "request.show", op_request_show, POL_NEED_STAFF, 0, { "id" } },
+	{ "subscriber.list", op_subscriber_list, POL_NEED_STAFF, 0,
+	  { "?kind", "?status", "?q", "?limit", "?before" } },
+	{ "subscriber.show", op_subscriber_show, POL_NEED_STAFF_SEAL, 0, { "id" } },
+	{ "cert.show", op_cert_show, POL_NEED_STAFF, 0, { "id" } },
+	{ "letter.get", op_letter, POL_NEED_STAFF, 0, { "id" } },
+	{ "sla.report", op_sla, POL_NEED_STAFF, 0, { "from", "to" } },
+	{ "crl.issue", op_crl_issue, POL_NEED_ADMIN, 1, { "id" } },
+	{ "client.add", op_client_add, POL_NEED_ADMIN, 1,
 	  { "name", "role", "?keys", "?default_key" } },
-	{ "client.list", op_client_list, WHO_ADMIN, 0, { NULL } },
-	{ "key.csr", op_key_csr, WHO_ADMIN, 0, { "id", "subject" } },
-	{ "key.rotate", op_key_rotate, WHO_ADMIN, 1, { "id" } },
-	{ "subscriber.unlock", op_unlock, WHO_VERIFIER, 1, { "id" } },
-	{ "subscriber.reset", op_reset, WHO_VERIFIER, 1, { "id" } },
-	{ "individual.passphrase", op_passphrase_change, WHO_ANYONE, 1,
+	{ "client.list", op_client_list, POL_NEED_ADMIN, 0, { NULL } },
+	{ "key.csr", op_key_csr, POL_NEED_ADMIN, 0, { "id", "subject" } },
+	{ "key.rotate", op_key_rotate, POL_NEED_ADMIN, 1, { "id" } },
+	{ "subscriber.unlock", op_unlock, POL_NEED_VERIFIER, 1, { "id" } },
+	{ "subscriber.reset", op_reset, POL_NEED_VERIFIER, 1, { "id" } },
+	{ "individual.passphrase", op_passphrase_change, POL_NEED_ANYONE, 1,
 	  { "subscriber", "passphrase", "new_passphrase" } },
-	{ "seal.activate", op_seal_activate, WHO_SEAL, 1, { "id" } },
-	{ "seal.deactivate", op_seal_deactivate, WHO_SEAL, 1, { "id" } },
-	{ "seal.code", op_seal_code, WHO_SEAL, 1,
+	{ "seal.activate", op_seal_activate, POL_NEED_SEAL, 1, { "id" } },
+	{ "seal.deactivate", op_seal_deactivate, POL_NEED_SEAL, 1, { "id" } },
+	{ "seal.code", op_seal_code, POL_NEED_SEAL, 1,
 	  { "id", "documents", "?activation_code", "?totp", "?seconds" } },
-	{ "seal.totp", op_seal_totp, WHO_SEAL, 1, { "id" } },
-	{ "seal.totp.reset", op_seal_totp_reset, WHO_SEAL, 1, { "id" } },
-	{ "individual.otp", op_individual_otp, WHO_CLIENT, 1,
+	{ "seal.totp", op_seal_totp, POL_NEED_SEAL, 1, { "id" } },
+	{ "seal.totp.reset", op_seal_totp_reset, POL_NEED_SEAL, 1, { "id" } },
+	{ "individual.otp", op_individual_otp, POL_NEED_CLIENT, 1,
 	  { "id", "documents" } },
-	{ "individual.authorize", op_individual_authorize, WHO_CLIENT, 1,
+	{ "individual.authorize", op_individual_authorize, POL_NEED_CLIENT, 1,
 	  { "id", "passphrase", "?digests" } },
-	{ "subscriber.status", op_subscriber_status, WHO_CLIENT, 0, { "id" } },
-	{ "user.create", op_user_create, WHO_ADMIN, 1,
+	{ "subscriber.status", op_subscriber_status, POL_NEED_CLIENT, 0, { "id" } },
+	{ "user.create", op_user_create, POL_NEED_ADMIN, 1,
 	  { "name", "email", "role", "?lang", "?seals" } },
-	{ "login", op_login, WHO_ANYONE, 1,
+	{ "login", op_login, POL_NEED_ANYONE, 1,
 	  { "name", "password", "?new_password", "?totp" } },
-	{ "logout", op_logout, WHO_SESSION, 1, { NULL } },
-	{ "key.import", op_key_import, WHO_ADMIN, 1,
+	{ "logout", op_logout, POL_NEED_SESSION, 1, { NULL } },
+	{ "key.import", op_key_import, POL_NEED_ADMIN, 1,
 	  { "id", "cert", "chain", "purpose" } },
 };
 
@@ -550,8 +556,8 @@ static int check_fields(const struct ra_op *op, json_t *a, struct reply *r)
 	for (size_t i = 0; i < 8 && op->fields[i] != NULL; i++) {
 		const char *f = op->fields[i];
 
-		if (f[0] != '?' && str(a, f) == NULL)
-			return fail(r, ESD_EINVAL, "'%s' is required (a string)", f);
+		if (f[0] != '?' && member_str(a, f) == NULL)
+			return reply_error(r, ESD_EINVAL, "'%s' is required (a string)", f);
 	}
 	json_object_foreach(a, key, v) {
 		size_t i;
@@ -561,44 +567,31 @@ static int check_fields(const struct ra_op *op, json_t *a, struct reply *r)
 				   key) == 0)
 				break;
 		if (i == 8 || op->fields[i] == NULL)
-			return fail(r, ESD_EINVAL, "unknown field '%.64s'", key);
+			return reply_error(r, ESD_EINVAL, "unknown field '%.64s'", key);
 		if (!json_is_string(v) && strcmp(key, "keys") != 0 &&
 		    strcmp(key, "digests") != 0 && strcmp(key, "seals") != 0)
-			return fail(r, ESD_EINVAL, "'%.64s' must be a string", key);
+			return reply_error(r, ESD_EINVAL, "'%.64s' must be a string", key);
 	}
 	return 0;
 }
 
-/* Whether the caller's role may call op at all: 0, or the error. */
-static int role_may(const struct ra_op *op, struct caller *c, struct reply *r)
+/* Whether c may call op (policy/access.c): before its arguments are
+ * read (a = NULL), its role; after, for an officer, whether the seal
+ * ("id") is one their account names. */
+static int may_call(const struct ra_op *op, struct caller *c, json_t *a,
+		    struct reply *r)
 {
-	if (op->who != WHO_ANYONE && c->cred.kind == CRED_NONE)
-		return ESD_EAUTH;
-	if (strcmp(c->role, "officer") == 0)
-		return op->who == WHO_ANYONE || op->who == WHO_SESSION ||
-		       op->who == WHO_SEAL || op->who == WHO_STAFF_SEAL ? 0
-		       : fail(r, ESD_EPERM, "%s is not for a seal officer, who "
-			      "manages the activation of their seals", op->name);
-	if ((op->who == WHO_VERIFIER && strcmp(c->role, "verifier") != 0) ||
-	    ((op->who == WHO_STAFF || op->who == WHO_STAFF_SEAL) &&
-	     strcmp(c->role, "verifier") != 0 && !c->admin) ||
-	    (op->who == WHO_ADMIN && !c->admin))
-		return fail(r, ESD_EPERM, "%s needs the %s role", op->name,
-			    op->who == WHO_ADMIN ? "admin"
-			    : op->who == WHO_VERIFIER ? "verifier"
-						      : "verifier or admin");
-	return 0;
-}
+	struct pol_caller pc = { c->role, c->cred.kind != CRED_NONE,
+				 c->cred.kind == CRED_PEER, -1 };
+	struct pol_verdict v;
+	int rc;
 
-/* An officer acts for the seals their account names, and no other. */
-static int officer_seal(const struct ra_op *op, struct caller *c, json_t *a,
-			struct reply *r)
-{
-	if (strcmp(c->role, "officer") != 0 || op->who == WHO_ANYONE ||
-	    op->who == WHO_SESSION || kra_holds(c->seals, str(a, "id")))
-		return 0;
-	return fail(r, ESD_EPERM, "this officer may not act for %.64s",
-		    str(a, "id") ?: "this");
+	if (a != NULL)
+		pc.names_seal = kra_holds(c->seals, member_str(a, "id"));
+	rc = pol_may_call(&pc, op->who, op->name, &v);
+	if (rc != 0)
+		snprintf(r->msg, sizeof(r->msg), "%s", v.msg);
+	return rc;
 }
 
 int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
@@ -616,15 +609,15 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 		if (strcmp(ops[i].name, name) == 0)
 			break;
 	if (i == ESD_ARRAY_LEN(ops))
-		return fail(r, ESD_ENOTFOUND, "no operation '%s'", name);
-	if ((rc = role_may(&ops[i], c, r)) != 0)
+		return reply_error(r, ESD_ENOTFOUND, "no operation '%s'", name);
+	if ((rc = may_call(&ops[i], c, NULL, r)) != 0)
 		return rc;
 	a = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
 	if (a == NULL || !json_is_object(a)) {
 		json_decref(a);
-		return fail(r, ESD_EJSON, "the arguments must be a JSON object");
+		return reply_error(r, ESD_EJSON, "the arguments must be a JSON object");
 	}
-	rc = officer_seal(&ops[i], c, a, r);
+	rc = c->role == POL_ROLE_OFFICER ? may_call(&ops[i], c, a, r) : 0;
 	if (rc == 0)
 		rc = check_fields(&ops[i], a, r);
 	if (rc == 0 && ops[i].changes) {
@@ -641,9 +634,9 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in, struct reply *r)
 			"password", "new_password" };
 
 		for (size_t s = 0; s < ESD_ARRAY_LEN(secret); s++)
-			if (str(a, secret[s]) != NULL)
-				sodium_memzero((char *)str(a, secret[s]),
-					       strlen(str(a, secret[s])));
+			if (member_str(a, secret[s]) != NULL)
+				sodium_memzero((char *)member_str(a, secret[s]),
+					       strlen(member_str(a, secret[s])));
 	}
 	json_decref(a);
 	return rc;

@@ -11,8 +11,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/keeper_lockout.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/lockout.h"
+#include "keeper/ra_internal.h"
 #include "policy/policy.h"
 
 /* Subjects with a check running: a few at a time in practice (one per
@@ -42,13 +42,13 @@ static void limits_of(struct keeper *k, enum lockout_table t, json_t *rec,
 	pthread_mutex_unlock(&k->cfg_mu);
 	/* A seal stays locked until a verifier unlocks it. */
 	l->forever = t == LOCKOUT_SUBSCRIBER &&
-		     kra_str_is(rec, "kind", "seal");
+		     member_str_is(rec, "kind", "seal");
 }
 
 static void state_of(json_t *rec, struct pol_lockout_state *s)
 {
-	s->failures = num(rec, "failures");
-	s->locked_until = num(rec, "locked_until");
+	s->failures = member_int(rec, "failures");
+	s->locked_until = member_int(rec, "locked_until");
 }
 
 static void subject_name(enum lockout_table t, const char *id, char *out,
@@ -71,11 +71,11 @@ int keeper_lockout_state(struct keeper *k, enum lockout_table table,
 
 	limits_of(k, table, rec, &l);
 	state_of(rec, &s);
-	subject_name(table, str(rec, table == LOCKOUT_USER ? "name" : "id") ?: "",
+	subject_name(table, member_str(rec, table == LOCKOUT_USER ? "name" : "id") ?: "",
 		     who, sizeof(who));
 	rc = pol_lockout_admit(&s, 0, &l, esd_now(), who, &v);
 	if (rc < 0)
-		return fail(r, rc, "%s", v.msg);
+		return reply_error(r, rc, "%s", v.msg);
 	return 0;
 }
 
@@ -134,7 +134,7 @@ int keeper_lockout_enter(struct keeper *k, struct lockout *lo,
 		else
 			rc = pol_lockout_admit(&s, running, &l, esd_now(), who, &v);
 		if (rc < 0) {
-			fail(r, rc, "%s", v.msg);
+			reply_error(r, rc, "%s", v.msg);
 			break;
 		}
 		if (rc == 0 && i >= 0) {
@@ -190,7 +190,7 @@ void keeper_lockout_failed(struct keeper *k, struct caller *c,
 	if (rc == 0)
 		rc = store_audit(t, c->actor, action, lo->id, result, NULL);
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	store_txn_abort(t);
 	json_decref(rec);
 	if (rc != 0)
@@ -207,8 +207,8 @@ void keeper_lockout_succeeded(struct keeper *k, struct lockout *lo)
 	 * (which would queue behind the signatures' group commits). */
 	if (rc == 0)
 		rc = store_get_json(t, table_db(lo->table), lo->id, &rec);
-	counted = rc == 0 && (num(rec, "failures") > 0 ||
-			      num(rec, "locked_until") > 0);
+	counted = rc == 0 && (member_int(rec, "failures") > 0 ||
+			      member_int(rec, "locked_until") > 0);
 	store_txn_abort(t);
 	t = NULL;
 	json_decref(rec);
@@ -223,7 +223,7 @@ void keeper_lockout_succeeded(struct keeper *k, struct lockout *lo)
 		json_object_del(rec, "locked_until");
 		rc = store_put_json(t, table_db(lo->table), lo->id, rec, 0);
 		if (rc == 0)
-			rc = commit(&t);
+			rc = commit_and_mail(&t);
 	}
 	store_txn_abort(t);
 	json_decref(rec);

@@ -1,11 +1,11 @@
 /*
- * The keeper's registration authority (keeper_ra.c) and its mail worker
- * (keeper_mail.c).
+ * The keeper's registration authority (keeper/ra.c) and its mail worker
+ * (keeper/mail.c).
  */
-#ifndef ESD_DAEMON_KEEPER_RA_H
-#define ESD_DAEMON_KEEPER_RA_H
+#ifndef ESD_KEEPER_RA_H
+#define ESD_KEEPER_RA_H
 
-#include "daemon/keeper_int.h"
+#include "keeper/internal.h"
 
 #define RA_CODE_LEN 11   /* "XXXXX-XXXXX" */
 
@@ -18,7 +18,7 @@ int h_ra(struct keeper *k, struct caller *c, struct ibuf *in,
 int keeper_ra_code(struct keeper *k, const char *subscriber, const char *nonce,
 		   char out[RA_CODE_LEN + 1]);
 
-/* External CA mode (keeper_ca.c), operations of MSG_RA: a PKCS#10
+/* External CA mode (keeper/ca.c), operations of MSG_RA: a PKCS#10
  * request for a token key, and the import of its certificate. */
 int op_key_csr(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_key_import(struct keeper *k, struct caller *c, json_t *a,

@@ -13,9 +13,9 @@
 #include <sodium.h>
 
 #include "common/log.h"
-#include "daemon/keeper_auth.h"
-#include "daemon/keeper_lockout.h"
-#include "daemon/keeper_ra_int.h"
+#include "keeper/auth.h"
+#include "keeper/lockout.h"
+#include "keeper/ra_internal.h"
 #include "ra/ra.h"
 
 static const char *const staff_roles[] = { "verifier", "admin", "officer",
@@ -34,25 +34,25 @@ static int check_seals(struct store_txn *t, const char *role, json_t *seals,
 	int rc = 0;
 
 	if (strcmp(role, "officer") != 0)
-		return seals == NULL ? 0 : fail(r, ESD_EINVAL, "only an officer's "
+		return seals == NULL ? 0 : reply_error(r, ESD_EINVAL, "only an officer's "
 						"account names 'seals'");
 	if (!json_is_array(seals) || json_array_size(seals) == 0 ||
 	    json_array_size(seals) > OFFICER_SEALS_MAX)
-		return fail(r, ESD_EINVAL, "an officer names 1..%d seal subscribers "
+		return reply_error(r, ESD_EINVAL, "an officer names 1..%d seal subscribers "
 			    "('seals', an array of ids)", OFFICER_SEALS_MAX);
 	json_array_foreach(seals, i, v) {
 		const char *id = json_string_value(v);
 
 		if (id == NULL || strlen(id) > 64)
-			return fail(r, ESD_EINVAL, "'seals' holds subscriber ids");
+			return reply_error(r, ESD_EINVAL, "'seals' holds subscriber ids");
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(json_string_value(json_array_get(seals, j)),
 				   id) == 0)
-				return fail(r, ESD_EINVAL, "seal %s is named twice",
+				return reply_error(r, ESD_EINVAL, "seal %s is named twice",
 					    id);
-		rc = load(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
-		if (rc == 0 && !kra_str_is(sub, "kind", "seal"))
-			rc = fail(r, ESD_EINVAL, "subscriber %s is not a seal", id);
+		rc = load_record(t, DB_SUBSCRIBERS, id, "subscriber", &sub, r);
+		if (rc == 0 && !member_str_is(sub, "kind", "seal"))
+			rc = reply_error(r, ESD_EINVAL, "subscriber %s is not a seal", id);
 		json_decref(sub);
 		sub = NULL;
 		if (rc != 0)
@@ -66,13 +66,13 @@ static int check_role(const char *role, struct reply *r)
 	for (size_t i = 0; role != NULL && staff_roles[i] != NULL; i++)
 		if (strcmp(role, staff_roles[i]) == 0)
 			return 0;
-	return fail(r, ESD_EINVAL, "'role' is verifier, admin or officer");
+	return reply_error(r, ESD_EINVAL, "'role' is verifier, admin or officer");
 }
 
 int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 		   struct reply *r)
 {
-	const char *name = str(a, "name"), *role = str(a, "role");
+	const char *name = member_str(a, "name"), *role = member_str(a, "role");
 	json_t *seals = json_object_get(a, "seals");
 	struct store_txn *t = NULL;
 	json_t *u = NULL, *vars = NULL;
@@ -81,7 +81,7 @@ int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 	int rc;
 
 	if (ra_check_text("name", name, 64, r->msg, sizeof(r->msg)) != 0 ||
-	    ra_check_email(str(a, "email"), r->msg, sizeof(r->msg)) != 0)
+	    ra_check_email(member_str(a, "email"), r->msg, sizeof(r->msg)) != 0)
 		return ESD_EINVAL;
 	if ((rc = check_role(role, r)) != 0)
 		return rc;
@@ -89,8 +89,8 @@ int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 		return rc;
 	esd_hex(nb, sizeof(nb), nonce);
 	u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:s}", "name", name,
-		      "email", str(a, "email"), "role", role, "lang",
-		      str(a, "lang") ?: "id", "initial", nonce, "must_change", 1,
+		      "email", member_str(a, "email"), "role", role, "lang",
+		      member_str(a, "lang") ?: "id", "initial", nonce, "must_change", 1,
 		      "created", (json_int_t)esd_now(), "created_by", c->actor);
 	if (u != NULL && seals != NULL &&
 	    keeper_json_set(u, "seals", json_incref(seals)) != 0) {
@@ -105,21 +105,21 @@ int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 	if (rc == 0) {
 		rc = store_put_json(t, DB_USERS, name, u, 1);
 		if (rc == ESD_EEXIST)
-			fail(r, rc, "a user named '%s' exists", name);
+			reply_error(r, rc, "a user named '%s' exists", name);
 	}
 	/* The initial password is derived from the nonce, like an
 	 * activation code: the email carries it, the store does not. */
 	if (rc == 0)
-		rc = kra_outbox_add(t, str(a, "email"), "account", str(a, "lang"),
+		rc = kra_outbox_add(t, member_str(a, "email"), "account", member_str(a, "lang"),
 				    vars, who, nonce);
 	if (rc == 0)
-		rc = audit(t, c, "user.create", name,
+		rc = audit_record(t, c, "user.create", name,
 			   json_pack("{s:s, s:O*}", "role", role, "seals", seals));
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc == 0) {
 		r->json = json_pack("{s:s, s:s, s:s, s:O*}", "name", name, "role",
-				    role, "sent_to", str(a, "email"), "seals", seals);
+				    role, "sent_to", member_str(a, "email"), "seals", seals);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 	store_txn_abort(t);
@@ -137,11 +137,11 @@ static int password_ok(struct keeper *k, json_t *u, const char *pw)
 	if (pw == NULL)
 		return 0;
 	if (json_is_true(json_object_get(u, "must_change"))) {
-		snprintf(who, sizeof(who), "user:%s", str(u, "name"));
-		return keeper_code_matches(k, who, str(u, "initial"), pw);
+		snprintf(who, sizeof(who), "user:%s", member_str(u, "name"));
+		return keeper_code_matches(k, who, member_str(u, "initial"), pw);
 	}
-	return str(u, "password") != NULL &&
-	       crypto_pwhash_str_verify(str(u, "password"), pw, strlen(pw)) == 0;
+	return member_str(u, "password") != NULL &&
+	       crypto_pwhash_str_verify(member_str(u, "password"), pw, strlen(pw)) == 0;
 }
 
 static int new_session(struct keeper *k, struct caller *c, struct store_txn *t,
@@ -160,17 +160,17 @@ static int new_session(struct keeper *k, struct caller *c, struct store_txn *t,
 		return rc;
 	/* An officer's session carries the seals the account names. */
 	s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:O*}", "user",
-		      str(u, "name"), "role", str(u, "role"), "hash", hex,
+		      member_str(u, "name"), "role", member_str(u, "role"), "hash", hex,
 		      "created", (json_int_t)esd_now(), "seen",
 		      (json_int_t)esd_now(), "expires",
 		      (json_int_t)(esd_now() + (int64_t)max), "idle",
 		      (json_int_t)idle, "seals", json_object_get(u, "seals"));
 	rc = s ? store_put_json(t, DB_SESSIONS, hex, s, 1) : ESD_ENOMEM;
 	if (rc == 0)
-		rc = store_audit(t, c->actor, "login", str(u, "name"), 0, NULL);
+		rc = store_audit(t, c->actor, "login", member_str(u, "name"), 0, NULL);
 	if (rc == 0) {
 		r->json = json_pack("{s:s, s:s, s:s, s:I, s:I, s:O*}", "user",
-				    str(u, "name"), "role", str(u, "role"),
+				    member_str(u, "name"), "role", member_str(u, "role"),
 				    "token", token, "expires",
 				    (json_int_t)(esd_now() + (int64_t)max),
 				    "idle_seconds", (json_int_t)idle, "seals",
@@ -192,12 +192,12 @@ static int enrol(struct keeper *k, struct store_txn *t, json_t *u,
 	int rc = esd_random(secret, sizeof(secret));
 
 	if (rc == 0)
-		rc = keeper_secret_seal(k, str(u, "name"), secret, sizeof(secret),
+		rc = keeper_secret_seal(k, member_str(u, "name"), secret, sizeof(secret),
 					&enc);
 	ra_base32(secret, sizeof(secret), b32);
 	snprintf(uri, sizeof(uri), "otpauth://totp/esignd:%s?secret=%s"
 		 "&issuer=esignd&algorithm=SHA1&digits=6&period=%d",
-		 str(u, "name"), b32, RA_TOTP_PERIOD);
+		 member_str(u, "name"), b32, RA_TOTP_PERIOD);
 	if (rc == 0)
 		rc = ra_qr_png(uri, 4, &png, &plen);
 	if (rc == 0 && (png64 = esd_b64_encode(png, plen)) == NULL)
@@ -207,11 +207,11 @@ static int enrol(struct keeper *k, struct store_txn *t, json_t *u,
 							  enc, "last_step", 0,
 							  "confirmed", 0));
 	if (rc == 0) {
-		rc = store_put_json(t, DB_USERS, str(u, "name"), u, 0);
+		rc = store_put_json(t, DB_USERS, member_str(u, "name"), u, 0);
 	}
 	if (rc == 0) {
 		r->json = json_pack("{s:s, s:b, s:{s:s, s:s, s:s}}", "user",
-				    str(u, "name"), "enrol_required", 1, "totp",
+				    member_str(u, "name"), "enrol_required", 1, "totp",
 				    "secret", b32, "uri", uri, "qr_png", png64);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
@@ -232,7 +232,7 @@ static int enrol(struct keeper *k, struct store_txn *t, json_t *u,
  */
 int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 {
-	const char *name = str(a, "name");
+	const char *name = member_str(a, "name");
 	struct store_txn *t = NULL;
 	json_t *u = NULL, *totp;
 	char hash[crypto_pwhash_STRBYTES];
@@ -243,33 +243,33 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 	int rc;
 
 	/* The password and TOTP checks and their count are one step of the
-	 * account's lockout (keeper_lockout.h). A locked account answers as
+	 * account's lockout (keeper/lockout.h). A locked account answers as
 	 * an unknown name or a wrong password do, right password or not: a
 	 * distinct "locked" would tell which names exist (docs/security.md).
 	 * The lock shows in the audit log and to the admin. */
 	rc = keeper_lockout_enter(k, &lo, LOCKOUT_USER, name, 0, r);
 	if (rc == ESD_ELOCKED)
-		rc = fail(r, ESD_EAUTH, "wrong user name or password");
+		rc = reply_error(r, ESD_EAUTH, "wrong user name or password");
 	if (rc != 0)
 		return rc;
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0 && store_get_json(t, DB_USERS, name, &u) != 0)
-		rc = fail(r, ESD_EAUTH, "wrong user name or password");
-	if (rc == 0 && !password_ok(k, u, str(a, "password"))) {
+		rc = reply_error(r, ESD_EAUTH, "wrong user name or password");
+	if (rc == 0 && !password_ok(k, u, member_str(a, "password"))) {
 		store_txn_abort(t);
 		t = NULL;
 		keeper_lockout_failed(k, c, &lo, "login", ESD_EAUTH);
-		rc = fail(r, ESD_EAUTH, "wrong user name or password");
+		rc = reply_error(r, ESD_EAUTH, "wrong user name or password");
 	}
 	if (rc != 0)
 		goto out;
 	if (json_is_true(json_object_get(u, "must_change"))) {
-		if (str(a, "new_password") == NULL) {
-			rc = fail(r, ESD_EPERM, "the initial password must be "
+		if (member_str(a, "new_password") == NULL) {
+			rc = reply_error(r, ESD_EPERM, "the initial password must be "
 				  "changed: give 'new_password'");
 			goto out;
 		}
-		if ((rc = keeper_passphrase_hash(k, str(a, "new_password"), hash,
+		if ((rc = keeper_passphrase_hash(k, member_str(a, "new_password"), hash,
 						 r)) != 0)
 			goto out;
 		rc = keeper_json_set(u, "password", json_string(hash));
@@ -286,19 +286,19 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 		rc = enrol(k, t, u, r);
 		goto done;
 	}
-	if (keeper_secret_open(k, name, str(totp, "secret"), secret,
+	if (keeper_secret_open(k, name, member_str(totp, "secret"), secret,
 			       sizeof(secret), &n) != 0) {
-		rc = fail(r, ESD_EINTERNAL, "the enrolment cannot be read");
+		rc = reply_error(r, ESD_EINTERNAL, "the enrolment cannot be read");
 		goto out;
 	}
-	rc = ra_totp_check(secret, n, esd_now(), str(a, "totp"),
-			   num(totp, "last_step"), &step) ? 0 : ESD_EAUTH;
+	rc = ra_totp_check(secret, n, esd_now(), member_str(a, "totp"),
+			   member_int(totp, "last_step"), &step) ? 0 : ESD_EAUTH;
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (rc != 0) {
 		store_txn_abort(t);
 		t = NULL;
 		keeper_lockout_failed(k, c, &lo, "login", ESD_EAUTH);
-		rc = fail(r, ESD_EAUTH, "a current authenticator code ('totp') "
+		rc = reply_error(r, ESD_EAUTH, "a current authenticator code ('totp') "
 			  "is required");
 		goto out;
 	}
@@ -310,7 +310,7 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 		rc = new_session(k, c, t, u, r);
 done:
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	if (rc != 0) {
 		json_decref(r->json);
 		r->json = NULL;
@@ -330,7 +330,7 @@ int op_logout(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 
 	(void)a;
 	if (strncmp(c->actor, "user:", 5) != 0 || c->cred.kind != CRED_BEARER)
-		return fail(r, ESD_EINVAL, "logout ends a login session; this "
+		return reply_error(r, ESD_EINVAL, "logout ends a login session; this "
 			    "credential is not one");
 	esd_hex(c->cred.token_hash, 32, hex);
 	rc = store_txn_begin(k->store, 1, &t);
@@ -339,7 +339,7 @@ int op_logout(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 	if (rc == 0)
 		rc = store_audit(t, c->actor, "logout", c->actor + 5, 0, NULL);
 	if (rc == 0)
-		rc = commit(&t);
+		rc = commit_and_mail(&t);
 	store_txn_abort(t);
 	if (rc == 0) {
 		r->json = json_pack("{s:b}", "logged_out", 1);
@@ -359,17 +359,17 @@ int keeper_session_auth(struct keeper *k, struct store_txn *t, const char *hex,
 		return ESD_EAUTH;
 	if (rc != 0)
 		return rc;
-	if (CRYPTO_memcmp(str(s, "hash") ?: "", hex, 64) != 0 ||
-	    num(s, "expires") <= now || num(s, "seen") + num(s, "idle") <= now) {
+	if (CRYPTO_memcmp(member_str(s, "hash") ?: "", hex, 64) != 0 ||
+	    member_int(s, "expires") <= now || member_int(s, "seen") + member_int(s, "idle") <= now) {
 		json_decref(s);
 		return ESD_EAUTH;
 	}
-	snprintf(c->actor, sizeof(c->actor), "user:%s", str(s, "user"));
-	snprintf(c->role, sizeof(c->role), "%s", str(s, "role"));
-	c->admin = strcmp(c->role, "admin") == 0;
+	snprintf(c->actor, sizeof(c->actor), "user:%s", member_str(s, "user"));
+	c->role = pol_role_parse(member_str(s, "role"), 0);
+	c->admin = c->role == POL_ROLE_ADMIN;
 	c->seals = json_incref(json_object_get(s, "seals"));
 	/* Activity moves the idle deadline; a write at most each minute. */
-	if (num(s, "seen") + 60 <= now) {
+	if (member_int(s, "seen") + 60 <= now) {
 		struct store_txn *w = NULL;
 
 		if (keeper_json_set(s, "seen", json_integer(now)) == 0 &&
