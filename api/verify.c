@@ -173,8 +173,8 @@ static json_t *jmods(const struct pdf_rev_diff *rd, int docmdp)
 {
 	json_t *ch = json_array(), *objs = json_array(), *pages = json_array();
 	static const unsigned bits[] = { PDF_CHANGE_LTV, PDF_CHANGE_SIGNATURE,
-					 PDF_CHANGE_FORM, PDF_CHANGE_ANNOT,
-					 PDF_CHANGE_OTHER };
+					 PDF_CHANGE_FORM, PDF_CHANGE_NEW_FIELD,
+					 PDF_CHANGE_ANNOT, PDF_CHANGE_OTHER };
 	const char *summary;
 
 	if (ch == NULL || objs == NULL || pages == NULL)
@@ -212,6 +212,10 @@ static json_t *jmods(const struct pdf_rev_diff *rd, int docmdp)
 			  "update" :
 			  "the document was modified after signing: the "
 			  "content shown is not the content signed";
+	else if (rd->changes & PDF_CHANGE_NEW_FIELD)
+		summary = "form fields were added after signing; the signed "
+			  "content is unchanged but what they show on top of it "
+			  "is not signed";
 	else if (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT))
 		summary = (rd->changes & PDF_CHANGE_ANNOT) ?
 			  "annotations were added or changed after signing; "
@@ -357,7 +361,8 @@ static void mods_outcome(const struct pdf_rev_diff *rd, int docmdp,
 			    "changed after this certification signature in "
 			    "a way its permissions (DocMDP P) forbid");
 	else if (docmdp == 0 &&
-		 (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT)))
+		 (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT |
+				 PDF_CHANGE_NEW_FIELD)))
 		set_outcome(o, IND_INDETERMINATE, "SIG_CONSTRAINTS_FAILURE",
 			    "changed_after_signing", "annotations or form "
 			    "field values were added after signing; they are "
@@ -651,7 +656,7 @@ static json_t *one(const struct pdf_sig_info *s,
 	/* a warning for what is not signed, unless a certification's
 	 * permissions allow it */
 	if (((rd->changes & (PDF_CHANGE_OTHER | PDF_CHANGE_FORM |
-			     PDF_CHANGE_ANNOT)) &&
+			     PDF_CHANGE_ANNOT | PDF_CHANGE_NEW_FIELD)) &&
 	     (rd->changes & ~docmdp_allows(s->docmdp_p))) || rd->unfollowed) {
 		mods = jmods(rd, s->docmdp_p);
 		if (mods == NULL ||

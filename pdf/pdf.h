@@ -127,11 +127,15 @@ int pdf_doc_signatures(struct pdf_doc *d, const struct pdf_sig_info **out,
 /* Categories of change after a signed revision (a bit set). */
 enum pdf_change {
 	PDF_CHANGE_LTV = 1,    /* /DSS, /Extensions, document timestamps */
-	PDF_CHANGE_FORM = 2,   /* field values and appearances, new fields */
+	PDF_CHANGE_FORM = 2,   /* field values and appearances, new empty
+				* signature fields */
 	PDF_CHANGE_ANNOT = 4,  /* annotations that are not fields */
 	PDF_CHANGE_OTHER = 8,  /* anything else: content, resources, pages,
 				* catalog, metadata, a signed field */
 	PDF_CHANGE_SIGNATURE = 16, /* new signed signature fields */
+	PDF_CHANGE_NEW_FIELD = 32, /* fields or widgets added that are not
+				    * signature fields: more than filling in
+				    * (ISO 32000-1 §12.8.2.2, DocMDP P=2) */
 };
 /* Stable snake_case name of one PDF_CHANGE_* bit; never NULL. */
 const char *pdf_change_name(unsigned bit);

@@ -113,6 +113,24 @@ def set_annots(pagebody, extra_refs):
     return pagebody[:i] + b'/Annots [' + add + b'] ' + pagebody[i:]
 
 
+def add_text_field(data, text=b'PAID'):
+    """An update adding a new text field on page 1 whose appearance
+    draws text over the page (a form in the catalog's direct /AcroForm)."""
+    rootn, p1 = root(data), page1(data)
+    nf = trailer_key(data, b'Size')
+    nap = nf + 1
+    cat = re.sub(rb'/Fields\s*\[', b'/Fields [%d 0 R ' % nf, body(data, rootn))
+    return update(data, {
+        rootn: cat,
+        p1: set_annots(body(data, p1), [nf]),
+        nf: b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (note) /V (%s) '
+            b'/Rect [72 700 400 740] /P %d 0 R /AP << /N %d 0 R >> >>' % (
+                text, p1, nap),
+        nap: stream(b'BT /Helv 24 Tf 2 8 Td (%s) Tj ET' % text,
+                    b'/Type /XObject /Subtype /Form /BBox [0 0 328 40] '),
+    })
+
+
 def sig_dict_num(data):
     """Number of the (first) signature dictionary: the object holding
     /ByteRange."""
@@ -373,6 +391,9 @@ def build(sealdir, outdir):
                     b'/Type /XObject /Subtype /Form /BBox [0 0 228 30] ')}),
         'indeterminate', 'indeterminate/changed_after_signing',
         'replace: a form field value and appearance changed (form filling)')
+    emit('new-field-overlay', add_text_field(fm), 'indeterminate',
+         'indeterminate/changed_after_signing',
+         'a new text field drawn over the page (not form filling)')
     fres = re.search(rb'/Font\s*<<\s*/(\w+)\s+(\d+)\s+0\s+R', fm)
     if fres is not None:
         fn = int(fres.group(2))
@@ -407,6 +428,8 @@ def build(sealdir, outdir):
                  cp1: set_annots(body(cd, cp1), [an])}),
              'valid' if p == 3 else 'invalid', ok if p == 3 else bad,
              'certification P=%d, then a comment added' % p)
+        emit('cert-p%d-new-field' % p, add_text_field(cd), 'invalid', bad,
+             'certification P=%d, then a new text field drawn over the page' % p)
         cc = ref(body(cd, cp1), b'Contents')
         emit('cert-p%d-content' % p, update(cd, {cc: stream(FORGED)}),
              'invalid', mod, 'certification P=%d, then page content replaced' % p)
