@@ -614,7 +614,9 @@ static json_t *one(const struct pdf_sig_info *s,
 		}
 	}
 	if (ran && intact) {
-		if (!after_poe)
+		/* the path itself (a revoked status excused by the
+		 * timestamp only) */
+		if (!(after_poe && v->chain.status == PKI_CHAIN_REVOKED))
 			chain_outcome(&v->chain, &oc);
 		/* A revoked signer is not a valid signature unless a
 		 * timestamp proves it signed before the revocation (ETSI
