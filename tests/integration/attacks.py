@@ -10,10 +10,10 @@ wrapping, universal signature forgery) and "Shadow Attacks" (Mainka et al.
       (BASE with a shadow content stream and a shadow document that nothing
       references): the test seals them, as a victim would.
   attacks.py build SEALDIR OUTDIR
-      SEALDIR holds bb.pdf (B-B seal of BASE), vis.pdf (a visible one),
-      lta.pdf (B-LTA seal),
+      SEALDIR holds bb.pdf (B-B seal of BASE), lta.pdf (B-LTA seal),
       form.pdf and shadow.pdf (B-B seals of the prepared files) and,
-      optionally, untrusted.pdf and cert1.pdf, cert2.pdf, cert3.pdf
+      optionally, untrusted.pdf, vis.pdf (a visible B-B seal) and
+      cert1.pdf, cert2.pdf, cert3.pdf
       (certification seals, DocMDP P=1/2/3, of the prepared form.pdf);
       writes the attack files into OUTDIR and
       OUTDIR/expected.tsv: file, document verdict, per-signature
@@ -340,13 +340,14 @@ def build(sealdir, outdir):
          'invalid/digest_mismatch', '/M with month 13')
     # the signature's widget re-declared at another place: the answer keeps
     # the signed revision's /Rect and page (t_attacks.sh checks them)
-    vis = open(os.path.join(sealdir, 'vis.pdf'), 'rb').read()
-    wf = [int(m.group(1)) for m in re.finditer(rb'(?<![0-9])(\d+) 0 obj', vis)
-          if re.search(rb'/FT\s*/Sig', body(vis, int(m.group(1))))][0]
-    emit('widget-rect-redeclared', update(vis, {
-        wf: re.sub(rb'/Rect\s*\[[^\]]*\]', b'/Rect [100 500 400 600]',
-                   body(vis, wf))}), 'invalid', mod,
-         "the signature widget's /Rect re-declared")
+    if os.path.exists(os.path.join(sealdir, 'vis.pdf')):
+        vis = open(os.path.join(sealdir, 'vis.pdf'), 'rb').read()
+        wf = [int(m.group(1)) for m in re.finditer(rb'(?<![0-9])(\d+) 0 obj', vis)
+              if re.search(rb'/FT\s*/Sig', body(vis, int(m.group(1))))][0]
+        emit('widget-rect-redeclared', update(vis, {
+            wf: re.sub(rb'/Rect\s*\[[^\]]*\]', b'/Rect [100 500 400 600]',
+                       body(vis, wf))}), 'invalid', mod,
+             "the signature widget's /Rect re-declared")
     # a /Sig field whose dictionary does not parse: listed, not dropped
     emit('sigdict-redeclared-unparsable',
          update(bb, {sig: b'<< /Type /Sig /ByteRange [0 ( '}), 'invalid', mod,
