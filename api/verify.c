@@ -17,6 +17,7 @@
 #include "api/keeper_client.h"
 #include "api/multipart.h"
 #include "api/verify.h"
+#include "api/verify_int.h"
 #include "common/err.h"
 #include "common/util.h"
 #include "pdf/pdf.h"
@@ -138,35 +139,6 @@ static void byte_range_segs(const struct pdf_sig_info *s, const uint8_t *buf,
 				   (size_t)s->byte_range[3], mapped };
 }
 
-/* ETSI EN 319 102-1 §5.1.3 main and sub-indications. */
-enum ind { IND_PASSED = 0, IND_INDETERMINATE = 1, IND_FAILED = 2 };
-
-static const char *ind_name(int v)
-{
-	return v == IND_PASSED ? "TOTAL_PASSED" :
-	       v == IND_INDETERMINATE ? "INDETERMINATE" : "TOTAL_FAILED";
-}
-
-static const char *verdict_name(int v)
-{
-	return v == 0 ? "valid" : v == 1 ? "indeterminate" : "invalid";
-}
-
-/* The changes a certification signature with DocMDP P permits (ISO
- * 32000-1 §12.8.2.2 Table 254); validation data and document timestamps
- * are permitted at every level (ISO 32000-2 §12.8.2.2.2, PAdES). 0 for an
- * approval signature. */
-static unsigned docmdp_allows(int p)
-{
-	switch (p) {
-	case 1: return PDF_CHANGE_LTV;
-	case 2: return PDF_CHANGE_LTV | PDF_CHANGE_FORM | PDF_CHANGE_SIGNATURE;
-	case 3: return PDF_CHANGE_LTV | PDF_CHANGE_FORM | PDF_CHANGE_SIGNATURE |
-		       PDF_CHANGE_ANNOT;
-	default: return 0;
-	}
-}
-
 /* What happened after the signed revision, as the answer shows it;
  * docmdp: the signature's DocMDP P (0: approval). */
 static json_t *jmods(const struct pdf_rev_diff *rd, int docmdp)
@@ -193,7 +165,7 @@ static json_t *jmods(const struct pdf_rev_diff *rd, int docmdp)
 			goto fail;
 	if (rd->later == 0)
 		summary = "nothing was added after this signature";
-	else if (docmdp != 0 && (rd->changes & ~docmdp_allows(docmdp)) &&
+	else if (docmdp != 0 && (rd->changes & ~verify_docmdp_allows(docmdp)) &&
 		 !(rd->changes & PDF_CHANGE_OTHER))
 		summary = "the document was changed after this certification "
 			  "signature in a way its permissions (DocMDP) forbid";
@@ -243,132 +215,6 @@ fail:
 	return NULL;
 }
 
-/* The structural checks every signature passes before its CMS counts
- * (ISO 32000-1 §12.8.1, ISO 32000-2 §12.8.2.2); the stable reason of the
- * first that fails, NULL if none. */
-static const char *structure_problem(const struct pdf_sig_info *s,
-				     const struct pdf_rev_diff *rd,
-				     const char **text)
-{
-	if (s->dict_broken) {
-		*text = "the signature field's /V is not a signature "
-			"dictionary that can be read";
-		return "signature_dictionary_unparsable";
-	}
-	if (s->byte_range_malformed) {
-		*text = "/ByteRange is not four non-negative integers";
-		return "byte_range_malformed";
-	}
-	if (!s->byte_range_ok) {
-		*text = "the /ByteRange does not start at 0, overlaps, leaves "
-			"the file, or its gap is not one hex string";
-		return "byte_range_invalid";
-	}
-	if (!rd->complete) {
-		*text = "the signed bytes do not end a complete revision "
-			"(%%EOF after a cross-reference section) that opens "
-			"on its own";
-		return "signed_range_not_a_revision";
-	}
-	if (!rd->sig_found) {
-		*text = "the signature dictionary is not part of the revision "
-			"it signs";
-		return "signature_not_in_signed_revision";
-	}
-	if (!rd->gap_is_contents) {
-		*text = "the /ByteRange gap is not exactly this dictionary's "
-			"/Contents string";
-		return "byte_range_gap_not_contents";
-	}
-	if (s->padding_not_zero) {
-		*text = "/Contents holds non-zero bytes after the signature "
-			"(room for hidden data)";
-		return "contents_padding_not_zero";
-	}
-	return NULL;
-}
-
-/* The outcome of one signature: verdict (0 valid, 1 indeterminate,
- * 2 invalid, the same as the ETSI main indication), sub-indication and a
- * stable reason with its sentence. */
-struct outcome {
-	int ind;
-	const char *sub;
-	const char *reason;
-	const char *text;
-};
-
-static void set_outcome(struct outcome *o, int ind, const char *sub,
-			const char *reason, const char *text)
-{
-	if (o->reason != NULL && o->ind >= ind)
-		return; /* the first, worst finding stands */
-	*o = (struct outcome){ ind, sub, reason, text };
-}
-
-/* What the chain says, for an intact signature or timestamp. */
-static void chain_outcome(const struct pki_chain_result *c,
-			  struct outcome *o)
-{
-	switch (c->status) {
-	case PKI_CHAIN_TRUSTED:
-		break;
-	case PKI_CHAIN_UNTRUSTED:
-		set_outcome(o, IND_INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND",
-			    "untrusted_signer", "the signer's certificate "
-			    "does not lead to a trust anchor of this "
-			    "appliance");
-		break;
-	case PKI_CHAIN_EXPIRED:
-		set_outcome(o, IND_INDETERMINATE, "OUT_OF_BOUNDS_NO_POE",
-			    "certificate_expired", "a certificate of the path "
-			    "is outside its validity period and nothing proves "
-			    "the signature existed while it was valid");
-		break;
-	case PKI_CHAIN_REVOKED:
-		set_outcome(o, IND_INDETERMINATE, "REVOKED_NO_POE",
-			    "signer_revoked", "a certificate of the path is "
-			    "revoked");
-		break;
-	case PKI_CHAIN_NOT_CHECKED:
-		set_outcome(o, IND_INDETERMINATE,
-			    "NO_SIGNING_CERTIFICATE_FOUND",
-			    "no_signer_certificate", "the CMS does not carry "
-			    "the signer's certificate");
-		break;
-	default:
-		set_outcome(o, IND_INDETERMINATE,
-			    "CERTIFICATE_CHAIN_GENERAL_FAILURE",
-			    "chain_invalid", "the signer's certificate path "
-			    "does not validate");
-		break;
-	}
-}
-
-/* What changed after the signed revision; docmdp: the signature's
- * DocMDP P, 0 for an approval signature. */
-static void mods_outcome(const struct pdf_rev_diff *rd, int docmdp,
-			 struct outcome *o)
-{
-	if (rd->changes & PDF_CHANGE_OTHER)
-		set_outcome(o, IND_FAILED, "HASH_FAILURE",
-			    "modified_after_signing", "the document was "
-			    "modified after signing: what it shows now is "
-			    "not what was signed");
-	else if (docmdp != 0 && (rd->changes & ~docmdp_allows(docmdp)))
-		set_outcome(o, IND_FAILED, "HASH_FAILURE",
-			    "changes_not_permitted", "the document was "
-			    "changed after this certification signature in "
-			    "a way its permissions (DocMDP P) forbid");
-	else if (docmdp == 0 &&
-		 (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT |
-				 PDF_CHANGE_NEW_FIELD)))
-		set_outcome(o, IND_INDETERMINATE, "SIG_CONSTRAINTS_FAILURE",
-			    "changed_after_signing", "annotations or form "
-			    "field values were added after signing; they are "
-			    "not signed");
-}
-
 /* A certification signature's permissions, null for an approval. */
 static json_t *jcertification(const struct pdf_sig_info *s)
 {
@@ -390,45 +236,6 @@ static json_t *jrect(const struct pdf_sig_info *s)
 		return json_null();
 	return json_pack("[f,f,f,f]", s->rect[0], s->rect[1], s->rect[2],
 			 s->rect[3]);
-}
-
-/* The time a valid signature timestamp whose TSA is trusted and not
- * revoked proves the signature existed at (ETSI EN 319 102-1 §5.6.2.1
- * proof of existence), 0 if none. */
-static time_t signature_poe(const struct pki_verify_result *v)
-{
-	const struct pki_tst_result *t = &v->tst;
-
-	return t->present && t->parsed && t->imprint_ok && t->signature_ok &&
-	       t->chain.status == PKI_CHAIN_TRUSTED &&
-	       t->chain.revocation != PKI_REV_REVOKED ? t->gen_time : 0;
-}
-
-/* The signer's revocation from every source into v->chain: the path
- * check, the document's /DSS (CRLs and OCSP), its issuer's current CRL
- * when that is this appliance; revoked wins, the earliest time stands.
- * *after_poe: revoked, but only after the signature timestamp. */
-static void revocation_judge(struct pki_verify_result *v, int *after_poe)
-{
-	struct pki_chain_result *c = &v->chain;
-	time_t poe = signature_poe(v);
-
-	if (v->dss_revocation == PKI_REV_REVOKED ||
-	    c->revocation == PKI_REV_UNKNOWN) {
-		c->revocation = v->dss_revocation;
-		c->revoked_at = v->dss_revoked_at;
-	}
-	if (v->issuer_revocation == PKI_REV_REVOKED) {
-		if (c->revocation != PKI_REV_REVOKED || c->revoked_at == 0 ||
-		    (v->issuer_revoked_at != 0 &&
-		     v->issuer_revoked_at < c->revoked_at))
-			c->revoked_at = v->issuer_revoked_at;
-		c->revocation = PKI_REV_REVOKED;
-	} else if (c->revocation == PKI_REV_UNKNOWN) {
-		c->revocation = v->issuer_revocation;
-	}
-	*after_poe = c->revocation == PKI_REV_REVOKED && poe != 0 &&
-		     c->revoked_at != 0 && poe < c->revoked_at;
 }
 
 /* Sets key to v in j; v is taken whatever happens (also when j is NULL).
@@ -486,8 +293,8 @@ static json_t *signature_json(const struct pdf_sig_info *s, int doc_ts,
 		bad |= put(j, "timestamp", tst);
 	bad |= put(j, "certification", jcertification(s));
 	bad |= put(j, "pades_level", json_string(level));
-	bad |= put(j, "verdict", json_string(verdict_name(oc->ind)));
-	bad |= put(j, "indication", json_string(ind_name(oc->ind)));
+	bad |= put(j, "verdict", json_string(verify_verdict_name(oc->ind)));
+	bad |= put(j, "indication", json_string(verify_ind_name(oc->ind)));
 	bad |= put(j, "sub_indication", jstr(oc->sub));
 	bad |= put(j, "failure", jstr(oc->reason));
 	bad |= put(j, "modifications", mods ? mods : json_null());
@@ -520,13 +327,13 @@ static json_t *one(const struct pdf_sig_info *s,
 	memset(&t, 0, sizeof(t));
 	if (v == NULL || warnings == NULL)
 		goto fail;
-	reason = structure_problem(s, rd, &problem);
+	reason = verify_structure_problem(s, rd, &problem);
 	if (reason == NULL && !range_in_file(s, len)) {
 		reason = "byte_range_invalid";
 		problem = "the /ByteRange lies outside the file";
 	}
 	if (reason != NULL) {
-		set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE", reason,
+		verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE", reason,
 			    problem);
 	} else if (!doc_ts && !is_sub(s, "ETSI.CAdES.detached") &&
 		   !is_sub(s, "adbe.pkcs7.detached")) {
@@ -535,11 +342,11 @@ static json_t *one(const struct pdf_sig_info *s,
 			 s->sub_filter ? s->sub_filter : "(none)");
 		if (add_warning(warnings, msg) != 0)
 			goto fail;
-		set_outcome(&oc, IND_INDETERMINATE, "FORMAT_FAILURE",
+		verify_set_outcome(&oc, IND_INDETERMINATE, "FORMAT_FAILURE",
 			    "sub_filter_unsupported", "this sub-filter is not "
 			    "verified by this version");
 	} else if (s->contents == NULL || s->contents_len == 0) {
-		set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+		verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
 			    "contents_missing", "the signature has no "
 			    "/Contents");
 	} else if (doc_ts) {
@@ -549,15 +356,15 @@ static json_t *one(const struct pdf_sig_info *s,
 		ran_ts = 1;
 		intact = t.parsed && t.imprint_ok && t.signature_ok;
 		if (!t.parsed)
-			set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
 				    "cms_unparsable", "the /Contents is not a "
 				    "TimeStampToken");
 		else if (!t.imprint_ok)
-			set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
 				    "digest_mismatch", "the token's imprint is "
 				    "not the hash of the byte range");
 		else if (!t.signature_ok)
-			set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
 				    "signature_mismatch", "the token's "
 				    "signature does not verify");
 	} else {
@@ -569,25 +376,25 @@ static json_t *one(const struct pdf_sig_info *s,
 		ran = 1;
 		intact = v->parsed && v->digest_ok && v->signature_ok;
 		if (!v->parsed)
-			set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
 				    "cms_unparsable", v->problem[0] ? v->problem :
 				    "the /Contents is not a CMS SignedData");
 		else if (!v->digest_ok)
-			set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
 				    "digest_mismatch", v->problem[0] ? v->problem :
 				    "the signed digest is not the hash of the "
 				    "byte range");
 		else if (!v->signature_ok)
-			set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
 				    "signature_mismatch", v->problem[0] ?
 				    v->problem : "the signature value does not "
 				    "verify with the signer's key");
 	}
 	if (intact)
-		mods_outcome(rd, s->docmdp_p, &oc);
+		verify_mods_outcome(rd, s->docmdp_p, &oc);
 	if (ran) {
 		level = pades_level(s, v);
-		revocation_judge(v, &after_poe);
+		verify_revocation_judge(v, &after_poe);
 		if (v->chain.revocation == PKI_REV_REVOKED) {
 			char when[32] = "an unknown time", poe[32];
 
@@ -617,38 +424,38 @@ static json_t *one(const struct pdf_sig_info *s,
 		/* the path itself (a revoked status excused by the
 		 * timestamp only) */
 		if (!(after_poe && v->chain.status == PKI_CHAIN_REVOKED))
-			chain_outcome(&v->chain, &oc);
+			verify_chain_outcome(&v->chain, &oc);
 		/* A revoked signer is not a valid signature unless a
 		 * timestamp proves it signed before the revocation (ETSI
 		 * EN 319 102-1 past signature validation); a proof from
 		 * after it is a failure. */
 		if (v->chain.revocation == PKI_REV_REVOKED && !after_poe) {
-			if (signature_poe(v) != 0 && v->chain.revoked_at != 0)
-				set_outcome(&oc, IND_FAILED, "REVOKED",
+			if (verify_signature_poe(v) != 0 && v->chain.revoked_at != 0)
+				verify_set_outcome(&oc, IND_FAILED, "REVOKED",
 					    "signer_revoked", "the signer's "
 					    "certificate was revoked before "
 					    "the signature timestamp");
 			else
-				set_outcome(&oc, IND_INDETERMINATE,
+				verify_set_outcome(&oc, IND_INDETERMINATE,
 					    "REVOKED_NO_POE", "signer_revoked",
 					    "the signer's certificate is "
 					    "revoked and nothing proves the "
 					    "signature existed before");
 		}
 		if (v->ess_version != 0 && !v->ess_match)
-			set_outcome(&oc, IND_INDETERMINATE,
+			verify_set_outcome(&oc, IND_INDETERMINATE,
 				    "SIG_CONSTRAINTS_FAILURE", "ess_mismatch",
 				    "the ESS signing-certificate attribute "
 				    "does not match the signer certificate");
 		if (v->signer_count != 1)
-			set_outcome(&oc, IND_INDETERMINATE,
+			verify_set_outcome(&oc, IND_INDETERMINATE,
 				    "SIG_CONSTRAINTS_FAILURE", "several_signers",
 				    "the CMS has more than one SignerInfo");
 	}
 	if (ran_ts && intact) {
-		chain_outcome(&t.chain, &oc);
+		verify_chain_outcome(&t.chain, &oc);
 		if (t.chain.revocation == PKI_REV_REVOKED)
-			set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
+			verify_set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
 				    "tsa_revoked", "the TSA's certificate is "
 				    "revoked in validation data the document "
 				    "carries");
@@ -659,7 +466,7 @@ static json_t *one(const struct pdf_sig_info *s,
 	 * permissions allow it */
 	if (((rd->changes & (PDF_CHANGE_OTHER | PDF_CHANGE_FORM |
 			     PDF_CHANGE_ANNOT | PDF_CHANGE_NEW_FIELD)) &&
-	     (rd->changes & ~docmdp_allows(s->docmdp_p))) || rd->unfollowed) {
+	     (rd->changes & ~verify_docmdp_allows(s->docmdp_p))) || rd->unfollowed) {
 		mods = jmods(rd, s->docmdp_p);
 		if (mods == NULL ||
 		    add_warning(warnings, json_string_value(
@@ -901,9 +708,9 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 	/* ETSI EN 319 102-1: the document's result is its worst
 	 * signature's */
 	*result = json_pack("{s:s, s:o, s:I, s:o}",
-			    "verdict", n == 0 ? "unsigned" : verdict_name(worst),
+			    "verdict", n == 0 ? "unsigned" : verify_verdict_name(worst),
 			    "indication", n == 0 ? json_null() :
-					  json_string(ind_name(worst)),
+					  json_string(verify_ind_name(worst)),
 			    "signature_count", (json_int_t)n, "signatures", list);
 	list = NULL;
 	if (*result != NULL)
