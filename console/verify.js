@@ -70,12 +70,22 @@ function revocationWord(rev) {
   return I18N[LANG]['rev_' + rev] ? t('rev_' + rev) : rev;
 }
 
+/* A time in a warning: ISO 8601 as when() writes it, or "an unknown time". */
+function warnTime(s) {
+  return s === 'an unknown time' ? t('time_unknown') : when(s);
+}
+
 /* The API's warnings (English sentences, api/verify.c) that the page
  * says in its own language: the pattern, the key, the values from it. */
 const WARNINGS = [
-  [/^the signer's certificate is listed in a CRL the document carries \(\/DSS\)$/, 'w_dss_revoked'],
-  [/^the signer's certificate is revoked: its issuer \(this appliance\) lists it in its current CRL$/,
-    'w_issuer_revoked'],
+  [/^the signer's certificate is revoked \(at (.*); its issuer, this appliance, lists it in its current CRL\)$/,
+    'w_revoked_issuer', function (m) { return { when: warnTime(m[1]) }; }],
+  [/^the signer's certificate is revoked \(at (.*); validation data the document carries \(\/DSS\) says so\)$/,
+    'w_revoked_dss', function (m) { return { when: warnTime(m[1]) }; }],
+  [/^the signer's certificate was revoked at (.*), after the signature timestamp \((.*)\) proves the signature existed: it stays valid$/,
+    'w_revoked_after', function (m) { return { when: warnTime(m[1]), poe: warnTime(m[2]) }; }],
+  [/^the document has (\d+) signatures; at most (\d+) are verified$/, 'w_too_many',
+    function (m) { return { n: m[1], max: m[2] }; }],
   [/^certificate chain ([a-z_]+): (.*)$/, 'w_chain', function (m) {
     return { status: chainWord(m[1]), detail: m[2] };
   }],
