@@ -33,6 +33,8 @@ struct req {
 	int stale_cookie;     /* a login that came with a session cookie:
 			       * the answer clears it unless it sets one */
 	int close;            /* answered before the body: Connection: close */
+	struct resp *refused; /* a refusal decided at the header stage, sent
+			       * once the small body on its way is dropped */
 	int route;            /* index in the route table, -1 = none */
 	struct api_server *srv;
 	char allow[48];       /* methods the path has, for a 405's Allow */

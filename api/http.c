@@ -539,6 +539,32 @@ static enum MHD_Result answer_early(struct req *r, struct resp *out)
 	return send_resp(r, out);
 }
 
+/*
+ * A refusal decided from the head (credential, CSRF, rate, media type).
+ * A client that sends a small body without waiting for 100 Continue has
+ * it on the wire already: closing with it unread makes the kernel reset
+ * the connection, and the client may see the reset instead of the
+ * answer. So a body of at most DRAIN_MAX announced bytes is read and
+ * dropped (at the edge's minimum rate) and the refusal sent after it;
+ * a larger or chunked one, or one that waits for 100 Continue, is
+ * answered at once and the connection closed.
+ */
+#define DRAIN_MAX (256 * 1024)
+
+static enum MHD_Result refuse_before_body(struct req *r, struct resp *out,
+					  uint64_t announced)
+{
+	const char *expect = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_EXPECT);
+
+	if (announced > DRAIN_MAX || expect != NULL ||
+	    (r->refused = malloc(sizeof(*r->refused))) == NULL)
+		return answer_early(r, out);
+	*r->refused = *out;
+	edge_stage(r->conn, EDGE_BODY);
+	return MHD_YES;
+}
+
 /* The first call, with the request's head only (RFC 9112 §6.3 and the
  * size limit decided here, before any body byte is read or a 100 Continue
  * is sent). */
@@ -595,7 +621,7 @@ static enum MHD_Result on_head(struct listener *l, struct MHD_Connection *conn,
 		return answer_early(r, &out);
 	}
 	if (precheck(r, &out) != 0)
-		return answer_early(r, &out);
+		return refuse_before_body(r, &out, te == NULL ? n : UINT64_MAX);
 	r->prechecked = 1;
 	edge_stage(conn, EDGE_BODY);
 	return MHD_YES;
@@ -620,7 +646,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 		*upload_size = 0;
 		edge_body_bytes(conn, n);
-		if (r->too_big)
+		if (r->too_big || r->refused != NULL)
 			return MHD_YES;
 		r->upload_len += n;
 		if (r->upload_len > max) {
@@ -645,7 +671,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	edge_stage(conn, EDGE_HANDLER);
-	dispatch(r, &out);
+	if (r->refused != NULL) {
+		out = *r->refused;
+		free(r->refused);
+		r->refused = NULL;
+		bsre_form(r, &out);
+	} else {
+		dispatch(r, &out);
+	}
 	return send_resp(r, &out);
 }
 
@@ -672,6 +705,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		return;
 	api_body_drop(r);
 	mp_stream_free(r);
+	if (r->refused != NULL) {
+		free(r->refused->body);
+		free(r->refused);
+	}
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&l->srv->inflight, 1);

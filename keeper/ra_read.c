@@ -30,6 +30,8 @@ struct list_walk {
 	json_t *out;
 	size_t limit;
 	int subscribers;
+	const char *before; /* a page's cursor: only records keyed below it */
+	int more;           /* matches older than those answered were left out */
 };
 
 static int list_cb(void *arg, const void *key, size_t klen, const void *val,
@@ -40,8 +42,15 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 	const char *f;
 	int keep = o != NULL;
 
-	(void)key;
-	(void)klen;
+	if (w->before != NULL) {
+		size_t bl = strlen(w->before);
+		int c = memcmp(key, w->before, klen < bl ? klen : bl);
+
+		if (c > 0 || (c == 0 && klen >= bl)) {
+			json_decref(o);
+			return 1;       /* key order: every later key is too */
+		}
+	}
 	json_object_foreach(w->filter, f, v)
 		if (keep && (member_str(o, f) == NULL ||
 			     !member_str_is(o, f, json_string_value(v))))
@@ -61,8 +70,10 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 		return ESD_ENOMEM;
 	}
 	/* Newest last in the walk: keep the last limit of them. */
-	if (keep && json_array_size(w->out) > w->limit)
+	if (keep && json_array_size(w->out) > w->limit) {
 		json_array_remove(w->out, 0);
+		w->more = 1;
+	}
 	json_decref(o);
 	return 0;
 }
@@ -71,7 +82,7 @@ static int list(struct keeper *k, json_t *a, enum store_db db,
 		const char *const *filters, const char *name, struct reply *r)
 {
 	struct list_walk w = { json_object(), member_str(a, "q"), json_array(), 100,
-			       db == DB_SUBSCRIBERS };
+			       db == DB_SUBSCRIBERS, member_str(a, "before"), 0 };
 	struct store_txn *t;
 	uint64_t lim;
 	int rc = w.filter && w.out ? 0 : ESD_ENOMEM;
@@ -89,10 +100,15 @@ static int list(struct keeper *k, json_t *a, enum store_db db,
 		rc = store_txn_begin(k->store, 0, &t);
 	if (rc == 0) {
 		rc = store_walk(t, db, list_cb, &w);
+		if (rc == 1)
+			rc = 0;
 		store_txn_abort(t);
 	}
+	/* The next (older) page: the same query with before = next_before. */
 	if (rc == 0) {
-		r->json = json_pack("{s:O}", name, w.out);
+		r->json = json_pack("{s:O, s:s*}", name, w.out, "next_before",
+				    w.more ? member_str(json_array_get(w.out, 0),
+							"id") : NULL);
 		rc = r->json ? 0 : ESD_ENOMEM;
 	}
 	json_decref(w.filter);
@@ -492,10 +508,10 @@ static const struct ra_op {
 	{ "individual.activate", op_activate, POL_NEED_ANYONE, 1,
 	  { "subscriber", "code", "passphrase" } },
 	{ "request.list", op_request_list, POL_NEED_STAFF, 0,
-	  { "?state", "?type", "?service", "?subscriber", "?limit" } },
+	  { "?state", "?type", "?service", "?subscriber", "?limit", "?before" } },
 	{ "request.show", op_request_show, POL_NEED_STAFF, 0, { "id" } },
 	{ "subscriber.list", op_subscriber_list, POL_NEED_STAFF, 0,
-	  { "?kind", "?status", "?q", "?limit" } },
+	  { "?kind", "?status", "?q", "?limit", "?before" } },
 	{ "subscriber.show", op_subscriber_show, POL_NEED_STAFF_SEAL, 0, { "id" } },
 	{ "cert.show", op_cert_show, POL_NEED_STAFF, 0, { "id" } },
 	{ "letter.get", op_letter, POL_NEED_STAFF, 0, { "id" } },

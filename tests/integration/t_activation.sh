@@ -162,6 +162,23 @@ check "... saying so" grep -q "locked" "$TMP/out"
 check "a verifier unlocks the seal" $VB subscriber unlock --id "$SEAL"
 SC7=$($SEALER seal code --id "$SEAL" --activation-code "$AC2" --documents 1)
 eq "then the right code works" 200 "$(seal -F "seal_code=$SC7")"
+
+# A seal code is its own seal's: a second, activated seal's application
+# cannot spend the first seal's code.
+$VA --json seal register --name "Sistem Arsip" --org "Kementerian Contoh" \
+	--email arsip@agency.go.id --letter "$PDF" >"$TMP/seal2.json"
+SEAL2=$(jget "$TMP/seal2.json" subscriber.id)
+$VB request approve --id "$(jget "$TMP/seal2.json" request.id)" >/dev/null
+$CTL --json client add --name sealer2 --role client --key "$SEAL2" >"$TMP/sealer2.json"
+jget "$TMP/sealer2.json" token >"$TMP/sealer2.tok"
+check "the second seal's application asks for its activation" \
+	$CTL --token-file "$TMP/sealer2.tok" seal activate --id "$SEAL2"
+SC8=$($SEALER seal code --id "$SEAL" --activation-code "$AC2" --documents 1)
+eq "the first seal's code does not seal with the second seal's key: 401" 401 \
+	"$(https_code /v1/seal -H "Authorization: Bearer $(cat "$TMP/sealer2.tok")" \
+	-F "file=@$PDF" -F "key=$SEAL2" -F "seal_code=$SC8")"
+check "... audited as refused" bash -c "$CTL audit export | tail -n 3 | grep $SEAL2 | grep -q authorization_failed"
+eq "... and not spent: it still seals for its own seal" 200 "$(seal -F "seal_code=$SC8")"
 eq "a bad 'documents' is 400" 400 "$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
 	-d "{\"activation_code\":\"$AC2\",\"documents\":\"0\"}")"
 eq "hash signing takes the seal code too" 200 "$(https_code /v1/seal/hash "${SH[@]}" -d \

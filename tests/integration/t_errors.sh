@@ -46,6 +46,21 @@ eq "a wrong token when creating a key is 401" 401 \
 	"$(https_code /v1/keys -H "Authorization: Bearer $(printf '%064d' 1)" -d '{"label":"x","type":"rsa2048"}')"
 still_fine "bad credentials"
 
+# A refusal decided from the head reaches a client that sends its small
+# body at once (no Expect: 100-continue): the body is read and dropped,
+# not left unread to make the kernel reset the connection under the
+# answer.
+head -c 200000 /dev/urandom >"$TMP/200k.pdf"
+codes=""
+for i in $(seq 1 20); do
+	codes="$codes $(https_code /v1/seal -H 'Expect:' -F "file=@$TMP/200k.pdf")"
+done
+eq "20 uploads of 200 kB without a credential or Expect are each answered 401" \
+	"$(printf ' 401%.0s' $(seq 1 20))" "$codes"
+eq "... in the stable form" "401 unauthorized" \
+	"$(https_code /v1/seal -H 'Expect:' -F "file=@$TMP/200k.pdf") $(json_err)"
+still_fine "refusals before a body"
+
 # Body limit: lowered by a config reload (SIGHUP), which also proves reload.
 sed -i 's/^max_body = .*/max_body = 4096/' "$D/esignd.conf"
 kill -HUP "$MASTER"
@@ -80,4 +95,5 @@ code=$(https_code "/v1/$(head -c 100000 /dev/zero | tr '\0' a)")
 check "a request line of 100 kB is refused (got $code: 4xx or closed)" \
 	bash -c "[[ '$code' == 4* || '$code' == 000 ]]"
 still_fine "socket garbage"
+
 finish

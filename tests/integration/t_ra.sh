@@ -300,4 +300,25 @@ check "the audit log has the RA's actions" bash -c "$CTL audit export | grep -q 
 check "no activation code or passphrase in the daemon log" bash -c \
 	"! grep -q '$CODE' '$TMP/daemon.log' && ! grep -q 'horse battery' '$TMP/daemon.log'"
 kill $SMTPD 2>/dev/null
+
+# Paging: pages of 2, following next_before, list every request once,
+# in the order of one unpaged list; subscribers the same.
+page_all() {  # page_all PATH FIELD: every id, page by page
+	local cur="" ids="" n
+	for n in $(seq 100); do
+		unix_code "$1?limit=2${cur:+&before=$cur}" >/dev/null
+		ids="$($PY -c 'import json,sys; print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))[sys.argv[2]]))' "$TMP/body" "$2") $ids"
+		cur=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("next_before",""))' "$TMP/body")
+		[ -n "$cur" ] || break
+	done
+	echo $ids
+}
+for l in requests:/v1/ra/requests subscribers:/v1/ra/subscribers; do
+	unix_code "${l#*:}?limit=1000" >/dev/null
+	ALL=$($PY -c 'import json,sys; print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))[sys.argv[2]]))' "$TMP/body" "${l%%:*}")
+	check "more than two ${l%%:*} to page through" test "$(wc -w <<<"$ALL")" -gt 2
+	eq "pages of 2 list every one of the ${l%%:*} once, in order" "$ALL" "$(page_all "${l#*:}" "${l%%:*}")"
+done
+eq "the last page has no next_before" "" \
+	"$(unix_code "/v1/ra/requests?limit=1000" >/dev/null; $PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("next_before",""))' "$TMP/body")"
 finish

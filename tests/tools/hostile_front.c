@@ -359,7 +359,7 @@ int main(int argc, char **argv)
 	char *hex = NULL, sad[300];
 	struct ipc_msg rep;
 	struct ibuf b;
-	int ctl = -1, status = 0;
+	int ctl = -1, status = 0, rc;
 	pid_t pid;
 
 	if (argc != 6) {
@@ -420,6 +420,25 @@ int main(int argc, char **argv)
 	       "demo-seal", &seal, tbs, 32, doc, "");
 	forged("truncated attributes", "seal", "demo-seal", &seal, good, glen - 9,
 	       doc, "");
+	{
+		/* The honest attributes, but the certificate id of another
+		 * key: the keeper's own lookup disagrees, so it signs nothing
+		 * (key_changed: the front asks for the key again; an honest
+		 * front meets this after a rotation, so it is not audited). */
+		struct key mixed = seal;
+		json_t *recs;
+
+		memcpy(mixed.cert_id, other.cert_id, sizeof(mixed.cert_id));
+		frame(&b, "seal", "demo-seal", &mixed, good, glen, doc, "");
+		rc = call(MSG_DOC_SIGN, &b, &rep);
+		recs = audit_new();
+		ok(rc == 0 && rep.status == ESD_ESTALE && rep.len < 128 &&
+		   json_array_size(recs) == 0,
+		   "the certificate id of another key: refused (key_changed), "
+		   "nothing signed");
+		ipc_msg_clear(&rep);
+		json_decref(recs);
+	}
 	{
 		uint8_t longer[PKI_SATTRS_MAX];
 
