@@ -87,12 +87,19 @@ URL2="https://127.0.0.1:$PORT2"
 "$ESIGND" -c "$D/node2.conf" -f >>"$TMP/daemon2.log" 2>&1 &
 NODE2=$!
 on_exit "kill -TERM $NODE2"
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" "$URL2/v1/health")" = 200 ] && break
 	sleep 0.1
 done
 CTL2="$ESIGNCTL -c $D/node2.conf"
-check "the second node serves" curl -sf -o /dev/null --cacert "$D/ca.pem" "$URL2/v1/health"
+https_code_at() { # https_code_at BASE PATH [curl args...]
+	local base=$1 path=$2
+	shift 2
+	curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$D/ca.pem" "$@" "$base$path"
+}
+curl -sf -o /dev/null --cacert "$D/ca.pem" "$URL2/v1/health" ||
+	{ cat "$TMP/daemon2.log"; echo "Bail out! the second node did not start"; exit 1; }
+ok "the second node serves"
 
 # A key rotated through node 2: node 1 seals with the new key at once
 # (its cached key record is checked against the store).
@@ -145,7 +152,6 @@ for _ in $(seq 150); do
 	[ -n "$AC" ] && break
 	sleep 0.1
 done
-echo "# activation code $AC"
 SC=$($CTL --token-file "$TMP/sealer.tok" seal code --id "$SEAL" --activation-code "$AC" --documents 5)
 check "a seal code for 5 documents" test ${#SC} -eq 32
 # 16 requests at once, 8 through each node.
@@ -158,6 +164,47 @@ done | xargs -P 16 -I{} curl -s -o /dev/null -w '%{http_code}\n' --cacert "$D/ca
 eq "16 concurrent seals through both nodes with a 5-document code: exactly 5 succeed" 5 \
 	"$(grep -c '^200$' "$TMP/par")"
 eq "... and 11 are refused with 401" 11 "$(grep -c '^401$' "$TMP/par")"
+
+# The lockout across nodes (docs/cluster.md "What is per node"): every
+# wrong passphrase checked is counted, the lock holds on both nodes, and
+# a burst through two nodes checks at most 2 x the limit (5).
+check "an individual registers through node 1" $VA --json user register --name "Siti Rahma" \
+	--nik 3171000000000002 --email siti@agency.go.id --unit Keuangan
+cp "$TMP/check.out" "$TMP/ind.json"
+IND=$(jget "$TMP/ind.json" subscriber.id)
+$CTL2 --token-file "$TMP/vb.tok" request approve --id "$(jget "$TMP/ind.json" request.id)" >/dev/null
+for _ in $(seq 150); do
+	CODE=$(grep -l "^To: siti@agency.go.id" "$D"/mail/new/* 2>/dev/null | \
+		xargs -r grep -h -i -o 'ode[ a-z]*: *[A-Z0-9]\{5\}-[A-Z0-9]\{5\}' | head -1 | \
+		grep -o '[A-Z0-9]\{5\}-[A-Z0-9]\{5\}')
+	[ -n "$CODE" ] && break
+	sleep 0.1
+done
+printf 'kopi susu gula aren 2026\n' >"$TMP/p1"
+check "the individual activates with the emailed code ($CODE)" \
+	$CTL user activate --subscriber "$IND" --code "$CODE" --passphrase-file "$TMP/p1"
+$CTL --json client add --name app --role client >"$TMP/app.json"
+APPH="Authorization: Bearer $(jget "$TMP/app.json" token)"
+DG=$(printf 'a letter' | sha256sum | cut -d' ' -f1)
+eq "the right passphrase signs through node 2" 200 "$(curl -s -o /dev/null -w '%{http_code}' \
+	--cacert "$D/ca.pem" -H "$APPH" -d "{\"digest\":\"$DG\",\"key\":\"$IND\",\"passphrase\":\"$(cat "$TMP/p1")\"}" \
+	"$URL2/v1/sign/hash")"
+for i in $(seq 30); do
+	u=$URL
+	[ $((i % 2)) = 0 ] && u=$URL2
+	echo "$u $i"
+done | xargs -P 30 -L 1 sh -c 'curl -s -o /dev/null -w "%{http_code}\n" --max-time 60 --cacert "$0" \
+	-H "$1" -d "{\"digest\":\"$2\",\"key\":\"$3\",\"passphrase\":\"wrong guess $5\"}" "$4/v1/sign/hash"' \
+	"$D/ca.pem" "$APPH" "$DG" "$IND" >"$TMP/burst"
+CHECKED=$(grep -c '^401$' "$TMP/burst")
+eq "30 wrong passphrases through both nodes: all refused" 30 "$(grep -c '^40[13]$' "$TMP/burst")"
+check "between 5 and 10 were checked ($CHECKED), the rest found the lock" test "$CHECKED" -ge 5 -a "$CHECKED" -le 10
+eq "each check is counted in the audit log" "$CHECKED" "$($CTL audit export | grep -c '"action":"auth.passphrase"')"
+for u in "$URL" "$URL2"; do
+	eq "the right passphrase is refused on $u: 403 locked" "403 locked" \
+		"$(https_code_at "$u" /v1/sign/hash -H "$APPH" \
+		-d "{\"digest\":\"$DG\",\"key\":\"$IND\",\"passphrase\":\"$(cat "$TMP/p1")\"}") $(json_err)"
+done
 
 # kill -9 of node 1 while it seals: nothing it acknowledged is lost.
 : >"$TMP/acked"
@@ -175,7 +222,7 @@ eq "... and 11 are refused with 401" 11 "$(grep -c '^401$' "$TMP/par")"
 LOAD=$!
 sleep 3
 for p in $(esd_descendants "$MASTER") "$MASTER"; do kill -9 "$p" 2>/dev/null; done
-wait "$MASTER" 2>/dev/null
+{ wait "$MASTER"; } 2>/dev/null
 MASTER=
 touch "$TMP/stop"
 wait "$LOAD"
