@@ -77,6 +77,14 @@ A1=$($CTL --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
 check "the seal's record is in the chain ($A0 -> $A1 records)" test "$A1" -gt "$A0"
 check "... and in PostgreSQL, not LMDB" test "$(sql esignd -c 'SELECT count(*) FROM esd_kv WHERE db = 4')" -ge "$A1"
 
+eq "esignctl backup points at pg_dump for a PostgreSQL store: exit 2" "2 yes" \
+	"$($CTL backup --out "$TMP/b.mdb" >"$TMP/b.out" 2>&1; echo $?) $(grep -q pg_dump "$TMP/b.out" && echo yes)"
+check "store copy back into a new LMDB environment while the node runs" \
+	$ESIGNCTL store copy --from "$PGURI" --to "lmdb:$TMP/back"
+eq "... holds every record of its snapshot" \
+	"$(sed -n 's/^copied \([0-9]*\) records.*/\1/p' "$TMP/check.out")" \
+	"$(mdb_dump -a "$TMP/back" | grep -c '^ ' | awk '{print $1 / 2}')"
+
 # A second node: its own listeners, the same database and token.
 PORT2=$(free_port)
 HTTP2=$(free_port)
