@@ -490,7 +490,124 @@ static int pg_count(struct store_txn *bt, enum store_db db, uint64_t *n)
 	return 0;
 }
 
+/*
+ * Gates: session advisory locks on (hash of the key, slot), held on a
+ * connection of their own, so the server frees them when the node dies.
+ * The two-int4 key space is apart from WRITE_LOCK's bigint one; two keys
+ * of one hash share slots (fewer at once, never more).
+ */
+struct pg_gate {
+	struct store_gate base;
+	PGconn *c;
+	char k1[16], k2[16];
+};
+
+static int gate_try(PGconn *c, const char *k1, const char *k2, int *got)
+{
+	const char *vals[2] = { k1, k2 };
+	PGresult *r = PQexecParams(c, "SELECT pg_try_advisory_lock($1::int4, $2::int4)",
+				   2, NULL, vals, NULL, NULL, 0);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		log_err("store: gate: %s", PQerrorMessage(c));
+		rc = ESD_ESTORE;
+	} else {
+		*got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* The slots of the key held now, in this database (the int4-pair form
+ * shows key1 as classid, read as unsigned, with objsubid 2). */
+static int gate_count(PGconn *c, uint32_t key1, unsigned *held)
+{
+	char k1[16];
+	const char *vals[1] = { k1 };
+	PGresult *r;
+	char *end;
+	unsigned long n;
+	int rc = ESD_ESTORE;
+
+	snprintf(k1, sizeof(k1), "%u", key1);
+	r = PQexecParams(c, "SELECT count(*) FROM pg_locks WHERE "
+				   "locktype = 'advisory' AND granted AND "
+				   "objsubid = 2 AND classid = $1::oid "
+				   "AND database = (SELECT oid FROM pg_database "
+				   "WHERE datname = current_database())",
+				   1, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		errno = 0;
+		n = strtoul(PQgetvalue(r, 0, 0), &end, 10);
+		if (errno == 0 && *end == '\0' && n <= STORE_GATE_SLOTS) {
+			*held = (unsigned)n;
+			rc = 0;
+		}
+	}
+	if (rc != 0)
+		log_err("store: gate count: %s", PQerrorMessage(c));
+	PQclear(r);
+	return rc;
+}
+
+static int pg_gate_take(struct store *s, const char *key,
+			struct store_gate **out, unsigned *held)
+{
+	struct pg_gate *g = calloc(1, sizeof(*g));
+	uint32_t h = 2166136261u;   /* FNV-1a */
+	int rc = 0, got = 0;
+
+	if (g == NULL)
+		return ESD_ENOMEM;
+	for (const char *p = key; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(g->k1, sizeof(g->k1), "%d", (int32_t)h);
+	g->base.s = s;
+	g->c = conn_get(ENV(s));
+	if (g->c == NULL)
+		rc = ESD_ESTORE;
+	for (unsigned i = 0; rc == 0 && !got && i < STORE_GATE_SLOTS; i++) {
+		snprintf(g->k2, sizeof(g->k2), "%u", i);
+		rc = gate_try(g->c, g->k1, g->k2, &got);
+	}
+	if (rc == 0 && got) {
+		rc = gate_count(g->c, h, held);
+		if (rc == 0) {
+			*out = &g->base;
+			return 0;
+		}
+	}
+	if (g->c != NULL) {
+		/* Closed when a slot may be held: that frees it. */
+		if (rc != 0 || got)
+			PQfinish(g->c);
+		else
+			conn_put(ENV(s), g->c);
+	}
+	free(g);
+	return rc != 0 ? rc : ESD_EEXIST;
+}
+
+static void pg_gate_leave(struct store_gate *bg)
+{
+	struct pg_gate *g = (struct pg_gate *)bg;
+	const char *vals[2] = { g->k1, g->k2 };
+	PGresult *r = PQexecParams(g->c, "SELECT pg_advisory_unlock($1::int4, $2::int4)",
+				   2, NULL, vals, NULL, NULL, 0);
+
+	/* A connection that could not unlock is closed: that frees it. */
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		conn_put(ENV(g->base.s), g->c);
+	else
+		PQfinish(g->c);
+	PQclear(r);
+	free(g);
+}
+
 const struct store_ops store_pg_ops = {
 	"postgresql", pg_txn_begin, pg_txn_commit, pg_txn_abort, pg_get,
-	pg_put, pg_del, pg_walk, pg_count, pg_close,
+	pg_put, pg_del, pg_walk, pg_count, pg_close, pg_gate_take,
+	pg_gate_leave,
 };

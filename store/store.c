@@ -162,3 +162,19 @@ int store_count(struct store_txn *t, enum store_db db, uint64_t *n)
 {
 	return t->s->ops->count(t, db, n);
 }
+
+int store_gate_take(struct store *s, const char *key, struct store_gate **out,
+		    unsigned *held)
+{
+	*out = NULL;
+	*held = 0;
+	if (s->ops->gate_take == NULL)
+		return 0;
+	return s->ops->gate_take(s, key, out, held);
+}
+
+void store_gate_leave(struct store_gate *g)
+{
+	if (g != NULL)
+		g->s->ops->gate_leave(g);
+}

@@ -122,6 +122,23 @@ int store_walk_from(struct store_txn *t, enum store_db db, const void *key,
 int store_count(struct store_txn *t, enum store_db db, uint64_t *n);
 
 /*
+ * A gate across the nodes sharing the store: store_gate_take takes a
+ * free slot of the gate named key (0, *out to pass to store_gate_leave;
+ * ESD_EEXIST when all STORE_GATE_SLOTS are held) and then counts the
+ * slots of key held now, its own included, into *held. A slot is held
+ * until store_gate_leave or the end of the process (a node that dies
+ * frees its slots). A caller that decides by *held reads the state it
+ * decides on after the count: what a holder committed before it left
+ * is then seen. On LMDB (one node) there is nothing to share: 0 with
+ * *out NULL and *held 0; the caller's own in-process count is the gate.
+ */
+#define STORE_GATE_SLOTS 128
+struct store_gate;
+int store_gate_take(struct store *s, const char *key, struct store_gate **out,
+		    unsigned *held);
+void store_gate_leave(struct store_gate *g);
+
+/*
  * Appends an audit record in t (a write transaction): actor, action and
  * target are free text without secrets, result an ESD_E* code, detail an
  * optional JSON object (borrowed). The record carries the hash of the

@@ -30,6 +30,10 @@ struct store_ops {
 		    size_t klen, store_walk_cb cb, void *arg);
 	int (*count)(struct store_txn *t, enum store_db db, uint64_t *n);
 	void (*close)(struct store *s);
+	/* NULL: the backend is one node's (store_gate_take then admits). */
+	int (*gate_take)(struct store *s, const char *key,
+			 struct store_gate **out, unsigned *held);
+	void (*gate_leave)(struct store_gate *g);
 };
 
 struct store {
@@ -40,6 +44,11 @@ struct store {
 	pthread_cond_t gc_cv;
 	struct audit_pending *gc_queue;
 	int gc_committing;
+};
+
+/* The head of every backend's gate slot. */
+struct store_gate {
+	struct store *s;
 };
 
 /* The head of every backend's transaction. */
