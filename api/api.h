@@ -174,6 +174,8 @@ void api_certs_list(struct req *r, struct resp *out);
 void api_cert_revoke(struct req *r, struct resp *out);
 void api_sign_hash(struct req *r, struct resp *out);
 /* The BSrE eSign Client API (bsre.c, bsre_v2.c; docs/bsre-compat.md). */
+/* Takes the BSrE routes' settings (bsre_level) from cfg, at start. */
+void api_bsre_init(const struct esd_config *cfg);
 void api_bsre_sign_v1(struct req *r, struct resp *out);
 void api_bsre_verify_v1(struct req *r, struct resp *out);
 void api_bsre_user_status(struct req *r, struct resp *out);

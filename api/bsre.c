@@ -21,9 +21,24 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/config.h"
 #include "pdf/pdf.h"
 
 #define MAX_FILES 50   /* files in one v2 call */
+
+/* The level of the signatures the BSrE routes make (bsre_level), set
+ * once at start before any request. */
+static char level[8] = "B-T";
+
+void api_bsre_init(const struct esd_config *cfg)
+{
+	snprintf(level, sizeof(level), "%s", cfg->bsre_level);
+}
+
+const char *bsre_level(void)
+{
+	return level;
+}
 
 /* ---- errors: {"error": message, "status_code": N} ---- */
 
@@ -376,6 +391,7 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 	}
 	snprintf(key, sizeof(key), "nik:%s", mp_get(f, "nik")->data);
 	in.key = key;
+	in.level = bsre_level();
 	in.pdf = (const uint8_t *)x->data;
 	in.pdf_len = x->len;
 	in.auth = (struct sign_auth){ AUTH_PASSPHRASE,
@@ -397,16 +413,35 @@ void api_bsre_sign_v1(struct req *r, struct resp *out)
 		esd_hex(h, sizeof(h), hex);
 		keep_result(r, hex, out->body, out->len);
 		x = mp_get(f, "jenis_response");
+		/* BASE64: {"base64_signed_file": …, "id_dokumen": …}, the
+		 * JSON integrations read (base64 needs no escaping). */
 		if (x != NULL && strcasecmp(x->data, "BASE64") == 0) {
+			static const char pre[] = "{\"base64_signed_file\":\"";
+			static const char mid[] = "\",\"id_dokumen\":\"";
 			char *b64 = esd_b64_encode((const uint8_t *)out->body, out->len);
+			size_t bl = b64 != NULL ? strlen(b64) : 0, n = 0;
+			char *j = b64 != NULL ? malloc(bl + sizeof(pre) + sizeof(mid) +
+						       sizeof(hex) + 2) : NULL;
 
-			if (b64 == NULL) {
+			if (j == NULL) {
+				free(b64);
 				bsre_fail(out, "out_of_memory", "sign", NULL);
 				goto out;
 			}
+			memcpy(j, pre, sizeof(pre) - 1);
+			n = sizeof(pre) - 1;
+			memcpy(j + n, b64, bl);
+			n += bl;
+			memcpy(j + n, mid, sizeof(mid) - 1);
+			n += sizeof(mid) - 1;
+			memcpy(j + n, hex, strlen(hex));
+			n += strlen(hex);
+			memcpy(j + n, "\"}", 3);
+			n += 2;
+			free(b64);
 			free(out->body);
 			out->body = NULL;
-			resp_text(out, 200, "text/plain", b64, strlen(b64));
+			resp_text(out, 200, "application/json", j, n);
 		}
 		snprintf(out->header[0], sizeof(out->header[0]), "id_dokumen");
 		snprintf(out->header[1], sizeof(out->header[1]), "%s", hex);
@@ -464,48 +499,6 @@ int bsre_revoked(json_t *chain)
 	return r != NULL && strcmp(r, "revoked") == 0;
 }
 
-/* One native verification report in v1's shape. */
-static json_t *v1_details(json_t *sigs)
-{
-	json_t *d = json_array(), *s;
-	size_t i;
-
-	json_array_foreach(sigs, i, s) {
-		json_t *signer = json_object_get(s, "signer");
-		json_t *ts = json_object_get(s, "timestamp");
-		json_t *integ = json_object_get(s, "integrity");
-		json_t *chain = json_object_get(s, "chain");
-		const char *cs = json_string_value(json_object_get(chain, "status"));
-
-		json_array_append_new(d, json_pack(
-			"{s:O, s:{s:O, s:O}, s:{s:O, s:O, s:O, s:O, s:b},"
-			" s:{s:b, s:O, s:O, s:b, s:O, s:s, s:s}}",
-			"signature_field", json_object_get(s, "field"),
-			"info_tsa", "name", json_object_get(json_object_get(ts, "tsa"),
-							    "subject") ?: json_null(),
-			"tsa_cert_validity", json_object_get(json_object_get(ts, "tsa"),
-							     "not_after") ?: json_null(),
-			"info_signer", "issuer_dn",
-			json_object_get(signer, "issuer") ?: json_null(),
-			"signer_name", json_object_get(s, "name"),
-			"signer_dn", json_object_get(signer, "subject") ?: json_null(),
-			"signer_cert_validity",
-			json_object_get(signer, "not_after") ?: json_null(),
-			"cert_user_certified", cs != NULL && strcmp(cs, "trusted") == 0 &&
-				!bsre_revoked(chain),
-			"signature_document", "signed_using_tsa",
-			ts != NULL && !json_is_null(ts),
-			"reason", json_object_get(s, "reason"),
-			"location", json_object_get(s, "location"),
-			"document_integrity",
-			json_is_true(json_object_get(integ, "ok")),
-			"signed_in", json_object_get(s, "signing_time"),
-			"signature_value", json_string_value(json_object_get(s, "verdict")),
-			"hash_value", "SHA-256"));
-	}
-	return d;
-}
-
 int bsre_modified(json_t *sig)
 {
 	json_t *c = json_object_get(json_object_get(sig, "modifications"),
@@ -527,39 +520,4 @@ const char *bsre_summary(const char *verdict)
 	return strcmp(verdict, "valid") == 0 ? "VALID"
 	       : strcmp(verdict, "unsigned") == 0 ? "NO_SIGNATURE"
 	       : strcmp(verdict, "indeterminate") == 0 ? "WARNING" : "INVALID";
-}
-
-/* POST /api/sign/verify: signed_file */
-void api_bsre_verify_v1(struct req *r, struct resp *out)
-{
-	struct mp_field f[] = { MP_FIELD("signed_file", SIZE_MAX),
-				MP_END };
-	const struct mp_field *x;
-	json_t *rep;
-	char msg[256];
-	int rc = mp_parse(r, f, msg, sizeof(msg));
-
-	api_body_drop(r);
-	if (rc != 0 || (x = mp_get(f, "signed_file")) == NULL) {
-		bsre_fail(out, rc ? esd_err_name(rc) : "bad_request", "sign",
-			  rc ? msg : "'signed_file' is required");
-		mp_free(f);
-		return;
-	}
-	if (api_verify_pdf((const uint8_t *)x->data, x->len, x->spooled, out,
-			   &rep) != 0) {
-		bsre_translate(out, "sign");
-	} else {
-		const char *v = json_string_value(json_object_get(rep, "verdict"));
-
-		resp_json(out, 200, json_pack("{s:s, s:O, s:s, s:s, s:o}",
-			"nama_dokumen", "signed_file",
-			"jumlah_signature", json_object_get(rep, "signature_count"),
-			"notes", strcmp(v, "valid") == 0 ? "Dokumen valid"
-							 : "Periksa rincian tanda tangan",
-			"summary", bsre_summary(v),
-			"details", v1_details(json_object_get(rep, "signatures"))));
-		json_decref(rep);
-	}
-	mp_free(f);
 }

@@ -36,12 +36,17 @@ void bsre_time(int64_t t, char *out, size_t cap);
  * at the tag's text with the origin as its offset; new string. */
 char *bsre_visible(const char *tag, long page, double x, double y, double w,
 		   double h);
-/* VALID, WARNING, INVALID or NO_SIGNATURE for a native verdict. */
 /* A signature's document was changed after signing in a way that shows
  * (content, form fields, annotations), not by validation data or further
  * signatures alone (/v1/verify's modifications.changes). */
 int bsre_modified(json_t *sig);
+/* VALID, WARNING, INVALID or NO_SIGNATURE for a native verdict (v2). */
 const char *bsre_summary(const char *verdict);
+/* The CN of an RFC 2253 name (a JSON string "CN=x,O=y"), as a new
+ * JSON string; JSON null when it has none. */
+json_t *bsre_common_name(json_t *dn);
+/* The level of signatures the BSrE routes make (bsre_level). */
+const char *bsre_level(void);
 /* The subscriber's status (ref "nik:…" or "email:…") as BSrE answers it. */
 void bsre_user_status(struct req *r, struct resp *out, const char *ref);
 

@@ -225,6 +225,7 @@ static void sign_files(struct req *r, struct resp *out, json_t *j,
 		in.pdf = pdf;
 		in.pdf_len = len;
 		in.key = key;
+		in.level = bsre_level();
 		in.auth = auth;
 		in.reason = sget_opt(p, "reason");
 		in.location = sget_opt(p, "location");
@@ -494,7 +495,7 @@ void api_bsre_verify_v2(struct req *r, struct resp *out)
 			const char *cs = json_string_value(json_object_get(chain, "status"));
 
 			json_array_append_new(infos, json_pack(
-				"{s:O, s:O, s:O, s:b, s:b, s:b, s:O, s:O, s:{s:O}}",
+				"{s:O, s:O, s:O, s:b, s:b, s:b, s:O, s:O, s:{s:O, s:o}}",
 				"signerName", json_object_get(s, "name") ?: json_null(),
 				"signatureDate", json_object_get(s, "signing_time") ?: json_null(),
 				"fieldName", json_object_get(s, "field"),
@@ -507,7 +508,11 @@ void api_bsre_verify_v2(struct req *r, struct resp *out)
 				"certLevelCode", json_object_get(s, "pades_level"),
 				"timestampInfomation", "timestampDate",
 				ts != NULL && !json_is_null(ts)
-				? json_object_get(ts, "time") : json_null()));
+				? json_object_get(ts, "time") : json_null(),
+				"signerName", ts != NULL && !json_is_null(ts)
+				? bsre_common_name(json_object_get(json_object_get(ts, "tsa"),
+								   "subject"))
+				: json_null()));
 		}
 		resp_json(out, 200, json_pack("{s:s, s:s, s:o}", "conclusion",
 					      bsre_summary(v), "description",

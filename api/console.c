@@ -7,6 +7,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <microhttpd.h>
 
 #include "api/api.h"
 #include "common/err.h"
@@ -14,16 +16,47 @@
 
 /* No inline script or style, nothing from another origin, no framing;
  * QR codes come as data: images (the login's enrolment). */
+#define CONSOLE_HEADERS \
+	{ "Content-Security-Policy", \
+	  "default-src 'self'; script-src 'self'; style-src 'self'; " \
+	  "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; " \
+	  "form-action 'self'" }, \
+	{ "X-Frame-Options", "DENY" }, \
+	{ "Referrer-Policy", "no-referrer" }, \
+	{ "Cross-Origin-Opener-Policy", "same-origin" }, \
+	{ "Vary", "Accept-Encoding" }
+
 static const struct resp_hdr console_headers[] = {
-	{ "Content-Security-Policy",
-	  "default-src 'self'; script-src 'self'; style-src 'self'; "
-	  "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
-	  "form-action 'self'" },
-	{ "X-Frame-Options", "DENY" },
-	{ "Referrer-Policy", "no-referrer" },
-	{ "Cross-Origin-Opener-Policy", "same-origin" },
-	{ NULL, NULL },
+	CONSOLE_HEADERS, { NULL, NULL },
 };
+/* The same, for the gzip copy of a file. */
+static const struct resp_hdr console_headers_gz[] = {
+	CONSOLE_HEADERS, { "Content-Encoding", "gzip" }, { NULL, NULL },
+};
+
+/* Whether Accept-Encoding (RFC 9110 §12.5.3) takes gzip: a "gzip" or
+ * "*" item whose q is not zero. */
+static int accepts_gzip(const char *ae)
+{
+	while (ae != NULL && *ae != '\0') {
+		size_t n;
+		const char *q, *end = strchr(ae, ',');
+
+		ae += strspn(ae, " \t");
+		n = strcspn(ae, " \t;,");
+		if ((n == 4 && strncasecmp(ae, "gzip", 4) == 0) ||
+		    (n == 1 && *ae == '*')) {
+			q = strchr(ae, ';');
+			if (q == NULL || (end != NULL && q > end))
+				return 1;
+			q += 1 + strspn(q + 1, " \t");
+			return !(strncasecmp(q, "q=0", 3) == 0 &&
+				 strspn(q + 3, ".0") == strcspn(q + 3, " \t,"));
+		}
+		ae = end != NULL ? end + 1 : NULL;
+	}
+	return 0;
+}
 
 static const struct console_file *find(const char *name)
 {
@@ -51,6 +84,8 @@ void api_console(struct req *r, struct resp *out)
 {
 	const struct console_file *f;
 	char *body;
+	size_t len;
+	int gz;
 
 	if (strcmp(r->url, "/") == 0 || strcmp(r->url, "/console") == 0) {
 		redirect(out);
@@ -61,13 +96,17 @@ void api_console(struct req *r, struct resp *out)
 		resp_error(out, ESD_ENOTFOUND, "no such console file");
 		return;
 	}
+	gz = f->gz != NULL && accepts_gzip(MHD_lookup_connection_value(
+				      r->conn, MHD_HEADER_KIND,
+				      MHD_HTTP_HEADER_ACCEPT_ENCODING));
 	/* The response owns its body (freed once sent). */
-	body = malloc(f->len ? f->len : 1);
+	len = gz ? f->gz_len : f->len;
+	body = malloc(len ? len : 1);
 	if (body == NULL) {
 		resp_error(out, ESD_ENOMEM, NULL);
 		return;
 	}
-	memcpy(body, f->data, f->len);
-	resp_text(out, 200, f->content_type, body, f->len);
-	out->more = console_headers;
+	memcpy(body, gz ? f->gz : f->data, len);
+	resp_text(out, 200, f->content_type, body, len);
+	out->more = gz ? console_headers_gz : console_headers;
 }

@@ -62,6 +62,7 @@ int front_main(const struct esd_config *cfg, int ctl, const int *chans,
 	mallopt(M_MMAP_THRESHOLD, 2 * SPOOL_ABOVE + (1 << 20));
 	mallopt(M_TRIM_THRESHOLD, 4 * SPOOL_ABOVE);
 	mallopt(M_ARENA_MAX, (int)sysconf(_SC_NPROCESSORS_ONLN));
+	api_bsre_init(cfg);
 	/* The TLS key is read before privileges are dropped. */
 	if (api_start(cfg, https_fd, unix_fd, &srv) != 0)
 		return 2;

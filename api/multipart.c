@@ -19,6 +19,7 @@
 /* One value as it arrives: in memory, or in a spool file (fd >= 0). */
 struct mp_part {
 	char name[64];
+	char filename[256];
 	char *data;
 	size_t len, cap;
 	int fd;
@@ -87,6 +88,20 @@ static int part_add(struct mp_stream *st, struct mp_part *p, const char *data,
 	return MHD_YES;
 }
 
+/* A file part's name, cut at a UTF-8 character boundary when long. */
+static void set_filename(char *dst, size_t cap, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, name, n);
+	dst[n] = '\0';
+}
+
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind,
 			       const char *key, const char *filename,
 			       const char *ctype, const char *enc,
@@ -96,7 +111,6 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind,
 	struct mp_part *p = st->n ? &st->part[st->n - 1] : NULL;
 
 	(void)kind;
-	(void)filename;
 	(void)ctype;
 	(void)enc;
 	/* A value comes in pieces at growing offsets; offset 0 after data
@@ -112,6 +126,8 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind,
 		}
 		p = &st->part[st->n++];
 		snprintf(p->name, sizeof(p->name), "%s", key);
+		if (filename != NULL)
+			set_filename(p->filename, sizeof(p->filename), filename);
 	}
 	if (off != p->len)
 		return fail(st, ESD_EINVAL, "malformed multipart body");
@@ -200,6 +216,7 @@ static int take(struct mp_stream *st, struct mp_part *p, struct mp_field *f,
 	}
 	f->seen = 1;
 	f->len = p->len;
+	memcpy(f->filename, p->filename, sizeof(f->filename));
 	if (p->fd >= 0) {
 		const uint8_t *map;
 
@@ -236,6 +253,7 @@ int mp_parse_flags(struct req *r, struct mp_field *fields, unsigned flags,
 		f->len = 0;
 		f->seen = f->spooled = 0;
 		f->fd = -1;
+		f->filename[0] = '\0';
 	}
 	if (!is_multipart(r)) {
 		snprintf(msg, msglen, "the body must be multipart/form-data");

@@ -17,10 +17,12 @@ struct mp_field {
 	int seen;
 	int spooled;        /* the value is in the spool file fd (spool.h) */
 	int fd;
+	char filename[256]; /* a file part's name (Content-Disposition
+			     * filename, cut at a character boundary); "" */
 };
 
 /* An entry of a handler's field list, and its end. */
-#define MP_FIELD(name, max) { (name), (max), NULL, 0, 0, 0, -1 }
+#define MP_FIELD(name, max) { (name), (max), NULL, 0, 0, 0, -1, "" }
 #define MP_END MP_FIELD(NULL, 0)
 
 /*

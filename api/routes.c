@@ -360,6 +360,11 @@ const struct route api_routes[] = {
 	  "ra_subscriber_authorize" },
 	{ "POST", "/v1/ra/passphrase", api_ra, 0, "ra_passphrase" },
 	{ "POST", "/v1/users", api_ra, ROUTE_AUTH, "users_add" },
+	{ "GET", "/v1/users", api_ra, ROUTE_AUTH, "users_list" },
+	{ "POST", "/v1/users/*/disable", api_ra, ROUTE_AUTH, "users_disable" },
+	{ "POST", "/v1/users/*/enable", api_ra, ROUTE_AUTH, "users_enable" },
+	{ "POST", "/v1/users/*/unlock", api_ra, ROUTE_AUTH, "users_unlock" },
+	{ "POST", "/v1/users/*/reset", api_ra, ROUTE_AUTH, "users_reset" },
 	{ "POST", "/v1/login", api_ra, 0, "login" },
 	{ "POST", "/v1/logout", api_ra, ROUTE_AUTH, "logout" },
 	/* The BSrE eSign Client API (docs/bsre-compat.md). */

@@ -283,6 +283,9 @@ static int verify_v1(struct kit *k, const uint8_t *pdf, size_t len,
 	return r.status == 200 ? 0 : -1;
 }
 
+/* v1 verify's summary of a valid document, as BSrE answers it. */
+#define V1_VALID "DOCUMENT VALID !!!"
+
 /* The sandbox rule: a testing certificate says SANDBOX in its subject. */
 static int marked(const char *dn)
 {
@@ -321,7 +324,7 @@ static void check_v1(struct kit *k, const uint8_t *sample, size_t slen,
 	kit_resp_free(&d);
 	verify_v1(k, (const uint8_t *)r.body, r.len, summary, sizeof(summary),
 		  dn, sizeof(dn));
-	rec(k, strcmp(summary, "VALID") == 0 && (!k->sandbox || marked(dn)),
+	rec(k, strcmp(summary, V1_VALID) == 0 && (!k->sandbox || marked(dn)),
 	    "v1 verify", "summary %s, signer %s%s", summary, dn,
 	    k->sandbox && !marked(dn) ? " (NOT a sandbox certificate)" : "");
 	*signed_pdf = (uint8_t *)r.body;
@@ -453,7 +456,7 @@ static void check_seal(struct kit *k, char *b64)
 	if (r.status == 200 &&
 	    esd_b64_decode(js(r.json, "file.0"), &pdf, &len) == 0) {
 		verify_v1(k, pdf, len, summary, sizeof(summary), dn, sizeof(dn));
-		rec(k, strcmp(summary, "VALID") == 0 && (!k->sandbox || marked(dn)),
+		rec(k, strcmp(summary, V1_VALID) == 0 && (!k->sandbox || marked(dn)),
 		    "sealed document verifies", "summary %s, seal %s%s", summary,
 		    dn, k->sandbox && !marked(dn) ?
 		    " (NOT a sandbox certificate)" : "");
@@ -579,7 +582,7 @@ static int write_report(struct kit *k)
 		return EXIT_UNAVAILABLE;
 	}
 	verify_v1(k, sealed, slen, summary, sizeof(summary), dn, sizeof(dn));
-	if (strcmp(summary, "VALID") != 0)
+	if (strcmp(summary, V1_VALID) != 0)
 		fprintf(stderr, "esignctl: the sealed report verifies as %s\n",
 			summary);
 	else if (esd_write_file(k->out, sealed, slen, 0644, 0) != 0)

@@ -63,6 +63,8 @@ static void usage(FILE *f)
 		"  client list                                    (admin)\n"
 		"  user create --name N --email E --role verifier|admin|officer\n"
 		"              [--seal ID]... [--lang id|en]  (admin; an officer's seals)\n"
+		"  user list [--role R] [--before NAME]           (admin)\n"
+		"  user disable|enable|unlock|reset --name N      (admin)\n"
 		"\n"
 		"conformance kit (an API client, over HTTPS; docs/conformance.md):\n"
 		"  conformance run --url URL --client NAME --token-file F\n"

@@ -75,6 +75,7 @@ static const struct key keys[] = {
 	{ S(seal_code_max_documents, C_U64), 1, 1000000 },
 	{ S(seal_code_max_seconds, C_U64), 1, 86400 * 7 },
 	{ S(bsre_retention_seconds, C_U64), 0, 86400 * 30 },
+	{ S(bsre_level, C_STR), 0, 0 },
 	{ S(session_idle_seconds, C_U64), 5, 86400 },
 	{ S(session_max_seconds, C_U64), 5, 86400 * 7 },
 	{ S(sla_individual_days, C_U64), 1, 365 },
@@ -160,6 +161,8 @@ void config_defaults(struct esd_config *c)
 	c->seal_code_max_documents = 10000;
 	c->seal_code_max_seconds = 3600;
 	c->bsre_retention_seconds = 3600;
+	/* BSrE's service timestamps its signatures. */
+	snprintf(c->bsre_level, sizeof(c->bsre_level), "B-T");
 	c->session_idle_seconds = 900;
 	c->session_max_seconds = 8 * 3600;
 	c->sla_individual_days = 3;
@@ -365,6 +368,10 @@ int config_parse(const char *text, size_t len, const char *name,
 	if (strcmp(c->log_format, "text") != 0 && strcmp(c->log_format, "json") != 0)
 		return fail(err, errlen, name, lineno,
 			    "log_format is text or json");
+	if (strcmp(c->bsre_level, "B-B") != 0 && strcmp(c->bsre_level, "B-T") != 0 &&
+	    strcmp(c->bsre_level, "B-LT") != 0 && strcmp(c->bsre_level, "B-LTA") != 0)
+		return fail(err, errlen, name, lineno,
+			    "bsre_level is B-B, B-T, B-LT or B-LTA");
 	if (c->pin_file[0] == '\0' || c->state_dir[0] == '\0')
 		return fail(err, errlen, name, lineno,
 			    "pin_file and state_dir are required");

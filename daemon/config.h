@@ -101,6 +101,8 @@ struct esd_config {
 	uint64_t seal_code_max_documents; /* documents one seal code may seal */
 	uint64_t seal_code_max_seconds;   /* and its lifetime */
 	uint64_t bsre_retention_seconds;  /* signed results kept for download */
+	char bsre_level[8];           /* level of the BSrE routes' signatures:
+				       * B-B, B-T, B-LT or B-LTA */
 	uint64_t session_idle_seconds;    /* a login session ends when idle */
 	uint64_t session_max_seconds;     /* ... or this long after login */
 	uint64_t sla_individual_days, sla_seal_days; /* working days */

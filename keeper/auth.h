@@ -69,6 +69,17 @@ int op_user_create(struct keeper *k, struct caller *c, json_t *a,
 		   struct reply *r);
 int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
 int op_logout(struct keeper *k, struct caller *c, json_t *a, struct reply *r);
+/* Staff management (admin): the account without its secrets, and its
+ * changes (keeper/users.c). */
+json_t *keeper_user_public(json_t *u);
+int op_user_disable(struct keeper *k, struct caller *c, json_t *a,
+		    struct reply *r);
+int op_user_enable(struct keeper *k, struct caller *c, json_t *a,
+		   struct reply *r);
+int op_user_unlock(struct keeper *k, struct caller *c, json_t *a,
+		   struct reply *r);
+int op_user_reset(struct keeper *k, struct caller *c, json_t *a,
+		  struct reply *r);
 /* Authenticates the bearer whose SHA-256 is hex as a live session (read
  * in t), filling c; ESD_EAUTH if there is none. */
 int keeper_session_auth(struct keeper *k, struct store_txn *t, const char *hex,

@@ -29,7 +29,7 @@ struct list_walk {
 	const char *q;      /* substring of name, nik, email or id */
 	json_t *out;
 	size_t limit;
-	int subscribers;
+	json_t *(*view)(json_t *); /* what the answer shows of a record */
 	const char *before; /* a page's cursor: only records keyed below it */
 	int more;           /* matches older than those answered were left out */
 };
@@ -64,8 +64,8 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val,
 			    strcasestr(member_str(o, fields[i]), w->q) != NULL)
 				keep = 1;
 	}
-	if (keep && keeper_json_append(w->out, w->subscribers ? kra_sub_public(o)
-						     : json_incref(o)) != 0) {
+	if (keep && keeper_json_append(w->out, w->view != NULL ? w->view(o)
+							       : json_incref(o)) != 0) {
 		json_decref(o);
 		return ESD_ENOMEM;
 	}
@@ -82,7 +82,9 @@ static int list(struct keeper *k, json_t *a, enum store_db db,
 		const char *const *filters, const char *name, struct reply *r)
 {
 	struct list_walk w = { json_object(), member_str(a, "q"), json_array(), 100,
-			       db == DB_SUBSCRIBERS, member_str(a, "before"), 0 };
+			       db == DB_SUBSCRIBERS ? kra_sub_public
+			       : db == DB_USERS ? keeper_user_public : NULL,
+			       member_str(a, "before"), 0 };
 	struct store_txn *t;
 	uint64_t lim;
 	int rc = w.filter && w.out ? 0 : ESD_ENOMEM;
@@ -133,6 +135,15 @@ static int op_subscriber_list(struct keeper *k, struct caller *c, json_t *a,
 
 	(void)c;
 	return list(k, a, DB_SUBSCRIBERS, f, "subscribers", r);
+}
+
+static int op_user_list(struct keeper *k, struct caller *c, json_t *a,
+			struct reply *r)
+{
+	static const char *const f[] = { "role", NULL };
+
+	(void)c;
+	return list(k, a, DB_USERS, f, "users", r);
 }
 
 static int show(struct keeper *k, enum store_db db, const char *id,
@@ -539,6 +550,12 @@ static const struct ra_op {
 	{ "subscriber.status", op_subscriber_status, POL_NEED_CLIENT, 0, { "id" } },
 	{ "user.create", op_user_create, POL_NEED_ADMIN, 1,
 	  { "name", "email", "role", "?lang", "?seals" } },
+	{ "user.list", op_user_list, POL_NEED_ADMIN, 0,
+	  { "?role", "?limit", "?before" } },
+	{ "user.disable", op_user_disable, POL_NEED_ADMIN, 1, { "id" } },
+	{ "user.enable", op_user_enable, POL_NEED_ADMIN, 1, { "id" } },
+	{ "user.unlock", op_user_unlock, POL_NEED_ADMIN, 1, { "id" } },
+	{ "user.reset", op_user_reset, POL_NEED_ADMIN, 1, { "id" } },
 	{ "login", op_login, POL_NEED_ANYONE, 1,
 	  { "name", "password", "?new_password", "?totp" } },
 	{ "logout", op_logout, POL_NEED_SESSION, 1, { NULL } },

@@ -255,6 +255,9 @@ int op_login(struct keeper *k, struct caller *c, json_t *a, struct reply *r)
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0 && store_get_json(t, DB_USERS, name, &u) != 0)
 		rc = reply_error(r, ESD_EAUTH, "wrong user name or password");
+	/* A disabled account answers as an unknown one, counting nothing. */
+	if (rc == 0 && json_is_true(json_object_get(u, "disabled")))
+		rc = reply_error(r, ESD_EAUTH, "wrong user name or password");
 	if (rc == 0 && !password_ok(k, u, member_str(a, "password"))) {
 		store_txn_abort(t);
 		t = NULL;
@@ -381,4 +384,164 @@ int keeper_session_auth(struct keeper *k, struct store_txn *t, const char *hex,
 	}
 	json_decref(s);
 	return 0;
+}
+
+/* ---- staff management (an admin's: the console's staff page) ---- */
+
+json_t *keeper_user_public(json_t *u)
+{
+	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:O*, s:O*, s:s?, s:b, s:b, "
+			 "s:b, s:b}", "name", member_str(u, "name"), "email",
+			 member_str(u, "email"), "role", member_str(u, "role"),
+			 "lang", member_str(u, "lang"), "seals",
+			 json_object_get(u, "seals"), "created",
+			 json_object_get(u, "created"), "created_by",
+			 member_str(u, "created_by"), "disabled",
+			 json_is_true(json_object_get(u, "disabled")), "enrolled",
+			 json_object_get(u, "totp") != NULL, "must_change",
+			 json_is_true(json_object_get(u, "must_change")), "locked",
+			 member_int(u, "locked_until") > esd_now());
+}
+
+struct drop_sessions {
+	struct store_txn *t;
+	const char *user;
+	char keys[64][65];
+	size_t n;
+};
+
+static int session_of(void *arg, const void *key, size_t klen,
+		      const void *val, size_t vlen)
+{
+	struct drop_sessions *d = arg;
+	json_t *s = json_loadb(val, vlen, 0, NULL);
+	int mine = member_str_is(s, "user", d->user);
+
+	json_decref(s);
+	if (mine && klen == 64 && d->n < ESD_ARRAY_LEN(d->keys)) {
+		memcpy(d->keys[d->n], key, 64);
+		d->keys[d->n++][64] = '\0';
+	}
+	return 0;
+}
+
+/* Ends every session of user in t (the walk, then the deletes). */
+static int drop_user_sessions(struct store_txn *t, const char *user)
+{
+	struct drop_sessions d = { .t = t, .user = user };
+	int rc;
+
+	do {
+		d.n = 0;
+		rc = store_walk(t, DB_SESSIONS, session_of, &d);
+		for (size_t i = 0; rc == 0 && i < d.n; i++)
+			rc = store_del(t, DB_SESSIONS, d.keys[i], 64);
+	} while (rc == 0 && d.n == ESD_ARRAY_LEN(d.keys));
+	return rc;
+}
+
+enum user_change { USER_DISABLE, USER_ENABLE, USER_UNLOCK, USER_RESET };
+
+static const char *const user_change_name[] = {
+	[USER_DISABLE] = "user.disable", [USER_ENABLE] = "user.enable",
+	[USER_UNLOCK] = "user.unlock", [USER_RESET] = "user.reset",
+};
+
+/*
+ * One change to a staff account, with its audit record, in one
+ * transaction: disable (and end its sessions), enable, unlock (clear the
+ * lockout), reset (a new initial password by email, the enrolment and
+ * the password removed, sessions ended: the person starts again as on
+ * the first day). An admin does not disable or reset their own account.
+ */
+static int user_change(struct keeper *k, struct caller *c, json_t *a,
+		       enum user_change what, struct reply *r)
+{
+	const char *name = member_str(a, "id");
+	struct store_txn *t = NULL;
+	json_t *u = NULL, *vars = NULL;
+	struct pol_verdict v;
+	char who[96], nonce[33];
+	uint8_t nb[16];
+	int rc;
+
+	snprintf(who, sizeof(who), "user:%s", name);
+	if ((what == USER_DISABLE || what == USER_RESET) &&
+	    pol_own_account(strcmp(c->actor, who) == 0, user_change_name[what],
+			    &v) != 0)
+		return reply_error(r, v.code, "%s", v.msg);
+	rc = store_txn_begin(k->store, 1, &t);
+	if (rc == 0)
+		rc = load_record(t, DB_USERS, name, "user", &u, r);
+	if (rc == 0) switch (what) {
+	case USER_DISABLE:
+		rc = keeper_json_set(u, "disabled", json_true());
+		if (rc == 0)
+			rc = drop_user_sessions(t, name);
+		break;
+	case USER_ENABLE:
+		json_object_del(u, "disabled");
+		break;
+	case USER_UNLOCK:
+		json_object_del(u, "failures");
+		json_object_del(u, "locked_until");
+		break;
+	case USER_RESET:
+		rc = esd_random(nb, sizeof(nb));
+		esd_hex(nb, sizeof(nb), nonce);
+		json_object_del(u, "password");
+		json_object_del(u, "totp");
+		json_object_del(u, "failures");
+		json_object_del(u, "locked_until");
+		if (rc == 0)
+			rc = keeper_json_update(u, json_pack("{s:s, s:b}", "initial",
+						nonce, "must_change", 1));
+		if (rc == 0)
+			rc = drop_user_sessions(t, name);
+		vars = json_pack("{s:s, s:s}", "name", name, "role",
+				 member_str(u, "role") ?: "");
+		if (rc == 0)
+			rc = vars == NULL ? ESD_ENOMEM
+			     : kra_outbox_add(t, member_str(u, "email"), "account",
+					      member_str(u, "lang"), vars, who, nonce);
+		json_decref(vars);
+		break;
+	}
+	if (rc == 0)
+		rc = store_put_json(t, DB_USERS, name, u, 0);
+	if (rc == 0)
+		rc = audit_record(t, c, user_change_name[what], name, NULL);
+	if (rc == 0)
+		rc = commit_and_mail(&t);
+	store_txn_abort(t);
+	if (rc == 0) {
+		r->json = json_pack("{s:o}", "user", keeper_user_public(u));
+		rc = r->json ? 0 : ESD_ENOMEM;
+	}
+	json_decref(u);
+	return rc;
+}
+
+int op_user_disable(struct keeper *k, struct caller *c, json_t *a,
+		    struct reply *r)
+{
+	return user_change(k, c, a, USER_DISABLE, r);
+}
+
+int op_user_enable(struct keeper *k, struct caller *c, json_t *a,
+		   struct reply *r)
+{
+	return user_change(k, c, a, USER_ENABLE, r);
+}
+
+int op_user_unlock(struct keeper *k, struct caller *c, json_t *a,
+		   struct reply *r)
+{
+	return user_change(k, c, a, USER_UNLOCK, r);
+}
+
+int op_user_reset(struct keeper *k, struct caller *c, json_t *a,
+		  struct reply *r)
+{
+	return user_change(k, c, a, USER_RESET, r);
 }

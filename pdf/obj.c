@@ -87,7 +87,7 @@ char *pdf_arena_strndup(struct pdf_arena *a, const void *s, size_t n)
 
 void pdf_buf_put(struct pdf_buf *b, const void *s, size_t n)
 {
-	if (b->err != 0)
+	if (b->err != 0 || n == 0)     /* nothing: b->p may still be NULL */
 		return;
 	if (n > SIZE_MAX / 2 - b->len) {
 		b->err = ESD_ENOMEM;

@@ -722,3 +722,72 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+int pki_cms_signed_values(const uint8_t *der, size_t len,
+			  struct pki_signed_values *out)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(CMS_SignerInfo) *sis;
+	CMS_SignerInfo *si;
+	ASN1_OCTET_STRING *md;
+	size_t body = 0, hl;
+	int n, rc = ESD_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (der == NULL || len == 0 || len > LONG_MAX ||
+	    (cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL ||
+	    (sis = CMS_get0_SignerInfos(cms)) == NULL ||
+	    sk_CMS_SignerInfo_num(sis) < 1)
+		goto out;
+	si = sk_CMS_SignerInfo_value(sis, 0);
+	md = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_messageDigest),
+					 -3, V_ASN1_OCTET_STRING);
+	n = md != NULL ? ASN1_STRING_length(md) : 0;
+	if (n > 0 && (size_t)n <= sizeof(out->digest)) {
+		memcpy(out->digest, ASN1_STRING_get0_data(md), (size_t)n);
+		out->digest_len = (size_t)n;
+	}
+	/* RFC 5652 §5.4: what the signature covers is the attributes as a
+	 * DER SET OF (tag 0x31); they were parsed in their encoded order, so
+	 * encoding each again rebuilds those bytes. */
+	n = CMS_signed_get_attr_count(si);
+	for (int i = 0; i < n; i++) {
+		int l = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), NULL);
+
+		if (l <= 0 || (size_t)l > sizeof(out->attrs))
+			goto done;
+		body += (size_t)l;
+	}
+	hl = body < 0x80 ? 2 : body < 0x100 ? 3 : 4;
+	if (n <= 0 || body > 0xFFFF || hl + body > sizeof(out->attrs))
+		goto done;
+	out->attrs[0] = 0x31;
+	if (hl == 2) {
+		out->attrs[1] = (uint8_t)body;
+	} else if (hl == 3) {
+		out->attrs[1] = 0x81;
+		out->attrs[2] = (uint8_t)body;
+	} else {
+		out->attrs[1] = 0x82;
+		out->attrs[2] = (uint8_t)(body >> 8);
+		out->attrs[3] = (uint8_t)body;
+	}
+	out->attrs_len = hl;
+	for (int i = 0; i < n; i++) {
+		unsigned char *q = out->attrs + out->attrs_len;
+		int l = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &q);
+
+		if (l <= 0) {
+			out->attrs_len = 0;
+			goto done;
+		}
+		out->attrs_len += (size_t)l;
+	}
+done:
+	rc = 0;
+out:
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return rc;
+}

@@ -173,6 +173,22 @@ int pki_verify_detached_vd(const uint8_t *der, size_t len,
 			   const struct pki_vdata *vd,
 			   struct pki_verify_result *res);
 
+/* What a CMS SignedData's first SignerInfo signs, as BSrE-style
+ * reports show it: its messageDigest attribute and the DER of its
+ * signed attributes (the SET OF the signature covers). Lengths are 0
+ * when absent or too long. */
+struct pki_signed_values {
+	uint8_t digest[64];
+	size_t digest_len;
+	uint8_t attrs[4096];
+	size_t attrs_len;
+};
+/* Fills out from der (a CMS ContentInfo; bytes after it, such as a PDF
+ * /Contents' zero padding, are ignored): 0, or ESD_EINVAL when der is no
+ * SignedData with a SignerInfo. Says nothing of validity. */
+int pki_cms_signed_values(const uint8_t *der, size_t len,
+			  struct pki_signed_values *out);
+
 /* ISO 8601 UTC ("2024-05-01T10:20:30Z") of t into out (cap >= 21). */
 void pki_time_iso(time_t t, char *out, size_t cap);
 

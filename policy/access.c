@@ -81,6 +81,14 @@ int pol_four_eyes(int made_by_caller, const char *request,
 			  "credential: a second verifier decides it", request);
 }
 
+int pol_own_account(int own, const char *what, struct pol_verdict *v)
+{
+	if (!own)
+		return pol_allow(v);
+	return pol_refuse(v, ESD_EPERM, "%s is not for one's own account: "
+			  "another admin does it", what);
+}
+
 /* 1 if name is an item of the comma- or space-separated list. */
 static int listed(const char *list, const char *name)
 {

@@ -199,6 +199,11 @@ int pol_may_call(const struct pol_caller *c, enum pol_need need,
 int pol_four_eyes(int made_by_caller, const char *request,
 		  struct pol_verdict *v);
 
+/* An admin does not disable or reset their own account (ESD_EPERM):
+ * another admin does, so that no one locks the last door behind them
+ * or takes over an account's enrolment unseen. */
+int pol_own_account(int own, const char *what, struct pol_verdict *v);
+
 /* A CPS profile (config [profile.*] roles: a comma-separated list of role
  * names) takes registrations from the roles it lists. */
 int pol_profile_allows(const char *roles, enum pol_role role,

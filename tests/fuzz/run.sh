@@ -15,7 +15,9 @@
 # generated below.
 # Environment: CC (default clang), FUZZ_TARGETS (default every target of
 # the table below), FUZZ_SECONDS_<family> (seconds for that family's
-# targets instead, e.g. FUZZ_SECONDS_pdf=1800).
+# targets instead, e.g. FUZZ_SECONDS_pdf=1800), FUZZ_TIMEOUT (seconds of
+# wall time one input may take, default 10; a niced run on a busy machine
+# can be starved that long: give it 60).
 # Prints one line per target and "N passed, M failed"; exits non-zero on
 # any failure (a crash, a failing regression input, a build error).
 set -u
@@ -168,10 +170,11 @@ for t in $targets; do
 	crashes=0
 	cov=
 	cpu=0
+	wall=0
 	fam=$(family "$t")
 	art=$out/artifacts/$t
 	mkdir -p "$art" "$out/corpus/$t"
-	opts="-timeout=10 -rss_limit_mb=2048 -max_len=$(max_len "$t")"
+	opts="-timeout=${FUZZ_TIMEOUT:-10} -rss_limit_mb=2048 -max_len=$(max_len "$t")"
 	dict=$here/$fam.dict
 	[ -f "$dict" ] && opts="$opts -dict=$dict"
 
@@ -186,7 +189,7 @@ for t in $targets; do
 		# The CPU time it got (user + system) as well as the wall time:
 		# on a shared machine executions per CPU second is what the
 		# target costs, executions per second what the run achieved.
-		TIMEFORMAT='%U %S'
+		TIMEFORMAT='%U %S %R'
 		# shellcheck disable=SC2086
 		{ time "$out/$t" $opts -max_total_time="$tsecs" -print_final_stats=1 \
 			-artifact_prefix="$art/" "$out/corpus/$t" "$seeds" \
@@ -195,6 +198,8 @@ for t in $targets; do
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 			"$out/$t.log" | tail -1)
 		cpu=$(awk '{ printf "%d", $1 + $2 + 0.5 }' "$out/$t.cpu")
+		# A finding stops libFuzzer early: rates are over the time it ran.
+		wall=$(awk '{ printf "%d", $3 + 0.5 }' "$out/$t.cpu")
 		cov=$(grep -oE '(DONE|#[0-9]+) +cov: [0-9]+ ft: [0-9]+' \
 			"$out/$t.log" | tail -1 | sed 's/.*cov/cov/')
 		crashes=$(($(find "$art" -type f ! -name 'slow-unit-*' | wc -l) - before))
@@ -228,9 +233,9 @@ for t in $targets; do
 
 	rate=
 	if [ -n "$execs" ] && [ "$tsecs" -gt 0 ]; then
-		rate=" ($((execs / tsecs))/s, $((execs / (cpu > 0 ? cpu : 1))) per CPU second)"
+		rate=" ($((execs / (wall > 0 ? wall : 1)))/s, $((execs / (cpu > 0 ? cpu : 1))) per CPU second)"
 	fi
-	echo "$t: ${execs:-?} executions in ${tsecs}s$rate," \
+	echo "$t: ${execs:-?} executions in ${wall}s of ${tsecs}s$rate," \
 		"${cov:+$cov, }$crashes crash(es), regressions $rpass passed $rfail failed"
 	if [ "$ok" -eq 1 ]; then
 		pass=$((pass + 1))

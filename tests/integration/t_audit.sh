@@ -4,7 +4,8 @@
 # SIEM as JSON lines.
 . "$(dirname "$0")/lib.sh"
 esd_init
-printf 'audit_checkpoint_records = 5\naudit_checkpoint_seconds = 1\n' >>"$D/esignd.conf"
+sed -i 's/^audit_checkpoint_seconds = .*/audit_checkpoint_seconds = 1/' "$D/esignd.conf"
+printf 'audit_checkpoint_records = 5\n' >>"$D/esignd.conf"
 esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"
 FLIP="$BUILD/tests/tools/lmdb_flip"

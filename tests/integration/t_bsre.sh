@@ -102,10 +102,102 @@ $(jget "$TMP/body" message) $(jget "$TMP/body" status)"
 $VA --json user register --name "Baru" --nik 3171000000000008 --email baru@agency.go.id --unit X >/dev/null
 eq "... a registration not yet verified: WAITING_FOR_VERIFICATION" WAITING_FOR_VERIFICATION \
 	"$(post /api/user/status/3171000000000008 -X GET >/dev/null; jget "$TMP/body" status)"
-eq "v1 /api/sign/verify: 200" 200 "$(post /api/sign/verify -F "signed_file=@$TMP/v1.pdf")"
-eq "... summary VALID, one signature" "VALID 1" "$(jget "$TMP/body" summary) $(jget "$TMP/body" jumlah_signature)"
+# The BSrE routes sign at bsre_level, B-T by default: the signature
+# carries a timestamp token from the appliance's TSA (openssl judges it).
+cms_of "$TMP/v1.pdf" "$TMP/v1cms"
+check "a BSrE signature carries id-aa-signatureTimeStampToken (B-T default)" tst_of "$TMP/v1cms"
+check "... openssl ts -verify: the token stamps the signature value" bash -c \
+	"openssl ts -verify -token_in -in '$TMP/v1cms.tst' -data '$TMP/v1cms.sigval' -CAfile '$D/ca.pem' -untrusted '$D/issuing-ca.pem' | grep -q 'Verification: OK'"
+check "... openssl cms -verify over the byte range" openssl cms -verify -binary -inform DER \
+	-in "$TMP/v1cms.der" -content "$TMP/v1cms.data" -CAfile "$D/ca.pem" -out /dev/null
+check "... pdfsig: valid" bash -c "pdfsig '$TMP/v1.pdf' | grep -q 'Signature is Valid'"
+
+# v1 verify answers in the shapes of BSrE's documented samples.
+eq "v1 /api/sign/verify: 200" 200 "$(post /api/sign/verify -F "signed_file=@$TMP/v1.pdf;filename=surat-keputusan.pdf")"
+cp "$TMP/body" "$TMP/v1verify.json"
+V1J=$TMP/v1verify.json
+eq "... nama_dokumen is the uploaded file's name, not the field's" surat-keputusan.pdf "$(jget "$V1J" nama_dokumen)"
+eq "... summary \"DOCUMENT VALID !!!\", one signature" "DOCUMENT VALID !!! 1" \
+	"$(jget "$V1J" summary) $(jget "$V1J" jumlah_signature)"
+eq "... notes as BSrE's for a timestamped valid document" \
+	"Tanda tangan elektronik valid dan dokumen merupakan dokumen asli sejak ditandatangani" "$(jget "$V1J" notes)"
 eq "... the signer and the integrity" "Rina Wati True" \
-	"$(jget "$TMP/body" details.0.info_signer.signer_name) $(jget "$TMP/body" details.0.signature_document.document_integrity)"
+	"$(jget "$V1J" details.0.info_signer.signer_name) $(jget "$V1J" details.0.signature_document.document_integrity)"
+eq "... info_tsa.name is the TSA's name, signed_using_tsa true" "esignd Demo Time Stamping Authority True" \
+	"$(jget "$V1J" details.0.info_tsa.name) $(jget "$V1J" details.0.signature_document.signed_using_tsa)"
+eq "... the native verdict and ETSI indication beside them" "valid TOTAL_PASSED valid TOTAL_PASSED B-T" \
+	"$(jget "$V1J" verdict) $(jget "$V1J" indication) $(jget "$V1J" details.0.verdict) $(jget "$V1J" details.0.indication) $(jget "$V1J" details.0.pades_level)"
+# Times as BSrE writes them: WIB (UTC+7), "YYYY-MM-DD HH:MM:SS.mmm",
+# validities "FROM to TO"; checked against openssl's reading of the
+# signer's certificate and the signature's /M.
+openssl pkcs7 -inform DER -in "$TMP/v1cms.der" -print_certs 2>/dev/null | awk -v out="$TMP/cert" \
+	'/BEGIN CERT/{n++} {print > (out n ".pem")}'
+SIGNER=$(grep -l . "$TMP"/cert*.pem | while read -r c; do
+	openssl x509 -in "$c" -noout -subject 2>/dev/null | grep -q 'Rina Wati' && echo "$c"; done | head -1)
+wib() { # wib "openssl date" -> "YYYY-MM-DD HH:MM:SS.000" in UTC+7
+	TZ=UTC date -d "@$(( $(date -d "$1" +%s) + 7 * 3600 ))" '+%Y-%m-%d %H:%M:%S.000'
+}
+NB=$(openssl x509 -in "$SIGNER" -noout -startdate | cut -d= -f2)
+NA=$(openssl x509 -in "$SIGNER" -noout -enddate | cut -d= -f2)
+eq "... signer_cert_validity \"FROM to TO\" in WIB (openssl x509 -dates)" "$(wib "$NB") to $(wib "$NA")" \
+	"$(jget "$V1J" details.0.info_signer.signer_cert_validity)"
+M=$(grep -a -o '/M *(D:[0-9]\{14\}' "$TMP/v1.pdf" | tail -1 | sed 's/.*D://')
+eq "... signed_in is /M in WIB" "$(wib "${M:0:4}-${M:4:2}-${M:6:2} ${M:8:2}:${M:10:2}:${M:12:2} UTC")" \
+	"$(jget "$V1J" details.0.signature_document.signed_in)"
+check "... tsa_cert_validity \"FROM to TO\"" $PY -c 'import json, re, sys
+v = json.load(open(sys.argv[1]))["details"][0]["info_tsa"]["tsa_cert_validity"]
+t = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}"
+sys.exit(0 if re.fullmatch(t + " to " + t, v) else 1)' "$V1J"
+# hash_value: the messageDigest, the SHA-256 of the signed bytes;
+# signature_value: the signed attributes, the bytes the signature covers
+# (openssl dgst -verify with the signer's key over them).
+eq "... hash_value is the SHA-256 of the byte range (sha256sum)" "$(sha256sum "$TMP/v1cms.data" | cut -d' ' -f1)" \
+	"$(jget "$V1J" details.0.signature_document.hash_value)"
+jget "$V1J" details.0.signature_document.signature_value | xxd -r -p >"$TMP/v1attrs.der"
+openssl x509 -in "$SIGNER" -noout -pubkey >"$TMP/signer.pub"
+check "... signature_value is the signed attributes (openssl dgst -verify with the signer's key)" bash -c \
+	"openssl dgst -sha256 -verify '$TMP/signer.pub' -signature '$TMP/v1cms.sigval' '$TMP/v1attrs.der' | grep -q 'Verified OK'"
+eq "an unsigned document: summary and notes null, no details (the samples)" "200 None None 0 []" \
+	"$(post /api/sign/verify -F "signed_file=@$PDF;filename=remote.pdf") $(jget "$TMP/body" summary) \
+$(jget "$TMP/body" notes) $(jget "$TMP/body" jumlah_signature) $(jget "$TMP/body" details)"
+eq "... verdict unsigned, nama_dokumen still the file's name" "unsigned remote.pdf" \
+	"$(jget "$TMP/body" verdict) $(jget "$TMP/body" nama_dokumen)"
+# A document changed after signing (a later revision replaces page 1's
+# content): never "DOCUMENT VALID !!!".
+$PY - "$TMP/v1.pdf" "$TMP/v1-changed.pdf" <<'PYEOF'
+import re, sys
+d = open(sys.argv[1], 'rb').read()
+sx = int(re.findall(rb'startxref\s+(\d+)', d)[-1])
+root = re.findall(rb'/Root\s+(\d+) 0 R', d)[-1].decode()
+size = int(re.findall(rb'/Size\s+(\d+)', d)[-1])
+cat = re.findall(rb'(?<![0-9])' + root.encode() + rb' 0 obj(.*?)endobj', d, re.S)[-1]
+pages = re.search(rb'/Pages\s+(\d+) 0 R', cat).group(1).decode()
+p1, pb = pages, b'/Kids'
+while b'/Kids' in pb:   # down the page tree to page 1
+    node = re.findall(rb'(?<![0-9])' + p1.encode() + rb' 0 obj(.*?)endobj', d, re.S)[-1]
+    k = re.search(rb'/Kids\s*\[\s*(\d+) 0 R', node)
+    if k is None:
+        pb = node
+        break
+    p1 = k.group(1).decode()
+    pb = re.findall(rb'(?<![0-9])' + p1.encode() + rb' 0 obj(.*?)endobj', d, re.S)[-1]
+body = re.sub(rb'/Contents\s+(\d+ 0 R|\[[^\]]*\])', b'/Contents %d 0 R' % size, pb)
+text = b'BT /F1 24 Tf 72 720 Td (DIBAYAR LUNAS) Tj ET'
+out = d + b'\n'
+o1 = len(out); out += p1.encode() + b' 0 obj' + body + b'endobj\n'
+o2 = len(out); out += b'%d 0 obj<</Length %d>>stream\n' % (size, len(text)) + text + b'\nendstream endobj\n'
+x = len(out)
+out += b'xref\n%s 1\n%010d 00000 n \n%d 1\n%010d 00000 n \n' % (p1.encode(), o1, size, o2)
+out += b'trailer<</Size %d/Root %s 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n' % (size + 1, root.encode(), sx, x)
+open(sys.argv[2], 'wb').write(out)
+PYEOF
+eq "a document changed after signing: \"DOCUMENT NOT VALID !!!\", integrity false" \
+	"200 DOCUMENT NOT VALID !!! False invalid modified_after_signing" \
+	"$(post /api/sign/verify -F "signed_file=@$TMP/v1-changed.pdf") $(jget "$TMP/body" summary) \
+$(jget "$TMP/body" details.0.signature_document.document_integrity) $(jget "$TMP/body" verdict) $(jget "$TMP/body" details.0.failure)"
+eq "... notes as BSrE's for a changed document" "Konten Dokumen mengalami perubahan oleh pihak yang tidak berhak" \
+	"$(jget "$TMP/body" notes)"
+check "... the revision analysis beside it (modifications)" bash -c "grep -q '\"modifications\"' '$TMP/body' && grep -q '\"other\"' '$TMP/body'"
 
 # v2: JSON with base64 files, several per call.
 B64=$(base64 -w0 "$PDF")
@@ -235,9 +327,15 @@ for i,p in enumerate(d["pages"]):
 eq "v1 with halaman=TERAKHIR, jenis_response=BASE64: 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
 	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F halaman=TERAKHIR -F jenis_response=BASE64 \
 	-F xAxis=40 -F yAxis=40 -F width=200 -F height=80)"
-base64 -d "$TMP/body" >"$TMP/b64.pdf" 2>/dev/null
-check "... the body is the signed PDF in base64 (pdfsig: valid)" bash -c "pdfsig '$TMP/b64.pdf' | grep -q 'Signature is Valid'"
+# BSrE answers BASE64 as JSON: integrations read base64_signed_file
+# (and id_dokumen) from it.
+check "... application/json" grep -qi '^Content-Type: application/json' "$TMP/headers"
+jget "$TMP/body" base64_signed_file | base64 -d >"$TMP/b64.pdf" 2>/dev/null
+check "... base64_signed_file is the signed PDF (pdfsig: valid)" bash -c "pdfsig '$TMP/b64.pdf' | grep -q 'Signature is Valid'"
 check "... with the id_dokumen header" grep -qi '^id_dokumen: [0-9a-f]\{64\}' "$TMP/headers"
+eq "... and id_dokumen in the JSON, the same, the SHA-256 of the PDF" \
+	"$(sed -n 's/^id_dokumen: *\([0-9a-f]*\).*/\1/Ip' "$TMP/headers" | tr -d '\r') $(sha256sum "$TMP/b64.pdf" | cut -d' ' -f1)" \
+	"$(jget "$TMP/body" id_dokumen) $(jget "$TMP/body" id_dokumen)"
 eq "... the box is on the last page (17)" 17 "$(widget_page "$TMP/b64.pdf")"
 eq "halaman=PERTAMA, jenis_response=BYTE: 200, the PDF itself" 200 "$(post /api/sign/pdf -F "file=@$PDF" \
 	-F nik=$NIK -F "passphrase=$PHRASE" -F tampilan=visible -F halaman=PERTAMA -F jenis_response=BYTE \
@@ -324,5 +422,54 @@ eq "a v2 refusal carries message, timestamp and path" "2031 Passphrase anda sala
 eq "... a refusal before the route too (no credential)" "2011 Autentikasi klien gagal /api/v2/sign/pdf" \
 	"$(curl -s -o "$TMP/body" --cacert "$D/ca.pem" -H 'Content-Type: application/json' -d '{}' \
 	"$URL/api/v2/sign/pdf"; sc) $(jget "$TMP/body" message) $(jget "$TMP/body" path)"
+
+# The public clients, each replayed from its documented usage.
+. "$(dirname "$0")/bsre_clients.sh"
+
+# Hostile: t_attacks.sh's corpus (incremental saving, signature wrapping,
+# universal forgery, shadow attacks, /ByteRange and /Contents forgeries)
+# through v1 verify: "DOCUMENT VALID !!!" exactly when the verifier says
+# valid, never for an attack.
+AS=$TMP/aseals
+mkdir -p "$AS" "$TMP/attacks"
+aseal() { curl -s -o "$2" -w '%{http_code}' --cacert "$D/ca.pem" -H "Authorization: Bearer $TOKEN" \
+	-F "file=@$1;type=application/pdf" -F reason=Approved -F location=Jakarta "${@:3}" "$URL/v1/seal"; }
+ABASE=$CORPUS/libreoffice-letter.pdf
+$PY "$(dirname "$0")/attacks.py" prepare "$ABASE" "$TMP"
+eq "attack corpus: its four seals (200)" "200 200 200 200" "$(aseal "$ABASE" "$AS/bb.pdf") \
+$(aseal "$ABASE" "$AS/lta.pdf" -F level=B-LTA) $(aseal "$TMP/form.pdf" "$AS/form.pdf") $(aseal "$TMP/shadow.pdf" "$AS/shadow.pdf")"
+cp "$TMP/shadow.info" "$AS/"
+$PY "$(dirname "$0")/attacks.py" build "$AS" "$TMP/attacks"
+NATT=0
+while IFS=$'\t' read -r name verdict _ _; do
+	[ -n "$name" ] || continue
+	NATT=$((NATT + 1))
+	want="DOCUMENT NOT VALID !!!"
+	[ "$verdict" = valid ] && want="DOCUMENT VALID !!!"
+	eq "attack $name: v1 verify says $want ($verdict)" "200 $want $verdict" \
+		"$(post /api/sign/verify -F "signed_file=@$TMP/attacks/$name.pdf") $(jget "$TMP/body" summary) $(jget "$TMP/body" verdict)"
+done <"$TMP/attacks/expected.tsv"
+check "the attack corpus has its files ($NATT)" test "$NATT" -ge 20
+
 check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
+
+# bsre_level: the BSrE routes' level. B-B: no timestamp, and v1 verify
+# says so; a value that is no level stops the daemon at start.
+esd_stop
+printf 'bsre_level = B-B\n' >>"$D/esignd.conf"
+esd_start
+eq "bsre_level = B-B: v1 sign 200" 200 "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK -F "passphrase=$PHRASE")"
+cp "$TMP/body" "$TMP/bb-level.pdf"
+cms_of "$TMP/bb-level.pdf" "$TMP/bbcms"
+check "... no timestamp token in the signature (openssl asn1parse)" bash -c "! tst_of '$TMP/bbcms'"
+eq "... v1 verify: info_tsa.name null, signed_using_tsa false, B-B, the note without TSA" \
+	"None False B-B Dokumen asli dan valid, tetapi dokumen tidak menggunakan waktu TSA" \
+	"$(post /api/sign/verify -F "signed_file=@$TMP/bb-level.pdf" >/dev/null; jget "$TMP/body" details.0.info_tsa.name) \
+$(jget "$TMP/body" details.0.signature_document.signed_using_tsa) $(jget "$TMP/body" details.0.pades_level) $(jget "$TMP/body" notes)"
+esd_stop
+sed -i 's/^bsre_level = B-B$/bsre_level = B-X/' "$D/esignd.conf"
+eq "bsre_level = B-X: esignd refuses to start (EX_CONFIG), naming the key" "78 yes" \
+	"$(timeout 20 "$ESIGND" -c "$D/esignd.conf" -f >"$TMP/badlevel.log" 2>&1; echo $?) \
+$(grep -q 'bsre_level is B-B, B-T, B-LT or B-LTA' "$TMP/badlevel.log" && echo yes)"
+sed -i '/^bsre_level = /d' "$D/esignd.conf"
 finish

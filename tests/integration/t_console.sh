@@ -70,6 +70,19 @@ for p in / /console; do
 	hdr "$p" >"$TMP/h.redir"
 	check "$p redirects to /console/ (303)" bash -c "grep -q '^HTTP/1.1 303' '$TMP/h.redir' && grep -qx 'Location: /console/' '$TMP/h.redir'"
 done
+for f in app.js style.css index.html; do
+	src=$SRC/console/$f
+	[ "$f" = index.html ] && u=/console/ || u=/console/$f
+	curl -s -D "$TMP/h.gz" -o "$TMP/f.gz" --cacert "$D/ca.pem" -H 'Accept-Encoding: gzip, br' "$URL$u"
+	check "$f to a browser that takes gzip: gzip, smaller, the same file (gunzip | cmp)" bash -c \
+		"grep -qix 'Content-Encoding: gzip' <(tr -d '\r' <'$TMP/h.gz') && \
+		[ \$(stat -c %s '$TMP/f.gz') -lt \$(stat -c %s '$src') ] && gunzip -c '$TMP/f.gz' | cmp - '$src'"
+	check "... with Vary: Accept-Encoding and the policy" bash -c \
+		"tr -d '\r' <'$TMP/h.gz' | grep -qix 'Vary: Accept-Encoding' && grep -q '^Content-Security-Policy: ' '$TMP/h.gz'"
+done
+check "gzip;q=0 gets the plain file" bash -c "! curl -s -D - -o '$TMP/f.plain' --cacert '$D/ca.pem' \
+	-H 'Accept-Encoding: gzip;q=0, identity' '$URL/console/app.js' | tr -d '\r' | grep -qi '^Content-Encoding' && \
+	cmp '$TMP/f.plain' '$SRC/console/app.js'"
 eq "an unknown console file is 404" 404 "$(https_code /console/nope.js)"
 eq "a file in a subfolder is 404" 404 "$(https_code /console/x/app.js)"
 eq "POST /console/ is 405" 405 "$(https_code /console/ -X POST)"

@@ -96,6 +96,48 @@ check "... with a new session cookie" grep -qi '^Set-Cookie: esignd_session=[0-9
 for i in 1 2 3 4 5; do login "{\"name\":\"siti\",\"password\":\"wrong $i\"}" >/dev/null; done
 eq "after 5 failed logins the account is locked: even the right password is 401" 401 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"000000\"}")"
 eq "... code 'unauthorized', as for an unknown name (no 'locked' to tell that it exists)" unauthorized "$(json_err)"
+
+# An admin manages the staff accounts.
+ulist() {  # ulist NAME FIELD...: the fields of NAME in user list
+	$CTL --json user list | $PY -c 'import json,sys
+u = {x["name"]: x for x in json.load(sys.stdin)["users"]}
+print(" ".join(str(u[sys.argv[1]][k]).lower() for k in sys.argv[2:]))' "$@"
+}
+eq "user list: siti is enrolled, locked, not disabled" "true true false" "$(ulist siti enrolled locked disabled)"
+check "... and shows no secret" bash -c "! $CTL --json user list | grep -q -e password -e initial -e secret"
+$CTL --json client add --name vclient --role verifier >"$TMP/vc.json"
+eq "a verifier may not list the accounts: 403" 403 \
+	"$(https_code /v1/users -H "Authorization: Bearer $(jget "$TMP/vc.json" token)")"
+S0=$(state_sum)
+eq "... nor unlock one: 403, nothing changed" "403 $S0" \
+	"$(https_code /v1/users/siti/unlock -X POST -H "Authorization: Bearer $(jget "$TMP/vc.json" token)") $(state_sum)"
+eq "an unknown account: 404" 404 "$(unix_code /v1/users/nobody/unlock -X POST)"
+check "the admin unlocks siti" $CTL user unlock --name siti
+eq "... who is no longer locked" false "$(ulist siti locked)"
+while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
+T5=$(oathtool --totp -b "$SECRET")
+[ "$T5" = "$T4" ] && { sleep 30; T5=$(oathtool --totp -b "$SECRET"); }
+eq "and logs in again: 200" 200 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"$T5\"}")"
+TOKEN5=$(jget "$TMP/body" token)
+eq "... her session works" 200 "$(https_code /v1/ra/requests -H "Authorization: Bearer $TOKEN5")"
+check "the admin disables siti" $CTL user disable --name siti
+eq "... her session ends at once: 401" 401 "$(https_code /v1/ra/requests -H "Authorization: Bearer $TOKEN5")"
+eq "... and her login answers as an unknown name's" "401 unauthorized" \
+	"$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"$T5\"}") $(json_err)"
+eq "user list shows her disabled" true "$(ulist siti disabled)"
+check "the admin enables her" $CTL user enable --name siti
+eq "... not disabled" false "$(ulist siti disabled)"
+NMAIL=$(grep -l '^To: siti@agency.go.id' "$D"/mail/new/* | wc -l)
+check "the admin starts her account again (reset)" $CTL user reset --name siti
+eq "... no authenticator, a password to change" "false true" "$(ulist siti enrolled must_change)"
+for _ in $(seq 50); do [ "$(grep -l '^To: siti@agency.go.id' "$D"/mail/new/* | wc -l)" -gt "$NMAIL" ] && break; sleep 0.1; done
+M2=$(grep -l '^To: siti@agency.go.id' "$D"/mail/new/* | xargs ls -t | head -1)
+INIT2=$(sed -n 's/.*Initial password: *\([A-Z0-9-]*\).*/\1/p' "$M2" | tr -d '\r')
+check "a new initial password arrives by email" test ${#INIT2} -eq 11 -a "$INIT2" != "$INIT"
+eq "her old password no longer works" 401 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"$T5\"}")"
+eq "the new initial password must be changed: 403" 403 "$(login "{\"name\":\"siti\",\"password\":\"$INIT2\"}")"
+eq "changing it enrols a new authenticator" True "$(login "{\"name\":\"siti\",\"password\":\"$INIT2\",\"new_password\":\"soto ayam hangat 7\"}" >/dev/null; jget "$TMP/body" enrol_required)"
+check "every change is audited" bash -c "$CTL audit export | grep -c -e '\"action\":\"user.unlock\"' -e '\"action\":\"user.disable\"' -e '\"action\":\"user.enable\"' -e '\"action\":\"user.reset\"' | grep -qx 4"
 check "the TOTP secret is stored encrypted" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$SECRET'"
 check "no password or token in the log" bash -c "! grep -q -e 'nasi goreng' -e '$TOKEN' '$TMP/daemon.log'"
 check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"

@@ -523,6 +523,34 @@ static void test_config_empty_text_is_error(void **state)
 	assert_true(starts_with(err, NAME ":"));
 }
 
+/* ---- bsre_level --------------------------------------------------------- */
+
+static void test_config_bsre_level_defaults_to_b_t_and_takes_the_four_levels(void **state)
+{
+	static const char *const levels[] = { "B-B", "B-T", "B-LT", "B-LTA" };
+	char text[256];
+
+	(void)state;
+	assert_int_equal(parse(MINIMAL), 0);
+	assert_string_equal(cfg.bsre_level, "B-T");
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), MINIMAL "bsre_level = %s\n", levels[i]);
+		assert_int_equal(parse(text), 0);
+		assert_string_equal(cfg.bsre_level, levels[i]);
+	}
+}
+
+static void test_config_bsre_level_refuses_what_is_no_level(void **state)
+{
+	(void)state;
+	expect_error(MINIMAL "bsre_level = B-X\n",
+		     NAME ":5: bsre_level is B-B, B-T, B-LT or B-LTA");
+	expect_error(MINIMAL "bsre_level = b-t\n",
+		     NAME ":5: bsre_level is B-B, B-T, B-LT or B-LTA");
+	expect_error(MINIMAL "bsre_level =\n",
+		     NAME ":5: bsre_level is B-B, B-T, B-LT or B-LTA");
+}
+
 /* ---- log_level -------------------------------------------------------- */
 
 static void test_config_log_level_names(void **state)
@@ -688,6 +716,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_defaults),
+		cmocka_unit_test(test_config_bsre_level_defaults_to_b_t_and_takes_the_four_levels),
+		cmocka_unit_test(test_config_bsre_level_refuses_what_is_no_level),
 		cmocka_unit_test(test_config_minimal_file_keeps_other_defaults),
 		cmocka_unit_test(test_config_all_keys_are_parsed),
 		cmocka_unit_test(test_config_comments_and_blank_lines_are_ignored),

@@ -378,6 +378,16 @@ static void test_four_eyes(void **state)
 	assert_non_null(strstr(v.msg, "second verifier"));
 }
 
+static void test_an_admin_does_not_disable_their_own_account(void **state)
+{
+	struct pol_verdict v;
+
+	(void)state;
+	assert_int_equal(pol_own_account(0, "user.disable", &v), 0);
+	assert_int_equal(pol_own_account(1, "user.disable", &v), ESD_EPERM);
+	assert_non_null(strstr(v.msg, "another admin"));
+}
+
 static void test_profile_takes_the_roles_it_lists(void **state)
 {
 	static const struct {
@@ -478,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_role_by_operation_matrix),
 		cmocka_unit_test(test_an_officer_before_the_seal_is_known),
 		cmocka_unit_test(test_four_eyes),
+		cmocka_unit_test(test_an_admin_does_not_disable_their_own_account),
 		cmocka_unit_test(test_profile_takes_the_roles_it_lists),
 		cmocka_unit_test(test_key_use),
 		cmocka_unit_test(test_clock_gate),
