@@ -149,6 +149,9 @@ struct sign_input {
 	size_t image_len;
 	const char *qr;
 	const char *text;             /* the appearance's lines, or NULL */
+	/* A certification seal: "1", "2" or "3", the DocMDP P
+	 * (docs/api.md); NULL or "0" for an approval signature. */
+	const char *certify;
 };
 /* Signs in->pdf for purpose ("seal", "individual"); out gets the signed
  * PDF (200) or the error response. */

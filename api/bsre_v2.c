@@ -59,7 +59,7 @@ static const char *sget_opt(json_t *o, const char *k)
 static int coerce_numbers(json_t *o, char *msg, size_t cap)
 {
 	static const char *const keys[] = { "page", "originX", "originY", "width",
-					    "height", "data" };
+					    "height", "data", "certificationLevel" };
 
 	for (size_t i = 0; i < ESD_ARRAY_LEN(keys); i++) {
 		const char *v = sget(o, keys[i]);
@@ -193,6 +193,8 @@ static void sign_files(struct req *r, struct resp *out, json_t *j,
 		const char *b64 = json_string_value(json_array_get(files, i));
 		const char *img = sget(p, "imageBase64"), *t = sget(p, "tampilan");
 		struct sign_input in = { 0 };
+		json_t *cl;
+		char certify[2];
 		uint8_t *pdf = NULL, *image = NULL;
 		size_t len = 0, ilen = 0;
 		char *vis = NULL;
@@ -229,6 +231,25 @@ static void sign_files(struct req *r, struct resp *out, json_t *j,
 		in.auth = auth;
 		in.reason = sget_opt(p, "reason");
 		in.location = sget_opt(p, "location");
+		/* certificationLevel: iText's levels, the DocMDP P (0: an
+		 * approval signature); seals only */
+		cl = json_object_get(p, "certificationLevel");
+		if (cl != NULL && !json_is_null(cl)) {
+			json_int_t lv = json_integer_value(cl);
+
+			if (!json_is_integer(cl) || lv < 0 || lv > 3 ||
+			    strcmp(purpose, "seal") != 0) {
+				free(pdf);
+				free(image);
+				bsre_fail(out, "bad_request", ctx, "'certificationLevel' "
+					  "is 0-3 (seals only)");
+				free(res.p);
+				return;
+			}
+			certify[0] = (char)('0' + lv);
+			certify[1] = '\0';
+			in.certify = certify;
+		}
 		if (t != NULL && strcasecmp(t, "VISIBLE") == 0) {
 			json_int_t page = json_integer_value(json_object_get(p, "page"));
 

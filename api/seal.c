@@ -60,6 +60,9 @@ void api_pdf_error(struct resp *out, int rc, int reason)
 		  "an unsigned document" },
 		{ PDF_R_CERTIFIED, ESD_ESIGNED,
 		  "the document is certified and its author forbids changes" },
+		{ PDF_R_CERTIFY_SIGNED, ESD_ESIGNED,
+		  "a certification signature must be the document's first "
+		  "signature; this document is already signed" },
 		{ PDF_R_FIELD_EXISTS, ESD_EEXIST,
 		  "a signature field with that name exists" },
 		{ PDF_R_NO_PAGE, ESD_EINVAL, "the document has no such page" },
@@ -616,6 +619,23 @@ void api_sign_pdf(struct req *r, struct resp *out, const char *purpose,
 	}
 	o.qr_text = in->qr;
 	o.text = in->text;
+	if (in->certify != NULL) {
+		/* ISO 32000-1 §12.8.2.2 Table 254: P; "0" is an approval */
+		if (strlen(in->certify) != 1 || in->certify[0] < '0' ||
+		    in->certify[0] > '3') {
+			resp_error(out, ESD_EINVAL, "'certify' must be 1 (no "
+				   "changes), 2 (form filling and signing), 3 "
+				   "(also annotations) or 0 (an approval "
+				   "signature)");
+			goto out;
+		}
+		if (in->certify[0] != '0' && strcmp(purpose, "seal") != 0) {
+			resp_error(out, ESD_EINVAL, "'certify' is for seals "
+				   "(/v1/seal)");
+			goto out;
+		}
+		o.docmdp = in->certify[0] - '0';
+	}
 	/* Once more, with the key asked for again, if the one kept from an
 	 * earlier request changed (doc_cms). */
 again:
@@ -705,6 +725,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 		MP_FIELD("passphrase", 256),
 		MP_FIELD("seal_code", 128),
 		MP_FIELD("otp", 32),
+		MP_FIELD("certify", 8),
 		MP_END,
 	};
 	const struct mp_field *x;
@@ -736,6 +757,7 @@ static void sign_document(struct req *r, struct resp *out, const char *purpose)
 	in.visible = FIELD("visible");
 	in.qr = FIELD("qr");
 	in.text = FIELD("text");
+	in.certify = FIELD("certify");
 	in.auth = doc_auth(f, purpose);
 #undef FIELD
 	api_sign_pdf(r, out, purpose, &in);

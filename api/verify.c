@@ -17,6 +17,7 @@
 #include "api/keeper_client.h"
 #include "api/multipart.h"
 #include "api/verify.h"
+#include "api/verify_int.h"
 #include "common/err.h"
 #include "common/util.h"
 #include "pdf/pdf.h"
@@ -57,11 +58,13 @@ static json_t *jcert(const struct pki_cert_info *c)
 
 static json_t *jchain(const struct pki_chain_result *c)
 {
-	return json_pack("{s:s, s:o, s:s, s:i}",
+	return json_pack("{s:s, s:o, s:s, s:o, s:i}",
 			 "status", pki_chain_name(c->status),
 			 "error", c->error_text[0] ? jstr(c->error_text)
 						   : json_null(),
 			 "revocation", pki_revocation_name(c->revocation),
+			 "revoked_at", c->revocation == PKI_REV_REVOKED ?
+				       jtime(c->revoked_at) : json_null(),
 			 "depth", c->depth);
 }
 
@@ -136,27 +139,14 @@ static void byte_range_segs(const struct pdf_sig_info *s, const uint8_t *buf,
 				   (size_t)s->byte_range[3], mapped };
 }
 
-/* ETSI EN 319 102-1 §5.1.3 main and sub-indications. */
-enum ind { IND_PASSED = 0, IND_INDETERMINATE = 1, IND_FAILED = 2 };
-
-static const char *ind_name(int v)
-{
-	return v == IND_PASSED ? "TOTAL_PASSED" :
-	       v == IND_INDETERMINATE ? "INDETERMINATE" : "TOTAL_FAILED";
-}
-
-static const char *verdict_name(int v)
-{
-	return v == 0 ? "valid" : v == 1 ? "indeterminate" : "invalid";
-}
-
-/* What happened after the signed revision, as the answer shows it. */
-static json_t *jmods(const struct pdf_rev_diff *rd)
+/* What happened after the signed revision, as the answer shows it;
+ * docmdp: the signature's DocMDP P (0: approval). */
+static json_t *jmods(const struct pdf_rev_diff *rd, int docmdp)
 {
 	json_t *ch = json_array(), *objs = json_array(), *pages = json_array();
 	static const unsigned bits[] = { PDF_CHANGE_LTV, PDF_CHANGE_SIGNATURE,
-					 PDF_CHANGE_FORM, PDF_CHANGE_ANNOT,
-					 PDF_CHANGE_OTHER };
+					 PDF_CHANGE_FORM, PDF_CHANGE_NEW_FIELD,
+					 PDF_CHANGE_ANNOT, PDF_CHANGE_OTHER };
 	const char *summary;
 
 	if (ch == NULL || objs == NULL || pages == NULL)
@@ -175,6 +165,18 @@ static json_t *jmods(const struct pdf_rev_diff *rd)
 			goto fail;
 	if (rd->later == 0)
 		summary = "nothing was added after this signature";
+	else if (docmdp != 0 && (rd->changes & ~verify_docmdp_allows(docmdp)) &&
+		 !(rd->changes & PDF_CHANGE_OTHER))
+		summary = "the document was changed after this certification "
+			  "signature in a way its permissions (DocMDP) forbid";
+	else if (docmdp != 0 && (rd->changes & (PDF_CHANGE_FORM |
+						PDF_CHANGE_ANNOT |
+						PDF_CHANGE_SIGNATURE)) &&
+		 !(rd->changes & PDF_CHANGE_OTHER))
+		summary = "form fields were filled, signatures or annotations "
+			  "added after this certification signature, as its "
+			  "permissions (DocMDP) allow; the certified content is "
+			  "unchanged";
 	else if (rd->changes & PDF_CHANGE_OTHER)
 		summary = rd->unfollowed ?
 			  "the document was modified after signing: bytes "
@@ -182,6 +184,10 @@ static json_t *jmods(const struct pdf_rev_diff *rd)
 			  "update" :
 			  "the document was modified after signing: the "
 			  "content shown is not the content signed";
+	else if (rd->changes & PDF_CHANGE_NEW_FIELD)
+		summary = "form fields were added after signing; the signed "
+			  "content is unchanged but what they show on top of it "
+			  "is not signed";
 	else if (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT))
 		summary = (rd->changes & PDF_CHANGE_ANNOT) ?
 			  "annotations were added or changed after signing; "
@@ -209,121 +215,94 @@ fail:
 	return NULL;
 }
 
-/* The structural checks every signature passes before its CMS counts
- * (ISO 32000-1 §12.8.1, ISO 32000-2 §12.8.2.2); the stable reason of the
- * first that fails, NULL if none. */
-static const char *structure_problem(const struct pdf_sig_info *s,
-				     const struct pdf_rev_diff *rd,
-				     const char **text)
+/* A certification signature's permissions, null for an approval. */
+static json_t *jcertification(const struct pdf_sig_info *s)
 {
-	if (s->dict_broken) {
-		*text = "the signature field's /V is not a signature "
-			"dictionary that can be read";
-		return "signature_dictionary_unparsable";
-	}
-	if (s->byte_range_malformed) {
-		*text = "/ByteRange is not four non-negative integers";
-		return "byte_range_malformed";
-	}
-	if (!s->byte_range_ok) {
-		*text = "the /ByteRange does not start at 0, overlaps, leaves "
-			"the file, or its gap is not one hex string";
-		return "byte_range_invalid";
-	}
-	if (!rd->complete) {
-		*text = "the signed bytes do not end a complete revision "
-			"(%%EOF after a cross-reference section) that opens "
-			"on its own";
-		return "signed_range_not_a_revision";
-	}
-	if (!rd->sig_found) {
-		*text = "the signature dictionary is not part of the revision "
-			"it signs";
-		return "signature_not_in_signed_revision";
-	}
-	if (!rd->gap_is_contents) {
-		*text = "the /ByteRange gap is not exactly this dictionary's "
-			"/Contents string";
-		return "byte_range_gap_not_contents";
-	}
-	if (s->padding_not_zero) {
-		*text = "/Contents holds non-zero bytes after the signature "
-			"(room for hidden data)";
-		return "contents_padding_not_zero";
-	}
-	return NULL;
+	static const char *const permits[] = {
+		NULL, "no_changes", "form_filling_and_signing",
+		"form_filling_signing_and_annotations" };
+
+	if (s->docmdp_p < 1 || s->docmdp_p > 3)
+		return json_null();
+	return json_pack("{s:i, s:s, s:b}", "docmdp_p", s->docmdp_p,
+			 "permits", permits[s->docmdp_p],
+			 "in_catalog", s->docmdp_in_perms);
 }
 
-/* The outcome of one signature: verdict (0 valid, 1 indeterminate,
- * 2 invalid, the same as the ETSI main indication), sub-indication and a
- * stable reason with its sentence. */
-struct outcome {
-	int ind;
-	const char *sub;
-	const char *reason;
-	const char *text;
-};
-
-static void set_outcome(struct outcome *o, int ind, const char *sub,
-			const char *reason, const char *text)
+/* The widget's rectangle as the signed revision has it, or null. */
+static json_t *jrect(const struct pdf_sig_info *s)
 {
-	if (o->reason != NULL && o->ind >= ind)
-		return; /* the first, worst finding stands */
-	*o = (struct outcome){ ind, sub, reason, text };
+	if (!s->has_rect)
+		return json_null();
+	return json_pack("[f,f,f,f]", s->rect[0], s->rect[1], s->rect[2],
+			 s->rect[3]);
 }
 
-/* What the chain says, for an intact signature or timestamp. */
-static void chain_outcome(const struct pki_chain_result *c,
-			  struct outcome *o)
+/* Sets key to v in j; v is taken whatever happens (also when j is NULL).
+ * -1 when anything is missing. */
+static int put(json_t *j, const char *key, json_t *v)
 {
-	switch (c->status) {
-	case PKI_CHAIN_TRUSTED:
-		break;
-	case PKI_CHAIN_UNTRUSTED:
-		set_outcome(o, IND_INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND",
-			    "untrusted_signer", "the signer's certificate "
-			    "does not lead to a trust anchor of this "
-			    "appliance");
-		break;
-	case PKI_CHAIN_EXPIRED:
-		set_outcome(o, IND_INDETERMINATE, "OUT_OF_BOUNDS_NO_POE",
-			    "certificate_expired", "a certificate of the path "
-			    "is outside its validity period and nothing proves "
-			    "the signature existed while it was valid");
-		break;
-	case PKI_CHAIN_REVOKED:
-		set_outcome(o, IND_INDETERMINATE, "REVOKED_NO_POE",
-			    "signer_revoked", "a certificate of the path is "
-			    "revoked");
-		break;
-	case PKI_CHAIN_NOT_CHECKED:
-		set_outcome(o, IND_INDETERMINATE,
-			    "NO_SIGNING_CERTIFICATE_FOUND",
-			    "no_signer_certificate", "the CMS does not carry "
-			    "the signer's certificate");
-		break;
-	default:
-		set_outcome(o, IND_INDETERMINATE,
-			    "CERTIFICATE_CHAIN_GENERAL_FAILURE",
-			    "chain_invalid", "the signer's certificate path "
-			    "does not validate");
-		break;
+	if (j == NULL || v == NULL) {
+		json_decref(v);
+		return -1;
 	}
+	return json_object_set_new(j, key, v) != 0 ? -1 : 0;
 }
 
-/* What changed after the signed revision. */
-static void mods_outcome(const struct pdf_rev_diff *rd, struct outcome *o)
+/*
+ * The members a signature and a document timestamp share, in the order
+ * the answer shows them, with a signature's own ones (filter, /M and the
+ * texts) in between; s as its signed revision has it. Takes integrity,
+ * tst (a document timestamp's token, NULL for a signature) and mods.
+ */
+static json_t *signature_json(const struct pdf_sig_info *s, int doc_ts,
+			      json_t *integrity, json_t *tst,
+			      const char *level, const struct outcome *oc,
+			      json_t *mods)
 {
-	if (rd->changes & PDF_CHANGE_OTHER)
-		set_outcome(o, IND_FAILED, "HASH_FAILURE",
-			    "modified_after_signing", "the document was "
-			    "modified after signing: what it shows now is "
-			    "not what was signed");
-	else if (rd->changes & (PDF_CHANGE_FORM | PDF_CHANGE_ANNOT))
-		set_outcome(o, IND_INDETERMINATE, "SIG_CONSTRAINTS_FAILURE",
-			    "changed_after_signing", "annotations or form "
-			    "field values were added after signing; they are "
-			    "not signed");
+	json_t *j = json_object();
+	int bad = 0;
+
+	bad |= put(j, "field", jstr(s->field_name));
+	bad |= put(j, "type", json_string(doc_ts ? "document_timestamp" :
+						   "signature"));
+	if (!doc_ts)
+		bad |= put(j, "filter", jstr(s->filter));
+	bad |= put(j, "sub_filter", jstr(s->sub_filter));
+	if (!doc_ts) {
+		bad |= put(j, "signing_time", jtime(s->signing_time));
+		bad |= put(j, "m", jstr(s->m));
+		bad |= put(j, "reason", jstr(s->reason));
+		bad |= put(j, "location", jstr(s->location));
+		bad |= put(j, "name", jstr(s->name));
+		bad |= put(j, "contact_info", jstr(s->contact_info));
+	}
+	bad |= put(j, "byte_range", json_pack("[I,I,I,I]",
+					      (json_int_t)s->byte_range[0],
+					      (json_int_t)s->byte_range[1],
+					      (json_int_t)s->byte_range[2],
+					      (json_int_t)s->byte_range[3]));
+	bad |= put(j, "byte_range_ok", json_boolean(s->byte_range_ok));
+	bad |= put(j, "covers_whole_document",
+		   json_boolean(s->covers_whole_file));
+	/* the widget where the signed revision has it */
+	bad |= put(j, "rect", jrect(s));
+	bad |= put(j, "page", s->page ? json_integer(s->page) : json_null());
+	bad |= put(j, "integrity", integrity);
+	if (tst != NULL)
+		bad |= put(j, "timestamp", tst);
+	bad |= put(j, "certification", jcertification(s));
+	bad |= put(j, "pades_level", json_string(level));
+	bad |= put(j, "verdict", json_string(verify_verdict_name(oc->ind)));
+	bad |= put(j, "indication", json_string(verify_ind_name(oc->ind)));
+	bad |= put(j, "sub_indication", jstr(oc->sub));
+	bad |= put(j, "failure", jstr(oc->reason));
+	bad |= put(j, "modifications", mods ? mods : json_null());
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 /* One signature or document timestamp (s as its signed revision has it,
@@ -341,19 +320,20 @@ static json_t *one(const struct pdf_sig_info *s,
 	json_t *j = NULL, *warnings = json_array(), *integrity, *mods;
 	const char *level = "none", *problem = NULL, *reason;
 	int doc_ts = is_sub(s, "ETSI.RFC3161"), ran = 0, ran_ts = 0;
+	int after_poe = 0;
 	int intact = 0, rc;
 	char msg[320];
 
 	memset(&t, 0, sizeof(t));
 	if (v == NULL || warnings == NULL)
 		goto fail;
-	reason = structure_problem(s, rd, &problem);
+	reason = verify_structure_problem(s, rd, &problem);
 	if (reason == NULL && !range_in_file(s, len)) {
 		reason = "byte_range_invalid";
 		problem = "the /ByteRange lies outside the file";
 	}
 	if (reason != NULL) {
-		set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE", reason,
+		verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE", reason,
 			    problem);
 	} else if (!doc_ts && !is_sub(s, "ETSI.CAdES.detached") &&
 		   !is_sub(s, "adbe.pkcs7.detached")) {
@@ -362,11 +342,11 @@ static json_t *one(const struct pdf_sig_info *s,
 			 s->sub_filter ? s->sub_filter : "(none)");
 		if (add_warning(warnings, msg) != 0)
 			goto fail;
-		set_outcome(&oc, IND_INDETERMINATE, "FORMAT_FAILURE",
+		verify_set_outcome(&oc, IND_INDETERMINATE, "FORMAT_FAILURE",
 			    "sub_filter_unsupported", "this sub-filter is not "
 			    "verified by this version");
 	} else if (s->contents == NULL || s->contents_len == 0) {
-		set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+		verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
 			    "contents_missing", "the signature has no "
 			    "/Contents");
 	} else if (doc_ts) {
@@ -376,15 +356,15 @@ static json_t *one(const struct pdf_sig_info *s,
 		ran_ts = 1;
 		intact = t.parsed && t.imprint_ok && t.signature_ok;
 		if (!t.parsed)
-			set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
 				    "cms_unparsable", "the /Contents is not a "
 				    "TimeStampToken");
 		else if (!t.imprint_ok)
-			set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
 				    "digest_mismatch", "the token's imprint is "
 				    "not the hash of the byte range");
 		else if (!t.signature_ok)
-			set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
 				    "signature_mismatch", "the token's "
 				    "signature does not verify");
 	} else {
@@ -396,74 +376,98 @@ static json_t *one(const struct pdf_sig_info *s,
 		ran = 1;
 		intact = v->parsed && v->digest_ok && v->signature_ok;
 		if (!v->parsed)
-			set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
 				    "cms_unparsable", v->problem[0] ? v->problem :
 				    "the /Contents is not a CMS SignedData");
 		else if (!v->digest_ok)
-			set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "HASH_FAILURE",
 				    "digest_mismatch", v->problem[0] ? v->problem :
 				    "the signed digest is not the hash of the "
 				    "byte range");
 		else if (!v->signature_ok)
-			set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
+			verify_set_outcome(&oc, IND_FAILED, "SIG_CRYPTO_FAILURE",
 				    "signature_mismatch", v->problem[0] ?
 				    v->problem : "the signature value does not "
 				    "verify with the signer's key");
 	}
 	if (intact)
-		mods_outcome(rd, &oc);
+		verify_mods_outcome(rd, s->docmdp_p, &oc);
 	if (ran) {
 		level = pades_level(s, v);
-		/* What the document's own validation data says of the
-		 * signer. */
-		if (v->chain.revocation == PKI_REV_UNKNOWN)
-			v->chain.revocation = v->dss_revocation;
-		if (v->dss_revocation == PKI_REV_REVOKED &&
-		    add_warning(warnings, "the signer's certificate is listed "
-				"in a CRL the document carries (/DSS)") != 0)
-			goto fail;
-		/* What its issuer says now, when the issuer is this
-		 * appliance. */
-		if (v->issuer_revocation == PKI_REV_REVOKED) {
-			v->chain.revocation = PKI_REV_REVOKED;
-			if (add_warning(warnings, "the signer's certificate is "
-					"revoked: its issuer (this appliance) "
-					"lists it in its current CRL") != 0)
+		verify_revocation_judge(v, &after_poe);
+		if (v->chain.revocation == PKI_REV_REVOKED) {
+			char when[32] = "an unknown time", poe[32];
+
+			if (v->chain.revoked_at != 0)
+				pki_time_iso(v->chain.revoked_at, when,
+					     sizeof(when));
+			pki_time_iso(v->tst.gen_time, poe, sizeof(poe));
+			if (after_poe)
+				snprintf(msg, sizeof(msg), "the signer's "
+					 "certificate was revoked at %s, after "
+					 "the signature timestamp (%s) proves "
+					 "the signature existed: it stays valid",
+					 when, poe);
+			else
+				snprintf(msg, sizeof(msg), "the signer's "
+					 "certificate is revoked (at %s; %s)",
+					 when, v->issuer_revocation ==
+					 PKI_REV_REVOKED ? "its issuer, this "
+					 "appliance, lists it in its current CRL"
+					 : "validation data the document "
+					 "carries (/DSS) says so");
+			if (add_warning(warnings, msg) != 0)
 				goto fail;
-		} else if (v->chain.revocation == PKI_REV_UNKNOWN) {
-			v->chain.revocation = v->issuer_revocation;
 		}
 	}
 	if (ran && intact) {
-		chain_outcome(&v->chain, &oc);
-		/* A revoked signer is not a valid signature: no proof here
-		 * that it signed before the revocation. */
-		if (v->chain.revocation == PKI_REV_REVOKED)
-			set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
-				    "signer_revoked", "the signer's "
-				    "certificate is revoked");
+		/* the path itself (a revoked status excused by the
+		 * timestamp only) */
+		if (!(after_poe && v->chain.status == PKI_CHAIN_REVOKED))
+			verify_chain_outcome(&v->chain, &oc);
+		/* A revoked signer is not a valid signature unless a
+		 * timestamp proves it signed before the revocation (ETSI
+		 * EN 319 102-1 past signature validation); a proof from
+		 * after it is a failure. */
+		if (v->chain.revocation == PKI_REV_REVOKED && !after_poe) {
+			if (verify_signature_poe(v) != 0 && v->chain.revoked_at != 0)
+				verify_set_outcome(&oc, IND_FAILED, "REVOKED",
+					    "signer_revoked", "the signer's "
+					    "certificate was revoked before "
+					    "the signature timestamp");
+			else
+				verify_set_outcome(&oc, IND_INDETERMINATE,
+					    "REVOKED_NO_POE", "signer_revoked",
+					    "the signer's certificate is "
+					    "revoked and nothing proves the "
+					    "signature existed before");
+		}
 		if (v->ess_version != 0 && !v->ess_match)
-			set_outcome(&oc, IND_INDETERMINATE,
+			verify_set_outcome(&oc, IND_INDETERMINATE,
 				    "SIG_CONSTRAINTS_FAILURE", "ess_mismatch",
 				    "the ESS signing-certificate attribute "
 				    "does not match the signer certificate");
 		if (v->signer_count != 1)
-			set_outcome(&oc, IND_INDETERMINATE,
+			verify_set_outcome(&oc, IND_INDETERMINATE,
 				    "SIG_CONSTRAINTS_FAILURE", "several_signers",
 				    "the CMS has more than one SignerInfo");
 	}
 	if (ran_ts && intact) {
-		chain_outcome(&t.chain, &oc);
+		verify_chain_outcome(&t.chain, &oc);
 		if (t.chain.revocation == PKI_REV_REVOKED)
-			set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
+			verify_set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
 				    "tsa_revoked", "the TSA's certificate is "
-				    "listed in a CRL the document carries");
+				    "revoked in validation data the document "
+				    "carries");
 	}
 	*verdict = oc.ind;
 
-	if ((rd->changes & (PDF_CHANGE_OTHER | PDF_CHANGE_FORM |
-			    PDF_CHANGE_ANNOT)) || rd->unfollowed) {
-		mods = jmods(rd);
+	/* a warning for what is not signed, unless a certification's
+	 * permissions allow it */
+	if (((rd->changes & (PDF_CHANGE_OTHER | PDF_CHANGE_FORM |
+			     PDF_CHANGE_ANNOT | PDF_CHANGE_NEW_FIELD)) &&
+	     (rd->changes & ~verify_docmdp_allows(s->docmdp_p))) || rd->unfollowed) {
+		mods = jmods(rd, s->docmdp_p);
 		if (mods == NULL ||
 		    add_warning(warnings, json_string_value(
 				json_object_get(mods, "summary"))) != 0) {
@@ -514,54 +518,9 @@ static json_t *one(const struct pdf_sig_info *s,
 			      "signature_ok", ran ? v->signature_ok :
 					      ran_ts && t.signature_ok,
 			      "problem", jstr(intact ? NULL : oc.text));
-	mods = jmods(rd);
-	if (doc_ts)
-		j = json_pack("{s:o, s:s, s:o, s:[I,I,I,I], s:b, s:b, s:o,"
-			      " s:o, s:s, s:s, s:s, s:o, s:o, s:o}",
-			      "field", jstr(s->field_name),
-			      "type", "document_timestamp",
-			      "sub_filter", jstr(s->sub_filter),
-			      "byte_range", (json_int_t)s->byte_range[0],
-			      (json_int_t)s->byte_range[1],
-			      (json_int_t)s->byte_range[2],
-			      (json_int_t)s->byte_range[3],
-			      "byte_range_ok", s->byte_range_ok,
-			      "covers_whole_document", s->covers_whole_file,
-			      "integrity", integrity,
-			      "timestamp", jtst(&t),
-			      "pades_level", "document timestamp",
-			      "verdict", verdict_name(oc.ind),
-			      "indication", ind_name(oc.ind),
-			      "sub_indication", jstr(oc.sub),
-			      "failure", jstr(oc.reason),
-			      "modifications", mods ? mods : json_null());
-	else
-		j = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-			      " s:o, s:[I,I,I,I], s:b, s:b, s:o, s:s, s:s,"
-			      " s:s, s:o, s:o, s:o}",
-			      "field", jstr(s->field_name),
-			      "type", "signature",
-			      "filter", jstr(s->filter),
-			      "sub_filter", jstr(s->sub_filter),
-			      "signing_time", jtime(s->signing_time),
-			      "m", jstr(s->m),
-			      "reason", jstr(s->reason),
-			      "location", jstr(s->location),
-			      "name", jstr(s->name),
-			      "contact_info", jstr(s->contact_info),
-			      "byte_range", (json_int_t)s->byte_range[0],
-			      (json_int_t)s->byte_range[1],
-			      (json_int_t)s->byte_range[2],
-			      (json_int_t)s->byte_range[3],
-			      "byte_range_ok", s->byte_range_ok,
-			      "covers_whole_document", s->covers_whole_file,
-			      "integrity", integrity,
-			      "pades_level", level,
-			      "verdict", verdict_name(oc.ind),
-			      "indication", ind_name(oc.ind),
-			      "sub_indication", jstr(oc.sub),
-			      "failure", jstr(oc.reason),
-			      "modifications", mods ? mods : json_null());
+	mods = jmods(rd, s->docmdp_p);
+	j = signature_json(s, doc_ts, integrity, doc_ts ? jtst(&t) : NULL,
+			   doc_ts ? "document timestamp" : level, &oc, mods);
 	if (j == NULL)
 		goto fail;
 	if (doc_ts) {
@@ -689,7 +648,8 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 	struct pdf_doc *doc = NULL;
 	struct pdf_vdata dss = { 0 };
 	struct pki_der vcerts[PDF_VDATA_MAX], vcrls[PDF_VDATA_MAX];
-	struct pki_vdata vd = { NULL, 0, NULL, 0, own_crl, NULL };
+	struct pki_der vocsps[PDF_VDATA_MAX];
+	struct pki_vdata vd = { .crl_at = own_crl };
 	json_t *list = NULL, *sj;
 	size_t n = 0;
 	char msg[256];
@@ -719,8 +679,13 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 			vcerts[i] = (struct pki_der){ dss.certs.v[i].p, dss.certs.v[i].len };
 		for (size_t i = 0; i < dss.crls.n; i++)
 			vcrls[i] = (struct pki_der){ dss.crls.v[i].p, dss.crls.v[i].len };
-		vd = (struct pki_vdata){ vcerts, dss.certs.n, vcrls, dss.crls.n,
-					 own_crl, NULL };
+		for (size_t i = 0; i < dss.ocsps.n; i++)
+			vocsps[i] = (struct pki_der){ dss.ocsps.v[i].p,
+						      dss.ocsps.v[i].len };
+		vd = (struct pki_vdata){ .certs = vcerts, .ncerts = dss.certs.n,
+					 .crls = vcrls, .ncrls = dss.crls.n,
+					 .crl_at = own_crl, .ocsps = vocsps,
+					 .nocsps = dss.ocsps.n };
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct pdf_rev_diff *rd = calloc(1, sizeof(*rd));
@@ -743,9 +708,9 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 	/* ETSI EN 319 102-1: the document's result is its worst
 	 * signature's */
 	*result = json_pack("{s:s, s:o, s:I, s:o}",
-			    "verdict", n == 0 ? "unsigned" : verdict_name(worst),
+			    "verdict", n == 0 ? "unsigned" : verify_verdict_name(worst),
 			    "indication", n == 0 ? json_null() :
-					  json_string(ind_name(worst)),
+					  json_string(verify_ind_name(worst)),
 			    "signature_count", (json_int_t)n, "signatures", list);
 	list = NULL;
 	if (*result != NULL)

@@ -51,7 +51,8 @@ function afterKey(sig) {
     return null;
   if (c.indexOf('other') >= 0)
     return 'm_other';
-  if (c.indexOf('form_filling') >= 0 || c.indexOf('annotations') >= 0)
+  if (c.indexOf('form_filling') >= 0 || c.indexOf('new_fields') >= 0 ||
+      c.indexOf('annotations') >= 0)
     return 'm_form';
   if (c.indexOf('signatures') >= 0)
     return 'm_sigs';

@@ -447,6 +447,52 @@ static const char *const user_change_name[] = {
 	[USER_UNLOCK] = "user.unlock", [USER_RESET] = "user.reset",
 };
 
+/* The change itself on the account record u, in t. */
+static int apply_change(struct store_txn *t, json_t *u, const char *name,
+			enum user_change what)
+{
+	json_t *vars;
+	char who[96], nonce[33];
+	uint8_t nb[16];
+	int rc;
+
+	switch (what) {
+	case USER_DISABLE:
+		rc = keeper_json_set(u, "disabled", json_true());
+		return rc == 0 ? drop_user_sessions(t, name) : rc;
+	case USER_ENABLE:
+		json_object_del(u, "disabled");
+		return 0;
+	case USER_UNLOCK:
+		json_object_del(u, "failures");
+		json_object_del(u, "locked_until");
+		return 0;
+	case USER_RESET:
+		break;
+	}
+	/* Reset: as on the first day, with a new initial password. */
+	if ((rc = esd_random(nb, sizeof(nb))) != 0)
+		return rc;
+	esd_hex(nb, sizeof(nb), nonce);
+	snprintf(who, sizeof(who), "user:%s", name);
+	json_object_del(u, "password");
+	json_object_del(u, "totp");
+	json_object_del(u, "failures");
+	json_object_del(u, "locked_until");
+	rc = keeper_json_update(u, json_pack("{s:s, s:b}", "initial", nonce,
+					     "must_change", 1));
+	if (rc == 0)
+		rc = drop_user_sessions(t, name);
+	vars = json_pack("{s:s, s:s}", "name", name, "role",
+			 member_str(u, "role") ?: "");
+	if (rc == 0)
+		rc = vars == NULL ? ESD_ENOMEM
+		     : kra_outbox_add(t, member_str(u, "email"), "account",
+				      member_str(u, "lang"), vars, who, nonce);
+	json_decref(vars);
+	return rc;
+}
+
 /*
  * One change to a staff account, with its audit record, in one
  * transaction: disable (and end its sessions), enable, unlock (clear the
@@ -459,10 +505,9 @@ static int user_change(struct keeper *k, struct caller *c, json_t *a,
 {
 	const char *name = member_str(a, "id");
 	struct store_txn *t = NULL;
-	json_t *u = NULL, *vars = NULL;
+	json_t *u = NULL;
 	struct pol_verdict v;
-	char who[96], nonce[33];
-	uint8_t nb[16];
+	char who[96];
 	int rc;
 
 	snprintf(who, sizeof(who), "user:%s", name);
@@ -473,40 +518,8 @@ static int user_change(struct keeper *k, struct caller *c, json_t *a,
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0)
 		rc = load_record(t, DB_USERS, name, "user", &u, r);
-	if (rc == 0) switch (what) {
-	case USER_DISABLE:
-		rc = keeper_json_set(u, "disabled", json_true());
-		if (rc == 0)
-			rc = drop_user_sessions(t, name);
-		break;
-	case USER_ENABLE:
-		json_object_del(u, "disabled");
-		break;
-	case USER_UNLOCK:
-		json_object_del(u, "failures");
-		json_object_del(u, "locked_until");
-		break;
-	case USER_RESET:
-		rc = esd_random(nb, sizeof(nb));
-		esd_hex(nb, sizeof(nb), nonce);
-		json_object_del(u, "password");
-		json_object_del(u, "totp");
-		json_object_del(u, "failures");
-		json_object_del(u, "locked_until");
-		if (rc == 0)
-			rc = keeper_json_update(u, json_pack("{s:s, s:b}", "initial",
-						nonce, "must_change", 1));
-		if (rc == 0)
-			rc = drop_user_sessions(t, name);
-		vars = json_pack("{s:s, s:s}", "name", name, "role",
-				 member_str(u, "role") ?: "");
-		if (rc == 0)
-			rc = vars == NULL ? ESD_ENOMEM
-			     : kra_outbox_add(t, member_str(u, "email"), "account",
-					      member_str(u, "lang"), vars, who, nonce);
-		json_decref(vars);
-		break;
-	}
+	if (rc == 0)
+		rc = apply_change(t, u, name, what);
 	if (rc == 0)
 		rc = store_put_json(t, DB_USERS, name, u, 0);
 	if (rc == 0)

@@ -25,6 +25,7 @@ const char *pdf_reason_name(int reason)
 		[PDF_R_CERTIFIED] = "certified",
 		[PDF_R_BAD_OPTION] = "bad_option",
 		[PDF_R_TEXT_NOT_FOUND] = "text_not_found",
+		[PDF_R_CERTIFY_SIGNED] = "certify_signed",
 	};
 
 	if (reason < 0 || (size_t)reason >= sizeof(names) / sizeof(names[0]) ||
@@ -594,6 +595,131 @@ static void fill_range(struct pdf_doc *d, struct pdf_obj *v,
 	}
 }
 
+/* ISO 32000-1 §12.8.2.2, Table 253/254: the DocMDP permissions of
+ * signature dictionary v (0: not a certification signature). */
+int pdf_sig_docmdp_p(struct pdf_doc *d, struct pdf_obj *v)
+{
+	struct pdf_obj *refs = NULL;
+
+	if (pdf_resolve(d, pdf_dict_get(v, "Reference"), &refs) != 0 ||
+	    refs == NULL || refs->t != PDF_ARRAY)
+		return 0;
+	for (size_t i = 0; i < refs->u.a.n; i++) {
+		struct pdf_obj *r = NULL, *tp = NULL, *p = NULL;
+
+		if (pdf_resolve(d, refs->u.a.v[i], &r) != 0 ||
+		    !pdf_name_is(pdf_dict_get(r, "TransformMethod"), "DocMDP"))
+			continue;
+		if (pdf_resolve(d, pdf_dict_get(r, "TransformParams"),
+				&tp) != 0 ||
+		    pdf_resolve(d, pdf_dict_get(tp, "P"), &p) != 0 || p == NULL)
+			return 2; /* Table 254: default 2 */
+		/* a value outside 1-3 is read as the strictest */
+		return p->t == PDF_INT && p->u.i >= 1 && p->u.i <= 3 ?
+		       (int)p->u.i : 1;
+	}
+	return 0;
+}
+
+/* The catalog's /Perms /DocMDP is signature dictionary num. */
+static int docmdp_in_perms(struct pdf_doc *d, uint32_t num)
+{
+	struct pdf_obj *root = NULL, *perms = NULL, *r;
+
+	if (num == 0 || get_root(d, &root) != 0 ||
+	    pdf_resolve(d, pdf_dict_get(root, "Perms"), &perms) != 0)
+		return 0;
+	r = pdf_dict_get(perms, "DocMDP");
+	return r != NULL && r->t == PDF_REF && r->u.r.num == num;
+}
+
+/* The widget of signature field f (f itself when merged, else its first
+ * kid with a /Rect) and its rectangle. */
+static void sig_widget(struct pdf_doc *d, struct pdf_obj *f,
+		       struct pdf_sig_info *si)
+{
+	struct pdf_obj *w = f, *kids = NULL, *rect = NULL;
+
+	if (pdf_dict_get(f, "Rect") == NULL &&
+	    pdf_resolve(d, pdf_dict_get(f, "Kids"), &kids) == 0 &&
+	    kids != NULL && kids->t == PDF_ARRAY) {
+		w = NULL;
+		for (size_t i = 0; i < kids->u.a.n && w == NULL; i++) {
+			struct pdf_obj *k = NULL;
+
+			if (pdf_resolve(d, kids->u.a.v[i], &k) == 0 &&
+			    k != NULL && k->t == PDF_DICT &&
+			    pdf_dict_get(k, "Rect") != NULL)
+				w = k;
+		}
+	}
+	if (w == NULL)
+		return;
+	si->widget = w;
+	if (pdf_resolve(d, pdf_dict_get(w, "Rect"), &rect) != 0 ||
+	    rect == NULL || rect->t != PDF_ARRAY || rect->u.a.n != 4)
+		return;
+	for (int i = 0; i < 4; i++) {
+		const struct pdf_obj *n = rect->u.a.v[i];
+
+		if (n->t == PDF_INT)
+			si->rect[i] = (double)n->u.i;
+		else if (n->t == PDF_REAL)
+			si->rect[i] = pdf_num_value(n);
+		else
+			return;
+	}
+	si->has_rect = 1;
+}
+
+/* Depth-first over the page tree: the 1-based page whose /Annots holds
+ * widget. */
+static int page_walk(struct pdf_doc *d, struct pdf_obj *ref, int depth,
+		     const struct pdf_obj *widget, unsigned *index)
+{
+	struct pdf_obj *node = NULL, *kids = NULL, *annots = NULL;
+
+	if (depth > PDF_MAX_DEPTH || ref == NULL || ref->t != PDF_REF ||
+	    d->walk_budget == 0 || pdf_resolve(d, ref, &node) != 0 ||
+	    node == NULL || node->t != PDF_DICT)
+		return 0;
+	d->walk_budget--;
+	if (pdf_resolve(d, pdf_dict_get(node, "Kids"), &kids) != 0)
+		return 0;
+	if (pdf_name_is(pdf_dict_get(node, "Type"), "Page") ||
+	    kids == NULL || kids->t != PDF_ARRAY) {
+		(*index)++;
+		if (pdf_resolve(d, pdf_dict_get(node, "Annots"), &annots) != 0 ||
+		    annots == NULL || annots->t != PDF_ARRAY)
+			return 0;
+		for (size_t i = 0; i < annots->u.a.n; i++) {
+			struct pdf_obj *a = NULL;
+
+			if (annots->u.a.v[i]->t == PDF_REF &&
+			    pdf_resolve(d, annots->u.a.v[i], &a) == 0 &&
+			    a == widget)
+				return 1;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < kids->u.a.n; i++)
+		if (page_walk(d, kids->u.a.v[i], depth + 1, widget, index))
+			return 1;
+	return 0;
+}
+
+unsigned pdf_sig_page(struct pdf_doc *d, const struct pdf_sig_info *si)
+{
+	struct pdf_obj *root = NULL;
+	unsigned index = 0;
+
+	if (si->widget == NULL || get_root(d, &root) != 0)
+		return 0;
+	d->walk_budget = PDF_WALK_BUDGET;
+	return page_walk(d, pdf_dict_get(root, "Pages"), 0, si->widget,
+			 &index) ? index : 0;
+}
+
 static int sigs_cb(void *vctx, struct pdf_obj *f, const char *full,
 		   const char *ft)
 {
@@ -650,6 +776,11 @@ static int sigs_cb(void *vctx, struct pdf_obj *f, const char *full,
 	si->location = dict_text(c->d, v, "Location");
 	si->name = dict_text(c->d, v, "Name");
 	si->contact_info = dict_text(c->d, v, "ContactInfo");
+	si->docmdp_in_perms = docmdp_in_perms(c->d, si->obj_num);
+	si->docmdp_p = pdf_sig_docmdp_p(c->d, v);
+	if (si->docmdp_p == 0 && si->docmdp_in_perms)
+		si->docmdp_p = 2;
+	sig_widget(c->d, f, si);
 	fill_range(c->d, v, si);
 	if (pdf_resolve(c->d, pdf_dict_get(v, "Contents"), &o) == 0 &&
 	    o != NULL && o->t == PDF_STR) {

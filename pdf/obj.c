@@ -2,6 +2,7 @@
  * PDF object model: arena allocation, dictionaries and arrays, and the
  * serialiser used for the objects of an incremental update.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,4 +398,23 @@ void pdf_obj_write(struct pdf_buf *b, const struct pdf_obj *o)
 		b->err = ESD_EINTERNAL;
 		break;
 	}
+}
+
+double pdf_num_value(const struct pdf_obj *o)
+{
+	char tmp[64];
+	double v;
+	size_t n;
+
+	if (o == NULL)
+		return 0;
+	if (o->t == PDF_INT)
+		return (double)o->u.i;
+	if (o->t != PDF_REAL)
+		return 0;
+	n = o->u.real.len < sizeof(tmp) - 1 ? o->u.real.len : sizeof(tmp) - 1;
+	memcpy(tmp, o->u.real.p, n);
+	tmp[n] = '\0';
+	v = strtod(tmp, NULL);
+	return isfinite(v) ? v : 0;
 }

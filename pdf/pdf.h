@@ -35,12 +35,15 @@ enum pdf_reason {
 	PDF_R_CERTIFIED,          /* ESD_EPERM: DocMDP P=1 forbids changes */
 	PDF_R_BAD_OPTION,         /* ESD_EINVAL: bad option (UTF-8, rect..) */
 	PDF_R_TEXT_NOT_FOUND,     /* ESD_ENOTFOUND: pdf_find_text found none */
+	PDF_R_CERTIFY_SIGNED,     /* ESD_EEXIST: a certification signature
+				   * asked for on a signed document */
 };
 
 /* Stable snake_case name of a reason ("encrypted"); never NULL. */
 const char *pdf_reason_name(int reason);
 
 struct pdf_doc;
+struct pdf_obj;
 struct pdf_prepared;
 
 /*
@@ -96,6 +99,22 @@ struct pdf_sig_info {
 	/* Listed by pdf_doc_signatures_all from an earlier revision: the
 	 * document as it is now no longer shows this signature. */
 	int removed;
+	/* A certification signature (ISO 32000-1 §12.8.2.2): the DocMDP
+	 * permissions P (1 no changes, 2 form filling and signing, 3 also
+	 * annotations) from its /Reference with /TransformMethod /DocMDP
+	 * (absent /P: 2; not 1-3: 1), or from the catalog's /Perms /DocMDP
+	 * naming it; 0 for an approval signature. docmdp_in_perms: the
+	 * catalog's /Perms /DocMDP is this dictionary. */
+	int docmdp_p;
+	int docmdp_in_perms;
+	/* The widget's /Rect (has_rect) and its 1-based page (0: not found;
+	 * filled for the signed revision's copy, pdf_rev_diff.sig). */
+	double rect[4];
+	int has_rect;
+	unsigned page;
+	/* The widget in the document that listed the signature (internal,
+	 * NULL in copies). */
+	const struct pdf_obj *widget;
 };
 
 /* Fills *out with an array of *n entries owned by the document (valid until
@@ -108,11 +127,15 @@ int pdf_doc_signatures(struct pdf_doc *d, const struct pdf_sig_info **out,
 /* Categories of change after a signed revision (a bit set). */
 enum pdf_change {
 	PDF_CHANGE_LTV = 1,    /* /DSS, /Extensions, document timestamps */
-	PDF_CHANGE_FORM = 2,   /* field values and appearances, new fields */
+	PDF_CHANGE_FORM = 2,   /* field values and appearances, new empty
+				* signature fields */
 	PDF_CHANGE_ANNOT = 4,  /* annotations that are not fields */
 	PDF_CHANGE_OTHER = 8,  /* anything else: content, resources, pages,
 				* catalog, metadata, a signed field */
 	PDF_CHANGE_SIGNATURE = 16, /* new signed signature fields */
+	PDF_CHANGE_NEW_FIELD = 32, /* fields or widgets added that are not
+				    * signature fields: more than filling in
+				    * (ISO 32000-1 §12.8.2.2, DocMDP P=2) */
 };
 /* Stable snake_case name of one PDF_CHANGE_* bit; never NULL. */
 const char *pdf_change_name(unsigned bit);
@@ -205,6 +228,13 @@ struct pdf_sign_opts {
 	 * that keeps the document elsewhere (a file) and never wants it
 	 * copied. Offsets (/ByteRange) stay those of the whole file. */
 	int tail_only;
+	/* 0: an approval signature. 1, 2 or 3: a certification signature
+	 * (ISO 32000-1 §12.8.2.2) with DocMDP permissions P: /Reference with
+	 * /TransformMethod /DocMDP in the signature dictionary and /Perms
+	 * /DocMDP in the catalog. It must be the document's first signature:
+	 * a signed document is PDF_R_CERTIFY_SIGNED (ESD_EEXIST); not with
+	 * PDF_SUBFILTER_RFC3161, not above 3 (PDF_R_BAD_OPTION). */
+	int docmdp;
 };
 
 /*

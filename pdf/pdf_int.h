@@ -82,6 +82,9 @@ void pdf_dict_del(struct pdf_obj *d, const char *key);
 /* Shallow copy of a dict/array (new container, shared children). */
 struct pdf_obj *pdf_obj_shallow(struct pdf_arena *a, const struct pdf_obj *o);
 int pdf_name_is(const struct pdf_obj *o, const char *s);
+/* The value of an integer or real object (0 for anything else, or a real
+ * that is not finite). */
+double pdf_num_value(const struct pdf_obj *o);
 /* Serialises o (no streams) into b. */
 void pdf_obj_write(struct pdf_buf *b, const struct pdf_obj *o);
 
@@ -157,6 +160,13 @@ struct pdf_doc {
 	size_t nallsigs;
 	int allsigs_done;
 };
+
+/* doc.c: the 1-based page whose /Annots holds the widget of si (as d
+ * listed it: si->widget set), 0 if none. */
+unsigned pdf_sig_page(struct pdf_doc *d, const struct pdf_sig_info *si);
+/* doc.c: the DocMDP P (1-3) of signature dictionary v, 0 if it names no
+ * DocMDP transform (pdf_sig_info.docmdp_p). */
+int pdf_sig_docmdp_p(struct pdf_doc *d, struct pdf_obj *v);
 
 /* xref.c */
 int pdf_xref_load(struct pdf_doc *d, int *reason);

@@ -11,7 +11,8 @@
  *
  *   LTV    /DSS and what it holds, /Extensions, document timestamp fields
  *   SIG    new signature fields that hold a signature (a countersignature)
- *   FORM   field values and appearances, new (signature) fields
+ *   FORM   field values and appearances, new empty signature fields
+ *   NEWF   new fields or widgets that are not signature fields
  *   ANNOT  added or changed annotations that are not fields
  *   OTHER  anything else: page content, resources, the page tree, catalog
  *          entries, metadata, a signed signature field or its dictionary
@@ -382,6 +383,31 @@ static void mark_pages(struct walk *w, struct pdf_obj *ref, int depth,
 
 /* ---- classifying one change ---- */
 
+/* A signature field, or a widget whose parent is one. */
+static int is_sig_field_entry(struct pdf_doc *d, struct pdf_obj *e)
+{
+	struct pdf_obj *o = resolve(d, e), *parent;
+
+	if (o == NULL || o->t != PDF_DICT)
+		return 0;
+	if (pdf_name_is(pdf_dict_get(o, "FT"), "Sig"))
+		return 1;
+	parent = resolve(d, pdf_dict_get(o, "Parent"));
+	return parent != NULL && parent->t == PDF_DICT &&
+	       pdf_name_is(pdf_dict_get(parent, "FT"), "Sig");
+}
+
+/* The category of an entry added to /Annots or /Fields: a form entry
+ * that is not a signature field is a new field, not filling in. */
+static unsigned added_cat(struct walk *w, struct pdf_obj *e)
+{
+	int r = entry_role(w->b, e);
+
+	if (r == R_FORM && !is_sig_field_entry(w->b, e))
+		return PDF_CHANGE_NEW_FIELD;
+	return cat_of_role(r);
+}
+
 /* Entries removed from a list: OTHER; entries added: by what they are. */
 static unsigned list_diff(struct walk *w, struct pdf_obj *la,
 			  struct pdf_obj *lb)
@@ -407,7 +433,7 @@ static unsigned list_diff(struct walk *w, struct pdf_obj *la,
 		for (size_t i = 0; i < na && !found; i++)
 			found = obj_eq(la->u.a.v[i], lb->u.a.v[j], 0);
 		if (!found)
-			c |= cat_of_role(entry_role(w->b, lb->u.a.v[j]));
+			c |= added_cat(w, lb->u.a.v[j]);
 	}
 	return c;
 }
@@ -664,6 +690,10 @@ static int signed_copy(struct pdf_doc *a, struct pdf_doc *b,
 		o->location = pdf_arena_strdup(&b->arena, s->location);
 		o->name = pdf_arena_strdup(&b->arena, s->name);
 		o->contact_info = pdf_arena_strdup(&b->arena, s->contact_info);
+		/* the widget's place as the signed revision has it: a later
+		 * /Rect or /Annots cannot move it */
+		o->page = pdf_sig_page(a, s);
+		o->widget = NULL;
 		/* the decoded /Contents lives in a's arena: copy it */
 		o->contents = NULL;
 		if (s->contents != NULL) {
@@ -831,6 +861,7 @@ const char *pdf_change_name(unsigned bit)
 	case PDF_CHANGE_FORM: return "form_filling";
 	case PDF_CHANGE_ANNOT: return "annotations";
 	case PDF_CHANGE_OTHER: return "other";
+	case PDF_CHANGE_NEW_FIELD: return "new_fields";
 	default: return "unknown";
 	}
 }

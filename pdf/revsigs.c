@@ -135,6 +135,7 @@ int pdf_doc_signatures_all(struct pdf_doc *d, const struct pdf_sig_info **out,
 			v[at].name = pdf_arena_strdup(&d->arena, as[i].name);
 			v[at].contact_info = pdf_arena_strdup(&d->arena, as[i].contact_info);
 			v[at].covers_whole_file = 0;
+			v[at].widget = NULL;    /* a's, freed below */
 			v[at].contents = NULL;
 			if (as[i].contents != NULL) {
 				uint8_t *c = pdf_arena_alloc(

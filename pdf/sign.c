@@ -284,31 +284,68 @@ static int plan_acroform(struct pdf_doc *d, struct sign_plan *pl,
 		       pdf_obj_gen(d, root_ref->u.r.num), nr);
 }
 
-/* §12.8.2.2: a certification signature with /P 1 forbids any change. */
-static int check_docmdp(struct pdf_doc *d)
+/* §12.8.2.2: a certification signature with /P 1 forbids any change but
+ * validation data and document timestamps (ISO 32000-2 §12.8.2.2.2 and
+ * PAdES: these do not count as changes). */
+static int check_docmdp(struct pdf_doc *d, enum pdf_subfilter sf)
 {
-	struct pdf_obj *root, *perms, *sig, *refs;
+	const struct pdf_sig_info *v;
+	struct pdf_obj *root = NULL, *perms = NULL, *sig = NULL;
+	size_t n;
 
-	if (pdf_resolve(d, pdf_dict_get(d->trailer, "Root"), &root) != 0 ||
-	    pdf_resolve(d, pdf_dict_get(root, "Perms"), &perms) != 0 ||
-	    pdf_resolve(d, pdf_dict_get(perms, "DocMDP"), &sig) != 0 ||
-	    pdf_resolve(d, pdf_dict_get(sig, "Reference"), &refs) != 0)
+	if (sf == PDF_SUBFILTER_RFC3161)
 		return 0;
-	if (refs == NULL || refs->t != PDF_ARRAY)
+	/* the one the catalog names, listed in a field or not */
+	if (pdf_resolve(d, pdf_dict_get(d->trailer, "Root"), &root) == 0 &&
+	    pdf_resolve(d, pdf_dict_get(root, "Perms"), &perms) == 0 &&
+	    pdf_resolve(d, pdf_dict_get(perms, "DocMDP"), &sig) == 0 &&
+	    sig != NULL && pdf_sig_docmdp_p(d, sig) == 1)
+		return ESD_EPERM;
+	if (pdf_doc_signatures(d, &v, &n) != 0)
 		return 0;
-	for (size_t i = 0; i < refs->u.a.n; i++) {
-		struct pdf_obj *r, *tp, *p;
-
-		if (pdf_resolve(d, refs->u.a.v[i], &r) != 0 ||
-		    !pdf_name_is(pdf_dict_get(r, "TransformMethod"),
-				 "DocMDP") ||
-		    pdf_resolve(d, pdf_dict_get(r, "TransformParams"),
-				&tp) != 0 ||
-		    pdf_resolve(d, pdf_dict_get(tp, "P"), &p) != 0)
-			continue;
-		if (p != NULL && p->t == PDF_INT && p->u.i == 1)
+	for (size_t i = 0; i < n; i++)
+		if (v[i].docmdp_p == 1)
 			return ESD_EPERM;
+	return 0;
+}
+
+/* §12.8.2.2: the catalog's /Perms /DocMDP names the certification
+ * signature's dictionary; other /Perms entries are kept. */
+static int plan_perms(struct pdf_doc *d, struct sign_plan *pl)
+{
+	struct pdf_obj *root_ref = pdf_dict_get(d->trailer, "Root");
+	struct pdf_obj *root = NULL, *perms = NULL, *np;
+	size_t i;
+	int rc;
+
+	if (root_ref == NULL || root_ref->t != PDF_REF)
+		return ESD_EUNSUPP;
+	for (i = 0; i < pl->nmods; i++)
+		if (pl->mods[i].num == root_ref->u.r.num)
+			break;
+	if (i == pl->nmods) {
+		rc = pdf_resolve(d, root_ref, &root);
+		if (rc != 0)
+			return rc;
+		if (root == NULL || root->t != PDF_DICT)
+			return ESD_EINVAL;
+		rc = add_mod(pl, root_ref->u.r.num,
+			     pdf_obj_gen(d, root_ref->u.r.num),
+			     pdf_obj_shallow(&d->arena, root));
+		if (rc != 0)
+			return rc;
 	}
+	root = pl->mods[i].o;
+	if (pdf_resolve(d, pdf_dict_get(root, "Perms"), &perms) != 0)
+		perms = NULL;
+	np = perms != NULL && perms->t == PDF_DICT ?
+	     pdf_obj_shallow(&d->arena, perms) :
+	     pdf_obj_new(&d->arena, PDF_DICT);
+	if (np == NULL ||
+	    pdf_dict_set(&d->arena, np, "DocMDP",
+			 pdf_obj_ref(&d->arena, pl->sig_num, 0)) != 0 ||
+	    pdf_dict_set(&d->arena, root, "Perms", np) != 0)
+		return ESD_ENOMEM;
 	return 0;
 }
 
@@ -411,9 +448,11 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 	pl.time = o->signing_time ? o->signing_time : time(NULL);
 	pl.contents = o->contents_size ? o->contents_size : DEFAULT_CONTENTS;
 	pl.tail_only = o->tail_only;
+	pl.docmdp = o->docmdp;
 	rc = ESD_EINVAL;
 	why = PDF_R_BAD_OPTION;
-	if (pl.contents > MAX_CONTENTS ||
+	if (pl.contents > MAX_CONTENTS || o->docmdp < 0 || o->docmdp > 3 ||
+	    (o->docmdp != 0 && o->sub_filter == PDF_SUBFILTER_RFC3161) ||
 	    (o->sub_filter != PDF_SUBFILTER_CADES &&
 	     o->sub_filter != PDF_SUBFILTER_PKCS7 &&
 	     o->sub_filter != PDF_SUBFILTER_RFC3161))
@@ -441,6 +480,21 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 			   &why)) != 0)
 		goto out;
 	why = PDF_R_NONE;
+	if (o->docmdp != 0) {
+		const struct pdf_sig_info *all;
+		size_t nall;
+
+		/* §12.8.2.2: a certification signature comes first; an
+		 * earlier revision's signature counts too */
+		rc = pdf_doc_signatures_all(d, &all, &nall);
+		if (rc != 0)
+			goto out;
+		if (nall > 0) {
+			why = PDF_R_CERTIFY_SIGNED;
+			rc = ESD_EEXIST;
+			goto out;
+		}
+	}
 	if (o->refuse_if_signed) {
 		rc = pdf_doc_signature_count(d, &nsig);
 		if (rc != 0)
@@ -451,7 +505,7 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 			goto out;
 		}
 	}
-	if ((rc = check_docmdp(d)) != 0) {
+	if ((rc = check_docmdp(d, o->sub_filter)) != 0) {
 		why = PDF_R_CERTIFIED;
 		goto out;
 	}
@@ -522,7 +576,8 @@ int pdf_sign_prepare(struct pdf_doc *d, const struct pdf_sign_opts *o,
 	}
 	pl.field = field;
 	if ((rc = plan_page(d, &pl, page_ref, field_ref)) != 0 ||
-	    (rc = plan_acroform(d, &pl, field_ref, &next)) != 0) {
+	    (rc = plan_acroform(d, &pl, field_ref, &next)) != 0 ||
+	    (pl.docmdp != 0 && (rc = plan_perms(d, &pl)) != 0)) {
 		if (rc == ESD_EUNSUPP)
 			why = PDF_R_UNSUPPORTED;
 		goto out;

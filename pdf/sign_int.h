@@ -42,6 +42,7 @@ struct sign_plan {
 	struct sign_mod mods[SIGN_MAX_MODS];
 	size_t nmods;
 	int tail_only;        /* the prepared file is the update alone */
+	int docmdp;           /* certification: DocMDP P (1-3), else 0 */
 };
 
 struct pdf_prepared {

@@ -92,25 +92,6 @@ struct finder {
 	struct mtx tm, tlm;
 };
 
-static double num(const struct pdf_obj *o)
-{
-	char tmp[64];
-	double v;
-	size_t n;
-
-	if (o == NULL)
-		return 0;
-	if (o->t == PDF_INT)
-		return (double)o->u.i;
-	if (o->t != PDF_REAL)
-		return 0;
-	n = o->u.real.len < sizeof(tmp) - 1 ? o->u.real.len : sizeof(tmp) - 1;
-	memcpy(tmp, o->u.real.p, n);
-	tmp[n] = '\0';
-	v = strtod(tmp, NULL);
-	return isfinite(v) ? v : 0;
-}
-
 static struct pdf_obj *get(struct pdf_doc *d, const struct pdf_obj *dict,
 			   const char *key)
 {
@@ -335,19 +316,19 @@ static int cid_widths(struct finder *fd, struct font *f,
 			return 0;
 		if (x->t == PDF_ARRAY) {
 			for (size_t k = 0; k < x->u.a.n && rc == 0; k++) {
-				uint32_t code = (uint32_t)num(c) + (uint32_t)k;
+				uint32_t code = (uint32_t)pdf_num_value(c) + (uint32_t)k;
 
 				rc = rng_push(&f->wid, &f->nwid, (struct rng){
-					code, code, { 0 }, 0, num(x->u.a.v[k]) });
+					code, code, { 0 }, 0, pdf_num_value(x->u.a.v[k]) });
 			}
 			i += 2;
 		} else if (i + 2 < w->u.a.n) {
-			double lo = num(c), hi = num(x);
+			double lo = pdf_num_value(c), hi = pdf_num_value(x);
 
 			if (lo >= 0 && hi >= lo && hi <= 0xffff)
 				rc = rng_push(&f->wid, &f->nwid, (struct rng){
 					(uint32_t)lo, (uint32_t)hi, { 0 }, 0,
-					num(w->u.a.v[i + 2]) });
+					pdf_num_value(w->u.a.v[i + 2]) });
 			i += 3;
 		} else {
 			break;
@@ -383,8 +364,8 @@ static int font_get(struct finder *fd, const struct pdf_obj *dict,
 			 (int)(x->u.s.len < 39 ? x->u.s.len : 39), x->u.s.p);
 	x = get(fd->d, dict, "FontMatrix");
 	if (x != NULL && x->t == PDF_ARRAY && x->u.a.n == 6 &&
-	    num(x->u.a.v[0]) > 0) {
-		f->wscale = num(x->u.a.v[0]);
+	    pdf_num_value(x->u.a.v[0]) > 0) {
+		f->wscale = pdf_num_value(x->u.a.v[0]);
 		f->dw = 0.5 / f->wscale;
 	}
 	f->next = fd->fonts;
@@ -396,12 +377,12 @@ static int font_get(struct finder *fd, const struct pdf_obj *dict,
 		if (desc != NULL && desc->t == PDF_ARRAY && desc->u.a.n > 0 &&
 		    pdf_resolve(fd->d, desc->u.a.v[0], &desc) == 0) {
 			x = get(fd->d, desc, "DW");
-			f->dw = x != NULL ? num(x) : 1000;
+			f->dw = x != NULL ? pdf_num_value(x) : 1000;
 			rc = cid_widths(fd, f, get(fd->d, desc, "W"));
 		}
 	} else {
 		f->widths = get(fd->d, dict, "Widths");
-		f->first = (int64_t)num(get(fd->d, dict, "FirstChar"));
+		f->first = (int64_t)pdf_num_value(get(fd->d, dict, "FirstChar"));
 	}
 	x = get(fd->d, dict, "ToUnicode");
 	if (rc == 0 && x != NULL && x->t == PDF_STREAM)
@@ -424,7 +405,7 @@ static double font_width(struct finder *fd, const struct font *f,
 	    (int64_t)code >= f->first &&
 	    (int64_t)code - f->first < (int64_t)f->widths->u.a.n &&
 	    pdf_resolve(fd->d, f->widths->u.a.v[code - f->first], &w) == 0)
-		return num(w);
+		return pdf_num_value(w);
 	double std = pdf_std_width(f->base, code);
 
 	return std >= 0 ? std : f->dw;
@@ -529,9 +510,9 @@ static int do_form(struct finder *fd, const struct pdf_obj *res,
 	fd->top++;
 	m = get(fd->d, xo, "Matrix");
 	if (m != NULL && m->t == PDF_ARRAY && m->u.a.n == 6)
-		fd->gs[fd->top].ctm = mul((struct mtx){ num(m->u.a.v[0]),
-			num(m->u.a.v[1]), num(m->u.a.v[2]), num(m->u.a.v[3]),
-			num(m->u.a.v[4]), num(m->u.a.v[5]) }, fd->gs[fd->top].ctm);
+		fd->gs[fd->top].ctm = mul((struct mtx){ pdf_num_value(m->u.a.v[0]),
+			pdf_num_value(m->u.a.v[1]), pdf_num_value(m->u.a.v[2]), pdf_num_value(m->u.a.v[3]),
+			pdf_num_value(m->u.a.v[4]), pdf_num_value(m->u.a.v[5]) }, fd->gs[fd->top].ctm);
 	fres = get(fd->d, xo, "Resources");
 	rc = run(fd, data, len, fres != NULL ? fres : res, depth + 1);
 	fd->top--;
@@ -557,8 +538,8 @@ struct text_op {
 
 static struct mtx mtx_of(struct pdf_obj *const *a)
 {
-	return (struct mtx){ num(a[0]), num(a[1]), num(a[2]), num(a[3]),
-			     num(a[4]), num(a[5]) };
+	return (struct mtx){ pdf_num_value(a[0]), pdf_num_value(a[1]), pdf_num_value(a[2]), pdf_num_value(a[3]),
+			     pdf_num_value(a[4]), pdf_num_value(a[5]) };
 }
 
 static int op_q(struct finder *fd, struct pdf_obj *const *a,
@@ -614,7 +595,7 @@ static int op_Tf(struct finder *fd, struct pdf_obj *const *a,
 	(void)depth;
 	if (a[0]->t != PDF_NAME)
 		return 0;
-	gs->fs = num(a[1]);
+	gs->fs = pdf_num_value(a[1]);
 	len = a[0]->u.s.len < sizeof(key) - 1 ? a[0]->u.s.len : sizeof(key) - 1;
 	memcpy(key, a[0]->u.s.p, len);
 	key[len] = '\0';
@@ -629,14 +610,14 @@ static int op_Td(struct finder *fd, struct pdf_obj *const *a,
 		 const struct pdf_obj *res, int depth)
 {
 	(void)res, (void)depth;
-	next_line(fd, num(a[0]), num(a[1]));
+	next_line(fd, pdf_num_value(a[0]), pdf_num_value(a[1]));
 	return 0;
 }
 
 static int op_TD(struct finder *fd, struct pdf_obj *const *a,
 		 const struct pdf_obj *res, int depth)
 {
-	fd->gs[fd->top].tl = -num(a[1]);
+	fd->gs[fd->top].tl = -pdf_num_value(a[1]);
 	return op_Td(fd, a, res, depth);
 }
 
@@ -660,7 +641,7 @@ static int op_TL(struct finder *fd, struct pdf_obj *const *a,
 		 const struct pdf_obj *res, int depth)
 {
 	(void)res, (void)depth;
-	fd->gs[fd->top].tl = num(a[0]);
+	fd->gs[fd->top].tl = pdf_num_value(a[0]);
 	return 0;
 }
 
@@ -668,7 +649,7 @@ static int op_Tc(struct finder *fd, struct pdf_obj *const *a,
 		 const struct pdf_obj *res, int depth)
 {
 	(void)res, (void)depth;
-	fd->gs[fd->top].tc = num(a[0]);
+	fd->gs[fd->top].tc = pdf_num_value(a[0]);
 	return 0;
 }
 
@@ -676,7 +657,7 @@ static int op_Tw(struct finder *fd, struct pdf_obj *const *a,
 		 const struct pdf_obj *res, int depth)
 {
 	(void)res, (void)depth;
-	fd->gs[fd->top].tw = num(a[0]);
+	fd->gs[fd->top].tw = pdf_num_value(a[0]);
 	return 0;
 }
 
@@ -684,7 +665,7 @@ static int op_Tz(struct finder *fd, struct pdf_obj *const *a,
 		 const struct pdf_obj *res, int depth)
 {
 	(void)res, (void)depth;
-	fd->gs[fd->top].th = num(a[0]) / 100;
+	fd->gs[fd->top].th = pdf_num_value(a[0]) / 100;
 	return 0;
 }
 
@@ -711,8 +692,8 @@ static int op_dquote(struct finder *fd, struct pdf_obj *const *a,
 {
 	if (a[2]->t != PDF_STR)
 		return 0;
-	fd->gs[fd->top].tw = num(a[0]);
-	fd->gs[fd->top].tc = num(a[1]);
+	fd->gs[fd->top].tw = pdf_num_value(a[0]);
+	fd->gs[fd->top].tc = pdf_num_value(a[1]);
 	return op_quote(fd, a + 2, res, depth);
 }
 
@@ -730,7 +711,7 @@ static int op_TJ(struct finder *fd, struct pdf_obj *const *a,
 		if (arr->u.a.v[i]->t == PDF_STR)
 			rc = show(fd, arr->u.a.v[i]);
 		else
-			fd->tm = mul(shift(-num(arr->u.a.v[i]) / 1000 *
+			fd->tm = mul(shift(-pdf_num_value(arr->u.a.v[i]) / 1000 *
 					   gs->fs * gs->th, 0), fd->tm);
 	}
 	return rc;

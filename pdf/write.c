@@ -50,6 +50,13 @@ static void write_sig(struct pdf_upd *u, const struct sign_plan *pl,
 		opt_entry(b, "/Reason", pl->reason);
 		opt_entry(b, "/Location", pl->location);
 		opt_entry(b, "/ContactInfo", pl->contact);
+		/* ISO 32000-1 §12.8.2.2, Tables 253 and 254: a certification
+		 * signature names its DocMDP transform */
+		if (pl->docmdp != 0)
+			pdf_buf_printf(b, "/Reference [<</Type/SigRef"
+				       "/TransformMethod/DocMDP"
+				       "/TransformParams<</Type/TransformParams"
+				       "/P %d/V/1.2>>>>]", pl->docmdp);
 	}
 	pdf_buf_puts(b, "/ByteRange [");
 	*br_pos = b->len;

@@ -22,6 +22,7 @@
 #include "common/err.h"
 #include "pki/pki.h"
 #include "pki/verify.h"
+#include "pki/verify_int.h"
 
 /* BIO_write takes an int: feed large segments in pieces. */
 /* Hashed at a time: a mapped segment's pages go after each piece. */
@@ -338,10 +339,6 @@ static int digest_segs(EVP_MD_CTX *c, const struct pki_seg *segs,
  * a TSTInfo. Its messageImprint must be the hash of data (a signature
  * value) or, with data NULL, of the segments (a document timestamp).
  */
-static enum pki_revocation dss_revocation(X509 *signer, STACK_OF(X509) *certs,
-					  X509_STORE *anchors,
-					  const struct pki_vdata *vd);
-
 static void eval_token(const unsigned char *p, long len, X509_STORE *anchors,
 		       time_t at, const uint8_t *data, size_t dlen,
 		       const struct pki_seg *segs, size_t nsegs,
@@ -407,8 +404,9 @@ static void eval_token(const unsigned char *p, long len, X509_STORE *anchors,
 			 * data, like the signer's */
 			if (vd != NULL &&
 			    t->chain.revocation == PKI_REV_UNKNOWN)
-				t->chain.revocation =
-					dss_revocation(tsa, certs, anchors, vd);
+				t->chain.revocation = pki_vd_revocation(
+					tsa, certs, anchors, vd,
+					&t->chain.revoked_at);
 		}
 	}
 out:
@@ -460,69 +458,6 @@ int pki_verify_doc_timestamp(const uint8_t *der, size_t len,
 }
 
 
-/* The signer's status in a CRL of vd issued (and signed) by its issuer,
- * found among the CMS certificates, vd's and the anchors. */
-static enum pki_revocation dss_revocation(X509 *signer, STACK_OF(X509) *certs,
-					  X509_STORE *anchors,
-					  const struct pki_vdata *vd)
-{
-	enum pki_revocation rev = PKI_REV_UNKNOWN;
-	STACK_OF(X509) *pool = sk_X509_new_null();
-	STACK_OF(X509_OBJECT) *objs;
-	int base;
-
-	if (pool == NULL)
-		return rev;
-	for (int i = 0; i < sk_X509_num(certs); i++)
-		sk_X509_push(pool, sk_X509_value(certs, i));
-	objs = anchors ? X509_STORE_get0_objects(anchors) : NULL;
-	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
-		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
-
-		if (x != NULL)
-			sk_X509_push(pool, x);
-	}
-	base = sk_X509_num(pool);
-	for (size_t i = 0; i < vd->ncerts; i++) {
-		const unsigned char *p = vd->certs[i].p;
-		X509 *x = d2i_X509(NULL, &p, (long)vd->certs[i].len);
-
-		if (x != NULL && sk_X509_push(pool, x) > 0)
-			continue;
-		X509_free(x);
-	}
-	for (size_t i = 0; i < vd->ncrls && rev != PKI_REV_REVOKED; i++) {
-		const unsigned char *p = vd->crls[i].p;
-		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)vd->crls[i].len);
-		X509_REVOKED *entry = NULL;
-
-		if (crl == NULL ||
-		    X509_NAME_cmp(X509_CRL_get_issuer(crl),
-				  X509_get_issuer_name(signer)) != 0) {
-			X509_CRL_free(crl);
-			continue;
-		}
-		for (int j = 0; j < sk_X509_num(pool); j++) {
-			X509 *is = sk_X509_value(pool, j);
-
-			if (X509_NAME_cmp(X509_get_subject_name(is),
-					  X509_CRL_get_issuer(crl)) == 0 &&
-			    X509_CRL_verify(crl, X509_get0_pubkey(is)) == 1) {
-				rev = X509_CRL_get0_by_cert(crl, &entry, signer) == 1
-				      ? PKI_REV_REVOKED : PKI_REV_GOOD;
-				break;
-			}
-		}
-		X509_CRL_free(crl);
-	}
-	/* The certificates vd added were ours to free. */
-	for (int i = base; i < sk_X509_num(pool); i++)
-		X509_free(sk_X509_value(pool, i));
-	sk_X509_free(pool);
-	ERR_clear_error();
-	return rev;
-}
-
 int pki_verify_detached(const uint8_t *der, size_t len,
 			const struct pki_seg *segs, size_t nsegs,
 			X509_STORE *anchors, time_t at,
@@ -530,46 +465,6 @@ int pki_verify_detached(const uint8_t *der, size_t len,
 {
 	return pki_verify_detached_vd(der, len, segs, nsegs, anchors, at, NULL,
 				      res);
-}
-
-/* The signer's status in the CRL vd->crl_at gives for its first CRL
- * distribution point URI. */
-static enum pki_revocation issuer_revocation(X509 *signer,
-					     STACK_OF(X509) *certs,
-					     X509_STORE *anchors,
-					     const struct pki_vdata *vd)
-{
-	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(signer, NID_crl_distribution_points,
-						     NULL, NULL);
-	enum pki_revocation rev = PKI_REV_UNKNOWN;
-	const char *uri = NULL;
-
-	for (int i = 0; i < sk_DIST_POINT_num(dps) && uri == NULL; i++) {
-		DIST_POINT_NAME *n = sk_DIST_POINT_value(dps, i)->distpoint;
-
-		for (int j = 0; n != NULL && n->type == 0 &&
-		     j < sk_GENERAL_NAME_num(n->name.fullname) && uri == NULL; j++) {
-			GENERAL_NAME *g = sk_GENERAL_NAME_value(n->name.fullname, j);
-
-			if (g->type == GEN_URI)
-				uri = (const char *)ASN1_STRING_get0_data(
-					g->d.uniformResourceIdentifier);
-		}
-	}
-	if (uri != NULL) {
-		uint8_t *der = NULL;
-		size_t len = 0;
-
-		if (vd->crl_at(vd->crl_arg, uri, &der, &len) == 0) {
-			struct pki_der crl = { der, len };
-			struct pki_vdata one = { NULL, 0, &crl, 1, NULL, NULL };
-
-			rev = dss_revocation(signer, certs, anchors, &one);
-			free(der);
-		}
-	}
-	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-	return rev;
 }
 
 int pki_verify_detached_vd(const uint8_t *der, size_t len,
@@ -709,10 +604,11 @@ int pki_verify_detached_vd(const uint8_t *der, size_t len,
 	if (signer != NULL)
 		check_chain(anchors, signer, certs, at, &res->chain);
 	if (signer != NULL && vd != NULL)
-		res->dss_revocation = dss_revocation(signer, certs, anchors, vd);
+		res->dss_revocation = pki_vd_revocation(signer, certs, anchors,
+							vd, &res->dss_revoked_at);
 	if (signer != NULL && vd != NULL && vd->crl_at != NULL)
-		res->issuer_revocation = issuer_revocation(signer, certs, anchors,
-							   vd);
+		res->issuer_revocation = pki_issuer_revocation(
+			signer, certs, anchors, vd, &res->issuer_revoked_at);
 out:
 	EVP_MD_CTX_free(copy);
 	BIO_free_all(mdbio);

@@ -63,6 +63,7 @@ struct pki_chain_result {
 	int error;             /* X509_V_* code, 0 if trusted */
 	char error_text[128];  /* X509_verify_cert_error_string, "" if ok */
 	int depth;             /* length of the built path, 0 if none */
+	time_t revoked_at;     /* revoked: when, as the CRL or OCSP says */
 };
 
 struct pki_tst_result {
@@ -124,11 +125,14 @@ struct pki_verify_result {
 
 	/* From validation data the document carries (PAdES /DSS), when
 	 * given: the signer certificate's status in a CRL of its issuer
-	 * that verifies with the issuer's key. */
+	 * that verifies with the issuer's key, or in an OCSP response its
+	 * issuer (or a responder it delegated to) signed. */
 	enum pki_revocation dss_revocation;
+	time_t dss_revoked_at;     /* revoked: the revocation time given */
 	/* From the CRL vd->crl_at gave for the signer's distribution point
 	 * (verified with the issuer's key, like the /DSS CRLs). */
 	enum pki_revocation issuer_revocation;
+	time_t issuer_revoked_at;
 };
 
 /* DER blobs: a document's validation data (PAdES /DSS). */
@@ -147,6 +151,12 @@ struct pki_vdata {
 	 * Returns 0 and a malloc'd DER, or non-zero for none. */
 	int (*crl_at)(void *arg, const char *uri, uint8_t **der, size_t *len);
 	void *crl_arg;
+	/* DER OCSPResponses (RFC 6960); a response counts when it is
+	 * successful, its signature verifies and its responder is the
+	 * issuer or a delegated OCSP signer with a path to the anchors. It
+	 * is historical evidence: its nextUpdate may be past. */
+	const struct pki_der *ocsps;
+	size_t nocsps;
 };
 
 /*

@@ -98,6 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.sub_filter = sel & OPT_PKCS7 ? PDF_SUBFILTER_PKCS7 :
 		       PDF_SUBFILTER_CADES;
 	o.contents_size = 64;
+	/* the byte before: a certification signature (DocMDP P) or not */
+	o.docmdp = size > 1 ? data[size - 2] % 4 : 0;
 	if (sel & OPT_VISIBLE) {
 		o.field_name = "Fuzz";
 		o.rect[0] = 72;

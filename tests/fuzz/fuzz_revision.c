@@ -30,6 +30,9 @@ static size_t touch(const struct pdf_sig_info *s)
 			sink += strlen(str[k]);
 	for (size_t k = 0; s->contents != NULL && k < s->contents_raw_len; k++)
 		sink += s->contents[k];
+	sink += (size_t)s->docmdp_p + (size_t)s->docmdp_in_perms + s->page;
+	if (s->has_rect)
+		sink += s->rect[0] + s->rect[3] > 0;
 	return sink;
 }
 
@@ -55,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sink += rd.objs[k];
 			if (rd.sig_found)
 				sink += touch(&rd.sig);
-			(void)pdf_change_name(rd.changes & 31);
+			(void)pdf_change_name(rd.changes & 63);
 		}
 	}
 	(void)sink;

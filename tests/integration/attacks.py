@@ -12,7 +12,10 @@ wrapping, universal signature forgery) and "Shadow Attacks" (Mainka et al.
   attacks.py build SEALDIR OUTDIR
       SEALDIR holds bb.pdf (B-B seal of BASE), lta.pdf (B-LTA seal),
       form.pdf and shadow.pdf (B-B seals of the prepared files) and,
-      optionally, untrusted.pdf; writes the attack files into OUTDIR and
+      optionally, untrusted.pdf, vis.pdf (a visible B-B seal) and
+      cert1.pdf, cert2.pdf, cert3.pdf
+      (certification seals, DocMDP P=1/2/3, of the prepared form.pdf);
+      writes the attack files into OUTDIR and
       OUTDIR/expected.tsv: file, document verdict, per-signature
       "verdict/failure" list, and what the check is about.
 
@@ -110,6 +113,24 @@ def set_annots(pagebody, extra_refs):
     return pagebody[:i] + b'/Annots [' + add + b'] ' + pagebody[i:]
 
 
+def add_text_field(data, text=b'PAID'):
+    """An update adding a new text field on page 1 whose appearance
+    draws text over the page (a form in the catalog's direct /AcroForm)."""
+    rootn, p1 = root(data), page1(data)
+    nf = trailer_key(data, b'Size')
+    nap = nf + 1
+    cat = re.sub(rb'/Fields\s*\[', b'/Fields [%d 0 R ' % nf, body(data, rootn))
+    return update(data, {
+        rootn: cat,
+        p1: set_annots(body(data, p1), [nf]),
+        nf: b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (note) /V (%s) '
+            b'/Rect [72 700 400 740] /P %d 0 R /AP << /N %d 0 R >> >>' % (
+                text, p1, nap),
+        nap: stream(b'BT /Helv 24 Tf 2 8 Td (%s) Tj ET' % text,
+                    b'/Type /XObject /Subtype /Form /BBox [0 0 328 40] '),
+    })
+
+
 def sig_dict_num(data):
     """Number of the (first) signature dictionary: the object holding
     /ByteRange."""
@@ -205,6 +226,12 @@ def build(sealdir, outdir):
     # genuine files: valid, no alarm
     emit('genuine-bb', bb, 'valid', 'valid/-', 'B-B seal as made')
     emit('genuine-lta', lta, 'valid', 'valid/- valid/-', 'B-LTA seal as made')
+    # the same B-LTA seal whose /DSS keeps only certificates and OCSP
+    # responses (the CRLs dropped): revocation must come from OCSP
+    dss = ref(body(lta, root(lta)), b'DSS')
+    emit('genuine-lta-ocsp-only', update(lta, {
+        dss: re.sub(rb'/CRLs\s*\[[^\]]*\]', b'', body(lta, dss))}),
+        'valid', 'valid/- valid/-', 'B-LTA seal, its /DSS without CRLs')
     # identical rewrites and unreferenced objects change nothing
     emit('identical-rewrite', update(bb, {
         content: body(bb, content), size + 5: b'<< /Unreferenced true >>'}),
@@ -311,6 +338,16 @@ def build(sealdir, outdir):
     m = re.search(rb'/M\s*\(D:(\d{4})(\d{2})', bb)
     emit('m-malformed', bb[:m.start(2)] + b'13' + bb[m.end(2):], 'invalid',
          'invalid/digest_mismatch', '/M with month 13')
+    # the signature's widget re-declared at another place: the answer keeps
+    # the signed revision's /Rect and page (t_attacks.sh checks them)
+    if os.path.exists(os.path.join(sealdir, 'vis.pdf')):
+        vis = open(os.path.join(sealdir, 'vis.pdf'), 'rb').read()
+        wf = [int(m.group(1)) for m in re.finditer(rb'(?<![0-9])(\d+) 0 obj', vis)
+              if re.search(rb'/FT\s*/Sig', body(vis, int(m.group(1))))][0]
+        emit('widget-rect-redeclared', update(vis, {
+            wf: re.sub(rb'/Rect\s*\[[^\]]*\]', b'/Rect [100 500 400 600]',
+                       body(vis, wf))}), 'invalid', mod,
+             "the signature widget's /Rect re-declared")
     # a /Sig field whose dictionary does not parse: listed, not dropped
     emit('sigdict-redeclared-unparsable',
          update(bb, {sig: b'<< /Type /Sig /ByteRange [0 ( '}), 'invalid', mod,
@@ -355,12 +392,48 @@ def build(sealdir, outdir):
                     b'/Type /XObject /Subtype /Form /BBox [0 0 228 30] ')}),
         'indeterminate', 'indeterminate/changed_after_signing',
         'replace: a form field value and appearance changed (form filling)')
+    emit('new-field-overlay', add_text_field(fm), 'indeterminate',
+         'indeterminate/changed_after_signing',
+         'a new text field drawn over the page (not form filling)')
     fres = re.search(rb'/Font\s*<<\s*/(\w+)\s+(\d+)\s+0\s+R', fm)
     if fres is not None:
         fn = int(fres.group(2))
         emit('shadow-replace-font', update(fm, {
             fn: b'<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>'}),
             'invalid', mod, 'replace: a font of the page redefined')
+    # certification seals (ISO 32000-1 §12.8.2.2): P=1 no changes, P=2
+    # form filling (and signing), P=3 also annotations; page content never
+    for p in (1, 2, 3):
+        path = os.path.join(sealdir, 'cert%d.pdf' % p)
+        if not os.path.exists(path):
+            continue
+        cd = open(path, 'rb').read()
+        fld = [int(m.group(1)) for m in re.finditer(rb'(?<![0-9])(\d+) 0 obj', cd)
+               if b'/FT /Tx' in body(cd, int(m.group(1)))][0]
+        apn = ref(body(cd, fld), b'N')
+        ok = 'valid/-'
+        bad = 'invalid/changes_not_permitted'
+        emit('cert-p%d-form-fill%s' % (p, '-permitted' if p >= 2 else ''),
+             update(cd, {
+                 fld: body(cd, fld).replace(b'/V (100)', b'/V (250)'),
+                 apn: stream(b'/Tx BMC BT /Helv 12 Tf 2 8 Td (250) Tj ET EMC',
+                             b'/Type /XObject /Subtype /Form /BBox [0 0 228 30] ')}),
+             'valid' if p >= 2 else 'invalid', ok if p >= 2 else bad,
+             'certification P=%d, then a form field filled' % p)
+        cp1 = page1(cd)
+        an = trailer_key(cd, b'Size')
+        emit('cert-p%d-annotation%s' % (p, '-permitted' if p == 3 else ''),
+             update(cd, {
+                 an: b'<< /Type /Annot /Subtype /Text /Rect [72 700 92 720] '
+                     b'/Contents (checked) >>',
+                 cp1: set_annots(body(cd, cp1), [an])}),
+             'valid' if p == 3 else 'invalid', ok if p == 3 else bad,
+             'certification P=%d, then a comment added' % p)
+        emit('cert-p%d-new-field' % p, add_text_field(cd), 'invalid', bad,
+             'certification P=%d, then a new text field drawn over the page' % p)
+        cc = ref(body(cd, cp1), b'Contents')
+        emit('cert-p%d-content' % p, update(cd, {cc: stream(FORGED)}),
+             'invalid', mod, 'certification P=%d, then page content replaced' % p)
     if os.path.exists(os.path.join(sealdir, 'untrusted.pdf')):
         emit('untrusted-signer', open(os.path.join(sealdir, 'untrusted.pdf'),
                                       'rb').read(),

@@ -290,6 +290,17 @@ eq "v2 seal with every '/' escaped as '\\/' (PHP's json_encode): 200" 200 \
 	"$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"file\":[\"$B64E\"]}")"
 jget "$TMP/body" file.0 | base64 -d >"$TMP/escaped.pdf"
 check "... valid (pdfsig)" bash -c "pdfsig '$TMP/escaped.pdf' | grep -q 'Signature is Valid'"
+# certificationLevel: a certification seal (DocMDP P=2), judged by the
+# native verifier; a level out of range and a signed document are refused
+eq "v2 seal with certificationLevel \"2\": 200" 200 "$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"signatureProperties\":[{\"certificationLevel\":\"2\"}],\"file\":[\"$B64\"]}")"
+jget "$TMP/body" file.0 | base64 -d >"$TMP/certified.pdf"
+check "... a certification with DocMDP P=2 (/v1/verify)" bash -c "curl -s --cacert '$D/ca.pem' \
+	-F 'file=@$TMP/certified.pdf;type=application/pdf' '$URL/v1/verify' |
+	grep -q '\"certification\":{\"docmdp_p\":2,'"
+check "... /Perms /DocMDP in the catalog (qpdf)" bash -c "qpdf --json=2 --json-key=qpdf '$TMP/certified.pdf' | grep -q '\"/DocMDP\"'"
+eq "certificationLevel 4: 400 2055" "400 2055" "$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"signatureProperties\":[{\"certificationLevel\":4}],\"file\":[\"$B64\"]}") $(sc)"
+eq "certificationLevel on a signed document: 409 2053" "409 2053" "$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"signatureProperties\":[{\"certificationLevel\":1}],\"file\":[\"$B64S\"]}") $(sc)"
+eq "certificationLevel on /api/v2/sign/pdf: 400 2055" "400 2055" "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",\"signatureProperties\":[{\"certificationLevel\":1}],\"file\":[\"$B64\"]}") $(sc)"
 eq "a number among the files: 400 2055" "400 2055" \
 	"$(v2 /api/v2/seal/pdf "{\"idSubscriber\":\"$SEAL\",\"totp\":\"$SC3\",\"file\":[\"$B64\",1]}") $(sc)"
 eq "a raw line break inside a file's string: 400 2055" "400 2055" \

@@ -545,6 +545,81 @@ static void test_seal_refuses_signed_pdf(void **state)
 	free(b.p);
 }
 
+/* ISO 32000-1 §12.8.2.2: a certification signature names DocMDP in its
+ * /Reference and in the catalog's /Perms, comes first, and P=1 refuses a
+ * later signature but not a document timestamp. */
+static void certify(const uint8_t *in, size_t len, int docmdp,
+		    enum pdf_subfilter sf, int want_rc, int want_reason,
+		    uint8_t **out, size_t *outlen)
+{
+	struct pdf_sign_opts o;
+	struct pdf_doc *d = NULL;
+	struct pdf_prepared *p = NULL;
+	const uint8_t *buf;
+	int reason = -1;
+
+	memset(&o, 0, sizeof(o));
+	o.contents_size = 64;
+	o.signing_time = 1700000000;
+	o.docmdp = docmdp;
+	o.sub_filter = sf;
+	assert_int_equal(pdf_doc_open(in, len, &d, &reason), 0);
+	assert_int_equal(pdf_sign_prepare(d, &o, &p, &reason), want_rc);
+	assert_int_equal(reason, want_reason);
+	if (out != NULL) {
+		assert_int_equal(pdf_prepared_set_contents(
+			p, fake_der, sizeof(fake_der), &reason), 0);
+		pdf_prepared_output(p, &buf, outlen);
+		*out = malloc(*outlen);
+		assert_non_null(*out);
+		memcpy(*out, buf, *outlen);
+	}
+	pdf_prepared_free(p);
+	pdf_doc_free(d);
+}
+
+static void test_certification_signature(void **state)
+{
+	const struct pdf_sig_info *si;
+	struct pdf_doc *d = NULL;
+	struct mbuf b;
+	uint8_t *c1, *c2, *ts;
+	size_t l1, l2, lts, n;
+	int reason;
+
+	(void)state;
+	build_table_pdf(&b, "", 0);
+	certify(b.p, b.len, 4, PDF_SUBFILTER_CADES, ESD_EINVAL,
+		PDF_R_BAD_OPTION, NULL, NULL);
+	certify(b.p, b.len, 1, PDF_SUBFILTER_RFC3161, ESD_EINVAL,
+		PDF_R_BAD_OPTION, NULL, NULL);
+	certify(b.p, b.len, 1, PDF_SUBFILTER_CADES, 0, PDF_R_NONE, &c1, &l1);
+	assert_non_null(memmem(c1 + b.len, l1 - b.len,
+			       "/TransformMethod/DocMDP", 23));
+	assert_non_null(memmem(c1 + b.len, l1 - b.len, "/P 1/V/1.2", 10));
+	assert_non_null(memmem(c1 + b.len, l1 - b.len, "/Perms", 6));
+	assert_int_equal(pdf_doc_open(c1, l1, &d, &reason), 0);
+	assert_int_equal(pdf_doc_signatures(d, &si, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(si[0].docmdp_p, 1);
+	assert_int_equal(si[0].docmdp_in_perms, 1);
+	pdf_doc_free(d);
+	/* it must come first */
+	certify(c1, l1, 2, PDF_SUBFILTER_CADES, ESD_EEXIST,
+		PDF_R_CERTIFY_SIGNED, NULL, NULL);
+	/* P=1: no further signature, but a document timestamp */
+	certify(c1, l1, 0, PDF_SUBFILTER_CADES, ESD_EPERM, PDF_R_CERTIFIED,
+		NULL, NULL);
+	certify(c1, l1, 0, PDF_SUBFILTER_RFC3161, 0, PDF_R_NONE, &ts, &lts);
+	/* P=2: a later approval signature is made; not a certification */
+	certify(b.p, b.len, 2, PDF_SUBFILTER_CADES, 0, PDF_R_NONE, &c2, &l2);
+	certify(c2, l2, 0, PDF_SUBFILTER_CADES, 0, PDF_R_NONE, NULL, NULL);
+	free(ts);
+	free(c2);
+	free(c1);
+	free(b.p);
+}
+
 static void test_timestamp_dictionary_and_read_back(void **state)
 {
 	struct pdf_sign_opts o;
@@ -759,6 +834,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_refuses_not_pdf),
+		cmocka_unit_test(test_certification_signature),
 		cmocka_unit_test(test_open_refuses_truncated),
 		cmocka_unit_test(test_open_refuses_encrypted_trailer),
 		cmocka_unit_test(test_open_reads_classic_table),
