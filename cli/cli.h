@@ -47,6 +47,8 @@ int cli_backup(const char *conf, const char *out);
 int cli_restore(const char *from, const char *dir);
 int cli_diag(const char *conf, const char *sock, const char *out,
 	     const char *log);
+int cli_store_migrate(const char *conf, const char *where);
+int cli_store_copy(const char *from, const char *to);
 
 /* A reply body collected by libcurl (CURLOPT_WRITEFUNCTION cli_body_append,
  * CURLOPT_WRITEDATA a struct cli_body): NUL-terminated, at most max

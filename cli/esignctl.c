@@ -36,6 +36,9 @@ static void usage(FILE *f)
 		"  audit export [--since N]      JSON lines, one record each\n"
 		"  backup --out FILE              a hot, compacted copy of the state\n"
 		"  restore --from FILE --dir DIR  a new state directory from a backup\n"
+		"  store migrate [--to WHERE]     a PostgreSQL store to this esignd's schema\n"
+		"  store copy --from WHERE --to WHERE\n"
+		"                                 an instance's state into a new store\n"
 		"  diag --out FILE.tar.gz [--log FILE]  what support needs, no secret\n"
 		"  cert list\n"
 		"  cert revoke --serial HEX --reason keyCompromise|superseded|...\n"
@@ -378,6 +381,7 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "since", required_argument, NULL, 'F' },
 		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 'T' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -387,6 +391,7 @@ int main(int argc, char **argv)
 	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
 	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
 	const char *out = NULL, *since = NULL, *from = NULL, *logf = NULL;
+	const char *to = NULL;
 	uint64_t port;
 	char **words;
 	int opt, rc, nw, handled;
@@ -433,6 +438,7 @@ int main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'F': since = optarg; break;
 		case 'f': from = optarg; break;
+		case 'T': to = optarg; break;
 		case 'L': logf = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -454,6 +460,12 @@ int main(int argc, char **argv)
 		return cli_backup(conf, out);
 	if (nw == 1 && strcmp(words[0], "restore") == 0)
 		return cli_restore(from, io.dir);
+	if (nw == 2 && strcmp(words[0], "store") == 0 &&
+	    strcmp(words[1], "migrate") == 0)
+		return cli_store_migrate(conf, to);
+	if (nw == 2 && strcmp(words[0], "store") == 0 &&
+	    strcmp(words[1], "copy") == 0)
+		return cli_store_copy(from, to);
 	if (nw < 1 || nw > 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -9,6 +9,13 @@
  *                              audit chain is checked before it is kept
  *   diag --out FILE.tar.gz [--log FILE]
  *                              what support needs, without a secret
+ *   store migrate [--to WHERE] brings a PostgreSQL store (the
+ *                              configuration's, or WHERE) to this
+ *                              esignd's schema
+ *   store copy --from WHERE --to WHERE
+ *                              an instance's state into a new store
+ *                              (LMDB to PostgreSQL), the audit chain
+ *                              checked on the copy
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +31,7 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "daemon/config.h"
 #include "store/store.h"
@@ -68,6 +76,14 @@ int cli_backup(const char *conf, const char *out)
 			strerror(errno));
 		free(cfg);
 		return EXIT_LOCAL;
+	}
+	if (store_is_pg(config_store(cfg))) {
+		fprintf(stderr, "esignctl: the state is in PostgreSQL: back it "
+			"up with pg_dump (docs/cluster.md)\n");
+		close(fd);
+		unlink(tmp);
+		free(cfg);
+		return EXIT_USAGE;
 	}
 	rc = store_backup(cfg->state_dir, fd);
 	if (rc == 0 && fsync(fd) != 0)
@@ -291,5 +307,82 @@ int cli_diag(const char *conf, const char *sock, const char *out,
 		return EXIT_LOCAL;
 	}
 	printf("diagnostics written to %s\n", out);
+	return EXIT_OK;
+}
+
+int cli_store_migrate(const char *conf, const char *where)
+{
+	struct esd_config *cfg = NULL;
+	int from = 0, to = 0, rc;
+
+	if (where == NULL) {
+		cfg = calloc(1, sizeof(*cfg));
+		if (cfg == NULL)
+			return EXIT_LOCAL;
+		rc = load_conf(conf, cfg);
+		if (rc != 0) {
+			free(cfg);
+			return rc;
+		}
+		where = config_store(cfg);
+	}
+	if (!store_is_pg(where)) {
+		printf("the store is LMDB: nothing to migrate\n");
+		free(cfg);
+		return EXIT_OK;
+	}
+	log_init("esignctl", LOG_LVL_INFO);
+	rc = store_migrate(where, &from, &to);
+	free(cfg);
+	if (rc != 0) {
+		fprintf(stderr, "esignctl: store migrate failed (%s)\n",
+			esd_err_msg(rc));
+		return EXIT_LOCAL;
+	}
+	if (from == to)
+		printf("the PostgreSQL schema is at version %d: nothing to do\n",
+		       to);
+	else
+		printf("migrated the PostgreSQL schema from version %d to %d\n",
+		       from, to);
+	return EXIT_OK;
+}
+
+int cli_store_copy(const char *from, const char *to)
+{
+	struct store *src = NULL, *dst = NULL;
+	uint64_t counts[DB__COUNT], records = 0, total = 0;
+	int v0, v1, rc;
+
+	if (from == NULL || to == NULL) {
+		fprintf(stderr, "esignctl: store copy needs --from WHERE --to "
+			"WHERE (lmdb:PATH or postgresql://...)\n");
+		return EXIT_USAGE;
+	}
+	log_init("esignctl", LOG_LVL_INFO);
+	rc = store_open(from, 1ull << 30, 0, &src);
+	if (rc != 0) {
+		fprintf(stderr, "esignctl: cannot open the source store (%s)\n",
+			esd_err_msg(rc));
+		return EXIT_LOCAL;
+	}
+	/* A new PostgreSQL database gets its schema first. */
+	rc = store_migrate(to, &v0, &v1);
+	if (rc == 0)
+		rc = store_open(to, 1ull << 30, 1, &dst);
+	if (rc == 0)
+		rc = store_copy(src, dst, counts, &records);
+	store_close(dst);
+	store_close(src);
+	if (rc != 0) {
+		fprintf(stderr, "esignctl: store copy failed (%s): nothing "
+			"copied\n", esd_err_msg(rc));
+		return EXIT_LOCAL;
+	}
+	for (int db = 0; db < DB__COUNT; db++)
+		total += counts[db];
+	printf("copied %llu records (%llu audit records, the chain intact); "
+	       "point the configuration's store at the copy\n",
+	       (unsigned long long)total, (unsigned long long)records);
 	return EXIT_OK;
 }

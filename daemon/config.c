@@ -28,6 +28,7 @@ static const struct key keys[] = {
 	{ S(pin_file, C_PATH), 0, 0 },
 	{ S(softhsm_conf, C_PATH), 0, 0 },
 	{ S(state_dir, C_PATH), 0, 0 },
+	{ S(store, C_STR), 0, 0 },
 	{ S(https_listen, C_STR), 0, 0 },
 	{ S(tls_cert, C_PATH), 0, 0 },
 	{ S(tls_key, C_PATH), 0, 0 },
@@ -376,11 +377,23 @@ int config_parse(const char *text, size_t len, const char *name,
 	if (c->pin_file[0] == '\0' || c->state_dir[0] == '\0')
 		return fail(err, errlen, name, lineno,
 			    "pin_file and state_dir are required");
+	if (c->store[0] != '\0' && strncmp(c->store, "lmdb:/", 6) != 0 &&
+	    strncmp(c->store, "postgresql://", 13) != 0 &&
+	    strncmp(c->store, "postgres://", 11) != 0 &&
+	    strchr(c->store, '=') == NULL)
+		return fail(err, errlen, name, lineno,
+			    "store is lmdb:/ABSOLUTE/PATH, postgresql://... or "
+			    "a libpq keyword string (host=... dbname=...)");
 	if ((c->profile_individual.qualified && !c->profile_individual.qc_statements) ||
 	    (c->profile_seal.qualified && !c->profile_seal.qc_statements))
 		return fail(err, errlen, name, lineno,
 			    "a qualified profile needs qc_statements = yes");
 	return 0;
+}
+
+const char *config_store(const struct esd_config *c)
+{
+	return c->store[0] != '\0' ? c->store : c->state_dir;
 }
 
 int config_load(const char *path, struct esd_config *c, char *err,

@@ -37,7 +37,10 @@ struct esd_config {
 	char token_label[33];
 	char pin_file[PATH_MAX];
 	char softhsm_conf[PATH_MAX];  /* "" = leave SOFTHSM2_CONF alone */
-	char state_dir[PATH_MAX];     /* LMDB environment */
+	char state_dir[PATH_MAX];     /* LMDB environment, spool */
+	char store[1024];             /* "" = LMDB in state_dir; "lmdb:PATH",
+				       * "postgresql://…" or a libpq keyword
+				       * string (docs/cluster.md) */
 	char https_listen[128];       /* "host:port", "" = no HTTPS */
 	char tls_cert[PATH_MAX];
 	char tls_key[PATH_MAX];
@@ -133,5 +136,8 @@ int config_load(const char *path, struct esd_config *c, char *err,
 int config_parse(const char *text, size_t len, const char *name,
 		 const char *base, struct esd_config *c, char *err,
 		 size_t errlen);
+
+/* Where the state lives: store if set, else state_dir (LMDB). */
+const char *config_store(const struct esd_config *c);
 
 #endif

@@ -37,6 +37,7 @@ struct hsm {
 	size_t nkeys;
 	atomic_int broken;
 	uint64_t last_attempt_ns;
+	uint64_t last_miss_refresh_ns; /* under the write lock */
 	atomic_uint_fast64_t errors, reconnects;
 };
 
@@ -441,6 +442,34 @@ static struct key *find_key(struct hsm *h, const char *label)
 	return NULL;
 }
 
+/*
+ * find_key, and on a miss the key cache rebuilt from the token once (at
+ * most every 200 ms): another process on the same token (a second node
+ * of a cluster, docs/cluster.md) may have made the key since. Called
+ * with the read lock (acquire); returns with a lock held either way,
+ * which release() drops.
+ */
+static struct key *find_key_fresh(struct hsm *h, const char *label)
+{
+	struct key *k = find_key(h, label);
+	uint64_t now;
+
+	if (k != NULL)
+		return k;
+	pthread_rwlock_unlock(&h->lock);
+	pthread_rwlock_wrlock(&h->lock);
+	if (h->ctx == NULL)
+		return NULL;
+	k = find_key(h, label);
+	now = esd_mono_ns();
+	if (k == NULL && now - h->last_miss_refresh_ns >= 200000000ull) {
+		h->last_miss_refresh_ns = now;
+		if (keys_refresh(h) == 0)
+			k = find_key(h, label);
+	}
+	return k;
+}
+
 int hsm_health(struct hsm *h)
 {
 	int rc = acquire(h);
@@ -504,7 +533,7 @@ static int get_pkey(struct hsm *h, const char *label, int priv, EVP_PKEY **out)
 
 	if (rc != 0)
 		return rc;
-	k = find_key(h, label);
+	k = find_key_fresh(h, label);
 	if (k == NULL) {
 		rc = ESD_ENOTFOUND;
 	} else {
@@ -532,7 +561,7 @@ int hsm_key_type(struct hsm *h, const char *label, enum hsm_keytype *t)
 
 	if (rc != 0)
 		return rc;
-	k = find_key(h, label);
+	k = find_key_fresh(h, label);
 	if (k == NULL)
 		rc = ESD_ENOTFOUND;
 	else
@@ -561,6 +590,11 @@ int hsm_keygen(struct hsm *h, const char *label, enum hsm_keytype type)
 		rc = ESD_ETOKEN;
 		goto out;
 	}
+	/* The token as it is now: another process on it may have made
+	 * a key with this label since the cache was built. */
+	rc = keys_refresh(h);
+	if (rc != 0)
+		goto out;
 	if (find_key(h, label) != NULL) {
 		rc = ESD_EEXIST;
 		goto out;
@@ -609,7 +643,7 @@ int hsm_sign(struct hsm *h, const char *label, enum hsm_alg alg,
 	rc = acquire(h);
 	if (rc != 0)
 		return rc;
-	k = find_key(h, label);
+	k = find_key_fresh(h, label);
 	if (k == NULL) {
 		rc = ESD_ENOTFOUND;
 		goto out;

@@ -52,8 +52,9 @@ static json_t *pem_to_b64(const char *pem)
  * Key records and their parsed certificates, cached: a seal would
  * otherwise parse the record's JSON and PEM certificates on each of its
  * two keeper calls (the largest keeper cost in docs/performance.md).
- * Only the keeper writes DB_KEYS after init, and it clears the cache
- * when it does (keeper_keys_changed). Revocation is not cached: it is
+ * An entry is used only while the stored record is the one it was
+ * parsed from (another node may write DB_KEYS); the keeper also clears
+ * the cache when it writes (keeper_keys_changed). Revocation is not cached: it is
  * read from DB_CERTS on every signature.
  */
 #define KEY_CACHE 16
@@ -70,6 +71,7 @@ struct key_facts {
 static struct key_cache {
 	char label[HSM_LABEL_MAX + 1];
 	json_t *rec;
+	uint8_t sum[32];     /* SHA-256 of the stored record it was parsed from */
 	struct key_facts f;
 	json_t *reply;       /* MSG_DOC_KEY's answer, built once */
 } cache[KEY_CACHE];
@@ -122,34 +124,53 @@ static int certs_id(json_t *rec, uint8_t id[32])
 }
 
 /* The record of label and the facts of its certificate (all zero
- * without one), from the cache or the store (then cached). *rec is a new
- * reference. */
+ * without one), from the cache while the stored record's bytes are the
+ * ones cached (another node of a cluster may have changed it: the check
+ * is one read, the parsing it saves is the cost), else from the store
+ * (then cached). *rec is a new reference. */
 static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 		      struct key_facts *f)
 {
 	struct store_txn *t;
 	struct key_cache *e;
+	const void *raw;
+	size_t rawlen;
+	uint8_t sum[32];
 	const char *pem;
 	struct tm tm;
 	X509 *x = NULL;
 	int rc;
 
-	pthread_mutex_lock(&cache_mu);
-	for (size_t i = 0; i < KEY_CACHE; i++)
-		if (cache[i].rec != NULL && strcmp(cache[i].label, label) == 0) {
-			*rec = json_incref(cache[i].rec);
-			*f = cache[i].f;
-			pthread_mutex_unlock(&cache_mu);
-			return 0;
-		}
-	pthread_mutex_unlock(&cache_mu);
 	rc = store_txn_begin(k->store, 0, &t);
 	if (rc != 0)
 		return rc;
-	rc = store_get_json(t, DB_KEYS, label, rec);
-	store_txn_abort(t);
-	if (rc != 0)
+	rc = store_get(t, DB_KEYS, label, strlen(label), &raw, &rawlen);
+	if (rc == 0)
+		rc = esd_sha256(raw, rawlen, sum);
+	if (rc != 0) {
+		store_txn_abort(t);
 		return rc;
+	}
+	pthread_mutex_lock(&cache_mu);
+	for (size_t i = 0; i < KEY_CACHE; i++) {
+		if (cache[i].rec == NULL || strcmp(cache[i].label, label) != 0)
+			continue;
+		if (memcmp(cache[i].sum, sum, sizeof(sum)) == 0) {
+			*rec = json_incref(cache[i].rec);
+			*f = cache[i].f;
+			pthread_mutex_unlock(&cache_mu);
+			store_txn_abort(t);
+			return 0;
+		}
+		json_decref(cache[i].rec);
+		json_decref(cache[i].reply);
+		memset(&cache[i], 0, sizeof(cache[i]));
+	}
+	pthread_mutex_unlock(&cache_mu);
+	*rec = json_loadb(raw, rawlen, JSON_REJECT_DUPLICATES, NULL);
+	store_txn_abort(t);
+	if (*rec == NULL)
+		return ESD_ESTORE;
 	memset(f, 0, sizeof(*f));
 	pem = json_string_value(json_object_get(*rec, "cert"));
 	if (pem != NULL && pki_cert_from_pem(pem, strlen(pem), &x) == 0) {
@@ -170,6 +191,7 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 	memset(e, 0, sizeof(*e));
 	snprintf(e->label, sizeof(e->label), "%s", label);
 	e->rec = json_incref(*rec);
+	memcpy(e->sum, sum, sizeof(sum));
 	e->f = *f;
 	pthread_mutex_unlock(&cache_mu);
 	return 0;

@@ -649,9 +649,11 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 		return KEEPER_EXIT_FATAL;
 	if (rc != 0)
 		return 2;
-	rc = store_open(cfg->state_dir, cfg->lmdb_map_size, 0, &k.store);
+	rc = store_open(config_store(cfg), cfg->lmdb_map_size, 0, &k.store);
 	if (rc != 0) {
-		log_err("keeper: cannot open the state store %s", cfg->state_dir);
+		/* Not the store setting itself: it may hold a password. */
+		log_err("keeper: cannot open the state store %s",
+			cfg->store[0] != '\0' ? "(the store setting)" : cfg->state_dir);
 		hsm_close(k.hsm);
 		return KEEPER_EXIT_FATAL;
 	}

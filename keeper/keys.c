@@ -88,6 +88,8 @@ int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
 	enum hsm_keytype type;
 	struct store_txn *t = NULL;
 	json_t *rec = NULL;
+	const void *old;
+	size_t oldlen;
 	int rc;
 
 	if (ibuf_get_str(in, label, sizeof(label)) != 0 ||
@@ -103,20 +105,28 @@ int h_key_generate(struct keeper *k, struct caller *c, struct ibuf *in,
 			 "type must be rsa2048, rsa3072 or ec-p256");
 		return ESD_EINVAL;
 	}
-	rc = hsm_keygen(k->hsm, label, type);
+	/* The store's write transaction first: it is the cluster's one
+	 * writer (docs/cluster.md), so two nodes cannot both find the label
+	 * free and make two keys of one label on the shared token. */
+	rec = json_pack("{s:s, s:s, s:I, s:s}", "label", label, "type", tname,
+			"created", (json_int_t)esd_now(), "purpose", "general");
+	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+	if (rc == 0 && store_get(t, DB_KEYS, label, strlen(label), &old,
+				 &oldlen) == 0)
+		rc = ESD_EEXIST;
+	if (rc == 0)
+		rc = hsm_keygen(k->hsm, label, type);
 	if (rc == ESD_EEXIST)
 		snprintf(r->msg, sizeof(r->msg), "a key labelled '%s' exists",
 			 label);
 	if (rc != 0) {
+		store_txn_abort(t);
+		json_decref(rec);
 		keeper_audit(k, c, "keys.generate", label, rc, NULL);
 		return rc;
 	}
 	/* The key record and its audit record commit together. */
-	rec = json_pack("{s:s, s:s, s:I, s:s}", "label", label, "type", tname,
-			"created", (json_int_t)esd_now(), "purpose", "general");
-	rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
-	if (rc == 0)
-		rc = store_put_json(t, DB_KEYS, label, rec, 0);
+	rc = store_put_json(t, DB_KEYS, label, rec, 0);
 	if (rc == 0)
 		rc = store_audit(t, c->actor, "keys.generate", label, 0, NULL);
 	if (rc == 0) {

@@ -1,12 +1,14 @@
 /*
  * Lockout of guessable secrets: the count lives in the subject's record
  * ("failures", "locked_until" in DB_SUBSCRIBERS or DB_USERS), the checks
- * running now in a small table here; policy/lockout.c decides.
+ * running now in a small table here and, when nodes share the store, in
+ * its gate (a slot per running check); policy/lockout.c decides.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -79,6 +81,20 @@ int keeper_lockout_state(struct keeper *k, enum lockout_table table,
 	return 0;
 }
 
+/* Waits on gate.cv (held) for at most 20 ms. */
+static void wait_briefly(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 20 * 1000 * 1000;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&gate.cv, &gate.mu, &until);
+}
+
 /* The slot of key, or a free one claimed for it; -1 if none is free. */
 static int slot_of(const char *key)
 {
@@ -94,6 +110,52 @@ static int slot_of(const char *key)
 		snprintf(gate.slot[free_i].key, sizeof(gate.slot[free_i].key),
 			 "%s", key);
 	return free_i;
+}
+
+/*
+ * With nodes sharing the store, this node's count of running checks is
+ * not all of them: a slot of the subject's gate across the nodes, then
+ * the rule asked again with every slot held counted as running. The
+ * state is read after the count, so a check that ended elsewhere is
+ * either still counted or its failure is seen. 0 admitted (lo->cluster
+ * held; NULL on one node), 2 wait, < 0 refused or a store error.
+ */
+static int cluster_admit(struct keeper *k, struct lockout *lo,
+			 const char *key, int flags, const char *who,
+			 struct reply *r)
+{
+	struct pol_lockout_limits l;
+	struct pol_lockout_state s = { 0, 0 };
+	struct pol_verdict v;
+	struct store_txn *t = NULL;
+	json_t *rec = NULL;
+	unsigned held = 0;
+	int rc = store_gate_take(k->store, key, &lo->cluster, &held);
+
+	if (rc == ESD_EEXIST)
+		return 2;
+	if (rc != 0 || lo->cluster == NULL)
+		return rc;
+	rc = store_txn_begin(k->store, 0, &t);
+	if (rc == 0 && store_get_json(t, table_db(lo->table), lo->id, &rec) == 0)
+		state_of(rec, &s);
+	store_txn_abort(t);
+	limits_of(k, lo->table, rec, &l);
+	json_decref(rec);
+	if (rc == 0 && (flags & LOCKOUT_ONE_AT_A_TIME)) {
+		rc = held > 1 ? 2 : 0;
+	} else if (rc == 0) {
+		rc = pol_lockout_admit(&s, held - 1, &l, esd_now(), who, &v);
+		if (rc < 0)
+			reply_error(r, rc, "%s", v.msg);
+		else if (rc == 1)
+			rc = 2;
+	}
+	if (rc != 0) {
+		store_gate_leave(lo->cluster);
+		lo->cluster = NULL;
+	}
+	return rc;
 }
 
 int keeper_lockout_enter(struct keeper *k, struct lockout *lo,
@@ -137,10 +199,20 @@ int keeper_lockout_enter(struct keeper *k, struct lockout *lo,
 			reply_error(r, rc, "%s", v.msg);
 			break;
 		}
+		if (rc == 0 && i >= 0)
+			rc = cluster_admit(k, lo, key, flags, who, r);
 		if (rc == 0 && i >= 0) {
 			gate.slot[i].running++;
 			lo->entered = 1;
 			break;
+		}
+		if (rc < 0)
+			break;
+		if (rc == 2) {
+			/* Held up by another node's checks: no signal comes
+			 * from there, so look again shortly. */
+			wait_briefly();
+			continue;
 		}
 		pthread_cond_wait(&gate.cv, &gate.mu);
 	}
@@ -154,6 +226,8 @@ void keeper_lockout_leave(struct lockout *lo)
 
 	if (!lo->entered)
 		return;
+	store_gate_leave(lo->cluster);
+	lo->cluster = NULL;
 	snprintf(key, sizeof(key), "%c:%s", lo->table == LOCKOUT_USER ? 'u' : 's',
 		 lo->id);
 	pthread_mutex_lock(&gate.mu);

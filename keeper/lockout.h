@@ -2,8 +2,9 @@
  * Lockout of guessable secrets (keeper/lockout.c): one implementation for
  * an individual's passphrase and one-time codes, a seal's activation and
  * authenticator codes, an individual's activation code and a staff
- * login. The rule is policy/lockout.c's; here are the count in LMDB and
- * the checks running in memory.
+ * login. The rule is policy/lockout.c's; here are the count in the store
+ * and the checks running: in memory on one node, and with a PostgreSQL
+ * store in a gate the nodes share (store_gate_take).
  *
  *   struct lockout lo;
  *   if (keeper_lockout_enter(k, &lo, LOCKOUT_SUBSCRIBER, id, 0, r) != 0)
@@ -30,6 +31,7 @@ struct lockout {
 	enum lockout_table table;
 	char id[80];
 	int entered;
+	struct store_gate *cluster;   /* the slot held across nodes */
 };
 
 /* LOCKOUT_ONE_AT_A_TIME: serialise every check of the subject and do

@@ -114,20 +114,26 @@ static char codes_label[HSM_LABEL_MAX + 1];
 static int codes_key(struct keeper *k, char *label)
 {
 	struct store_txn *t = NULL;
-	json_t *rec = NULL;
+	json_t *rec = NULL, *made = NULL;
 	int rc = 0;
 
 	pthread_mutex_lock(&codes_mu);
 	if (codes_label[0] == '\0') {
 		rc = keeper_key_by_purpose(k, "codes", codes_label);
 		if (rc == ESD_ENOTFOUND) {
+			/* Under the store's write transaction, the cluster's
+			 * one writer: a node that finds the key made by
+			 * another meanwhile uses it (docs/cluster.md). */
 			snprintf(codes_label, sizeof(codes_label), "ra-codes");
-			rc = hsm_keygen(k->hsm, codes_label, HSM_KEY_RSA2048);
 			rec = json_pack("{s:s, s:s, s:I, s:s}", "label", codes_label,
 					"type", "rsa2048", "created",
 					(json_int_t)esd_now(), "purpose", "codes");
+			rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+			if (rc == 0 && store_get_json(t, DB_KEYS, codes_label,
+						      &made) == 0)
+				rc = 1;
 			if (rc == 0)
-				rc = rec ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+				rc = hsm_keygen(k->hsm, codes_label, HSM_KEY_RSA2048);
 			if (rc == 0)
 				rc = store_put_json(t, DB_KEYS, codes_label, rec, 1);
 			if (rc == 0)
@@ -137,7 +143,10 @@ static int codes_key(struct keeper *k, char *label)
 				rc = commit_and_mail(&t);
 			store_txn_abort(t);
 			json_decref(rec);
+			json_decref(made);
 			keeper_keys_changed();
+			if (rc == 1) /* another node made it */
+				rc = 0;
 		}
 		if (rc != 0)
 			codes_label[0] = '\0';

@@ -208,7 +208,7 @@ int op_seal_code(struct keeper *k, struct caller *c, json_t *a,
 	char code[2 * SEAL_CODE_BYTES + 1], key[80], nonce[33] = "";
 	uint64_t docs, secs;
 	int64_t expires, until = 0, step = 0;
-	struct lockout lo = { LOCKOUT_SUBSCRIBER, "", 0 };
+	struct lockout lo = { LOCKOUT_SUBSCRIBER, "", 0, NULL };
 	int rc;
 
 	auth_limits(k, &l);

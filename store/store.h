@@ -1,10 +1,12 @@
 /*
- * store: the appliance's state in LMDB (one environment, named databases).
+ * store: the appliance's state, in LMDB (one environment, named databases)
+ * or in PostgreSQL (one table for every database, shared by the nodes of
+ * a cluster): store/README.md.
  *
  * Only the keeper opens the store for writing. A state change and its
  * audit record are written in the same write transaction, so after a crash
  * either both are there or neither is (LMDB commits are durable: no
- * MDB_NOSYNC). Values are JSON documents (jansson) unless said otherwise.
+ * MDB_NOSYNC; PostgreSQL's synchronous commit). Values are JSON documents (jansson) unless said otherwise.
  *
  *   meta     "audit_head" (u64 seq BE + 32-byte chain hash),
  *            "crl:LABEL" (u64 nextUpdate BE + CRL DER), "crl_number:LABEL"
@@ -45,10 +47,39 @@ enum store_db { DB_META = 0, DB_KEYS, DB_CERTS, DB_CLIENTS, DB_AUDIT,
 		DB_CHECKPOINTS, DB_SUBSCRIBERS, DB_REQUESTS, DB_OUTBOX,
 		DB_FILES, DB_RA_INDEX, DB_USERS, DB_SESSIONS, DB__COUNT };
 
-/* Opens (creating with create=1) the environment in dir. */
-int store_open(const char *dir, uint64_t map_size, int create,
+/*
+ * Where the state lives: "postgresql://…", "postgres://…" or a libpq
+ * keyword string ("host=… dbname=…") is PostgreSQL; "lmdb:PATH" or a
+ * bare PATH is an LMDB environment.
+ */
+int store_is_pg(const char *where);
+/* The LMDB directory of where (where without "lmdb:"). */
+const char *store_lmdb_dir(const char *where);
+
+/*
+ * Opens the store at where (creating an LMDB environment with create=1;
+ * map_size is LMDB's). A PostgreSQL database must carry this esignd's
+ * schema version: an unmigrated or newer one is refused (ESD_ESTORE,
+ * with the reason logged).
+ */
+int store_open(const char *where, uint64_t map_size, int create,
 	       struct store **out);
 void store_close(struct store *s);
+/* "lmdb" or "postgresql". */
+const char *store_backend(const struct store *s);
+
+/* Brings a PostgreSQL database to this esignd's schema (versioned
+ * migrations, each applied once, under the writers' lock); the versions
+ * before and after. Nothing to do for LMDB. */
+int store_migrate(const char *where, int *from, int *to);
+
+/*
+ * Copies every database of from into to, which must be empty (else
+ * ESD_EEXIST), in one write transaction of to; the copy's audit chain
+ * is verified before it commits. counts gets the records per database.
+ */
+int store_copy(struct store *from, struct store *to,
+	       uint64_t counts[DB__COUNT], uint64_t *audit_records);
 
 /* A consistent, compacted copy of the environment in dir (data.mdb) to
  * fd, taken while the daemon runs (a read transaction). */
@@ -59,7 +90,7 @@ int store_txn_begin(struct store *s, int write, struct store_txn **out);
 int store_txn_commit(struct store_txn *t);
 void store_txn_abort(struct store_txn *t);
 
-/* *val points into the map; valid until the transaction ends. */
+/* *val points into the store's memory; valid until the transaction ends. */
 int store_get(struct store_txn *t, enum store_db db, const void *key,
 	      size_t klen, const void **val, size_t *vlen);
 /* With noover, ESD_EEXIST if the key exists. */
@@ -74,8 +105,9 @@ int store_get_json(struct store_txn *t, enum store_db db, const char *key,
 int store_put_json(struct store_txn *t, enum store_db db, const char *key,
 		   json_t *val, int noover);
 
-/* Calls cb for each record in key order; a non-zero return stops the walk
- * and is returned. */
+/* Calls cb for each record in key order (bytewise, a prefix first); a
+ * non-zero return stops the walk and is returned. key and val are valid
+ * during the call only. */
 typedef int (*store_walk_cb)(void *arg, const void *key, size_t klen,
 			     const void *val, size_t vlen);
 int store_walk(struct store_txn *t, enum store_db db, store_walk_cb cb,
@@ -88,6 +120,23 @@ int store_walk_from(struct store_txn *t, enum store_db db, const void *key,
 
 /* Number of records in db. */
 int store_count(struct store_txn *t, enum store_db db, uint64_t *n);
+
+/*
+ * A gate across the nodes sharing the store: store_gate_take takes a
+ * free slot of the gate named key (0, *out to pass to store_gate_leave;
+ * ESD_EEXIST when all STORE_GATE_SLOTS are held) and then counts the
+ * slots of key held now, its own included, into *held. A slot is held
+ * until store_gate_leave or the end of the process (a node that dies
+ * frees its slots). A caller that decides by *held reads the state it
+ * decides on after the count: what a holder committed before it left
+ * is then seen. On LMDB (one node) there is nothing to share: 0 with
+ * *out NULL and *held 0; the caller's own in-process count is the gate.
+ */
+#define STORE_GATE_SLOTS 128
+struct store_gate;
+int store_gate_take(struct store *s, const char *key, struct store_gate **out,
+		    unsigned *held);
+void store_gate_leave(struct store_gate *g);
 
 /*
  * Appends an audit record in t (a write transaction): actor, action and

@@ -484,6 +484,22 @@ static void test_config_unix_socket_only_needs_no_tls(void **state)
 	assert_string_equal(cfg.unix_socket, "/run/e.sock");
 }
 
+static void test_config_store_names_lmdb_or_postgresql(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(MINIMAL), 0);
+	assert_string_equal(config_store(&cfg), "/var/lib/esignd");
+	assert_int_equal(parse(MINIMAL "store = postgresql://esignd@db/esignd\n"), 0);
+	assert_string_equal(config_store(&cfg), "postgresql://esignd@db/esignd");
+	assert_int_equal(parse(MINIMAL "store = host=db dbname=esignd\n"), 0);
+	assert_string_equal(config_store(&cfg), "host=db dbname=esignd");
+	assert_int_equal(parse(MINIMAL "store = lmdb:/srv/state\n"), 0);
+	assert_int_equal(parse(MINIMAL "store = /srv/state\n"), ESD_ECONFIG);
+	assert_non_null(strstr(err, "store is lmdb:/ABSOLUTE/PATH"));
+	assert_int_equal(parse(MINIMAL "store = lmdb:relative\n"), ESD_ECONFIG);
+	assert_int_equal(parse(MINIMAL "store = mysql://x\n"), ESD_ECONFIG);
+}
+
 static void test_config_missing_pin_file_or_state_dir_is_error(void **state)
 {
 	(void)state;
@@ -729,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_config_neither_listener_is_error),
 		cmocka_unit_test(test_config_unix_socket_only_needs_no_tls),
 		cmocka_unit_test(test_config_missing_pin_file_or_state_dir_is_error),
+		cmocka_unit_test(test_config_store_names_lmdb_or_postgresql),
 		cmocka_unit_test(test_config_empty_text_is_error),
 		cmocka_unit_test(test_config_log_level_names),
 		cmocka_unit_test(test_config_load_resolves_against_file_directory),

@@ -1,0 +1,613 @@
+/*
+ * The PostgreSQL backend: one table, esd_kv (db, key, value), for every
+ * enum store_db (store/README.md says why), on a small pool of libpq
+ * connections, one per transaction in flight.
+ *
+ * Exactness across nodes (docs/architecture.md "Cluster"): a write
+ * transaction takes one transaction-scoped advisory lock before its
+ * first read, so writers run one at a time across every node as LMDB's
+ * single writer does on one. It runs READ COMMITTED: each statement
+ * then sees everything the previous lock holder committed (a REPEATABLE
+ * READ snapshot would be taken by the lock statement itself, before
+ * the wait, and miss it). Readers are REPEATABLE READ snapshots.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libpq-fe.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "store/store_int.h"
+
+/* The advisory lock every write transaction holds; migrations hold
+ * WRITE_LOCK too, so no writer sees half a migration. */
+#define WRITE_LOCK "7305218559113216001"
+#define POOL_IDLE 16
+#define WALK_BATCH 256
+#define WALK_LIMIT " ORDER BY key LIMIT 256"
+
+/* Migration n (1-based) takes the schema from version n-1 to n. Never
+ * edit one that has shipped: add the next. */
+static const char *const migrations[] = {
+	/* 1: every database in one table, keys in bytewise order */
+	"CREATE TABLE esd_kv (db smallint NOT NULL, key bytea NOT NULL, "
+	"value bytea NOT NULL, PRIMARY KEY (db, key))",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+struct pg_env {
+	char *conninfo;
+	pthread_mutex_t mu;
+	PGconn *idle[POOL_IDLE];
+	size_t nidle;
+};
+
+struct pg_txn {
+	struct store_txn base;
+	PGconn *c;
+	PGresult **keep;         /* get results, freed when t ends */
+	size_t nkeep, capkeep;
+};
+
+#define ENV(s) ((struct pg_env *)(s)->impl)
+#define PGT(t) ((struct pg_txn *)(t))
+
+/* libpq's notices (a NOTICE from CREATE ... IF NOT EXISTS) go to our log. */
+static void on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("store: postgresql: %s", msg);
+}
+
+static PGconn *connect_db(const char *conninfo)
+{
+	PGconn *c = PQconnectdb(conninfo);
+
+	if (c == NULL) {
+		log_err("store: postgresql: out of memory");
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		/* libpq's message names the server, never the password. */
+		log_err("store: cannot connect to PostgreSQL: %s",
+			PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, on_notice, NULL);
+	return c;
+}
+
+static PGconn *conn_get(struct pg_env *e)
+{
+	PGconn *c = NULL;
+
+	pthread_mutex_lock(&e->mu);
+	if (e->nidle > 0)
+		c = e->idle[--e->nidle];
+	pthread_mutex_unlock(&e->mu);
+	if (c != NULL && PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		c = NULL;
+	}
+	return c != NULL ? c : connect_db(e->conninfo);
+}
+
+/* Back to the pool if it is idle and healthy, else closed. */
+static void conn_put(struct pg_env *e, PGconn *c)
+{
+	if (c == NULL)
+		return;
+	if (PQstatus(c) == CONNECTION_OK &&
+	    PQtransactionStatus(c) == PQTRANS_IDLE) {
+		pthread_mutex_lock(&e->mu);
+		if (e->nidle < POOL_IDLE) {
+			e->idle[e->nidle++] = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&e->mu);
+	}
+	if (c != NULL)
+		PQfinish(c);
+}
+
+/* Runs sql (no parameters); 0 if it did what was asked. */
+static int exec_ok(PGconn *c, const char *sql, const char *what)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : ESD_ESTORE;
+
+	if (rc != 0)
+		log_err("store: %s: %s", what, PQerrorMessage(c));
+	PQclear(r);
+	return rc;
+}
+
+/* The schema version in the database: 0 when it has none yet. */
+static int schema_version(PGconn *c, int *version)
+{
+	PGresult *r = PQexec(c, "SELECT version FROM esd_schema");
+	const char *state;
+	int rc = 0;
+
+	*version = 0;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		if (PQntuples(r) == 1) {
+			/* an int4 column, as text */
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(PQgetvalue(r, 0, 0), &end, 10);
+			if (errno != 0 || *end != '\0' || v < 0 || v > 1000000)
+				rc = ESD_ESTORE;
+			else
+				*version = (int)v;
+		} else if (PQntuples(r) != 0) {
+			rc = ESD_ESTORE;
+		}
+	} else {
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		/* 42P01 undefined_table: a database never migrated. */
+		if (state == NULL || strcmp(state, "42P01") != 0) {
+			log_err("store: reading the schema version: %s",
+				PQerrorMessage(c));
+			rc = ESD_ESTORE;
+		}
+	}
+	PQclear(r);
+	return rc;
+}
+
+int store_pg_migrate(const char *conninfo, int *from, int *to)
+{
+	PGconn *c = connect_db(conninfo);
+	char sql[160];
+	int rc, v = 0;
+
+	*from = *to = 0;
+	if (c == NULL)
+		return ESD_ESTORE;
+	rc = exec_ok(c, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK "); "
+		     "CREATE TABLE IF NOT EXISTS esd_schema (version integer NOT NULL)",
+		     "migrate");
+	if (rc == 0)
+		rc = schema_version(c, &v);
+	*from = *to = v;
+	if (rc == 0 && v > SCHEMA_VERSION) {
+		log_err("store: the database's schema (version %d) is newer "
+			"than this esignd's (%d): upgrade esignd", v,
+			SCHEMA_VERSION);
+		rc = ESD_ESTORE;
+	}
+	if (rc == 0 && v == 0)
+		rc = exec_ok(c, "INSERT INTO esd_schema VALUES (0)", "migrate");
+	for (; rc == 0 && v < SCHEMA_VERSION; v++) {
+		rc = exec_ok(c, migrations[v], "migration");
+		snprintf(sql, sizeof(sql), "UPDATE esd_schema SET version = %d",
+			 v + 1);
+		if (rc == 0)
+			rc = exec_ok(c, sql, "migrate");
+	}
+	if (rc == 0)
+		rc = exec_ok(c, "COMMIT", "migrate");
+	if (rc == 0)
+		*to = v;
+	PQfinish(c);
+	return rc;
+}
+
+static void pg_close(struct store *s)
+{
+	struct pg_env *e = ENV(s);
+
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->nidle; i++)
+		PQfinish(e->idle[i]);
+	pthread_mutex_destroy(&e->mu);
+	free(e->conninfo);
+	free(e);
+	s->impl = NULL;
+}
+
+int store_pg_open(struct store *s, const char *conninfo)
+{
+	struct pg_env *e = calloc(1, sizeof(*e));
+	PGconn *c;
+	int rc, v = 0;
+
+	if (e == NULL)
+		return ESD_ENOMEM;
+	pthread_mutex_init(&e->mu, NULL);
+	s->impl = e;
+	e->conninfo = strdup(conninfo);
+	if (e->conninfo == NULL) {
+		pg_close(s);
+		return ESD_ENOMEM;
+	}
+	c = connect_db(conninfo);
+	rc = c != NULL ? schema_version(c, &v) : ESD_ESTORE;
+	if (rc == 0 && v != SCHEMA_VERSION) {
+		if (v < SCHEMA_VERSION)
+			log_err("store: the PostgreSQL schema is at version %d, "
+				"this esignd needs %d: run `esignctl store "
+				"migrate` first", v, SCHEMA_VERSION);
+		else
+			log_err("store: the PostgreSQL schema (version %d) is "
+				"newer than this esignd's (%d): upgrade esignd",
+				v, SCHEMA_VERSION);
+		rc = ESD_ESTORE;
+	}
+	conn_put(e, c);
+	if (rc != 0)
+		pg_close(s);
+	return rc;
+}
+
+static int pg_txn_begin(struct store *s, int write, struct store_txn **out)
+{
+	struct pg_txn *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (t == NULL)
+		return ESD_ENOMEM;
+	t->c = conn_get(ENV(s));
+	if (t->c == NULL) {
+		free(t);
+		return ESD_ESTORE;
+	}
+	rc = exec_ok(t->c, write ?
+		     "BEGIN ISOLATION LEVEL READ COMMITTED; "
+		     "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")" :
+		     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin");
+	if (rc != 0) {
+		/* A connection the server dropped: the next begin
+		 * connects anew. */
+		PQfinish(t->c);
+		free(t);
+		return rc;
+	}
+	t->base.s = s;
+	t->base.write = write;
+	*out = &t->base;
+	return 0;
+}
+
+static void txn_free(struct pg_txn *t)
+{
+	for (size_t i = 0; i < t->nkeep; i++)
+		PQclear(t->keep[i]);
+	free(t->keep);
+	conn_put(ENV(t->base.s), t->c);
+	free(t);
+}
+
+static int pg_txn_commit(struct store_txn *bt)
+{
+	struct pg_txn *t = PGT(bt);
+	PGresult *r = PQexec(t->c, "COMMIT");
+	int rc = 0;
+
+	/* A transaction that failed earlier "commits" as ROLLBACK. */
+	if (PQresultStatus(r) != PGRES_COMMAND_OK ||
+	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		log_err("store: commit: %s", PQerrorMessage(t->c));
+		rc = ESD_ESTORE;
+	}
+	PQclear(r);
+	txn_free(t);
+	return rc;
+}
+
+static void pg_txn_abort(struct store_txn *bt)
+{
+	struct pg_txn *t = PGT(bt);
+	PGresult *r = PQexec(t->c, "ROLLBACK");
+
+	PQclear(r);
+	txn_free(t);
+}
+
+/* Runs sql with db ($1, text) and up to two binary parameters; binary
+ * results. NULL (logged) unless the statement succeeded. */
+static PGresult *run(struct pg_txn *t, const char *sql, enum store_db db,
+		     const void *p2, size_t l2, const void *p3, size_t l3,
+		     int nparams)
+{
+	char dbs[8];
+	const char *vals[3] = { dbs, p2, p3 };
+	int lens[3] = { 0, (int)l2, (int)l3 }, fmts[3] = { 0, 1, 1 };
+	PGresult *r;
+	ExecStatusType st;
+
+	if (l2 > 0x7fffffff || l3 > 0x7fffffff)
+		return NULL;
+	snprintf(dbs, sizeof(dbs), "%d", (int)db);
+	/* A zero-length bytea parameter must not be a NULL pointer. */
+	if (vals[1] == NULL)
+		vals[1] = "";
+	if (vals[2] == NULL)
+		vals[2] = "";
+	r = PQexecParams(t->c, sql, nparams, NULL, vals, lens, fmts, 1);
+	st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		log_err("store: %s: %s", store_db_names[db],
+			PQerrorMessage(t->c));
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int pg_get(struct store_txn *bt, enum store_db db, const void *key,
+		  size_t klen, const void **val, size_t *vlen)
+{
+	struct pg_txn *t = PGT(bt);
+	PGresult *r;
+
+	if (t->nkeep == t->capkeep) {
+		size_t cap = t->capkeep ? 2 * t->capkeep : 8;
+		PGresult **k = realloc(t->keep, cap * sizeof(*k));
+
+		if (k == NULL)
+			return ESD_ENOMEM;
+		t->keep = k;
+		t->capkeep = cap;
+	}
+	r = run(t, "SELECT value FROM esd_kv WHERE db = $1 AND key = $2",
+		db, key, klen, NULL, 0, 2);
+	if (r == NULL)
+		return ESD_ESTORE;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return ESD_ENOTFOUND;
+	}
+	/* The value lives as long as the transaction, as LMDB's does. */
+	t->keep[t->nkeep++] = r;
+	*val = PQgetvalue(r, 0, 0);
+	*vlen = (size_t)PQgetlength(r, 0, 0);
+	return 0;
+}
+
+static int affected(PGresult *r)
+{
+	const char *n = PQcmdTuples(r);
+
+	return n[0] != '\0' && strcmp(n, "0") != 0;
+}
+
+static int pg_put(struct store_txn *bt, enum store_db db, const void *key,
+		  size_t klen, const void *val, size_t vlen, int noover)
+{
+	/* ON CONFLICT DO NOTHING: an existing key is an answer, not an
+	 * error that would abort the whole transaction. */
+	PGresult *r = run(PGT(bt), noover ?
+		"INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
+		"ON CONFLICT DO NOTHING" :
+		"INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
+		"ON CONFLICT (db, key) DO UPDATE SET value = EXCLUDED.value",
+		db, key, klen, val, vlen, 3);
+	int rc;
+
+	if (r == NULL)
+		return ESD_ESTORE;
+	rc = affected(r) ? 0 : ESD_EEXIST;
+	PQclear(r);
+	return rc;
+}
+
+static int pg_del(struct store_txn *bt, enum store_db db, const void *key,
+		  size_t klen)
+{
+	PGresult *r = run(PGT(bt),
+			  "DELETE FROM esd_kv WHERE db = $1 AND key = $2",
+			  db, key, klen, NULL, 0, 2);
+	int rc;
+
+	if (r == NULL)
+		return ESD_ESTORE;
+	rc = affected(r) ? 0 : ESD_ENOTFOUND;
+	PQclear(r);
+	return rc;
+}
+
+/* In batches of WALK_BATCH rows in key order (bytea compares bytewise,
+ * shorter first, as LMDB's default order does). */
+static int pg_walk(struct store_txn *bt, enum store_db db, const void *key,
+		   size_t klen, store_walk_cb cb, void *arg)
+{
+	struct pg_txn *t = PGT(bt);
+	char *last = NULL;
+	size_t lastlen = 0;
+	int first = 1, rc = 0;
+
+	for (;;) {
+		PGresult *r;
+		int n;
+
+		if (first && key == NULL)
+			r = run(t, "SELECT key, value FROM esd_kv WHERE db = $1"
+				WALK_LIMIT, db, NULL, 0, NULL, 0, 1);
+		else if (first)
+			r = run(t, "SELECT key, value FROM esd_kv WHERE db = $1 "
+				"AND key >= $2" WALK_LIMIT, db, key,
+				klen, NULL, 0, 2);
+		else
+			r = run(t, "SELECT key, value FROM esd_kv WHERE db = $1 "
+				"AND key > $2" WALK_LIMIT, db, last,
+				lastlen, NULL, 0, 2);
+		first = 0;
+		if (r == NULL) {
+			rc = ESD_ESTORE;
+			break;
+		}
+		n = PQntuples(r);
+		for (int i = 0; rc == 0 && i < n; i++)
+			rc = cb(arg, PQgetvalue(r, i, 0),
+				(size_t)PQgetlength(r, i, 0),
+				PQgetvalue(r, i, 1),
+				(size_t)PQgetlength(r, i, 1));
+		if (rc == 0 && n == WALK_BATCH) {
+			free(last);
+			lastlen = (size_t)PQgetlength(r, n - 1, 0);
+			last = malloc(lastlen + 1);
+			if (last == NULL)
+				rc = ESD_ENOMEM;
+			else
+				memcpy(last, PQgetvalue(r, n - 1, 0), lastlen);
+		}
+		PQclear(r);
+		if (rc != 0 || n < WALK_BATCH)
+			break;
+	}
+	free(last);
+	return rc;
+}
+
+static int pg_count(struct store_txn *bt, enum store_db db, uint64_t *n)
+{
+	PGresult *r = run(PGT(bt), "SELECT count(*) FROM esd_kv WHERE db = $1",
+			  db, NULL, 0, NULL, 0, 1);
+	const uint8_t *p;
+	uint64_t v = 0;
+
+	if (r == NULL)
+		return ESD_ESTORE;
+	/* int8 in binary: 8 bytes, big endian. */
+	if (PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 8) {
+		PQclear(r);
+		return ESD_ESTORE;
+	}
+	p = (const uint8_t *)PQgetvalue(r, 0, 0);
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	PQclear(r);
+	*n = v;
+	return 0;
+}
+
+/*
+ * Gates: session advisory locks on (hash of the key, slot), held on a
+ * connection of their own, so the server frees them when the node dies.
+ * The two-int4 key space is apart from WRITE_LOCK's bigint one; two keys
+ * of one hash share slots (fewer at once, never more).
+ */
+struct pg_gate {
+	struct store_gate base;
+	PGconn *c;
+	char k1[16], k2[16];
+};
+
+static int gate_try(PGconn *c, const char *k1, const char *k2, int *got)
+{
+	const char *vals[2] = { k1, k2 };
+	PGresult *r = PQexecParams(c, "SELECT pg_try_advisory_lock($1::int4, $2::int4)",
+				   2, NULL, vals, NULL, NULL, 0);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		log_err("store: gate: %s", PQerrorMessage(c));
+		rc = ESD_ESTORE;
+	} else {
+		*got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* The slots of the key held now, in this database (the int4-pair form
+ * shows key1 as classid, read as unsigned, with objsubid 2). */
+static int gate_count(PGconn *c, uint32_t key1, unsigned *held)
+{
+	char k1[16];
+	const char *vals[1] = { k1 };
+	PGresult *r;
+	char *end;
+	unsigned long n;
+	int rc = ESD_ESTORE;
+
+	snprintf(k1, sizeof(k1), "%u", key1);
+	r = PQexecParams(c, "SELECT count(*) FROM pg_locks WHERE "
+				   "locktype = 'advisory' AND granted AND "
+				   "objsubid = 2 AND classid = $1::oid "
+				   "AND database = (SELECT oid FROM pg_database "
+				   "WHERE datname = current_database())",
+				   1, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		errno = 0;
+		n = strtoul(PQgetvalue(r, 0, 0), &end, 10);
+		if (errno == 0 && *end == '\0' && n <= STORE_GATE_SLOTS) {
+			*held = (unsigned)n;
+			rc = 0;
+		}
+	}
+	if (rc != 0)
+		log_err("store: gate count: %s", PQerrorMessage(c));
+	PQclear(r);
+	return rc;
+}
+
+static int pg_gate_take(struct store *s, const char *key,
+			struct store_gate **out, unsigned *held)
+{
+	struct pg_gate *g = calloc(1, sizeof(*g));
+	uint32_t h = 2166136261u;   /* FNV-1a */
+	int rc = 0, got = 0;
+
+	if (g == NULL)
+		return ESD_ENOMEM;
+	for (const char *p = key; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(g->k1, sizeof(g->k1), "%d", (int32_t)h);
+	g->base.s = s;
+	g->c = conn_get(ENV(s));
+	if (g->c == NULL)
+		rc = ESD_ESTORE;
+	for (unsigned i = 0; rc == 0 && !got && i < STORE_GATE_SLOTS; i++) {
+		snprintf(g->k2, sizeof(g->k2), "%u", i);
+		rc = gate_try(g->c, g->k1, g->k2, &got);
+	}
+	if (rc == 0 && got) {
+		rc = gate_count(g->c, h, held);
+		if (rc == 0) {
+			*out = &g->base;
+			return 0;
+		}
+	}
+	if (g->c != NULL) {
+		/* Closed when a slot may be held: that frees it. */
+		if (rc != 0 || got)
+			PQfinish(g->c);
+		else
+			conn_put(ENV(s), g->c);
+	}
+	free(g);
+	return rc != 0 ? rc : ESD_EEXIST;
+}
+
+static void pg_gate_leave(struct store_gate *bg)
+{
+	struct pg_gate *g = (struct pg_gate *)bg;
+	const char *vals[2] = { g->k1, g->k2 };
+	PGresult *r = PQexecParams(g->c, "SELECT pg_advisory_unlock($1::int4, $2::int4)",
+				   2, NULL, vals, NULL, NULL, 0);
+
+	/* A connection that could not unlock is closed: that frees it. */
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		conn_put(ENV(g->base.s), g->c);
+	else
+		PQfinish(g->c);
+	PQclear(r);
+	free(g);
+}
+
+const struct store_ops store_pg_ops = {
+	"postgresql", pg_txn_begin, pg_txn_commit, pg_txn_abort, pg_get,
+	pg_put, pg_del, pg_walk, pg_count, pg_close, pg_gate_take,
+	pg_gate_leave,
+};
