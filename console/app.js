@@ -19,6 +19,7 @@ const PAGES = {
   certs: { staff: RA_STAFF, relang: certsRelang },
   seal: { staff: RA_STAFF.concat('officer'), show: sealPageShow },
   audit: { staff: ['admin'], show: auditShow },
+  staff: { staff: ['admin'], show: staffShow, init: staffInit },
   sla: { staff: RA_STAFF, show: slaShow },
 };
 

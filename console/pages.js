@@ -96,15 +96,24 @@ async function queueShow(ev) {
   const out = clear($('queue-out'));
   append(out, h('p', { text: t('loading') }));
   const state = $('queue-state').value || 'pending';
-  const r = await api('GET', '/v1/ra/requests?limit=200&state=' + encodeURIComponent(state));
-  if (!latest())
-    return;
-  if (r.status !== 200) {
-    append(clear(out), h('p.msg.bad', {}, errText(r)));
-    return;
+  /* Every request of the state, page by page (next_before). */
+  let reqs = [], before = '';
+  for (;;) {
+    const r = await api('GET', '/v1/ra/requests?limit=200&state=' + encodeURIComponent(state) +
+                        (before ? '&before=' + encodeURIComponent(before) : ''));
+    if (!latest())
+      return;
+    if (r.status !== 200) {
+      append(clear(out), h('p.msg.bad', {}, errText(r)));
+      return;
+    }
+    reqs = r.data.requests.concat(reqs);
+    if (!r.data.next_before)
+      break;
+    before = r.data.next_before;
   }
   /* Each with its subscriber, to say what a decision does. */
-  const full = await Promise.all(r.data.requests.map(async function (q) {
+  const full = await Promise.all(reqs.map(async function (q) {
     const d = await api('GET', '/v1/ra/requests/' + encodeURIComponent(q.id));
     return d.status === 200 ? d.data : q;
   }));

@@ -11,6 +11,7 @@ verifiers at two desks: the four-eyes rule needs a second person, and
 a TOTP step works once per account. A third is the seal's officer.
 """
 import glob
+import json
 import os
 import re
 import signal
@@ -543,7 +544,7 @@ def run(a, b, c):
        active_id(a) == "h-queue", active_id(a))
     no_dup_ids(a, "the verifier's landing page")
     m = menu(a)
-    ok("a verifier's menu: the public pages and the registration authority's, no Audit",
+    ok("a verifier's menu: the public pages and the registration authority's, no Audit, no Staff",
        m == ["verify", "activate", "queue", "register", "certs", "seal", "sla"], str(m))
     a.get(URL + "/console/#audit")
     wait(a, visible("#page-queue"), "the audit page is not a verifier's")
@@ -988,6 +989,44 @@ def run(a, b, c):
     ok("every audit time carries its time zone, in the one date format", times and not bad,
        " | ".join(bad[:3]))
     shot(b, "audit")
+
+    # ---- staff accounts, as the admin ----
+    ok("the admin's menu has Staff", "staff" in m, str(m))
+    go(b, "staff")
+    wait(b, lambda d: row_of(d, "staff-table", "data-user", "siti"), "the staff table")
+    users = [e.get_attribute("data-user")
+             for e in b.find_elements(By.CSS_SELECTOR, "#staff-table tbody tr")]
+    ok("the staff page lists each account once", len(users) == len(set(users)) and
+       {"siti", "budi", "rina"} <= set(users), str(users))
+    ok("the admin's own row offers no disable or reset",
+       not row_of(b, "staff-table", "data-user", "rina").find_elements(By.CSS_SELECTOR, "button"))
+    fill(b, "#st-new-name", "dewi")
+    fill(b, "#st-new-email", "dewi@agency.go.id")
+    el(b, "#staff-form button[type=submit]").click()
+    confirm(b, "dewi@agency.go.id")
+    wait(b, lambda d: row_of(d, "staff-table", "data-user", "dewi"), "dewi's row")
+    ok("a new verifier account from the page: listed, initial password emailed",
+       "no authenticator yet" in row_of(b, "staff-table", "data-user", "dewi").text and
+       mail_to("dewi@agency.go.id", r"[A-Z0-9]{5}-[A-Z0-9]{5}") != "")
+    row_of(b, "staff-table", "data-user", "dewi").find_element(By.CSS_SELECTOR, ".st-disable").click()
+    confirm(b, "cannot log in")
+    wait(b, lambda d: "disabled" in (row_of(d, "staff-table", "data-user", "dewi") or el(d, "body")).text
+         and "Enable" in row_of(d, "staff-table", "data-user", "dewi").text, "dewi disabled")
+    ok("disable: the row says disabled and offers Enable", True)
+    row_of(b, "staff-table", "data-user", "dewi").find_element(By.CSS_SELECTOR, ".st-enable").click()
+    confirm(b, "enabled again")
+    wait(b, lambda d: "active" in (row_of(d, "staff-table", "data-user", "dewi") or el(d, "body")).text,
+         "dewi enabled")
+    ok("enable: the row says active again", True)
+    audit = curl("--unix-socket", D + "/esignd.sock", "http://localhost/v1/audit?since=1&limit=1000").stdout
+    recs = json.loads(audit or "{}").get("records", [])
+    ok("the console's staff changes are audited with the admin's name",
+       [(r["action"], r["target"]) for r in recs if r.get("actor") == "user:rina" and
+        r.get("action", "").startswith("user.")] == [("user.create", "dewi"),
+                                                    ("user.disable", "dewi"),
+                                                    ("user.enable", "dewi")], audit[-300:])
+    no_dup_ids(b, "the staff page")
+    shot(b, "staff")
 
     # The warning before it: idle 40 s, 35 of them gone.
     b.execute_script("""const s = JSON.parse(sessionStorage.getItem('esignd.session'));
