@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "pdf/pdf_int.h"
+#include "pdf/text_int.h"
 #include "common/err.h"
 #include "common/util.h"
 
@@ -26,7 +27,6 @@
 #define NOPS 16                    /* operands kept for one operator */
 #define OP_BUDGET 20000000u        /* operators interpreted per search */
 #define GLYPH_CAP (4u << 20)       /* glyphs remembered per page */
-#define CMAP_CAP 65536u            /* ranges in one /ToUnicode map */
 
 struct mtx {
 	double a, b, c, d, e, f;
@@ -47,28 +47,6 @@ static struct mtx shift(double tx, double ty)
 {
 	return (struct mtx){ 1, 0, 0, 1, tx, ty };
 }
-
-/* A code range of a /ToUnicode map or of composite widths. */
-struct rng {
-	uint32_t lo, hi;
-	uint32_t cp[4];    /* code points of lo (the last one counts up) */
-	uint8_t ncp;
-	double w;          /* width, for width ranges */
-};
-
-struct font {
-	struct font *next;
-	const struct pdf_obj *dict;
-	int nbytes;                    /* code length: 1, or 2 for Type0 */
-	struct rng *map, *wid;
-	size_t nmap, nwid;
-	int64_t first;                 /* simple fonts: /FirstChar */
-	const struct pdf_obj *widths;  /* simple fonts: /Widths */
-	double dw;                     /* default width (glyph space) */
-	char base[40];                 /* /BaseFont, for standard widths */
-	double wscale;                 /* glyph space to text space: 1/1000,
-					* or a Type3 font's /FontMatrix */
-};
 
 struct glyph {
 	uint32_t cp;
@@ -91,337 +69,6 @@ struct finder {
 	int top, lost;                 /* lost: q beyond GS_DEPTH */
 	struct mtx tm, tlm;
 };
-
-static struct pdf_obj *get(struct pdf_doc *d, const struct pdf_obj *dict,
-			   const char *key)
-{
-	struct pdf_obj *o = NULL;
-
-	if (dict == NULL || (dict->t != PDF_DICT && dict->t != PDF_STREAM) ||
-	    pdf_resolve(d, pdf_dict_get(dict, key), &o) != 0)
-		return NULL;
-	return o;
-}
-
-static uint32_t be(const uint8_t *p, size_t n)
-{
-	uint32_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* ---- tokens of content streams and CMaps ---- */
-
-/* 1 and an operand in *obj or an operator in op (NUL-terminated, at most
- * 23 bytes) for each token; 0 at the end. */
-static int next_tok(struct pdf_lex *l, struct pdf_obj **obj, char op[24])
-{
-	for (;;) {
-		pdf_lex_skip_ws(l);
-		if (l->p >= l->end)
-			return 0;
-		uint8_t c = *l->p;
-
-		*obj = NULL;
-		op[0] = '\0';
-		if (c == '/' || c == '(' || c == '<' || c == '[' ||
-		    (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.') {
-			const uint8_t *at = l->p;
-
-			l->depth = 0;
-			if (pdf_parse_obj(l, obj) == 0)
-				return 1;
-			l->p = at + 1;          /* not an object: skip a byte */
-			continue;
-		}
-		if (pdf_is_delim(c)) {          /* stray ) ] > { } */
-			l->p++;
-			continue;
-		}
-		size_t n = 0;
-
-		while (l->p < l->end && !pdf_is_ws(*l->p) && !pdf_is_delim(*l->p)) {
-			if (n < 23)
-				op[n++] = (char)*l->p;
-			l->p++;
-		}
-		op[n] = '\0';
-		return 1;
-	}
-}
-
-/* After "ID": the image data up to white space, "EI", white space. */
-static void skip_inline_image(struct pdf_lex *l)
-{
-	const uint8_t *p = l->p + 1;
-
-	for (; p + 2 <= l->end; p++)
-		if (p[0] == 'E' && p[1] == 'I' && pdf_is_ws(p[-1]) &&
-		    (p + 2 == l->end || pdf_is_ws(p[2]) || pdf_is_delim(p[2]))) {
-			l->p = p + 2;
-			return;
-		}
-	l->p = l->end;
-}
-
-/* ---- fonts ---- */
-
-static int rng_cmp(const void *a, const void *b)
-{
-	const struct rng *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-static const struct rng *rng_find(const struct rng *r, size_t n, uint32_t code)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r[mid].lo > code)
-			hi = mid;
-		else if (r[mid].hi < code)
-			lo = mid + 1;
-		else
-			return &r[mid];
-	}
-	return NULL;
-}
-
-static int rng_push(struct rng **r, size_t *n, struct rng v)
-{
-	struct rng *nr;
-
-	if (*n >= CMAP_CAP)
-		return 0;          /* the rest of a huge map is ignored */
-	if ((*n & (*n - 1)) == 0 || *n == 0) {
-		nr = realloc(*r, (*n ? *n * 2 : 16) * sizeof(**r));
-		if (nr == NULL)
-			return ESD_ENOMEM;
-		*r = nr;
-	}
-	(*r)[(*n)++] = v;
-	return 0;
-}
-
-/* A UTF-16BE destination string into code points. */
-static void utf16_cps(const struct pdf_obj *s, struct rng *v)
-{
-	v->ncp = 0;
-	for (size_t i = 0; i + 1 < s->u.s.len && v->ncp < 4; i += 2) {
-		uint32_t u = be(s->u.s.p + i, 2);
-
-		if (u >= 0xd800 && u < 0xdc00 && i + 3 < s->u.s.len) {
-			uint32_t lo = be(s->u.s.p + i + 2, 2);
-
-			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-			i += 2;
-		}
-		v->cp[v->ncp++] = u;
-	}
-}
-
-/* The entries collected before "endbfchar" or "endbfrange". */
-static int cmap_entries(struct font *f, struct pdf_obj **a, size_t n,
-			int range)
-{
-	size_t step = range ? 3 : 2;
-
-	for (size_t i = 0; i + step <= n; i += step) {
-		struct pdf_obj *lo = a[i], *hi = a[i + 1], *dst = a[i + step - 1];
-		struct rng v = { 0 };
-		int rc = 0;
-
-		if (lo->t != PDF_STR || hi->t != PDF_STR || lo->u.s.len > 4 ||
-		    hi->u.s.len > 4)
-			continue;
-		v.lo = be(lo->u.s.p, lo->u.s.len);
-		v.hi = range ? be(hi->u.s.p, hi->u.s.len) : v.lo;
-		if (v.hi < v.lo || v.hi - v.lo > 0xffff)
-			continue;
-		if (dst->t == PDF_STR) {
-			utf16_cps(dst, &v);
-			rc = rng_push(&f->map, &f->nmap, v);
-		} else if (dst->t == PDF_ARRAY && range) {
-			for (size_t k = 0; k < dst->u.a.n && rc == 0 &&
-			     v.lo + k <= v.hi; k++) {
-				struct rng one = { v.lo + (uint32_t)k,
-						   v.lo + (uint32_t)k, { 0 }, 0, 0 };
-
-				if (dst->u.a.v[k]->t == PDF_STR) {
-					utf16_cps(dst->u.a.v[k], &one);
-					rc = rng_push(&f->map, &f->nmap, one);
-				}
-			}
-		}
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int cmap_parse(struct finder *fd, struct font *f,
-		      const struct pdf_obj *st)
-{
-	struct pdf_arena ar = { NULL };
-	struct pdf_obj *a[3 * 100 + 3], *o;
-	uint8_t *data = NULL;
-	size_t len = 0, n = 0;
-	char op[24];
-	int rc;
-
-	if (pdf_stream_decode(fd->d, st, &data, &len) != 0)
-		return 0;          /* an unreadable map: codes stay unknown */
-	struct pdf_lex l = { data, data + len, data, &ar, 0 };
-
-	rc = 0;
-	while (rc == 0 && next_tok(&l, &o, op) == 1) {
-		if (o != NULL) {
-			if (n < ESD_ARRAY_LEN(a))
-				a[n++] = o;
-			continue;
-		}
-		if (strcmp(op, "endcodespacerange") == 0 && n >= 1 &&
-		    a[0]->t == PDF_STR && a[0]->u.s.len >= 1 &&
-		    a[0]->u.s.len <= 2)
-			f->nbytes = (int)a[0]->u.s.len;
-		else if (strcmp(op, "endbfchar") == 0)
-			rc = cmap_entries(f, a, n, 0);
-		else if (strcmp(op, "endbfrange") == 0)
-			rc = cmap_entries(f, a, n, 1);
-		n = 0;
-	}
-	pdf_arena_free(&ar);
-	free(data);
-	if (rc == 0 && f->nmap > 1)
-		qsort(f->map, f->nmap, sizeof(*f->map), rng_cmp);
-	return rc;
-}
-
-/* Composite widths (§9.7.4.3): [c [w1 w2 …] c1 c2 w …]. */
-static int cid_widths(struct finder *fd, struct font *f,
-		      const struct pdf_obj *w)
-{
-	int rc = 0;
-
-	for (size_t i = 0; w != NULL && w->t == PDF_ARRAY && i + 1 < w->u.a.n &&
-	     rc == 0;) {
-		struct pdf_obj *c = w->u.a.v[i], *x = NULL;
-
-		if (pdf_resolve(fd->d, w->u.a.v[i + 1], &x) != 0 || x == NULL)
-			return 0;
-		if (x->t == PDF_ARRAY) {
-			for (size_t k = 0; k < x->u.a.n && rc == 0; k++) {
-				uint32_t code = (uint32_t)pdf_num_value(c) + (uint32_t)k;
-
-				rc = rng_push(&f->wid, &f->nwid, (struct rng){
-					code, code, { 0 }, 0, pdf_num_value(x->u.a.v[k]) });
-			}
-			i += 2;
-		} else if (i + 2 < w->u.a.n) {
-			double lo = pdf_num_value(c), hi = pdf_num_value(x);
-
-			if (lo >= 0 && hi >= lo && hi <= 0xffff)
-				rc = rng_push(&f->wid, &f->nwid, (struct rng){
-					(uint32_t)lo, (uint32_t)hi, { 0 }, 0,
-					pdf_num_value(w->u.a.v[i + 2]) });
-			i += 3;
-		} else {
-			break;
-		}
-	}
-	if (rc == 0 && f->nwid > 1)
-		qsort(f->wid, f->nwid, sizeof(*f->wid), rng_cmp);
-	return rc;
-}
-
-static int font_get(struct finder *fd, const struct pdf_obj *dict,
-		    struct font **out)
-{
-	struct font *f;
-	struct pdf_obj *x;
-	int rc = 0;
-
-	for (f = fd->fonts; f != NULL; f = f->next)
-		if (f->dict == dict) {
-			*out = f;
-			return 0;
-		}
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return ESD_ENOMEM;
-	f->dict = dict;
-	f->nbytes = 1;
-	f->dw = 500;
-	f->wscale = 0.001;
-	x = get(fd->d, dict, "BaseFont");
-	if (x != NULL && x->t == PDF_NAME)
-		snprintf(f->base, sizeof(f->base), "%.*s",
-			 (int)(x->u.s.len < 39 ? x->u.s.len : 39), x->u.s.p);
-	x = get(fd->d, dict, "FontMatrix");
-	if (x != NULL && x->t == PDF_ARRAY && x->u.a.n == 6 &&
-	    pdf_num_value(x->u.a.v[0]) > 0) {
-		f->wscale = pdf_num_value(x->u.a.v[0]);
-		f->dw = 0.5 / f->wscale;
-	}
-	f->next = fd->fonts;
-	fd->fonts = f;
-	if (pdf_name_is(get(fd->d, dict, "Subtype"), "Type0")) {
-		struct pdf_obj *desc = get(fd->d, dict, "DescendantFonts");
-
-		f->nbytes = 2;
-		if (desc != NULL && desc->t == PDF_ARRAY && desc->u.a.n > 0 &&
-		    pdf_resolve(fd->d, desc->u.a.v[0], &desc) == 0) {
-			x = get(fd->d, desc, "DW");
-			f->dw = x != NULL ? pdf_num_value(x) : 1000;
-			rc = cid_widths(fd, f, get(fd->d, desc, "W"));
-		}
-	} else {
-		f->widths = get(fd->d, dict, "Widths");
-		f->first = (int64_t)pdf_num_value(get(fd->d, dict, "FirstChar"));
-	}
-	x = get(fd->d, dict, "ToUnicode");
-	if (rc == 0 && x != NULL && x->t == PDF_STREAM)
-		rc = cmap_parse(fd, f, x);
-	*out = f;
-	return rc;
-}
-
-static double font_width(struct finder *fd, const struct font *f,
-			 uint32_t code)
-{
-	struct pdf_obj *w = NULL;
-
-	if (f->nbytes == 2) {
-		const struct rng *r = rng_find(f->wid, f->nwid, code);
-
-		return r != NULL ? r->w : f->dw;
-	}
-	if (f->widths != NULL && f->widths->t == PDF_ARRAY &&
-	    (int64_t)code >= f->first &&
-	    (int64_t)code - f->first < (int64_t)f->widths->u.a.n &&
-	    pdf_resolve(fd->d, f->widths->u.a.v[code - f->first], &w) == 0)
-		return pdf_num_value(w);
-	double std = pdf_std_width(f->base, code);
-
-	return std >= 0 ? std : f->dw;
-}
-
-static void fonts_free(struct font *f)
-{
-	while (f != NULL) {
-		struct font *next = f->next;
-
-		free(f->map);
-		free(f->wid);
-		free(f);
-		f = next;
-	}
-}
 
 /* ---- showing text ---- */
 
@@ -451,10 +98,10 @@ static int show(struct finder *fd, const struct pdf_obj *s)
 	int rc = 0;
 
 	for (size_t i = 0; i + (size_t)nb <= s->u.s.len && rc == 0; i += (size_t)nb) {
-		uint32_t code = be(s->u.s.p + i, (size_t)nb);
+		uint32_t code = pdf_text_be(s->u.s.p + i, (size_t)nb);
 		struct mtx trm = mul(fd->tm, gs->ctm);
 		const struct rng *r = f != NULL ?
-			rng_find(f->map, f->nmap, code) : NULL;
+			pdf_rng_find(f->map, f->nmap, code) : NULL;
 
 		if (r != NULL) {
 			for (int k = 0; k < r->ncp && rc == 0; k++)
@@ -466,7 +113,7 @@ static int show(struct finder *fd, const struct pdf_obj *s)
 			rc = glyph_push(fd, nb == 1 ? code : 0xfffd, trm.e,
 					trm.f);
 		}
-		double w = f != NULL ? font_width(fd, f, code) * f->wscale : 0.5;
+		double w = f != NULL ? pdf_font_width(fd->d, f, code) * f->wscale : 0.5;
 		double tx = (w * gs->fs + gs->tc +
 			     (nb == 1 && code == 32 ? gs->tw : 0)) * gs->th;
 
@@ -501,19 +148,19 @@ static int do_form(struct finder *fd, const struct pdf_obj *res,
 	n = name->u.s.len < sizeof(key) - 1 ? name->u.s.len : sizeof(key) - 1;
 	memcpy(key, name->u.s.p, n);
 	key[n] = '\0';
-	xo = get(fd->d, get(fd->d, res, "XObject"), key);
+	xo = pdf_text_get(fd->d, pdf_text_get(fd->d, res, "XObject"), key);
 	if (xo == NULL || xo->t != PDF_STREAM ||
-	    !pdf_name_is(get(fd->d, xo, "Subtype"), "Form") ||
+	    !pdf_name_is(pdf_text_get(fd->d, xo, "Subtype"), "Form") ||
 	    pdf_stream_decode(fd->d, xo, &data, &len) != 0)
 		return 0;
 	fd->gs[fd->top + 1] = fd->gs[fd->top];
 	fd->top++;
-	m = get(fd->d, xo, "Matrix");
+	m = pdf_text_get(fd->d, xo, "Matrix");
 	if (m != NULL && m->t == PDF_ARRAY && m->u.a.n == 6)
 		fd->gs[fd->top].ctm = mul((struct mtx){ pdf_num_value(m->u.a.v[0]),
 			pdf_num_value(m->u.a.v[1]), pdf_num_value(m->u.a.v[2]), pdf_num_value(m->u.a.v[3]),
 			pdf_num_value(m->u.a.v[4]), pdf_num_value(m->u.a.v[5]) }, fd->gs[fd->top].ctm);
-	fres = get(fd->d, xo, "Resources");
+	fres = pdf_text_get(fd->d, xo, "Resources");
 	rc = run(fd, data, len, fres != NULL ? fres : res, depth + 1);
 	fd->top--;
 	free(data);
@@ -600,10 +247,10 @@ static int op_Tf(struct finder *fd, struct pdf_obj *const *a,
 	memcpy(key, a[0]->u.s.p, len);
 	key[len] = '\0';
 	gs->font = NULL;
-	fo = get(fd->d, get(fd->d, res, "Font"), key);
+	fo = pdf_text_get(fd->d, pdf_text_get(fd->d, res, "Font"), key);
 	if (fo == NULL || fo->t != PDF_DICT)
 		return 0;
-	return font_get(fd, fo, &gs->font);
+	return pdf_font_get(fd->d, &fd->fonts, fo, &gs->font);
 }
 
 static int op_Td(struct finder *fd, struct pdf_obj *const *a,
@@ -760,7 +407,7 @@ static int run(struct finder *fd, const uint8_t *data, size_t len,
 	if (data == NULL)
 		return 0;
 	l.end = data + len;
-	while (rc == 0 && next_tok(&l, &o, op) == 1) {
+	while (rc == 0 && pdf_text_tok(&l, &o, op) == 1) {
 		if (o != NULL) {
 			if (n == NOPS) {
 				memmove(a, a + 1, (NOPS - 1) * sizeof(*a));
@@ -772,7 +419,7 @@ static int run(struct finder *fd, const uint8_t *data, size_t len,
 		if (++fd->ops > OP_BUDGET)
 			break;
 		if (strcmp(op, "ID") == 0)
-			skip_inline_image(&l);
+			pdf_text_skip_inline_image(&l);
 		else
 			rc = op_apply(fd, op, a, n, res, depth);
 		n = 0;
@@ -789,11 +436,11 @@ static const struct pdf_obj *page_resources(struct pdf_doc *d,
 					    const struct pdf_obj *page)
 {
 	for (int i = 0; i < PDF_MAX_DEPTH && page != NULL; i++) {
-		struct pdf_obj *r = get(d, page, "Resources");
+		struct pdf_obj *r = pdf_text_get(d, page, "Resources");
 
 		if (r != NULL)
 			return r;
-		page = get(d, page, "Parent");
+		page = pdf_text_get(d, page, "Parent");
 	}
 	return NULL;
 }
@@ -802,7 +449,7 @@ static const struct pdf_obj *page_resources(struct pdf_doc *d,
 static int page_contents(struct pdf_doc *d, const struct pdf_obj *page,
 			 struct pdf_buf *b)
 {
-	struct pdf_obj *c = get(d, page, "Contents"), *one;
+	struct pdf_obj *c = pdf_text_get(d, page, "Contents"), *one;
 	size_t n = c == NULL ? 0 : c->t == PDF_ARRAY ? c->u.a.n : 1;
 
 	for (size_t i = 0; i < n; i++) {
@@ -944,7 +591,7 @@ int pdf_find_text(struct pdf_doc *d, const char *text,
 			*reason = PDF_R_TEXT_NOT_FOUND;
 	}
 out:
-	fonts_free(fd.fonts);
+	pdf_fonts_free(fd.fonts);
 	free(fd.g);
 	return rc;
 }
