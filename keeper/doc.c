@@ -50,12 +50,15 @@ static json_t *pem_to_b64(const char *pem)
  */
 /*
  * Key records and their parsed certificates, cached: a seal would
- * otherwise parse the record's JSON and PEM certificates on each of its
- * two keeper calls (the largest keeper cost in docs/performance.md).
- * An entry is used only while the stored record is the one it was
- * parsed from (another node may write DB_KEYS); the keeper also clears
- * the cache when it writes (keeper_keys_changed). Revocation is not cached: it is
- * read from DB_CERTS on every signature.
+ * otherwise read and parse the record's JSON and PEM certificates, its
+ * alias and its certificate's status on each of its keeper calls (the
+ * largest keeper cost beyond the signature in docs/performance.md).
+ * An entry holds what was read at one key generation (store_keys_gen:
+ * it changes with every committed write of a key record, a certificate
+ * record or a key alias, on any node of a cluster) and is used only while
+ * the generation is still that one: on LMDB a counter in memory, on
+ * PostgreSQL one read. Revocation is read anew whenever the generation
+ * moved: a revocation writes the certificate's record.
  */
 #define KEY_CACHE 16
 
@@ -66,26 +69,32 @@ struct key_facts {
 	uint8_t ess[PKI_SATTRS_ESS_MAX];  /* the signingCertificateV2 value
 					   * that names the certificate */
 	size_t ess_len;
+	int revoked;                      /* keeper_cert_revoked(serial) */
 };
 
 static struct key_cache {
-	char label[HSM_LABEL_MAX + 1];
+	char want[HSM_LABEL_MAX + 1];   /* the label asked for */
+	char label[HSM_LABEL_MAX + 1];  /* the key it names (after an alias) */
+	uint64_t gen;                   /* store_keys_gen when read */
 	json_t *rec;
-	uint8_t sum[32];     /* SHA-256 of the stored record it was parsed from */
 	struct key_facts f;
 	json_t *reply;       /* MSG_DOC_KEY's answer, built once */
 } cache[KEY_CACHE];
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned cache_next;
 
+static void cache_drop(struct key_cache *e)
+{
+	json_decref(e->rec);
+	json_decref(e->reply);
+	memset(e, 0, sizeof(*e));
+}
+
 void keeper_keys_changed(void)
 {
 	pthread_mutex_lock(&cache_mu);
-	for (size_t i = 0; i < KEY_CACHE; i++) {
-		json_decref(cache[i].rec);
-		json_decref(cache[i].reply);
-		memset(&cache[i], 0, sizeof(cache[i]));
-	}
+	for (size_t i = 0; i < KEY_CACHE; i++)
+		cache_drop(&cache[i]);
 	pthread_mutex_unlock(&cache_mu);
 }
 
@@ -123,54 +132,67 @@ static int certs_id(json_t *rec, uint8_t id[32])
 	return rc;
 }
 
-/* The record of label and the facts of its certificate (all zero
- * without one), from the cache while the stored record's bytes are the
- * ones cached (another node of a cluster may have changed it: the check
- * is one read, the parsing it saves is the cost), else from the store
- * (then cached). *rec is a new reference. */
-static int key_lookup(struct keeper *k, const char *label, json_t **rec,
-		      struct key_facts *f)
+/* From the store: the key a rotated label now names ("alias:LABEL" in
+ * ra_index; label unchanged when it was never rotated) and its record.
+ * *rec is a new reference. */
+static int key_read(struct keeper *k, char *label, json_t **rec)
 {
 	struct store_txn *t;
+	char key[HSM_LABEL_MAX + 8];
+	const void *v;
+	size_t n;
+	int rc = store_txn_begin(k->store, 0, &t);
+
+	if (rc != 0)
+		return rc;
+	snprintf(key, sizeof(key), "alias:%s", label);
+	if (store_get(t, DB_RA_INDEX, key, strlen(key), &v, &n) == 0 &&
+	    n <= HSM_LABEL_MAX) {
+		memcpy(label, v, n);
+		label[n] = '\0';
+	}
+	rc = store_get_json(t, DB_KEYS, label, rec);
+	store_txn_abort(t);
+	return rc;
+}
+
+/* The record of the key label names now (label is changed to it when
+ * the label was rotated) and the facts of its certificate (all zero
+ * without one), from the cache while the key generation is the one it
+ * was read at, else from the store (then cached). *rec is a new
+ * reference. */
+static int key_lookup(struct keeper *k, char *label, json_t **rec,
+		      struct key_facts *f)
+{
 	struct key_cache *e;
-	const void *raw;
-	size_t rawlen;
-	uint8_t sum[32];
+	char want[HSM_LABEL_MAX + 1];
 	const char *pem;
+	uint64_t gen;
 	struct tm tm;
 	X509 *x = NULL;
 	int rc;
 
-	rc = store_txn_begin(k->store, 0, &t);
+	rc = store_keys_gen(k->store, &gen);
 	if (rc != 0)
 		return rc;
-	rc = store_get(t, DB_KEYS, label, strlen(label), &raw, &rawlen);
-	if (rc == 0)
-		rc = esd_sha256(raw, rawlen, sum);
-	if (rc != 0) {
-		store_txn_abort(t);
-		return rc;
-	}
 	pthread_mutex_lock(&cache_mu);
 	for (size_t i = 0; i < KEY_CACHE; i++) {
-		if (cache[i].rec == NULL || strcmp(cache[i].label, label) != 0)
+		if (cache[i].rec == NULL || strcmp(cache[i].want, label) != 0)
 			continue;
-		if (memcmp(cache[i].sum, sum, sizeof(sum)) == 0) {
+		if (cache[i].gen == gen) {
+			memcpy(label, cache[i].label, sizeof(cache[i].label));
 			*rec = json_incref(cache[i].rec);
 			*f = cache[i].f;
 			pthread_mutex_unlock(&cache_mu);
-			store_txn_abort(t);
 			return 0;
 		}
-		json_decref(cache[i].rec);
-		json_decref(cache[i].reply);
-		memset(&cache[i], 0, sizeof(cache[i]));
+		cache_drop(&cache[i]);
 	}
 	pthread_mutex_unlock(&cache_mu);
-	*rec = json_loadb(raw, rawlen, JSON_REJECT_DUPLICATES, NULL);
-	store_txn_abort(t);
-	if (*rec == NULL)
-		return ESD_ESTORE;
+	snprintf(want, sizeof(want), "%s", label);
+	rc = key_read(k, label, rec);
+	if (rc != 0)
+		return rc;
 	memset(f, 0, sizeof(*f));
 	pem = json_string_value(json_object_get(*rec, "cert"));
 	if (pem != NULL && pki_cert_from_pem(pem, strlen(pem), &x) == 0) {
@@ -184,14 +206,15 @@ static int key_lookup(struct keeper *k, const char *label, json_t **rec,
 			f->not_before = f->not_after = 0; /* "not valid now" */
 		X509_free(x);
 	}
+	f->revoked = keeper_cert_revoked(k, json_string_value(
+		json_object_get(*rec, "serial")));
 	pthread_mutex_lock(&cache_mu);
 	e = &cache[cache_next++ % KEY_CACHE];
-	json_decref(e->rec);
-	json_decref(e->reply);
-	memset(e, 0, sizeof(*e));
+	cache_drop(e);
+	snprintf(e->want, sizeof(e->want), "%s", want);
 	snprintf(e->label, sizeof(e->label), "%s", label);
+	e->gen = gen;
 	e->rec = json_incref(*rec);
-	memcpy(e->sum, sum, sizeof(sum));
 	e->f = *f;
 	pthread_mutex_unlock(&cache_mu);
 	return 0;
@@ -220,26 +243,6 @@ static int subscriber_key(struct keeper *k, const char *id, char *label)
 		snprintf(label, HSM_LABEL_MAX + 1, "%s", key);
 	json_decref(sub);
 	return rc;
-}
-
-/* The key a rotated label now names ("alias:LABEL" in ra_index), into
- * label; label unchanged when it was never rotated. */
-static void follow_alias(struct keeper *k, char *label)
-{
-	struct store_txn *t;
-	char key[HSM_LABEL_MAX + 8];
-	const void *v;
-	size_t n;
-
-	snprintf(key, sizeof(key), "alias:%s", label);
-	if (store_txn_begin(k->store, 0, &t) != 0)
-		return;
-	if (store_get(t, DB_RA_INDEX, key, strlen(key), &v, &n) == 0 &&
-	    n <= HSM_LABEL_MAX) {
-		memcpy(label, v, n);
-		label[n] = '\0';
-	}
-	store_txn_abort(t);
 }
 
 /*
@@ -290,7 +293,6 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 	json_array_foreach(c->keys, i, v)
 		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
 			kf.granted = 1;
-	follow_alias(k, label);
 	memset(f, 0, sizeof(*f));
 	rc = key_lookup(k, label, rec, f);
 	if (rc != 0 && rc != ESD_ENOTFOUND)
@@ -321,8 +323,7 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		kf.has_cert = json_string_value(json_object_get(*rec, "cert")) != NULL;
 		kf.not_before = f->not_before;
 		kf.not_after = f->not_after;
-		kf.revoked = kf.granted && keeper_cert_revoked(k,
-			json_string_value(json_object_get(*rec, "serial")));
+		kf.revoked = kf.granted && f->revoked;
 	}
 	rc = pol_key_use(&kf, label, seal ? POL_KEY_SEAL : POL_KEY_INDIVIDUAL,
 			 esd_now(), &pv);
@@ -350,11 +351,11 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	rc = doc_key(k, c, purpose, want, label, &rec, &f, r);
 	if (rc != 0)
 		return rc;
-	/* The answer for this key, built once (grant, purpose, validity
-	 * and revocation were just checked by doc_key). */
+	/* The answer for this key, built once per record read (grant,
+	 * purpose, validity and revocation were just checked by doc_key). */
 	pthread_mutex_lock(&cache_mu);
-	for (i = 0; i < KEY_CACHE; i++)
-		if (cache[i].reply != NULL && strcmp(cache[i].label, label) == 0)
+	for (i = 0; i < KEY_CACHE && r->json == NULL; i++)
+		if (cache[i].reply != NULL && cache[i].rec == rec)
 			r->json = json_incref(cache[i].reply);
 	pthread_mutex_unlock(&cache_mu);
 	if (r->json != NULL) {
@@ -383,8 +384,7 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 	if (rc == 0) {
 		pthread_mutex_lock(&cache_mu);
 		for (i = 0; i < KEY_CACHE; i++)
-			if (cache[i].rec != NULL && cache[i].reply == NULL &&
-			    strcmp(cache[i].label, label) == 0)
+			if (cache[i].rec == rec && cache[i].reply == NULL)
 				cache[i].reply = json_incref(r->json);
 		pthread_mutex_unlock(&cache_mu);
 	}

@@ -61,6 +61,11 @@ int store_copy(struct store *from, struct store *to, uint64_t counts[DB__COUNT],
 			"nothing copied", (unsigned long long)bad);
 		rc = ESD_ESTORE;
 	}
+	/* The destination was empty: no node holds anything read from it
+	 * to invalidate, and its key generation (store_keys_gen) is the
+	 * one copied, if any: the copy holds exactly the source's records. */
+	if (rc == 0)
+		wt->keys_changed = 0;
 	if (rc == 0) {
 		rc = store_txn_commit(wt);
 		wt = NULL;

@@ -202,6 +202,7 @@ static int lmdb_count(struct store_txn *t, enum store_db db, uint64_t *n)
 const struct store_ops store_lmdb_ops = {
 	"lmdb", lmdb_txn_begin, lmdb_txn_commit, lmdb_txn_abort, lmdb_get,
 	lmdb_put, lmdb_del, lmdb_walk, lmdb_count, lmdb_close, NULL, NULL,
+	NULL,
 };
 
 int store_backup(const char *dir, int fd)

@@ -606,8 +606,40 @@ static void pg_gate_leave(struct store_gate *bg)
 	free(g);
 }
 
+/* One statement, no transaction: the generation another node's
+ * committed change wrote is seen at once. */
+static int pg_keys_gen(struct store *s, uint64_t *gen)
+{
+	const char *vals[1] = { STORE_KEYS_GEN };
+	int lens[1] = { (int)strlen(STORE_KEYS_GEN) }, fmts[1] = { 1 };
+	PGconn *c = conn_get(ENV(s));
+	PGresult *r;
+	const uint8_t *v;
+	int rc = ESD_ESTORE;
+
+	if (c == NULL)
+		return ESD_ESTORE;
+	r = PQexecParams(c, "SELECT value FROM esd_kv WHERE db = 0 AND key = $1",
+			 1, NULL, vals, lens, fmts, 1);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_err("store: keys_gen: %s", PQerrorMessage(c));
+	} else if (PQntuples(r) == 0) {
+		*gen = 0;
+		rc = 0;
+	} else if (PQgetlength(r, 0, 0) == 8) {
+		v = (const uint8_t *)PQgetvalue(r, 0, 0);
+		*gen = 0;
+		for (int i = 0; i < 8; i++)
+			*gen = *gen << 8 | v[i];
+		rc = 0;
+	}
+	PQclear(r);
+	conn_put(ENV(s), c);
+	return rc;
+}
+
 const struct store_ops store_pg_ops = {
 	"postgresql", pg_txn_begin, pg_txn_commit, pg_txn_abort, pg_get,
 	pg_put, pg_del, pg_walk, pg_count, pg_close, pg_gate_take,
-	pg_gate_leave,
+	pg_gate_leave, pg_keys_gen,
 };

@@ -82,12 +82,80 @@ int store_migrate(const char *where, int *from, int *to)
 
 int store_txn_begin(struct store *s, int write, struct store_txn **out)
 {
-	return s->ops->txn_begin(s, write, out);
+	int rc = s->ops->txn_begin(s, write, out);
+
+	if (rc == 0)
+		(*out)->keys_changed = 0;
+	return rc;
+}
+
+/* Whether a write to (db, key) changes what store_keys_gen guards. */
+static int guarded(enum store_db db, const void *key, size_t klen)
+{
+	return db == DB_KEYS || db == DB_CERTS ||
+	       (db == DB_RA_INDEX && klen >= 6 && memcmp(key, "alias:", 6) == 0);
+}
+
+static void be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A shared store's generation + 1, in t (a write transaction). */
+static int keys_gen_bump(struct store_txn *t)
+{
+	const void *v;
+	size_t n;
+	uint8_t buf[8];
+	uint64_t gen = 0;
+	int rc = t->s->ops->get(t, DB_META, STORE_KEYS_GEN,
+				strlen(STORE_KEYS_GEN), &v, &n);
+
+	if (rc == 0 && n == 8)
+		gen = be64_get(v);
+	else if (rc != 0 && rc != ESD_ENOTFOUND)
+		return rc;
+	be64_put(buf, gen + 1);
+	return t->s->ops->put(t, DB_META, STORE_KEYS_GEN,
+			      strlen(STORE_KEYS_GEN), buf, sizeof(buf), 0);
 }
 
 int store_txn_commit(struct store_txn *t)
 {
-	return t->s->ops->txn_commit(t);
+	struct store *s = t->s;
+	int changed = t->keys_changed, rc = 0;
+
+	if (changed && s->ops->keys_gen != NULL)
+		rc = keys_gen_bump(t);
+	if (rc != 0) {
+		s->ops->txn_abort(t);
+		return rc;
+	}
+	rc = s->ops->txn_commit(t);
+	/* After the commit (a reader that saw the old generation reads
+	 * again), and also when it failed: whether it is durable is then
+	 * unknown, and a needless reread is harmless. */
+	if (changed)
+		atomic_fetch_add(&s->keys_gen, 1);
+	return rc;
+}
+
+int store_keys_gen(struct store *s, uint64_t *gen)
+{
+	if (s->ops->keys_gen != NULL)
+		return s->ops->keys_gen(s, gen);
+	*gen = atomic_load(&s->keys_gen);
+	return 0;
 }
 
 void store_txn_abort(struct store_txn *t)
@@ -107,6 +175,8 @@ int store_put(struct store_txn *t, enum store_db db, const void *key,
 {
 	if (!t->write)
 		return ESD_EINTERNAL;
+	if (guarded(db, key, klen))
+		t->keys_changed = 1;
 	return t->s->ops->put(t, db, key, klen, val, vlen, noover);
 }
 
@@ -115,6 +185,8 @@ int store_del(struct store_txn *t, enum store_db db, const void *key,
 {
 	if (!t->write)
 		return ESD_EINTERNAL;
+	if (guarded(db, key, klen))
+		t->keys_changed = 1;
 	return t->s->ops->del(t, db, key, klen);
 }
 

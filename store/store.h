@@ -9,7 +9,8 @@
  * MDB_NOSYNC; PostgreSQL's synchronous commit). Values are JSON documents (jansson) unless said otherwise.
  *
  *   meta     "audit_head" (u64 seq BE + 32-byte chain hash),
- *            "crl:LABEL" (u64 nextUpdate BE + CRL DER), "crl_number:LABEL"
+ *            "crl:LABEL" (u64 nextUpdate BE + CRL DER), "crl_number:LABEL",
+ *            "keys_gen" (u64 BE, PostgreSQL: store_keys_gen)
  *   keys     label -> {label, type, purpose, created, cert (PEM), serial,
  *            chain (issuer PEMs, nearest first)}
  *   certs    serial (lowercase hex) -> {serial, subject, key, issuer,
@@ -117,6 +118,18 @@ int store_walk(struct store_txn *t, enum store_db db, store_walk_cb cb,
  * than an error code stops the walk and is not an error: 1 = stop). */
 int store_walk_from(struct store_txn *t, enum store_db db, const void *key,
 		    size_t klen, store_walk_cb cb, void *arg);
+
+/*
+ * The key generation: a number that changes with every committed
+ * transaction that wrote a key's record (keys), a certificate's (certs)
+ * or a key alias ("alias:" in ra_index), on any node sharing the store.
+ * What was read from those records after reading generation G is
+ * current while store_keys_gen still answers G: read the generation
+ * first, then the records. LMDB (only this process writes): a counter in
+ * memory, no read. PostgreSQL: the meta record "keys_gen", written in
+ * the same transaction as the change, read in one statement.
+ */
+int store_keys_gen(struct store *s, uint64_t *gen);
 
 /* Number of records in db. */
 int store_count(struct store_txn *t, enum store_db db, uint64_t *n);

@@ -3,6 +3,7 @@
 #define ESD_STORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "store/store.h"
 
@@ -34,7 +35,17 @@ struct store_ops {
 	int (*gate_take)(struct store *s, const char *key,
 			 struct store_gate **out, unsigned *held);
 	void (*gate_leave)(struct store_gate *g);
+	/* NULL: only this process writes (LMDB), and the key generation
+	 * is its counter in memory. Else the generation as the shared
+	 * store holds it (STORE_KEYS_GEN in meta), read in one statement
+	 * outside any transaction; 0 when the row is not there yet. */
+	int (*keys_gen)(struct store *s, uint64_t *gen);
 };
+
+/* The meta record of the key generation on a shared store: u64 BE,
+ * written in the transaction that changes what it guards. */
+#define STORE_KEYS_GEN "keys_gen"
+
 
 struct store {
 	const struct store_ops *ops;
@@ -44,6 +55,8 @@ struct store {
 	pthread_cond_t gc_cv;
 	struct audit_pending *gc_queue;
 	int gc_committing;
+	/* Commits that changed what store_keys_gen guards (store.c). */
+	_Atomic uint64_t keys_gen;
 };
 
 /* The head of every backend's gate slot. */
@@ -55,6 +68,7 @@ struct store_gate {
 struct store_txn {
 	struct store *s;
 	int write;
+	int keys_changed;    /* a put or del that store_keys_gen guards */
 };
 
 /* The databases' names (store.c), as LMDB names them. */

@@ -68,6 +68,11 @@ check "... with malformedRequest" bash -c \
 	"openssl ocsp -respin '$TMP/bad.resp' -resp_text -noverify 2>&1 | grep -q -i 'malformedrequest'"
 
 # Revocation: 409 for illegal transitions, reflected in CRL and OCSP.
+# A seal first: the keeper then holds the key's facts, revocation included,
+# and must not use them once the certificate is revoked.
+eq "sealing before the revocation is 200" 200 \
+	"$(curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$D/ca.pem" -H "Authorization: Bearer $TOKEN" \
+	-F "file=@$CORPUS/xref-table.pdf" "$URL/v1/seal")"
 before=$(state_sum)
 eq "revoking with an unknown reason is 400" 400 "$(unix_code /v1/certs/$SERIAL/revoke -d '{"reason":"bored"}')"
 eq "revoking an unknown serial is 404" 404 "$(unix_code /v1/certs/abcdef/revoke -d '{"reason":"superseded"}')"
