@@ -86,13 +86,14 @@ char *pdf_arena_strndup(struct pdf_arena *a, const void *s, size_t n)
 
 /* ---- buffer ---- */
 
-void pdf_buf_put(struct pdf_buf *b, const void *s, size_t n)
+/* Room for n more bytes in b: 0, or -1 with b->err set. */
+static int buf_room(struct pdf_buf *b, size_t n)
 {
-	if (b->err != 0 || n == 0)     /* nothing: b->p may still be NULL */
-		return;
+	if (b->err != 0)
+		return -1;
 	if (n > SIZE_MAX / 2 - b->len) {
 		b->err = ESD_ENOMEM;
-		return;
+		return -1;
 	}
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
@@ -103,11 +104,32 @@ void pdf_buf_put(struct pdf_buf *b, const void *s, size_t n)
 		p = realloc(b->p, cap);
 		if (p == NULL) {
 			b->err = ESD_ENOMEM;
-			return;
+			return -1;
 		}
 		b->p = p;
 		b->cap = cap;
 	}
+	return 0;
+}
+
+void pdf_buf_reserve(struct pdf_buf *b, size_t n)
+{
+	(void)buf_room(b, n);
+}
+
+void pdf_buf_fill(struct pdf_buf *b, int c, size_t n)
+{
+	if (n == 0 || buf_room(b, n) != 0)
+		return;
+	memset(b->p + b->len, c, n);
+	b->len += n;
+}
+
+void pdf_buf_put(struct pdf_buf *b, const void *s, size_t n)
+{
+	/* nothing: b->p may still be NULL */
+	if (n == 0 || buf_room(b, n) != 0)
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 }

@@ -33,6 +33,11 @@ struct pdf_buf {
 	int err;                  /* sticky ESD_ENOMEM */
 };
 void pdf_buf_put(struct pdf_buf *b, const void *s, size_t n);
+/* Room for n more bytes, so that the next n are written without growing
+ * (the content of a signature's placeholder: no copy per doubling). */
+void pdf_buf_reserve(struct pdf_buf *b, size_t n);
+/* n bytes of value c. */
+void pdf_buf_fill(struct pdf_buf *b, int c, size_t n);
 void pdf_buf_puts(struct pdf_buf *b, const char *s);
 void pdf_buf_printf(struct pdf_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

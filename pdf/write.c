@@ -33,6 +33,9 @@ static void write_sig(struct pdf_upd *u, const struct sign_plan *pl,
 	size_t hex = pl->contents * 2;
 
 	pdf_upd_obj_begin(u, pl->sig_num, 0);
+	/* The dictionary, the placeholder and what follows it in the update
+	 * (the catalog, the field, the xref) fit without growing again. */
+	pdf_buf_reserve(b, hex + 16384);
 	if (pl->subfilter == PDF_SUBFILTER_RFC3161) {
 		/* ETSI EN 319 142-1 §5.4.3: no /M, the token carries the time */
 		pdf_buf_puts(b, "<</Type/DocTimeStamp/Filter/Adobe.PPKLite"
@@ -64,15 +67,7 @@ static void write_sig(struct pdf_upd *u, const struct sign_plan *pl,
 		pdf_buf_put(b, " ", 1);
 	pdf_buf_puts(b, "]/Contents <");
 	*hex_pos = b->len;
-	while (hex > 0 && b->err == 0) {
-		static const char zeros[64] =
-			"0000000000000000000000000000000000000000000000000000"
-			"000000000000";
-		size_t n = hex < sizeof(zeros) ? hex : sizeof(zeros);
-
-		pdf_buf_put(b, zeros, n);
-		hex -= n;
-	}
+	pdf_buf_fill(b, '0', hex);
 	pdf_buf_puts(b, ">>>");
 	pdf_upd_obj_end(u);
 }
