@@ -6,7 +6,8 @@
  * index 0), the user PIN comes from the instance's pin file (not a
  * hard-coded one), every return value is checked, and the input is the
  * SHA-256 DigestInfo that esignd's rsa-pkcs1/sha256 signing hands the
- * token, so the raw and the daemon figures are the same token operation.
+ * token (for an EC key, CKM_ECDSA over the digest, as its ecdsa/sha256
+ * does), so the raw and the daemon figures are the same token operation.
  * Per-call latencies are kept, and the RESULT line is the one signbench
  * prints (bench_stats.h), with client_cpu_ms: this process's CPU per
  * signature from the start barrier on (for a software token, the token's
@@ -101,7 +102,10 @@ static void *run(void *arg)
 {
 	struct worker *w = arg;
 	CK_MECHANISM mech = { CKM_RSA_PKCS, NULL, 0 };
-	CK_BYTE in[sizeof(sha256_prefix) + 32], sig[1024];
+	CK_BYTE in[sizeof(sha256_prefix) + 32], sig[1024], *tbs = in;
+	CK_ULONG tbs_len = sizeof(in);
+	CK_KEY_TYPE kt = CKK_RSA;
+	CK_ATTRIBUTE ka = { CKA_KEY_TYPE, &kt, sizeof(kt) };
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE key;
 	CK_ULONG siglen;
@@ -111,6 +115,14 @@ static void *run(void *arg)
 	uint64_t i;
 
 	memcpy(in, sha256_prefix, sizeof(sha256_prefix));
+	/* An EC key signs the digest itself (CKM_ECDSA), as esignd's
+	 * ecdsa/sha256 hands it to the token. */
+	if (have && w->f->C_GetAttributeValue(s, key, &ka, 1) == CKR_OK &&
+	    kt == CKK_EC) {
+		mech.mechanism = CKM_ECDSA;
+		tbs = in + sizeof(sha256_prefix);
+		tbs_len = 32;
+	}
 	bench_gate_wait(w->gate);
 	deadline = w->gate->t0 + w->o->max_seconds;
 	for (i = 0; have && i < w->o->signs; i++) {
@@ -125,7 +137,7 @@ static void *run(void *arg)
 		siglen = sizeof(sig);
 		rv = w->f->C_SignInit(s, &mech, key);
 		if (rv == CKR_OK)
-			rv = w->f->C_Sign(s, in, sizeof(in), sig, &siglen);
+			rv = w->f->C_Sign(s, tbs, tbs_len, sig, &siglen);
 		if (rv == CKR_OK) {
 			w->lat_ms[w->ok++] = (bench_now() - t) * 1e3;
 		} else {
