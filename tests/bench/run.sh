@@ -6,8 +6,8 @@
 # seal.sh, sourced from here.
 #
 # usage: tests/bench/run.sh [BUILD_DIR]     (default: <repo>/build)
-# env:   BENCH_QUICK=1   small sizes for CI (about 2 min with the key-type
-#                        and PostgreSQL rows), one round
+# env:   BENCH_QUICK=1   small sizes for CI (about 3 min with the key-type,
+#                        remote-token and PostgreSQL rows), one round
 #        BENCH_ROUNDS=K  rounds per signing measurement, best kept
 #                        (default 2; the sealing rows run once)
 #        BENCH_SEAL_SECONDS=S  seconds per sealing row (default 4, quick 1)
@@ -16,6 +16,7 @@
 #        BENCH_LARGE_MB=N  size of the generated large document sealed
 #                        once at the end (default 1024, quick 256; 0: none)
 #        BENCH_KEYTYPES=0  without the RSA-3072 and P-256 rows (keytypes.sh)
+#        BENCH_REMOTE=0  without the remote token rows (remote_token.sh)
 #        BENCH_PG=0      without the PostgreSQL store row (pg_store.sh)
 #        TMPDIR          where the throw-away instance (token, LMDB) goes;
 #                        its filesystem decides what an fsync costs
@@ -315,13 +316,19 @@ echo
 echo "note: raw signing is a Unix-socket-only admin route by design; over HTTPS"
 echo "      signing is measured as sealing (below)."
 seal_report
-# RSA-3072 and ECDSA P-256 beside RSA-2048, and the PostgreSQL store
-# against LMDB: each on its own instance (keytypes.sh, pg_store.sh;
-# BENCH_KEYTYPES=0, BENCH_PG=0 leave them out).
+# RSA-3072 and ECDSA P-256 beside RSA-2048, a remote token, and the
+# PostgreSQL store against LMDB: each on its own instance (keytypes.sh,
+# remote_token.sh, pg_store.sh; BENCH_KEYTYPES=0, BENCH_REMOTE=0,
+# BENCH_PG=0 leave them out).
 if [ "${BENCH_KEYTYPES:-1}" != 0 ]; then
 	echo
 	SIGNBENCH=$work/signbench P11_BASELINE=$work/p11_baseline \
 		"$here/keytypes.sh" "$build" || failed=1
+fi
+if [ "${BENCH_REMOTE:-1}" != 0 ]; then
+	echo
+	SIGNBENCH=$work/signbench P11_BASELINE=$work/p11_baseline \
+		"$here/remote_token.sh" "$build" || failed=1
 fi
 if [ "${BENCH_PG:-1}" != 0 ]; then
 	echo
