@@ -118,6 +118,11 @@ ucurl() { curl -s --max-time 10 --unix-socket "$inst/esignd.sock" "http://localh
 # One seal code covers every seal of the seal-code rows (seal.sh); the
 # large document needs a larger body limit.
 printf 'seal_code_max_documents = 1000000\n' >>"$inst/esignd.conf"
+# The BSrE v2 rows are compared with the native /v1/seal at B-B: one
+# token signature and one audit record per document (at the default
+# bsre_level B-T each v2 document also gets a timestamp from the token's
+# TSA key: a second signature and record).
+printf 'bsre_level = B-B\n' >>"$inst/esignd.conf"
 large_mb=${BENCH_LARGE_MB:-$([ "$size" = quick ] && echo 256 || echo 1024)}
 [ "$large_mb" -le 0 ] ||
 	sed -i "s/^max_body = .*/max_body = $(((large_mb + 64) << 20))/" "$inst/esignd.conf"
