@@ -70,6 +70,10 @@ struct key_facts {
 					   * that names the certificate */
 	size_t ess_len;
 	int revoked;                      /* keeper_cert_revoked(serial) */
+	/* Signed attributes pki_sattrs_check accepted for this key, with
+	 * the message digest (at sa_off) zeroed: sa_len 0 until one was. */
+	uint8_t sa[PKI_SATTRS_MAX];
+	size_t sa_len, sa_off;
 };
 
 static struct key_cache {
@@ -218,6 +222,62 @@ static int key_lookup(struct keeper *k, char *label, json_t **rec,
 	e->f = *f;
 	pthread_mutex_unlock(&cache_mu);
 	return 0;
+}
+
+/*
+ * The signed attributes the keeper accepts for a key and a document
+ * digest are one byte string: exactly content-type id-data, the
+ * message-digest and the key's signing-certificate-v2, each with one
+ * value, in DER (pki_sattrs_check). Once the full check accepted them for
+ * this key, the same bytes with another digest in the message-digest's
+ * place are accepted by comparison (sattrs_same): the order of the SET OF
+ * is decided by the attributes' OIDs, before the digest, and the digest
+ * is always 32 bytes. Anything else goes through the full check.
+ */
+static const uint8_t md_head[15] = {   /* id-messageDigest, SET, OCTET STRING */
+	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04,
+	0x31, 0x22, 0x04, 0x20
+};
+
+static int sattrs_same(const struct key_facts *f, const uint8_t *a,
+		       size_t alen, const uint8_t doc[32])
+{
+	return f->sa_len != 0 && alen == f->sa_len &&
+	       memcmp(a, f->sa, f->sa_off) == 0 &&
+	       memcmp(a + f->sa_off, doc, 32) == 0 &&
+	       memcmp(a + f->sa_off + 32, f->sa + f->sa_off + 32,
+		      alen - f->sa_off - 32) == 0;
+}
+
+/* Keeps attributes the full check accepted (for doc) in the cache entry
+ * of rec, the digest's place found as the one message-digest naming doc. */
+static void sattrs_learn(json_t *rec, const uint8_t *a, size_t alen,
+			 const uint8_t doc[32])
+{
+	size_t off = 0, hits = 0;
+
+	if (alen > PKI_SATTRS_MAX || alen < sizeof(md_head) + 32)
+		return;
+	for (size_t i = 0; i + sizeof(md_head) + 32 <= alen; i++)
+		if (memcmp(a + i, md_head, sizeof(md_head)) == 0 &&
+		    memcmp(a + i + sizeof(md_head), doc, 32) == 0) {
+			off = i + sizeof(md_head);
+			hits++;
+		}
+	if (hits != 1)
+		return;
+	pthread_mutex_lock(&cache_mu);
+	for (size_t i = 0; i < KEY_CACHE; i++) {
+		struct key_facts *f = &cache[i].f;
+
+		if (cache[i].rec != rec || f->sa_len != 0)
+			continue;
+		memcpy(f->sa, a, alen);
+		memset(f->sa + off, 0, 32);
+		f->sa_off = off;
+		f->sa_len = alen;
+	}
+	pthread_mutex_unlock(&cache_mu);
 }
 
 /* The current key of the subscriber id, into label. */
@@ -470,12 +530,18 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 		return rc;
 	}
 	/* What is to be signed, before the authorisation is spent on it. */
-	if (pki_sattrs_check(attrs, alen, doc, f.ess, f.ess_len, tbs, &why) != 0) {
+	if (sattrs_same(&f, attrs, alen, doc)) {
+		if (esd_sha256(attrs, alen, tbs) != 0)
+			rc = ESD_ECRYPTO;
+	} else if (pki_sattrs_check(attrs, alen, doc, f.ess, f.ess_len, tbs,
+				    &why) != 0) {
 		snprintf(r->msg, sizeof(r->msg), "refused to sign: %s",
 			 why ? why : "the signed attributes are not usable");
 		log_warn("keeper: doc.sign for key '%s' refused: %s", label,
 			 why ? why : "crypto error");
 		rc = ESD_ESATTRS;
+	} else {
+		sattrs_learn(rec, attrs, alen, doc);
 	}
 	/* The signer's passphrase or the seal code, for a subscriber's key. */
 	if (rc == 0)
