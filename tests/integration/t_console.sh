@@ -70,8 +70,16 @@ for p in / /console; do
 	hdr "$p" >"$TMP/h.redir"
 	check "$p redirects to /console/ (303)" bash -c "grep -q '^HTTP/1.1 303' '$TMP/h.redir' && grep -qx 'Location: /console/' '$TMP/h.redir'"
 done
+# Scripts and the style sheet are served minified (the build's copies by
+# uglifyjs and cleancss), the page as written.
+for f in $(cd "$SRC/console" && ls *.js style.css); do
+	check "$f is served minified: the build's copy, smaller than console/$f" bash -c \
+		"curl -s --cacert '$D/ca.pem' '$URL/console/$f' | cmp - '$BUILD/console/$f' && \
+		[ \$(stat -c %s '$BUILD/console/$f') -lt \$(stat -c %s '$SRC/console/$f') ]"
+done
 for f in app.js style.css index.html; do
-	src=$SRC/console/$f
+	src=$BUILD/console/$f
+	[ "$f" = index.html ] && src=$SRC/console/$f
 	[ "$f" = index.html ] && u=/console/ || u=/console/$f
 	curl -s -D "$TMP/h.gz" -o "$TMP/f.gz" --cacert "$D/ca.pem" -H 'Accept-Encoding: gzip, br' "$URL$u"
 	check "$f to a browser that takes gzip: gzip, smaller, the same file (gunzip | cmp)" bash -c \
@@ -82,7 +90,7 @@ for f in app.js style.css index.html; do
 done
 check "gzip;q=0 gets the plain file" bash -c "! curl -s -D - -o '$TMP/f.plain' --cacert '$D/ca.pem' \
 	-H 'Accept-Encoding: gzip;q=0, identity' '$URL/console/app.js' | tr -d '\r' | grep -qi '^Content-Encoding' && \
-	cmp '$TMP/f.plain' '$SRC/console/app.js'"
+	cmp '$TMP/f.plain' '$BUILD/console/app.js'"
 eq "an unknown console file is 404" 404 "$(https_code /console/nope.js)"
 eq "a file in a subfolder is 404" 404 "$(https_code /console/x/app.js)"
 eq "POST /console/ is 405" 405 "$(https_code /console/ -X POST)"
