@@ -114,7 +114,7 @@ eq "a login's 'session' other than \"cookie\" is 400" 400 \
 BULK=250
 nm "$ESIGND" 2>/dev/null | grep -q __asan_init && BULK=0
 ESD_URL=$URL ESD_DIR=$D ESD_TMP=$TMP ESD_CTL=$ESIGNCTL ESD_CORPUS=$CORPUS ESD_CONSOLE_BULK=$BULK \
-	timeout "${ESD_CONSOLE_TIMEOUT:-300}" "$PY" "$SRC/tests/integration/console_browser.py" >"$TMP/browser.out" 2>&1
+	timeout "${ESD_CONSOLE_TIMEOUT:-380}" "$PY" "$SRC/tests/integration/console_browser.py" >"$TMP/browser.out" 2>&1
 RC=$?
 cat "$TMP/browser.out"
 PASS=$((PASS + $(grep -c '^ok - ' "$TMP/browser.out")))
