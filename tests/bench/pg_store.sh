@@ -33,9 +33,10 @@ PSQL=$PGBIN/psql
 [ -x "$PSQL" ] || PSQL=psql
 secs=${PG_SECONDS:-$([ "${BENCH_QUICK:-0}" = 1 ] && echo 1 || echo 4)}
 threads=${PG_THREADS:-$(($(nproc) * 2))}
-pdf=${PG_PDF:-$(cd "$root/tests/corpus" && ls -1 -- *.pdf | grep -v -e '^bad-' -e '^damaged-' |
-	while read -r f; do s=$(stat -c %s "$f"); echo "$(awk -v s="$s" 'BEGIN { r = s / 20000; if (r < 1) r = 1 / r; print r }') $f"; done |
-	sort -g | head -n 1 | cut -d ' ' -f 2)}
+pdf=${PG_PDF:-$(cd "$root/tests/corpus" && for f in *.pdf; do
+	case $f in bad-* | damaged-*) continue ;; esac
+	echo "$(awk -v s="$(stat -c %s "$f")" 'BEGIN { r = s / 20000; if (r < 1) r = 1 / r; print r }') $f"
+done | sort -g | head -n 1 | cut -d ' ' -f 2)}
 [ -f "$pdf" ] || pdf=$root/tests/corpus/$pdf
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/esignd-pgbench.XXXXXX")
