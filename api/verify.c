@@ -306,12 +306,15 @@ static json_t *signature_json(const struct pdf_sig_info *s, int doc_ts,
 }
 
 /* One signature or document timestamp (s as its signed revision has it,
- * rd what changed since). *verdict gets 0 valid, 1 indeterminate,
- * 2 invalid. NULL on allocation failure. */
+ * rd what changed since). doc_poe: the earliest valid document timestamp
+ * that covers this signature, 0 none. *verdict gets 0 valid,
+ * 1 indeterminate, 2 invalid; *proves the time a valid document timestamp
+ * proves (else 0). NULL on allocation failure. */
 static json_t *one(const struct pdf_sig_info *s,
 		   const struct pdf_rev_diff *rd, const uint8_t *buf,
 		   size_t len, int mapped, X509_STORE *anchors,
-		   const struct pki_vdata *vd, int *verdict)
+		   const struct pki_vdata *vd, time_t doc_poe, int *verdict,
+		   time_t *proves)
 {
 	struct pki_verify_result *v = calloc(1, sizeof(*v));
 	struct pki_tst_result t;
@@ -320,11 +323,13 @@ static json_t *one(const struct pdf_sig_info *s,
 	json_t *j = NULL, *warnings = json_array(), *integrity, *mods;
 	const char *level = "none", *problem = NULL, *reason;
 	int doc_ts = is_sub(s, "ETSI.RFC3161"), ran = 0, ran_ts = 0;
-	int after_poe = 0;
+	int after_poe = 0, stale = 0, expired_after = 0;
 	int intact = 0, rc;
+	time_t poe = 0;
 	char msg[320];
 
 	memset(&t, 0, sizeof(t));
+	*proves = 0;
 	if (v == NULL || warnings == NULL)
 		goto fail;
 	reason = verify_structure_problem(s, rd, &problem);
@@ -393,21 +398,72 @@ static json_t *one(const struct pdf_sig_info *s,
 	if (intact)
 		verify_mods_outcome(rd, s->docmdp_p, &oc);
 	if (ran) {
-		level = pades_level(s, v);
-		verify_revocation_judge(v, &after_poe);
-		if (v->chain.revocation == PKI_REV_REVOKED) {
-			char when[32] = "an unknown time", poe[32];
+		/* the signature's proof of existence: its own timestamp or
+		 * a document timestamp over it (ETSI EN 319 102-1 §5.6.2.1),
+		 * the earlier */
+		time_t sig_poe = verify_signature_poe(v);
+		const char *by;
+		char when[32] = "an unknown time", at[32];
 
+		poe = verify_poe_min(sig_poe, doc_poe);
+		by = poe == sig_poe ? "the signature timestamp" :
+		     "a document timestamp";
+		pki_time_iso(poe, at, sizeof(at));
+		/* Past signature validation: a certificate that expired
+		 * after the proof of existence is judged as it was then. */
+		if (intact && poe != 0 && v->chain.status == PKI_CHAIN_EXPIRED &&
+		    v->signer.present && poe >= v->signer.not_before &&
+		    poe <= v->signer.not_after) {
+			struct pki_verify_result *w = calloc(1, sizeof(*w));
+
+			if (w == NULL)
+				goto fail;
+			byte_range_segs(s, buf, mapped, seg);
+			if (pki_verify_detached_vd(s->contents, s->contents_len,
+						   seg, 2, anchors, poe, vd,
+						   w) == 0 &&
+			    w->digest_ok && w->signature_ok &&
+			    w->chain.status == PKI_CHAIN_TRUSTED) {
+				*v = *w;
+				expired_after = 1;
+			}
+			free(w);
+		}
+		verify_revocation_judge(v, poe, poe != 0 ? poe : s->signing_time,
+					&after_poe, &stale);
+		level = pades_level(s, v);
+		if (expired_after) {
+			pki_time_iso(v->signer.not_after, when, sizeof(when));
+			snprintf(msg, sizeof(msg), "the signer's certificate "
+				 "expired at %s, after %s (%s) proves the "
+				 "signature existed: it stays valid", when, by,
+				 at);
+			if (add_warning(warnings, msg) != 0)
+				goto fail;
+		}
+		if (stale) {
+			char issued[32];
+
+			pki_time_iso(v->dss_issued, issued, sizeof(issued));
+			snprintf(msg, sizeof(msg), "the signer's revocation "
+				 "data in the document (/DSS) was issued at %s, "
+				 "before the time it must prove (%s): it is not "
+				 "counted", issued, poe != 0 ? at :
+				 "the signing time");
+			if (add_warning(warnings, msg) != 0)
+				goto fail;
+		}
+		if (v->chain.revocation == PKI_REV_REVOKED) {
 			if (v->chain.revoked_at != 0)
 				pki_time_iso(v->chain.revoked_at, when,
 					     sizeof(when));
-			pki_time_iso(v->tst.gen_time, poe, sizeof(poe));
+			else
+				snprintf(when, sizeof(when), "an unknown time");
 			if (after_poe)
 				snprintf(msg, sizeof(msg), "the signer's "
 					 "certificate was revoked at %s, after "
-					 "the signature timestamp (%s) proves "
-					 "the signature existed: it stays valid",
-					 when, poe);
+					 "%s (%s) proves the signature existed: "
+					 "it stays valid", when, by, at);
 			else
 				snprintf(msg, sizeof(msg), "the signer's "
 					 "certificate is revoked (at %s; %s)",
@@ -430,11 +486,12 @@ static json_t *one(const struct pdf_sig_info *s,
 		 * EN 319 102-1 past signature validation); a proof from
 		 * after it is a failure. */
 		if (v->chain.revocation == PKI_REV_REVOKED && !after_poe) {
-			if (verify_signature_poe(v) != 0 && v->chain.revoked_at != 0)
+			if (poe != 0 && v->chain.revoked_at != 0)
 				verify_set_outcome(&oc, IND_FAILED, "REVOKED",
 					    "signer_revoked", "the signer's "
 					    "certificate was revoked before "
-					    "the signature timestamp");
+					    "the signature's proof of "
+					    "existence");
 			else
 				verify_set_outcome(&oc, IND_INDETERMINATE,
 					    "REVOKED_NO_POE", "signer_revoked",
@@ -442,6 +499,16 @@ static json_t *one(const struct pdf_sig_info *s,
 					    "revoked and nothing proves the "
 					    "signature existed before");
 		}
+		/* revocation data that could only have said "good"
+		 * before the signature existed (EN 319 102-1 §5.2.5:
+		 * fresh status information is missing) */
+		if (stale && v->chain.revocation == PKI_REV_UNKNOWN)
+			verify_set_outcome(&oc, IND_INDETERMINATE, "TRY_LATER",
+				    "revocation_data_stale", "the revocation "
+				    "data the document carries for the signer "
+				    "was issued before the signature existed; "
+				    "nothing shows the certificate was good "
+				    "when it signed");
 		if (v->ess_version != 0 && !v->ess_match)
 			verify_set_outcome(&oc, IND_INDETERMINATE,
 				    "SIG_CONSTRAINTS_FAILURE", "ess_mismatch",
@@ -461,6 +528,8 @@ static json_t *one(const struct pdf_sig_info *s,
 				    "carries");
 	}
 	*verdict = oc.ind;
+	if (ran_ts && oc.ind == IND_PASSED)
+		*proves = t.gen_time;
 
 	/* a warning for what is not signed, unless a certification's
 	 * permissions allow it */
@@ -650,7 +719,9 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 	struct pki_der vcerts[PDF_VDATA_MAX], vcrls[PDF_VDATA_MAX];
 	struct pki_der vocsps[PDF_VDATA_MAX];
 	struct pki_vdata vd = { .crl_at = own_crl };
-	json_t *list = NULL, *sj;
+	json_t *list = NULL, **ans = NULL;
+	uint64_t *ends = NULL;
+	time_t *proves = NULL;
 	size_t n = 0;
 	char msg[256];
 	int rc, reason = 0, worst = 0, v;
@@ -687,22 +758,49 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 					 .crl_at = own_crl, .ocsps = vocsps,
 					 .nocsps = dss.ocsps.n };
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct pdf_rev_diff *rd = calloc(1, sizeof(*rd));
+	/* Document timestamps first: a valid one is a proof of existence
+	 * for every signature in the revision it covers. */
+	if ((ans = calloc(n ? n : 1, sizeof(*ans))) == NULL ||
+	    (ends = calloc(n ? n : 1, sizeof(*ends))) == NULL ||
+	    (proves = calloc(n ? n : 1, sizeof(*proves))) == NULL)
+		goto nomem;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			int ts = sigs[i].sub_filter != NULL &&
+				 strcmp(sigs[i].sub_filter, "ETSI.RFC3161") == 0;
+			struct pdf_rev_diff *rd;
+			time_t doc_poe = 0;
 
-		/* the signature as the revision it signs has it, and what
-		 * changed since */
-		if (rd == NULL || pdf_revision_diff(doc, &sigs[i], rd) != 0) {
+			if (ts != (pass == 0))
+				continue;
+			/* the signed revision's end; a timestamp covers a
+			 * signature that ends no later */
+			ends[i] = sigs[i].byte_range[2] + sigs[i].byte_range[3];
+			for (size_t k = 0; pass == 1 && k < n; k++)
+				if (proves[k] != 0 && ends[k] >= ends[i])
+					doc_poe = verify_poe_min(doc_poe, proves[k]);
+			/* the signature as the revision it signs has it, and
+			 * what changed since */
+			rd = calloc(1, sizeof(*rd));
+			if (rd == NULL || pdf_revision_diff(doc, &sigs[i], rd) != 0) {
+				free(rd);
+				goto nomem;
+			}
+			ans[i] = one(rd->sig_found ? &rd->sig : &sigs[i], rd, pdf,
+				     len, mapped, api_trust(), &vd, doc_poe, &v,
+				     &proves[i]);
 			free(rd);
-			goto nomem;
+			if (ans[i] == NULL)
+				goto nomem;
+			if (v > worst)
+				worst = v;
 		}
-		sj = one(rd->sig_found ? &rd->sig : &sigs[i], rd, pdf, len,
-			 mapped, api_trust(), &vd, &v);
-		free(rd);
-		if (sj == NULL || json_array_append_new(list, sj) != 0)
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = ans[i];
+
+		ans[i] = NULL;
+		if (json_array_append_new(list, a) != 0)
 			goto nomem;
-		if (v > worst)
-			worst = v;
 	}
 	lta(list);
 	/* ETSI EN 319 102-1: the document's result is its worst
@@ -719,6 +817,11 @@ nomem:
 	rc = ESD_ENOMEM;
 	resp_error(out, rc, NULL);
 out:
+	for (size_t i = 0; ans != NULL && i < n; i++)
+		json_decref(ans[i]);
+	free(ans);
+	free(ends);
+	free(proves);
 	json_decref(list);
 	pdf_vdata_free(&dss);
 	pdf_doc_free(doc);

@@ -60,10 +60,17 @@ void verify_mods_outcome(const struct pdf_rev_diff *rd, int docmdp,
  * none. */
 time_t verify_signature_poe(const struct pki_verify_result *v);
 
+/* The earliest of two proofs of existence (0: none). */
+time_t verify_poe_min(time_t a, time_t b);
+
 /* The signer's revocation from every source into v->chain (the path,
  * the /DSS, the appliance's current CRL; revoked wins, the earliest time
- * stands). *after_poe: revoked, but only after the signature
- * timestamp. */
-void verify_revocation_judge(struct pki_verify_result *v, int *after_poe);
+ * stands). poe: the signature's proof of existence (its timestamp or a
+ * document timestamp covering it), 0 none; need: the time the
+ * revocation data must prove (poe, else the claimed signing time, 0
+ * none). A good /DSS answer issued before need (minus PKI_REV_GRACE) is
+ * not counted: *stale says so. *after_poe: revoked, but only after poe. */
+void verify_revocation_judge(struct pki_verify_result *v, time_t poe,
+			     time_t need, int *after_poe, int *stale);
 
 #endif
