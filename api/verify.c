@@ -401,7 +401,7 @@ static json_t *one(const struct pdf_sig_info *s,
 		/* the signature's proof of existence: its own timestamp or
 		 * a document timestamp over it (ETSI EN 319 102-1 §5.6.2.1),
 		 * the earlier */
-		time_t sig_poe = verify_signature_poe(v);
+		time_t sig_poe = verify_signature_poe(v), need;
 		const char *by;
 		char when[32] = "an unknown time", at[32];
 
@@ -429,8 +429,12 @@ static json_t *one(const struct pdf_sig_info *s,
 			}
 			free(w);
 		}
-		verify_revocation_judge(v, poe, poe != 0 ? poe : s->signing_time,
-					&after_poe, &stale);
+		/* the revocation data must speak for the time the signature
+		 * was made: its timestamp, else its claimed /M (a later
+		 * document timestamp proves it existed by then, not when it
+		 * was made, and must not make old evidence worthless) */
+		need = sig_poe != 0 ? sig_poe : s->signing_time;
+		verify_revocation_judge(v, poe, need, &after_poe, &stale);
 		level = pades_level(s, v);
 		if (expired_after) {
 			pki_time_iso(v->signer.not_after, when, sizeof(when));
@@ -442,14 +446,14 @@ static json_t *one(const struct pdf_sig_info *s,
 				goto fail;
 		}
 		if (stale) {
-			char issued[32];
+			char issued[32], needs[32];
 
 			pki_time_iso(v->dss_issued, issued, sizeof(issued));
+			pki_time_iso(need, needs, sizeof(needs));
 			snprintf(msg, sizeof(msg), "the signer's revocation "
 				 "data in the document (/DSS) was issued at %s, "
 				 "before the time it must prove (%s): it is not "
-				 "counted", issued, poe != 0 ? at :
-				 "the signing time");
+				 "counted", issued, needs);
 			if (add_warning(warnings, msg) != 0)
 				goto fail;
 		}

@@ -67,8 +67,8 @@ time_t verify_poe_min(time_t a, time_t b);
  * the /DSS, the appliance's current CRL; revoked wins, the earliest time
  * stands). poe: the signature's proof of existence (its timestamp or a
  * document timestamp covering it), 0 none; need: the time the
- * revocation data must prove (poe, else the claimed signing time, 0
- * none). A good /DSS answer issued before need (minus PKI_REV_GRACE) is
+ * revocation data must prove (the signature timestamp's, else the
+ * claimed signing time, 0 none). A good /DSS answer issued before need (minus PKI_REV_GRACE) is
  * not counted: *stale says so. *after_poe: revoked, but only after poe. */
 void verify_revocation_judge(struct pki_verify_result *v, time_t poe,
 			     time_t need, int *after_poe, int *stale);

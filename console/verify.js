@@ -93,8 +93,7 @@ const WARNINGS = [
     }],
   [/^the signer's revocation data in the document \(\/DSS\) was issued at (.*), before the time it must prove \((.*)\): it is not counted$/,
     'w_stale', function (m) {
-      return { issued: warnTime(m[1]),
-               need: m[2] === 'the signing time' ? t('w_need_signing') : warnTime(m[2]) };
+      return { issued: warnTime(m[1]), need: warnTime(m[2]) };
     }],
   [/^the document has (\d+) signatures; at most (\d+) are verified$/, 'w_too_many',
     function (m) { return { n: m[1], max: m[2] }; }],

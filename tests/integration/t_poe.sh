@@ -77,9 +77,6 @@ crl() { # crl OUT [lastUpdate EPOCH]: DER
 leaf signer
 leaf revoked
 leaf ocspsigner -extensions ocsp
-# expires in 40 s: valid while it signs and is timestamped, expired at the check
-EXP_AT=$(($(date +%s) + 40))
-leaf expiring -enddate "$(ts $EXP_AT)"
 openssl x509 -in "$C/ca.pem" -outform DER -out "$C/ca.der"
 # the test CA is a trust anchor of this deployment, beside the appliance's
 cat "$D/ca.pem" "$C/ca.pem" >"$D/anchors.pem"
@@ -158,6 +155,17 @@ eq "a /DSS OCSP response produced before the signature: TRY_LATER" \
 	"$(answer) $(jget "$TMP/body" signatures.0.chain.revocation)"
 
 # --- 2. document timestamps as proof of existence ----------------------------
+# evidence issued after the signing time (/M, ten minutes ago) but five
+# minutes before a document timestamp: the timestamp proves the signature
+# existed by then, it does not make that evidence worthless
+NOW=$(date +%s)
+sign signer "$BASE" "$TMP/old.pdf" --time $((NOW - 600))
+crl "$C/old.crl" $((NOW - 300))
+dss "$TMP/old.pdf" "$TMP/old-lt.pdf" --crl "$C/old.crl"
+doc_ts "$TMP/old-lt.pdf" "$TMP/old-lta.pdf"
+verify "$TMP/old-lta.pdf" >/dev/null
+eq "a CRL issued after /M, minutes before the document timestamp: valid, good" \
+	"valid valid/-/- valid/-/- good" "$(answer) $(jget "$TMP/body" signatures.0.chain.revocation)"
 # revoked after the document timestamp: the revocation is published in a
 # /DSS added afterwards (validation data: a permitted change)
 sign revoked "$BASE" "$TMP/r.pdf"
@@ -183,7 +191,10 @@ verify "$TMP/r-lt-revoked.pdf" >/dev/null
 eq "the same without the document timestamp: REVOKED_NO_POE" \
 	"indeterminate indeterminate/signer_revoked/REVOKED_NO_POE" "$(answer)"
 
-# expired after the document timestamp
+# expired after the document timestamp: a certificate that expires in
+# 20 s, valid while it signs and is timestamped, expired at the check
+EXP_AT=$(($(date +%s) + 20))
+leaf expiring -enddate "$(ts $EXP_AT)"
 sign expiring "$BASE" "$TMP/e.pdf"
 sleep 1
 crl "$C/e.crl"
