@@ -323,7 +323,7 @@ static json_t *one(const struct pdf_sig_info *s,
 	json_t *j = NULL, *warnings = json_array(), *integrity, *mods;
 	const char *level = "none", *problem = NULL, *reason;
 	int doc_ts = is_sub(s, "ETSI.RFC3161"), ran = 0, ran_ts = 0;
-	int after_poe = 0, stale = 0, expired_after = 0;
+	int after_poe = 0, stale = 0, expired_after = 0, tsa_expired_after = 0;
 	int intact = 0, rc;
 	time_t poe = 0;
 	char msg[320];
@@ -360,6 +360,24 @@ static json_t *one(const struct pdf_sig_info *s,
 					 anchors, 0, vd, &t);
 		ran_ts = 1;
 		intact = t.parsed && t.imprint_ok && t.signature_ok;
+		/* Archive timestamps (ETSI EN 319 142-1 §5.5): a TSA
+		 * certificate that expired after a later document timestamp
+		 * proves this one existed is judged at that time. */
+		if (intact && doc_poe != 0 && t.chain.status == PKI_CHAIN_EXPIRED &&
+		    t.tsa.present && doc_poe >= t.tsa.not_before &&
+		    doc_poe <= t.tsa.not_after) {
+			struct pki_tst_result then;
+
+			byte_range_segs(s, buf, mapped, seg);
+			if (pki_verify_doc_timestamp(s->contents, s->contents_len,
+						     seg, 2, anchors, doc_poe, vd,
+						     &then) == 0 &&
+			    then.imprint_ok && then.signature_ok &&
+			    then.chain.status == PKI_CHAIN_TRUSTED) {
+				t = then;
+				tsa_expired_after = 1;
+			}
+		}
 		if (!t.parsed)
 			verify_set_outcome(&oc, IND_FAILED, "FORMAT_FAILURE",
 				    "cms_unparsable", "the /Contents is not a "
@@ -525,7 +543,11 @@ static json_t *one(const struct pdf_sig_info *s,
 	}
 	if (ran_ts && intact) {
 		verify_chain_outcome(&t.chain, &oc);
-		if (t.chain.revocation == PKI_REV_REVOKED)
+		/* revoked after a later document timestamp proves this one
+		 * existed: it stands */
+		if (t.chain.revocation == PKI_REV_REVOKED &&
+		    !(doc_poe != 0 && t.chain.revoked_at != 0 &&
+		      doc_poe < t.chain.revoked_at))
 			verify_set_outcome(&oc, IND_INDETERMINATE, "REVOKED_NO_POE",
 				    "tsa_revoked", "the TSA's certificate is "
 				    "revoked in validation data the document "
@@ -534,6 +556,17 @@ static json_t *one(const struct pdf_sig_info *s,
 	*verdict = oc.ind;
 	if (ran_ts && oc.ind == IND_PASSED)
 		*proves = t.gen_time;
+	if (tsa_expired_after) {
+		char when[32], at[32];
+
+		pki_time_iso(t.tsa.not_after, when, sizeof(when));
+		pki_time_iso(doc_poe, at, sizeof(at));
+		snprintf(msg, sizeof(msg), "the TSA's certificate expired at "
+			 "%s, after a later document timestamp (%s) proves this "
+			 "one existed: it stays valid", when, at);
+		if (add_warning(warnings, msg) != 0)
+			goto fail;
+	}
 
 	/* a warning for what is not signed, unless a certification's
 	 * permissions allow it */
@@ -769,7 +802,10 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 	    (proves = calloc(n ? n : 1, sizeof(*proves))) == NULL)
 		goto nomem;
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++) {
+			/* timestamps from the last: a later one proves an
+			 * earlier one existed (archive timestamps) */
+			size_t i = pass == 0 ? n - 1 - j : j;
 			int ts = sigs[i].sub_filter != NULL &&
 				 strcmp(sigs[i].sub_filter, "ETSI.RFC3161") == 0;
 			struct pdf_rev_diff *rd;
@@ -778,10 +814,12 @@ int api_verify_pdf(const uint8_t *pdf, size_t len, int mapped,
 			if (ts != (pass == 0))
 				continue;
 			/* the signed revision's end; a timestamp covers a
-			 * signature that ends no later */
+			 * signature (or an earlier timestamp) that ends no
+			 * later */
 			ends[i] = sigs[i].byte_range[2] + sigs[i].byte_range[3];
-			for (size_t k = 0; pass == 1 && k < n; k++)
-				if (proves[k] != 0 && ends[k] >= ends[i])
+			for (size_t k = 0; k < n; k++)
+				if (k != i && proves[k] != 0 &&
+				    (ts ? ends[k] > ends[i] : ends[k] >= ends[i]))
 					doc_poe = verify_poe_min(doc_poe, proves[k]);
 			/* the signature as the revision it signs has it, and
 			 * what changed since */

@@ -91,6 +91,8 @@ const WARNINGS = [
       return { when: warnTime(m[1]), poe: warnTime(m[3]),
                by: t(m[2] === 'a document timestamp' ? 'w_by_doc_ts' : 'w_by_sig_ts') };
     }],
+  [/^the TSA's certificate expired at (.*), after a later document timestamp \((.*)\) proves this one existed: it stays valid$/,
+    'w_tsa_expired_after', function (m) { return { when: warnTime(m[1]), poe: warnTime(m[2]) }; }],
   [/^the signer's revocation data in the document \(\/DSS\) was issued at (.*), before the time it must prove \((.*)\): it is not counted$/,
     'w_stale', function (m) {
       return { issued: warnTime(m[1]), need: warnTime(m[2]) };

@@ -48,6 +48,26 @@ keyUsage = critical, digitalSignature, nonRepudiation
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
+[tsaext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = critical, timeStamping
+[tsa]
+default_tsa = tsa1
+[tsa1]
+dir = $C
+serial = \$dir/tsaserial
+crypto_device = builtin
+signer_cert = \$dir/tsa.pem
+signer_key = \$dir/tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ordering = no
+tsa_name = no
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
 [ocsp]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature
@@ -105,13 +125,18 @@ dss() { # dss IN OUT [--crl F] [--ocsp F]...: the test CA's certificate too
 	shift 2
 	"$TOOL" dss --cert "$C/ca.der" "$@" "$in" "$out" >/dev/null 2>&1 || not_ok "pdfsign_tool dss $*"
 }
-doc_ts() { # doc_ts IN OUT: a document timestamp from the appliance's TSA
-	local hex
+doc_ts() { # doc_ts IN OUT [test]: a document timestamp from the appliance's TSA
+	local hex  # (test: from the test CA's TSA, openssl ts -reply)
 	hex=$("$TOOL" timestamp "$1") || { not_ok "timestamp digest"; return; }
 	openssl ts -query -digest "$hex" -sha256 -cert -out "$TMP/tsq" 2>/dev/null
-	curl -s -o "$TMP/tsr" --cacert "$D/ca.pem" -H 'Content-Type: application/timestamp-query' \
-		--data-binary @"$TMP/tsq" "$URL/tsa"
-	openssl ts -reply -in "$TMP/tsr" -token_out -out "$TMP/tok" 2>/dev/null
+	if [ "${3:-}" = test ]; then
+		openssl ts -reply -config "$C/ca.cnf" -queryfile "$TMP/tsq" -token_out \
+			-out "$TMP/tok" 2>/dev/null || not_ok "openssl ts -reply"
+	else
+		curl -s -o "$TMP/tsr" --cacert "$D/ca.pem" -H 'Content-Type: application/timestamp-query' \
+			--data-binary @"$TMP/tsq" "$URL/tsa"
+		openssl ts -reply -in "$TMP/tsr" -token_out -out "$TMP/tok" 2>/dev/null
+	fi
 	"$TOOL" timestamp --token "$TMP/tok" "$1" "$2" >/dev/null 2>&1 || not_ok "pdfsign_tool timestamp"
 }
 
@@ -192,14 +217,26 @@ eq "the same without the document timestamp: REVOKED_NO_POE" \
 	"indeterminate indeterminate/signer_revoked/REVOKED_NO_POE" "$(answer)"
 
 # expired after the document timestamp: a certificate that expires in
-# 20 s, valid while it signs and is timestamped, expired at the check
+# 20 s, valid while it signs and is timestamped, expired at the check;
+# and a TSA certificate that expires with it: its document timestamp is
+# proven by a later one of the appliance's TSA (an archive timestamp)
 EXP_AT=$(($(date +%s) + 20))
 leaf expiring -enddate "$(ts $EXP_AT)"
+leaf tsa -extensions tsaext -enddate "$(ts $EXP_AT)"
+echo 01 >"$C/tsaserial"
 sign expiring "$BASE" "$TMP/e.pdf"
 sleep 1
 crl "$C/e.crl"
 dss "$TMP/e.pdf" "$TMP/e-lt.pdf" --crl "$C/e.crl"
 doc_ts "$TMP/e-lt.pdf" "$TMP/e-lta.pdf"
+# the signer with a fresh CRL, timestamped by the short-lived TSA, then by
+# the appliance's
+dss "$TMP/s.pdf" "$TMP/a-lt.pdf" --crl "$C/e.crl"
+doc_ts "$TMP/a-lt.pdf" "$TMP/a-lta.pdf" test
+sleep 1
+doc_ts "$TMP/a-lta.pdf" "$TMP/a-lta2.pdf"
+verify "$TMP/a-lta.pdf" >/dev/null
+eq "a document timestamp of the test CA's TSA, while valid: valid" "valid valid/-/- valid/-/-" "$(answer)"
 verify "$TMP/e-lta.pdf" >/dev/null
 eq "an expiring signer, timestamped while valid: valid" "valid valid/-/- valid/-/-" "$(answer)"
 while [ "$(date +%s)" -le $((EXP_AT + 1)) ]; do sleep 1; done
@@ -211,5 +248,13 @@ check "... noted: expired after a document timestamp proves it existed" \
 verify "$TMP/e-lt.pdf" >/dev/null
 eq "the same without the document timestamp: OUT_OF_BOUNDS_NO_POE" \
 	"indeterminate indeterminate/certificate_expired/OUT_OF_BOUNDS_NO_POE" "$(answer)"
+verify "$TMP/a-lta.pdf" >/dev/null
+eq "a document timestamp whose TSA expired, no later one: OUT_OF_BOUNDS_NO_POE" \
+	"indeterminate valid/-/- indeterminate/certificate_expired/OUT_OF_BOUNDS_NO_POE" "$(answer)"
+verify "$TMP/a-lta2.pdf" >/dev/null
+eq "... followed by the appliance's document timestamp: every entry valid" \
+	"valid valid/-/- valid/-/- valid/-/-" "$(answer)"
+check "... noted: the TSA expired after a later document timestamp" \
+	grep -q "the TSA's certificate expired at 20[-0-9T:]*Z, after a later document timestamp (20[-0-9T:]*Z) proves this one existed" "$TMP/body"
 eq "health is still 200" 200 "$(https_code /v1/health)"
 finish
