@@ -3,6 +3,7 @@
 # the token; verification names the first tampered record; export for a
 # SIEM as JSON lines.
 . "$(dirname "$0")/lib.sh"
+lmdb_only "the tampering is done with tests/tools/lmdb_flip"
 esd_init
 sed -i 's/^audit_checkpoint_seconds = .*/audit_checkpoint_seconds = 1/' "$D/esignd.conf"
 printf 'audit_checkpoint_records = 5\n' >>"$D/esignd.conf"
