@@ -241,6 +241,20 @@ store_check() {
 		mdb_stat -a "$D/state" >/dev/null && mdb_dump -a "$D/state" -f /dev/null
 	fi
 }
+# store_flip DB SEQ OFFSET: flips the low bit of byte OFFSET of record SEQ
+# (a big-endian u64 key) in database DB ("audit" or "checkpoints"), as
+# someone with write access to the store would (tests/tools/lmdb_flip,
+# or an UPDATE; the numbers are store/store.h's enum store_db).
+store_flip() {
+	if [ "${ESD_STORE:-lmdb}" = postgresql ]; then
+		local id
+		case $1 in audit) id=4 ;; checkpoints) id=5 ;; *) return 2 ;; esac
+		[ "$(sql esignd -c "UPDATE esd_kv SET value = set_byte(value, $3, get_byte(value, $3) # 1)
+			WHERE db = $id AND key = int8send($2) RETURNING 1")" = 1 ]
+	else
+		"$BUILD/tests/tools/lmdb_flip" "$D/state" "$@"
+	fi
+}
 # For checks run under bash -c.
 export -f store_dump store_strings sql
 export D TMP
