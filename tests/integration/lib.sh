@@ -197,19 +197,15 @@ print(d)' "$@"
 # json_err: the error code of the last body
 json_err() { sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$TMP/body"; }
 
-# The keeper is the child with the PKCS#11 module loaded; the front the other.
-is_keeper() { grep -q -e libsofthsm2 -e p11-kit-client "/proc/$1/maps" 2>/dev/null; }
-keeper_pid() {
+# The master's children, as its log names them when it starts them:
+# "master[PID]: master: started keeper (pid N)".
+keeper_pid() { started_pid keeper; }
+front_pid() { started_pid front; }
+started_pid() {
 	local p
-	for p in $(pgrep -P "$MASTER"); do
-		is_keeper "$p" && { echo "$p"; return; }
-	done
-}
-front_pid() {
-	local p
-	for p in $(pgrep -P "$MASTER"); do
-		is_keeper "$p" || { echo "$p"; return; }
-	done
+	p=$(sed -n "s/.*master\[$MASTER\]: master: started $1 (pid \([0-9]*\)).*/\1/p" \
+		"$TMP/daemon.log" 2>/dev/null | tail -1)
+	[ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"
 }
 
 # store_dump: every record of the instance's store as printable text
