@@ -9,6 +9,7 @@
 # and kill -9 of one node loses nothing it acknowledged.
 # Skipped (exit 77) when the postgresql server binaries are missing.
 . "$(dirname "$0")/lib.sh"
+ESD_STORE=lmdb # the test moves the instance to its own PostgreSQL server
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
 	echo "1..0 # SKIP the postgresql server binaries (/usr/lib/postgresql/*/bin) are not installed"
