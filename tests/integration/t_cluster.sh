@@ -95,6 +95,34 @@ rc=$?; check "esignd refuses a newer schema (exit $rc)" test "$rc" -ne 0
 cat "$TMP/fresh2.log" >>"$TMP/fresh.log"
 check "... saying to upgrade esignd" grep -q 'newer than this esignd' "$TMP/fresh.log"
 
+# esignctl init straight into PostgreSQL: a cluster's first node.
+sql postgres -c "CREATE DATABASE first" >/dev/null
+FIRST="postgresql://esignd@127.0.0.1:$PGPORT/first"
+FPORT=$(free_port)
+check "esignctl init --store postgresql://… makes an instance in an empty database" \
+	$ESIGNCTL init --dir "$TMP/first" --https-port "$FPORT" --http-port "$(free_port)" --store "$FIRST"
+check "... its configuration names the database" grep -q "^store = $FIRST\$" "$TMP/first/esignd.conf"
+check "... its keys and audit chain are in PostgreSQL" test "$(sql first -c 'SELECT count(*) FROM esd_kv WHERE db = 4')" -gt 0
+check "... and no LMDB environment was made" test ! -e "$TMP/first/state/data.mdb"
+"$ESIGND" -c "$TMP/first/esignd.conf" -f >"$TMP/first.log" 2>&1 &
+FPID=$!
+for _ in $(seq 100); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/first/ca.pem" "https://127.0.0.1:$FPORT/v1/health")" = 200 ] && break
+	sleep 0.1
+done
+eq "... it serves: a seal through it, 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' \
+	--cacert "$TMP/first/ca.pem" -H "Authorization: Bearer $(cat "$TMP/first/admin.token")" \
+	-d "{\"digest\":\"$(printf first | sha256sum | cut -d' ' -f1)\"}" "https://127.0.0.1:$FPORT/v1/seal/hash")"
+check "... its audit chain verifies" $ESIGNCTL -c "$TMP/first/esignd.conf" audit verify
+kill -TERM "$FPID"
+wait "$FPID" 2>/dev/null
+cat "$TMP/first.log" >>"$TMP/daemon.log"
+eq "a second init into that database is refused (exit 4) and leaves nothing" "4 no yes" \
+	"$($ESIGNCTL init --dir "$TMP/second" --store "$FIRST" >"$TMP/second.out" 2>&1; echo $?) \
+$([ -e "$TMP/second" ] && echo yes || echo no) $(grep -q 'already holds an instance' "$TMP/second.out" && echo yes)"
+eq "init --store refuses a location that is not PostgreSQL: exit 2" 2 \
+	"$($ESIGNCTL init --dir "$TMP/third" --store "lmdb:$TMP/x" >/dev/null 2>&1; echo $?)"
+
 # One node, end to end.
 esd_start
 A0=$($CTL --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
@@ -115,6 +143,19 @@ eq "... holds every record of its snapshot" \
 	"$(sed -n 's/^copied \([0-9]*\) records.*/\1/p' "$TMP/check.out")" \
 	"$(mdb_dump -a "$TMP/back" | grep -c '^ ' | awk '{print $1 / 2}')"
 
+# Node 3 has a TLS identity of its own (its own key, a certificate
+# from another CA, as an agency's web PKI would issue): clients trust
+# both CAs.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=Cluster Test Node CA" -keyout "$TMP/nodeca.key" -out "$TMP/nodeca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=node3" \
+	-keyout "$D/tls/node3.key" -out "$TMP/node3.csr" 2>/dev/null
+openssl x509 -req -in "$TMP/node3.csr" -CA "$TMP/nodeca.pem" -CAkey "$TMP/nodeca.key" \
+	-CAcreateserial -days 2 -extfile <(printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') \
+	-out "$D/tls/node3.crt" 2>/dev/null
+chmod 600 "$D/tls/node3.key"
+CAS="$TMP/cas.pem"
+cat "$D/ca.pem" "$TMP/nodeca.pem" >"$CAS"
 keeper_of() { # the node's keeper: the child that loaded the PKCS#11 module
 	local p
 	for p in $(pgrep -P "$1"); do
@@ -138,6 +179,8 @@ start_node() { # start_node N: starts node N (2, 3) from its node N.conf, made o
 		sed -e "s|^https_listen = .*|https_listen = 127.0.0.1:$p|" \
 			-e "s|^public_listen = .*|public_listen = 127.0.0.1:$h|" \
 			-e "s|^unix_socket = .*|unix_socket = node$n.sock|" "$D/esignd.conf" >"$D/node$n.conf"
+		[ "$n" = 3 ] && sed -i -e "s|^tls_cert = .*|tls_cert = tls/node3.crt|" \
+			-e "s|^tls_key = .*|tls_key = tls/node3.key|" "$D/node3.conf"
 		NURL[$n]="https://127.0.0.1:$p"
 	fi
 	"$ESIGND" -c "$D/node$n.conf" -f >>"$TMP/daemon$n.log" 2>&1 &
@@ -148,7 +191,7 @@ start_node() { # start_node N: starts node N (2, 3) from its node N.conf, made o
 node_healthy() { # node_healthy N SECONDS: until node N's /v1/health is 200
 	local deadline=$((SECONDS + $2)) u=${NURL[$1]}
 	while [ $SECONDS -lt $deadline ]; do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 --cacert "$D/ca.pem" "$u/v1/health")" = 200 ] && return 0
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 --cacert "$CAS" "$u/v1/health")" = 200 ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -173,12 +216,14 @@ for n in 2 3; do
 done
 URL2=${NURL[2]}
 URL3=${NURL[3]}
+check "node 3 answers with its own TLS certificate (not node 1's)" bash -c \
+	"openssl s_client -connect ${URL3#https://} </dev/null 2>/dev/null | openssl x509 -noout -subject | grep -q 'CN *= *node3'"
 CTL2="$ESIGNCTL -c $D/node2.conf"
 CTL3="$ESIGNCTL -c $D/node3.conf"
 https_code_at() { # https_code_at BASE PATH [curl args...]
 	local base=$1 path=$2
 	shift 2
-	curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$D/ca.pem" "$@" "$base$path"
+	curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$CAS" "$@" "$base$path"
 }
 spread() { # spread COUNT: COUNT lines, the nodes' URLs in turn, with the line's number
 	local i
@@ -202,7 +247,7 @@ OLD=$(signer_serial "$TMP/sealed.pdf")
 check "esignctl keys rotate demo-seal through node 2 (a new token key)" $CTL2 keys rotate --label demo-seal
 for n in 1 3; do
 	eq "node $n seals after the rotation: 200" 200 "$(curl -s -o "$TMP/rotated$n.pdf" -w '%{http_code}' \
-		--cacert "$D/ca.pem" -H "Authorization: Bearer $TOKEN" \
+		--cacert "$CAS" -H "Authorization: Bearer $TOKEN" \
 		-F "file=@$CORPUS/xref-table.pdf;type=application/pdf" "${NURL[$n]}/v1/seal")"
 	NEW=$(signer_serial "$TMP/rotated$n.pdf")
 	check "... with the new key's certificate ($OLD -> $NEW)" test -n "$NEW" -a -n "$OLD" -a "$NEW" != "$OLD"
@@ -246,7 +291,7 @@ check "a seal code for 5 documents" test ${#SC} -eq 32
 # 18 requests at once, 6 through each node.
 spread 18 | xargs -P 18 -L 1 sh -c 'curl -s -o /dev/null -w "%{http_code}\n" --cacert "$0" \
 	-H "$1" -F "file=@$2" -F "key=$3" -F "seal_code=$4" "$5/v1/seal"' \
-	"$D/ca.pem" "${SH[1]}" "$CORPUS/xref-table.pdf" "$SEAL" "$SC" >"$TMP/par"
+	"$CAS" "${SH[1]}" "$CORPUS/xref-table.pdf" "$SEAL" "$SC" >"$TMP/par"
 eq "18 concurrent seals through three nodes with a 5-document code: exactly 5 succeed" 5 \
 	"$(grep -c '^200$' "$TMP/par")"
 eq "... and 13 are refused with 401" 13 "$(grep -c '^401$' "$TMP/par")"
@@ -256,7 +301,7 @@ eq "... and 13 are refused with 401" 13 "$(grep -c '^401$' "$TMP/par")"
 # one outbox, and each email is delivered exactly once.
 before=$(ls "$D"/mail/new | wc -l)
 spread 24 | xargs -P 24 -L 1 sh -c 'curl -s -o /dev/null -w "%{http_code}\n" --cacert "$0" \
-	-H "$1" -H "Content-Type: application/json" -d "{}" "$3/v1/ra/seals/$2/activation"' "$D/ca.pem" "${SH[1]}" "$SEAL" >"$TMP/act"
+	-H "$1" -H "Content-Type: application/json" -d "{}" "$3/v1/ra/seals/$2/activation"' "$CAS" "${SH[1]}" "$SEAL" >"$TMP/act"
 eq "24 concurrent seal activations through three nodes: all 200" 24 "$(grep -c '^200$' "$TMP/act")"
 for _ in $(seq 200); do
 	[ "$(ls "$D"/mail/new | wc -l)" -ge $((before + 24)) ] && break
@@ -288,11 +333,11 @@ $CTL --json client add --name app --role client >"$TMP/app.json"
 APPH="Authorization: Bearer $(jget "$TMP/app.json" token)"
 DG=$(printf 'a letter' | sha256sum | cut -d' ' -f1)
 eq "the right passphrase signs through node 3" 200 "$(curl -s -o /dev/null -w '%{http_code}' \
-	--cacert "$D/ca.pem" -H "$APPH" -d "{\"digest\":\"$DG\",\"key\":\"$IND\",\"passphrase\":\"$(cat "$TMP/p1")\"}" \
+	--cacert "$CAS" -H "$APPH" -d "{\"digest\":\"$DG\",\"key\":\"$IND\",\"passphrase\":\"$(cat "$TMP/p1")\"}" \
 	"$URL3/v1/sign/hash")"
 spread 30 | xargs -P 30 -L 1 sh -c 'curl -s -o /dev/null -w "%{http_code}\n" --max-time 60 --cacert "$0" \
 	-H "$1" -d "{\"digest\":\"$2\",\"key\":\"$3\",\"passphrase\":\"wrong guess $5\"}" "$4/v1/sign/hash"' \
-	"$D/ca.pem" "$APPH" "$DG" "$IND" >"$TMP/burst"
+	"$CAS" "$APPH" "$DG" "$IND" >"$TMP/burst"
 CHECKED=$(grep -c '^401$' "$TMP/burst")
 eq "30 wrong passphrases through three nodes: all refused" 30 "$(grep -c '^40[13]$' "$TMP/burst")"
 eq "exactly 5 were checked (401), the other 25 found the lock (403)" "5 25" "$CHECKED $(grep -c '^403$' "$TMP/burst")"
@@ -317,7 +362,7 @@ load() {
 			n=$(((i + try) % 3 + 1))
 			rm -f "$TMP/load.body" "$TMP/load.hdr"
 			code=$(curl -s -o "$TMP/load.body" -D "$TMP/load.hdr" -w '%{http_code}' -m 15 \
-				--cacert "$D/ca.pem" -H "Authorization: Bearer $TOKEN" \
+				--cacert "$CAS" -H "Authorization: Bearer $TOKEN" \
 				-d "{\"digest\":\"$dg\"}" "${NURL[$n]}/v1/seal/hash" 2>/dev/null)
 			err=$(sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$TMP/load.body" 2>/dev/null)
 			echo "$code ${err:--} $(grep -ci '^retry-after:' "$TMP/load.hdr" 2>/dev/null)" >>"$TMP/answers"
@@ -340,7 +385,7 @@ for round in $(seq "$ROUNDS"); do
 	RESTARTS=$((RESTARTS + 1))
 	for n in 1 2 3; do
 		t0=$SECONDS
-		code=$(curl -s -o "$TMP/body" -D "$TMP/hdr" -w '%{http_code}' -m 20 --cacert "$D/ca.pem" \
+		code=$(curl -s -o "$TMP/body" -D "$TMP/hdr" -w '%{http_code}' -m 20 --cacert "$CAS" \
 			-H "Authorization: Bearer $TOKEN" -d "{\"digest\":\"$DG\"}" "${NURL[$n]}/v1/seal/hash")
 		eq "round $round, database down: node $n answers a seal 503 store_unavailable with Retry-After in under 10 s" \
 			"503 store_unavailable 1 yes" \
@@ -386,7 +431,7 @@ eq "no client saw a wrong answer: only 200, 503 (store_unavailable, unavailable 
 	"$(grep -v -E '^(200 - 0|503 (store_unavailable|unavailable|token_unavailable) 1|000 - [01])$' "$TMP/answers" | sort | uniq -c)"
 check "the audit chain verifies through node 3" $CTL3 audit verify
 for n in 1 2 3; do
-	eq "node $n still seals" 200 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.pem" \
+	eq "node $n still seals" 200 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CAS" \
 		-H "Authorization: Bearer $TOKEN" -d "{\"digest\":\"$(printf "y$n" | sha256sum | cut -d' ' -f1)\"}" \
 		"${NURL[$n]}/v1/seal/hash")"
 done
