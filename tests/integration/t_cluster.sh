@@ -348,24 +348,24 @@ for n in 1 2 3; do
 		-d "{\"digest\":\"$DG\",\"key\":\"$IND\",\"passphrase\":\"$(cat "$TMP/p1")\"}") $(json_err)"
 done
 
-# Chaos under load: a client seals digests through the nodes in turn and,
+# Chaos under load: three clients seal digests through the nodes in turn and,
 # on anything but 200, tries the next node (as behind a load balancer).
 # Every answer is logged; 200s are acknowledged seals.
 : >"$TMP/acked"
 : >"$TMP/answers"
-load() {
-	local i=0 n dg code err
+load() { # load ID: one client
+	local i=0 n dg code err b="$TMP/load$1"
 	while [ ! -e "$TMP/stop" ]; do
 		i=$((i + 1))
-		dg=$(printf '%s %s' "$i" "$RANDOM$RANDOM" | sha256sum | cut -d' ' -f1)
+		dg=$(printf '%s %s %s' "$1" "$i" "$RANDOM$RANDOM" | sha256sum | cut -d' ' -f1)
 		for try in 1 2 3 4 5 6; do
-			n=$(((i + try) % 3 + 1))
-			rm -f "$TMP/load.body" "$TMP/load.hdr"
-			code=$(curl -s -o "$TMP/load.body" -D "$TMP/load.hdr" -w '%{http_code}' -m 15 \
+			n=$(((i + try + $1) % 3 + 1))
+			rm -f "$b.body" "$b.hdr"
+			code=$(curl -s -o "$b.body" -D "$b.hdr" -w '%{http_code}' -m 15 \
 				--cacert "$CAS" -H "Authorization: Bearer $TOKEN" \
 				-d "{\"digest\":\"$dg\"}" "${NURL[$n]}/v1/seal/hash" 2>/dev/null)
-			err=$(sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$TMP/load.body" 2>/dev/null)
-			echo "$code ${err:--} $(grep -ci '^retry-after:' "$TMP/load.hdr" 2>/dev/null)" >>"$TMP/answers"
+			err=$(sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$b.body" 2>/dev/null)
+			echo "$code ${err:--} $(grep -ci '^retry-after:' "$b.hdr" 2>/dev/null)" >>"$TMP/answers"
 			if [ "$code" = 200 ]; then
 				echo "$dg" >>"$TMP/acked"
 				break
@@ -374,8 +374,11 @@ load() {
 		done
 	done
 }
-load &
-LOAD=$!
+LOADS=
+for c in 1 2 3; do
+	load $c &
+	LOADS="$LOADS $!"
+done
 KILLS=0
 RESTARTS=0
 for round in $(seq "$ROUNDS"); do
@@ -417,7 +420,8 @@ for round in $(seq "$ROUNDS"); do
 done
 sleep 2
 touch "$TMP/stop"
-wait "$LOAD"
+# shellcheck disable=SC2086
+wait $LOADS
 
 $CTL2 audit export >"$TMP/audit.jsonl"
 missing=0
