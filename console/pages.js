@@ -218,21 +218,30 @@ async function certsSearch(ev) {
     return;
   }
   const q = $('certs-q').value.trim();
-  const r = await api('GET', '/v1/ra/subscribers?limit=200' + (q ? '&q=' + encodeURIComponent(q) : ''));
-  if (!latest())
-    return;
-  if (r.status !== 200) {
-    append(out, h('p.msg.bad', {}, errText(r)));
-    return;
+  /* Every match, page by page (next_before), as the queue. */
+  let subs = [], before = '';
+  for (;;) {
+    const r = await api('GET', '/v1/ra/subscribers?limit=200' + (q ? '&q=' + encodeURIComponent(q) : '') +
+                        (before ? '&before=' + encodeURIComponent(before) : ''));
+    if (!latest())
+      return;
+    if (r.status !== 200) {
+      append(out, h('p.msg.bad', {}, errText(r)));
+      return;
+    }
+    subs = r.data.subscribers.concat(subs);
+    if (!r.data.next_before)
+      break;
+    before = r.data.next_before;
   }
-  if (!r.data.subscribers.length) {
+  if (!subs.length) {
     append(out, h('p', { text: t('none') }));
     return;
   }
   append(out, h('table.list', { id: 'certs-table' },
     h('thead', {}, h('tr', {}, ['c_id', 'f_name', 'c_kind', 'c_status', 'c_expires', 'k_serial']
       .map(function (k) { return h('th', { scope: 'col', text: t(k) }); }))),
-    h('tbody', {}, r.data.subscribers.map(function (s) {
+    h('tbody', {}, subs.map(function (s) {
       return h('tr', { 'data-subscriber': s.id },
         h('td', { 'data-label': t('c_id') }, h('button.link', { type: 'button', text: s.id,
           onclick: function () { subscriberDetail(s.id); } })),

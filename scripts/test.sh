@@ -4,7 +4,9 @@
 # Each runs every unit and integration test with `meson test`. The last
 # line is "N passed, N failed" over all of them. ESD_BENCH=1 also runs the
 # signing benchmark (tests/bench) in its quick mode, as CI does;
-# ESD_FUZZ_SECONDS=N runs each fuzz target for N seconds (tests/fuzz).
+# ESD_FUZZ_SECONDS=N runs each fuzz target for N seconds (tests/fuzz);
+# ESD_LINT_OPENAPI=1 runs Redocly's linter on docs/openapi.yaml
+# (scripts/lint-openapi.sh: npx and the npm registry), one check.
 set -u
 cd "$(dirname "$0")/.."
 pass=0
@@ -68,6 +70,22 @@ if [ -n "${ESD_FUZZ_SECONDS:-}" ]; then
 	else
 		fail=$((fail + 1))
 	fi
+fi
+# The API description under Redocly's rules: passes with 0 errors and 0
+# warnings (those the routes earn on purpose are in .redocly.lint-ignore.yaml).
+if [ -n "${ESD_LINT_OPENAPI:-}" ]; then
+	echo "=== redocly lint docs/openapi.yaml ==="
+	scripts/lint-openapi.sh >/tmp/esd-redocly.$$.log 2>&1
+	rc=$?
+	cat /tmp/esd-redocly.$$.log
+	if [ "$rc" -eq 0 ] && ! grep -Eq 'You have [0-9]+ warnings?' /tmp/esd-redocly.$$.log; then
+		echo "ok - redocly lint docs/openapi.yaml: 0 errors, 0 warnings"
+		pass=$((pass + 1))
+	else
+		echo "not ok - redocly lint docs/openapi.yaml (exit $rc, see above)"
+		fail=$((fail + 1))
+	fi
+	rm -f /tmp/esd-redocly.$$.log
 fi
 if [ -z "${ESD_NO_SANITIZE:-}" ]; then
 	run build-asan -Db_sanitize=address,undefined -Db_lundef=false || fail=$((fail + 1))

@@ -11,10 +11,12 @@ verifiers at two desks: the four-eyes rule needs a second person, and
 a TOTP step works once per account. A third is the seal's officer.
 """
 import glob
+import http.client
 import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -34,6 +36,9 @@ TMP = os.environ["ESD_TMP"]
 CORPUS = os.environ["ESD_CORPUS"]
 SHOTS = os.environ.get("ESD_CONSOLE_SHOTS", "")
 ADMIN = open(os.path.join(D, "admin.token")).read().strip()
+# People registered at once for the long lists (0: none; t_console.sh
+# sets 0 under a sanitizer).
+BULK = int(os.environ.get("ESD_CONSOLE_BULK", "250"))
 FAILED = 0
 
 
@@ -458,6 +463,12 @@ def officer(c, seal):
        re.search(r" — 1 document, until (.*)\.$", text(c, "#sc-msg")) is not None and
        re.match(DATE_RE, re.search(r"until (.*)\.$", text(c, "#sc-msg")).group(1)) is not None,
        text(c, "#sc-msg"))
+    # The page as the officer sees it now: the seal, its live activation
+    # (asked by the officer), the seal-code form and the code shown once.
+    c.set_window_size(1280, 1240)
+    c.execute_script("window.scrollTo(0, 0); document.activeElement.blur()")
+    shot(c, "seal")
+    c.set_window_size(1280, 900)
     r = curl("-H", "Authorization: Bearer " + ADMIN, "-F", "file=@%s/real-qt-test.pdf" % CORPUS,
              "-F", "key=" + seal, "-F", "seal_code=" + (sc.group(1) if sc else "x"),
              "-o", "/dev/null", "-w", "%{http_code}", URL + "/v1/seal")
@@ -494,6 +505,97 @@ def officer(c, seal):
     errs = csp_errors(c)
     ok("the officer's browser logged no Content-Security-Policy violation",
        not errs, "; ".join(errs)[:300])
+
+
+def api_client(token):
+    """A keep-alive HTTPS connection to the daemon, trusting its CA."""
+    ctx = ssl.create_default_context(cafile=D + "/ca.pem")
+    host, port = URL.split("//")[1].rsplit(":", 1)
+    conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=30)
+    hdrs = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+
+    def call(method, path, body=None):
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=hdrs)
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"{}")
+    return call
+
+
+def requested(d, pattern):
+    """The URLs the page fetched since the last call that match pattern
+    (from Chromium's performance log)."""
+    out = []
+    for e in d.get_log("performance"):
+        m = json.loads(e["message"])["message"]
+        if m.get("method") == "Network.requestWillBeSent":
+            u = m["params"]["request"]["url"]
+            if re.search(pattern, u):
+                out.append(u)
+    return out
+
+
+def bulk(a):
+    """BULK people registered through the API (a verifier's client), then
+    the console's queue and certificate list: every one of them, each
+    once, which takes more than one page of the API (200 a page)."""
+    ctl = [os.environ["ESD_CTL"], "-c", D + "/esignd.conf", "--json"]
+    r = subprocess.run(ctl + ["client", "add", "--name", "bulk-desk", "--role", "verifier"],
+                       capture_output=True, text=True)
+    token = json.loads(r.stdout or "{}").get("token", "")
+    ok("a verifier client for the bulk registrations", token != "", r.stdout + r.stderr)
+    call = api_client(token)
+    t0 = time.time()
+    reqs, subs, codes = set(), set(), {}
+    for i in range(BULK):
+        st, j = call("POST", "/v1/ra/individuals", {
+            "name": "Peserta Massal %03d" % i, "nik": "3172%012d" % (500000 + i),
+            "email": "peserta%03d@agency.go.id" % i, "unit": "Biro Umum"})
+        codes[st] = codes.get(st, 0) + 1
+        if st == 201 or st == 200:
+            reqs.add(j["request"]["id"])
+            subs.add(j["subscriber"]["id"])
+    ok("%d people registered through the API (%.1f s)" % (BULK, time.time() - t0),
+       len(reqs) == BULK and len(subs) == BULK, str(codes))
+
+    a.get_log("performance")
+    go(a, "queue")
+    Select(el(a, "#queue-state")).select_by_value("pending")
+    el(a, "#queue-form button[type=submit]").click() if a.find_elements(
+        By.CSS_SELECTOR, "#queue-form button[type=submit]") else None
+    wait(a, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#queue-table tbody tr")) >= BULK,
+         "the queue with %d requests" % BULK, timeout=90)
+    quiet(a, "the long queue")
+    shown = [e.get_attribute("data-request")
+             for e in a.find_elements(By.CSS_SELECTOR, "#queue-table tbody tr")]
+    ok("the queue shows all %d pending requests, each once" % BULK,
+       reqs <= set(shown) and len(shown) == len(set(shown)),
+       "%d rows, %d distinct, %d of ours missing" % (len(shown), len(set(shown)), len(reqs - set(shown))))
+    pages = requested(a, r"/v1/ra/requests\?limit=")
+    ok("... read page by page: a second page asked with 'before'",
+       len(pages) >= 2 and any("before=" in u for u in pages), " ".join(pages)[:300])
+    no_dup_ids(a, "the long queue")
+
+    go(a, "certs")
+    fill(a, "#certs-q", "")
+    fill(a, "#certs-serial", "")
+    el(a, "#certs-form button[type=submit]").click()
+    wait(a, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#certs-table tbody tr")) >= BULK,
+         "the certificate list with %d subscribers" % BULK, timeout=90)
+    quiet(a, "the long list")
+    shown = [e.get_attribute("data-subscriber")
+             for e in a.find_elements(By.CSS_SELECTOR, "#certs-table tbody tr")]
+    ok("the certificate list shows all %d new subscribers, each once" % BULK,
+       subs <= set(shown) and len(shown) == len(set(shown)),
+       "%d rows, %d distinct, %d of ours missing" % (len(shown), len(set(shown)), len(subs - set(shown))))
+    pages = requested(a, r"/v1/ra/subscribers\?limit=")
+    ok("... read page by page: a second page asked with 'before'",
+       len(pages) >= 2 and any("before=" in u for u in pages), " ".join(pages)[:300])
+    fill(a, "#certs-q", "Peserta Massal 1")
+    el(a, "#certs-form button[type=submit]").click()
+    wait(a, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#certs-table tbody tr")) == 100,
+         "the search among them")
+    ok("a search among them lists exactly its 100 matches (Peserta Massal 100-199)", True)
+    fill(a, "#certs-q", "")
 
 
 def run(a, b, c):
@@ -1018,13 +1120,49 @@ def run(a, b, c):
     wait(b, lambda d: "active" in (row_of(d, "staff-table", "data-user", "dewi") or el(d, "body")).text,
          "dewi enabled")
     ok("enable: the row says active again", True)
-    audit = curl("--unix-socket", D + "/esignd.sock", "http://localhost/v1/audit?since=1&limit=1000").stdout
+    # An account of each other role from the form: an admin, and a seal
+    # officer for the seal (the seals field shows for an officer only).
+    for name, role, word in (("eko", "admin", "administrator"),
+                             ("tari", "officer", "seal officer")):
+        fill(b, "#st-new-name", name)
+        fill(b, "#st-new-email", name + "@agency.go.id")
+        Select(el(b, "#st-new-role")).select_by_value(role)
+        if role == "officer":
+            wait(b, visible("#st-new-seals"), "the seals field for an officer")
+            fill(b, "#st-new-seals", seal)
+        else:
+            ok("no seals field for the %s role" % role, not el(b, "#st-new-seals").is_displayed())
+        el(b, "#staff-form button[type=submit]").click()
+        confirm(b, name + "@agency.go.id")
+        wait(b, lambda d: row_of(d, "staff-table", "data-user", name), name + "'s row")
+        row = row_of(b, "staff-table", "data-user", name).text
+        ok("a new %s account from the page: listed as %s%s, initial password emailed"
+           % (role, word, " of the seal" if role == "officer" else ""),
+           word in row and (role != "officer" or seal in row) and
+           mail_to(name + "@agency.go.id", r"[A-Z0-9]{5}-[A-Z0-9]{5}") != "", row)
+    ok("... and the form is empty again, the seals field hidden",
+       el(b, "#st-new-name").get_attribute("value") == "" and
+       not el(b, "#st-new-seals").is_displayed())
+    audit = curl("--unix-socket", D + "/esignd.sock", "http://localhost/v1/audit?since=1&limit=10000").stdout
     recs = json.loads(audit or "{}").get("records", [])
+    mine = [r for r in recs if r.get("actor") == "user:rina" and r.get("action", "").startswith("user.")]
     ok("the console's staff changes are audited with the admin's name",
-       [(r["action"], r["target"]) for r in recs if r.get("actor") == "user:rina" and
-        r.get("action", "").startswith("user.")] == [("user.create", "dewi"),
-                                                    ("user.disable", "dewi"),
-                                                    ("user.enable", "dewi")], audit[-300:])
+       [(r["action"], r["target"]) for r in mine] == [("user.create", "dewi"),
+                                                     ("user.disable", "dewi"),
+                                                     ("user.enable", "dewi"),
+                                                     ("user.create", "eko"),
+                                                     ("user.create", "tari")], audit[-300:])
+    detail = {r["target"]: r.get("detail") or {} for r in mine if r["action"] == "user.create"}
+    ok("... each creation with its role, the officer's with the seal",
+       detail.get("dewi", {}).get("role") == "verifier" and
+       detail.get("eko", {}).get("role") == "admin" and
+       detail.get("tari", {}).get("role") == "officer" and
+       detail.get("tari", {}).get("seals") == [seal], json.dumps(detail))
+    users = json.loads(curl("--unix-socket", D + "/esignd.sock", "http://localhost/v1/users").stdout
+                       or "{}").get("users", [])
+    tari = [u for u in users if u.get("name") == "tari"]
+    ok("the server holds tari as an officer of the seal",
+       tari and tari[0].get("role") == "officer" and tari[0].get("seals") == [seal], str(tari))
     no_dup_ids(b, "the staff page")
     shot(b, "staff")
 
@@ -1071,6 +1209,11 @@ def run(a, b, c):
     shot(a, "certificates-phone")
     names(a, "the certificate list and detail")
     names(b, "the audit page")
+    a.set_window_size(1280, 900)
+    if BULK:
+        bulk(a)
+    else:
+        print("# the %d-record lists: plain builds only (ESD_CONSOLE_BULK=0)" % 250)
 
     ok("siti's session ends (logout from the page's script, with the CSRF token)",
        fetch(a, "POST", "/v1/logout") == 200)
