@@ -214,7 +214,6 @@ for n in 2 3; do
 	start_node $n || { cat "$TMP/daemon$n.log"; echo "Bail out! node $n did not start"; exit 1; }
 	ok "node $n serves"
 done
-URL2=${NURL[2]}
 URL3=${NURL[3]}
 check "node 3 answers with its own TLS certificate (not node 1's)" bash -c \
 	"openssl s_client -connect ${URL3#https://} </dev/null 2>/dev/null | openssl x509 -noout -subject | grep -q 'CN *= *node3'"
@@ -266,7 +265,7 @@ for n in 2 3; do
 done
 $ESIGNCTL -c "$D/node2.conf" --token-file "$TMP/vb.tok" request approve \
 	--id "$(jget "$TMP/seal.json" request.id)" >/dev/null
-eq "node 1 sees the approval made through node 2" done \
+eq "node 1 sees the approval made through node 2" "done" \
 	"$($VA --json request show --id "$(jget "$TMP/seal.json" request.id)" >"$TMP/req.json" && jget "$TMP/req.json" state)"
 $CTL --json client add --name sealer --role client --key "$SEAL" >"$TMP/sealer.json"
 jget "$TMP/sealer.json" token >"$TMP/sealer.tok"
