@@ -92,7 +92,7 @@ esd_init() {
 # binaries, on a loopback port, run as nobody when the test runs as root
 # (postgres refuses root), with databases "esignd" and "fresh"; sets
 # PGBIN, PGPORT, PGURI and sql(). Skips the test (exit 77) without the
-# server binaries.
+# server binaries. pg_up starts the server again after a test stopped it.
 pg_start() {
 	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 	if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
@@ -110,14 +110,16 @@ pg_start() {
 	as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U esignd --auth=trust -E UTF8 >"$TMP/initdb.log" 2>&1 ||
 		{ cat "$TMP/initdb.log"; echo "Bail out! initdb failed"; exit 1; }
 	PGPORT=$(free_port)
-	as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -o \
-		"-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null ||
-		{ cat "$TMP/pg/server.log"; echo "Bail out! the PostgreSQL server did not start"; exit 1; }
-	on_exit "as_pg '$PGBIN/pg_ctl' -D '$TMP/pg/data' -m fast stop >/dev/null"
+	pg_up || { cat "$TMP/pg/server.log"; echo "Bail out! the PostgreSQL server did not start"; exit 1; }
+	on_exit "as_pg '$PGBIN/pg_ctl' -D '$TMP/pg/data' -m fast stop >/dev/null 2>&1"
 	sql postgres -c "CREATE DATABASE esignd" && sql postgres -c "CREATE DATABASE fresh" ||
 		{ echo "Bail out! createdb failed"; exit 1; }
 	PGURI="postgresql://esignd@127.0.0.1:$PGPORT/esignd"
 	export PSQL PGPORT
+}
+pg_up() {
+	as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -o \
+		"-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
 }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
 sql() { "$PSQL" -X -q -t -A -h 127.0.0.1 -p "$PGPORT" -U esignd -d "$@"; }

@@ -18,41 +18,13 @@
 # server and client module are missing.
 . "$(dirname "$0")/lib.sh"
 ESD_STORE=lmdb # the test moves the instance to its own PostgreSQL server
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
-	echo "1..0 # SKIP the postgresql server binaries (/usr/lib/postgresql/*/bin) are not installed"
-	exit 77
-fi
 P11CLIENT=$(ls /usr/lib/*/pkcs11/p11-kit-client.so /usr/lib/pkcs11/p11-kit-client.so 2>/dev/null | head -1)
 if ! command -v p11-kit >/dev/null || [ -z "$P11CLIENT" ]; then
 	echo "1..0 # SKIP p11-kit (its server) and p11-kit-modules (p11-kit-client.so) are not installed"
 	exit 77
 fi
 ROUNDS=${ESD_CLUSTER_ROUNDS:-1}
-PSQL=$PGBIN/psql
-[ -x "$PSQL" ] || PSQL=psql
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
-if [ "$(id -u)" = 0 ]; then
-	chmod 711 "$TMP"
-	mkdir -m 700 "$TMP/pg" && chown nobody "$TMP/pg"
-else
-	mkdir -m 700 "$TMP/pg"
-fi
-as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U esignd --auth=trust -E UTF8 >"$TMP/initdb.log" 2>&1 ||
-	{ cat "$TMP/initdb.log"; echo "Bail out! initdb failed"; exit 1; }
-PGPORT=$(free_port)
-as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -o \
-	"-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null ||
-	{ cat "$TMP/pg/server.log"; echo "Bail out! the PostgreSQL server did not start"; exit 1; }
-on_exit "as_pg '$PGBIN/pg_ctl' -D '$TMP/pg/data' -m fast stop >/dev/null 2>&1"
-pg_start() {
-	as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -o \
-		"-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
-}
-sql() { "$PSQL" -X -q -t -A -h 127.0.0.1 -p "$PGPORT" -U esignd -d "$@"; }
-sql postgres -c "CREATE DATABASE esignd" && sql postgres -c "CREATE DATABASE fresh" ||
-	{ echo "Bail out! createdb failed"; exit 1; }
-PGURI="postgresql://esignd@127.0.0.1:$PGPORT/esignd"
+pg_start
 FRESH="postgresql://esignd@127.0.0.1:$PGPORT/fresh"
 
 esd_init
@@ -399,7 +371,7 @@ for round in $(seq "$ROUNDS"); do
 			"$code $(jget "$TMP/body" checks.store.ok) $(jget "$TMP/body" checks.store.backend) $(jget "$TMP/body" checks.store.error) $(jget "$TMP/body" checks.token.ok)"
 	done
 	sleep 1
-	pg_start || { cat "$TMP/pg/server.log"; echo "Bail out! PostgreSQL did not start again"; exit 1; }
+	pg_up || { cat "$TMP/pg/server.log"; echo "Bail out! PostgreSQL did not start again"; exit 1; }
 	for n in 1 2 3; do
 		check "round $round, database back: node $n is healthy again within 20 s, unrestarted" node_healthy "$n" 20
 	done
