@@ -163,15 +163,30 @@ time_t verify_signature_poe(const struct pki_verify_result *v)
 	       t->chain.revocation != PKI_REV_REVOKED ? t->gen_time : 0;
 }
 
+time_t verify_poe_min(time_t a, time_t b)
+{
+	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
 /* The signer's revocation from every source into v->chain: the path
  * check, the document's /DSS (CRLs and OCSP), its issuer's current CRL
  * when that is this appliance; revoked wins, the earliest time stands.
- * *after_poe: revoked, but only after the signature timestamp. */
-void verify_revocation_judge(struct pki_verify_result *v, int *after_poe)
+ * A /DSS answer that says good must have been issued when the signature
+ * already existed (ETSI EN 319 102-1 §5.6.2.4: revocation data issued
+ * after the best signature time); an older one proves nothing about it.
+ * A revocation stands whenever it was published. The issuer's current
+ * CRL is fresh by definition: good now is good at any earlier time. */
+void verify_revocation_judge(struct pki_verify_result *v, time_t poe,
+			     time_t need, int *after_poe, int *stale)
 {
 	struct pki_chain_result *c = &v->chain;
-	time_t poe = verify_signature_poe(v);
 
+	*stale = 0;
+	if (v->dss_revocation == PKI_REV_GOOD && need != 0 &&
+	    v->dss_issued + PKI_REV_GRACE < need) {
+		v->dss_revocation = PKI_REV_UNKNOWN;
+		*stale = 1;
+	}
 	if (v->dss_revocation == PKI_REV_REVOKED ||
 	    c->revocation == PKI_REV_UNKNOWN) {
 		c->revocation = v->dss_revocation;

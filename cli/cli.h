@@ -26,6 +26,10 @@ struct init_opts {
 	 * init prints names that file (docs/packaging.md). */
 	const char *conf;
 	int https_port_given;  /* --https-port, else the conf's https_listen */
+	/* --store postgresql://…: the state goes into that database (the
+	 * first node of a cluster, docs/cluster.md), which must be empty;
+	 * NULL: LMDB in DIR/state. */
+	const char *store;
 };
 
 /* Removes dir and everything below it (init.c). */

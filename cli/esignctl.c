@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  init --dir DIR [--https-port N] [--http-port N] [--module LIB] [--show-pins]\n"
+		"       [--store postgresql://...]\n"
 		"  status\n"
 		"  keys list\n"
 		"  keys generate --label L --type rsa2048|rsa3072|ec-p256\n"
@@ -383,11 +384,12 @@ int main(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 'T' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "store", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c = { "", 0 };
-	struct init_opts io = { NULL, 8443, 0, 0, "/usr/lib/softhsm/libsofthsm2.so", NULL, 0 };
+	struct init_opts io = { NULL, 8443, 0, 0, "/usr/lib/softhsm/libsofthsm2.so", NULL, 0, NULL };
 	const char *conf = NULL, *sock = NULL, *label = NULL, *type = NULL;
 	const char *key = NULL, *digest = NULL, *alg = NULL, *hash = NULL;
 	const char *out = NULL, *since = NULL, *from = NULL, *logf = NULL;
@@ -439,6 +441,7 @@ int main(int argc, char **argv)
 		case 'F': since = optarg; break;
 		case 'f': from = optarg; break;
 		case 'T': to = optarg; break;
+		case 'S': io.store = optarg; break;
 		case 'L': logf = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;

@@ -347,10 +347,39 @@ static int write_conf(const char *dir, const struct init_opts *o)
 			 o->https_port, o->http_port, o->http_port,
 			 (unsigned)getuid());
 
+	if (n >= 0 && (size_t)n < sizeof(text) && o->store != NULL)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+			      "\n# The state and the audit log in PostgreSQL, shared by\n"
+			      "# the nodes of a cluster (docs/cluster.md); state_dir\n"
+			      "# keeps this node's spool.\nstore = %s\n", o->store);
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    path_join(path, sizeof(path), dir, "esignd.conf") != 0)
 		return ESD_ETOOBIG;
 	return esd_write_file(path, text, (size_t)n, 0644, 1);
+}
+
+/* ESD_EEXIST (said on stderr) unless st holds no key and no audit
+ * record: init never writes over an instance. */
+static int store_empty(struct store *st)
+{
+	struct store_txn *t;
+	uint64_t keys = 0, audit = 0;
+	int rc = store_txn_begin(st, 0, &t);
+
+	if (rc != 0)
+		return rc;
+	rc = store_count(t, DB_KEYS, &keys);
+	if (rc == 0)
+		rc = store_count(t, DB_AUDIT, &audit);
+	store_txn_abort(t);
+	if (rc == 0 && (keys > 0 || audit > 0)) {
+		fprintf(stderr, "esignctl: the database already holds an "
+			"instance (%llu keys, %llu audit records); init never "
+			"writes over one (add a node instead: docs/cluster.md)\n",
+			(unsigned long long)keys, (unsigned long long)audit);
+		rc = ESD_EEXIST;
+	}
+	return rc;
 }
 
 static int build(const char *dir, const struct init_opts *o, char *pin,
@@ -397,7 +426,21 @@ static int build(const char *dir, const struct init_opts *o, char *pin,
 
 	/* 2. Keys inside the token, certificates signed through it. */
 	path_join(path, sizeof(path), dir, "state");
-	rc = store_open(path, 1ull << 30, 1, &st);
+	if (o->store != NULL) {
+		/* PostgreSQL: the schema applied, the database empty; this
+		 * node's spool in DIR/state. */
+		int from, to;
+
+		rc = mkdir(path, 0700) == 0 ? 0 : ESD_EIO;
+		if (rc == 0)
+			rc = store_migrate(o->store, &from, &to);
+		if (rc == 0)
+			rc = store_open(o->store, 0, 0, &st);
+		if (rc == 0)
+			rc = store_empty(st);
+	} else {
+		rc = store_open(path, 1ull << 30, 1, &st);
+	}
 	if (rc == 0)
 		rc = store_txn_begin(st, 1, &t);
 	if (rc != 0)
@@ -556,6 +599,11 @@ int cli_init(const struct init_opts *opts)
 	unsigned port;
 	int rc;
 
+	if (o->store != NULL && !store_is_pg(o->store)) {
+		fprintf(stderr, "esignctl: --store takes a postgresql:// "
+			"location (LMDB is DIR/state without it)\n");
+		return EXIT_USAGE;
+	}
 	if (mkdir(o->dir, 0700) != 0) {
 		if (errno == EEXIST)
 			fprintf(stderr, "esignctl: %s exists; init never "

@@ -40,6 +40,8 @@ static const struct {
 		 "send it again", 409 },
 	[32] = { "signed_attrs_refused", "the signing service refused the "
 		 "signature it was asked to make; nothing was signed", 500 },
+	[33] = { "store_unavailable", "the database cannot be reached now; "
+		 "nothing was changed, send it again", 503 },
 };
 
 static unsigned idx(int err)

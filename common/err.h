@@ -20,7 +20,7 @@ enum esd_err {
 	ESD_ETOOBIG = -8,      /* payload_too_large */
 	ESD_ETOKEN = -9,       /* token_unavailable: PKCS#11 token fault */
 	ESD_EUNAVAIL = -10,    /* unavailable: keeper down, draining */
-	ESD_ESTORE = -11,      /* storage_error: LMDB failure */
+	ESD_ESTORE = -11,      /* storage_error: the store failed */
 	ESD_EINTERNAL = -12,   /* internal_error */
 	ESD_ENOMEM = -13,      /* out_of_memory */
 	ESD_EIO = -14,         /* io_error */
@@ -49,7 +49,10 @@ enum esd_err {
 				* the CMS signed attributes the front built
 				* (not the document digest authorised, not
 				* the key's certificate, not PAdES's three) */
-	ESD_ERR_MIN = -32
+	ESD_EDBDOWN = -33,     /* store_unavailable: the database (a
+				* cluster's PostgreSQL) cannot be reached
+				* now; nothing was changed, ask again */
+	ESD_ERR_MIN = -33
 };
 
 /* Stable snake_case name of an error ("bad_request"); never NULL. */

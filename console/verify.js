@@ -84,6 +84,19 @@ const WARNINGS = [
     'w_revoked_dss', function (m) { return { when: warnTime(m[1]) }; }],
   [/^the signer's certificate was revoked at (.*), after the signature timestamp \((.*)\) proves the signature existed: it stays valid$/,
     'w_revoked_after', function (m) { return { when: warnTime(m[1]), poe: warnTime(m[2]) }; }],
+  [/^the signer's certificate was revoked at (.*), after a document timestamp \((.*)\) proves the signature existed: it stays valid$/,
+    'w_revoked_after_doc', function (m) { return { when: warnTime(m[1]), poe: warnTime(m[2]) }; }],
+  [/^the signer's certificate expired at (.*), after (the signature timestamp|a document timestamp) \((.*)\) proves the signature existed: it stays valid$/,
+    'w_expired_after', function (m) {
+      return { when: warnTime(m[1]), poe: warnTime(m[3]),
+               by: t(m[2] === 'a document timestamp' ? 'w_by_doc_ts' : 'w_by_sig_ts') };
+    }],
+  [/^the TSA's certificate expired at (.*), after a later document timestamp \((.*)\) proves this one existed: it stays valid$/,
+    'w_tsa_expired_after', function (m) { return { when: warnTime(m[1]), poe: warnTime(m[2]) }; }],
+  [/^the signer's revocation data in the document \(\/DSS\) was issued at (.*), before the time it must prove \((.*)\): it is not counted$/,
+    'w_stale', function (m) {
+      return { issued: warnTime(m[1]), need: warnTime(m[2]) };
+    }],
   [/^the document has (\d+) signatures; at most (\d+) are verified$/, 'w_too_many',
     function (m) { return { n: m[1], max: m[2] }; }],
   [/^certificate chain ([a-z_]+): (.*)$/, 'w_chain', function (m) {
@@ -119,12 +132,19 @@ function signatureCard(sig, i) {
   const ts = sig.timestamp;
   const cls = isTs ? (sig.verdict === 'valid' ? 'good' : 'unsure') : verdictClass(key);
   const warnings = sig.warnings || [];
+  const cert = sig.certification && sig.certification.docmdp_p >= 1 &&
+    sig.certification.docmdp_p <= 3 ? sig.certification : null;
 
   return h('article.card.sig.' + cls, { 'data-verdict': sig.verdict,
                                          'data-revocation': chain.revocation || '' },
     h('h3', { text: '#' + (i + 1) + ' ' + (sig.name || signer.subject || sig.field || '') }),
     isTs ? bilingual('v_doc_ts', { verdict: t('v_word_' + sig.verdict) })
          : bilingual(key),
+    /* a certification: its DocMDP level and what it permits */
+    cert ? h('div.certification', { 'data-docmdp': String(cert.docmdp_p) },
+      bilingual('c_certified_' + cert.docmdp_p)) : null,
+    /* validation data added later is not a change: said plainly */
+    afterKey(sig) === 'm_ltv' ? h('div.ltv', {}, bilingual('m_ltv')) : null,
     h('dl', {},
       row('k_signer', signer.subject),
       row('k_issuer', signer.issuer),
@@ -132,6 +152,7 @@ function signatureCard(sig, i) {
       row('k_time', when(sig.signing_time)),
       row('k_timestamp', ts && when(ts.time)),
       row('k_level', sig.pades_level),
+      row('k_certification', cert && 'DocMDP P=' + cert.docmdp_p),
       row('k_integrity', sig.integrity && (sig.integrity.ok ? t('yes')
         : t('no') + (sig.integrity.problem ? ': ' + sig.integrity.problem : ''))),
       row('k_chain', chain.status && chainWord(chain.status) +

@@ -33,6 +33,7 @@ struct hsm {
 	PKCS11_SLOT *slots;
 	unsigned nslots;
 	PKCS11_SLOT *slot;
+	struct hsm_raw raw;   /* opened on first use, under the write lock */
 	struct key *keys;
 	size_t nkeys;
 	atomic_int broken;
@@ -239,6 +240,7 @@ static int keys_refresh(struct hsm *h)
 static void disconnect(struct hsm *h)
 {
 	keys_free(h);
+	hsm_raw_close(&h->raw);
 	if (h->ctx != NULL) {
 		if (h->slots != NULL)
 			PKCS11_release_all_slots(h->ctx, h->slots, h->nslots);
@@ -570,6 +572,16 @@ int hsm_key_type(struct hsm *h, const char *label, enum hsm_keytype *t)
 	return rc;
 }
 
+/* The raw function list (hsm_int.h), opened on first use. Caller holds
+ * the write lock and h->ctx is set. */
+static int raw(struct hsm *h)
+{
+	if (h->raw.f != NULL)
+		return 0;
+	return hsm_raw_open(&h->raw, h->module,
+			    PKCS11_get_slotid_from_slot(h->slot), h->pin);
+}
+
 int hsm_keygen(struct hsm *h, const char *label, enum hsm_keytype type)
 {
 	uint8_t id[16];
@@ -599,8 +611,10 @@ int hsm_keygen(struct hsm *h, const char *label, enum hsm_keytype type)
 		rc = ESD_EEXIST;
 		goto out;
 	}
-	rc = hsm_raw_keygen(h->module, PKCS11_get_slotid_from_slot(h->slot),
-			    label, id, sizeof(id), type);
+	rc = raw(h);
+	if (rc == 0)
+		rc = hsm_raw_keygen(&h->raw, PKCS11_get_slotid_from_slot(h->slot),
+				    label, id, sizeof(id), type);
 	if (rc != 0)
 		goto out;
 	rc = keys_refresh(h);
@@ -622,10 +636,11 @@ int hsm_aes_gcm(struct hsm *h, const char *label, int encrypt,
 	/* The write lock: a first use makes the key. */
 	release(h);
 	pthread_rwlock_wrlock(&h->lock);
-	rc = h->ctx == NULL ? ESD_ETOKEN
-	     : hsm_raw_aes_gcm(h->module, PKCS11_get_slotid_from_slot(h->slot),
-			       label, encrypt, iv, aad, aad_len, in, in_len, out,
-			       out_len);
+	rc = h->ctx == NULL ? ESD_ETOKEN : raw(h);
+	if (rc == 0)
+		rc = hsm_raw_aes_gcm(&h->raw, PKCS11_get_slotid_from_slot(h->slot),
+				     label, encrypt, iv, aad, aad_len, in,
+				     in_len, out, out_len);
 	pthread_rwlock_unlock(&h->lock);
 	return rc;
 }

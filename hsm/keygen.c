@@ -11,7 +11,61 @@ static const CK_BYTE p256_params[] = {
 	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07
 };
 
-int hsm_raw_keygen(const char *module, unsigned long slot_id,
+int hsm_raw_open(struct hsm_raw *r, const char *module, unsigned long slot,
+		 const char *pin)
+{
+	CK_C_INITIALIZE_ARGS args = { NULL, NULL, NULL, NULL,
+				      CKF_OS_LOCKING_OK, NULL };
+	CK_C_GetFunctionList gfl;
+	CK_RV rv;
+
+	memset(r, 0, sizeof(*r));
+	/* The module is already loaded by libp11: this only takes another
+	 * reference to it. */
+	r->dl = dlopen(module, RTLD_NOW | RTLD_NOLOAD);
+	if (r->dl == NULL)
+		return ESD_ETOKEN;
+	gfl = (CK_C_GetFunctionList)dlsym(r->dl, "C_GetFunctionList");
+	if (gfl == NULL || gfl(&r->f) != CKR_OK || r->f == NULL)
+		goto fail;
+	rv = r->f->C_Initialize(&args);
+	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED)
+		return 0;     /* libp11's instance, already logged in */
+	if (rv != CKR_OK) {
+		log_err("hsm: C_Initialize: 0x%lx", (unsigned long)rv);
+		goto fail;
+	}
+	r->own = 1;
+	rv = r->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+				 NULL, NULL, &r->login);
+	if (rv == CKR_OK) {
+		rv = r->f->C_Login(r->login, CKU_USER, (CK_UTF8CHAR_PTR)pin,
+				   strlen(pin));
+		if (rv == CKR_USER_ALREADY_LOGGED_IN)
+			rv = CKR_OK;
+	}
+	if (rv == CKR_OK)
+		return 0;
+	log_err("hsm: opening a second instance of the module: 0x%lx",
+		(unsigned long)rv);
+	r->f->C_Finalize(NULL);
+fail:
+	dlclose(r->dl);
+	memset(r, 0, sizeof(*r));
+	return ESD_ETOKEN;
+}
+
+void hsm_raw_close(struct hsm_raw *r)
+{
+	if (r->dl == NULL)
+		return;
+	if (r->own)
+		r->f->C_Finalize(NULL);   /* closes the login session */
+	dlclose(r->dl);
+	memset(r, 0, sizeof(*r));
+}
+
+int hsm_raw_keygen(const struct hsm_raw *r, unsigned long slot_id,
 		   const char *label, const uint8_t *id, size_t id_len,
 		   enum hsm_keytype type)
 {
@@ -34,11 +88,8 @@ int hsm_raw_keygen(const char *module, unsigned long slot_id,
 	CK_ULONG npub = 0;
 	CK_OBJECT_HANDLE hpub, hprv;
 	CK_SESSION_HANDLE sess;
-	CK_FUNCTION_LIST_PTR f;
-	CK_C_GetFunctionList gfl;
+	CK_FUNCTION_LIST_PTR f = r->f;
 	CK_RV rv;
-	void *dl;
-	int rc = ESD_ETOKEN;
 
 	pub[npub++] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, sizeof(yes) };
 	pub[npub++] = (CK_ATTRIBUTE){ CKA_VERIFY, &yes, sizeof(yes) };
@@ -55,29 +106,18 @@ int hsm_raw_keygen(const char *module, unsigned long slot_id,
 					      sizeof(exponent) };
 	}
 
-	/* The module is already loaded (and C_Initialize'd) by libp11: this
-	 * only takes another reference to the same function list. */
-	dl = dlopen(module, RTLD_NOW | RTLD_NOLOAD);
-	if (dl == NULL)
-		return ESD_ETOKEN;
-	gfl = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList");
-	if (gfl == NULL || gfl(&f) != CKR_OK)
-		goto out;
 	rv = f->C_OpenSession(slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION,
 			      NULL, NULL, &sess);
 	if (rv != CKR_OK) {
 		log_err("hsm: C_OpenSession: 0x%lx", (unsigned long)rv);
-		goto out;
+		return ESD_ETOKEN;
 	}
 	rv = f->C_GenerateKeyPair(sess, &mech, pub, npub, prv,
 				  sizeof(prv) / sizeof(prv[0]), &hpub, &hprv);
 	f->C_CloseSession(sess);
 	if (rv != CKR_OK) {
 		log_err("hsm: C_GenerateKeyPair: 0x%lx", (unsigned long)rv);
-		goto out;
+		return ESD_ETOKEN;
 	}
-	rc = 0;
-out:
-	dlclose(dl);
-	return rc;
+	return 0;
 }

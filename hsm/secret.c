@@ -4,9 +4,9 @@
  * sensitive and not extractable, so a stolen LMDB file or backup reveals
  * nothing without the token. libp11 has no symmetric operations, so this
  * speaks PKCS#11 directly, on the module libp11 loaded and logged in
- * (login state is per application).
+ * (login state is per application), or on an instance of our own
+ * (struct hsm_raw).
  */
-#include <dlfcn.h>
 #include <string.h>
 #include <p11-kit/pkcs11.h>
 
@@ -15,25 +15,16 @@
 #include "hsm/hsm_int.h"
 
 struct p11 {
-	void *dl;
 	CK_FUNCTION_LIST_PTR f;
 	CK_SESSION_HANDLE sess;
 };
 
-static int p11_open(const char *module, unsigned long slot, struct p11 *p)
+static int p11_open(const struct hsm_raw *r, unsigned long slot, struct p11 *p)
 {
-	CK_C_GetFunctionList gfl;
-
-	memset(p, 0, sizeof(*p));
-	p->dl = dlopen(module, RTLD_NOW | RTLD_NOLOAD);
-	if (p->dl == NULL)
-		return ESD_ETOKEN;
-	gfl = (CK_C_GetFunctionList)dlsym(p->dl, "C_GetFunctionList");
-	if (gfl == NULL || gfl(&p->f) != CKR_OK ||
-	    p->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+	p->f = r->f;
+	if (p->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
 				NULL, &p->sess) != CKR_OK) {
-		dlclose(p->dl);
-		p->dl = NULL;
+		p->f = NULL;
 		return ESD_ETOKEN;
 	}
 	return 0;
@@ -41,10 +32,8 @@ static int p11_open(const char *module, unsigned long slot, struct p11 *p)
 
 static void p11_close(struct p11 *p)
 {
-	if (p->dl == NULL)
-		return;
-	p->f->C_CloseSession(p->sess);
-	dlclose(p->dl);
+	if (p->f != NULL)
+		p->f->C_CloseSession(p->sess);
 }
 
 /* The secret key labelled label, made on first use. */
@@ -92,10 +81,10 @@ static int find_or_make(struct p11 *p, const char *label, CK_OBJECT_HANDLE *key)
 	return 0;
 }
 
-int hsm_raw_aes_gcm(const char *module, unsigned long slot, const char *label,
-		    int encrypt, const uint8_t iv[12], const uint8_t *aad,
-		    size_t aad_len, const uint8_t *in, size_t in_len,
-		    uint8_t *out, size_t *out_len)
+int hsm_raw_aes_gcm(const struct hsm_raw *r, unsigned long slot,
+		    const char *label, int encrypt, const uint8_t iv[12],
+		    const uint8_t *aad, size_t aad_len, const uint8_t *in,
+		    size_t in_len, uint8_t *out, size_t *out_len)
 {
 	CK_GCM_PARAMS gp = { (unsigned char *)iv, 12, 96,
 			     (unsigned char *)aad, aad_len, 128 };
@@ -104,7 +93,7 @@ int hsm_raw_aes_gcm(const char *module, unsigned long slot, const char *label,
 	CK_ULONG olen = *out_len;
 	struct p11 p;
 	CK_RV rv;
-	int rc = p11_open(module, slot, &p);
+	int rc = p11_open(r, slot, &p);
 
 	if (rc == 0)
 		rc = find_or_make(&p, label, &key);

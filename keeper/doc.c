@@ -587,7 +587,7 @@ int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 				 "expired", tk.otp ? "one-time code" : tk.sad
 				 ? "authorisation" : "seal code");
 		if (arc != 0 && rc == 0)
-			rc = arc == ESD_EAUTHZ ? ESD_EAUTHZ : ESD_ESTORE;
+			rc = arc == ESD_EAUTHZ || arc == ESD_EDBDOWN ? arc : ESD_ESTORE;
 	}
 	/* The signature itself is the answer (no JSON). */
 	if (rc == 0) {

@@ -393,11 +393,12 @@ static int h_health(struct keeper *k, struct caller *c, struct ibuf *in,
 	st = store_txn_begin(k->store, 0, &t);
 	if (st == 0)
 		store_txn_abort(t);
-	r->json = json_pack("{s:b, s:{s:{s:b, s:s}, s:{s:b}, s:{s:b, s:I, s:b, s:I}}}",
+	r->json = json_pack("{s:b, s:{s:{s:b, s:s}, s:{s:b, s:s, s:s}, s:{s:b, s:I, s:b, s:I}}}",
 			    "ok", tok == 0 && st == 0 && clock_ok,
 			    "checks",
 			    "token", "ok", tok == 0, "error", esd_err_name(tok),
-			    "store", "ok", st == 0,
+			    "store", "ok", st == 0, "backend",
+			    store_backend(k->store), "error", esd_err_name(st),
 			    "clock", "ok", clock_ok, "time", (json_int_t)now,
 			    "synchronised", synced,
 			    "max_error_us", (json_int_t)max_error);

@@ -6,6 +6,13 @@
  * between delivery and that commit sends the email again (at least
  * once). Activation codes are derived in the token at delivery and never
  * stored.
+ *
+ * Several keepers on one store (a cluster's nodes, docs/cluster.md) each
+ * run this worker: an email is claimed before it is delivered, in a
+ * write transaction that sets its "claim_until" (a lease of LEASE
+ * seconds), so one node delivers it and the others pass it by. A node
+ * that dies holding a claim leaves it to expire; another node then
+ * delivers the email (at least once still holds).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,6 +30,8 @@
 #define BATCH 16
 #define MAX_ATTEMPTS 12        /* then the email stays, marked failed */
 #define BACKOFF_MAX 3600       /* seconds between attempts, at most */
+#define LEASE 300              /* seconds a claim holds an email: longer
+				* than one delivery's timeouts */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -41,6 +50,14 @@ struct due {
 	int64_t now;
 };
 
+/* Not failed, its next attempt due and no other worker's claim on it. */
+static int due_now(json_t *m, int64_t now)
+{
+	return !json_is_true(json_object_get(m, "failed")) &&
+	       json_integer_value(json_object_get(m, "next_attempt")) <= now &&
+	       json_integer_value(json_object_get(m, "claim_until")) <= now;
+}
+
 static int due_cb(void *arg, const void *key, size_t klen, const void *val,
 		  size_t vlen)
 {
@@ -49,8 +66,7 @@ static int due_cb(void *arg, const void *key, size_t klen, const void *val,
 
 	(void)key;
 	(void)klen;
-	if (m != NULL && !json_is_true(json_object_get(m, "failed")) &&
-	    json_integer_value(json_object_get(m, "next_attempt")) <= d->now &&
+	if (m != NULL && due_now(m, d->now) &&
 	    json_array_append(d->list, m) != 0) {
 		json_decref(m);
 		return ESD_ENOMEM;
@@ -139,6 +155,52 @@ static int deliver(struct keeper *k, json_t *m, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * Claims the emails of list that are still due, in one write transaction
+ * (the writers' lock orders it against every other node's claim);
+ * returns those claimed, as stored with their claim. NULL if none.
+ */
+static json_t *claim(struct keeper *k, json_t *list)
+{
+	json_t *mine = json_array(), *m, *cur;
+	struct store_txn *t = NULL;
+	int64_t now = esd_now();
+	size_t i;
+	int rc = mine != NULL ? store_txn_begin(k->store, 1, &t) : ESD_ENOMEM;
+
+	json_array_foreach(list, i, m) {
+		const char *id = json_string_value(json_object_get(m, "id"));
+
+		if (rc != 0 || id == NULL)
+			break;
+		cur = NULL;
+		if (store_get_json(t, DB_OUTBOX, id, &cur) != 0 ||
+		    !due_now(cur, now)) {
+			json_decref(cur);
+			continue;   /* delivered or claimed by another node */
+		}
+		rc = keeper_json_set(cur, "claim_until",
+				     json_integer(now + LEASE));
+		if (rc == 0)
+			rc = store_put_json(t, DB_OUTBOX, id, cur, 0);
+		if (rc == 0)
+			rc = json_array_append_new(mine, cur) == 0 ? 0
+			     : ESD_ENOMEM;
+		else
+			json_decref(cur);
+	}
+	if (rc == 0 && t != NULL) {
+		rc = store_txn_commit(t);
+		t = NULL;
+	}
+	store_txn_abort(t);
+	if (rc != 0 || json_array_size(mine) == 0) {
+		json_decref(mine);
+		return NULL;
+	}
+	return mine;
+}
+
 /* Records the outcome of one delivery. */
 static void settle(struct keeper *k, json_t *m, int rc, const char *err)
 {
@@ -160,9 +222,10 @@ static void settle(struct keeper *k, json_t *m, int rc, const char *err)
 			wait *= 2;
 		if (wait > BACKOFF_MAX)
 			wait = BACKOFF_MAX;
-		wrc = keeper_json_update(m, json_pack("{s:I, s:I, s:s}",
+		wrc = keeper_json_update(m, json_pack("{s:I, s:I, s:s, s:I}",
 				"attempts", (json_int_t)n, "next_attempt",
-				(json_int_t)(esd_now() + wait), "last_error", err));
+				(json_int_t)(esd_now() + wait), "last_error", err,
+				"claim_until", (json_int_t)0));
 		if (wrc == 0 && n >= MAX_ATTEMPTS)
 			wrc = keeper_json_set(m, "failed", json_true());
 		if (wrc == 0)
@@ -194,6 +257,7 @@ static void *mail_main(void *p)
 	for (;;) {
 		struct due d = { json_array(), esd_now() };
 		struct store_txn *t;
+		json_t *mine;
 		struct timespec until;
 		size_t i;
 		json_t *m;
@@ -219,12 +283,14 @@ static void *mail_main(void *p)
 			store_walk(t, DB_OUTBOX, due_cb, &d);
 			store_txn_abort(t);
 		}
-		json_array_foreach(d.list, i, m) {
+		mine = json_array_size(d.list) > 0 ? claim(k, d.list) : NULL;
+		json_array_foreach(mine, i, m) {
 			char err[256] = "";
 			int rc = deliver(k, m, err, sizeof(err));
 
 			settle(k, m, rc, err);
 		}
+		json_decref(mine);
 		/* A full batch: more may be due at once. */
 		if (json_array_size(d.list) >= BATCH)
 			keeper_mail_kick();

@@ -5,7 +5,11 @@
  * answer is only believed when its issuer signed it (a CRL with the
  * certificate issuer's key; an OCSP response by the issuer or a delegated
  * responder, RFC 6960 §4.2.2.2), and the revocation time is kept so the
- * caller can compare it with a proof of existence.
+ * caller can compare it with a proof of existence. A "good" answer also
+ * says when it was issued (a CRL's thisUpdate, an OCSP response's
+ * producedAt) and counts only when the certificate that signed it was
+ * within its validity period then: the caller judges its freshness
+ * against the time it must prove (docs/verify.md "Revocation data").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +29,24 @@ static int asn1_time_t(const ASN1_GENERALIZEDTIME *a, time_t *out)
 	return 0;
 }
 
-/* Revoked wins; the earliest revocation time stands. */
-static void merge(enum pki_revocation *rev, time_t *at,
+/* t lies within x's validity period. */
+static int valid_at(X509 *x, time_t t)
+{
+	time_t nb = 0, na = 0;
+
+	return x != NULL && t != 0 &&
+	       asn1_time_t(X509_get0_notBefore(x), &nb) == 0 &&
+	       asn1_time_t(X509_get0_notAfter(x), &na) == 0 &&
+	       nb <= t && t <= na;
+}
+
+/* Revoked wins; the earliest revocation time stands; *issued is the
+ * latest issuance among good answers. */
+static void merge(enum pki_revocation *rev, time_t *at, time_t *issued,
 		  enum pki_revocation r, time_t rat)
 {
+	if (r == PKI_REV_GOOD && rat > *issued)
+		*issued = rat;
 	if (r == PKI_REV_REVOKED) {
 		if (*rev != PKI_REV_REVOKED || (rat != 0 && (*at == 0 ||
 							    rat < *at)))
@@ -77,7 +95,9 @@ static void pool_free(STACK_OF(X509) *pool, int base)
 	sk_X509_free(pool);
 }
 
-/* cert's status in one DER CRL its issuer (in pool) signed. */
+/* cert's status in one DER CRL its issuer (in pool) signed; *at: the
+ * revocation time, or for good the CRL's thisUpdate (the issuer valid
+ * then, else the CRL says nothing). */
 static enum pki_revocation crl_status(X509 *cert, STACK_OF(X509) *pool,
 				      const struct pki_der *der, time_t *at)
 {
@@ -100,7 +120,8 @@ static enum pki_revocation crl_status(X509 *cert, STACK_OF(X509) *pool,
 			rev = PKI_REV_REVOKED;
 			(void)asn1_time_t(X509_REVOKED_get0_revocationDate(entry),
 					  at);
-		} else {
+		} else if (asn1_time_t(X509_CRL_get0_lastUpdate(crl), at) == 0 &&
+			   valid_at(is, *at)) {
 			rev = PKI_REV_GOOD;
 		}
 		break;
@@ -112,7 +133,9 @@ out:
 
 /* cert's status in one DER OCSPResponse (RFC 6960) that verifies: signed
  * by cert's issuer or a responder it delegated to, with a path to the
- * anchors. The CertID may use SHA-1 or SHA-256. */
+ * anchors. The CertID may use SHA-1 or SHA-256. *at: the revocation
+ * time, or for good the response's producedAt (its signer valid then,
+ * else the response says nothing). */
 static enum pki_revocation ocsp_status(X509 *cert, STACK_OF(X509) *pool,
 				       X509_STORE *anchors,
 				       const struct pki_der *der, time_t *at)
@@ -120,7 +143,8 @@ static enum pki_revocation ocsp_status(X509 *cert, STACK_OF(X509) *pool,
 	const unsigned char *p = der->p;
 	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)der->len);
 	OCSP_BASICRESP *bs = NULL;
-	X509 *issuer = NULL;
+	X509 *issuer = NULL, *responder = NULL;
+	time_t produced = 0;
 	enum pki_revocation rev = PKI_REV_UNKNOWN;
 	const EVP_MD *mds[2] = { EVP_sha1(), EVP_sha256() };
 
@@ -132,7 +156,9 @@ static enum pki_revocation ocsp_status(X509 *cert, STACK_OF(X509) *pool,
 		if (X509_check_issued(sk_X509_value(pool, j), cert) ==
 		    X509_V_OK)
 			issuer = sk_X509_value(pool, j);
-	if (issuer == NULL || OCSP_basic_verify(bs, pool, anchors, 0) != 1)
+	if (issuer == NULL || OCSP_basic_verify(bs, pool, anchors, 0) != 1 ||
+	    OCSP_resp_get0_signer(bs, &responder, pool) != 1 ||
+	    asn1_time_t(OCSP_resp_get0_produced_at(bs), &produced) != 0)
 		goto out;
 	for (size_t m = 0; m < 2 && rev == PKI_REV_UNKNOWN; m++) {
 		OCSP_CERTID *id = OCSP_cert_to_id(mds[m], cert, issuer);
@@ -142,8 +168,10 @@ static enum pki_revocation ocsp_status(X509 *cert, STACK_OF(X509) *pool,
 		if (id != NULL &&
 		    OCSP_resp_find_status(bs, id, &status, &reason, &rt, NULL,
 					  NULL) == 1) {
-			if (status == V_OCSP_CERTSTATUS_GOOD) {
+			if (status == V_OCSP_CERTSTATUS_GOOD &&
+			    valid_at(responder, produced)) {
 				rev = PKI_REV_GOOD;
+				*at = produced;
 			} else if (status == V_OCSP_CERTSTATUS_REVOKED) {
 				rev = PKI_REV_REVOKED;
 				(void)asn1_time_t(rt, at);
@@ -161,10 +189,10 @@ out:
 enum pki_revocation pki_vd_revocation(X509 *cert, STACK_OF(X509) *certs,
 				      X509_STORE *anchors,
 				      const struct pki_vdata *vd,
-				      time_t *revoked_at)
+				      time_t *revoked_at, time_t *issued)
 {
 	enum pki_revocation rev = PKI_REV_UNKNOWN;
-	time_t at = 0;
+	time_t at = 0, iss = 0;
 	STACK_OF(X509) *pool;
 	int base = 0;
 
@@ -175,19 +203,21 @@ enum pki_revocation pki_vd_revocation(X509 *cert, STACK_OF(X509) *certs,
 		time_t t = 0;
 		enum pki_revocation r = crl_status(cert, pool, &vd->crls[i], &t);
 
-		merge(&rev, &at, r, t);
+		merge(&rev, &at, &iss, r, t);
 	}
 	for (size_t i = 0; i < vd->nocsps; i++) {
 		time_t t = 0;
 		enum pki_revocation r = ocsp_status(cert, pool, anchors,
 						    &vd->ocsps[i], &t);
 
-		merge(&rev, &at, r, t);
+		merge(&rev, &at, &iss, r, t);
 	}
 	pool_free(pool, base);
 	ERR_clear_error();
 	if (revoked_at != NULL)
 		*revoked_at = rev == PKI_REV_REVOKED ? at : 0;
+	if (issued != NULL)
+		*issued = rev == PKI_REV_GOOD ? iss : 0;
 	return rev;
 }
 
@@ -228,7 +258,7 @@ enum pki_revocation pki_issuer_revocation(X509 *cert, STACK_OF(X509) *certs,
 						 NULL, 0 };
 
 			rev = pki_vd_revocation(cert, certs, anchors, &one,
-						revoked_at);
+						revoked_at, NULL);
 			free(der);
 		}
 	}

@@ -403,10 +403,20 @@ static void eval_token(const unsigned char *p, long len, X509_STORE *anchors,
 			/* the TSA's status from the document's validation
 			 * data, like the signer's */
 			if (vd != NULL &&
-			    t->chain.revocation == PKI_REV_UNKNOWN)
+			    t->chain.revocation == PKI_REV_UNKNOWN) {
+				time_t issued = 0;
+
 				t->chain.revocation = pki_vd_revocation(
 					tsa, certs, anchors, vd,
-					&t->chain.revoked_at);
+					&t->chain.revoked_at, &issued);
+				/* good only from an answer issued at or
+				 * after the time the token proves */
+				if (t->chain.revocation == PKI_REV_GOOD &&
+				    issued + PKI_REV_GRACE < t->gen_time) {
+					t->chain.revocation = PKI_REV_UNKNOWN;
+					t->chain.revocation_stale = 1;
+				}
+			}
 		}
 	}
 out:
@@ -605,7 +615,8 @@ int pki_verify_detached_vd(const uint8_t *der, size_t len,
 		check_chain(anchors, signer, certs, at, &res->chain);
 	if (signer != NULL && vd != NULL)
 		res->dss_revocation = pki_vd_revocation(signer, certs, anchors,
-							vd, &res->dss_revoked_at);
+							vd, &res->dss_revoked_at,
+							&res->dss_issued);
 	if (signer != NULL && vd != NULL && vd->crl_at != NULL)
 		res->issuer_revocation = pki_issuer_revocation(
 			signer, certs, anchors, vd, &res->issuer_revoked_at);

@@ -45,6 +45,11 @@ enum pki_revocation {
 	PKI_REV_REVOKED,
 };
 
+/* Revocation data proves a certificate good at time T only when it was
+ * issued (CRL thisUpdate, OCSP producedAt) at T minus this allowance for
+ * clock skew between a TSA and a CA, or later (docs/verify.md). */
+#define PKI_REV_GRACE 120
+
 /* Stable lowercase names ("trusted", "untrusted", ...); never NULL. */
 const char *pki_chain_name(enum pki_chain c);
 const char *pki_revocation_name(enum pki_revocation r);
@@ -64,6 +69,10 @@ struct pki_chain_result {
 	char error_text[128];  /* X509_verify_cert_error_string, "" if ok */
 	int depth;             /* length of the built path, 0 if none */
 	time_t revoked_at;     /* revoked: when, as the CRL or OCSP says */
+	/* a TSA's: good answers in the validation data that were all issued
+	 * before the time the token proves (minus PKI_REV_GRACE), so they
+	 * were not counted (revocation stays unknown) */
+	int revocation_stale;
 };
 
 struct pki_tst_result {
@@ -129,6 +138,10 @@ struct pki_verify_result {
 	 * issuer (or a responder it delegated to) signed. */
 	enum pki_revocation dss_revocation;
 	time_t dss_revoked_at;     /* revoked: the revocation time given */
+	time_t dss_issued;         /* good: the latest issuance (thisUpdate,
+	                            * producedAt) among the answers saying so;
+	                            * the caller judges it against the time
+	                            * it must prove */
 	/* From the CRL vd->crl_at gave for the signer's distribution point
 	 * (verified with the issuer's key, like the /DSS CRLs). */
 	enum pki_revocation issuer_revocation;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, twice: a normal build and an AddressSanitizer +
 # UndefinedBehaviorSanitizer build (ESD_NO_SANITIZE=1 skips the second).
-# Each runs every unit and integration test with `meson test`. The last
+# Each runs every unit and integration test with `meson test`; the plain
+# build also runs the "store" suite on PostgreSQL. The last
 # line is "N passed, N failed" over all of them. ESD_BENCH=1 also runs the
 # signing benchmark (tests/bench) in its quick mode, as CI does;
 # ESD_FUZZ_SECONDS=N runs each fuzz target for N seconds (tests/fuzz);
@@ -43,17 +44,29 @@ run() {
 	fi
 	ninja -C "$dir" || return 1
 	meson test -C "$dir" --print-errorlogs --num-processes 2
-	local log="$dir/meson-logs/testlog.json" ok bad
-	ok=$(grep -c '"result": "OK"' "$log")
-	bad=$(grep -v -c -E '"result": "(OK|SKIP)"' "$log")
+	count "$dir/meson-logs/testlog.json" || { echo "$dir: no test ran"; return 1; }
+}
+
+# count LOG: adds the results in a meson test log to the totals.
+count() {
+	local ok bad
+	ok=$(grep -c '"result": "OK"' "$1")
+	bad=$(grep -v -c -E '"result": "(OK|SKIP)"' "$1")
 	pass=$((pass + ok))
 	fail=$((fail + bad))
-	[ "$ok" -gt 0 ] || { echo "$dir: no test ran"; return 1; }
-	return 0
+	[ "$ok" -gt 0 ]
 }
 
 run build || fail=$((fail + 1))
 leftovers "after the build/ tests"
+# The store-heavy tests again on PostgreSQL (tests/README.md), when its
+# server binaries are installed.
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	echo "=== build: meson test --setup postgresql --suite store ==="
+	meson test -C build --setup postgresql --suite store --print-errorlogs --num-processes 2
+	count build/meson-logs/testlog-postgresql.json || { echo "postgresql: no test ran"; fail=$((fail + 1)); }
+	leftovers "after the PostgreSQL tests"
+fi
 # The benchmark reports, it does not judge speed (ESD_BENCH=1: quick mode).
 if [ -n "${ESD_BENCH:-}" ]; then
 	BENCH_QUICK=1 tests/bench/run.sh build || echo "benchmark: failed (see above)"

@@ -47,6 +47,7 @@ struct pg_env {
 struct pg_txn {
 	struct store_txn base;
 	PGconn *c;
+	int err;                 /* the last statement's failure */
 	PGresult **keep;         /* get results, freed when t ends */
 	size_t nkeep, capkeep;
 };
@@ -61,9 +62,19 @@ static void on_notice(void *arg, const char *msg)
 	log_debug("store: postgresql: %s", msg);
 }
 
+/*
+ * A connection attempt gives up after CONNECT_TIMEOUT seconds unless the
+ * location sets its own connect_timeout (the location's keywords come
+ * after ours and win), so a database host that drops packets costs a
+ * request a bounded wait, never a hang.
+ */
+#define CONNECT_TIMEOUT "3"
+
 static PGconn *connect_db(const char *conninfo)
 {
-	PGconn *c = PQconnectdb(conninfo);
+	const char *const keys[] = { "connect_timeout", "dbname", NULL };
+	const char *const vals[] = { CONNECT_TIMEOUT, conninfo, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
 	if (c == NULL) {
 		log_err("store: postgresql: out of memory");
@@ -95,6 +106,38 @@ static PGconn *conn_get(struct pg_env *e)
 	return c != NULL ? c : connect_db(e->conninfo);
 }
 
+/* Closes every idle connection: after one was found dead (the server
+ * restarted, a failover), the others are dead too. */
+static void pool_flush(struct pg_env *e)
+{
+	PGconn *dead[POOL_IDLE];
+	size_t n;
+
+	pthread_mutex_lock(&e->mu);
+	n = e->nidle;
+	memcpy(dead, e->idle, n * sizeof(dead[0]));
+	e->nidle = 0;
+	pthread_mutex_unlock(&e->mu);
+	for (size_t i = 0; i < n; i++)
+		PQfinish(dead[i]);
+}
+
+/* The error for a failed statement on c: ESD_EDBDOWN when the server
+ * is out of reach (the connection broke, or it is shutting down or
+ * starting: SQLSTATE class 08 and 57P0x), else ESD_ESTORE. */
+static int failure(PGconn *c, const PGresult *r)
+{
+	const char *st = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE)
+				   : NULL;
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK)
+		return ESD_EDBDOWN;
+	if (st != NULL && (strncmp(st, "08", 2) == 0 ||
+			   strncmp(st, "57P0", 4) == 0))
+		return ESD_EDBDOWN;
+	return ESD_ESTORE;
+}
+
 /* Back to the pool if it is idle and healthy, else closed. */
 static void conn_put(struct pg_env *e, PGconn *c)
 {
@@ -118,7 +161,8 @@ static int exec_ok(PGconn *c, const char *sql, const char *what)
 {
 	PGresult *r = PQexec(c, sql);
 	ExecStatusType st = PQresultStatus(r);
-	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : ESD_ESTORE;
+	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0
+		 : failure(c, r);
 
 	if (rc != 0)
 		log_err("store: %s: %s", what, PQerrorMessage(c));
@@ -255,21 +299,29 @@ static int pg_txn_begin(struct store *s, int write, struct store_txn **out)
 
 	if (t == NULL)
 		return ESD_ENOMEM;
-	t->c = conn_get(ENV(s));
-	if (t->c == NULL) {
-		free(t);
-		return ESD_ESTORE;
-	}
-	rc = exec_ok(t->c, write ?
-		     "BEGIN ISOLATION LEVEL READ COMMITTED; "
-		     "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")" :
-		     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin");
-	if (rc != 0) {
-		/* A connection the server dropped: the next begin
-		 * connects anew. */
+	/* A pooled connection may have died with a server restart: the
+	 * pool is emptied and the begin tried once on a new connection.
+	 * No statement of the transaction ran yet, so this repeats
+	 * nothing. */
+	for (int attempt = 0;; attempt++) {
+		t->c = conn_get(ENV(s));
+		if (t->c == NULL) {
+			free(t);
+			return ESD_EDBDOWN;
+		}
+		rc = exec_ok(t->c, write ?
+			     "BEGIN ISOLATION LEVEL READ COMMITTED; "
+			     "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")" :
+			     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			     "begin");
+		if (rc == 0)
+			break;
 		PQfinish(t->c);
-		free(t);
-		return rc;
+		if (rc != ESD_EDBDOWN || attempt > 0) {
+			free(t);
+			return rc;
+		}
+		pool_flush(ENV(s));
 	}
 	t->base.s = s;
 	t->base.write = write;
@@ -296,7 +348,8 @@ static int pg_txn_commit(struct store_txn *bt)
 	if (PQresultStatus(r) != PGRES_COMMAND_OK ||
 	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		log_err("store: commit: %s", PQerrorMessage(t->c));
-		rc = ESD_ESTORE;
+		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? ESD_ESTORE
+			 : failure(t->c, r);
 	}
 	PQclear(r);
 	txn_free(t);
@@ -324,6 +377,7 @@ static PGresult *run(struct pg_txn *t, const char *sql, enum store_db db,
 	PGresult *r;
 	ExecStatusType st;
 
+	t->err = ESD_ESTORE;
 	if (l2 > 0x7fffffff || l3 > 0x7fffffff)
 		return NULL;
 	snprintf(dbs, sizeof(dbs), "%d", (int)db);
@@ -337,6 +391,7 @@ static PGresult *run(struct pg_txn *t, const char *sql, enum store_db db,
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		log_err("store: %s: %s", store_db_names[db],
 			PQerrorMessage(t->c));
+		t->err = failure(t->c, r);
 		PQclear(r);
 		return NULL;
 	}
@@ -361,7 +416,7 @@ static int pg_get(struct store_txn *bt, enum store_db db, const void *key,
 	r = run(t, "SELECT value FROM esd_kv WHERE db = $1 AND key = $2",
 		db, key, klen, NULL, 0, 2);
 	if (r == NULL)
-		return ESD_ESTORE;
+		return PGT(bt)->err;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return ESD_ENOTFOUND;
@@ -394,7 +449,7 @@ static int pg_put(struct store_txn *bt, enum store_db db, const void *key,
 	int rc;
 
 	if (r == NULL)
-		return ESD_ESTORE;
+		return PGT(bt)->err;
 	rc = affected(r) ? 0 : ESD_EEXIST;
 	PQclear(r);
 	return rc;
@@ -409,7 +464,7 @@ static int pg_del(struct store_txn *bt, enum store_db db, const void *key,
 	int rc;
 
 	if (r == NULL)
-		return ESD_ESTORE;
+		return PGT(bt)->err;
 	rc = affected(r) ? 0 : ESD_ENOTFOUND;
 	PQclear(r);
 	return rc;
@@ -442,7 +497,7 @@ static int pg_walk(struct store_txn *bt, enum store_db db, const void *key,
 				lastlen, NULL, 0, 2);
 		first = 0;
 		if (r == NULL) {
-			rc = ESD_ESTORE;
+			rc = t->err;
 			break;
 		}
 		n = PQntuples(r);
@@ -476,7 +531,7 @@ static int pg_count(struct store_txn *bt, enum store_db db, uint64_t *n)
 	uint64_t v = 0;
 
 	if (r == NULL)
-		return ESD_ESTORE;
+		return PGT(bt)->err;
 	/* int8 in binary: 8 bytes, big endian. */
 	if (PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 8) {
 		PQclear(r);
@@ -511,7 +566,7 @@ static int gate_try(PGconn *c, const char *k1, const char *k2, int *got)
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		log_err("store: gate: %s", PQerrorMessage(c));
-		rc = ESD_ESTORE;
+		rc = failure(c, r);
 	} else {
 		*got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	}
@@ -566,7 +621,7 @@ static int pg_gate_take(struct store *s, const char *key,
 	g->base.s = s;
 	g->c = conn_get(ENV(s));
 	if (g->c == NULL)
-		rc = ESD_ESTORE;
+		rc = ESD_EDBDOWN;
 	for (unsigned i = 0; rc == 0 && !got && i < STORE_GATE_SLOTS; i++) {
 		snprintf(g->k2, sizeof(g->k2), "%u", i);
 		rc = gate_try(g->c, g->k1, g->k2, &got);
@@ -578,6 +633,8 @@ static int pg_gate_take(struct store *s, const char *key,
 			return 0;
 		}
 	}
+	if (rc == ESD_EDBDOWN)
+		pool_flush(ENV(s));
 	if (g->c != NULL) {
 		/* Closed when a slot may be held: that frees it. */
 		if (rc != 0 || got)

@@ -965,6 +965,35 @@ def run(a, b, c):
     wait(a, lambda d: "andi.pdf" in text(d, "#verify-out h2"), "one signature")
     ok("one signature is '1 signature'", text(a, "#verify-verdict").endswith("· 1 signature"),
        text(a, "#verify-verdict"))
+    # a certification seal (DocMDP P=2) at B-LTA: its level and what it
+    # permits, and the plain LTV sentence, in both languages
+    r = curl("-H", "Authorization: Bearer " + ADMIN, "-F",
+             "file=@" + CORPUS + "/libreoffice-letter.pdf", "-F", "certify=2",
+             "-F", "level=B-LTA", "-o", TMP + "/certified.pdf", "-w", "%{http_code}",
+             URL + "/v1/seal")
+    ok("a certification seal (P=2) at B-LTA (200)", r.stdout == "200", r.stdout + r.stderr)
+    el(a, "#verify-file").send_keys(TMP + "/certified.pdf")
+    wait(a, lambda d: "certified.pdf" in text(d, "#verify-out h2"), "the certified document")
+    card = el(a, "article.sig")
+    ok("the certified seal is valid and marked P=2",
+       card.get_attribute("data-verdict") == "valid" and
+       card.find_elements(By.CSS_SELECTOR, ".certification[data-docmdp='2']"), card.text[:300])
+    ok("... what P=2 permits, in English and Indonesian",
+       "Certification signature (DocMDP P=2)" in card.text and
+       "only form filling, further signatures, validation data and timestamps are permitted" in card.text and
+       "Tanda tangan sertifikasi (DocMDP P=2)" in card.text and
+       "hanya boleh pengisian formulir, tanda tangan lain, data validasi dan stempel waktu" in card.text,
+       card.text[:600])
+    ok("... its certification row: DocMDP P=2",
+       "DocMDP P=2" in [e.text for e in card.find_elements(By.CSS_SELECTOR, "dd")])
+    ok("... 'validation data and timestamps were added after signing; the signed content is "
+       "unchanged', in English and Indonesian",
+       "Validation data and timestamps were added after signing; the signed content is unchanged." in
+       el(a, "article.sig .ltv").text and
+       "Data validasi dan stempel waktu ditambahkan setelah penandatanganan; isi yang "
+       "ditandatangani tidak berubah." in el(a, "article.sig .ltv").text,
+       card.text[:600])
+    ok("... and no warning", not card.find_elements(By.CSS_SELECTOR, ".warn"))
 
     # ---- a seal: register (siti, with the letter), approve (budi), activate ----
     go(a, "register")

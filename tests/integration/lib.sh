@@ -78,6 +78,59 @@ esd_init() {
 	PUB="http://127.0.0.1:$HTTP_PORT" # the distribution point
 	SOCK="$D/esignd.sock"
 	export SOFTHSM2_CONF="$D/softhsm2.conf"
+	# ESD_STORE=postgresql: the same test on a throw-away PostgreSQL
+	# server, the instance moved there as an operator would move it.
+	if [ "${ESD_STORE:-lmdb}" = postgresql ]; then
+		pg_start
+		"$ESIGNCTL" store copy --from "lmdb:$D/state" --to "$PGURI" >"$TMP/copy.out" 2>&1 ||
+			{ cat "$TMP/copy.out"; echo "Bail out! esignctl store copy failed"; exit 1; }
+		printf 'store = %s\n' "$PGURI" >>"$D/esignd.conf"
+	fi
+}
+
+# pg_start: a throw-away PostgreSQL server from the postgresql package's
+# binaries, on a loopback port, run as nobody when the test runs as root
+# (postgres refuses root), with databases "esignd" and "fresh"; sets
+# PGBIN, PGPORT, PGURI and sql(). Skips the test (exit 77) without the
+# server binaries. pg_up starts the server again after a test stopped it.
+pg_start() {
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
+		echo "1..0 # SKIP the postgresql server binaries (/usr/lib/postgresql/*/bin) are not installed"
+		exit 77
+	fi
+	PSQL=$PGBIN/psql
+	[ -x "$PSQL" ] || PSQL=psql
+	if [ "$(id -u)" = 0 ]; then
+		chmod 711 "$TMP"
+		mkdir -m 700 "$TMP/pg" && chown nobody "$TMP/pg"
+	else
+		mkdir -m 700 "$TMP/pg"
+	fi
+	as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U esignd --auth=trust -E UTF8 >"$TMP/initdb.log" 2>&1 ||
+		{ cat "$TMP/initdb.log"; echo "Bail out! initdb failed"; exit 1; }
+	PGPORT=$(free_port)
+	pg_up || { cat "$TMP/pg/server.log"; echo "Bail out! the PostgreSQL server did not start"; exit 1; }
+	on_exit "as_pg '$PGBIN/pg_ctl' -D '$TMP/pg/data' -m fast stop >/dev/null 2>&1"
+	sql postgres -c "CREATE DATABASE esignd" && sql postgres -c "CREATE DATABASE fresh" ||
+		{ echo "Bail out! createdb failed"; exit 1; }
+	PGURI="postgresql://esignd@127.0.0.1:$PGPORT/esignd"
+	export PSQL PGPORT
+}
+pg_up() {
+	as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -o \
+		"-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+sql() { "$PSQL" -X -q -t -A -h 127.0.0.1 -p "$PGPORT" -U esignd -d "$@"; }
+
+# lmdb_only "what": skips the test (exit 77) under ESD_STORE=postgresql,
+# for a test of the LMDB files themselves.
+lmdb_only() {
+	if [ "${ESD_STORE:-lmdb}" != lmdb ]; then
+		echo "1..0 # SKIP $1 (LMDB only; ESD_STORE=$ESD_STORE)"
+		exit 77
+	fi
 }
 
 # Starts the daemon in the foreground (background job) and waits for it.
@@ -146,32 +199,75 @@ print(d)' "$@"
 # json_err: the error code of the last body
 json_err() { sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$TMP/body"; }
 
-# The keeper is the child with the LMDB environment open; the front the other.
-is_keeper() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'data\.mdb'; }
-keeper_pid() {
+# The master's children, as its log names them when it starts them:
+# "master[PID]: master: started keeper (pid N)".
+keeper_pid() { started_pid keeper; }
+front_pid() { started_pid front; }
+started_pid() {
 	local p
-	for p in $(pgrep -P "$MASTER"); do
-		is_keeper "$p" && { echo "$p"; return; }
-	done
-}
-front_pid() {
-	local p
-	for p in $(pgrep -P "$MASTER"); do
-		is_keeper "$p" || { echo "$p"; return; }
-	done
+	p=$(sed -n "s/.*master\[$MASTER\]: master: started $1 (pid \([0-9]*\)).*/\1/p" \
+		"$TMP/daemon.log" 2>/dev/null | tail -1)
+	[ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"
 }
 
-# State fingerprint: every record of every LMDB database, once it has
+# store_dump: every record of the instance's store as printable text
+# (mdb_dump -p, or the PostgreSQL table in key order), for fingerprints
+# and for checks that a secret is stored nowhere in clear.
+store_dump() {
+	if [ "${ESD_STORE:-lmdb}" = postgresql ]; then
+		sql esignd -c "SELECT db, encode(key, 'escape'), encode(value, 'escape') FROM esd_kv ORDER BY db, key"
+	else
+		mdb_dump -a -p "$D/state" 2>/dev/null
+	fi
+}
+
+# store_strings: the printable strings of the store's files on disk (the
+# LMDB file, or the PostgreSQL server's tables and WAL).
+store_strings() {
+	if [ "${ESD_STORE:-lmdb}" = postgresql ]; then
+		find "$TMP/pg/data" -type f -exec strings {} +
+	else
+		strings "$D/state/data.mdb"
+	fi
+}
+# store_check: the store opens and every record reads (mdb_stat and
+# mdb_dump over the LMDB environment, or a scan of the PostgreSQL table).
+store_check() {
+	if [ "${ESD_STORE:-lmdb}" = postgresql ]; then
+		sql esignd -c "SELECT count(*), sum(length(value)) FROM esd_kv" >/dev/null
+	else
+		mdb_stat -a "$D/state" >/dev/null && mdb_dump -a "$D/state" -f /dev/null
+	fi
+}
+# store_flip DB SEQ OFFSET: flips the low bit of byte OFFSET of record SEQ
+# (a big-endian u64 key) in database DB ("audit" or "checkpoints"), as
+# someone with write access to the store would (tests/tools/lmdb_flip,
+# or an UPDATE; the numbers are store/store.h's enum store_db).
+store_flip() {
+	if [ "${ESD_STORE:-lmdb}" = postgresql ]; then
+		local id
+		case $1 in audit) id=4 ;; checkpoints) id=5 ;; *) return 2 ;; esac
+		[ "$(sql esignd -c "UPDATE esd_kv SET value = set_byte(value, $3, get_byte(value, $3) # 1)
+			WHERE db = $id AND key = int8send($2) RETURNING 1")" = 1 ]
+	else
+		"$BUILD/tests/tools/lmdb_flip" "$D/state" "$@"
+	fi
+}
+# For checks run under bash -c.
+export -f store_dump store_strings sql
+export D TMP
+
+# State fingerprint: every record of every store database, once it has
 # settled (two reads 0.2 s apart agree): the keeper's own background
 # work (the mail outbox marking a delivered email) may still commit
 # after the change a test waited for.
 state_sum() {
 	local a b
-	b=$(mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1)
+	b=$(store_dump | sha256sum | cut -d' ' -f1)
 	for _ in $(seq 25); do
 		a=$b
 		sleep 0.2
-		b=$(mdb_dump -a "$D/state" 2>/dev/null | sha256sum | cut -d' ' -f1)
+		b=$(store_dump | sha256sum | cut -d' ' -f1)
 		[ "$a" = "$b" ] && break
 	done
 	echo "$b"

@@ -237,7 +237,7 @@ check "the encryption key is an AES key in the token, never extractable" bash -c
 	"pkcs11-tool --module $P11MOD --login --pin \$(cat $D/pin) --list-objects --type secrkey 2>/dev/null | \
 	grep -A10 'label: *esignd-secrets' | grep -q 'never extractable'"
 check "the TOTP secret is stored encrypted (not in base32 or hex)" bash -c \
-	"! mdb_dump -a -p '$D/state' | grep -q -i -e '$SECRET' -e \"\$(echo '$SECRET' | base32 -d 2>/dev/null | xxd -p)\""
+	"! store_dump | grep -q -i -e '$SECRET' -e \"\$(echo '$SECRET' | base32 -d 2>/dev/null | xxd -p)\""
 check "the application revokes the activation" $SEALER seal deactivate --id "$SEAL"
 eq "a seal code bought by TOTP is then refused" 401 "$(seal -F "seal_code=$SCT")"
 while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
@@ -275,14 +275,14 @@ eq "... as is an enrolment (409)" 409 "$(https_code "/v1/ra/seals/$SEAL/totp" \
 check "... audited as subscriber.revoke" bash -c "$CTL audit export | grep -q '\"action\":\"subscriber.revoke\"'"
 
 # Secrets at rest and in the logs.
-check "no passphrase, activation code or seal code in LMDB" bash -c \
-	"! mdb_dump -a -p '$D/state' | grep -q -e 'kopi susu' -e 'teh manis' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SCT'"
+check "no passphrase, activation code or seal code in the store" bash -c \
+	"! store_dump | grep -q -e 'kopi susu' -e 'teh manis' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SCT'"
 check "... nor in the daemon log" bash -c \
 	"! grep -q -e 'kopi susu' -e '$AC2' -e '$SC7' -e '$CODE2' -e '$SECRET' '$TMP/daemon.log'"
 check "passphrases are Argon2id with the configured memory (m=32768)" bash -c \
-	"mdb_dump -a -p '$D/state' | grep -q 'argon2id.v=19.m=32768,'"
-check "strings over the LMDB file finds no PIN, passphrase, TOTP secret or code" bash -c \
-	"! strings '$D/state/data.mdb' | grep -q -e '$(cat "$D/pin")' -e 'kopi susu' -e 'es campur' -e '$SECRET' -e '$AC2' -e '$SC7'"
+	"store_dump | grep -q 'argon2id.v=19.m=32768,'"
+check "strings over the store's files finds no PIN, passphrase, TOTP secret or code" bash -c \
+	"! store_strings | grep -q -e '$(cat "$D/pin")' -e 'kopi susu' -e 'es campur' -e '$SECRET' -e '$AC2' -e '$SC7'"
 check "... nor over the daemon log" bash -c \
 	"! strings '$TMP/daemon.log' | grep -q -e '$(cat "$D/pin")' -e 'kopi susu' -e 'es campur' -e '$SECRET'"
 check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"

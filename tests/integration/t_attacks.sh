@@ -159,6 +159,19 @@ check "lta without CRLs: signer and both TSAs good (OCSP from the /DSS)" bash -c
 # certificate is revoked after the signature timestamp; a B-B seal does not.
 eq "B-LTA seal before the revocation (200)" 200 "$(seal "$BASE" "$S/poe-lta.pdf" -F level=B-LTA)"
 eq "B-B seal before the revocation (200)" 200 "$(seal "$BASE" "$S/poe-bb.pdf")"
+# the same B-B seal with a document timestamp of the appliance's TSA over it
+# (POST /tsa): a proof of existence although the signature has no timestamp
+if [ -x "$TOOL" ]; then
+	hex=$("$TOOL" timestamp "$S/poe-bb.pdf")
+	openssl ts -query -digest "$hex" -sha256 -cert -out "$TMP/tsq" 2>/dev/null
+	curl -s -o "$TMP/tsr" --cacert "$D/ca.pem" -H 'Content-Type: application/timestamp-query' \
+		--data-binary @"$TMP/tsq" "$URL/tsa"
+	openssl ts -reply -in "$TMP/tsr" -token_out -out "$TMP/tok" 2>/dev/null
+	"$TOOL" timestamp --token "$TMP/tok" "$S/poe-bb.pdf" "$S/poe-bb-docts.pdf" >/dev/null 2>&1 ||
+		not_ok "pdfsign_tool adds the appliance's document timestamp"
+	verify "$S/poe-bb-docts.pdf" >/dev/null
+	eq "B-B seal + document timestamp before the revocation: valid" "valid valid/- valid/-" "$(answer)"
+fi
 sleep 2
 $ESIGNCTL -c "$D/esignd.conf" --json cert list >"$TMP/certs.json"
 SERIAL=$(tr -d '\n ' <"$TMP/certs.json" | grep -o '{[^{}]*"key":"demo-seal"[^{}]*}' | sed -n 's/.*"serial":"\([0-9a-f]*\)".*/\1/p')
@@ -174,5 +187,12 @@ verify "$S/poe-bb.pdf" >/dev/null
 eq "B-B after revocation: indeterminate, REVOKED_NO_POE" \
 	"indeterminate indeterminate/signer_revoked" "$(answer)"
 check "... REVOKED_NO_POE" grep -q '"sub_indication":"REVOKED_NO_POE"' "$TMP/body"
+if [ -x "$TOOL" ]; then
+	verify "$S/poe-bb-docts.pdf" >/dev/null
+	eq "B-B + document timestamp after revocation: still valid (the document timestamp is the POE)" \
+		"valid valid/- valid/-" "$(answer)"
+	check "... the revocation after a document timestamp is noted" \
+		grep -q 'revoked at 20[-0-9T:]*Z, after a document timestamp (20[-0-9T:]*Z) proves the signature existed' "$TMP/body"
+fi
 eq "health is still 200" 200 "$(https_code /v1/health)"
 finish

@@ -8,7 +8,6 @@ sed -i 's/^audit_checkpoint_seconds = .*/audit_checkpoint_seconds = 1/' "$D/esig
 printf 'audit_checkpoint_records = 5\n' >>"$D/esignd.conf"
 esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"
-FLIP="$BUILD/tests/tools/lmdb_flip"
 
 # Two rounds of signatures, each followed by a signed checkpoint.
 for round in 1 2; do
@@ -36,25 +35,25 @@ eq "export with a bad --since is a usage error" 2 "$($CTL audit export --since x
 
 # Tampering: flip one byte of one stored record (daemon stopped).
 esd_stop
-check "flip a byte inside record 7's JSON" "$FLIP" "$D/state" audit 7 60
+check "flip a byte inside record 7's JSON" store_flip audit 7 60
 esd_start
 $CTL audit verify >"$TMP/out" 2>&1
 eq "audit verify fails (exit 1)" 1 $?
 check "... and names record 7" grep -q "BROKEN at record 7" "$TMP/out"
 esd_stop
-"$FLIP" "$D/state" audit 7 60
-check "flip a byte of record 3's stored hash" "$FLIP" "$D/state" audit 3 5
+store_flip audit 7 60
+check "flip a byte of record 3's stored hash" store_flip audit 3 5
 esd_start
 check "audit verify names record 3" bash -c "$CTL audit verify | grep -q 'BROKEN at record 3'"
 esd_stop
-"$FLIP" "$D/state" audit 3 5
+store_flip audit 3 5
 esd_start
 check "with both bytes restored the chain verifies again" $CTL audit verify
 
 # A checkpoint whose signature no longer verifies is reported.
 esd_stop
 CP=$(sed -n 's/.*"first_checkpoint": \([0-9]*\).*/\1/p' "$TMP/v.json")
-check "flip a byte of the first checkpoint's signature" "$FLIP" "$D/state" checkpoints "$CP" 150
+check "flip a byte of the first checkpoint's signature" store_flip checkpoints "$CP" 150
 esd_start
 $CTL audit verify >"$TMP/out" 2>&1
 eq "audit verify fails on the forged checkpoint (exit 1)" 1 $?

@@ -4,6 +4,7 @@
 # checkpoints); refusals of a bad restore; a diagnostics bundle that holds
 # no secret.
 . "$(dirname "$0")/lib.sh"
+lmdb_only "esignctl backup copies the LMDB file; PostgreSQL is backed up with its own tools (docs/cluster.md)"
 esd_init
 esd_start
 CTL="$ESIGNCTL -c $D/esignd.conf"

@@ -89,7 +89,7 @@ eq "the right token under another name: 401" 401 "$(curl -s -o /dev/null -w '%{h
 	-u "va:$APPTOK" -F "file=@$PDF" -F nik=$NIK -F "passphrase=$PHRASE" "$URL/api/sign/pdf")"
 eq "tag_koordinat not in the document: 400 2058" "400 2058" "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK \
 	-F "passphrase=$PHRASE" -F tampilan=visible -F width=150 -F height=60 -F tag_koordinat='#ttd#') $(sc)"
-eq "... and none of these refusals changed LMDB" "$S0" "$(state_sum)"
+eq "... and none of these refusals changed the store" "$S0" "$(state_sum)"
 eq "a wrong passphrase: 400" 400 "$(post /api/sign/pdf -F "file=@$PDF" -F nik=$NIK -F passphrase=salah)"
 eq "... {\"error\":\"Passphrase anda salah\",\"status_code\":2031}" "Passphrase anda salah 2031" \
 	"$(jget "$TMP/body" error) $(sc)"
@@ -231,7 +231,7 @@ eq "bad base64: 400 2055" "400 2055" "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\"
 eq "properties that do not match the files: 400" 400 "$(v2sign "{\"nik\":\"$NIK\",\"passphrase\":\"$PHRASE\",
 	\"signatureProperties\":[{},{}],\"file\":[\"$B64\"]}")"
 eq "malformed JSON: 400" 400 "$(v2sign '{"nik":')"
-eq "... none of them changed LMDB" "$S1" "$(state_sum)"
+eq "... none of them changed the store" "$S1" "$(state_sum)"
 # v2: a one-time code emailed to the signer, for N files.
 eq "v2 /api/v2/sign/get/totp for 2 files: 200" 200 "$(post /api/v2/sign/get/totp -d "{\"nik\":\"$NIK\",\"data\":2}")"
 OTP=""

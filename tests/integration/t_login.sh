@@ -22,7 +22,7 @@ for _ in $(seq 50); do ls "$D"/mail/new/* >/dev/null 2>&1 && break; sleep 0.1; d
 M=$(grep -l '^To: siti@agency.go.id' "$D"/mail/new/* | head -1)
 INIT=$(sed -n 's/.*Initial password: *\([A-Z0-9-]*\).*/\1/p' "$M" | tr -d '\r')
 check "the initial password arrives by email" test ${#INIT} -eq 11
-check "... and is stored nowhere" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$INIT'"
+check "... and is stored nowhere" bash -c "! store_dump | grep -q '$INIT'"
 eq "a wrong password is 401" 401 "$(login '{"name":"siti","password":"nope"}')"
 eq "an unknown user is 401 too" 401 "$(login '{"name":"nobody","password":"nope"}')"
 eq "the initial password alone is 403 (must change)" 403 "$(login "{\"name\":\"siti\",\"password\":\"$INIT\"}")"
@@ -149,7 +149,7 @@ eq "her old password no longer works" 401 "$(login "{\"name\":\"siti\",\"passwor
 eq "the new initial password must be changed: 403" 403 "$(login "{\"name\":\"siti\",\"password\":\"$INIT2\"}")"
 eq "changing it enrols a new authenticator" True "$(login "{\"name\":\"siti\",\"password\":\"$INIT2\",\"new_password\":\"soto ayam hangat 7\"}" >/dev/null; jget "$TMP/body" enrol_required)"
 check "every change is audited" bash -c "$CTL audit export | grep -c -e '\"action\":\"user.unlock\"' -e '\"action\":\"user.disable\"' -e '\"action\":\"user.enable\"' -e '\"action\":\"user.reset\"' | grep -qx 4"
-check "the TOTP secret is stored encrypted" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$SECRET'"
+check "the TOTP secret is stored encrypted" bash -c "! store_dump | grep -q '$SECRET'"
 check "no password or token in the log" bash -c "! grep -q -e 'nasi goreng' -e '$TOKEN' '$TMP/daemon.log'"
 check "audit verify" bash -c "$CTL --json audit verify | grep -q '\"ok\": true'"
 finish

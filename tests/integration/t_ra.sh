@@ -69,7 +69,7 @@ eq "an unknown field is 400" 400 "$(https_code /v1/ra/individuals "${auth_a[@]}"
 eq "a name with '/' is 400" 400 "$(https_code /v1/ra/individuals "${auth_a[@]}" \
 	-d '{"name":"Budi/CN=evil","nik":"3171000000000001","email":"budi@agency.go.id","unit":"IT"}')"
 eq "malformed JSON is 400" 400 "$(https_code /v1/ra/individuals "${auth_a[@]}" -d '{"name":')"
-eq "... and none of them changed LMDB" "$S0" "$(state_sum)"
+eq "... and none of them changed the store" "$S0" "$(state_sum)"
 $VA --json user register --name "Budi Santoso" --nik 3171000000000001 \
 	--email budi@agency.go.id --unit "Biro Umum" --org "Kementerian Contoh" --lang en >"$TMP/ind.json"
 IND=$(jget "$TMP/ind.json" subscriber.id)
@@ -81,12 +81,12 @@ S1E=$(state_sum)
 eq "another NIK with the same official email is 409 (one person per address)" "409 conflict" \
 	"$(https_code /v1/ra/individuals "${auth_a[@]}" \
 	-d '{"name":"Budi Lain","nik":"3171000000000099","email":"Budi@agency.go.id","unit":"IT"}') $(json_err)"
-eq "... and LMDB is unchanged" "$S1E" "$(state_sum)"
+eq "... and the store is unchanged" "$S1E" "$(state_sum)"
 S1=$(state_sum)
 eq "the registering verifier approving it is refused (exit 1)" 1 \
 	"$($VA request approve --id "$RIND" >/dev/null 2>&1; echo $?)"
 eq "... as 403 (four eyes: a refusal, not a conflict)" 403 "$(https_code "/v1/ra/requests/$RIND/approve" "${auth_a[@]}" -X POST)"
-eq "... and LMDB is unchanged" "$S1" "$(state_sum)"
+eq "... and the store is unchanged" "$S1" "$(state_sum)"
 check "the queue lists it as pending" bash -c "$VB --json request list --state pending | grep -q $RIND"
 check "a second verifier approves" $VB request approve --id "$RIND"
 eq "approving twice is 409" 409 "$(https_code "/v1/ra/requests/$RIND/approve" \
@@ -96,7 +96,7 @@ check "the activation email arrives over SMTP" test -n "$M"
 CODE=$(sed -n 's/.*Activation code: *\([A-Z0-9-]*\).*/\1/p' "$M" | tr -d '\r')
 check "it carries the subscriber id, a code and a link" bash -c \
 	"grep -q '$IND' '$M' && [ ${#CODE} -eq 11 ] && grep -q '$URL/console/#activate?subscriber=$IND&code=$CODE' '$M'"
-check "the code is stored nowhere in LMDB" bash -c "! mdb_dump -a -p '$D/state' | grep -q '$CODE'"
+check "the code is stored nowhere in the store" bash -c "! store_dump | grep -q '$CODE'"
 printf 'Subject: plain\r\n\r\nx\r\n' >"$TMP/plain.eml"
 check "the SMTP server refuses mail without STARTTLS (so esignd used it)" bash -c \
 	"! curl -s smtp://127.0.0.1:$SPORT --mail-from a@b.test --mail-rcpt c@d.test -T '$TMP/plain.eml'"
@@ -109,8 +109,8 @@ eq "a common passphrase is 400" 1 "$($CTL user activate --subscriber "$IND" --co
 $CTL --json user activate --subscriber "$IND" --code "$CODE" --passphrase-file "$TMP/pass" >"$TMP/act.json"
 eq "the subscriber activates: active" active "$(jget "$TMP/act.json" subscriber.status)"
 check "the passphrase is not in the answer" bash -c "! grep -q 'argon2\|passphrase' '$TMP/act.json'"
-check "LMDB holds only an Argon2id hash of it" bash -c \
-	"mdb_dump -a -p '$D/state' | grep -q 'argon2id' && ! mdb_dump -a -p '$D/state' | grep -q 'horse battery'"
+check "the store holds only an Argon2id hash of it" bash -c \
+	"store_dump | grep -q 'argon2id' && ! store_dump | grep -q 'horse battery'"
 eq "the code works once: 401" 401 "$(https_code /v1/ra/activate -d \
 	"{\"subscriber\":\"$IND\",\"code\":\"$CODE\",\"passphrase\":\"another long passphrase\"}")"
 M=$(mail_wait budi@agency.go.id issued)
@@ -148,7 +148,7 @@ eq "revoking it is 409" 409 "$(https_code "/v1/ra/subscribers/$SEAL/revoke" "${a
 	-d '{"reason":"superseded"}')"
 eq "activating a seal as a person is 401" 401 "$(https_code /v1/ra/activate \
 	-d "{\"subscriber\":\"$SEAL\",\"code\":\"AAAAA-AAAAA\",\"passphrase\":\"long enough phrase\"}")"
-eq "... and LMDB is unchanged" "$S2" "$(state_sum)"
+eq "... and the store is unchanged" "$S2" "$(state_sum)"
 check "the second verifier approves the seal" $VB request approve --id "$RSEAL"
 $VB --json subscriber show --id "$SEAL" >"$TMP/seal2.json"
 eq "the seal is active" active "$(jget "$TMP/seal2.json" status)"
@@ -170,7 +170,7 @@ check "the rejection email gives the reason" grep -q "letter not signed" "$M"
 S3=$(state_sum)
 eq "approving a rejected request is 409" 409 "$(https_code "/v1/ra/requests/$R3/approve" \
 	-H "Authorization: Bearer $(cat "$TMP/vb.tok")" -X POST)"
-eq "... and LMDB is unchanged" "$S3" "$(state_sum)"
+eq "... and the store is unchanged" "$S3" "$(state_sum)"
 
 # A seal officer: a staff login bound to the seal, for its activation
 # and codes only. The account names existing seals, or nothing is made.
@@ -224,7 +224,7 @@ eq "the officer may not seal with the seal (403)" "403 forbidden" "$(https_code 
 	-F "file=@$LETTER" -F "key=$SEAL" -F seal_code=x) $(json_err)"
 eq "... nor sign (403)" "403 forbidden" "$(https_code /v1/sign "${OAUTH[@]}" \
 	-F "file=@$LETTER" -F "key=$IND" -F passphrase=x) $(json_err)"
-eq "... and LMDB is unchanged" "$S6" "$(state_sum)"
+eq "... and the store is unchanged" "$S6" "$(state_sum)"
 OA="$CTL --token-file $TMP/otok"
 jget "$TMP/ologin.json" token >"$TMP/otok"
 check "the officer asks for the seal's activation" $OA seal activate --id "$SEAL"
@@ -263,7 +263,7 @@ check "the revocation email names the serial" grep -q "$SER" "$M"
 S4=$(state_sum)
 eq "revoking a revoked subscriber is 409" 409 "$(https_code "/v1/ra/subscribers/$IND/revoke" "${auth_a[@]}" \
 	-d '{"reason":"keyCompromise"}')"
-eq "... and LMDB is unchanged" "$S4" "$(state_sum)"
+eq "... and the store is unchanged" "$S4" "$(state_sum)"
 
 # Renewal of the seal: a new key and certificate; the old one stays valid.
 $VB --json cert renew --subscriber "$SEAL" >"$TMP/rn.json"

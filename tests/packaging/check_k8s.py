@@ -157,6 +157,105 @@ def main():
     report(good, "every Service selects the pod and targets its port")
 
 
+def load(d):
+    with open(os.path.join(d, "kustomization.yaml"), encoding="utf-8") as f:
+        kust = yaml.safe_load(f)
+    docs = []
+    for name in kust.get("resources", []):
+        with open(os.path.join(d, name), encoding="utf-8") as f:
+            docs += [x for x in yaml.safe_load_all(f) if x]
+    by_kind = {}
+    for x in docs:
+        by_kind.setdefault(x.get("kind"), []).append(x)
+    return kust, by_kind
+
+
+def cluster(d, lmdb_labels):
+    """The PostgreSQL-mode manifests in d (packaging/k8s/cluster)."""
+    kust, by_kind = load(d)
+    on_disk = {n for n in os.listdir(d)
+               if n.endswith(".yaml") and n != "kustomization.yaml"}
+    report(set(kust.get("resources", [])) == on_disk,
+           f"cluster: kustomization lists every manifest ({sorted(on_disk)})")
+    dep = (by_kind.get("Deployment") or [None])[0]
+    report(dep is not None, "cluster: a Deployment")
+    if dep is None:
+        return
+    spec = dep["spec"]
+    pod = spec["template"]["spec"]
+    labels = spec["template"]["metadata"].get("labels", {})
+    report(spec.get("replicas", 1) >= 2, "cluster: several replicas")
+    report(spec["selector"].get("matchLabels", {}).items() <= labels.items(),
+           "cluster: the selector matches the pod labels")
+    report(not labels.items() <= lmdb_labels.items() and
+           not lmdb_labels.items() <= labels.items(),
+           "cluster: its pods and the StatefulSet's do not share labels")
+    ctr = pod["containers"][0]
+    ports = {p.get("name"): p["containerPort"] for p in ctr.get("ports", [])}
+    g = ctr.get("readinessProbe", {}).get("httpGet", {})
+    report(g.get("path") == "/v1/health" and g.get("scheme") == "HTTPS" and
+           (g.get("port") in ports or g.get("port") in ports.values()),
+           "cluster: readiness is GET /v1/health over HTTPS")
+    live = ctr.get("livenessProbe", {})
+    report(bool(live) and live.get("httpGet", {}).get("path") != "/v1/health",
+           "cluster: liveness does not follow the database (an outage "
+           "never restarts every replica)")
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    report(all("persistentVolumeClaim" not in v for v in vols.values()) and
+           "volumeClaimTemplates" not in spec,
+           "cluster: no persistent volume (the state is in PostgreSQL)")
+    pdbs = by_kind.get("PodDisruptionBudget", [])
+    good = bool(pdbs)
+    for p in pdbs:
+        sel = p["spec"].get("selector", {}).get("matchLabels", {})
+        mu = p["spec"].get("maxUnavailable")
+        ma = p["spec"].get("minAvailable")
+        good &= bool(sel) and sel.items() <= labels.items() and (
+            (isinstance(mu, int) and 1 <= mu < spec["replicas"]) or
+            (isinstance(ma, int) and 1 <= ma < spec["replicas"]))
+    report(good, "cluster: a PodDisruptionBudget over the pods lets one go "
+           "at a time and keeps others")
+    cm = (by_kind.get("ConfigMap") or [{}])[0]
+    conf = conf_values(cm.get("data", {}).get("esignd.conf", ""))
+    store = conf.get("store", "")
+    report(store.startswith("postgresql://") and "password" not in store and
+           ":" not in store.split("//", 1)[1].split("@", 1)[0],
+           "cluster: store is a postgresql:// location without a password")
+    mounts = {m["name"]: m for m in ctr.get("volumeMounts", [])}
+    sec_vol = [n for n, v in vols.items() if "secret" in v]
+    files = set()
+    for gen in kust.get("secretGenerator", []):
+        if sec_vol and gen["name"] == vols[sec_vol[0]]["secret"]["secretName"]:
+            files = {f.split("=")[0] for f in gen.get("files", [])}
+    smount = mounts[sec_vol[0]]["mountPath"] if sec_vol and sec_vol[0] in mounts else "?"
+    for key in ("pin_file", "tls_cert", "tls_key", "trust_anchors"):
+        v = conf.get(key, "")
+        report(os.path.dirname(v) == smount and os.path.basename(v) in files,
+               f"cluster: {key} ({v}) is a file of the generated Secret")
+    env = {e["name"]: e for e in ctr.get("env", [])}
+    ref = env.get("PGPASSWORD", {}).get("valueFrom", {}).get("secretKeyRef", {})
+    report(ref.get("key") in files, "cluster: PGPASSWORD comes from the Secret")
+    sd = conf.get("state_dir", "")
+    sd_mount = [m for m in mounts.values()
+                if under(sd, m["mountPath"]) and not m.get("readOnly")]
+    report(bool(sd_mount) and "emptyDir" in vols.get(sd_mount[0]["name"], {}),
+           f"cluster: state_dir ({sd}, the spool) is on the pod's emptyDir")
+    svcs = by_kind.get("Service", [])
+    good = bool(svcs)
+    for s in svcs:
+        sel = s["spec"].get("selector", {})
+        tps = [p.get("targetPort") for p in s["spec"].get("ports", [])]
+        good &= bool(sel) and sel.items() <= labels.items() and \
+            all(t in ports or t in ports.values() for t in tps)
+    report(good, "cluster: every Service selects the pods and targets their port")
+
+
 if __name__ == "__main__":
     main()
+    if os.path.isdir(os.path.join(sys.argv[1], "cluster")):
+        _, kinds = load(sys.argv[1])
+        sts = (kinds.get("StatefulSet") or [{}])[0]
+        cluster(os.path.join(sys.argv[1], "cluster"),
+                sts.get("spec", {}).get("template", {})
+                .get("metadata", {}).get("labels", {}))
     sys.exit(1 if FAILED else 0)
