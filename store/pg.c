@@ -664,34 +664,48 @@ static void pg_gate_leave(struct store_gate *bg)
 }
 
 /* One statement, no transaction: the generation another node's
- * committed change wrote is seen at once. */
+ * committed change wrote is seen at once. Like a begin, tried once more
+ * on a new connection when a pooled one was found dead (a server
+ * restart); ESD_EDBDOWN when the server is out of reach. */
 static int pg_keys_gen(struct store *s, uint64_t *gen)
 {
 	const char *vals[1] = { STORE_KEYS_GEN };
 	int lens[1] = { (int)strlen(STORE_KEYS_GEN) }, fmts[1] = { 1 };
-	PGconn *c = conn_get(ENV(s));
-	PGresult *r;
-	const uint8_t *v;
-	int rc = ESD_ESTORE;
+	int rc = ESD_EDBDOWN;
 
-	if (c == NULL)
-		return ESD_ESTORE;
-	r = PQexecParams(c, "SELECT value FROM esd_kv WHERE db = 0 AND key = $1",
-			 1, NULL, vals, lens, fmts, 1);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_err("store: keys_gen: %s", PQerrorMessage(c));
-	} else if (PQntuples(r) == 0) {
-		*gen = 0;
-		rc = 0;
-	} else if (PQgetlength(r, 0, 0) == 8) {
-		v = (const uint8_t *)PQgetvalue(r, 0, 0);
-		*gen = 0;
-		for (int i = 0; i < 8; i++)
-			*gen = *gen << 8 | v[i];
-		rc = 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGconn *c = conn_get(ENV(s));
+		PGresult *r;
+		const uint8_t *v;
+
+		if (c == NULL)
+			return ESD_EDBDOWN;
+		r = PQexecParams(c, "SELECT value FROM esd_kv WHERE db = 0 "
+				 "AND key = $1", 1, NULL, vals, lens, fmts, 1);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			rc = failure(c, r);
+			log_err("store: keys_gen: %s", PQerrorMessage(c));
+		} else if (PQntuples(r) == 0) {
+			*gen = 0;
+			rc = 0;
+		} else if (PQgetlength(r, 0, 0) == 8) {
+			v = (const uint8_t *)PQgetvalue(r, 0, 0);
+			*gen = 0;
+			for (int i = 0; i < 8; i++)
+				*gen = *gen << 8 | v[i];
+			rc = 0;
+		} else {
+			rc = ESD_ESTORE;
+		}
+		PQclear(r);
+		if (rc == ESD_EDBDOWN) {
+			PQfinish(c);
+			pool_flush(ENV(s));
+			continue;
+		}
+		conn_put(ENV(s), c);
+		break;
 	}
-	PQclear(r);
-	conn_put(ENV(s), c);
 	return rc;
 }
 
