@@ -14,69 +14,13 @@
 #        SIGNBENCH=PATH, P11_BASELINE=PATH  built tools (else built here)
 # Exit 1 when a request failed, the audit log did not grow by one record
 # per seal, or a sealed PDF does not verify with pdfsig.
-set -euo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
-build=$(cd "${1:-$root/build}" && pwd)
-say() { echo "keytypes: $*" >&2; }
-[ -x "$build/esignd" ] && [ -x "$build/cli/esignctl" ] ||
-	{ echo "usage: $0 [BUILD_DIR]   (BUILD_DIR must hold esignd and cli/esignctl)" >&2; exit 2; }
+. "$(dirname "$0")/common.sh" keytypes "${1:-}"
 secs=${KT_SECONDS:-$([ "${BENCH_QUICK:-0}" = 1 ] && echo 1 || echo 4)}
 ncpu=$(nproc)
-module=/usr/lib/softhsm/libsofthsm2.so
-pdf=${KT_PDF:-$(cd "$root/tests/corpus" && for f in *.pdf; do
-	case $f in bad-* | damaged-*) continue ;; esac
-	echo "$(awk -v s="$(stat -c %s "$f")" 'BEGIN { r = s / 20000; if (r < 1) r = 1 / r; print r }') $f"
-done | sort -g | head -n 1 | cut -d ' ' -f 2)}
-[ -f "$pdf" ] || pdf=$root/tests/corpus/$pdf
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/esignd-ktbench.XXXXXX")
-inst=$work/inst
-dpid=''
-cleanup() {
-	if [ -n "$dpid" ]; then
-		kill -TERM "$dpid" 2>/dev/null || true
-		wait "$dpid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-cflags="-O2 -g -Wall -Wextra -Werror -pthread"
-sb=${SIGNBENCH:-}
-if [ -z "$sb" ]; then
-	sb=$work/signbench
-	# shellcheck disable=SC2046,SC2086
-	cc $cflags -o "$sb" "$here/signbench.c" "$here/v2body.c" $(pkg-config --cflags --libs libcurl)
-fi
-pb=${P11_BASELINE:-}
-if [ -z "$pb" ]; then
-	pb=$work/p11_baseline
-	# shellcheck disable=SC2046,SC2086
-	cc $cflags -o "$pb" "$here/p11_baseline.c" $(pkg-config --cflags p11-kit-1) -ldl
-fi
-
-port=
-for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { say "no free port"; exit 1; }
-"$build/cli/esignctl" init --dir "$inst" --https-port "$port" >"$work/init.log" 2>&1 ||
-	{ cat "$work/init.log" >&2; exit 1; }
-export SOFTHSM2_CONF=$inst/softhsm2.conf
-"$build/esignd" -c "$inst/esignd.conf" -f >"$work/esignd.log" 2>&1 &
-dpid=$!
-ready=0
-for _ in $(seq 100); do
-	kill -0 "$dpid" 2>/dev/null || break
-	if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$inst/ca.pem" \
-		"https://127.0.0.1:$port/v1/health" || true)" = 200 ]; then ready=1; break; fi
-	sleep 0.1
-done
-[ "$ready" = 1 ] || { say "esignd did not become ready"; tail -n 20 "$work/esignd.log" >&2; exit 1; }
+pdf=$(nearest_pdf "${KT_PDF:-}")
+tools
+init_instance
+start_daemon || exit 1
 ctl="$build/cli/esignctl -c $inst/esignd.conf"
 
 # A throw-away CA certifies the two extra seal keys.
@@ -93,32 +37,6 @@ for t in rsa3072 ec-p256; do
 		--purpose seal >/dev/null
 done
 
-audit_records() {
-	curl -s --max-time 10 --unix-socket "$inst/esignd.sock" http://localhost/v1/status |
-		sed -n 's/.*"audit_records":\([0-9]*\).*/\1/p'
-}
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
-failed=0
-declare -A R
-# row KEY THREADS PROGRAM ARGS...: RESULT line into R[KEY]; a daemon row
-# (signbench) must add one audit record per ok request (warm-ups: one per
-# thread).
-row() {
-	local k=$1 t=$2 a0 a1 out n ok
-	shift 2
-	a0=$(audit_records)
-	say "measuring $k"
-	out=$("$@" --threads "$t" 2>"$work/$k.err") || { cat "$work/$k.err" >&2; failed=1; }
-	a1=$(audit_records)
-	R[$k]=$(grep '^RESULT ' <<<"$out" | tail -n 1 || true)
-	[ -n "${R[$k]}" ] || { say "$k: no result"; failed=1; return 0; }
-	[ "$1" = "$pb" ] && return 0
-	n=$(field "${R[$k]}" requests) ok=$(field "${R[$k]}" ok)
-	if [ $((a1 - a0)) -lt "$ok" ] || [ $((a1 - a0)) -gt $((n + t)) ]; then
-		say "$k: $((a1 - a0)) audit records for $ok seals"
-		failed=1
-	fi
-}
 https=(--url "https://127.0.0.1:$port" --cacert "$inst/ca.pem" --token-file "$inst/admin.token")
 labels=(demo-seal bench-rsa3072 bench-ec-p256)
 names=("RSA-2048" "RSA-3072" "ECDSA P-256")

@@ -12,18 +12,10 @@
 # env:   PG_SECONDS=S   seconds per row (default 4; BENCH_QUICK=1: 1)
 #        PG_THREADS=T   client threads (default: two per CPU)
 #        PG_PDF=FILE    default: the corpus file nearest to 20 KB
-#        SIGNBENCH=PATH a built signbench (else built here)
+#        SIGNBENCH=PATH, P11_BASELINE=PATH  built tools (else built here)
 # Exit 0 with a note when the postgresql server binaries are missing;
 # 1 when a seal failed or the audit log did not grow by one per seal.
-set -euo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
-build=$(cd "${1:-$root/build}" && pwd)
-say() { echo "pg_store: $*" >&2; }
-[ -x "$build/esignd" ] && [ -x "$build/cli/esignctl" ] ||
-	{ echo "usage: $0 [BUILD_DIR]   (BUILD_DIR must hold esignd and cli/esignctl)" >&2; exit 2; }
-
+. "$(dirname "$0")/common.sh" pg_store "${1:-}"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
 	echo "PostgreSQL store row: skipped: the postgresql server binaries (/usr/lib/postgresql/*/bin) are not installed"
@@ -33,65 +25,10 @@ PSQL=$PGBIN/psql
 [ -x "$PSQL" ] || PSQL=psql
 secs=${PG_SECONDS:-$([ "${BENCH_QUICK:-0}" = 1 ] && echo 1 || echo 4)}
 threads=${PG_THREADS:-$(($(nproc) * 2))}
-pdf=${PG_PDF:-$(cd "$root/tests/corpus" && for f in *.pdf; do
-	case $f in bad-* | damaged-*) continue ;; esac
-	echo "$(awk -v s="$(stat -c %s "$f")" 'BEGIN { r = s / 20000; if (r < 1) r = 1 / r; print r }') $f"
-done | sort -g | head -n 1 | cut -d ' ' -f 2)}
-[ -f "$pdf" ] || pdf=$root/tests/corpus/$pdf
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/esignd-pgbench.XXXXXX")
-inst=$work/inst
-dpid='' pg_up=''
+pdf=$(nearest_pdf "${PG_PDF:-}")
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
-stop_daemon() {
-	[ -n "$dpid" ] || return 0
-	kill -TERM "$dpid" 2>/dev/null || true
-	wait "$dpid" 2>/dev/null || true
-	dpid=''
-}
-cleanup() {
-	stop_daemon
-	[ -z "$pg_up" ] || as_pg "$PGBIN/pg_ctl" -D "$work/pg/data" -m fast stop >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-sb=${SIGNBENCH:-}
-if [ -z "$sb" ]; then
-	sb=$work/signbench
-	# shellcheck disable=SC2046
-	cc -O2 -g -Wall -Wextra -Werror -pthread -o "$sb" "$here/signbench.c" "$here/v2body.c" \
-		$(pkg-config --cflags --libs libcurl)
-fi
-
-port=
-for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { say "no free port"; exit 1; }
-"$build/cli/esignctl" init --dir "$inst" --https-port "$port" >"$work/init.log" 2>&1 ||
-	{ cat "$work/init.log" >&2; exit 1; }
-export SOFTHSM2_CONF=$inst/softhsm2.conf
-
-start_daemon() {
-	"$build/esignd" -c "$1" -f >>"$work/esignd.log" 2>&1 &
-	dpid=$!
-	for _ in $(seq 100); do
-		kill -0 "$dpid" 2>/dev/null || break
-		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$inst/ca.pem" \
-			"https://127.0.0.1:$port/v1/health" || true)" = 200 ] && return 0
-		sleep 0.1
-	done
-	say "esignd did not become ready"; tail -n 20 "$work/esignd.log" >&2
-	return 1
-}
-audit_records() {
-	curl -s --max-time 10 --unix-socket "$inst/esignd.sock" http://localhost/v1/status |
-		sed -n 's/.*"audit_records":\([0-9]*\).*/\1/p'
-}
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+tools
+init_instance
 
 # seal_row NAME: one closed-loop run; sets LINE[NAME]; checks the audit.
 declare -A LINE
@@ -112,7 +49,7 @@ seal_row() {
 }
 
 say "sealing ${pdf##*/} on LMDB ($threads threads, ${secs}s)"
-start_daemon "$inst/esignd.conf"
+start_daemon "$inst/esignd.conf" || exit 1
 seal_row lmdb
 stop_daemon
 
@@ -125,15 +62,11 @@ else
 fi
 as_pg "$PGBIN/initdb" -D "$work/pg/data" -U esignd --auth=trust -E UTF8 >"$work/initdb.log" 2>&1 ||
 	{ cat "$work/initdb.log" >&2; exit 1; }
-pgport=
-for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then pgport=$p; break; fi
-done
+pgport=$(free_port)
 as_pg "$PGBIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -o \
 	"-p $pgport -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_preload_libraries=pg_stat_statements" \
 	start >/dev/null || { cat "$work/pg/server.log" >&2; exit 1; }
-pg_up=1
+bench_on_exit "as_pg '$PGBIN/pg_ctl' -D '$work/pg/data' -m fast stop >/dev/null 2>&1"
 sql() { "$PSQL" -X -q -t -A -h 127.0.0.1 -p "$pgport" -U esignd -d "$@"; }
 sql postgres -c "CREATE DATABASE esignd" >/dev/null
 sql esignd -c "CREATE EXTENSION pg_stat_statements" >/dev/null
@@ -144,7 +77,7 @@ sed "s|^store = .*||" "$inst/esignd.conf" >"$inst/pg.conf"
 printf 'store = %s\n' "$uri" >>"$inst/pg.conf"
 
 say "sealing ${pdf##*/} on PostgreSQL"
-start_daemon "$inst/pg.conf"
+start_daemon "$inst/pg.conf" || exit 1
 # what the database did for the seals alone (the warm-ups included)
 stats() {
 	sql esignd -c "SELECT (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s

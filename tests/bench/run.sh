@@ -325,18 +325,11 @@ seal_report
 # PostgreSQL store against LMDB: each on its own instance (keytypes.sh,
 # remote_token.sh, pg_store.sh; BENCH_KEYTYPES=0, BENCH_REMOTE=0,
 # BENCH_PG=0 leave them out).
-if [ "${BENCH_KEYTYPES:-1}" != 0 ]; then
+for extra in KEYTYPES:keytypes REMOTE:remote_token PG:pg_store; do
+	flag=BENCH_${extra%%:*}
+	[ "${!flag:-1}" != 0 ] || continue
 	echo
 	SIGNBENCH=$work/signbench P11_BASELINE=$work/p11_baseline \
-		"$here/keytypes.sh" "$build" || failed=1
-fi
-if [ "${BENCH_REMOTE:-1}" != 0 ]; then
-	echo
-	SIGNBENCH=$work/signbench P11_BASELINE=$work/p11_baseline \
-		"$here/remote_token.sh" "$build" || failed=1
-fi
-if [ "${BENCH_PG:-1}" != 0 ]; then
-	echo
-	SIGNBENCH=$work/signbench "$here/pg_store.sh" "$build" || failed=1
-fi
+		"$here/${extra#*:}.sh" "$build" || failed=1
+done
 exit "$failed"
