@@ -78,6 +78,27 @@ async function api(method, path, body, opts) {
   return { status: res.status, data: data };
 }
 
+/*
+ * apiAll(path, member, latest) → every record of a paged list: GET path
+ * (which has its query already), then the pages before it (next_before),
+ * r.data[member] of each. {list}, {error: r} when a page failed, or null
+ * when latest() says the page was left meanwhile.
+ */
+async function apiAll(path, member, latest) {
+  let list = [], before = '';
+  for (;;) {
+    const r = await api('GET', path + (before ? '&before=' + encodeURIComponent(before) : ''));
+    if (!latest())
+      return null;
+    if (r.status !== 200)
+      return { error: r };
+    list = r.data[member].concat(list);
+    if (!r.data.next_before)
+      return { list: list };
+    before = r.data.next_before;
+  }
+}
+
 /* The error message of an answer, for the person reading the page, as
  * nodes for append(): the page's words around the API's message, which
  * is English and marked so (lang="en"). */

@@ -96,22 +96,16 @@ async function queueShow(ev) {
   const out = clear($('queue-out'));
   append(out, h('p', { text: t('loading') }));
   const state = $('queue-state').value || 'pending';
-  /* Every request of the state, page by page (next_before). */
-  let reqs = [], before = '';
-  for (;;) {
-    const r = await api('GET', '/v1/ra/requests?limit=200&state=' + encodeURIComponent(state) +
-                        (before ? '&before=' + encodeURIComponent(before) : ''));
-    if (!latest())
-      return;
-    if (r.status !== 200) {
-      append(clear(out), h('p.msg.bad', {}, errText(r)));
-      return;
-    }
-    reqs = r.data.requests.concat(reqs);
-    if (!r.data.next_before)
-      break;
-    before = r.data.next_before;
+  /* Every request of the state, page by page. */
+  const all = await apiAll('/v1/ra/requests?limit=200&state=' + encodeURIComponent(state),
+                           'requests', latest);
+  if (!all)
+    return;
+  if (all.error) {
+    append(clear(out), h('p.msg.bad', {}, errText(all.error)));
+    return;
   }
+  const reqs = all.list;
   /* Each with its subscriber, to say what a decision does. */
   const full = await Promise.all(reqs.map(async function (q) {
     const d = await api('GET', '/v1/ra/requests/' + encodeURIComponent(q.id));
@@ -218,22 +212,16 @@ async function certsSearch(ev) {
     return;
   }
   const q = $('certs-q').value.trim();
-  /* Every match, page by page (next_before), as the queue. */
-  let subs = [], before = '';
-  for (;;) {
-    const r = await api('GET', '/v1/ra/subscribers?limit=200' + (q ? '&q=' + encodeURIComponent(q) : '') +
-                        (before ? '&before=' + encodeURIComponent(before) : ''));
-    if (!latest())
-      return;
-    if (r.status !== 200) {
-      append(out, h('p.msg.bad', {}, errText(r)));
-      return;
-    }
-    subs = r.data.subscribers.concat(subs);
-    if (!r.data.next_before)
-      break;
-    before = r.data.next_before;
+  /* Every match, page by page, as the queue. */
+  const all = await apiAll('/v1/ra/subscribers?limit=200' + (q ? '&q=' + encodeURIComponent(q) : ''),
+                           'subscribers', latest);
+  if (!all)
+    return;
+  if (all.error) {
+    append(out, h('p.msg.bad', {}, errText(all.error)));
+    return;
   }
+  const subs = all.list;
   if (!subs.length) {
     append(out, h('p', { text: t('none') }));
     return;

@@ -51,21 +51,14 @@ async function staffShow(ev) {
   const latest = drawStart('staff');
   const out = clear($('staff-out'));
   /* Every account, page by page (the API answers at most 1000 at once). */
-  let users = [], before = '';
-  for (;;) {
-    const r = await api('GET', '/v1/users?limit=1000' +
-                        (before ? '&before=' + encodeURIComponent(before) : ''));
-    if (!latest())
-      return;
-    if (r.status !== 200) {
-      append(out, h('p.msg.bad', {}, errText(r)));
-      return;
-    }
-    users = r.data.users.concat(users);
-    if (!r.data.next_before)
-      break;
-    before = r.data.next_before;
+  const all = await apiAll('/v1/users?limit=1000', 'users', latest);
+  if (!all)
+    return;
+  if (all.error) {
+    append(out, h('p.msg.bad', {}, errText(all.error)));
+    return;
   }
+  const users = all.list;
   append(out, h('table.list', { id: 'staff-table' },
     h('thead', {}, h('tr', {}, ['st_name', 'st_role', 'st_status', 'st_actions']
       .map(function (k) { return h('th', { scope: 'col', text: t(k) }); }))),
