@@ -255,8 +255,7 @@ static const struct {
 	{ "ocsp", PKI_PROFILE_OCSP }, { "audit", PKI_PROFILE_AUDIT },
 };
 
-/* The key a label names now: its rotation alias, else itself. */
-static void current_label(struct store_txn *t, const char *label, char *out)
+void keeper_current_label(struct store_txn *t, const char *label, char *out)
 {
 	char key[HSM_LABEL_MAX + 8];
 	const void *v;
@@ -304,7 +303,7 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 		goto out;
 	/* Rotating "demo-seal.2" rotates "demo-seal". */
 	snprintf(logical, sizeof(logical), "%s", member_str(old, "alias_of") ?: want);
-	current_label(t, logical, cur);
+	keeper_current_label(t, logical, cur);
 	json_decref(old);
 	old = NULL;
 	rc = store_get_json(t, DB_KEYS, cur, &old);
@@ -321,7 +320,7 @@ int op_key_rotate(struct keeper *k, struct caller *c, json_t *a,
 	if (rc == 0)
 		rc = store_get_json(t, DB_CERTS, member_str(old, "serial"), &crec);
 	if (rc == 0) {
-		current_label(t, member_str(crec, "issuer") ?: "", ca);
+		keeper_current_label(t, member_str(crec, "issuer") ?: "", ca);
 		rc = store_get_json(t, DB_KEYS, ca, &carec);
 		if (rc != 0 || member_str_is(crec, "issuer", "external"))
 			rc = reply_error(r, ESD_EINVAL, "the issuer of '%s' is not a key "

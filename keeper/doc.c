@@ -142,19 +142,13 @@ static int certs_id(json_t *rec, uint8_t id[32])
 static int key_read(struct keeper *k, char *label, json_t **rec)
 {
 	struct store_txn *t;
-	char key[HSM_LABEL_MAX + 8];
-	const void *v;
-	size_t n;
+	char cur[HSM_LABEL_MAX + 1];
 	int rc = store_txn_begin(k->store, 0, &t);
 
 	if (rc != 0)
 		return rc;
-	snprintf(key, sizeof(key), "alias:%s", label);
-	if (store_get(t, DB_RA_INDEX, key, strlen(key), &v, &n) == 0 &&
-	    n <= HSM_LABEL_MAX) {
-		memcpy(label, v, n);
-		label[n] = '\0';
-	}
+	keeper_current_label(t, label, cur);
+	snprintf(label, HSM_LABEL_MAX + 1, "%s", cur);
 	rc = store_get_json(t, DB_KEYS, label, rec);
 	store_txn_abort(t);
 	return rc;

@@ -106,6 +106,11 @@ int h_doc_key(struct keeper *k, struct caller *c, struct ibuf *in,
 int h_doc_sign(struct keeper *k, struct caller *c, struct ibuf *in,
 	       struct reply *r);
 
+/* keeper/ca.c: the key label names now, its rotation alias
+ * ("alias:LABEL" in ra_index) or label itself, into out (HSM_LABEL_MAX + 1
+ * bytes, not label's). */
+void keeper_current_label(struct store_txn *t, const char *label, char *out);
+
 /* keeper/pki.c: TSA, OCSP, CRL, CA certificates, revocation. */
 int h_tsa(struct keeper *k, struct caller *c, struct ibuf *in,
 	  struct reply *r);
