@@ -103,10 +103,10 @@ function sealPageShow() {
 /* The seals for the seal field's list: id as the value, the name beside. */
 async function sealList() {
   const latest = drawStart('seal-list');
-  const r = await api('GET', '/v1/ra/subscribers?kind=seal&limit=500');
-  if (!latest() || r.status !== 200)
+  const all = await apiAll('/v1/ra/subscribers?kind=seal&limit=500', 'subscribers', latest);
+  if (!all || all.error)
     return;
-  append(clear($('seal-list')), r.data.subscribers.map(function (s) {
+  append(clear($('seal-list')), all.list.map(function (s) {
     return h('option', { value: s.id, label: s.name + ' · ' + stateWord(s.status) });
   }));
 }
