@@ -8,11 +8,13 @@
 # three nodes: each sees the others' registrations, a key rotated
 # through one is used by all, a seal code for N documents used through
 # all at once seals exactly N, a lockout counts every node's attempts,
-# the outbox delivers each email once, and under a load spread over the
-# nodes PostgreSQL is restarted (the nodes answer 503 store_unavailable
-# with Retry-After while it is down and recover by themselves), a whole
-# node and a keeper are killed with -9: every acknowledged seal is in
-# the one audit chain, which verifies, and no client saw a wrong answer.
+# the outbox delivers each email once, and under a load of seals, an
+# individual's signatures and registrations spread over the nodes
+# PostgreSQL is restarted (the nodes answer 503 store_unavailable with
+# Retry-After while it is down and recover by themselves), a whole node
+# and a keeper are killed with -9: every acknowledged seal, signature and
+# registration is stored with its record in the one audit chain, which
+# verifies, and no client saw a wrong answer.
 # ESD_CLUSTER_ROUNDS=N repeats the restart and kills N times (default 1).
 # Skipped (exit 77) when the postgresql server binaries or p11-kit's
 # server and client module are missing.
@@ -320,26 +322,51 @@ for n in 1 2 3; do
 		-d "{\"digest\":\"$DG\",\"key\":\"$IND\",\"passphrase\":\"$(cat "$TMP/p1")\"}") $(json_err)"
 done
 
-# Chaos under load: three clients seal digests through the nodes in turn and,
-# on anything but 200, tries the next node (as behind a load balancer).
-# Every answer is logged; 200s are acknowledged seals.
+# Chaos under load: clients seal digests, an individual signs digests with
+# her passphrase, a verifier registers people; each goes through the
+# nodes in turn and, on anything but success, tries the next node (as
+# behind a load balancer). Every answer is logged; a success is
+# acknowledged: a digest signed or a registration's request id.
+check "a verifier unlocks the individual for the load" $VB subscriber unlock --id "$IND"
+P1=$(cat "$TMP/p1")
 : >"$TMP/acked"
+: >"$TMP/acked.sign"
+: >"$TMP/ra_acked"
+: >"$TMP/ra_retried"
 : >"$TMP/answers"
-load() { # load ID: one client
-	local i=0 n dg code err b="$TMP/load$1"
+load() { # load ID KIND: one client; KIND seal, sign or ra
+	local i=0 n dg code err auth path body ok b="$TMP/load$1"
 	while [ ! -e "$TMP/stop" ]; do
 		i=$((i + 1))
 		dg=$(printf '%s %s %s' "$1" "$i" "$RANDOM$RANDOM" | sha256sum | cut -d' ' -f1)
+		case $2 in
+		seal) auth="Authorization: Bearer $TOKEN" path=/v1/seal/hash body="{\"digest\":\"$dg\"}" ok=200 ;;
+		sign) auth=$APPH path=/v1/sign/hash ok=200
+			body="{\"digest\":\"$dg\",\"key\":\"$IND\",\"passphrase\":\"$P1\"}" ;;
+		ra) auth="Authorization: Bearer $(cat "$TMP/va.tok")" path=/v1/ra/individuals ok=201
+			dg=$(printf '3173%012d' $(($1 * 1000000 + i)))
+			body="{\"name\":\"Peserta $1-$i\",\"nik\":\"$dg\",\"email\":\"p$1-$i@agency.go.id\",\"unit\":\"TU\"}" ;;
+		esac
 		for try in 1 2 3 4 5 6; do
 			n=$(((i + try + $1) % 3 + 1))
 			rm -f "$b.body" "$b.hdr"
 			code=$(curl -s -o "$b.body" -D "$b.hdr" -w '%{http_code}' -m 15 \
-				--cacert "$CAS" -H "Authorization: Bearer $TOKEN" \
-				-d "{\"digest\":\"$dg\"}" "${NURL[$n]}/v1/seal/hash" 2>/dev/null)
+				--cacert "$CAS" -H "$auth" -d "$body" "${NURL[$n]}$path" 2>/dev/null)
 			err=$(sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$b.body" 2>/dev/null)
-			echo "$code ${err:--} $(grep -ci '^retry-after:' "$b.hdr" 2>/dev/null)" >>"$TMP/answers"
-			if [ "$code" = 200 ]; then
-				echo "$dg" >>"$TMP/acked"
+			# a registration retried after an answer that never came
+			# may find its first attempt committed: 409, and it stands
+			if [ "$2" = ra ] && [ "$code" = 409 ] && [ "$try" -gt 1 ]; then
+				echo "retried-409 - 0" >>"$TMP/answers"
+				echo "$dg" >>"$TMP/ra_retried"
+				break
+			fi
+			echo "$([ "$code" = "$ok" ] && echo ok || echo "$code") ${err:--} $(grep -ci '^retry-after:' "$b.hdr" 2>/dev/null)" >>"$TMP/answers"
+			if [ "$code" = "$ok" ]; then
+				case $2 in
+				ra) jget "$b.body" request.id >>"$TMP/ra_acked" ;;
+				sign) echo "$dg" | tee -a "$TMP/acked.sign" >>"$TMP/acked" ;;
+				*) echo "$dg" >>"$TMP/acked" ;;
+				esac
 				break
 			fi
 			sleep 0.2
@@ -347,8 +374,8 @@ load() { # load ID: one client
 	done
 }
 LOADS=
-for c in 1 2 3; do
-	load $c &
+for c in 1:seal 2:seal 3:seal 4:sign 5:ra; do
+	load "${c%%:*}" "${c#*:}" &
 	LOADS="$LOADS $!"
 done
 KILLS=0
@@ -401,17 +428,34 @@ while read -r dg; do
 	grep -q "\"document_sha256\":\"$dg\"" "$TMP/audit.jsonl" || missing=$((missing + 1))
 done <"$TMP/acked"
 ACKED=$(wc -l <"$TMP/acked")
-check "the load's seals were acknowledged ($ACKED)" test "$ACKED" -gt 0
-eq "every acknowledged seal ($ACKED) is in the audit log" 0 "$missing"
-eq "no client saw a wrong answer: only 200, 503 (store_unavailable, unavailable or token_unavailable, with Retry-After) or no connection" "" \
-	"$(grep -v -E '^(200 - 0|503 (store_unavailable|unavailable|token_unavailable) 1|000 - [01])$' "$TMP/answers" | sort | uniq -c)"
+check "the load's seals and signatures were acknowledged ($ACKED)" test "$ACKED" -gt 0
+check "... the individual's among them" grep -q . "$TMP/acked.sign"
+eq "every acknowledged seal and signature ($ACKED) is in the audit log" 0 "$missing"
+RA_ACKED=$(wc -l <"$TMP/ra_acked")
+check "the load's registrations were acknowledged ($RA_ACKED)" test "$RA_ACKED" -gt 0
+missing=0
+while read -r rq; do
+	grep -q "\"$rq\"" "$TMP/audit.jsonl" &&
+		[ "$(https_code_at "$URL3" "/v1/ra/requests/$rq" -H "Authorization: Bearer $(cat "$TMP/vb.tok")")" = 200 ] ||
+		missing=$((missing + 1))
+done <"$TMP/ra_acked"
+eq "every acknowledged registration ($RA_ACKED) is stored, with its audit record" 0 "$missing"
+twice=0
+while read -r nik; do
+	https_code_at "${NURL[2]}" "/v1/ra/subscribers?q=$nik" -H "Authorization: Bearer $(cat "$TMP/vb.tok")" >/dev/null
+	[ "$(python3 -c 'import json, sys; print(len(json.load(sys.stdin)["subscribers"]))' <"$TMP/body")" = 1 ] ||
+		twice=$((twice + 1))
+done <"$TMP/ra_retried"
+eq "a registration retried after a lost answer ($(wc -l <"$TMP/ra_retried")) is stored once" 0 "$twice"
+eq "no client saw a wrong answer: only success, 503 (store_unavailable, unavailable or token_unavailable, with Retry-After), no connection, or a retried registration's 409" "" \
+	"$(grep -v -E '^(ok - 0|retried-409 - 0|503 (store_unavailable|unavailable|token_unavailable) 1|000 - [01])$' "$TMP/answers" | sort | uniq -c)"
 check "the audit chain verifies through node 3" $CTL3 audit verify
 for n in 1 2 3; do
 	eq "node $n still seals" 200 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CAS" \
 		-H "Authorization: Bearer $TOKEN" -d "{\"digest\":\"$(printf "y$n" | sha256sum | cut -d' ' -f1)\"}" \
 		"${NURL[$n]}/v1/seal/hash")"
 done
-echo "# survived: $RESTARTS PostgreSQL restart(s), $KILLS kill -9 (nodes and keepers); $(wc -l <"$TMP/answers") answers checked, $ACKED seals acknowledged and found"
+echo "# survived: $RESTARTS PostgreSQL restart(s), $KILLS kill -9 (nodes and keepers); $(wc -l <"$TMP/answers") answers checked; $ACKED seals and signatures and $RA_ACKED registrations acknowledged and found"
 for n in 2 3; do
 	kill -TERM "${NODE[$n]}" 2>/dev/null
 	wait "${NODE[$n]}" 2>/dev/null
