@@ -82,18 +82,19 @@ start_daemon "$inst/pg.conf" || exit 1
 stats() {
 	sql esignd -c "SELECT (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s
 		JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'esignd'),
-		(SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'esignd')" |
+		(SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'esignd'),
+		(SELECT wal_sync FROM pg_stat_wal)" |
 		tr '|' ' '
 }
 sql esignd -c "SELECT pg_stat_statements_reset()" >/dev/null
-read -r c0 x0 <<<"$(stats)"
+read -r c0 x0 w0 <<<"$(stats)"
 a0=$(audit_records)
 seal_row pg
 a1=$(audit_records)
 # A backend reports its transactions to pg_stat_database when it ends (or
 # idle, seconds later): the daemon's connections end with it.
 stop_daemon
-read -r c1 x1 <<<"$(stats)"
+read -r c1 x1 w1 <<<"$(stats)"
 
 # the statements of stats() itself and the transactions of the daemon's
 # start not yet reported at the first stats() are left in: a few against
@@ -108,5 +109,7 @@ printf '  %-34s %10s %10s\n' "PostgreSQL (same host, loopback)" "$pr" "$(field "
 printf '  %-34s %10s\n' "PostgreSQL / LMDB" "$(awk -v a="$pr" -v b="$lr" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
 printf '  %-34s %10s\n' "statements (round trips) per seal" "$(awk -v c=$((c1 - c0)) -v n="$seals" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "-" }')"
 printf '  %-34s %10s\n' "transactions per seal" "$(awk -v c=$((x1 - x0)) -v n="$seals" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "-" }')"
+printf '  %-34s %10s\n' "WAL flushes (fsyncs) per seal" "$(awk -v c=$((w1 - w0)) -v n="$seals" 'BEGIN { if (n > 0) printf "%.2f", c / n; else print "-" }')"
 echo "  ($seals seals, warm-ups included; statements from pg_stat_statements, BEGIN,"
-echo "  COMMIT and ROLLBACK counted: each is one round trip to the server)"
+echo "  COMMIT and ROLLBACK counted: each is one round trip to the server; WAL"
+echo "  flushes from pg_stat_wal.wal_sync, the whole server's)"
