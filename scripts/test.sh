@@ -12,6 +12,15 @@ set -u
 cd "$(dirname "$0")/.."
 pass=0
 fail=0
+# What failed, one name per line, printed again at the end: a CI log is
+# often read from its tail.
+failed=
+# failed_add NAME: counts one failure and remembers its name.
+failed_add() {
+	fail=$((fail + 1))
+	failed="$failed  $1
+"
+}
 
 # Processes the tests may start: daemons, mail sinks, browsers, helpers.
 # Those already running (a demo instance) are not the tests'.
@@ -29,7 +38,7 @@ leftovers() {
 	if [ -n "$(echo "$left" | tr -d '[:space:]')" ]; then
 		echo "$1: processes started by the tests are still running:"
 		echo "$left" | sed '/^$/d; s/^/  /'
-		fail=$((fail + 1))
+		failed_add "$1: processes left running"
 	fi
 }
 
@@ -49,22 +58,27 @@ run() {
 
 # count LOG: adds the results in a meson test log to the totals.
 count() {
-	local ok bad
+	local ok name
 	ok=$(grep -c '"result": "OK"' "$1")
-	bad=$(grep -v -c -E '"result": "(OK|SKIP)"' "$1")
 	pass=$((pass + ok))
-	fail=$((fail + bad))
+	while IFS= read -r name; do
+		failed_add "$name ($1)"
+	done < <(python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t["result"] not in ("OK", "SKIP"):
+        print("%s: %s" % (t["name"], t["result"]))' "$1")
 	[ "$ok" -gt 0 ]
 }
 
-run build || fail=$((fail + 1))
+run build || failed_add "build/: setup, build or no test"
 leftovers "after the build/ tests"
 # The store-heavy tests again on PostgreSQL (tests/README.md), when its
 # server binaries are installed.
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	echo "=== build: meson test --setup postgresql --suite store ==="
 	meson test -C build --setup postgresql --suite store --print-errorlogs --num-processes 2
-	count build/meson-logs/testlog-postgresql.json || { echo "postgresql: no test ran"; fail=$((fail + 1)); }
+	count build/meson-logs/testlog-postgresql.json || { echo "postgresql: no test ran"; failed_add "postgresql: no test ran"; }
 	leftovers "after the PostgreSQL tests"
 fi
 # The benchmark reports, it does not judge speed (ESD_BENCH=1: quick mode).
@@ -76,13 +90,16 @@ fi
 if [ -n "${ESD_FUZZ_SECONDS:-}" ]; then
 	tests/fuzz/run.sh "$ESD_FUZZ_SECONDS" | tee /tmp/esd-fuzz.$$.log
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' /tmp/esd-fuzz.$$.log | tail -1)
-	rm -f /tmp/esd-fuzz.$$.log
 	if [ -n "$line" ]; then
 		pass=$((pass + $(echo "$line" | cut -d' ' -f1)))
 		fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
+		[ "$(echo "$line" | cut -d' ' -f3)" = 0 ] ||
+			failed="$failed  fuzz: $(grep -E '^fuzz_[a-z_]+: (libFuzzer exit|regression input fails|build failed)' /tmp/esd-fuzz.$$.log | tr '\n' ' ')
+"
 	else
-		fail=$((fail + 1))
+		failed_add "fuzz: no summary line"
 	fi
+	rm -f /tmp/esd-fuzz.$$.log
 fi
 # The API description under Redocly's rules: passes with 0 errors and 0
 # warnings (those the routes earn on purpose are in .redocly.lint-ignore.yaml).
@@ -96,13 +113,15 @@ if [ -n "${ESD_LINT_OPENAPI:-}" ]; then
 		pass=$((pass + 1))
 	else
 		echo "not ok - redocly lint docs/openapi.yaml (exit $rc, see above)"
-		fail=$((fail + 1))
+		failed_add "redocly lint docs/openapi.yaml"
 	fi
 	rm -f /tmp/esd-redocly.$$.log
 fi
 if [ -z "${ESD_NO_SANITIZE:-}" ]; then
-	run build-asan -Db_sanitize=address,undefined -Db_lundef=false || fail=$((fail + 1))
+	run build-asan -Db_sanitize=address,undefined -Db_lundef=false ||
+		failed_add "build-asan/: setup, build or no test"
 	leftovers "after the build-asan/ tests"
 fi
+[ -z "$failed" ] || printf 'failed:\n%s' "$failed"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

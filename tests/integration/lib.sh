@@ -378,6 +378,27 @@ mail_code() {
 	done
 }
 
+# totp VAR SECRET: sets VAR to an authenticator code (oathtool) for the
+# earliest 30-second step the server still takes (one either side of now)
+# after the last one this test used: the server takes each account's
+# steps strictly upwards. Waits only when three codes were used within
+# one step. A code for the step before now is used only with 5 s left.
+TOTP_LAST=0
+totp() {
+	local now s want
+	while :; do
+		now=$(date +%s)
+		s=$((now / 30))
+		want=$((s - 1))
+		[ $((now % 30)) -lt 25 ] || want=$s
+		[ "$want" -gt "$TOTP_LAST" ] || want=$((TOTP_LAST + 1))
+		[ "$want" -le $((s + 1)) ] && break
+		sleep $((30 - now % 30))
+	done
+	TOTP_LAST=$want
+	printf -v "$1" '%s' "$(oathtool --totp -b "$2" -N "@$((want * 30))")"
+}
+
 widget_rect() { # the signature widget's /Rect, rounded: "x1 y1 x2 y2"
 	qpdf --json=2 --json-key=qpdf "$1" | /usr/bin/python3 -c 'import json,sys
 o=json.load(sys.stdin)["qpdf"][1]

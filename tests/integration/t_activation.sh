@@ -208,9 +208,9 @@ OPW='kopi tubruk manis 45'
 eq "the officer's first login enrols their own authenticator" 200 "$(https_code /v1/login \
 	-d "{\"name\":\"tono\",\"password\":\"$OINIT\",\"new_password\":\"$OPW\"}")"
 OSECRET=$(jget "$TMP/body" totp.secret)
-while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
 printf '%s\n' "$OPW" >"$TMP/opw"
-$CTL --json user login --name tono --password-file "$TMP/opw" --totp "$(oathtool --totp -b "$OSECRET")" \
+totp OT "$OSECRET"
+$CTL --json user login --name tono --password-file "$TMP/opw" --totp "$OT" \
 	| python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' >"$TMP/otok"
 OFF="$CTL --token-file $TMP/otok"
 $OFF --json seal totp --id "$SEAL" >"$TMP/totp.json"
@@ -220,17 +220,17 @@ check "the officer enrols the seal's authenticator: an otpauth:// URI (SHA1, 6 d
 	"echo '$URI' | grep -q '^otpauth://totp/esignd:$SEAL?secret=$SECRET&issuer=esignd&algorithm=SHA1&digits=6&period=30$'"
 jget "$TMP/totp.json" qr_png | base64 -d >"$TMP/totp.png"
 eq "its QR code (PNG) reads back as the URI (zbarimg)" "QR-Code:$URI" "$(zbarimg -q "$TMP/totp.png" 2>/dev/null)"
-# Wait for a fresh step so that "now" and "3 steps ago" are distinct.
-while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
-TOTP=$(oathtool --totp -b "$SECRET")
+totp TOTP "$SECRET"
 SCT=$($OFF seal code --id "$SEAL" --totp "$TOTP" --documents 2)
 check "an oathtool code buys the officer a seal code" test ${#SCT} -eq 32
 eq "... which the application seals with" 200 "$(seal -F "seal_code=$SCT")"
 eq "the same authenticator code twice is refused" 1 \
 	"$($OFF seal code --id "$SEAL" --totp "$TOTP" --documents 1 >/dev/null 2>&1; echo $?)"
-OLD=$(oathtool --totp -b "$SECRET" -N "$(date -u -d '-90 seconds' '+%Y-%m-%d %H:%M:%S UTC')")
-eq "a code from 3 steps ago is refused" 1 \
-	"$($OFF seal code --id "$SEAL" --totp "$OLD" --documents 1 >/dev/null 2>&1; echo $?)"
+# Outside the window of one step either side of now, and not a replay:
+# a code 3 steps ahead (the earlier ones are below the last step used).
+AHEAD=$(oathtool --totp -b "$SECRET" -N "@$(( ($(date +%s) / 30 + 3) * 30 ))")
+eq "a code from 3 steps ahead is refused" 1 \
+	"$($OFF seal code --id "$SEAL" --totp "$AHEAD" --documents 1 >/dev/null 2>&1; echo $?)"
 eq "both an activation code and a TOTP is 400" 400 "$(https_code "/v1/ra/seals/$SEAL/codes" "${SH[@]}" \
 	-d "{\"activation_code\":\"$AC2\",\"totp\":\"123456\",\"documents\":\"1\"}")"
 check "the encryption key is an AES key in the token, never extractable" bash -c \
@@ -240,9 +240,7 @@ check "the TOTP secret is stored encrypted (not in base32 or hex)" bash -c \
 	"! store_dump | grep -q -i -e '$SECRET' -e \"\$(echo '$SECRET' | base32 -d 2>/dev/null | xxd -p)\""
 check "the application revokes the activation" $SEALER seal deactivate --id "$SEAL"
 eq "a seal code bought by TOTP is then refused" 401 "$(seal -F "seal_code=$SCT")"
-while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
-T2=$(oathtool --totp -b "$SECRET")
-[ "$T2" = "$TOTP" ] && { sleep 30; T2=$(oathtool --totp -b "$SECRET"); }
+totp T2 "$SECRET"
 eq "a deactivated seal mints nothing, even for its officer's authenticator: 401" "401 authorization_failed" \
 	"$(https_code "/v1/ra/seals/$SEAL/codes" -H "Authorization: Bearer $(cat "$TMP/otok")" \
 	-d "{\"totp\":\"$T2\",\"documents\":\"1\"}") $(json_err)"

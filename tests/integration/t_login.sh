@@ -49,8 +49,7 @@ eq "the QR code reads back as the otpauth URI" "QR-Code:$URI" "$(zbarimg -q "$TM
 eq "the initial password no longer works" 401 "$(login "{\"name\":\"siti\",\"password\":\"$INIT\"}")"
 PW='nasi goreng pedas 99'
 eq "the new password without a TOTP is 401" 401 "$(login "{\"name\":\"siti\",\"password\":\"$PW\"}")"
-while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
-T=$(oathtool --totp -b "$SECRET")
+totp T "$SECRET"
 printf '%s\n' "$PW" >"$TMP/pw"
 TOKEN=$($CTL user login --name siti --password-file "$TMP/pw" --totp "$T")
 check "password + oathtool code give a session token" test ${#TOKEN} -eq 64
@@ -63,18 +62,14 @@ check "the audit names the person" bash -c "$CTL audit export | grep -q '\"actor
 eq "it is not an admin: 403 on /v1/clients" 403 "$(https_code /v1/clients "${AUTH[@]}")"
 sleep 7
 eq "idle for longer than session_idle_seconds: 401" 401 "$(https_code /v1/ra/requests "${AUTH[@]}")"
-while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
-T2=$(oathtool --totp -b "$SECRET")
-[ "$T2" = "$T" ] && { sleep 30; T2=$(oathtool --totp -b "$SECRET"); }
+totp T2 "$SECRET"
 TOKEN2=$($CTL user login --name siti --password-file "$TMP/pw" --totp "$T2")
 eq "a new session" 200 "$(https_code /v1/ra/requests -H "Authorization: Bearer $TOKEN2")"
 echo "$TOKEN2" >"$TMP/session"
 check "logout" $CTL --token-file "$TMP/session" user logout
 eq "the session is gone: 401" 401 "$(https_code /v1/ra/requests -H "Authorization: Bearer $TOKEN2")"
 # Browsers: the same session as an HttpOnly cookie, with a CSRF token.
-while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
-T3=$(oathtool --totp -b "$SECRET")
-[ "$T3" = "$T2" ] && { sleep 30; T3=$(oathtool --totp -b "$SECRET"); }
+totp T3 "$SECRET"
 curl -s -D "$TMP/h" -o "$TMP/l.json" -c "$TMP/jar" --cacert "$D/ca.pem" \
 	-d "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"$T3\"}" "$URL/v1/login"
 check "the login sets the session cookie HttpOnly, Secure, SameSite=Strict" \
@@ -97,9 +92,7 @@ eq "with a stale cookie, a wrong password is 401, not 403" "401 unauthorized" \
 check "... and the answer clears the stale cookie" grep -qi '^Set-Cookie: esignd_session=; .*Max-Age=0' "$TMP/h3"
 eq "an unknown cookie of another form is ignored as well: 401" "401 unauthorized" \
 	"$(https_code /v1/login -b 'esignd_session=nonsense' -d '{"name":"siti","password":"wrong"}') $(json_err)"
-while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
-T4=$(oathtool --totp -b "$SECRET")
-[ "$T4" = "$T3" ] && { sleep 30; T4=$(oathtool --totp -b "$SECRET"); }
+totp T4 "$SECRET"
 eq "with the stale cookie, the right password and TOTP log in: 200" 200 "$(https_code /v1/login -b "$TMP/jar" \
 	-D "$TMP/h4" -d "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"$T4\"}")"
 check "... with a new session cookie" grep -qi '^Set-Cookie: esignd_session=[0-9a-f]\{64\}; Path=/' "$TMP/h4"
@@ -125,9 +118,7 @@ eq "... nor unlock one: 403, nothing changed" "403 $S0" \
 eq "an unknown account: 404" 404 "$(unix_code /v1/users/nobody/unlock -X POST)"
 check "the admin unlocks siti" $CTL user unlock --name siti
 eq "... who is no longer locked" false "$(ulist siti locked)"
-while [ $(( $(date +%s) % 30 )) -gt 25 ]; do sleep 1; done
-T5=$(oathtool --totp -b "$SECRET")
-[ "$T5" = "$T4" ] && { sleep 30; T5=$(oathtool --totp -b "$SECRET"); }
+totp T5 "$SECRET"
 eq "and logs in again: 200" 200 "$(login "{\"name\":\"siti\",\"password\":\"$PW\",\"totp\":\"$T5\"}")"
 TOKEN5=$(jget "$TMP/body" token)
 eq "... her session works" 200 "$(https_code /v1/ra/requests -H "Authorization: Bearer $TOKEN5")"
