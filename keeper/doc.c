@@ -159,8 +159,8 @@ static int key_read(struct keeper *k, char *label, json_t **rec)
  * without one), from the cache while the key generation is the one it
  * was read at, else from the store (then cached). *rec is a new
  * reference. */
-static int key_lookup(struct keeper *k, char *label, json_t **rec,
-		      struct key_facts *f)
+static int key_lookup(struct keeper *k, const struct caller *c, char *label,
+		      json_t **rec, struct key_facts *f)
 {
 	struct key_cache *e;
 	char want[HSM_LABEL_MAX + 1];
@@ -170,7 +170,9 @@ static int key_lookup(struct keeper *k, char *label, json_t **rec,
 	X509 *x = NULL;
 	int rc;
 
-	rc = store_keys_gen(k->store, &gen);
+	/* The generation the caller's authentication read, if it did. */
+	gen = c->gen;
+	rc = c->gen_read ? 0 : store_keys_gen(k->store, &gen);
 	if (rc != 0)
 		return rc;
 	pthread_mutex_lock(&cache_mu);
@@ -348,7 +350,7 @@ static int doc_key(struct keeper *k, struct caller *c, const char *purpose_want,
 		if (json_is_string(v) && strcmp(json_string_value(v), label) == 0)
 			kf.granted = 1;
 	memset(f, 0, sizeof(*f));
-	rc = key_lookup(k, label, rec, f);
+	rc = key_lookup(k, c, label, rec, f);
 	if (rc != 0 && rc != ESD_ENOTFOUND)
 		return rc;
 	kf.found = rc == 0;

@@ -37,6 +37,8 @@ struct caller {
 	json_t *keys;      /* the client's key grants (array of labels) */
 	json_t *seals;     /* an officer's seals (array of subscriber ids):
 			    * activation and codes only, never key grants */
+	uint64_t gen;      /* store_keys_gen read for this message ... */
+	int gen_read;      /* ... when 1 (an API client's credential) */
 };
 
 struct reply {

@@ -106,7 +106,8 @@ int store_audit(struct store_txn *t, const char *actor, const char *action,
 	}
 	memcpy(stored, hash, 32);
 	memcpy(stored + 32, text, strlen(text));
-	rc = store_put(t, DB_AUDIT, key, sizeof(key), stored, 32 + strlen(text), 1);
+	rc = store_put(t, DB_AUDIT, key, sizeof(key), stored, 32 + strlen(text),
+		       STORE_NEW);
 	if (rc != 0)
 		goto out;
 	be64(head, seq);

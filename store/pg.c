@@ -44,13 +44,37 @@ struct pg_env {
 	size_t nidle;
 };
 
+/* A write of this transaction, remembered so that reading it back
+ * costs no round trip (WSET_MAX of them, WSET_BYTES in all; a write
+ * past that is read from the server, which has it first). */
+#define WSET_MAX 32
+#define WSET_BYTES 65536
+struct wset_entry {
+	enum store_db db;
+	int live;                /* 0: a later write of the key followed */
+	int deleted;
+	size_t klen, vlen;
+	uint8_t *kv;             /* key, then value */
+};
+
 struct pg_txn {
 	struct store_txn base;
 	PGconn *c;
 	int err;                 /* the last statement's failure */
 	PGresult **keep;         /* get results, freed when t ends */
 	size_t nkeep, capkeep;
+	/* Write transactions run in libpq's pipeline mode: a write whose
+	 * answer nobody needs is sent and not waited for; the next
+	 * statement that needs an answer (a read, the commit) syncs, and
+	 * the results of every write before it are read then. */
+	int piped;
+	unsigned pending;        /* statements sent, results not yet read */
+	struct wset_entry ws[WSET_MAX];
+	size_t nws, wsbytes;
 };
+/* Results a pipeline may hold unread before it is synced: the server
+ * must never block on sending results the client does not read. */
+#define PIPE_MAX 128
 
 #define ENV(s) ((struct pg_env *)(s)->impl)
 #define PGT(t) ((struct pg_txn *)(t))
@@ -323,6 +347,13 @@ static int pg_txn_begin(struct store *s, int write, struct store_txn **out)
 		}
 		pool_flush(ENV(s));
 	}
+	if (write && PQenterPipelineMode(t->c) != 1) {
+		log_err("store: pipeline mode: %s", PQerrorMessage(t->c));
+		PQfinish(t->c);
+		free(t);
+		return ESD_ESTORE;
+	}
+	t->piped = write;
 	t->base.s = s;
 	t->base.write = write;
 	*out = &t->base;
@@ -334,24 +365,147 @@ static void txn_free(struct pg_txn *t)
 	for (size_t i = 0; i < t->nkeep; i++)
 		PQclear(t->keep[i]);
 	free(t->keep);
+	for (size_t i = 0; i < t->nws; i++)
+		free(t->ws[i].kv);
+	/* Pooled connections are out of pipeline mode; one that cannot
+	 * leave it (results unread after a failure) is closed. */
+	if (t->piped && PQexitPipelineMode(t->c) != 1) {
+		PQfinish(t->c);
+		t->c = NULL;
+	}
 	conn_put(ENV(t->base.s), t->c);
 	free(t);
+}
+
+/*
+ * Sends sql into t's pipeline (db as $1, text; up to two binary
+ * parameters; binary results); its result is read by the next
+ * pipe_sync. 0, or the failure (then the transaction is lost: t->err).
+ */
+static int pipe_sync(struct pg_txn *t, PGresult **last);
+
+static int pipe_send(struct pg_txn *t, const char *sql, enum store_db db,
+		     const void *p2, size_t l2, const void *p3, size_t l3,
+		     int nparams)
+{
+	char dbs[8];
+	const char *vals[3] = { dbs, p2 != NULL ? p2 : "", p3 != NULL ? p3 : "" };
+	int lens[3] = { 0, (int)l2, (int)l3 }, fmts[3] = { 0, 1, 1 };
+
+	if (t->err != 0)
+		return t->err;
+	if (l2 > 0x7fffffff || l3 > 0x7fffffff)
+		return t->err = ESD_ESTORE;
+	snprintf(dbs, sizeof(dbs), "%d", (int)db);
+	if (PQsendQueryParams(t->c, sql, nparams, NULL, nparams ? vals : NULL,
+			      nparams ? lens : NULL, nparams ? fmts : NULL,
+			      1) != 1) {
+		log_err("store: %s: %s", store_db_names[db],
+			PQerrorMessage(t->c));
+		return t->err = failure(t->c, NULL);
+	}
+	t->pending++;
+	return t->pending >= PIPE_MAX ? pipe_sync(t, NULL) : 0;
+}
+
+/*
+ * Ends t's pipeline with a sync and reads every result: 0 when each
+ * statement did what was asked (a command, rows, or, for the last one
+ * when last is not NULL, its result is handed over in *last).
+ * A failure is logged, kept in t->err and returned; the transaction is
+ * then lost (its later statements were not run).
+ */
+static int pipe_sync(struct pg_txn *t, PGresult **last)
+{
+	PGresult *r;
+	int rc = t->err;
+
+	if (last != NULL)
+		*last = NULL;
+	if (PQpipelineSync(t->c) != 1) {
+		log_err("store: sync: %s", PQerrorMessage(t->c));
+		return t->err = failure(t->c, NULL);
+	}
+	for (; t->pending > 0; t->pending--) {
+		PGresult *keep = NULL;
+
+		/* One statement's results, then NULL. */
+		while ((r = PQgetResult(t->c)) != NULL) {
+			ExecStatusType st = PQresultStatus(r);
+
+			if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+				if (rc == 0 && st != PGRES_PIPELINE_ABORTED) {
+					log_err("store: %s", PQresultErrorMessage(r));
+					rc = failure(t->c, r);
+					/* 23505 unique_violation: a STORE_NEW
+					 * key that existed. */
+					if (rc == ESD_ESTORE &&
+					    PQresultErrorField(r, PG_DIAG_SQLSTATE) &&
+					    strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE),
+						   "23505") == 0)
+						rc = ESD_EEXIST;
+				} else if (rc == 0) {
+					rc = ESD_ESTORE;
+				}
+				PQclear(r);
+			} else if (last != NULL && t->pending == 1 && keep == NULL) {
+				keep = r;
+			} else {
+				PQclear(r);
+			}
+		}
+		if (PQstatus(t->c) != CONNECTION_OK && rc == 0)
+			rc = ESD_EDBDOWN;
+		if (PQstatus(t->c) != CONNECTION_OK) {
+			PQclear(keep);
+			t->pending = 0;
+			break;
+		}
+		if (last != NULL && t->pending == 1)
+			*last = keep;
+		else
+			PQclear(keep);
+	}
+	if (PQstatus(t->c) == CONNECTION_OK) {
+		r = PQgetResult(t->c);
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC && rc == 0)
+			rc = ESD_ESTORE;
+		PQclear(r);
+	}
+	if (rc != 0 && last != NULL) {
+		PQclear(*last);
+		*last = NULL;
+	}
+	return t->err = rc;
 }
 
 static int pg_txn_commit(struct store_txn *bt)
 {
 	struct pg_txn *t = PGT(bt);
-	PGresult *r = PQexec(t->c, "COMMIT");
+	PGresult *r = NULL;
 	int rc = 0;
 
+	if (t->piped) {
+		rc = pipe_send(t, "COMMIT", DB_META, NULL, 0, NULL, 0, 0);
+		if (rc == 0)
+			rc = pipe_sync(t, &r);
+	} else {
+		r = PQexec(t->c, "COMMIT");
+	}
 	/* A transaction that failed earlier "commits" as ROLLBACK. */
-	if (PQresultStatus(r) != PGRES_COMMAND_OK ||
-	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+	if (rc == 0 && (PQresultStatus(r) != PGRES_COMMAND_OK ||
+			strcmp(PQcmdStatus(r), "COMMIT") != 0)) {
 		log_err("store: commit: %s", PQerrorMessage(t->c));
 		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? ESD_ESTORE
 			 : failure(t->c, r);
 	}
 	PQclear(r);
+	/* Still in a transaction after a failure: closed, not pooled. */
+	if (rc != 0 && PQtransactionStatus(t->c) != PQTRANS_IDLE) {
+		PQfinish(t->c);
+		t->c = NULL;
+		t->piped = 0;
+	}
 	txn_free(t);
 	return rc;
 }
@@ -359,10 +513,61 @@ static int pg_txn_commit(struct store_txn *bt)
 static void pg_txn_abort(struct store_txn *bt)
 {
 	struct pg_txn *t = PGT(bt);
-	PGresult *r = PQexec(t->c, "ROLLBACK");
 
-	PQclear(r);
+	if (t->piped) {
+		t->err = 0;
+		if (pipe_send(t, "ROLLBACK", DB_META, NULL, 0, NULL, 0, 0) == 0)
+			pipe_sync(t, NULL);
+		if (PQtransactionStatus(t->c) != PQTRANS_IDLE) {
+			PQfinish(t->c);
+			t->c = NULL;
+			t->piped = 0;
+		}
+	} else {
+		PQclear(PQexec(t->c, "ROLLBACK"));
+	}
 	txn_free(t);
+}
+
+/* The newest remembered write of (db, key), or NULL. */
+static struct wset_entry *wset_find(struct pg_txn *t, enum store_db db,
+				    const void *key, size_t klen)
+{
+	for (size_t i = t->nws; i-- > 0;) {
+		struct wset_entry *w = &t->ws[i];
+
+		if (w->live && w->db == db && w->klen == klen &&
+		    memcmp(w->kv, key, klen) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+/* Remembers a write (val NULL: a delete) when there is room; an
+ * earlier one of the key is forgotten either way. */
+static void wset_note(struct pg_txn *t, enum store_db db, const void *key,
+		      size_t klen, const void *val, size_t vlen)
+{
+	struct wset_entry *w = wset_find(t, db, key, klen);
+
+	if (w != NULL)
+		w->live = 0;
+	if (t->nws == WSET_MAX || t->wsbytes + klen + vlen > WSET_BYTES)
+		return;
+	w = &t->ws[t->nws];
+	w->kv = malloc(klen + vlen + 1);
+	if (w->kv == NULL)
+		return;
+	memcpy(w->kv, key, klen);
+	if (vlen > 0)
+		memcpy(w->kv + klen, val, vlen);
+	w->db = db;
+	w->klen = klen;
+	w->vlen = vlen;
+	w->deleted = val == NULL;
+	w->live = 1;
+	t->nws++;
+	t->wsbytes += klen + vlen;
 }
 
 /* Runs sql with db ($1, text) and up to two binary parameters; binary
@@ -377,6 +582,14 @@ static PGresult *run(struct pg_txn *t, const char *sql, enum store_db db,
 	PGresult *r;
 	ExecStatusType st;
 
+	if (t->piped) {
+		/* Sent after the writes before it, which it may read. A
+		 * failure stays in t->err: the transaction is lost. */
+		if (pipe_send(t, sql, db, p2, l2, p3, l3, nparams) != 0 ||
+		    pipe_sync(t, &r) != 0)
+			return NULL;
+		return r;
+	}
 	t->err = ESD_ESTORE;
 	if (l2 > 0x7fffffff || l3 > 0x7fffffff)
 		return NULL;
@@ -402,8 +615,17 @@ static int pg_get(struct store_txn *bt, enum store_db db, const void *key,
 		  size_t klen, const void **val, size_t *vlen)
 {
 	struct pg_txn *t = PGT(bt);
+	struct wset_entry *w = t->piped ? wset_find(t, db, key, klen) : NULL;
 	PGresult *r;
 
+	/* Read back from this transaction's own writes. */
+	if (w != NULL) {
+		if (w->deleted)
+			return ESD_ENOTFOUND;
+		*val = w->kv + w->klen;
+		*vlen = w->vlen;
+		return 0;
+	}
 	if (t->nkeep == t->capkeep) {
 		size_t cap = t->capkeep ? 2 * t->capkeep : 8;
 		PGresult **k = realloc(t->keep, cap * sizeof(*k));
@@ -438,35 +660,52 @@ static int affected(PGresult *r)
 static int pg_put(struct store_txn *bt, enum store_db db, const void *key,
 		  size_t klen, const void *val, size_t vlen, int noover)
 {
+	struct pg_txn *t = PGT(bt);
+	PGresult *r;
+	int rc;
+
+	/* A write that needs no answer is sent, not waited for. */
+	if (t->piped && noover != 1) {
+		rc = pipe_send(t, noover == STORE_NEW ?
+			       "INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3)" :
+			       "INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
+			       "ON CONFLICT (db, key) DO UPDATE SET value = EXCLUDED.value",
+			       db, key, klen, val, vlen, 3);
+		if (rc == 0)
+			wset_note(t, db, key, klen, val != NULL ? val : "", vlen);
+		return rc;
+	}
 	/* ON CONFLICT DO NOTHING: an existing key is an answer, not an
 	 * error that would abort the whole transaction. */
-	PGresult *r = run(PGT(bt), noover ?
+	r = run(t, noover ?
 		"INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
 		"ON CONFLICT DO NOTHING" :
 		"INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
 		"ON CONFLICT (db, key) DO UPDATE SET value = EXCLUDED.value",
 		db, key, klen, val, vlen, 3);
-	int rc;
-
 	if (r == NULL)
-		return PGT(bt)->err;
+		return t->err;
 	rc = affected(r) ? 0 : ESD_EEXIST;
 	PQclear(r);
+	if (rc == 0 && t->piped)
+		wset_note(t, db, key, klen, val != NULL ? val : "", vlen);
 	return rc;
 }
 
 static int pg_del(struct store_txn *bt, enum store_db db, const void *key,
 		  size_t klen)
 {
-	PGresult *r = run(PGT(bt),
-			  "DELETE FROM esd_kv WHERE db = $1 AND key = $2",
+	struct pg_txn *t = PGT(bt);
+	PGresult *r = run(t, "DELETE FROM esd_kv WHERE db = $1 AND key = $2",
 			  db, key, klen, NULL, 0, 2);
 	int rc;
 
 	if (r == NULL)
-		return PGT(bt)->err;
+		return t->err;
 	rc = affected(r) ? 0 : ESD_ENOTFOUND;
 	PQclear(r);
+	if (t->piped)
+		wset_note(t, db, key, klen, NULL, 0);
 	return rc;
 }
 

@@ -92,7 +92,7 @@ int store_txn_begin(struct store *s, int write, struct store_txn **out)
 /* Whether a write to (db, key) changes what store_keys_gen guards. */
 static int guarded(enum store_db db, const void *key, size_t klen)
 {
-	return db == DB_KEYS || db == DB_CERTS ||
+	return db == DB_KEYS || db == DB_CERTS || db == DB_CLIENTS ||
 	       (db == DB_RA_INDEX && klen >= 6 && memcmp(key, "alias:", 6) == 0);
 }
 

@@ -94,7 +94,12 @@ void store_txn_abort(struct store_txn *t);
 /* *val points into the store's memory; valid until the transaction ends. */
 int store_get(struct store_txn *t, enum store_db db, const void *key,
 	      size_t klen, const void **val, size_t *vlen);
-/* With noover, ESD_EEXIST if the key exists. */
+/* With noover, ESD_EEXIST if the key exists. With noover STORE_NEW the
+ * key must be new too, but its absence may be checked only at commit
+ * (PostgreSQL sends the write with the next statement that needs an
+ * answer): a duplicate fails the transaction, for a write that never
+ * meets one unless the store is damaged (an audit record's number). */
+#define STORE_NEW 2
 int store_put(struct store_txn *t, enum store_db db, const void *key,
 	      size_t klen, const void *val, size_t vlen, int noover);
 int store_del(struct store_txn *t, enum store_db db, const void *key,
@@ -121,8 +126,9 @@ int store_walk_from(struct store_txn *t, enum store_db db, const void *key,
 
 /*
  * The key generation: a number that changes with every committed
- * transaction that wrote a key's record (keys), a certificate's (certs)
- * or a key alias ("alias:" in ra_index), on any node sharing the store.
+ * transaction that wrote a key's record (keys), a certificate's (certs),
+ * an API client's (clients) or a key alias ("alias:" in ra_index), on
+ * any node sharing the store.
  * What was read from those records after reading generation G is
  * current while store_keys_gen still answers G: read the generation
  * first, then the records. LMDB (only this process writes): a counter in

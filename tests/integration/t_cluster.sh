@@ -110,6 +110,27 @@ A1=$($CTL --json audit verify | sed -n 's/.*"records": \([0-9]*\).*/\1/p')
 check "the seal's record is in the chain ($A0 -> $A1 records)" test "$A1" -gt "$A0"
 check "... and in PostgreSQL, not LMDB" test "$(sql esignd -c 'SELECT count(*) FROM esd_kv WHERE db = 4')" -ge "$A1"
 
+# A write the database refuses only at its commit (the audit record is
+# sent without waiting for its answer) fails the whole transaction: with
+# the chain's head set back one record, the next record's number is
+# taken, the seal is refused and neither a record nor the head changed.
+pg_audit() { sql esignd -c "SELECT md5(string_agg(db || ':' || encode(key, 'hex') || ':' ||
+	encode(value, 'hex'), ',' ORDER BY db, key)) FROM esd_kv WHERE db = 4 OR (db = 0 AND key = 'audit_head'::bytea)"; }
+HEAD0=$(sql esignd -c "SELECT encode(value, 'hex') FROM esd_kv WHERE db = 0 AND key = 'audit_head'::bytea")
+sql esignd -c "UPDATE esd_kv SET value = int8send(n - 1) || substring((SELECT value FROM esd_kv
+	WHERE db = 4 AND key = int8send(n - 1)) FROM 1 FOR 32) FROM (SELECT ('x' || substr('$HEAD0', 1, 16))::bit(64)::bigint AS n) h
+	WHERE db = 0 AND key = 'audit_head'::bytea"
+S0=$(pg_audit)
+eq "with the audit head set back, a seal is refused: 500" 500 "$(curl -s -o "$TMP/dup.json" -w '%{http_code}' \
+	--cacert "$D/ca.pem" -H "Authorization: Bearer $TOKEN" \
+	-F "file=@$CORPUS/xref-table.pdf;type=application/pdf" "$URL/v1/seal")"
+eq "... and wrote no audit record and no head" "$S0" "$(pg_audit)"
+sql esignd -c "UPDATE esd_kv SET value = decode('$HEAD0', 'hex') WHERE db = 0 AND key = 'audit_head'::bytea"
+eq "with the head put back, the next seal: 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' \
+	--cacert "$D/ca.pem" -H "Authorization: Bearer $TOKEN" \
+	-F "file=@$CORPUS/xref-table.pdf;type=application/pdf" "$URL/v1/seal")"
+check "... and the chain verifies" $CTL audit verify
+
 eq "esignctl backup points at pg_dump for a PostgreSQL store: exit 2" "2 yes" \
 	"$($CTL backup --out "$TMP/b.mdb" >"$TMP/b.out" 2>&1; echo $?) $(grep -q pg_dump "$TMP/b.out" && echo yes)"
 check "store copy back into a new LMDB environment while the node runs" \
