@@ -1,7 +1,9 @@
 /*
  * The PostgreSQL backend: one table, esd_kv (db, key, value), for every
  * enum store_db (store/README.md says why), on a small pool of libpq
- * connections, one per transaction in flight.
+ * connections, one per transaction in flight, each with the statements
+ * prepared. Write transactions are pipelined: their writes travel with
+ * the next statement that needs an answer (store/README.md).
  *
  * Exactness across nodes (docs/architecture.md "Cluster"): a write
  * transaction takes one transaction-scoped advisory lock before its
@@ -27,6 +29,42 @@
 #define POOL_IDLE 16
 #define WALK_BATCH 256
 #define WALK_LIMIT " ORDER BY key LIMIT 256"
+
+/* The statements of transactions and of store_keys_gen, prepared on
+ * each pooled connection when it opens (pool_prepare): the server
+ * parses and plans each once per connection, not once per call. */
+static const char SQL_GET[] = "SELECT value FROM esd_kv WHERE db = $1 AND key = $2";
+static const char SQL_PUT[] = "INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
+	"ON CONFLICT (db, key) DO UPDATE SET value = EXCLUDED.value";
+/* ON CONFLICT DO NOTHING: an existing key is an answer, not an error
+ * that would abort the whole transaction. */
+static const char SQL_PUT_NOOVER[] = "INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
+	"ON CONFLICT DO NOTHING";
+/* STORE_NEW: an existing key fails the transaction. */
+static const char SQL_PUT_NEW[] = "INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3)";
+static const char SQL_DEL[] = "DELETE FROM esd_kv WHERE db = $1 AND key = $2";
+static const char SQL_WALK[] = "SELECT key, value FROM esd_kv WHERE db = $1" WALK_LIMIT;
+static const char SQL_WALK_FROM[] = "SELECT key, value FROM esd_kv WHERE db = $1 "
+	"AND key >= $2" WALK_LIMIT;
+static const char SQL_WALK_AFTER[] = "SELECT key, value FROM esd_kv WHERE db = $1 "
+	"AND key > $2" WALK_LIMIT;
+static const char SQL_COUNT[] = "SELECT count(*) FROM esd_kv WHERE db = $1";
+static const char SQL_GEN[] = "SELECT value FROM esd_kv WHERE db = 0 AND key = $1";
+static const char *const prepared[] = {
+	SQL_GET, SQL_PUT, SQL_PUT_NOOVER, SQL_PUT_NEW, SQL_DEL, SQL_WALK,
+	SQL_WALK_FROM, SQL_WALK_AFTER, SQL_COUNT, SQL_GEN,
+};
+
+/* The name sql is prepared under ("esdN"), or NULL when it is not. */
+static const char *prepared_name(const char *sql, char name[8])
+{
+	for (size_t i = 0; i < sizeof(prepared) / sizeof(prepared[0]); i++)
+		if (sql == prepared[i]) {
+			snprintf(name, 8, "esd%zu", i);
+			return name;
+		}
+	return NULL;
+}
 
 /* Migration n (1-based) takes the schema from version n-1 to n. Never
  * edit one that has shipped: add the next. */
@@ -75,6 +113,9 @@ struct pg_txn {
 /* Results a pipeline may hold unread before it is synced: the server
  * must never block on sending results the client does not read. */
 #define PIPE_MAX 128
+static int pipe_send(struct pg_txn *t, const char *sql, enum store_db db,
+		     const void *p2, size_t l2, const void *p3, size_t l3,
+		     int nparams);
 
 #define ENV(s) ((struct pg_env *)(s)->impl)
 #define PGT(t) ((struct pg_txn *)(t))
@@ -115,6 +156,30 @@ static PGconn *connect_db(const char *conninfo)
 	return c;
 }
 
+static void pool_flush(struct pg_env *e);
+
+/* Prepares the statements of prepared[] on c (of a database at this
+ * esignd's schema); 0 or the failure. */
+static int pool_prepare(PGconn *c)
+{
+	char name[8];
+
+	for (size_t i = 0; i < sizeof(prepared) / sizeof(prepared[0]); i++) {
+		PGresult *r = PQprepare(c, prepared_name(prepared[i], name),
+					prepared[i], 0, NULL);
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		PQclear(r);
+		if (!ok) {
+			log_err("store: preparing a statement: %s",
+				PQerrorMessage(c));
+			return PQstatus(c) == CONNECTION_OK ? ESD_ESTORE
+							   : ESD_EDBDOWN;
+		}
+	}
+	return 0;
+}
+
 static PGconn *conn_get(struct pg_env *e)
 {
 	PGconn *c = NULL;
@@ -123,11 +188,23 @@ static PGconn *conn_get(struct pg_env *e)
 	if (e->nidle > 0)
 		c = e->idle[--e->nidle];
 	pthread_mutex_unlock(&e->mu);
-	if (c != NULL && PQstatus(c) != CONNECTION_OK) {
+	/* A server that restarted closed its connections: reading what is
+	 * there (without waiting) finds the end of one, and then the
+	 * others in the pool are as dead. */
+	if (c != NULL && (PQconsumeInput(c) != 1 ||
+			  PQstatus(c) != CONNECTION_OK)) {
 		PQfinish(c);
 		c = NULL;
+		pool_flush(e);
 	}
-	return c != NULL ? c : connect_db(e->conninfo);
+	if (c == NULL) {
+		c = connect_db(e->conninfo);
+		if (c != NULL && pool_prepare(c) != 0) {
+			PQfinish(c);
+			c = NULL;
+		}
+	}
+	return c;
 }
 
 /* Closes every idle connection: after one was found dead (the server
@@ -310,7 +387,12 @@ int store_pg_open(struct store *s, const char *conninfo)
 				v, SCHEMA_VERSION);
 		rc = ESD_ESTORE;
 	}
-	conn_put(e, c);
+	if (rc == 0)
+		rc = pool_prepare(c);
+	if (rc == 0)
+		conn_put(e, c);
+	else
+		PQfinish(c);
 	if (rc != 0)
 		pg_close(s);
 	return rc;
@@ -323,20 +405,47 @@ static int pg_txn_begin(struct store *s, int write, struct store_txn **out)
 
 	if (t == NULL)
 		return ESD_ENOMEM;
-	/* A pooled connection may have died with a server restart: the
-	 * pool is emptied and the begin tried once on a new connection.
-	 * No statement of the transaction ran yet, so this repeats
-	 * nothing. */
+	t->base.s = s;
+	t->base.write = write;
+	/* A write transaction's BEGIN and lock travel with its first read
+	 * or its commit (conn_get found the connection alive). */
+	if (write) {
+		t->c = conn_get(ENV(s));
+		if (t->c == NULL) {
+			free(t);
+			return ESD_EDBDOWN;
+		}
+		if (PQenterPipelineMode(t->c) != 1) {
+			log_err("store: pipeline mode: %s", PQerrorMessage(t->c));
+			PQfinish(t->c);
+			free(t);
+			return ESD_ESTORE;
+		}
+		t->piped = 1;
+		rc = pipe_send(t, "BEGIN ISOLATION LEVEL READ COMMITTED",
+			       DB_META, NULL, 0, NULL, 0, 0);
+		if (rc == 0)
+			rc = pipe_send(t, "SELECT pg_advisory_xact_lock("
+				       WRITE_LOCK ")", DB_META, NULL, 0, NULL, 0, 0);
+		if (rc != 0) {
+			PQfinish(t->c);
+			free(t);
+			return rc;
+		}
+		*out = &t->base;
+		return 0;
+	}
+	/* A pooled connection may have died with a server restart that
+	 * conn_get could not see: the pool is emptied and the begin tried
+	 * once on a new connection. No statement of the transaction ran
+	 * yet, so this repeats nothing. */
 	for (int attempt = 0;; attempt++) {
 		t->c = conn_get(ENV(s));
 		if (t->c == NULL) {
 			free(t);
 			return ESD_EDBDOWN;
 		}
-		rc = exec_ok(t->c, write ?
-			     "BEGIN ISOLATION LEVEL READ COMMITTED; "
-			     "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")" :
-			     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+		rc = exec_ok(t->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 			     "begin");
 		if (rc == 0)
 			break;
@@ -347,15 +456,6 @@ static int pg_txn_begin(struct store *s, int write, struct store_txn **out)
 		}
 		pool_flush(ENV(s));
 	}
-	if (write && PQenterPipelineMode(t->c) != 1) {
-		log_err("store: pipeline mode: %s", PQerrorMessage(t->c));
-		PQfinish(t->c);
-		free(t);
-		return ESD_ESTORE;
-	}
-	t->piped = write;
-	t->base.s = s;
-	t->base.write = write;
 	*out = &t->base;
 	return 0;
 }
@@ -388,7 +488,7 @@ static int pipe_send(struct pg_txn *t, const char *sql, enum store_db db,
 		     const void *p2, size_t l2, const void *p3, size_t l3,
 		     int nparams)
 {
-	char dbs[8];
+	char dbs[8], name[8];
 	const char *vals[3] = { dbs, p2 != NULL ? p2 : "", p3 != NULL ? p3 : "" };
 	int lens[3] = { 0, (int)l2, (int)l3 }, fmts[3] = { 0, 1, 1 };
 
@@ -397,9 +497,12 @@ static int pipe_send(struct pg_txn *t, const char *sql, enum store_db db,
 	if (l2 > 0x7fffffff || l3 > 0x7fffffff)
 		return t->err = ESD_ESTORE;
 	snprintf(dbs, sizeof(dbs), "%d", (int)db);
-	if (PQsendQueryParams(t->c, sql, nparams, NULL, nparams ? vals : NULL,
-			      nparams ? lens : NULL, nparams ? fmts : NULL,
-			      1) != 1) {
+	if ((prepared_name(sql, name) != NULL ?
+	     PQsendQueryPrepared(t->c, name, nparams, nparams ? vals : NULL,
+				 nparams ? lens : NULL, nparams ? fmts : NULL, 1) :
+	     PQsendQueryParams(t->c, sql, nparams, NULL, nparams ? vals : NULL,
+			       nparams ? lens : NULL, nparams ? fmts : NULL,
+			       1)) != 1) {
 		log_err("store: %s: %s", store_db_names[db],
 			PQerrorMessage(t->c));
 		return t->err = failure(t->c, NULL);
@@ -576,7 +679,7 @@ static PGresult *run(struct pg_txn *t, const char *sql, enum store_db db,
 		     const void *p2, size_t l2, const void *p3, size_t l3,
 		     int nparams)
 {
-	char dbs[8];
+	char dbs[8], name[8];
 	const char *vals[3] = { dbs, p2, p3 };
 	int lens[3] = { 0, (int)l2, (int)l3 }, fmts[3] = { 0, 1, 1 };
 	PGresult *r;
@@ -599,7 +702,9 @@ static PGresult *run(struct pg_txn *t, const char *sql, enum store_db db,
 		vals[1] = "";
 	if (vals[2] == NULL)
 		vals[2] = "";
-	r = PQexecParams(t->c, sql, nparams, NULL, vals, lens, fmts, 1);
+	r = prepared_name(sql, name) != NULL
+		    ? PQexecPrepared(t->c, name, nparams, vals, lens, fmts, 1)
+		    : PQexecParams(t->c, sql, nparams, NULL, vals, lens, fmts, 1);
 	st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		log_err("store: %s: %s", store_db_names[db],
@@ -635,8 +740,7 @@ static int pg_get(struct store_txn *bt, enum store_db db, const void *key,
 		t->keep = k;
 		t->capkeep = cap;
 	}
-	r = run(t, "SELECT value FROM esd_kv WHERE db = $1 AND key = $2",
-		db, key, klen, NULL, 0, 2);
+	r = run(t, SQL_GET, db, key, klen, NULL, 0, 2);
 	if (r == NULL)
 		return PGT(bt)->err;
 	if (PQntuples(r) == 0) {
@@ -666,23 +770,14 @@ static int pg_put(struct store_txn *bt, enum store_db db, const void *key,
 
 	/* A write that needs no answer is sent, not waited for. */
 	if (t->piped && noover != 1) {
-		rc = pipe_send(t, noover == STORE_NEW ?
-			       "INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3)" :
-			       "INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
-			       "ON CONFLICT (db, key) DO UPDATE SET value = EXCLUDED.value",
+		rc = pipe_send(t, noover == STORE_NEW ? SQL_PUT_NEW : SQL_PUT,
 			       db, key, klen, val, vlen, 3);
 		if (rc == 0)
 			wset_note(t, db, key, klen, val != NULL ? val : "", vlen);
 		return rc;
 	}
-	/* ON CONFLICT DO NOTHING: an existing key is an answer, not an
-	 * error that would abort the whole transaction. */
-	r = run(t, noover ?
-		"INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
-		"ON CONFLICT DO NOTHING" :
-		"INSERT INTO esd_kv (db, key, value) VALUES ($1, $2, $3) "
-		"ON CONFLICT (db, key) DO UPDATE SET value = EXCLUDED.value",
-		db, key, klen, val, vlen, 3);
+	r = run(t, noover ? SQL_PUT_NOOVER : SQL_PUT, db, key, klen, val,
+		vlen, 3);
 	if (r == NULL)
 		return t->err;
 	rc = affected(r) ? 0 : ESD_EEXIST;
@@ -696,8 +791,7 @@ static int pg_del(struct store_txn *bt, enum store_db db, const void *key,
 		  size_t klen)
 {
 	struct pg_txn *t = PGT(bt);
-	PGresult *r = run(t, "DELETE FROM esd_kv WHERE db = $1 AND key = $2",
-			  db, key, klen, NULL, 0, 2);
+	PGresult *r = run(t, SQL_DEL, db, key, klen, NULL, 0, 2);
 	int rc;
 
 	if (r == NULL)
@@ -724,16 +818,11 @@ static int pg_walk(struct store_txn *bt, enum store_db db, const void *key,
 		int n;
 
 		if (first && key == NULL)
-			r = run(t, "SELECT key, value FROM esd_kv WHERE db = $1"
-				WALK_LIMIT, db, NULL, 0, NULL, 0, 1);
+			r = run(t, SQL_WALK, db, NULL, 0, NULL, 0, 1);
 		else if (first)
-			r = run(t, "SELECT key, value FROM esd_kv WHERE db = $1 "
-				"AND key >= $2" WALK_LIMIT, db, key,
-				klen, NULL, 0, 2);
+			r = run(t, SQL_WALK_FROM, db, key, klen, NULL, 0, 2);
 		else
-			r = run(t, "SELECT key, value FROM esd_kv WHERE db = $1 "
-				"AND key > $2" WALK_LIMIT, db, last,
-				lastlen, NULL, 0, 2);
+			r = run(t, SQL_WALK_AFTER, db, last, lastlen, NULL, 0, 2);
 		first = 0;
 		if (r == NULL) {
 			rc = t->err;
@@ -764,8 +853,7 @@ static int pg_walk(struct store_txn *bt, enum store_db db, const void *key,
 
 static int pg_count(struct store_txn *bt, enum store_db db, uint64_t *n)
 {
-	PGresult *r = run(PGT(bt), "SELECT count(*) FROM esd_kv WHERE db = $1",
-			  db, NULL, 0, NULL, 0, 1);
+	PGresult *r = run(PGT(bt), SQL_COUNT, db, NULL, 0, NULL, 0, 1);
 	const uint8_t *p;
 	uint64_t v = 0;
 
@@ -909,6 +997,7 @@ static void pg_gate_leave(struct store_gate *bg)
 static int pg_keys_gen(struct store *s, uint64_t *gen)
 {
 	const char *vals[1] = { STORE_KEYS_GEN };
+	char name[8];
 	int lens[1] = { (int)strlen(STORE_KEYS_GEN) }, fmts[1] = { 1 };
 	int rc = ESD_EDBDOWN;
 
@@ -919,8 +1008,8 @@ static int pg_keys_gen(struct store *s, uint64_t *gen)
 
 		if (c == NULL)
 			return ESD_EDBDOWN;
-		r = PQexecParams(c, "SELECT value FROM esd_kv WHERE db = 0 "
-				 "AND key = $1", 1, NULL, vals, lens, fmts, 1);
+		r = PQexecPrepared(c, prepared_name(SQL_GEN, name), 1, vals,
+				   lens, fmts, 1);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			rc = failure(c, r);
 			log_err("store: keys_gen: %s", PQerrorMessage(c));

@@ -4,8 +4,9 @@
 # moved with `esignctl store copy` onto a throw-away PostgreSQL server
 # (started as tests/integration/t_cluster.sh does) and sealed again.
 # Prints both rates, their ratio, and what each seal cost the database:
-# statements (pg_stat_statements calls, BEGIN/COMMIT/ROLLBACK included:
-# each is one round trip) and transactions (pg_stat_database). See
+# statements (pg_stat_statements calls, BEGIN/COMMIT/ROLLBACK included;
+# a write transaction's travel pipelined, in two round trips) and
+# transactions (pg_stat_database). See
 # README.md ("The PostgreSQL store").
 #
 # usage: tests/bench/pg_store.sh [BUILD_DIR]   (default: <repo>/build)
@@ -107,9 +108,9 @@ printf '  %-34s %10s %10s\n' "" "seals/s" "p50 ms"
 printf '  %-34s %10s %10s\n' "LMDB" "$lr" "$(field "${LINE[lmdb]}" p50_ms)"
 printf '  %-34s %10s %10s\n' "PostgreSQL (same host, loopback)" "$pr" "$(field "${LINE[pg]}" p50_ms)"
 printf '  %-34s %10s\n' "PostgreSQL / LMDB" "$(awk -v a="$pr" -v b="$lr" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
-printf '  %-34s %10s\n' "statements (round trips) per seal" "$(awk -v c=$((c1 - c0)) -v n="$seals" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "-" }')"
+printf '  %-34s %10s\n' "statements per seal" "$(awk -v c=$((c1 - c0)) -v n="$seals" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "-" }')"
 printf '  %-34s %10s\n' "transactions per seal" "$(awk -v c=$((x1 - x0)) -v n="$seals" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "-" }')"
 printf '  %-34s %10s\n' "WAL flushes (fsyncs) per seal" "$(awk -v c=$((w1 - w0)) -v n="$seals" 'BEGIN { if (n > 0) printf "%.2f", c / n; else print "-" }')"
 echo "  ($seals seals, warm-ups included; statements from pg_stat_statements, BEGIN,"
-echo "  COMMIT and ROLLBACK counted: each is one round trip to the server; WAL"
-echo "  flushes from pg_stat_wal.wal_sync, the whole server's)"
+echo "  COMMIT and ROLLBACK counted; a write transaction's are pipelined into two"
+echo "  round trips; WAL flushes from pg_stat_wal.wal_sync, the whole server's)"
