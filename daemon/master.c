@@ -37,6 +37,7 @@ struct child {
 	uint64_t started_ns;
 	uint64_t restart_at_ns;  /* 0 = no restart pending */
 	unsigned backoff_ms;
+	int tempfail;     /* it last exited with KEEPER_EXIT_TEMPFAIL */
 };
 
 struct master {
@@ -262,6 +263,8 @@ static void reap(struct master *m)
 				log_err("master: %s (pid %d) exited with %d",
 					child_name[w], (int)pid,
 					WEXITSTATUS(status));
+			c->tempfail = w == KEEPER && WIFEXITED(status) &&
+				      WEXITSTATUS(status) == KEEPER_EXIT_TEMPFAIL;
 			if (w == KEEPER && WIFEXITED(status) &&
 			    WEXITSTATUS(status) == KEEPER_EXIT_FATAL) {
 				log_err("master: the keeper cannot work with this "
@@ -467,8 +470,10 @@ int master_run(const struct esd_config *cfg, int ready_fd)
 
 			/* A child that dies before the first start completed
 			 * has a setup problem (bad PIN, missing token, TLS
-			 * files): give up, the reason is in the log. */
-			if (c->pid == 0 && c->restart_at_ns && !m.served) {
+			 * files): give up, the reason is in the log. Not a
+			 * keeper waiting for its database. */
+			if (c->pid == 0 && c->restart_at_ns && !m.served &&
+			    !c->tempfail) {
 				log_err("master: the %s could not start",
 					child_name[w]);
 				goto stop;

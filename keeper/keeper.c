@@ -711,10 +711,14 @@ int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,
 	rc = store_open(config_store(cfg), cfg->lmdb_map_size, 0, &k.store);
 	if (rc != 0) {
 		/* Not the store setting itself: it may hold a password. */
-		log_err("keeper: cannot open the state store %s",
-			cfg->store[0] != '\0' ? "(the store setting)" : cfg->state_dir);
+		log_err("keeper: cannot open the state store %s%s",
+			cfg->store[0] != '\0' ? "(the store setting)" : cfg->state_dir,
+			rc == ESD_EDBDOWN ? ": the database is out of reach; "
+			"trying again" : "");
 		hsm_close(k.hsm);
-		return KEEPER_EXIT_FATAL;
+		/* Out of reach: the master starts the keeper again, after
+		 * growing delays (up to 5 s), until the database is back. */
+		return rc == ESD_EDBDOWN ? KEEPER_EXIT_TEMPFAIL : KEEPER_EXIT_FATAL;
 	}
 	if (start_workers(&k, chans, nchans) != 0)
 		return 2;

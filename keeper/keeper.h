@@ -13,6 +13,10 @@
 /* Exit status of a keeper that must not be restarted (the token refused
  * the PIN, the state store cannot be opened): the master stops too. */
 #define KEEPER_EXIT_FATAL 78
+/* EX_TEMPFAIL: something the keeper needs is out of reach for now (the
+ * database of a cluster): the master starts it again, also before the
+ * daemon ever served. */
+#define KEEPER_EXIT_TEMPFAIL 75
 
 /* Runs the keeper; returns the process exit status. */
 int keeper_main(const struct esd_config *cfg, int ctl, const int *chans,

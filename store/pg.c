@@ -375,7 +375,9 @@ int store_pg_open(struct store *s, const char *conninfo)
 		return ESD_ENOMEM;
 	}
 	c = connect_db(conninfo);
-	rc = c != NULL ? schema_version(c, &v) : ESD_ESTORE;
+	/* A server out of reach may come back: not the error of a wrong
+	 * location or schema. */
+	rc = c != NULL ? schema_version(c, &v) : ESD_EDBDOWN;
 	if (rc == 0 && v != SCHEMA_VERSION) {
 		if (v < SCHEMA_VERSION)
 			log_err("store: the PostgreSQL schema is at version %d, "

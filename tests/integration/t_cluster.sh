@@ -14,7 +14,8 @@
 # Retry-After while it is down and recover by themselves), a whole node
 # and a keeper are killed with -9: every acknowledged seal, signature and
 # registration is stored with its record in the one audit chain, which
-# verifies, and no client saw a wrong answer.
+# verifies, and no client saw a wrong answer. A node started while the
+# database is down serves once it is back.
 # ESD_CLUSTER_ROUNDS=N repeats the restart and kills N times (default 1).
 # Skipped (exit 77) when the postgresql server binaries or p11-kit's
 # server and client module are missing.
@@ -442,6 +443,23 @@ sleep 2
 touch "$TMP/stop"
 # shellcheck disable=SC2086
 wait $LOADS
+
+# A node started while the database is down: its keeper cannot open the
+# store and is started again by its master until the database is back.
+as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -m fast stop >/dev/null
+kill_node 2
+sleep 1
+"$ESIGND" -c "$D/node2.conf" -f >>"$TMP/daemon2.log" 2>&1 &
+NODE[2]=$!
+on_exit "kill -TERM ${NODE[2]} 2>/dev/null"
+sleep 4
+check "node 2 started while the database is down: not healthy" bash -c \
+	"[ \"\$(curl -s -o /dev/null -w '%{http_code}' -m 5 --cacert '$CAS' '${NURL[2]}/v1/health')\" != 200 ]"
+check "... its keeper says the database is out of reach, and tries again" \
+	test "$(grep -c 'database is out of reach; trying again' "$TMP/daemon2.log")" -ge 2
+check "... its master is still running" kill -0 "${NODE[2]}"
+pg_up || { cat "$TMP/pg/server.log"; echo "Bail out! PostgreSQL did not start again"; exit 1; }
+check "... and serves within 20 s of the database's return, with no one restarting it" node_healthy 2 20
 
 $CTL2 audit export >"$TMP/audit.jsonl"
 missing=0
