@@ -28,6 +28,7 @@
 
 #include "api/api.h"
 #include "api/keycache.h"
+#include "pki/cms.h"
 #include "common/err.h"
 #include "common/util.h"
 
@@ -74,6 +75,7 @@ void api_key_free(struct api_key *k)
 {
 	sk_X509_pop_free(k->chain, X509_free);
 	X509_free(k->cert);
+	pki_cms_tpl_free(k->tpl);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -107,6 +109,10 @@ int api_key_parse(json_t *answer, struct api_key *k)
 	}
 	if (EVP_DigestFinal_ex(ctx, k->cert_id, NULL) == 1)
 		rc = 0;
+	/* Without a template (not RSA) the CMS is built the long way. */
+	if (rc == 0 &&
+	    pki_cms_tpl_new(k->cert, k->chain, EVP_sha256(), &k->tpl) != 0)
+		k->tpl = NULL;
 out:
 	EVP_MD_CTX_free(ctx);
 	if (rc != 0)
@@ -124,6 +130,7 @@ static int key_ref(const struct api_key *src, struct api_key *dst)
 		memset(dst, 0, sizeof(*dst));
 		return ESD_ENOMEM;
 	}
+	dst->tpl = pki_cms_tpl_ref(src->tpl);
 	return 0;
 }
 

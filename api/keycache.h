@@ -20,6 +20,7 @@ struct api_key {
 	uint8_t cert_id[32];
 	X509 *cert;
 	STACK_OF(X509) *chain;
+	struct pki_cms_tpl *tpl;  /* its B-B CMS prepared (RSA), or NULL */
 	int kept;             /* from the cache, not from the keeper just now */
 };
 

@@ -475,9 +475,14 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 	struct ibuf b;
 	int rc;
 
-	rc = pki_cms_begin(k->cert, k->chain, EVP_sha256(), dg, dlen, &cms);
-	if (rc == 0)
-		rc = pki_cms_signed_attrs(cms, &attrs, &attrs_len);
+	/* B-B with an RSA key: from the key's prepared CMS (pki/cms.h). */
+	if (k->tpl != NULL && !stamp) {
+		rc = pki_cms_tpl_signed_attrs(k->tpl, dg, dlen, &attrs, &attrs_len);
+	} else {
+		rc = pki_cms_begin(k->cert, k->chain, EVP_sha256(), dg, dlen, &cms);
+		if (rc == 0)
+			rc = pki_cms_signed_attrs(cms, &attrs, &attrs_len);
+	}
 	if (rc != 0) {
 		resp_error(out, rc, NULL);
 		goto out;
@@ -509,7 +514,18 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 	}
 	if (rc != 0)
 		goto out;
-	/* The answer is the signature value itself. */
+	/* The answer is the signature value itself. A template takes only
+	 * a signature of the key's length: otherwise the long way, over the
+	 * same signed attributes. */
+	if (cms == NULL) {
+		rc = pki_cms_tpl_encode(k->tpl, dg, dlen, rep.data, rep.len, der,
+					der_len);
+		if (rc != ESD_EINVAL)
+			goto encoded;
+		rc = pki_cms_begin(k->cert, k->chain, EVP_sha256(), dg, dlen, &cms);
+		if (rc != 0)
+			goto encoded;
+	}
 	rc = pki_cms_set_signature(cms, rep.data, rep.len);
 	if (rc == 0 && stamp && add_timestamp(out, cms) != 0) {
 		rc = ESD_EUNAVAIL;
@@ -517,6 +533,7 @@ static int doc_cms(struct req *r, struct resp *out, const char *purpose,
 	}
 	if (rc == 0)
 		rc = pki_cms_encode(cms, der, der_len);
+encoded:
 	if (rc != 0)
 		resp_error(out, rc, NULL);
 out:

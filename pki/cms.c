@@ -1,6 +1,9 @@
+#include <stdatomic.h>
+#include <string.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/pkcs7.h>
+#include <openssl/rand.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -152,5 +155,138 @@ int pki_cms_encode(struct pki_cms *c, uint8_t **der, size_t *derlen)
 	}
 	*der = p;
 	*derlen = (size_t)len;
+	return 0;
+}
+
+struct pki_cms_tpl {
+	atomic_uint refs;
+	uint8_t *der;         /* the CMS with the marker values */
+	size_t len;
+	size_t dlen, siglen;
+	size_t dg_off;        /* the message digest's value in der */
+	size_t attrs_off;     /* the signed attributes ([0] IMPLICIT) */
+	size_t attrs_len;
+	size_t sig_off;       /* the signature value */
+};
+
+/* The one place of needle in hay, or (size_t)-1 when it is not there
+ * exactly once. */
+static size_t find_once(const uint8_t *hay, size_t hlen, const uint8_t *needle,
+			size_t nlen)
+{
+	const uint8_t *p = memmem(hay, hlen, needle, nlen), *q;
+
+	if (p == NULL)
+		return (size_t)-1;
+	q = memmem(p + 1, hlen - (size_t)(p + 1 - hay), needle, nlen);
+	return q == NULL ? (size_t)(p - hay) : (size_t)-1;
+}
+
+int pki_cms_tpl_new(X509 *signer, STACK_OF(X509) *chain, const EVP_MD *md,
+		    struct pki_cms_tpl **out)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(signer);
+	uint8_t dg[EVP_MAX_MD_SIZE], *sig = NULL, *attrs = NULL;
+	size_t alen, none = (size_t)-1;
+	struct pki_cms *c = NULL;
+	struct pki_cms_tpl *t;
+	int rc;
+
+	if (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA ||
+	    EVP_MD_get_size(md) <= 0 || EVP_PKEY_get_size(pub) <= 0)
+		return ESD_EUNSUPP;
+	t = OPENSSL_zalloc(sizeof(*t));
+	if (t == NULL)
+		return ESD_ENOMEM;
+	atomic_init(&t->refs, 1);
+	t->dlen = (size_t)EVP_MD_get_size(md);
+	t->siglen = (size_t)EVP_PKEY_get_size(pub);
+	sig = OPENSSL_malloc(t->siglen);
+	/* Random markers: each is found once in the DER, nowhere else. */
+	rc = sig != NULL ? 0 : ESD_ENOMEM;
+	if (rc == 0 && (RAND_bytes(dg, (int)t->dlen) != 1 ||
+			RAND_bytes(sig, (int)t->siglen) != 1))
+		rc = ESD_ECRYPTO;
+	if (rc == 0)
+		rc = pki_cms_begin(signer, chain, md, dg, t->dlen, &c);
+	if (rc == 0)
+		rc = pki_cms_signed_attrs(c, &attrs, &alen);
+	if (rc == 0)
+		rc = pki_cms_finish(c, sig, t->siglen, &t->der, &t->len);
+	if (rc == 0) {
+		t->dg_off = find_once(t->der, t->len, dg, t->dlen);
+		t->sig_off = find_once(t->der, t->len, sig, t->siglen);
+		/* In the CMS the attributes are [0] IMPLICIT, not SET OF:
+		 * the same bytes after the tag. */
+		t->attrs_off = alen > 1 ? find_once(t->der, t->len, attrs + 1,
+						    alen - 1) : none;
+		t->attrs_len = alen;
+		if (t->dg_off == none || t->sig_off == none ||
+		    t->attrs_off == none || t->attrs_off == 0 ||
+		    attrs[0] != 0x31 || t->der[--t->attrs_off] != 0xa0 ||
+		    t->dg_off < t->attrs_off ||
+		    t->dg_off + t->dlen > t->attrs_off + alen)
+			rc = ESD_ECRYPTO;
+	}
+	OPENSSL_free(attrs);
+	OPENSSL_free(sig);
+	pki_cms_free(c);
+	if (rc != 0) {
+		pki_cms_tpl_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+struct pki_cms_tpl *pki_cms_tpl_ref(struct pki_cms_tpl *t)
+{
+	if (t != NULL)
+		atomic_fetch_add(&t->refs, 1);
+	return t;
+}
+
+void pki_cms_tpl_free(struct pki_cms_tpl *t)
+{
+	if (t == NULL || atomic_fetch_sub(&t->refs, 1) != 1)
+		return;
+	OPENSSL_free(t->der);
+	OPENSSL_free(t);
+}
+
+int pki_cms_tpl_signed_attrs(const struct pki_cms_tpl *t, const uint8_t *dg,
+			     size_t dlen, uint8_t **der, size_t *len)
+{
+	uint8_t *a;
+
+	if (dlen != t->dlen)
+		return ESD_EINVAL;
+	a = OPENSSL_malloc(t->attrs_len);
+	if (a == NULL)
+		return ESD_ENOMEM;
+	memcpy(a, t->der + t->attrs_off, t->attrs_len);
+	a[0] = 0x31;  /* SET OF */
+	memcpy(a + (t->dg_off - t->attrs_off), dg, dlen);
+	*der = a;
+	*len = t->attrs_len;
+	return 0;
+}
+
+int pki_cms_tpl_encode(const struct pki_cms_tpl *t, const uint8_t *dg,
+		       size_t dlen, const uint8_t *sig, size_t siglen,
+		       uint8_t **der, size_t *derlen)
+{
+	uint8_t *d;
+
+	if (dlen != t->dlen || siglen != t->siglen)
+		return ESD_EINVAL;
+	d = OPENSSL_malloc(t->len);
+	if (d == NULL)
+		return ESD_ENOMEM;
+	memcpy(d, t->der, t->len);
+	memcpy(d + t->dg_off, dg, dlen);
+	memcpy(d + t->sig_off, sig, siglen);
+	*der = d;
+	*derlen = t->len;
 	return 0;
 }

@@ -49,4 +49,33 @@ int pki_cms_encode(struct pki_cms *c, uint8_t **der, size_t *derlen);
 
 void pki_cms_free(struct pki_cms *c);
 
+/*
+ * A B-B CMS prepared once per RSA key: OpenSSL builds one around marker
+ * values, and the template keeps its DER and where the message digest,
+ * the signed attributes and the signature are in it. Per document it is
+ * then two copies and three patches instead of building and encoding a
+ * CMS, byte for byte what pki_cms_begin ... pki_cms_encode give for the
+ * same values (tests/unit/test_cms.c). An RSA PKCS#1 v1.5 signature has
+ * the modulus's length; one of another length is ESD_EINVAL (build it
+ * the long way then).
+ */
+struct pki_cms_tpl;
+
+/* ESD_EUNSUPP for a key that is not RSA. signer and chain as in
+ * pki_cms_begin; the template keeps nothing of them. */
+int pki_cms_tpl_new(X509 *signer, STACK_OF(X509) *chain, const EVP_MD *md,
+		    struct pki_cms_tpl **out);
+/* One more reference (shared between threads); pki_cms_tpl_free drops
+ * one. */
+struct pki_cms_tpl *pki_cms_tpl_ref(struct pki_cms_tpl *t);
+void pki_cms_tpl_free(struct pki_cms_tpl *t);
+/* As pki_cms_signed_attrs, for content digest dg (the md's size). */
+int pki_cms_tpl_signed_attrs(const struct pki_cms_tpl *t, const uint8_t *dg,
+			     size_t dlen, uint8_t **der, size_t *len);
+/* As pki_cms_finish, for dg and the signature over the signed
+ * attributes; *der: OPENSSL_free. */
+int pki_cms_tpl_encode(const struct pki_cms_tpl *t, const uint8_t *dg,
+		       size_t dlen, const uint8_t *sig, size_t siglen,
+		       uint8_t **der, size_t *derlen);
+
 #endif
