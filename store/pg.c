@@ -84,13 +84,19 @@ struct pg_env {
 
 /* A write of this transaction, remembered so that reading it back
  * costs no round trip (WSET_MAX of them, WSET_BYTES in all; a write
- * past that is read from the server, which has it first). */
-#define WSET_MAX 32
-#define WSET_BYTES 65536
+ * past that is read from the server, which has it first). A write that
+ * needs no answer is also held here unsent until another statement
+ * goes (in order, before it); an overwrite of a key whose last write is
+ * such an unsent overwrite replaces it, so that a group commit's audit
+ * head goes once, not once per record. */
+#define WSET_MAX 64
+#define WSET_BYTES 131072
+enum { UNSENT_NO, UNSENT_PUT, UNSENT_NEW };
 struct wset_entry {
 	enum store_db db;
 	int live;                /* 0: a later write of the key followed */
 	int deleted;
+	int unsent;              /* UNSENT_PUT, UNSENT_NEW: still to send */
 	size_t klen, vlen;
 	uint8_t *kv;             /* key, then value */
 };
@@ -486,9 +492,9 @@ static void txn_free(struct pg_txn *t)
  */
 static int pipe_sync(struct pg_txn *t, PGresult **last);
 
-static int pipe_send(struct pg_txn *t, const char *sql, enum store_db db,
-		     const void *p2, size_t l2, const void *p3, size_t l3,
-		     int nparams)
+static int pipe_send_raw(struct pg_txn *t, const char *sql, enum store_db db,
+			 const void *p2, size_t l2, const void *p3, size_t l3,
+			 int nparams)
 {
 	char dbs[8], name[8];
 	const char *vals[3] = { dbs, p2 != NULL ? p2 : "", p3 != NULL ? p3 : "" };
@@ -511,6 +517,32 @@ static int pipe_send(struct pg_txn *t, const char *sql, enum store_db db,
 	}
 	t->pending++;
 	return t->pending >= PIPE_MAX ? pipe_sync(t, NULL) : 0;
+}
+
+/* Sends the writes held unsent, in the order they were made. */
+static int send_unsent(struct pg_txn *t)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < t->nws; i++) {
+		struct wset_entry *w = &t->ws[i];
+
+		if (w->unsent != UNSENT_NO)
+			rc = pipe_send_raw(t, w->unsent == UNSENT_NEW ? SQL_PUT_NEW
+					   : SQL_PUT, w->db, w->kv, w->klen,
+					   w->kv + w->klen, w->vlen, 3);
+		w->unsent = UNSENT_NO;
+	}
+	return rc;
+}
+
+static int pipe_send(struct pg_txn *t, const char *sql, enum store_db db,
+		     const void *p2, size_t l2, const void *p3, size_t l3,
+		     int nparams)
+{
+	int rc = send_unsent(t);
+
+	return rc != 0 ? rc : pipe_send_raw(t, sql, db, p2, l2, p3, l3, nparams);
 }
 
 /*
@@ -621,7 +653,10 @@ static void pg_txn_abort(struct store_txn *bt)
 
 	if (t->piped) {
 		t->err = 0;
-		if (pipe_send(t, "ROLLBACK", DB_META, NULL, 0, NULL, 0, 0) == 0)
+		/* The writes not sent yet are dropped. */
+		for (size_t i = 0; i < t->nws; i++)
+			t->ws[i].unsent = UNSENT_NO;
+		if (pipe_send_raw(t, "ROLLBACK", DB_META, NULL, 0, NULL, 0, 0) == 0)
 			pipe_sync(t, NULL);
 		if (PQtransactionStatus(t->c) != PQTRANS_IDLE) {
 			PQfinish(t->c);
@@ -648,21 +683,22 @@ static struct wset_entry *wset_find(struct pg_txn *t, enum store_db db,
 	return NULL;
 }
 
-/* Remembers a write (val NULL: a delete) when there is room; an
- * earlier one of the key is forgotten either way. */
-static void wset_note(struct pg_txn *t, enum store_db db, const void *key,
-		      size_t klen, const void *val, size_t vlen)
+/* Remembers a write (val NULL: a delete) when there is room, to be
+ * sent later when unsent is not UNSENT_NO; an earlier one of the key is
+ * forgotten either way. 1 if it was remembered. */
+static int wset_note(struct pg_txn *t, enum store_db db, const void *key,
+		     size_t klen, const void *val, size_t vlen, int unsent)
 {
 	struct wset_entry *w = wset_find(t, db, key, klen);
 
 	if (w != NULL)
 		w->live = 0;
 	if (t->nws == WSET_MAX || t->wsbytes + klen + vlen > WSET_BYTES)
-		return;
+		return 0;
 	w = &t->ws[t->nws];
 	w->kv = malloc(klen + vlen + 1);
 	if (w->kv == NULL)
-		return;
+		return 0;
 	memcpy(w->kv, key, klen);
 	if (vlen > 0)
 		memcpy(w->kv + klen, val, vlen);
@@ -671,8 +707,10 @@ static void wset_note(struct pg_txn *t, enum store_db db, const void *key,
 	w->vlen = vlen;
 	w->deleted = val == NULL;
 	w->live = 1;
+	w->unsent = unsent;
 	t->nws++;
 	t->wsbytes += klen + vlen;
+	return 1;
 }
 
 /* Runs sql with db ($1, text) and up to two binary parameters; binary
@@ -770,13 +808,21 @@ static int pg_put(struct store_txn *bt, enum store_db db, const void *key,
 	PGresult *r;
 	int rc;
 
-	/* A write that needs no answer is sent, not waited for. */
+	/* A write that needs no answer is held, then sent with the next
+	 * statement, and not waited for. */
 	if (t->piped && noover != 1) {
-		rc = pipe_send(t, noover == STORE_NEW ? SQL_PUT_NEW : SQL_PUT,
-			       db, key, klen, val, vlen, 3);
-		if (rc == 0)
-			wset_note(t, db, key, klen, val != NULL ? val : "", vlen);
-		return rc;
+		struct wset_entry *w = wset_find(t, db, key, klen);
+
+		if (t->err != 0)
+			return t->err;
+		/* An overwrite of an overwrite not sent yet replaces it. */
+		if (w != NULL && w->unsent == UNSENT_PUT && noover == 0)
+			w->unsent = UNSENT_NO;
+		if (wset_note(t, db, key, klen, val != NULL ? val : "", vlen,
+			      noover == STORE_NEW ? UNSENT_NEW : UNSENT_PUT))
+			return 0;
+		return pipe_send(t, noover == STORE_NEW ? SQL_PUT_NEW : SQL_PUT,
+				 db, key, klen, val, vlen, 3);
 	}
 	r = run(t, noover ? SQL_PUT_NOOVER : SQL_PUT, db, key, klen, val,
 		vlen, 3);
@@ -785,7 +831,8 @@ static int pg_put(struct store_txn *bt, enum store_db db, const void *key,
 	rc = affected(r) ? 0 : ESD_EEXIST;
 	PQclear(r);
 	if (rc == 0 && t->piped)
-		wset_note(t, db, key, klen, val != NULL ? val : "", vlen);
+		wset_note(t, db, key, klen, val != NULL ? val : "", vlen,
+			  UNSENT_NO);
 	return rc;
 }
 
@@ -801,7 +848,7 @@ static int pg_del(struct store_txn *bt, enum store_db db, const void *key,
 	rc = affected(r) ? 0 : ESD_ENOTFOUND;
 	PQclear(r);
 	if (t->piped)
-		wset_note(t, db, key, klen, NULL, 0);
+		wset_note(t, db, key, klen, NULL, 0, UNSENT_NO);
 	return rc;
 }
 
