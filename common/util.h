@@ -56,4 +56,21 @@ int esd_append(char **p, size_t *len, size_t *cap, const void *data,
 /* Trims leading and trailing ASCII whitespace in place; returns s. */
 char *esd_trim(char *s);
 
+/* 64-bit unsigned integers as 8 bytes, big endian (the store's keys
+ * and counters). */
+static inline void esd_be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t esd_be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 #endif

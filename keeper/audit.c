@@ -22,12 +22,6 @@
 
 #define CHECKPOINT_PREFIX "esignd audit checkpoint\n"
 
-static void be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 static int checkpoint_text(uint64_t seq, const uint8_t hash[32], char *out,
 			   size_t cap)
 {
@@ -76,7 +70,7 @@ static int checkpoint(struct keeper *k, uint64_t *last_seq)
 	free(sig64);
 	if (rec == NULL)
 		return ESD_ENOMEM;
-	be64(key, seq);
+	esd_be64_put(key, seq);
 	rc = store_txn_begin(k->store, 1, &t);
 	if (rc == 0) {
 		char *js = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);

@@ -30,21 +30,6 @@ static void chain_hash(const uint8_t prev[32], const void *rec, size_t len,
 	EVP_MD_CTX_free(c);
 }
 
-static void be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static int head_get(struct store_txn *t, uint64_t *seq, uint8_t hash[32])
 {
 	const void *v;
@@ -60,7 +45,7 @@ static int head_get(struct store_txn *t, uint64_t *seq, uint8_t hash[32])
 		return rc;
 	if (vlen != 40)
 		return ESD_ESTORE;
-	*seq = get_be64(v);
+	*seq = esd_be64_get(v);
 	memcpy(hash, (const uint8_t *)v + 8, 32);
 	return 0;
 }
@@ -98,7 +83,7 @@ int store_audit(struct store_txn *t, const char *actor, const char *action,
 		goto out;
 	}
 	chain_hash(prev, text, strlen(text), hash);
-	be64(key, seq);
+	esd_be64_put(key, seq);
 	stored = malloc(32 + strlen(text));
 	if (stored == NULL) {
 		rc = ESD_ENOMEM;
@@ -110,7 +95,7 @@ int store_audit(struct store_txn *t, const char *actor, const char *action,
 		       STORE_NEW);
 	if (rc != 0)
 		goto out;
-	be64(head, seq);
+	esd_be64_put(head, seq);
 	memcpy(head + 8, hash, 32);
 	rc = store_put(t, DB_META, HEAD_KEY, strlen(HEAD_KEY), head,
 		       sizeof(head), 0);
@@ -222,7 +207,7 @@ static int verify_one(void *arg, const void *key, size_t klen,
 	int ok;
 
 	st->expect++;
-	if (klen != 8 || get_be64(key) != st->expect || vlen <= 32)
+	if (klen != 8 || esd_be64_get(key) != st->expect || vlen <= 32)
 		goto bad;
 	chain_hash(st->hash, v + 32, vlen - 32, h);
 	if (CRYPTO_memcmp(h, v, 32) != 0)
@@ -322,6 +307,6 @@ int store_audit_export(struct store_txn *t, uint64_t since, size_t limit,
 	uint8_t k[8];
 	struct export_state { json_t *out; size_t left; } st = { out, limit };
 
-	be64(k, since);
+	esd_be64_put(k, since);
 	return store_walk_from(t, DB_AUDIT, k, sizeof(k), export_one, &st);
 }

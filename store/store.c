@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/util.h"
 #include "store/store_int.h"
 
 const char *const store_db_names[DB__COUNT] = {
@@ -96,21 +97,6 @@ static int guarded(enum store_db db, const void *key, size_t klen)
 	       (db == DB_RA_INDEX && klen >= 6 && memcmp(key, "alias:", 6) == 0);
 }
 
-static void be64_put(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* A shared store's generation + 1, in t (a write transaction). */
 static int keys_gen_bump(struct store_txn *t)
 {
@@ -122,10 +108,10 @@ static int keys_gen_bump(struct store_txn *t)
 				strlen(STORE_KEYS_GEN), &v, &n);
 
 	if (rc == 0 && n == 8)
-		gen = be64_get(v);
+		gen = esd_be64_get(v);
 	else if (rc != 0 && rc != ESD_ENOTFOUND)
 		return rc;
-	be64_put(buf, gen + 1);
+	esd_be64_put(buf, gen + 1);
 	return t->s->ops->put(t, DB_META, STORE_KEYS_GEN,
 			      strlen(STORE_KEYS_GEN), buf, sizeof(buf), 0);
 }
