@@ -55,7 +55,8 @@ static json_t *pem_to_b64(const char *pem)
  * largest keeper cost beyond the signature in docs/performance.md).
  * An entry holds what was read at one key generation (store_keys_gen:
  * it changes with every committed write of a key record, a certificate
- * record or a key alias, on any node of a cluster) and is used only while
+ * record, an API client or a key alias, on any node of a cluster) and is
+ * used only while
  * the generation is still that one: on LMDB a counter in memory, on
  * PostgreSQL one read. Revocation is read anew whenever the generation
  * moved: a revocation writes the certificate's record.

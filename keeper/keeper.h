@@ -11,7 +11,8 @@
 #include "daemon/config.h"
 
 /* Exit status of a keeper that must not be restarted (the token refused
- * the PIN, the state store cannot be opened): the master stops too. */
+ * the PIN, the state store's location or schema is wrong): the master
+ * stops too. */
 #define KEEPER_EXIT_FATAL 78
 /* EX_TEMPFAIL: something the keeper needs is out of reach for now (the
  * database of a cluster): the master starts it again, also before the

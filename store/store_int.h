@@ -46,7 +46,6 @@ struct store_ops {
  * written in the transaction that changes what it guards. */
 #define STORE_KEYS_GEN "keys_gen"
 
-
 struct store {
 	const struct store_ops *ops;
 	void *impl;                  /* the backend's environment */
